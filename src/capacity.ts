@@ -1,0 +1,59 @@
+import { CapacityError } from "./errors";
+import { BYTES_PER_MB } from "./limits";
+import type { RunPlan } from "./plan";
+
+/** Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. */
+export const MB_PER_VCPU = 1769;
+
+/**
+ * Rate used to refuse runs that cannot finish: MiB of NDJSON written to S3 per second per vCPU.
+ * Deliberately well under what `npm run bench` measures (see the README's performance table),
+ * because a refused plan costs a retry with a smaller request while a timed-out one costs the run.
+ */
+export const CONSERVATIVE_MIB_PER_S_PER_VCPU = 20;
+
+/** Share of the remaining time a plan may be expected to use; the rest covers start-up and jitter. */
+const TIME_SAFETY = 0.8;
+
+/** CPU share a function gets: its memory's vCPUs, never more than the machine's cores. */
+export function vcpusFor(memoryMb: number, cores: number): number {
+  return Math.min(cores, memoryMb / MB_PER_VCPU);
+}
+
+/**
+ * Worker threads for a pool: one per vCPU the memory buys (at least one), capped by the cores.
+ * `os.availableParallelism()` reports the host's cores, not the function's share, so a 512 MB
+ * function that sized its pool from it would run 2 threads on 0.3 vCPU.
+ */
+export function threadsFor(memoryMb: number | undefined, cores: number): number {
+  if (memoryMb === undefined) return Math.max(1, cores);
+  return Math.max(1, Math.min(cores, Math.round(memoryMb / MB_PER_VCPU)));
+}
+
+/** Seconds a plan should take at the conservative rate with this much CPU. */
+export function estimateSeconds(plan: RunPlan, vcpus: number): number {
+  const rate = CONSERVATIVE_MIB_PER_S_PER_VCPU;
+  const fileMb = plan.targetBytes / BYTES_PER_MB;
+  const totalMb = fileMb * plan.files.length;
+  // A single file is written by one thread, so it gets at most one vCPU however many there are.
+  return Math.max(totalMb / (rate * vcpus), fileMb / (rate * Math.min(1, vcpus)));
+}
+
+/**
+ * Refuses a plan that would not finish in the remaining time, with what to change. Called before
+ * anything is written, so a refused run leaves nothing behind.
+ */
+export function assertFitsInTime(plan: RunPlan, memoryMb: number, cores: number, remainingMs: number): void {
+  const vcpus = vcpusFor(memoryMb, cores);
+  const needed = estimateSeconds(plan, vcpus);
+  const available = (remainingMs / 1000) * TIME_SAFETY;
+  if (needed <= available) return;
+  const totalMb = (plan.targetBytes / BYTES_PER_MB) * plan.files.length;
+  throw new CapacityError(
+    "file_count",
+    `file_count × target_size_mb = ${totalMb.toFixed(1)} MiB needs about ${Math.ceil(needed)} s at ${memoryMb} MB ` +
+      `(${vcpus.toFixed(2)} vCPU at a conservative ${CONSERVATIVE_MIB_PER_S_PER_VCPU} MiB/s per vCPU), but only ` +
+      `${Math.floor(available)} s of this invocation's ${Math.floor(remainingMs / 1000)} s can be used: lower file_count ` +
+      `or target_size_mb, raise memoryMb (or timeoutSeconds), or split the run across invocations (fan-out)`,
+  );
+}

@@ -1,0 +1,35 @@
+import type { Prng } from "../prng";
+
+/** What a dataset knows about the file it is writing records for. */
+export interface FileContext {
+  /** The run's day, `YYYY-MM-DD`; every timestamp falls inside it (UTC). */
+  readonly datePrefix: string;
+  /** The run's time of day, `HHMMSS`, as in the file keys. */
+  readonly hhmmss: string;
+  /** The file's position in the run (0-based); makes record ids unique across files. */
+  readonly fileIndex: number;
+}
+
+/** Produces the records of one file, in order, from the file's own PRNG. */
+export interface RecordWriter {
+  /**
+   * The record's JSON text up to where the padding value starts. For a dataset without padding
+   * this is the whole record except `Dataset.tail`.
+   */
+  head(recordIndex: number): string;
+}
+
+/**
+ * A named record generator. Records are JSON objects, one per NDJSON line, built as
+ * `head + padding + tail`: the renderer sizes the padding so a file ends at its byte target.
+ * Everything emitted must be ASCII so that string length equals byte length.
+ */
+export interface Dataset {
+  readonly name: string;
+  /** Closing text after the padding (e.g. `"}`); constant for every record. */
+  readonly tail: string;
+  /** Length range of the random padding, or null when the dataset has no padding field. */
+  readonly padding: { readonly min: number; readonly max: number } | null;
+  /** Starts the records of one file. */
+  open(ctx: FileContext, rng: Prng): RecordWriter;
+}

@@ -1,0 +1,266 @@
+import { faker } from "@faker-js/faker/locale/en";
+import { Prng, WeightedTable } from "../prng";
+import { CITIES, type City } from "./cities";
+import type { Dataset, FileContext, RecordWriter } from "./dataset";
+
+/**
+ * `web-events`: the record schema of the original test-data Lambda, field for field, with values
+ * that hang together: a city lies in its country and the coordinates near it, the user agent
+ * matches the device, OS and browser, utm fields match the referrer, revenue only on
+ * conversions, bounces view one page, timestamps inside the run's day.
+ *
+ * Speed matters (≥100 MB/s per thread): faker builds the string pools once per thread from a
+ * fixed seed, and each record is one template string over pre-escaped pool entries.
+ */
+
+const POOL_SEED = 20251223;
+const HEX = "0123456789abcdef";
+
+/** Two-digit strings "00".."99", so times and ids are built without padStart per record. */
+const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
+const EVENT_TYPES = new WeightedTable<string>([
+  ["page_view", 55],
+  ["click", 18],
+  ["search", 8],
+  ["add_to_cart", 8],
+  ["checkout", 5],
+  ["purchase", 3],
+  ["signup", 3],
+]);
+
+interface Platform {
+  readonly device: string;
+  readonly os: string;
+  readonly browser: string;
+  readonly userAgents: readonly string[];
+}
+
+function userAgent(rng: Prng, device: string, os: string, browser: string): string {
+  const chrome = `${rng.range(118, 131)}.0.${rng.range(5000, 6800)}.${rng.range(10, 200)}`;
+  const safari = `${rng.range(15, 18)}.${rng.range(0, 6)}`;
+  const iosVersion = `${rng.range(15, 18)}_${rng.range(0, 6)}`;
+  const android = `${rng.range(10, 15)}`;
+  const firefox = `${rng.range(115, 133)}.0`;
+  const webkit = "AppleWebKit/537.36 (KHTML, like Gecko)";
+  const ipad = device === "tablet" ? "iPad; CPU OS" : "iPhone; CPU iPhone OS";
+  const androidModel = device === "tablet" ? "SM-X710" : rng.pick(["Pixel 8", "SM-S918B", "SM-A546B", "Pixel 7a"]);
+  switch (`${os}/${browser}`) {
+    case "Windows/Chrome":
+      return `Mozilla/5.0 (Windows NT 10.0; Win64; x64) ${webkit} Chrome/${chrome} Safari/537.36`;
+    case "Windows/Edge":
+      return `Mozilla/5.0 (Windows NT 10.0; Win64; x64) ${webkit} Chrome/${chrome} Safari/537.36 Edg/${chrome}`;
+    case "Windows/Firefox":
+      return `Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:${firefox}) Gecko/20100101 Firefox/${firefox}`;
+    case "macOS/Safari":
+      return `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${safari} Safari/605.1.15`;
+    case "macOS/Chrome":
+      return `Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) ${webkit} Chrome/${chrome} Safari/537.36`;
+    case "macOS/Firefox":
+      return `Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:${firefox}) Gecko/20100101 Firefox/${firefox}`;
+    case "Linux/Chrome":
+      return `Mozilla/5.0 (X11; Linux x86_64) ${webkit} Chrome/${chrome} Safari/537.36`;
+    case "Linux/Firefox":
+      return `Mozilla/5.0 (X11; Linux x86_64; rv:${firefox}) Gecko/20100101 Firefox/${firefox}`;
+    case "Android/Chrome":
+      return `Mozilla/5.0 (Linux; Android ${android}; ${androidModel}) ${webkit} Chrome/${chrome} ${device === "mobile" ? "Mobile " : ""}Safari/537.36`;
+    case "Android/Samsung Internet":
+      return `Mozilla/5.0 (Linux; Android ${android}; ${androidModel}) ${webkit} SamsungBrowser/${rng.range(20, 26)}.0 Chrome/${chrome} ${device === "mobile" ? "Mobile " : ""}Safari/537.36`;
+    case "iOS/Safari":
+      return `Mozilla/5.0 (${ipad} ${iosVersion} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/${safari} Mobile/15E148 Safari/604.1`;
+    case "iOS/Chrome":
+      return `Mozilla/5.0 (${ipad} ${iosVersion} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/${chrome} Mobile/15E148 Safari/604.1`;
+    default:
+      throw new Error(`no user agent template for ${os}/${browser}`);
+  }
+}
+
+const PLATFORM_SHARES: readonly (readonly [string, string, string, number])[] = [
+  ["desktop", "Windows", "Chrome", 17],
+  ["desktop", "Windows", "Edge", 5],
+  ["desktop", "Windows", "Firefox", 3],
+  ["desktop", "macOS", "Safari", 6],
+  ["desktop", "macOS", "Chrome", 7],
+  ["desktop", "macOS", "Firefox", 1],
+  ["desktop", "Linux", "Chrome", 2],
+  ["desktop", "Linux", "Firefox", 1],
+  ["mobile", "Android", "Chrome", 23],
+  ["mobile", "Android", "Samsung Internet", 4],
+  ["mobile", "iOS", "Safari", 16],
+  ["mobile", "iOS", "Chrome", 3],
+  ["tablet", "iOS", "Safari", 6],
+  ["tablet", "Android", "Chrome", 4],
+];
+
+interface TrafficSource {
+  readonly source: string;
+  readonly medium: string;
+  readonly referrers: readonly string[];
+  readonly campaigns: boolean;
+}
+
+interface Pools {
+  readonly platforms: WeightedTable<Platform>;
+  readonly cities: WeightedTable<City>;
+  readonly sources: WeightedTable<TrafficSource>;
+  readonly pageUrls: readonly string[];
+}
+
+function assertAscii(values: readonly string[], what: string): void {
+  for (const v of values) {
+    // eslint-disable-next-line no-control-regex
+    if (!/^[\x20-\x7e]*$/.test(v) || /["\\]/.test(v)) throw new Error(`${what} pool entry is not plain ASCII: ${v}`);
+  }
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+}
+
+/** Builds the string pools. Deterministic: fixed seeds for both faker and our PRNG. */
+function buildPools(): Pools {
+  faker.seed(POOL_SEED);
+  const rng = Prng.fromParts("web-events pools", POOL_SEED);
+
+  const platforms = new WeightedTable<Platform>(
+    PLATFORM_SHARES.map(([device, os, browser, weight]) => {
+      const userAgents = Array.from({ length: 24 }, () => userAgent(rng, device, os, browser));
+      return [{ device, os, browser, userAgents }, weight] as const;
+    }),
+  );
+
+  const site = "https://shop.example.com";
+  const products = Array.from({ length: 600 }, () => slug(faker.commerce.productName()));
+  const categories = Array.from({ length: 40 }, () => slug(faker.commerce.department()));
+  const articles = Array.from({ length: 200 }, () => faker.lorem.slug(3));
+  const pageUrls = [
+    `${site}/`,
+    `${site}/cart`,
+    `${site}/checkout`,
+    `${site}/account`,
+    ...products.map((p, i) => `${site}/products/${p}-${1000 + i}`),
+    ...categories.map((c) => `${site}/category/${c}`),
+    ...articles.map((a) => `${site}/blog/${a}`),
+    ...products.slice(0, 100).map((p) => `${site}/search?q=${p.split("-")[0] ?? p}`),
+  ];
+  const partnerReferrers = Array.from({ length: 120 }, () => `https://${faker.internet.domainName()}/${faker.lorem.slug(2)}`);
+
+  const sources = new WeightedTable<TrafficSource>([
+    [{ source: "google", medium: "cpc", referrers: ["https://www.google.com/"], campaigns: true }, 18],
+    [{ source: "google", medium: "organic", referrers: ["https://www.google.com/"], campaigns: false }, 24],
+    [{ source: "bing", medium: "organic", referrers: ["https://www.bing.com/"], campaigns: false }, 4],
+    [{ source: "duckduckgo", medium: "organic", referrers: ["https://duckduckgo.com/"], campaigns: false }, 2],
+    [{ source: "facebook", medium: "social", referrers: ["https://www.facebook.com/", "https://m.facebook.com/"], campaigns: true }, 9],
+    [{ source: "instagram", medium: "social", referrers: ["https://www.instagram.com/", "https://l.instagram.com/"], campaigns: true }, 6],
+    [{ source: "twitter", medium: "social", referrers: ["https://t.co/"], campaigns: true }, 3],
+    [{ source: "linkedin", medium: "social", referrers: ["https://www.linkedin.com/"], campaigns: true }, 2],
+    [{ source: "newsletter", medium: "email", referrers: ["https://mail.google.com/", "https://outlook.live.com/"], campaigns: true }, 7],
+    [{ source: "partner", medium: "referral", referrers: partnerReferrers, campaigns: true }, 8],
+    [{ source: "direct", medium: "none", referrers: [""], campaigns: false }, 17],
+  ]);
+
+  for (const p of PLATFORM_SHARES) assertAscii(p.slice(0, 3) as string[], "platform");
+  assertAscii(pageUrls, "page_url");
+  assertAscii(partnerReferrers, "referrer");
+  assertAscii(CITIES.map((c) => c.city), "city");
+
+  return {
+    platforms,
+    cities: new WeightedTable(CITIES.map((c) => [c, c.weight] as const)),
+    sources,
+    pageUrls,
+  };
+}
+
+let pools: Pools | undefined;
+
+/** Pools are built on first use, once per thread; they never change output between tasks. */
+function getPools(): Pools {
+  pools ??= buildPools();
+  return pools;
+}
+
+/** A random public-looking IPv4 address (no private, loopback or multicast first octet). */
+function ipAddress(rng: Prng): string {
+  let first = rng.range(1, 223);
+  if (first === 10 || first === 127 || first === 172 || first === 192) first += 1;
+  return `${first}.${rng.int(256)}.${rng.int(256)}.${rng.range(1, 254)}`;
+}
+
+function hex32(rng: Prng): string {
+  let s = "";
+  for (let w = 0; w < 4; w++) {
+    let x = rng.next();
+    for (let k = 0; k < 8; k++) {
+      s += HEX[x & 15];
+      x >>>= 4;
+    }
+  }
+  return s;
+}
+
+class WebEventWriter implements RecordWriter {
+  private readonly day: string;
+  private readonly idPrefix: string;
+  private readonly filePart: string;
+
+  constructor(
+    ctx: FileContext,
+    private readonly rng: Prng,
+    private readonly p: Pools,
+  ) {
+    this.day = `${ctx.datePrefix}T`;
+    this.idPrefix = `evt_${ctx.datePrefix.replace(/-/g, "")}${ctx.hhmmss}_`;
+    this.filePart = String(ctx.fileIndex).padStart(4, "0");
+  }
+
+  head(recordIndex: number): string {
+    const rng = this.rng;
+    const p = this.p;
+
+    const micros = rng.int(1_000_000);
+    const secOfDay = rng.int(86_400);
+    const timestamp = `${this.day}${TWO[Math.floor(secOfDay / 3600)]}:${TWO[Math.floor(secOfDay / 60) % 60]}:${TWO[secOfDay % 60]}.${String(micros).padStart(6, "0")}Z`;
+
+    const eventType = EVENT_TYPES.draw(rng);
+    const platform = p.platforms.draw(rng);
+    const city = p.cities.draw(rng);
+    const src = p.sources.draw(rng);
+
+    const bounce = eventType === "page_view" && rng.chance(0.35);
+    const conversion = eventType === "purchase" || eventType === "signup";
+    const revenue = eventType === "purchase" ? Math.round(Math.exp(3 + rng.normal() * 0.8) * 100 + 99) / 100 : 0;
+    const duration = bounce ? rng.range(1, 15) : Math.min(3600, Math.round(-Math.log(1 - rng.float()) * 180) + 5);
+    const items = bounce ? 1 : rng.range(1, 30);
+    const campaign = src.campaigns ? `campaign_${rng.range(1, 60)}` : "(none)";
+
+    // Roughly ±5 km around the city centre.
+    const lat = (city.lat + rng.normal() * 0.03).toFixed(4);
+    const lon = (city.lon + rng.normal() * 0.04).toFixed(4);
+    const flags = rng.next();
+
+    return (
+      `{"id":"${this.idPrefix}${this.filePart}${String(recordIndex).padStart(7, "0")}","timestamp":"${timestamp}",` +
+      `"event_type":"${eventType}","user_id":"user_${rng.range(1, 50_000)}","session_id":"${hex32(rng)}",` +
+      `"ip_address":"${ipAddress(rng)}","user_agent":"${rng.pick(platform.userAgents)}",` +
+      `"country":"${city.country}","city":"${city.city}","latitude":${lat},"longitude":${lon},` +
+      `"device_type":"${platform.device}","os":"${platform.os}","browser":"${platform.browser}",` +
+      `"page_url":"${rng.pick(p.pageUrls)}","referrer":"${rng.pick(src.referrers)}",` +
+      `"utm_source":"${src.source}","utm_medium":"${src.medium}","utm_campaign":"${campaign}",` +
+      `"duration_seconds":${duration},"bounce":${bounce},"conversion":${conversion},` +
+      `"revenue":${revenue},"items_viewed":${items},` +
+      `"custom_data":{"experiment_id":"exp_${(flags >>> 8) % 50 + 1}","variant":"${flags & 1 ? "B" : "A"}",` +
+      `"feature_flags":{"feature_1":${(flags & 2) !== 0},"feature_2":${(flags & 4) !== 0},"feature_3":${(flags & 8) !== 0}}},` +
+      `"padding":"`
+    );
+  }
+}
+
+export const webEvents: Dataset = {
+  name: "web-events",
+  tail: `"}`,
+  padding: { min: 64, max: 512 },
+  open(ctx: FileContext, rng: Prng): RecordWriter {
+    return new WebEventWriter(ctx, rng, getPools());
+  },
+};

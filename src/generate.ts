@@ -1,0 +1,30 @@
+import { planRun, type RunPlan } from "./plan";
+import type { FilePool } from "./pool";
+import { parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
+import { executeRun, responseBody, type FileDoneListener, type ResponseBody, type RunOutcome } from "./run";
+import type { SinkSpec } from "./sinks";
+
+/** What a caller (Lambda handler or CLI) supplies around one generate request. */
+export interface GenerateOptions {
+  readonly defaults: RequestDefaults;
+  /** The deployment's key prefix; the request's own prefix goes under it. */
+  readonly configuredPrefix: string;
+  readonly sink: SinkSpec;
+  readonly pool: FilePool;
+  readonly context: RequestContext;
+  /** Last check before anything is written (the handler's time budget); throw to refuse. */
+  readonly beforeRun?: (plan: RunPlan) => void;
+  readonly onFileDone?: FileDoneListener;
+}
+
+/**
+ * The one path from a generate event to files in a sink: validate, plan, check, run, summarise.
+ * Bad input throws before anything is written; failed files are reported in the outcome.
+ */
+export async function generate(event: unknown, options: GenerateOptions): Promise<{ outcome: RunOutcome; body: ResponseBody }> {
+  const request = parseGenerateRequest(event, options.defaults, options.context);
+  const plan = planRun(request, options.configuredPrefix);
+  options.beforeRun?.(plan);
+  const outcome = await executeRun(plan, options.sink, options.pool, options.onFileDone);
+  return { outcome, body: responseBody(outcome) };
+}

@@ -1,0 +1,39 @@
+import type { GenerateRequest } from "./request";
+import { BYTES_PER_MB } from "./limits";
+import type { FileIdentity } from "./render";
+
+/** One file of a run: what decides its bytes, and where it goes. */
+export interface PlannedFile extends FileIdentity {
+  readonly key: string;
+}
+
+/** A run split into files; file i is shard i and can be written by any thread in any order. */
+export interface RunPlan {
+  readonly request: GenerateRequest;
+  /** The configured prefix followed by the request's own. */
+  readonly keyPrefix: string;
+  readonly targetBytes: number;
+  readonly files: readonly PlannedFile[];
+}
+
+/** The seed's key pattern: `{date_prefix}-test{seq:04d}-{HHMMSS}.ndjson` under the prefix. */
+export function fileKey(keyPrefix: string, datePrefix: string, index: number, hhmmss: string): string {
+  return `${keyPrefix}${datePrefix}-test${String(index).padStart(4, "0")}-${hhmmss}.ndjson`;
+}
+
+/** Plans a run: one file per index, all fields derived from the request alone. */
+export function planRun(request: GenerateRequest, configuredPrefix: string): RunPlan {
+  const keyPrefix = configuredPrefix + request.keyPrefix;
+  const targetBytes = Math.round(request.targetSizeMb * BYTES_PER_MB);
+  const files = Array.from({ length: request.fileCount }, (_, fileIndex) => ({
+    dataset: request.dataset,
+    seed: request.seed,
+    runId: request.runId,
+    datePrefix: request.datePrefix,
+    hhmmss: request.hhmmss,
+    fileIndex,
+    targetBytes,
+    key: fileKey(keyPrefix, request.datePrefix, fileIndex, request.hhmmss),
+  }));
+  return { request, keyPrefix, targetBytes, files };
+}

@@ -1,0 +1,99 @@
+import { Readable } from "node:stream";
+import { S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { PlannedFile } from "../plan";
+import { renderFile, type RenderStats } from "../render";
+import { BYTES_PER_MB } from "../limits";
+import type { FileSink, S3SinkSpec } from "./sink";
+
+/**
+ * Multipart part size and parts in flight per file. Memory per worker thread is bounded by
+ * (UPLOAD_QUEUE_SIZE + 1) × PART_SIZE: the parts being sent plus the one being filled (or one
+ * whole small file, which is never larger than a part).
+ */
+export const PART_SIZE = 8 * BYTES_PER_MB;
+export const UPLOAD_QUEUE_SIZE = 2;
+
+/** Metadata value kept from the original generator: downstream filters may match on it. */
+const GENERATOR = "test-data-lambda";
+
+/** Thrown when the second rendering of a file differs from the first: a determinism bug. */
+class NondeterministicOutputError extends Error {
+  override readonly name = "NondeterministicOutputError";
+}
+
+/**
+ * Writes each file with one lib-storage `Upload`: a single PUT when the file fits in a part,
+ * multipart otherwise, aborted on failure so no partial object is left.
+ *
+ * S3 metadata is fixed when an upload starts, but `record_count` and `sha256` are only known at
+ * the end. Rendering is deterministic, so a file that needs multipart is rendered twice — once
+ * to count and hash, once streamed to S3 and checked against the first hash before the final
+ * part leaves. A file that fits in one part is kept from the first pass and sent as is.
+ */
+export class S3Sink implements FileSink {
+  private readonly client: S3Client;
+
+  constructor(private readonly spec: S3SinkSpec) {
+    this.client = new S3Client({
+      region: spec.region ?? process.env.AWS_REGION ?? "us-east-1",
+      ...(spec.endpoint ? { endpoint: spec.endpoint, forcePathStyle: true } : {}),
+    });
+  }
+
+  async write(file: PlannedFile): Promise<RenderStats> {
+    const counted = renderFile(file);
+    const single = file.targetBytes <= PART_SIZE;
+    const kept: Buffer[] = [];
+    for (const chunk of counted.chunks) if (single) kept.push(chunk);
+    const stats = counted.stats;
+
+    const body = single ? Buffer.concat(kept, stats.bytes) : Readable.from(verified(file, stats.sha256), { highWaterMark: 1 });
+    const upload = new Upload({
+      client: this.client,
+      queueSize: UPLOAD_QUEUE_SIZE,
+      partSize: PART_SIZE,
+      leavePartsOnError: false,
+      params: {
+        Bucket: this.spec.bucket,
+        Key: file.key,
+        Body: body,
+        ContentType: "application/x-ndjson",
+        ContentLength: stats.bytes,
+        Metadata: {
+          generator: GENERATOR,
+          date_prefix: file.datePrefix,
+          record_count: String(stats.records),
+          file_size_mb: String(Math.round((stats.bytes / BYTES_PER_MB) * 100) / 100),
+          dataset: file.dataset,
+          seed: String(file.seed),
+          run_id: file.runId,
+          sha256: stats.sha256,
+        },
+      },
+    });
+    try {
+      await upload.done();
+    } catch (err) {
+      throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+    }
+    return stats;
+  }
+}
+
+/** The file's chunks again, failing before the last one if they hash differently this time. */
+function* verified(file: PlannedFile, expectedSha256: string): Generator<Buffer> {
+  const again = renderFile(file);
+  for (const chunk of again.chunks) {
+    if (again.stats.sha256 !== "" && again.stats.sha256 !== expectedSha256) {
+      throw new NondeterministicOutputError(`${file.key} rendered differently on its upload pass`);
+    }
+    yield chunk;
+  }
+}
+
+function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return `${err.name}: ${err.message}${status ? ` (HTTP ${status})` : ""}`;
+}
