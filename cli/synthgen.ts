@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { DATASET_NAMES } from "../src/datasets";
+import { DATASET_NAMES } from "../src/datasets/names";
 import { LIMITS } from "../src/limits";
 import { runGenerateCommand, type GenerateFlags } from "./generate-command";
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { DATASET_NAMES } from "./datasets";
+import { DATASET_NAMES } from "./datasets/names";
 import { ValidationError } from "./errors";
 import { LIMITS } from "./limits";
 

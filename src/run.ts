@@ -1,6 +1,6 @@
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
-import { sinkLocation, type SinkSpec } from "./sinks";
+import { sinkLocation, type SinkSpec } from "./sinks/sink";
 import { BYTES_PER_MB } from "./limits";
 import type { FileResult } from "./write-file";
 

@@ -1,12 +1,13 @@
 import type { Dataset } from "./dataset";
+import { DATASET_NAMES } from "./names";
 import { webEvents } from "./web-events";
 
 export type { Dataset, FileContext, RecordWriter } from "./dataset";
 
-const DATASETS: ReadonlyMap<string, Dataset> = new Map([[webEvents.name, webEvents]]);
+export { DATASET_NAMES } from "./names";
 
-/** Names of the built-in datasets, for validation messages and `--help`. */
-export const DATASET_NAMES: readonly string[] = [...DATASETS.keys()];
+/** The implementations; a test checks this map and `DATASET_NAMES` agree. */
+export const DATASETS: ReadonlyMap<string, Dataset> = new Map([[webEvents.name, webEvents]]);
 
 /** The dataset with this name; callers validate the name first, so an unknown one is a bug. */
 export function datasetByName(name: string): Dataset {

@@ -1,0 +1,68 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface DataBucketArgs {
+  /** Write into this existing bucket instead of creating one; its settings are left alone. */
+  readonly existingBucketName?: string;
+  /** Generated objects live under this prefix (normalised, may be empty). */
+  readonly keyPrefix: string;
+  /** Expire generated objects after this many days; never when absent. */
+  readonly expireAfterDays?: number;
+}
+
+/**
+ * The landing bucket: created encrypted, private, and with a lifecycle that cleans up aborted
+ * multipart uploads after a day (and generated objects, if asked); or an existing bucket by name.
+ */
+export class DataBucket extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly bucket?: aws.s3.Bucket;
+  readonly encryption?: aws.s3.BucketServerSideEncryptionConfiguration;
+  readonly publicAccessBlock?: aws.s3.BucketPublicAccessBlock;
+  readonly lifecycle?: aws.s3.BucketLifecycleConfiguration;
+
+  constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("synthgen:index:DataBucket", name, {}, opts);
+    if (args.existingBucketName) {
+      if (args.expireAfterDays !== undefined) {
+        throw new Error("expireAfterDays applies only to a bucket the stack creates; unset inputBucketName or expireAfterDays");
+      }
+      const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+      this.bucketName = pulumi.output(args.existingBucketName);
+      this.bucketArn = pulumi.interpolate`arn:${partition}:s3:::${args.existingBucketName}`;
+    } else {
+      const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this });
+      this.bucket = bucket;
+      this.encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
+        `${name}-encryption`,
+        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+        { parent: this },
+      );
+      this.publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
+        `${name}-public-access`,
+        { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+        { parent: this },
+      );
+      this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
+        `${name}-lifecycle`,
+        { bucket: bucket.id, rules: lifecycleRules(args.keyPrefix, args.expireAfterDays) },
+        { parent: this },
+      );
+      this.bucketName = bucket.bucket;
+      this.bucketArn = bucket.arn;
+    }
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+  }
+}
+
+/** Lifecycle rules: always abort incomplete multipart uploads; optionally expire generated objects. */
+export function lifecycleRules(keyPrefix: string, expireAfterDays: number | undefined): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  const rules: aws.types.input.s3.BucketLifecycleConfigurationRule[] = [
+    { id: "abort-incomplete-multipart-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+  ];
+  if (expireAfterDays !== undefined) {
+    rules.push({ id: "expire-generated-objects", status: "Enabled", filter: { prefix: keyPrefix }, expiration: { days: expireAfterDays } });
+  }
+  return rules;
+}

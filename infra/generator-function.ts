@@ -1,0 +1,199 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { Architecture } from "./config";
+import { assumeRolePolicy, deadLetterQueuePolicy, functionBaseStatements, rolePolicy, type PolicyStatement } from "./policies";
+
+export interface ScheduleArgs {
+  /** `rate(...)` or `cron(...)`. */
+  readonly expression: string;
+  readonly enabled: boolean;
+  /** The event the schedule sends; the rule adds `run_id` and `time` from the scheduled event. */
+  readonly input: Record<string, unknown>;
+}
+
+export interface GeneratorFunctionArgs {
+  /** The bundled code (see `bundleArchive`). */
+  readonly code: pulumi.asset.Archive;
+  /** `file.export` inside the archive, e.g. `functions/generate-files.handler`. */
+  readonly handler: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly architecture: Architecture;
+  readonly tracing: boolean;
+  readonly logRetentionDays: number;
+  readonly environment: Record<string, pulumi.Input<string>>;
+  /** What the function may do to its sink (exact ARNs); logs, DLQ and tracing are added here. */
+  readonly sinkStatements: pulumi.Input<PolicyStatement[]>;
+  readonly schedule: ScheduleArgs;
+  /** Every alarm notifies this topic. */
+  readonly alertTopicArn: pulumi.Input<string>;
+}
+
+/** DLQ messages are kept for the SQS maximum, so a failed run over a long weekend is still there. */
+const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+/** Lambda's own async retries (the maximum), then the DLQ. */
+const ASYNC_RETRIES = 2;
+
+/** One alarm of a generator function, as plain data: the component turns each into a MetricAlarm. */
+export interface AlarmSpec {
+  readonly id: "errors" | "throttles" | "duration" | "dead-letters";
+  readonly description: string;
+  readonly namespace: "AWS/Lambda" | "AWS/SQS";
+  readonly metricName: string;
+  readonly statistic: "Sum" | "Maximum";
+  readonly comparisonOperator: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
+  readonly threshold: number;
+  readonly periodSeconds: number;
+}
+
+/**
+ * The alarms, with the original generator's thresholds where they were right: Errors > 5 in
+ * 5 minutes. Throttles fire at the first one (the original's `> 1` missed a single throttle);
+ * Duration above 80% of the timeout warns before runs start timing out; any DLQ message is a
+ * lost run.
+ */
+export function alarmSpecs(timeoutSeconds: number): AlarmSpec[] {
+  const base = { periodSeconds: 300 } as const;
+  return [
+    { ...base, id: "errors", description: "More than 5 failed invocations in 5 minutes", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", comparisonOperator: "GreaterThanThreshold", threshold: 5 },
+    { ...base, id: "throttles", description: "An invocation was throttled", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1 },
+    { ...base, id: "duration", description: "An invocation used more than 80% of its timeout", namespace: "AWS/Lambda", metricName: "Duration", statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: Math.round(timeoutSeconds * 1000 * 0.8) },
+    { ...base, id: "dead-letters", description: "A run ended in the dead-letter queue", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: 0 },
+  ];
+}
+
+/**
+ * The schedule's input template: the configured event plus the scheduled event's `id` and `time`,
+ * so a retried delivery is the same run (same keys, same bytes) and keys carry the scheduled time.
+ */
+export function scheduleInputTemplate(input: Record<string, unknown>): string {
+  return JSON.stringify({ ...input, run_id: "<id>", time: "<time>" });
+}
+
+/**
+ * A Lambda function that generates data, with everything it needs to run unattended: its role
+ * (least privilege), log group, dead-letter queue for async failures, schedule, and alarms.
+ */
+export class GeneratorFunction extends pulumi.ComponentResource {
+  readonly logGroup: aws.cloudwatch.LogGroup;
+  readonly role: aws.iam.Role;
+  readonly rolePolicy: aws.iam.RolePolicy;
+  readonly function: aws.lambda.Function;
+  readonly deadLetterQueue: aws.sqs.Queue;
+  readonly deadLetterQueuePolicy: aws.sqs.QueuePolicy;
+  readonly invokeConfig: aws.lambda.FunctionEventInvokeConfig;
+  readonly scheduleRule: aws.cloudwatch.EventRule;
+  readonly scheduleTarget: aws.cloudwatch.EventTarget;
+  readonly schedulePermission: aws.lambda.Permission;
+  readonly alarms: Record<AlarmSpec["id"], aws.cloudwatch.MetricAlarm>;
+
+  constructor(name: string, args: GeneratorFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("synthgen:index:GeneratorFunction", name, {}, opts);
+    const parent = { parent: this };
+
+    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { namePrefix: `/aws/lambda/${name}-`, retentionInDays: args.logRetentionDays }, parent);
+    this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true }, parent);
+
+    this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, parent);
+    this.rolePolicy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: this.role.id,
+        policy: pulumi
+          .all([args.sinkStatements, this.logGroup.arn, this.deadLetterQueue.arn])
+          .apply(([sink, logGroupArn, dlqArn]) =>
+            JSON.stringify(rolePolicy([...sink, ...functionBaseStatements({ logGroupArn, dlqArn, tracing: args.tracing })])),
+          ),
+      },
+      parent,
+    );
+
+    this.function = new aws.lambda.Function(
+      `${name}-function`,
+      {
+        role: this.role.arn,
+        runtime: aws.lambda.Runtime.NodeJS22dX,
+        architectures: [args.architecture],
+        handler: args.handler,
+        code: args.code,
+        memorySize: args.memoryMb,
+        timeout: args.timeoutSeconds,
+        environment: { variables: args.environment },
+        tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
+        loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+      },
+      // The policy must exist before the first invocation can write logs or objects.
+      { parent: this, dependsOn: [this.rolePolicy] },
+    );
+
+    this.invokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: this.function.name,
+        maximumRetryAttempts: ASYNC_RETRIES,
+        destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
+      },
+      parent,
+    );
+
+    this.scheduleRule = new aws.cloudwatch.EventRule(
+      `${name}-schedule`,
+      { scheduleExpression: args.schedule.expression, state: args.schedule.enabled ? "ENABLED" : "DISABLED" },
+      parent,
+    );
+    this.schedulePermission = new aws.lambda.Permission(
+      `${name}-schedule-invoke`,
+      { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.scheduleRule.arn },
+      parent,
+    );
+    this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
+      `${name}-dlq-policy`,
+      {
+        queueUrl: this.deadLetterQueue.url,
+        policy: pulumi.all([this.deadLetterQueue.arn, this.scheduleRule.arn]).apply(([q, r]) => JSON.stringify(deadLetterQueuePolicy(q, r))),
+      },
+      parent,
+    );
+    this.scheduleTarget = new aws.cloudwatch.EventTarget(
+      `${name}-schedule-target`,
+      {
+        rule: this.scheduleRule.name,
+        arn: this.function.arn,
+        inputTransformer: { inputPaths: { id: "$.id", time: "$.time" }, inputTemplate: scheduleInputTemplate(args.schedule.input) },
+        retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        deadLetterConfig: { arn: this.deadLetterQueue.arn },
+      },
+      { parent: this, dependsOn: [this.schedulePermission] },
+    );
+
+    const alarms: Partial<Record<AlarmSpec["id"], aws.cloudwatch.MetricAlarm>> = {};
+    for (const spec of alarmSpecs(args.timeoutSeconds)) {
+      alarms[spec.id] = new aws.cloudwatch.MetricAlarm(
+        `${name}-${spec.id}`,
+        {
+          alarmDescription: spec.description,
+          namespace: spec.namespace,
+          metricName: spec.metricName,
+          statistic: spec.statistic,
+          comparisonOperator: spec.comparisonOperator,
+          threshold: spec.threshold,
+          period: spec.periodSeconds,
+          evaluationPeriods: 1,
+          treatMissingData: "notBreaching",
+          dimensions: spec.namespace === "AWS/SQS" ? { QueueName: this.deadLetterQueue.name } : { FunctionName: this.function.name },
+          alarmActions: [args.alertTopicArn],
+          okActions: [args.alertTopicArn],
+        },
+        parent,
+      );
+    }
+    this.alarms = alarms as Record<AlarmSpec["id"], aws.cloudwatch.MetricAlarm>;
+
+    this.registerOutputs({
+      functionName: this.function.name,
+      functionArn: this.function.arn,
+      deadLetterQueueUrl: this.deadLetterQueue.url,
+      logGroupName: this.logGroup.name,
+    });
+  }
+}

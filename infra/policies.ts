@@ -1,0 +1,69 @@
+/**
+ * IAM documents as plain functions of exact ARNs, so they are tested without mocks. No `*`
+ * action anywhere; the only `*` resource is X-Ray's, which has no resource-level permissions.
+ */
+
+export interface PolicyStatement {
+  readonly Sid?: string;
+  readonly Effect: "Allow" | "Deny";
+  readonly Action: string | readonly string[];
+  /** Absent only in trust policies, which name a principal instead. */
+  readonly Resource?: string | readonly string[];
+  readonly Principal?: Record<string, string>;
+  readonly Condition?: Record<string, Record<string, string>>;
+}
+
+export interface PolicyDocument {
+  readonly Version: "2012-10-17";
+  readonly Statement: readonly PolicyStatement[];
+}
+
+const document = (statements: readonly PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement: statements });
+
+/** Lets one AWS service assume a role. */
+export function assumeRolePolicy(service: string): PolicyDocument {
+  return document([{ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" }]);
+}
+
+/** Write (single PUT and multipart, including abort) under one key prefix of one bucket. */
+export function bucketWriteStatement(bucketArn: string, keyPrefix: string): PolicyStatement {
+  return {
+    Sid: "WriteGeneratedObjects",
+    Effect: "Allow",
+    // s3:PutObject also covers CreateMultipartUpload, UploadPart and CompleteMultipartUpload.
+    Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+    Resource: `${bucketArn}/${keyPrefix}*`,
+  };
+}
+
+/** Everything a generator function needs besides its sink: its own logs, its DLQ, tracing. */
+export function functionBaseStatements(args: { logGroupArn: string; dlqArn: string; tracing: boolean }): PolicyStatement[] {
+  const statements: PolicyStatement[] = [
+    { Sid: "OwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${args.logGroupArn}:*` },
+    // Async invocations that exhaust their retries are sent here by Lambda with the role's rights.
+    { Sid: "OwnDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.dlqArn },
+  ];
+  if (args.tracing) {
+    statements.push({ Sid: "XRay", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" });
+  }
+  return statements;
+}
+
+/** A role's inline policy document from its statements. */
+export function rolePolicy(statements: readonly PolicyStatement[]): PolicyDocument {
+  return document(statements);
+}
+
+/** Lets one EventBridge rule put events that exhausted their retries into the DLQ. */
+export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): PolicyDocument {
+  return document([
+    {
+      Sid: "ScheduleDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: "sqs:SendMessage",
+      Resource: queueArn,
+      Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+    },
+  ]);
+}
