@@ -39,6 +39,7 @@ const KEY_PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()=/-]*$/;
 
 function describe(value: unknown): string {
   if (typeof value === "string") return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (typeof value === "number") return String(value);
   return JSON.stringify(value) ?? String(value);
 }
 

@@ -1,0 +1,170 @@
+import assert from "node:assert/strict";
+import type * as HandlerModule from "../functions/generate-files";
+import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
+import { startTestS3, type TestS3 } from "./support/s3";
+
+const BUCKET = "handler-bucket";
+
+function lambdaContext(requestId: string, remainingMs = 300_000) {
+  return { awsRequestId: requestId, getRemainingTimeInMillis: () => remainingMs };
+}
+
+describe("generate-files handler", () => {
+  let s3: TestS3;
+  let proxy: FaultProxy;
+  let handler: typeof HandlerModule.handler;
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    proxy = await startFaultProxy(s3.endpoint);
+    // The handler reads its environment once, at load, as it does in a Lambda container.
+    Object.assign(process.env, {
+      BUCKET_NAME: BUCKET,
+      KEY_PREFIX: "landing/",
+      DEFAULT_FILE_COUNT: "2",
+      DEFAULT_TARGET_SIZE_MB: "0.05",
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "3538",
+      S3_ENDPOINT: proxy.endpoint,
+    });
+    ({ handler } = await import("../functions/generate-files"));
+  });
+
+  after(async () => {
+    await proxy.close();
+    await s3.stop();
+  });
+
+  // The handler logs one JSON line per invocation; keep them for assertions, out of the report.
+  const originalLog = console.log;
+  let logged: string[] = [];
+  beforeEach(() => {
+    logged = [];
+    console.log = (line: string) => logged.push(line);
+  });
+  afterEach(() => {
+    console.log = originalLog;
+  });
+
+  it("writes the requested files and answers in the original generator's response shape", async () => {
+    const res = await handler({ file_count: 3, target_size_mb: 0.2, date_prefix: "2025-12-23", run_id: "shape-run", seed: 5 }, lambdaContext("req-1"));
+    assert.equal(res.statusCode, 200);
+    const body = res.body as Record<string, unknown> & { files: Record<string, unknown>[] };
+    assert.equal(body.status, "completed");
+    assert.equal(body.total_files, 3);
+    assert.equal(body.successful, 3);
+    assert.equal(body.failed, 0);
+    assert.equal(body.total_size_mb, 0.6);
+    assert.equal(body.average_size_mb, 0.2);
+    assert.equal(body.bucket, BUCKET);
+    assert.equal(body.date_prefix, "2025-12-23");
+    assert.equal(body.run_id, "shape-run");
+    assert.equal(body.seed, 5);
+    assert.equal(typeof body.duration_ms, "number");
+    assert.equal(typeof body.mb_per_s, "number");
+    const first = body.files[0]!;
+    assert.deepEqual(Object.keys(first).slice(0, 6), ["status", "bucket", "key", "size_bytes", "size_mb", "s3_uri"]);
+    assert.match(first.key as string, /^landing\/2025-12-23-test0000-\d{6}\.ndjson$/);
+    assert.equal(first.size_bytes, Math.round(0.2 * 1024 * 1024));
+    assert.equal(first.s3_uri, `s3://${BUCKET}/${first.key}`);
+    assert.ok((first.record_count as number) > 0);
+    assert.deepEqual(await s3.keys(BUCKET, "landing/2025-12-23-"), body.files.map((f) => f.key).sort());
+  });
+
+  it("lists at most the first 10 files in the response, as the original did", async () => {
+    const res = await handler({ file_count: 12, target_size_mb: 0.01, run_id: "twelve", date_prefix: "2025-12-22" }, lambdaContext("req-12"));
+    const body = res.body as { files: unknown[]; successful: number };
+    assert.equal(body.successful, 12);
+    assert.equal(body.files.length, 10);
+    assert.equal((await s3.keys(BUCKET, "landing/2025-12-22-")).length, 12);
+  });
+
+  it("overwrites the same keys with the same bytes when an invocation is retried", async () => {
+    const event = { file_count: 2, target_size_mb: 0.05, date_prefix: "2025-12-21" };
+    const first = await handler(event, lambdaContext("retried-request"));
+    const keysAfterFirst = await s3.keys(BUCKET, "landing/2025-12-21-");
+    const bodyAfterFirst = await s3.body(BUCKET, keysAfterFirst[0]!);
+    const second = await handler(event, lambdaContext("retried-request"));
+    assert.deepEqual(await s3.keys(BUCKET, "landing/2025-12-21-"), keysAfterFirst);
+    assert.ok(bodyAfterFirst.equals(await s3.body(BUCKET, keysAfterFirst[0]!)));
+    assert.equal((first.body as { run_id: string }).run_id, "retried-request");
+    assert.deepEqual(first.body && (first.body as { seed: number }).seed, (second.body as { seed: number }).seed);
+  });
+
+  it("takes the keys' HHMMSS and the run id from a scheduled event", async () => {
+    const res = await handler({ file_count: 1, target_size_mb: 0.01, run_id: "7bf73129-1428-4cd3-a780-95db273d1602", time: "2025-12-20T14:00:00Z" }, lambdaContext("req-s"));
+    const body = res.body as { date_prefix: string; files: { key: string }[] };
+    assert.equal(body.date_prefix, "2025-12-20");
+    assert.equal(body.files[0]!.key, "landing/2025-12-20-test0000-140000.ndjson");
+  });
+
+  it("uses the configured defaults when the event is empty", async () => {
+    const res = await handler({ run_id: "defaults", date_prefix: "2025-12-19" }, lambdaContext("req-d"));
+    const body = res.body as { total_files: number; average_size_mb: number };
+    assert.equal(body.total_files, 2);
+    assert.equal(body.average_size_mb, 0.05);
+  });
+
+  describe("bad input: 400 naming the field and what is allowed, nothing written", () => {
+    const rows: [string, Record<string, unknown>, string, RegExp][] = [
+      ["file_count 0", { file_count: 0 }, "file_count", /file_count must be a whole number from 1 to 10000 \(got 0\)/],
+      ["file_count negative", { file_count: -3 }, "file_count", /from 1 to 10000 \(got -3\)/],
+      ["file_count fractional", { file_count: 2.5 }, "file_count", /whole number .* \(got 2\.5\)/],
+      ["file_count a string", { file_count: "10" }, "file_count", /whole number .* \(got "10"\)/],
+      ["file_count over the maximum", { file_count: 10_001 }, "file_count", /from 1 to 10000 \(got 10001\)/],
+      ["target_size_mb 0", { target_size_mb: 0 }, "target_size_mb", /target_size_mb must be a number of MiB from 0\.01 to 1024 \(got 0\)/],
+      ["target_size_mb negative", { target_size_mb: -1 }, "target_size_mb", /from 0\.01 to 1024 \(got -1\)/],
+      ["target_size_mb NaN", { target_size_mb: Number.NaN }, "target_size_mb", /from 0\.01 to 1024 \(got NaN\)/],
+      ["target_size_mb over the maximum", { target_size_mb: 4096 }, "target_size_mb", /from 0\.01 to 1024 \(got 4096\)/],
+      ["date_prefix not a real date", { date_prefix: "2025-02-30" }, "date_prefix", /date_prefix must be a real date as YYYY-MM-DD \(got "2025-02-30"\)/],
+      ["date_prefix malformed", { date_prefix: "23/12/2025" }, "date_prefix", /YYYY-MM-DD/],
+      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events \(got "clickstream"\)/],
+      ["key_prefix with ..", { key_prefix: "a/../b" }, "key_prefix", /no "\.\." segment/],
+      ["key_prefix with a leading /", { key_prefix: "/abs" }, "key_prefix", /no leading "\/"/],
+      ["run_id with spaces", { run_id: "my run" }, "run_id", /run_id must be 1 to 128 characters/],
+      ["seed negative", { seed: -1 }, "seed", /seed must be a whole number/],
+      ["a misspelt field", { file_cout: 5 }, "file_cout", /unknown field file_cout; allowed fields: file_count/],
+      ["time not ISO-8601", { time: "noon" }, "time", /time must be an ISO-8601 timestamp/],
+    ];
+    for (const [what, event, field, message] of rows) {
+      it(`rejects ${what}`, async () => {
+        const before = await s3.keys(BUCKET);
+        const res = await handler({ ...event, key_prefix: event.key_prefix ?? "bad-input" }, lambdaContext(`bad-${field}`));
+        assert.equal(res.statusCode, 400);
+        const body = res.body as { status: string; field: string; error: string };
+        assert.equal(body.status, "error");
+        assert.equal(body.field, field);
+        assert.match(body.error, message);
+        assert.match(logged.join("\n"), /"message":"request rejected"/);
+        assert.deepEqual(await s3.keys(BUCKET), before);
+      });
+    }
+
+    it("refuses a run that cannot finish in the remaining time and says what to change", async () => {
+      const before = await s3.keys(BUCKET);
+      const res = await handler({ file_count: 1000, target_size_mb: 100 }, lambdaContext("too-big", 60_000));
+      assert.equal(res.statusCode, 400);
+      const body = res.body as { error: string };
+      assert.match(body.error, /needs about \d+ s at 3538 MB/);
+      assert.match(body.error, /lower file_count or target_size_mb, raise memoryMb/);
+      assert.match(body.error, /fan-out/);
+      assert.deepEqual(await s3.keys(BUCKET), before);
+    });
+  });
+
+  it("ends in error after reporting when S3 starts failing, and leaves no object for failed files", async () => {
+    proxy.failAfter(0);
+    try {
+      await assert.rejects(
+        handler({ file_count: 2, target_size_mb: 0.05, run_id: "fails", date_prefix: "2025-12-18" }, lambdaContext("req-f")),
+        (err: Error) => err.name === "RunFailedError" && /2 of 2 files failed \(run fails\)/.test(err.message),
+      );
+    } finally {
+      proxy.failAfter(Infinity);
+    }
+    const summary = JSON.parse(logged.find((l) => l.includes("run finished"))!) as { level: string; failed: number; errors: { key: string; error: string }[] };
+    assert.equal(summary.level, "error");
+    assert.equal(summary.failed, 2);
+    assert.match(summary.errors[0]!.error, /upload of s3:\/\/handler-bucket\/landing\/2025-12-18-test000\d-\d{6}\.ndjson failed/);
+    assert.deepEqual(await s3.keys(BUCKET, "landing/2025-12-18-"), []);
+  });
+});

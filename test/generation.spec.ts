@@ -1,0 +1,148 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CITIES } from "../src/datasets/cities";
+import { DATASETS, DATASET_NAMES } from "../src/datasets";
+import { BYTES_PER_MB } from "../src/limits";
+import { planRun } from "../src/plan";
+import { createFilePool } from "../src/pool";
+import { renderFile, type FileIdentity } from "../src/render";
+import { parseGenerateRequest } from "../src/request";
+import { executeRun } from "../src/run";
+
+const FIELDS = [
+  "id", "timestamp", "event_type", "user_id", "session_id", "ip_address", "user_agent", "country", "city",
+  "latitude", "longitude", "device_type", "os", "browser", "page_url", "referrer", "utm_source", "utm_medium",
+  "utm_campaign", "duration_seconds", "bounce", "conversion", "revenue", "items_viewed", "custom_data", "padding",
+];
+
+function identity(over: Partial<FileIdentity> = {}): FileIdentity {
+  return { dataset: "web-events", seed: 42, runId: "spec-run", datePrefix: "2025-12-23", hhmmss: "143052", fileIndex: 0, targetBytes: BYTES_PER_MB, ...over };
+}
+
+function render(id: FileIdentity): Buffer {
+  const file = renderFile(id);
+  return Buffer.concat([...file.chunks]);
+}
+
+function records(body: Buffer): Record<string, unknown>[] {
+  const text = body.toString("utf8");
+  assert.ok(text.endsWith("\n"), "file ends with a newline");
+  return text.slice(0, -1).split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe("generation core (web-events)", () => {
+  it("registers an implementation for every dataset name", () => {
+    assert.deepEqual([...DATASETS.keys()].sort(), [...DATASET_NAMES].sort());
+  });
+
+  it("renders the same bytes for the same identity, and different bytes for another seed, run or index", () => {
+    const a = render(identity());
+    assert.ok(a.equals(render(identity())));
+    assert.ok(!a.equals(render(identity({ seed: 43 }))));
+    assert.ok(!a.equals(render(identity({ runId: "other" }))));
+    assert.ok(!a.equals(render(identity({ fileIndex: 1 }))));
+  });
+
+  it("lands exactly on the target size for 3.5 MiB, 1 MiB, 10 KiB and odd byte counts", () => {
+    for (const targetBytes of [3.5 * BYTES_PER_MB, BYTES_PER_MB, 10 * 1024, 777_777]) {
+      const file = renderFile(identity({ targetBytes }));
+      const body = Buffer.concat([...file.chunks]);
+      assert.equal(body.length, targetBytes);
+      assert.equal(file.stats.bytes, targetBytes);
+    }
+  });
+
+  it("reports the record count and the SHA-256 of exactly the bytes it produced", () => {
+    const file = renderFile(identity());
+    const body = Buffer.concat([...file.chunks]);
+    assert.equal(file.stats.records, records(body).length);
+    assert.equal(file.stats.sha256, createHash("sha256").update(body).digest("hex"));
+  });
+
+  it("writes one valid JSON object per line with every field of the original schema, in order", () => {
+    for (const record of records(render(identity()))) {
+      assert.deepEqual(Object.keys(record), FIELDS);
+      const custom = record.custom_data as Record<string, unknown>;
+      assert.deepEqual(Object.keys(custom), ["experiment_id", "variant", "feature_flags"]);
+      assert.match(record.id as string, /^evt_20251223143052_\d{11}$/);
+      assert.match(record.session_id as string, /^[0-9a-f]{32}$/);
+      assert.match(record.ip_address as string, /^(\d{1,3}\.){3}\d{1,3}$/);
+      assert.match(record.user_id as string, /^user_\d+$/);
+      assert.equal(typeof record.duration_seconds, "number");
+      assert.equal(typeof record.revenue, "number");
+    }
+  });
+
+  it("gives every record a unique id across files of a run", () => {
+    const ids = new Set<string>();
+    for (const fileIndex of [0, 1, 2]) {
+      for (const r of records(render(identity({ fileIndex, targetBytes: 200_000 })))) ids.add(r.id as string);
+    }
+    const total = [0, 1, 2].reduce((n, fileIndex) => n + records(render(identity({ fileIndex, targetBytes: 200_000 }))).length, 0);
+    assert.equal(ids.size, total);
+  });
+
+  it("keeps values coherent: city in its country near its centre, revenue only on purchases, bounces, timestamps in the day", () => {
+    const byCity = new Map(CITIES.map((c) => [c.city, c]));
+    const rows = records(render(identity({ targetBytes: 2 * BYTES_PER_MB })));
+    const eventTypes = new Set<string>();
+    for (const r of rows) {
+      const city = byCity.get(r.city as string);
+      assert.ok(city, `known city ${r.city}`);
+      assert.equal(r.country, city.country);
+      assert.ok(Math.abs((r.latitude as number) - city.lat) < 0.5 && Math.abs((r.longitude as number) - city.lon) < 0.5, `${r.city} coordinates`);
+      assert.ok((r.timestamp as string).startsWith("2025-12-23T") && (r.timestamp as string).endsWith("Z"));
+      assert.ok(!Number.isNaN(Date.parse(r.timestamp as string)));
+      if (r.event_type === "purchase") assert.ok((r.revenue as number) > 0 && r.conversion === true);
+      else assert.equal(r.revenue, 0);
+      if (r.conversion) assert.ok(r.event_type === "purchase" || r.event_type === "signup");
+      if (r.bounce) {
+        assert.equal(r.items_viewed, 1);
+        assert.equal(r.conversion, false);
+        assert.ok((r.duration_seconds as number) <= 15);
+      }
+      if (r.device_type === "desktop") assert.ok(["Windows", "macOS", "Linux"].includes(r.os as string));
+      else assert.ok(["iOS", "Android"].includes(r.os as string));
+      assert.ok((r.user_agent as string).includes(r.os === "macOS" ? "Mac OS X" : r.os === "iOS" ? "like Mac OS X" : r.os as string));
+      if (r.utm_medium === "none") assert.equal(r.referrer, "");
+      eventTypes.add(r.event_type as string);
+    }
+    assert.ok(eventTypes.size >= 6, `varied event types: ${[...eventTypes].join(", ")}`);
+  });
+});
+
+describe("a run on the worker pool", () => {
+  let dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    dirs = [];
+  });
+
+  async function runWith(threads: number): Promise<Map<string, string>> {
+    const dir = await mkdtemp(join(tmpdir(), "synthgen-gen-"));
+    dirs.push(dir);
+    const request = parseGenerateRequest({ file_count: 6, target_size_mb: 0.5, seed: 7, run_id: "threads", date_prefix: "2025-12-23" }, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() });
+    const pool = createFilePool(threads);
+    try {
+      const outcome = await executeRun(planRun(request, ""), { kind: "local", dir }, pool);
+      assert.equal(outcome.failures.length, 0);
+    } finally {
+      await pool.close();
+    }
+    const hashes = new Map<string, string>();
+    for (const name of (await readdir(dir)).sort()) {
+      hashes.set(name, createHash("sha256").update(await readFile(join(dir, name))).digest("hex"));
+    }
+    return hashes;
+  }
+
+  it("writes byte-identical files with 1 and 2 threads", async () => {
+    const one = await runWith(1);
+    const two = await runWith(2);
+    assert.equal(one.size, 6);
+    assert.deepEqual(two, one);
+  });
+});

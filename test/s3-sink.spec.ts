@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { BYTES_PER_MB } from "../src/limits";
+import { fileKey, type PlannedFile } from "../src/plan";
+import { renderFile } from "../src/render";
+import { PART_SIZE } from "../src/sinks/s3";
+import { S3Sink } from "../src/sinks/s3";
+import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
+import { startTestS3, type TestS3 } from "./support/s3";
+
+const BUCKET = "sink-bucket";
+
+function planned(index: number, targetBytes: number): PlannedFile {
+  return {
+    dataset: "web-events",
+    seed: 99,
+    runId: "sink-run",
+    datePrefix: "2025-12-23",
+    hhmmss: "101010",
+    fileIndex: index,
+    targetBytes,
+    key: fileKey("sink/", "2025-12-23", index, "101010"),
+  };
+}
+
+describe("S3 sink against s3rver", () => {
+  let s3: TestS3;
+  let proxy: FaultProxy;
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    proxy = await startFaultProxy(s3.endpoint);
+  });
+  after(async () => {
+    await proxy.close();
+    await s3.stop();
+  });
+  afterEach(() => proxy.failAfter(Infinity));
+
+  it("writes a file that fits in one part with a single PUT, with the original metadata plus seed, run id and sha256", async () => {
+    const file = planned(0, BYTES_PER_MB);
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    const before = proxy.requests.length;
+    const stats = await sink.write(file);
+    assert.deepEqual(proxy.requests.slice(before).map((r) => r.split(" ")[0]), ["PUT"]);
+
+    const body = await s3.body(BUCKET, file.key);
+    assert.ok(body.equals(Buffer.concat([...renderFile(file).chunks])));
+    const head = await s3.head(BUCKET, file.key);
+    assert.equal(head.contentType, "application/x-ndjson");
+    assert.equal(head.contentLength, BYTES_PER_MB);
+    assert.deepEqual(head.metadata, {
+      generator: "test-data-lambda",
+      date_prefix: "2025-12-23",
+      record_count: String(stats.records),
+      file_size_mb: "1",
+      dataset: "web-events",
+      seed: "99",
+      run_id: "sink-run",
+      sha256: createHash("sha256").update(body).digest("hex"),
+    });
+  });
+
+  it("streams a file larger than a part as a multipart upload whose object equals the rendered bytes", async () => {
+    const targetBytes = 2 * PART_SIZE + 12_345;
+    const file = planned(1, targetBytes);
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    const before = proxy.requests.length;
+    const stats = await sink.write(file);
+    const calls = proxy.requests.slice(before);
+    assert.equal(calls.filter((c) => c.startsWith("POST") && c.includes("uploads")).length, 1, "one CreateMultipartUpload");
+    assert.equal(calls.filter((c) => c.startsWith("PUT") && c.includes("partNumber=")).length, 3, "three parts");
+    assert.equal(calls.filter((c) => c.startsWith("POST") && c.includes("uploadId=")).length, 1, "one CompleteMultipartUpload");
+
+    const body = await s3.body(BUCKET, file.key);
+    assert.equal(body.length, targetBytes);
+    const sha = createHash("sha256").update(body).digest("hex");
+    assert.equal(sha, stats.sha256);
+    assert.equal((await s3.head(BUCKET, file.key)).metadata.sha256, sha);
+  });
+
+  it("lists what it wrote under the key prefix", async () => {
+    assert.deepEqual(await s3.keys(BUCKET, "sink/"), [planned(0, 1).key, planned(1, 1).key]);
+  });
+
+  it("leaves no object and reports the key when the endpoint starts failing mid multipart upload", async () => {
+    const file = planned(2, 3 * PART_SIZE);
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    // CreateMultipartUpload and the first part go through; everything after fails.
+    proxy.failAfter(2);
+    await assert.rejects(sink.write(file), (err: Error) => err.message.includes(`upload of s3://${BUCKET}/${file.key} failed`));
+    proxy.failAfter(Infinity);
+    assert.deepEqual(await s3.keys(BUCKET, file.key), []);
+  });
+
+  it("leaves no object when a single PUT fails", async () => {
+    const file = planned(3, 100_000);
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    proxy.failAfter(0);
+    await assert.rejects(sink.write(file), /InternalError/);
+    proxy.failAfter(Infinity);
+    assert.deepEqual(await s3.keys(BUCKET, file.key), []);
+  });
+});
