@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, ofType, promiseOf, resetResources, settle, single, type MockResource } from "./support/pulumi-mocks";
+import type { ConfigSource } from "../infra/config";
+
+// Mocks first, then config, and only then the program: index.ts reads config at import time.
+installMocks();
+pulumi.runtime.setAllConfig({});
+
+import { readStackConfig } from "../infra/config";
+import { createStack } from "../infra/stack";
+
+const FUNCTION = "aws:lambda/function:Function";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+
+/** A config source over plain values, as `pulumi config set` would store them. */
+function source(values: Record<string, string>): ConfigSource {
+  return {
+    get: (k) => values[k],
+    getNumber: (k) => (values[k] === undefined ? undefined : Number(values[k])),
+    getBoolean: (k) => (values[k] === undefined ? undefined : values[k] === "true"),
+  };
+}
+
+async function stackWith(values: Record<string, string>) {
+  resetResources();
+  const outputs = createStack(readStackConfig(source(values)));
+  await promiseOf(outputs.invokeCommand);
+  await settle();
+  return outputs;
+}
+
+type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[] };
+function statements(policy: MockResource): Statement[] {
+  return (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
+}
+const asList = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+
+describe("the stack with default config (index.ts)", () => {
+  let program: typeof import("../index");
+
+  before(async () => {
+    resetResources();
+    program = await import("../index");
+    await promiseOf(program.invokeCommand);
+    await settle();
+  });
+
+  it("creates an encrypted, private bucket that aborts incomplete multipart uploads after a day and expires nothing", () => {
+    single("aws:s3/bucket:Bucket");
+    const sse = single("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
+    assert.equal(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
+    const pab = single("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
+    assert.deepEqual([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets], [true, true, true, true]);
+    const rules = single("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, any>[];
+    assert.deepEqual(rules.map((r) => r.id), ["abort-incomplete-multipart-uploads"]);
+    assert.equal(rules[0]!.abortIncompleteMultipartUpload.daysAfterInitiation, 1);
+  });
+
+  it("deploys the bundled function on Node.js 22, arm64, 512 MB, 300 s", () => {
+    const fn = single(FUNCTION).inputs;
+    assert.equal(fn.runtime, "nodejs22.x");
+    assert.deepEqual(fn.architectures, ["arm64"]);
+    assert.equal(fn.memorySize, 512);
+    assert.equal(fn.timeout, 300);
+    assert.equal(fn.handler, "functions/generate-files.handler");
+    assert.equal(fn.tracingConfig.mode, "PassThrough");
+    assert.deepEqual(fn.environment.variables, {
+      BUCKET_NAME: "data-bucket-abc123",
+      KEY_PREFIX: "",
+      DEFAULT_FILE_COUNT: "10",
+      DEFAULT_TARGET_SIZE_MB: "3.5",
+    });
+    // The mock engine does not carry archive contents; test/bundle.spec.ts runs the archive's files.
+    assert.equal((fn.code as { __pulumiArchive?: boolean }).__pulumiArchive, true);
+  });
+
+  it("keeps logs 7 days in the function's own log group", () => {
+    const group = single("aws:cloudwatch/logGroup:LogGroup");
+    assert.equal(group.inputs.retentionInDays, 7);
+    assert.equal(single(FUNCTION).inputs.loggingConfig.logGroup, group.inputs.namePrefix + "abc123");
+  });
+
+  it("grants only put/abort-multipart under the key prefix, its own logs and its own DLQ: no * action", () => {
+    const st = statements(single(ROLE_POLICY));
+    const byId = Object.fromEntries(st.map((s) => [s.Sid, s]));
+    assert.deepEqual(byId.WriteGeneratedObjects!.Action, ["s3:PutObject", "s3:AbortMultipartUpload"]);
+    assert.equal(byId.WriteGeneratedObjects!.Resource, "arn:aws:s3:::data-bucket-abc123/*");
+    assert.equal(byId.OwnLogGroup!.Resource, `arn:aws:logs:us-east-1:123456789012:/aws/lambda/generate-files-abc123:*`);
+    assert.deepEqual(byId.OwnDeadLetterQueue!.Resource, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
+    assert.equal(byId.XRay, undefined);
+    for (const s of st) {
+      for (const action of asList(s.Action)) assert.ok(!action.includes("*"), `action ${action}`);
+      for (const resource of asList(s.Resource)) assert.notEqual(resource, "*");
+    }
+  });
+
+  it("sends failed async invocations to a DLQ kept 14 days after 2 retries", () => {
+    const queue = single("aws:sqs/queue:Queue");
+    assert.equal(queue.inputs.messageRetentionSeconds, 14 * 24 * 3600);
+    const invoke = single("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").inputs;
+    assert.equal(invoke.maximumRetryAttempts, 2);
+    assert.equal(invoke.destinationConfig.onFailure.destination, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
+  });
+
+  it("schedules the original hourly 10 × 3.5 MB run, disabled, with the event's id and time as run identity", () => {
+    const rule = single("aws:cloudwatch/eventRule:EventRule").inputs;
+    assert.equal(rule.scheduleExpression, "rate(1 hour)");
+    assert.equal(rule.state, "DISABLED");
+    const target = single("aws:cloudwatch/eventTarget:EventTarget").inputs;
+    assert.deepEqual(target.inputTransformer.inputPaths, { id: "$.id", time: "$.time" });
+    assert.deepEqual(JSON.parse(target.inputTransformer.inputTemplate), { file_count: 10, target_size_mb: 3.5, run_id: "<id>", time: "<time>" });
+    assert.equal(target.deadLetterConfig.arn, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
+    assert.ok(target.retryPolicy.maximumRetryAttempts > 0);
+    const permission = single("aws:lambda/permission:Permission").inputs;
+    assert.equal(permission.principal, "events.amazonaws.com");
+    assert.equal(permission.sourceArn, "arn:aws:events:us-east-1:123456789012:generate-files-schedule-abc123");
+  });
+
+  it("alarms on errors > 5, any throttle, duration > 80% of the timeout and any DLQ message, all to the alert topic", () => {
+    const alarms = Object.fromEntries(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => [a.inputs.metricName, a.inputs]));
+    assert.deepEqual(Object.keys(alarms).sort(), ["ApproximateNumberOfMessagesVisible", "Duration", "Errors", "Throttles"]);
+    assert.deepEqual([alarms.Errors.threshold, alarms.Errors.comparisonOperator, alarms.Errors.period], [5, "GreaterThanThreshold", 300]);
+    assert.deepEqual([alarms.Throttles.threshold, alarms.Throttles.comparisonOperator], [1, "GreaterThanOrEqualToThreshold"]);
+    assert.deepEqual([alarms.Duration.threshold, alarms.Duration.statistic], [240_000, "Maximum"]);
+    assert.deepEqual([alarms.ApproximateNumberOfMessagesVisible.threshold, alarms.ApproximateNumberOfMessagesVisible.dimensions], [0, { QueueName: "generate-files-dlq-abc123" }]);
+    const topicArn = "arn:aws:sns:us-east-1:123456789012:alerts-topic-abc123";
+    for (const alarm of Object.values(alarms) as { alarmActions: string[] }[]) assert.deepEqual(alarm.alarmActions, [topicArn]);
+    assert.equal(ofType("aws:sns/topicSubscription:TopicSubscription").length, 0);
+  });
+
+  it("exports the function, bucket, topic, DLQ and a ready invoke command", async () => {
+    assert.equal(await promiseOf(program.functionName), "generate-files-function-abc123");
+    assert.equal(await promiseOf(program.bucketName), "data-bucket-abc123");
+    assert.match(await promiseOf(program.alertTopicArn), /^arn:aws:sns:/);
+    assert.match(await promiseOf(program.deadLetterQueueUrl), /^https:\/\/sqs\./);
+    assert.equal(
+      await promiseOf(program.invokeCommand),
+      `aws lambda invoke --function-name generate-files-function-abc123 --cli-binary-format raw-in-base64-out --payload '{"file_count":10,"target_size_mb":3.5}' response.json && cat response.json`,
+    );
+  });
+});
+
+describe("stack config: each key changes what it should", () => {
+  it("memoryMb, timeoutSeconds, architecture and tracing shape the function (and the duration alarm)", async () => {
+    await stackWith({ memoryMb: "3538", timeoutSeconds: "600", architecture: "x86_64", tracing: "true" });
+    const fn = single(FUNCTION).inputs;
+    assert.deepEqual([fn.memorySize, fn.timeout, fn.architectures, fn.tracingConfig.mode], [3538, 600, ["x86_64"], "Active"]);
+    const duration = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.metricName === "Duration")!;
+    assert.equal(duration.inputs.threshold, 480_000);
+    const xray = statements(single(ROLE_POLICY)).find((s) => s.Sid === "XRay")!;
+    assert.deepEqual(xray.Action, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
+  });
+
+  it("filesPerInvocation and targetFileSizeMb set the defaults and the schedule's payload", async () => {
+    const outputs = await stackWith({ filesPerInvocation: "100", targetFileSizeMb: "5" });
+    const env = single(FUNCTION).inputs.environment.variables;
+    assert.deepEqual([env.DEFAULT_FILE_COUNT, env.DEFAULT_TARGET_SIZE_MB], ["100", "5"]);
+    const template = JSON.parse(single("aws:cloudwatch/eventTarget:EventTarget").inputs.inputTransformer.inputTemplate);
+    assert.deepEqual([template.file_count, template.target_size_mb], [100, 5]);
+    assert.match(await promiseOf(outputs.invokeCommand), /'\{"file_count":100,"target_size_mb":5\}'/);
+  });
+
+  it("scheduleExpression and scheduleEnabled set the rule", async () => {
+    await stackWith({ scheduleExpression: "cron(0 6 * * ? *)", scheduleEnabled: "true" });
+    const rule = single("aws:cloudwatch/eventRule:EventRule").inputs;
+    assert.deepEqual([rule.scheduleExpression, rule.state], ["cron(0 6 * * ? *)", "ENABLED"]);
+  });
+
+  it("logRetentionDays sets the log group's retention", async () => {
+    await stackWith({ logRetentionDays: "30" });
+    assert.equal(single("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 30);
+  });
+
+  it("keyPrefix scopes the write policy and the environment; expireAfterDays expires objects under it", async () => {
+    await stackWith({ keyPrefix: "incoming", expireAfterDays: "5" });
+    assert.equal(single(FUNCTION).inputs.environment.variables.KEY_PREFIX, "incoming/");
+    const write = statements(single(ROLE_POLICY)).find((s) => s.Sid === "WriteGeneratedObjects")!;
+    assert.equal(write.Resource, "arn:aws:s3:::data-bucket-abc123/incoming/*");
+    const rules = single("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, any>[];
+    const expire = rules.find((r) => r.id === "expire-generated-objects")!;
+    assert.deepEqual([expire.filter.prefix, expire.expiration.days], ["incoming/", 5]);
+  });
+
+  it("inputBucketName writes into an existing bucket: no bucket is created and the policy names that bucket", async () => {
+    await stackWith({ inputBucketName: "ndjson-input-804450520964", keyPrefix: "raw/" });
+    assert.equal(ofType("aws:s3/bucket:Bucket").length, 0);
+    assert.equal(single(FUNCTION).inputs.environment.variables.BUCKET_NAME, "ndjson-input-804450520964");
+    const write = statements(single(ROLE_POLICY)).find((s) => s.Sid === "WriteGeneratedObjects")!;
+    assert.equal(write.Resource, "arn:aws:s3:::ndjson-input-804450520964/raw/*");
+  });
+
+  it("alertEmail subscribes that address to the alert topic", async () => {
+    await stackWith({ alertEmail: "oncall@example.com" });
+    const sub = single("aws:sns/topicSubscription:TopicSubscription").inputs;
+    assert.deepEqual([sub.protocol, sub.endpoint], ["email", "oncall@example.com"]);
+  });
+
+  const invalid: [string, Record<string, string>, RegExp][] = [
+    ["an unknown architecture", { architecture: "sparc" }, /config architecture must be one of arm64, x86_64 \(got "sparc"\)/],
+    ["memory below Lambda's minimum", { memoryMb: "64" }, /config memoryMb must be a whole number from 128 to 10240 \(got 64\)/],
+    ["a timeout over 15 minutes", { timeoutSeconds: "1200" }, /config timeoutSeconds must be a whole number from 1 to 900/],
+    ["a retention CloudWatch does not offer", { logRetentionDays: "8" }, /config logRetentionDays must be one of 0, 1, 3, 5, 7, 14/],
+    ["a malformed schedule", { scheduleExpression: "every hour" }, /config scheduleExpression must be rate\(N unit\) or cron/],
+    ["a key prefix escaping upwards", { keyPrefix: "../x" }, /keyPrefix must be a relative S3 key prefix/],
+    ["expiry on a bucket the stack does not own", { inputBucketName: "existing-bucket", expireAfterDays: "3" }, /expireAfterDays applies only to a bucket the stack creates/],
+    ["files per invocation of 0", { filesPerInvocation: "0" }, /config filesPerInvocation must be a whole number from 1 to 10000/],
+  ];
+  for (const [what, values, message] of invalid) {
+    it(`rejects ${what}, naming the key`, () => {
+      resetResources();
+      assert.throws(() => createStack(readStackConfig(source(values))), message);
+    });
+  }
+});
