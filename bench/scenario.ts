@@ -1,0 +1,34 @@
+import { availableParallelism } from "node:os";
+import { generate } from "../src/generate";
+import { createFilePool } from "../src/pool";
+import type { SinkSpec } from "../src/sinks";
+
+/**
+ * One benchmark scenario in its own process, so its peak RSS (main thread plus worker threads)
+ * is its own and not the embedded S3 server's. Prints one JSON line.
+ */
+async function main(): Promise<void> {
+  const spec = JSON.parse(process.argv[2] ?? "{}") as { files: number; sizeMb: number; threads: number; sink: SinkSpec; prefix: string };
+  const pool = createFilePool(Math.min(spec.threads, availableParallelism()));
+  const { body } = await generate(
+    { file_count: spec.files, target_size_mb: spec.sizeMb, run_id: "bench", seed: 1, date_prefix: "2025-12-23" },
+    { defaults: { fileCount: 10, targetSizeMb: 3.5 }, configuredPrefix: spec.prefix, sink: spec.sink, pool, context: { now: new Date() } },
+  );
+  await pool.close();
+  if (body.failed > 0) throw new Error(`bench run failed: ${JSON.stringify(body.errors)}`);
+  const seconds = body.duration_ms / 1000;
+  process.stdout.write(
+    `${JSON.stringify({
+      seconds,
+      mb: body.total_size_mb,
+      mbPerS: body.total_size_mb / seconds,
+      recordsPerS: body.total_records / seconds,
+      peakRssMb: process.resourceUsage().maxRSS / 1024,
+    })}\n`,
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
