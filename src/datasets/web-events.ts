@@ -108,7 +108,6 @@ interface Pools {
 
 function assertAscii(values: readonly string[], what: string): void {
   for (const v of values) {
-    // eslint-disable-next-line no-control-regex
     if (!/^[\x20-\x7e]*$/.test(v) || /["\\]/.test(v)) throw new Error(`${what} pool entry is not plain ASCII: ${v}`);
   }
 }

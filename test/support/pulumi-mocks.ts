@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface MockResource {
   readonly type: string;
   readonly name: string;
-  readonly inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly inputs: Record<string, any>;
 }
 
 const created: MockResource[] = [];
