@@ -47,8 +47,7 @@ export async function handler(event: unknown, context: LambdaContext) {
   const { body } = result;
   log(body.failed ? "error" : "info", "run finished", { ...body, files: undefined });
   if (body.failed > 0) {
-    const keys = result.outcome.failures.map((f) => f.key);
-    throw new RunFailedError(`${body.failed} of ${body.total_files} files failed (run ${body.run_id}): ${result.outcome.failures[0]?.error}`, keys);
+    throw new RunFailedError(`${body.failed} of ${body.total_files} files failed (run ${body.run_id}): ${result.outcome.failures[0]?.error}`);
   }
   return { statusCode: 200, body };
 }

@@ -22,14 +22,10 @@ export class CapacityError extends Error {
   }
 }
 
-/** Some files of a run were not written. Thrown after the summary is logged, so Lambda counts it. */
+/**
+ * Some files of a run were not written. Thrown after the summary (with every failed key) is
+ * logged, so Lambda's Errors metric, retries and the DLQ count the invocation.
+ */
 export class RunFailedError extends Error {
   override readonly name = "RunFailedError";
-
-  constructor(
-    message: string,
-    readonly failedKeys: readonly string[],
-  ) {
-    super(message);
-  }
 }
