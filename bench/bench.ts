@@ -21,12 +21,12 @@ interface Figures {
 /** Generation alone, in this thread: the per-thread ceiling every sink works under. */
 function generationOnly(files: number, sizeMb: number): { mbPerS: number; recordsPerS: number } {
   // Warm-up builds the string pools and lets V8 optimise the record writer.
-  for (const _ of renderFile({ dataset: "web-events", seed: 0, runId: "warm", datePrefix: "2025-12-23", hhmmss: "000000", fileIndex: 0, targetBytes: 8 * BYTES_PER_MB }).chunks);
+  for (const _ of renderFile({ dataset: "web-events", seed: 0, runId: "warm", datePrefix: "2025-12-23", hhmmss: "000000", fileIndex: 0, fileCount: 1, targetBytes: 8 * BYTES_PER_MB }).chunks);
   const started = performance.now();
   let bytes = 0;
   let records = 0;
   for (let i = 0; i < files; i++) {
-    const file = renderFile({ dataset: "web-events", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, targetBytes: Math.round(sizeMb * BYTES_PER_MB) });
+    const file = renderFile({ dataset: "web-events", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, fileCount: files, targetBytes: Math.round(sizeMb * BYTES_PER_MB) });
     for (const _ of file.chunks);
     bytes += file.stats.bytes;
     records += file.stats.records;

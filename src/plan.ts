@@ -32,6 +32,7 @@ export function planRun(request: GenerateRequest, configuredPrefix: string): Run
     datePrefix: request.datePrefix,
     hhmmss: request.hhmmss,
     fileIndex,
+    fileCount: request.fileCount,
     targetBytes,
     key: fileKey(keyPrefix, request.datePrefix, fileIndex, request.hhmmss),
   }));

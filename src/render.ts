@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { datasetByName } from "./datasets";
+import { datasetByName, type Dataset, type RecordWriter } from "./datasets";
 import { Prng } from "./prng";
 
 /** Everything that decides the bytes of one file — and nothing else does. */
@@ -10,7 +10,10 @@ export interface FileIdentity {
   readonly datePrefix: string;
   readonly hhmmss: string;
   readonly fileIndex: number;
+  /** The run's number of files (or event streams); see `FileContext.fileCount`. */
+  readonly fileCount: number;
   readonly targetBytes: number;
+  readonly eventWeights?: Readonly<Record<string, number>>;
 }
 
 /** Filled in while the chunks are consumed; final once the iterator is exhausted. */
@@ -51,8 +54,59 @@ function getPaddingSource(): string {
 }
 
 /** The PRNG of one file, from its identity alone. */
-export function filePrng(id: FileIdentity): Prng {
+export function filePrng(id: Omit<FileIdentity, "targetBytes" | "fileCount">): Prng {
   return Prng.fromParts(id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex);
+}
+
+/**
+ * The records of one file (or one event stream), line by line, from its identity alone: the
+ * dataset's record text plus padding from the file's PRNG. Shared by files and event streams so
+ * both produce the same records for the same identity.
+ */
+export class RecordSource {
+  private readonly writer: RecordWriter;
+  private readonly rng: Prng;
+  private readonly pad: Dataset["padding"];
+  private readonly tail: string;
+  private readonly source: string;
+
+  constructor(id: Omit<FileIdentity, "targetBytes">) {
+    const dataset = datasetByName(id.dataset);
+    this.rng = filePrng(id);
+    this.writer = dataset.open(
+      {
+        seed: id.seed,
+        datePrefix: id.datePrefix,
+        hhmmss: id.hhmmss,
+        fileIndex: id.fileIndex,
+        fileCount: id.fileCount,
+        ...(id.eventWeights ? { eventWeights: id.eventWeights } : {}),
+      },
+      this.rng,
+    );
+    this.pad = dataset.padding;
+    this.tail = `${dataset.tail}\n`;
+    this.source = this.pad ? getPaddingSource() : "";
+  }
+
+  /**
+   * Record `i` as one NDJSON line (ending in a newline). With a byte budget left in the file, a
+   * padded record that would leave less than a record's worth stretches to use it all up and
+   * reports itself as the last.
+   */
+  line(i: number, remaining = Infinity): { text: string; last: boolean } {
+    const head = this.writer.head(i);
+    const fixed = head.length + this.tail.length;
+    if (!this.pad) {
+      const text = head + this.tail;
+      return { text, last: text.length >= remaining };
+    }
+    let length = this.rng.range(this.pad.min, this.pad.max);
+    const last = remaining - (fixed + length) < LAST_RECORD_RESERVE;
+    if (last) length = Math.max(0, remaining - fixed);
+    const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
+    return { text: head + this.source.slice(start, start + length) + this.tail, last };
+  }
 }
 
 /**
@@ -69,36 +123,15 @@ export function renderFile(id: FileIdentity): RenderedFile {
 }
 
 function* generateChunks(id: FileIdentity, stats: RenderStats): Generator<Buffer> {
-  const dataset = datasetByName(id.dataset);
-  const rng = filePrng(id);
-  const writer = dataset.open({ datePrefix: id.datePrefix, hhmmss: id.hhmmss, fileIndex: id.fileIndex }, rng);
-  const pad = dataset.padding;
-  const tail = `${dataset.tail}\n`;
-  const source = pad ? getPaddingSource() : "";
+  const records = new RecordSource(id);
   const hash = createHash("sha256");
-  const target = id.targetBytes;
-
   let written = 0;
   let pending = "";
   for (let i = 0; ; i++) {
-    const head = writer.head(i);
-    const fixed = head.length + tail.length;
-    let last: boolean;
-    let line: string;
-    if (pad) {
-      let length = rng.range(pad.min, pad.max);
-      const remaining = target - written;
-      last = remaining - (fixed + length) < LAST_RECORD_RESERVE;
-      if (last) length = Math.max(0, remaining - fixed);
-      const start = rng.int(PADDING_SOURCE_LENGTH - length);
-      line = head + source.slice(start, start + length) + tail;
-    } else {
-      line = head + tail;
-      last = written + line.length >= target;
-    }
-    written += line.length;
+    const { text, last } = records.line(i, id.targetBytes - written);
+    written += text.length;
     stats.records = i + 1;
-    pending += line;
+    pending += text;
     if (pending.length >= CHUNK_BYTES || last) {
       // Datasets emit ASCII only, so latin1 is an exact and the fastest encoding.
       const chunk = Buffer.from(pending, "latin1");

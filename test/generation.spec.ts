@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CITIES } from "../src/datasets/cities";
-import { DATASETS, DATASET_NAMES } from "../src/datasets";
+import { DATASET_NAMES, LOADED_DATASET_NAMES, datasetByName } from "../src/datasets";
 import { BYTES_PER_MB } from "../src/limits";
 import { planRun } from "../src/plan";
 import { createFilePool } from "../src/pool";
@@ -19,7 +19,7 @@ const FIELDS = [
 ];
 
 function identity(over: Partial<FileIdentity> = {}): FileIdentity {
-  return { dataset: "web-events", seed: 42, runId: "spec-run", datePrefix: "2025-12-23", hhmmss: "143052", fileIndex: 0, targetBytes: BYTES_PER_MB, ...over };
+  return { dataset: "web-events", seed: 42, runId: "spec-run", datePrefix: "2025-12-23", hhmmss: "143052", fileIndex: 0, fileCount: 1, targetBytes: BYTES_PER_MB, ...over };
 }
 
 function render(id: FileIdentity): Buffer {
@@ -35,7 +35,8 @@ function records(body: Buffer): Record<string, unknown>[] {
 
 describe("generation core (web-events)", () => {
   it("registers an implementation for every dataset name", () => {
-    assert.deepEqual([...DATASETS.keys()].sort(), [...DATASET_NAMES].sort());
+    assert.deepEqual([...LOADED_DATASET_NAMES].sort(), [...DATASET_NAMES].sort());
+    for (const name of DATASET_NAMES) assert.equal(datasetByName(name).name, name);
   });
 
   it("renders the same bytes for the same identity, and different bytes for another seed, run or index", () => {

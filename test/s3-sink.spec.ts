@@ -18,6 +18,7 @@ function planned(index: number, targetBytes: number): PlannedFile {
     datePrefix: "2025-12-23",
     hhmmss: "101010",
     fileIndex: index,
+    fileCount: 4,
     targetBytes,
     key: fileKey("sink/", "2025-12-23", index, "101010"),
   };

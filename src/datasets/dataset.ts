@@ -2,12 +2,18 @@ import type { Prng } from "../prng";
 
 /** What a dataset knows about the file it is writing records for. */
 export interface FileContext {
+  /** The run's seed; the file's own PRNG already derives from it, but a catalogue may need it whole. */
+  readonly seed: number;
   /** The run's day, `YYYY-MM-DD`; every timestamp falls inside it (UTC). */
   readonly datePrefix: string;
   /** The run's time of day, `HHMMSS`, as in the file keys. */
   readonly hhmmss: string;
   /** The file's position in the run (0-based); makes record ids unique across files. */
   readonly fileIndex: number;
+  /** How many files (or event streams) the run has; a dataset may split a series across them. */
+  readonly fileCount: number;
+  /** Relative weights per event type, for datasets that have event types (checked beforehand). */
+  readonly eventWeights?: Readonly<Record<string, number>>;
 }
 
 /** Produces the records of one file, in order, from the file's own PRNG. */

@@ -1,17 +1,26 @@
 import type { Dataset } from "./dataset";
 import { DATASET_NAMES } from "./names";
-import { webEvents } from "./web-events";
 
 export type { Dataset, FileContext, RecordWriter } from "./dataset";
 
 export { DATASET_NAMES } from "./names";
 
-/** The implementations; a test checks this map and `DATASET_NAMES` agree. */
-export const DATASETS: ReadonlyMap<string, Dataset> = new Map([[webEvents.name, webEvents]]);
+/**
+ * Each dataset is loaded on first use: `web-events` builds its faker string pools when its module
+ * loads, which the event and metrics functions never need. A test checks this map and
+ * `DATASET_NAMES` agree.
+ */
+const LOADERS: Readonly<Record<string, () => Dataset>> = {
+  "web-events": () => (require("./web-events") as typeof import("./web-events")).webEvents,
+  "tutoring-events": () => (require("./tutoring-events") as typeof import("./tutoring-events")).tutoringEvents,
+  "merchant-metrics": () => (require("./merchant-metrics") as typeof import("./merchant-metrics")).merchantMetrics,
+};
+
+export const LOADED_DATASET_NAMES: readonly string[] = Object.keys(LOADERS);
 
 /** The dataset with this name; callers validate the name first, so an unknown one is a bug. */
 export function datasetByName(name: string): Dataset {
-  const dataset = DATASETS.get(name);
-  if (!dataset) throw new Error(`unknown dataset "${name}" (known: ${DATASET_NAMES.join(", ")})`);
-  return dataset;
+  const load = LOADERS[name];
+  if (!load) throw new Error(`unknown dataset "${name}" (known: ${DATASET_NAMES.join(", ")})`);
+  return load();
 }
