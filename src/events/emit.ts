@@ -1,0 +1,115 @@
+import { CapacityError } from "../errors";
+import { DEFAULT_RETRY, type RetryPolicy } from "../retry";
+import { RateLimiter } from "./rate-limiter";
+import type { EmitRequest, EventTarget } from "./request";
+import { DeliveryStats } from "./stats";
+import { openStreams, type EventStream, type StreamEvent } from "./streams";
+
+/** What a sink gets besides the streams: where to count, how fast and how long it may go on. */
+export interface DeliveryContext {
+  readonly stats: DeliveryStats;
+  readonly limiter: RateLimiter;
+  readonly retry: RetryPolicy;
+  /** `performance.now()` after which nothing new is sent; what is left is counted as failed. */
+  readonly deadline: number;
+  /** Called as events end (sent or failed), for progress displays. */
+  readonly onSettled?: (n: number) => void;
+}
+
+/** Delivers the events of a run's streams to one target. Every event ends sent or failed. */
+export interface EventSink {
+  deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const OUT_OF_TIME = "not sent: the invocation ran out of time";
+
+/** Marks every event the streams have left as failed with `error` (a target that cannot take any). */
+export function failRemaining(streams: readonly EventStream[], ctx: DeliveryContext, error: string, first?: StreamEvent): void {
+  let n = 0;
+  const fail = (event: StreamEvent) => {
+    ctx.stats.recordFailed({ stream: event.stream, index: event.index, eventType: event.eventType, error });
+    n++;
+  };
+  if (first) fail(first);
+  for (const stream of streams) for (let event = stream.next(); event; event = stream.next()) fail(event);
+  ctx.onSettled?.(n);
+}
+
+export interface EmitOptions {
+  /** Milliseconds the run may take at most (the Lambda's remaining time less a margin). */
+  readonly timeBudgetMs?: number;
+  readonly retry?: RetryPolicy;
+  readonly onSettled?: (n: number) => void;
+}
+
+export interface EmitOutcome {
+  readonly request: EmitRequest;
+  readonly stats: DeliveryStats;
+  readonly durationMs: number;
+}
+
+/**
+ * Refuses, before anything is sent, a capped run that cannot finish in its time budget; the
+ * message says what to change.
+ */
+export function assertEmitFitsInTime(request: EmitRequest, budgetMs: number): void {
+  if (!request.eventsPerSecond) return;
+  const total = request.streamCount * request.eventsPerStream;
+  const needMs = (total / request.eventsPerSecond) * 1000;
+  if (needMs > budgetMs) {
+    throw new CapacityError(
+      "events_per_second",
+      `${total} events at ${request.eventsPerSecond} per second take ${Math.ceil(needMs / 1000)} s, more than the ${Math.floor(budgetMs / 1000)} s this invocation has; raise events_per_second or send fewer events per invocation`,
+    );
+  }
+}
+
+/** Sends every event of a request through a sink and counts the outcome. */
+export async function emitEvents(request: EmitRequest, sink: EventSink, options: EmitOptions = {}): Promise<EmitOutcome> {
+  const budget = options.timeBudgetMs ?? Infinity;
+  assertEmitFitsInTime(request, budget);
+  const started = performance.now();
+  const stats = new DeliveryStats();
+  await sink.deliver(openStreams(request), {
+    stats,
+    limiter: new RateLimiter(request.eventsPerSecond),
+    retry: options.retry ?? DEFAULT_RETRY,
+    deadline: started + budget,
+    ...(options.onSettled ? { onSettled: options.onSettled } : {}),
+  });
+  return { request, stats, durationMs: Math.round(performance.now() - started) };
+}
+
+export function targetLabel(target: EventTarget): string {
+  return target.kind === "http" ? target.url : `kinesis://${target.streamName}`;
+}
+
+/** The summary an emit run returns and logs. */
+export function emitResponseBody(outcome: EmitOutcome) {
+  const { request, stats } = outcome;
+  const total = request.streamCount * request.eventsPerStream;
+  const failedRatio = total ? stats.failed / total : 0;
+  return {
+    status: failedRatio > request.maxFailedRatio ? "failed" : "completed",
+    target: targetLabel(request.target),
+    dataset: request.dataset,
+    run_id: request.runId,
+    seed: request.seed,
+    streams: request.streamCount,
+    events_per_stream: request.eventsPerStream,
+    total_events: total,
+    sent: stats.sent,
+    failed: stats.failed,
+    retried: stats.retried,
+    failed_ratio: Math.round(failedRatio * 10_000) / 10_000,
+    max_failed_ratio: request.maxFailedRatio,
+    duration_ms: outcome.durationMs,
+    events_per_s: outcome.durationMs > 0 ? Math.round((stats.sent * 1000) / outcome.durationMs) : 0,
+    latency: stats.latency(),
+    by_event_type: stats.perType(),
+    ...(stats.failures.length ? { errors: stats.failures } : {}),
+  };
+}
+
+export type EmitResponseBody = ReturnType<typeof emitResponseBody>;

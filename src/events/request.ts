@@ -1,0 +1,157 @@
+import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
+import { ValidationError } from "../errors";
+import {
+  IDENTITY_FIELDS,
+  choiceField,
+  describe,
+  eventObject,
+  integerField,
+  numberField,
+  parseRunIdentity,
+  stringField,
+  urlField,
+  type EventObject,
+  type RequestContext,
+  type RunIdentity,
+} from "../fields";
+
+/** Limits of one emit invocation; more events than this go through several invocations. */
+export const EMIT_LIMITS = Object.freeze({
+  MAX_STREAMS: 1000,
+  MAX_EVENTS_PER_STREAM: 100_000,
+  MAX_EVENTS: 1_000_000,
+  MAX_EVENTS_PER_SECOND: 100_000,
+  MIN_TIMEOUT_MS: 100,
+  MAX_TIMEOUT_MS: 60_000,
+});
+
+/** Where events go: an HTTP ingestion API (one POST per event) or a Kinesis data stream. */
+export type EventTarget = { readonly kind: "http"; readonly url: string } | { readonly kind: "kinesis"; readonly streamName: string };
+
+export interface EmitRequest extends RunIdentity {
+  readonly target: EventTarget;
+  readonly dataset: string;
+  readonly streamCount: number;
+  readonly eventsPerStream: number;
+  /** A cap on the whole run's rate; undefined sends as fast as the target takes them. */
+  readonly eventsPerSecond: number | undefined;
+  readonly maxFailedRatio: number;
+  /** Per-request timeout for HTTP targets. */
+  readonly requestTimeoutMs: number;
+  readonly eventWeights: Readonly<Record<string, number>> | undefined;
+}
+
+/** The deployment's values (stack config, or CLI defaults) for what an event leaves out. */
+export interface EmitDefaults {
+  readonly target: EventTarget | undefined;
+  readonly streamCount: number;
+  readonly eventsPerStream: number;
+  readonly eventsPerSecond: number | undefined;
+  readonly maxFailedRatio: number;
+}
+
+/** The original simulator's values: 50 streams × 10 events, no cap; up to 1% may fail. */
+export const EMIT_DEFAULTS: EmitDefaults = Object.freeze({
+  target: undefined,
+  streamCount: 50,
+  eventsPerStream: 10,
+  eventsPerSecond: undefined,
+  maxFailedRatio: 0.01,
+});
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
+
+const EMIT_FIELDS = [
+  "ingest_api_url",
+  "kinesis_stream_name",
+  "stream_count",
+  "events_per_stream",
+  "events_per_second",
+  "max_failed_ratio",
+  "request_timeout_ms",
+  "dataset",
+  "event_weights",
+  ...IDENTITY_FIELDS,
+];
+
+/** Kinesis stream names: 1-128 of letters, digits, `_ . -`. */
+export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
+
+function targetOf(e: EventObject, fallback: EventTarget | undefined): EventTarget {
+  const url = urlField(e, "ingest_api_url");
+  const streamName = stringField(e, "kinesis_stream_name");
+  if (url !== undefined && streamName !== undefined) {
+    throw new ValidationError("ingest_api_url", "give either ingest_api_url or kinesis_stream_name, not both");
+  }
+  if (streamName !== undefined) {
+    if (!STREAM_NAME_PATTERN.test(streamName)) {
+      throw new ValidationError("kinesis_stream_name", `kinesis_stream_name must be 1 to 128 letters, digits, "_", "." or "-" (got ${describe(streamName)})`);
+    }
+    return { kind: "kinesis", streamName };
+  }
+  if (url !== undefined) return { kind: "http", url };
+  if (fallback) return fallback;
+  throw new ValidationError("ingest_api_url", "no target: give ingest_api_url (an http:// or https:// URL) or kinesis_stream_name");
+}
+
+function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, number>> | undefined {
+  const value = e.event_weights;
+  if (value === undefined || value === null) return undefined;
+  const types = WEIGHTABLE_EVENT_TYPES[dataset];
+  if (!types) {
+    throw new ValidationError("event_weights", `event_weights applies to ${Object.keys(WEIGHTABLE_EVENT_TYPES).join(", ")}, not to ${dataset}`);
+  }
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ValidationError("event_weights", `event_weights must be an object of event type to weight (got ${describe(value)})`);
+  }
+  const weights: Record<string, number> = {};
+  for (const [type, weight] of Object.entries(value)) {
+    if (!types.includes(type)) {
+      throw new ValidationError("event_weights", `event_weights: unknown event type "${type}"; known types: ${types.join(", ")}`);
+    }
+    if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0) {
+      throw new ValidationError("event_weights", `event_weights.${type} must be a number of 0 or more (got ${describe(weight)})`);
+    }
+    weights[type] = weight;
+  }
+  if (!Object.values(weights).some((w) => w > 0)) {
+    throw new ValidationError("event_weights", "event_weights must give at least one event type a weight above 0");
+  }
+  return Object.freeze(weights);
+}
+
+/**
+ * Validates an emit event (Lambda payload or CLI flags in the same snake_case form). Throws a
+ * `ValidationError` naming the first bad field; nothing has been sent.
+ */
+export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext): EmitRequest {
+  const e = eventObject(event, EMIT_FIELDS);
+  const target = targetOf(e, defaults.target);
+  const L = EMIT_LIMITS;
+  const streamCount = integerField(e, "stream_count", defaults.streamCount, 1, L.MAX_STREAMS);
+  const eventsPerStream = integerField(e, "events_per_stream", defaults.eventsPerStream, 1, L.MAX_EVENTS_PER_STREAM);
+  if (streamCount * eventsPerStream > L.MAX_EVENTS) {
+    throw new ValidationError(
+      "events_per_stream",
+      `stream_count × events_per_stream must be at most ${L.MAX_EVENTS} per invocation (got ${streamCount} × ${eventsPerStream} = ${streamCount * eventsPerStream})`,
+    );
+  }
+  const rate = e.events_per_second ?? defaults.eventsPerSecond ?? 0;
+  const eventsPerSecond = rate === 0 ? undefined : numberField({ events_per_second: rate }, "events_per_second", 0, 1, L.MAX_EVENTS_PER_SECOND);
+  const maxFailedRatio = numberField(e, "max_failed_ratio", defaults.maxFailedRatio, 0, 1);
+  const requestTimeoutMs = integerField(e, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, L.MIN_TIMEOUT_MS, L.MAX_TIMEOUT_MS);
+  const dataset = choiceField(e, "dataset", DATASET_NAMES, "tutoring-events");
+  const eventWeights = weightsOf(e, dataset);
+  const identity = parseRunIdentity(e, ctx, { clockTime: true });
+  return Object.freeze({
+    ...identity,
+    target,
+    dataset,
+    streamCount,
+    eventsPerStream,
+    eventsPerSecond,
+    maxFailedRatio,
+    requestTimeoutMs,
+    eventWeights,
+  });
+}

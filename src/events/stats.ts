@@ -1,0 +1,70 @@
+/** One event that was not delivered, and why. */
+export interface EventFailure {
+  readonly stream: number;
+  readonly index: number;
+  readonly eventType: string;
+  readonly error: string;
+}
+
+/** How many failures a summary lists in full; the counts cover all of them. */
+export const LISTED_FAILURES = 10;
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round((sorted[rank] as number) * 10) / 10;
+}
+
+/**
+ * Counts of one delivery run: every event ends either sent or failed exactly once; `retried`
+ * counts extra attempts; latency is per request (an HTTP POST, a PutRecords or a bulk call).
+ */
+export class DeliveryStats {
+  sent = 0;
+  failed = 0;
+  retried = 0;
+  readonly byType = new Map<string, { sent: number; failed: number }>();
+  readonly failures: EventFailure[] = [];
+  private latencies = new Float64Array(1024);
+  private latencyCount = 0;
+
+  private typeCounts(type: string): { sent: number; failed: number } {
+    let counts = this.byType.get(type);
+    if (!counts) {
+      counts = { sent: 0, failed: 0 };
+      this.byType.set(type, counts);
+    }
+    return counts;
+  }
+
+  recordSent(type: string, n = 1): void {
+    this.sent += n;
+    this.typeCounts(type).sent += n;
+  }
+
+  recordFailed(failure: EventFailure): void {
+    this.failed += 1;
+    this.typeCounts(failure.eventType).failed += 1;
+    if (this.failures.length < LISTED_FAILURES) this.failures.push(failure);
+  }
+
+  recordLatency(ms: number): void {
+    if (this.latencyCount === this.latencies.length) {
+      const grown = new Float64Array(this.latencies.length * 2);
+      grown.set(this.latencies);
+      this.latencies = grown;
+    }
+    this.latencies[this.latencyCount++] = ms;
+  }
+
+  /** p50/p95/p99 of request latency in milliseconds, and how many requests were made. */
+  latency(): { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } {
+    const sorted = this.latencies.slice(0, this.latencyCount).sort();
+    return { requests: this.latencyCount, p50_ms: percentile(sorted, 50), p95_ms: percentile(sorted, 95), p99_ms: percentile(sorted, 99) };
+  }
+
+  /** Sent and failed per event type, types in name order. */
+  perType(): Record<string, { sent: number; failed: number }> {
+    return Object.fromEntries([...this.byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, c]) => [t, { ...c }]));
+  }
+}

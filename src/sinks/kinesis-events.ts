@@ -1,0 +1,195 @@
+import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
+import type { EventStream, StreamEvent } from "../events/streams";
+import { backoffDelay, sleep } from "../retry";
+
+/** PutRecords limits (Kinesis Data Streams quotas): per call, and per record (data + partition key). */
+export const KINESIS_LIMITS = Object.freeze({ MAX_RECORDS: 500, MAX_BATCH_BYTES: 5 * 1024 * 1024, MAX_RECORD_BYTES: 1024 * 1024 });
+/** PutRecords calls in flight at most. */
+export const KINESIS_CONCURRENCY = 4;
+
+/** Whole-call errors worth retrying; anything else (no such stream, access denied) ends the run. */
+const RETRYABLE_CALL_ERRORS = new Set([
+  "ProvisionedThroughputExceededException",
+  "LimitExceededException",
+  "KMSThrottlingException",
+  "InternalFailure",
+  "ServiceUnavailable",
+  "ThrottlingException",
+  "TimeoutError",
+  "RequestTimeout",
+]);
+
+interface Pending {
+  readonly event: StreamEvent;
+  readonly data: Buffer;
+  readonly partitionKey: string;
+  attempts: number;
+  readyAt: number;
+}
+
+export interface KinesisSinkOptions {
+  readonly streamName: string;
+  readonly region?: string;
+  /** A Kinesis-compatible endpoint (kinesalite); spoken to over HTTP/1.1. */
+  readonly endpoint?: string;
+}
+
+/**
+ * Sends events to a Kinesis data stream in PutRecords batches within the service limits (500
+ * records, 5 MiB, 1 MiB a record), one partition key per stream. Records a partial failure
+ * returns (throttled shards) go back in the queue with backoff and full jitter; they are never
+ * dropped silently. Order within a stream holds unless a record had to be retried.
+ */
+export class KinesisEventSink implements EventSink {
+  private readonly client: KinesisClient;
+  /** Calls in a row that came back throttled; the whole sender backs off, not just the records. */
+  private throttledCalls = 0;
+  private pauseUntil = 0;
+
+  constructor(private readonly options: KinesisSinkOptions) {
+    this.client = new KinesisClient({
+      ...(options.region ? { region: options.region } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
+    });
+  }
+
+  async deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void> {
+    const retries: Pending[] = [];
+    const inFlight = new Set<Promise<void>>();
+    let fatal: string | undefined;
+    // Events are taken round-robin across streams, so every batch carries many partition keys.
+    let turn = 0;
+    const nextFresh = (): Pending | undefined => {
+      for (let tried = 0; tried < streams.length; tried++) {
+        const stream = streams[turn] as EventStream;
+        turn = (turn + 1) % streams.length;
+        const event = stream.next();
+        if (event) return { event, data: Buffer.from(event.body, "utf8"), partitionKey: stream.partitionKey, attempts: 0, readyAt: 0 };
+      }
+      return undefined;
+    };
+    let fresh = nextFresh();
+
+    const takeBatch = (now: number): Pending[] => {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      const fits = (p: Pending) =>
+        batch.length < KINESIS_LIMITS.MAX_RECORDS && bytes + p.data.length + p.partitionKey.length <= KINESIS_LIMITS.MAX_BATCH_BYTES;
+      for (let i = 0; i < retries.length; ) {
+        const p = retries[i] as Pending;
+        if (p.readyAt <= now && fits(p)) {
+          batch.push(p);
+          bytes += p.data.length + p.partitionKey.length;
+          retries.splice(i, 1);
+        } else i++;
+      }
+      while (fresh) {
+        const size = fresh.data.length + fresh.partitionKey.length;
+        if (size > KINESIS_LIMITS.MAX_RECORD_BYTES) {
+          this.fail(fresh, ctx, `record of ${size} bytes is over the Kinesis limit of 1 MiB`);
+        } else if (fits(fresh)) {
+          batch.push(fresh);
+          bytes += size;
+        } else break;
+        fresh = nextFresh();
+      }
+      return batch;
+    };
+
+    for (;;) {
+      if (fatal !== undefined || performance.now() > ctx.deadline) break;
+      // A throttled stream is full: sending fresh records would only take the room retries need.
+      if (this.pauseUntil > performance.now()) await sleep(this.pauseUntil - performance.now());
+      const batch = takeBatch(performance.now());
+      if (batch.length === 0) {
+        if (!fresh && retries.length === 0 && inFlight.size === 0) return;
+        const soonest = retries.reduce((t, p) => Math.min(t, p.readyAt), Infinity);
+        const waits: Promise<unknown>[] = [...inFlight];
+        if (soonest < Infinity) waits.push(sleep(soonest - performance.now()));
+        await Promise.race(waits);
+        continue;
+      }
+      await ctx.limiter.take(batch.length);
+      const call: Promise<void> = this.put(batch, ctx, retries).then(
+        (error) => {
+          if (error !== undefined) fatal = error;
+        },
+      ).finally(() => inFlight.delete(call));
+      inFlight.add(call);
+      if (inFlight.size >= KINESIS_CONCURRENCY) await Promise.race(inFlight);
+    }
+
+    await Promise.all(inFlight);
+    const reason = fatal ?? OUT_OF_TIME;
+    for (const p of retries.splice(0)) this.fail(p, ctx, reason);
+    if (fresh) failRemaining(streams, ctx, reason, fresh.event);
+    else failRemaining(streams, ctx, reason);
+  }
+
+  private fail(p: Pending, ctx: DeliveryContext, error: string): void {
+    ctx.stats.recordFailed({ stream: p.event.stream, index: p.event.index, eventType: p.event.eventType, error });
+    ctx.onSettled?.(1);
+  }
+
+  /** Retries a record later, or fails it when its attempts are used up. */
+  private requeue(p: Pending, ctx: DeliveryContext, retries: Pending[], error: string): void {
+    if (p.attempts >= ctx.retry.maxAttempts) {
+      this.fail(p, ctx, `${error} after ${p.attempts} attempts`);
+      return;
+    }
+    ctx.stats.retried += 1;
+    p.readyAt = performance.now() + backoffDelay(ctx.retry, p.attempts);
+    retries.push(p);
+  }
+
+  /** One PutRecords call; returns an error message when the target cannot take any record. */
+  private async put(batch: Pending[], ctx: DeliveryContext, retries: Pending[]): Promise<string | undefined> {
+    for (const p of batch) p.attempts++;
+    const records: PutRecordsRequestEntry[] = batch.map((p) => ({ Data: p.data, PartitionKey: p.partitionKey }));
+    const started = performance.now();
+    try {
+      const out = await this.client.send(new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }));
+      ctx.stats.recordLatency(performance.now() - started);
+      const results = out.Records ?? [];
+      this.noteThrottling(results.some((r) => r.ErrorCode === "ProvisionedThroughputExceededException"), ctx);
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if (r && !r.ErrorCode && r.SequenceNumber) {
+          ctx.stats.recordSent(p.event.eventType);
+          ctx.onSettled?.(1);
+        } else {
+          this.requeue(p, ctx, retries, r?.ErrorCode ? `${r.ErrorCode}: ${r.ErrorMessage ?? ""}`.trim() : "no result for the record");
+        }
+      });
+      return undefined;
+    } catch (err) {
+      ctx.stats.recordLatency(performance.now() - started);
+      const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+      const message = `${e.name ?? "Error"}: ${e.message ?? String(err)}`;
+      const status = e.$metadata?.httpStatusCode;
+      if (RETRYABLE_CALL_ERRORS.has(e.name ?? "") || status === undefined || status >= 500) {
+        this.noteThrottling(true, ctx);
+        for (const p of batch) this.requeue(p, ctx, retries, message);
+        return undefined;
+      }
+      for (const p of batch) this.fail(p, ctx, message);
+      return message;
+    }
+  }
+
+  private noteThrottling(throttled: boolean, ctx: DeliveryContext): void {
+    if (!throttled) {
+      this.throttledCalls = 0;
+      return;
+    }
+    this.throttledCalls++;
+    const wait = Math.max(ctx.retry.baseDelayMs, backoffDelay(ctx.retry, this.throttledCalls));
+    this.pauseUntil = Math.max(this.pauseUntil, performance.now() + wait);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+}
