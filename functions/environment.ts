@@ -1,8 +1,37 @@
 import { ValidationError } from "../src/errors";
+import type { EmitDefaults, EventTarget } from "../src/events/request";
+import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
 import { LIMITS } from "../src/limits";
+import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
 
-/** The function's settings, read once from its environment when the container starts. */
+/**
+ * Each function's settings, read once from its environment when the container starts. A missing
+ * or malformed variable throws naming it, so a bad deployment fails on its first invocation with
+ * a message that says what to fix.
+ */
+
+type Env = NodeJS.ProcessEnv;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === "") throw new ValidationError(name, `environment variable ${name} is required`);
+  return value;
+}
+
+function numberVar(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ValidationError(name, `environment variable ${name} must be a number from ${min} to ${max} (got "${text}")`);
+  }
+  return value;
+}
+
+const memoryMb = (env: Env) => numberVar(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, 128, 10_240);
+
+/** `generate-files`. */
 export interface FunctionEnvironment {
   readonly bucket: string;
   readonly keyPrefix: string;
@@ -13,30 +42,71 @@ export interface FunctionEnvironment {
   readonly s3Endpoint: string | undefined;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === "") throw new ValidationError(name, `environment variable ${name} is required`);
-  return value;
-}
-
-function numberVar(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const text = env[name];
-  if (text === undefined || text === "") return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ValidationError(name, `environment variable ${name} must be a number from ${min} to ${max} (got "${text}")`);
-  }
-  return value;
-}
-
-/** Reads and checks the environment; throws naming the variable when one is missing or wrong. */
-export function readEnvironment(env: NodeJS.ProcessEnv): FunctionEnvironment {
+export function readEnvironment(env: Env): FunctionEnvironment {
   return Object.freeze({
     bucket: required(env, "BUCKET_NAME"),
     keyPrefix: normaliseKeyPrefix("KEY_PREFIX", env.KEY_PREFIX ?? ""),
     defaultFileCount: numberVar(env, "DEFAULT_FILE_COUNT", 10, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT),
     defaultTargetSizeMb: numberVar(env, "DEFAULT_TARGET_SIZE_MB", 3.5, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB),
-    memoryMb: numberVar(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, 128, 10_240),
+    memoryMb: memoryMb(env),
     s3Endpoint: env.S3_ENDPOINT || undefined,
+  });
+}
+
+/** `emit-events`: the deployment's target and the original simulator's knobs. */
+export interface EmitEnvironment {
+  readonly defaults: EmitDefaults;
+  /** Only for running the handler against kinesalite (tests). */
+  readonly kinesisEndpoint: string | undefined;
+}
+
+export function readEmitEnvironment(env: Env): EmitEnvironment {
+  const url = env.INGEST_API_URL || undefined;
+  const stream = env.KINESIS_STREAM_NAME || undefined;
+  if (url !== undefined && stream !== undefined) {
+    throw new ValidationError("INGEST_API_URL", "set INGEST_API_URL or KINESIS_STREAM_NAME, not both");
+  }
+  if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+    throw new ValidationError("INGEST_API_URL", `environment variable INGEST_API_URL must be an http:// or https:// URL (got "${url}")`);
+  }
+  if (stream !== undefined && !STREAM_NAME_PATTERN.test(stream)) {
+    throw new ValidationError("KINESIS_STREAM_NAME", `environment variable KINESIS_STREAM_NAME must be a Kinesis stream name (got "${stream}")`);
+  }
+  const target: EventTarget | undefined = url ? { kind: "http", url } : stream ? { kind: "kinesis", streamName: stream } : undefined;
+  const rate = numberVar(env, "EVENTS_PER_SECOND", 0, 0, EMIT_LIMITS.MAX_EVENTS_PER_SECOND);
+  return Object.freeze({
+    defaults: Object.freeze({
+      target,
+      streamCount: numberVar(env, "STREAM_COUNT", EMIT_DEFAULTS.streamCount, 1, EMIT_LIMITS.MAX_STREAMS),
+      eventsPerStream: numberVar(env, "EVENTS_PER_RUN", EMIT_DEFAULTS.eventsPerStream, 1, EMIT_LIMITS.MAX_EVENTS_PER_STREAM),
+      eventsPerSecond: rate === 0 ? undefined : rate,
+      maxFailedRatio: numberVar(env, "MAX_FAILED_RATIO", EMIT_DEFAULTS.maxFailedRatio, 0, 1),
+    }),
+    kinesisEndpoint: env.KINESIS_ENDPOINT || undefined,
+  });
+}
+
+/** `index-documents`: the cluster, the index, the catalogue seed, and where the API key is kept. */
+export interface IndexEnvironment {
+  readonly node: string;
+  readonly index: string;
+  readonly seed: number;
+  /** A Secrets Manager secret holding the encoded API key; none for an unsecured cluster. */
+  readonly apiKeySecretArn: string | undefined;
+  /** Only for running the handler against a local Secrets Manager stand-in (tests). */
+  readonly secretsManagerEndpoint: string | undefined;
+}
+
+export function readIndexEnvironment(env: Env): IndexEnvironment {
+  const node = required(env, "ELASTICSEARCH_NODE");
+  if (!/^https?:\/\/[^/\s]+/.test(node)) {
+    throw new ValidationError("ELASTICSEARCH_NODE", `environment variable ELASTICSEARCH_NODE must be an http:// or https:// URL (got "${node}")`);
+  }
+  return Object.freeze({
+    node,
+    index: checkIndexName("ELASTICSEARCH_INDEX", env.ELASTICSEARCH_INDEX || INDEX_DEFAULTS.index),
+    seed: numberVar(env, "METRICS_SEED", INDEX_DEFAULTS.seed, 0, Number.MAX_SAFE_INTEGER),
+    apiKeySecretArn: env.ELASTICSEARCH_API_KEY_SECRET_ARN || undefined,
+    secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT || undefined,
   });
 }

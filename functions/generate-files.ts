@@ -1,23 +1,14 @@
 import { availableParallelism } from "node:os";
 import { assertFitsInTime, threadsFor } from "../src/capacity";
-import { CapacityError, RunFailedError, ValidationError } from "../src/errors";
+import { RunFailedError } from "../src/errors";
 import { generate } from "../src/generate";
 import { createFilePool, type FilePool } from "../src/pool";
 import { readEnvironment } from "./environment";
-
-/** The Lambda context fields this handler uses. */
-export interface LambdaContext {
-  readonly awsRequestId: string;
-  getRemainingTimeInMillis(): number;
-}
+import { log, rejectingBadInput, type LambdaContext } from "./lambda";
 
 const env = readEnvironment(process.env);
 const cores = availableParallelism();
 let pool: FilePool | undefined;
-
-function log(level: "info" | "error", message: string, fields: Record<string, unknown>): void {
-  console.log(JSON.stringify({ level, message, ...fields }));
-}
 
 /**
  * `generate-files`: writes NDJSON files to the bucket. Bad input or a run that cannot finish in
@@ -26,24 +17,19 @@ function log(level: "info" | "error", message: string, fields: Record<string, un
  */
 export async function handler(event: unknown, context: LambdaContext) {
   // Worker threads outlive the invocation: a warm container reuses them and their string pools.
-  pool ??= createFilePool(threadsFor(env.memoryMb, cores));
-  let result;
-  try {
-    result = await generate(event, {
+  const threads = (pool ??= createFilePool(threadsFor(env.memoryMb, cores)));
+  const attempt = await rejectingBadInput(() =>
+    generate(event, {
       defaults: { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb },
       configuredPrefix: env.keyPrefix,
       sink: { kind: "s3", bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) },
-      pool,
+      pool: threads,
       context: { requestId: context.awsRequestId, now: new Date() },
       beforeRun: (plan) => assertFitsInTime(plan, env.memoryMb, cores, context.getRemainingTimeInMillis()),
-    });
-  } catch (err) {
-    if (err instanceof ValidationError || err instanceof CapacityError) {
-      log("error", "request rejected", { field: err.field, error: err.message });
-      return { statusCode: 400, body: { status: "error", field: err.field, error: err.message } };
-    }
-    throw err;
-  }
+    }),
+  );
+  if (!attempt.ok) return attempt.response;
+  const result = attempt.value;
   const { body } = result;
   log(body.failed ? "error" : "info", "run finished", { ...body, files: undefined });
   if (body.failed > 0) {

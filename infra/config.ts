@@ -1,4 +1,7 @@
+import type * as pulumi from "@pulumi/pulumi";
+import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
 import { LIMITS } from "../src/limits";
+import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
 import { ValidationError } from "../src/errors";
 
@@ -25,6 +28,36 @@ export interface StackConfig {
   readonly expireAfterDays: number | undefined;
   readonly alertEmail: string | undefined;
   readonly tracing: boolean;
+  /** The `emit-events` function; absent when neither an ingest URL nor a Kinesis stream is set. */
+  readonly emit: EmitStackConfig | undefined;
+  /** The `index-documents` function; absent when no Elasticsearch node is set. */
+  readonly index: IndexStackConfig | undefined;
+}
+
+/** Settings of a function besides generate-files. */
+export interface FunctionSettings {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly scheduleExpression: string;
+  readonly scheduleEnabled: boolean;
+}
+
+export interface EmitStackConfig extends FunctionSettings {
+  readonly ingestApiUrl: string | undefined;
+  readonly kinesisStreamName: string | undefined;
+  readonly streamCount: number;
+  readonly eventsPerRun: number;
+  /** 0: no cap. */
+  readonly eventsPerSecond: number;
+  readonly maxFailedRatio: number;
+}
+
+export interface IndexStackConfig extends FunctionSettings {
+  readonly node: string;
+  readonly index: string;
+  readonly seed: number;
+  /** Set with `pulumi config set --secret elasticsearchApiKey`; stored in Secrets Manager. */
+  readonly apiKey: pulumi.Output<string> | undefined;
 }
 
 /** The subset of `pulumi.Config` read here, so tests can pass a plain object. */
@@ -32,6 +65,7 @@ export interface ConfigSource {
   get(key: string): string | undefined;
   getNumber(key: string): number | undefined;
   getBoolean(key: string): boolean | undefined;
+  getSecret(key: string): pulumi.Output<string> | undefined;
 }
 
 /** Defaults, identical to those declared in Pulumi.yaml (the original generator's values). */
@@ -46,6 +80,14 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logRetentionDays: 7,
   keyPrefix: "",
   tracing: false,
+  // The original tutoring simulator: every minute, disabled until switched on.
+  emitScheduleExpression: "rate(1 minute)",
+  emitScheduleEnabled: false,
+  // The original merchant generator: every hour, enabled.
+  indexScheduleExpression: "rate(1 hour)",
+  indexScheduleEnabled: true,
+  elasticsearchIndex: INDEX_DEFAULTS.index,
+  metricsSeed: INDEX_DEFAULTS.seed,
 });
 
 function inRange(key: string, value: number, min: number, max: number, integer: boolean): number {
@@ -53,6 +95,72 @@ function inRange(key: string, value: number, min: number, max: number, integer: 
     throw new ValidationError(key, `config ${key} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max} (got ${value})`);
   }
   return value;
+}
+
+function scheduleField(cfg: ConfigSource, key: string, fallback: string): string {
+  const expression = cfg.get(key) ?? fallback;
+  if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(expression)) {
+    throw new ValidationError(key, `config ${key} must be rate(N unit) or cron(...) (got "${expression}")`);
+  }
+  return expression;
+}
+
+function urlConfig(cfg: ConfigSource, key: string): string | undefined {
+  const url = cfg.get(key) || undefined;
+  if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+    throw new ValidationError(key, `config ${key} must be an http:// or https:// URL (got "${url}")`);
+  }
+  return url;
+}
+
+/** Memory, timeout and schedule of a function, from keys named with its prefix (`emit`, `index`). */
+function functionSettings(cfg: ConfigSource, prefix: "emit" | "index", schedule: string, enabled: boolean): FunctionSettings {
+  return {
+    memoryMb: inRange(`${prefix}MemoryMb`, cfg.getNumber(`${prefix}MemoryMb`) ?? 512, 128, 10_240, true),
+    timeoutSeconds: inRange(`${prefix}TimeoutSeconds`, cfg.getNumber(`${prefix}TimeoutSeconds`) ?? 300, 1, 900, true),
+    scheduleExpression: scheduleField(cfg, `${prefix}ScheduleExpression`, schedule),
+    scheduleEnabled: cfg.getBoolean(`${prefix}ScheduleEnabled`) ?? enabled,
+  };
+}
+
+function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
+  const d = CONFIG_DEFAULTS;
+  const ingestApiUrl = urlConfig(cfg, "ingestApiUrl");
+  const kinesisStreamName = cfg.get("kinesisStreamName") || undefined;
+  if (ingestApiUrl === undefined && kinesisStreamName === undefined) return undefined;
+  if (ingestApiUrl !== undefined && kinesisStreamName !== undefined) {
+    throw new ValidationError("ingestApiUrl", "config ingestApiUrl and kinesisStreamName are exclusive: set one target for emit-events");
+  }
+  if (kinesisStreamName !== undefined && !STREAM_NAME_PATTERN.test(kinesisStreamName)) {
+    throw new ValidationError("kinesisStreamName", `config kinesisStreamName must be 1 to 128 letters, digits, "_", "." or "-" (got "${kinesisStreamName}")`);
+  }
+  const streamCount = inRange("streamCount", cfg.getNumber("streamCount") ?? EMIT_DEFAULTS.streamCount, 1, EMIT_LIMITS.MAX_STREAMS, true);
+  const eventsPerRun = inRange("eventsPerRun", cfg.getNumber("eventsPerRun") ?? EMIT_DEFAULTS.eventsPerStream, 1, EMIT_LIMITS.MAX_EVENTS_PER_STREAM, true);
+  if (streamCount * eventsPerRun > EMIT_LIMITS.MAX_EVENTS) {
+    throw new ValidationError("eventsPerRun", `config streamCount × eventsPerRun must be at most ${EMIT_LIMITS.MAX_EVENTS} (got ${streamCount * eventsPerRun})`);
+  }
+  return {
+    ...functionSettings(cfg, "emit", d.emitScheduleExpression, d.emitScheduleEnabled),
+    ingestApiUrl,
+    kinesisStreamName,
+    streamCount,
+    eventsPerRun,
+    eventsPerSecond: inRange("eventsPerSecond", cfg.getNumber("eventsPerSecond") ?? 0, 0, EMIT_LIMITS.MAX_EVENTS_PER_SECOND, false),
+    maxFailedRatio: inRange("maxFailedRatio", cfg.getNumber("maxFailedRatio") ?? EMIT_DEFAULTS.maxFailedRatio, 0, 1, false),
+  };
+}
+
+function readIndexConfig(cfg: ConfigSource): IndexStackConfig | undefined {
+  const d = CONFIG_DEFAULTS;
+  const node = urlConfig(cfg, "elasticsearchNode");
+  if (node === undefined) return undefined;
+  return {
+    ...functionSettings(cfg, "index", d.indexScheduleExpression, d.indexScheduleEnabled),
+    node,
+    index: checkIndexName("elasticsearchIndex", cfg.get("elasticsearchIndex") || d.elasticsearchIndex),
+    seed: inRange("metricsSeed", cfg.getNumber("metricsSeed") ?? d.metricsSeed, 0, Number.MAX_SAFE_INTEGER, true),
+    apiKey: cfg.getSecret("elasticsearchApiKey"),
+  };
 }
 
 /**
@@ -69,10 +177,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     throw new ValidationError("logRetentionDays", `config logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")} (got ${logRetentionDays})`);
   }
-  const scheduleExpression = cfg.get("scheduleExpression") ?? d.scheduleExpression;
-  if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(scheduleExpression)) {
-    throw new ValidationError("scheduleExpression", `config scheduleExpression must be rate(N unit) or cron(...) (got "${scheduleExpression}")`);
-  }
+  const scheduleExpression = scheduleField(cfg, "scheduleExpression", d.scheduleExpression);
   // 0 (the declared default) means "never", as in Pulumi.yaml.
   const expireAfterDays = cfg.getNumber("expireAfterDays") || undefined;
   const alertEmail = cfg.get("alertEmail") || undefined;
@@ -100,5 +205,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,
     tracing: cfg.getBoolean("tracing") ?? d.tracing,
+    emit: readEmitConfig(cfg),
+    index: readIndexConfig(cfg),
   });
 }

@@ -27,12 +27,17 @@ export interface GeneratorFunctionArgs {
   readonly schedule: ScheduleArgs;
   /** Every alarm notifies this topic. */
   readonly alertTopicArn: pulumi.Input<string>;
+  /**
+   * Lambda's own retries of a failed async invocation (0-2, default 2). 0 where a retry would
+   * repeat side effects that already happened (events already sent); the DLQ still gets the event.
+   */
+  readonly asyncRetries?: number;
 }
 
 /** DLQ messages are kept for the SQS maximum, so a failed run over a long weekend is still there. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** Lambda's own async retries (the maximum), then the DLQ. */
-const ASYNC_RETRIES = 2;
+export const DEFAULT_ASYNC_RETRIES = 2;
 
 /** One alarm of a generator function, as plain data: the component turns each into a MetricAlarm. */
 export interface AlarmSpec {
@@ -130,7 +135,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
       `${name}-async`,
       {
         functionName: this.function.name,
-        maximumRetryAttempts: ASYNC_RETRIES,
+        maximumRetryAttempts: args.asyncRetries ?? DEFAULT_ASYNC_RETRIES,
         destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
       },
       parent,

@@ -36,6 +36,21 @@ export function bucketWriteStatement(bucketArn: string, keyPrefix: string): Poli
   };
 }
 
+/** PutRecords on one Kinesis data stream, nothing else. */
+export function kinesisPutStatement(streamArn: string): PolicyStatement {
+  return { Sid: "PutRecordsOnOneStream", Effect: "Allow", Action: "kinesis:PutRecords", Resource: streamArn };
+}
+
+/** Reading one secret's value, nothing else. */
+export function secretReadStatement(secretArn: string): PolicyStatement {
+  return { Sid: "ReadApiKeySecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn };
+}
+
+/** The ARN of a Kinesis data stream by name, in the deployment's partition, region and account. */
+export function kinesisStreamArn(partition: string, region: string, accountId: string, streamName: string): string {
+  return `arn:${partition}:kinesis:${region}:${accountId}:stream/${streamName}`;
+}
+
 /** Everything a generator function needs besides its sink: its own logs, its DLQ, tracing. */
 export function functionBaseStatements(args: { logGroupArn: string; dlqArn: string; tracing: boolean }): PolicyStatement[] {
   const statements: PolicyStatement[] = [

@@ -1,14 +1,83 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "./alert-topic";
+import { ApiKeySecret } from "./api-key-secret";
 import { bundleArchive } from "./bundle";
-import type { StackConfig } from "./config";
+import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
 import { DataBucket } from "./data-bucket";
 import { GeneratorFunction } from "./generator-function";
-import { bucketWriteStatement } from "./policies";
+import { bucketWriteStatement, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
+
+type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
+
+/** The invoke command a stack output prints, ready to paste. */
+function invokeCommand(fn: GeneratorFunction, payload: Record<string, unknown>): pulumi.Output<string> {
+  return pulumi.interpolate`aws lambda invoke --function-name ${fn.function.name} --cli-binary-format raw-in-base64-out --payload '${JSON.stringify(payload)}' response.json && cat response.json`;
+}
+
+/** `emit-events`: the tutoring-event simulator, to the ingest API or one Kinesis stream. */
+function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>): GeneratorFunction {
+  let sinkStatements: pulumi.Input<PolicyStatement[]> = [];
+  if (emit.kinesisStreamName !== undefined) {
+    const name = emit.kinesisStreamName;
+    sinkStatements = pulumi
+      .all([aws.getPartitionOutput().partition, aws.getRegionOutput().region, aws.getCallerIdentityOutput().accountId])
+      .apply(([partition, region, account]) => [kinesisPutStatement(kinesisStreamArn(partition, region, account, name))]);
+  }
+  return new GeneratorFunction("emit-events", {
+    code: bundleArchive({ handler: "functions/emit-events.ts" }),
+    handler: "functions/emit-events.handler",
+    memoryMb: emit.memoryMb,
+    timeoutSeconds: emit.timeoutSeconds,
+    ...common,
+    environment: {
+      ...(emit.ingestApiUrl ? { INGEST_API_URL: emit.ingestApiUrl } : {}),
+      ...(emit.kinesisStreamName ? { KINESIS_STREAM_NAME: emit.kinesisStreamName } : {}),
+      STREAM_COUNT: String(emit.streamCount),
+      EVENTS_PER_RUN: String(emit.eventsPerRun),
+      EVENTS_PER_SECOND: String(emit.eventsPerSecond),
+      MAX_FAILED_RATIO: String(emit.maxFailedRatio),
+    },
+    sinkStatements,
+    schedule: { expression: emit.scheduleExpression, enabled: emit.scheduleEnabled, input: {} },
+    // A retry would send again the events that already landed; a failed run goes to the DLQ instead.
+    asyncRetries: 0,
+    alertTopicArn,
+  });
+}
+
+/** `index-documents`: merchant metrics to Elasticsearch, the API key in a secret only it may read. */
+function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTopicArn: pulumi.Input<string>) {
+  const secret = index.apiKey
+    ? new ApiKeySecret("elasticsearch-api-key", {
+        description: "Elasticsearch API key (encoded) for synthgen index-documents; only that function may read it",
+        value: index.apiKey,
+      }).secret
+    : undefined;
+  const fn = new GeneratorFunction("index-documents", {
+    code: bundleArchive({ handler: "functions/index-documents.ts" }),
+    handler: "functions/index-documents.handler",
+    memoryMb: index.memoryMb,
+    timeoutSeconds: index.timeoutSeconds,
+    ...common,
+    environment: {
+      ELASTICSEARCH_NODE: index.node,
+      ELASTICSEARCH_INDEX: index.index,
+      METRICS_SEED: String(index.seed),
+      ...(secret ? { ELASTICSEARCH_API_KEY_SECRET_ARN: secret.arn } : {}),
+    },
+    sinkStatements: secret ? secret.arn.apply((arn) => [secretReadStatement(arn)]) : [],
+    // Documents have deterministic ids, so a retry updates what the failed attempt indexed.
+    schedule: { expression: index.scheduleExpression, enabled: index.scheduleEnabled, input: {} },
+    alertTopicArn,
+  });
+  return { fn, secret };
+}
 
 /** Declares every resource of the stack from its config; returns the stack outputs. */
 export function createStack(config: StackConfig) {
   const alerts = new AlertTopic("alerts", { alertEmail: config.alertEmail });
+  const common: Common = { architecture: config.architecture, tracing: config.tracing, logRetentionDays: config.logRetentionDays };
 
   const data = new DataBucket("data", {
     existingBucketName: config.inputBucketName,
@@ -21,9 +90,7 @@ export function createStack(config: StackConfig) {
     handler: "functions/generate-files.handler",
     memoryMb: config.memoryMb,
     timeoutSeconds: config.timeoutSeconds,
-    architecture: config.architecture,
-    tracing: config.tracing,
-    logRetentionDays: config.logRetentionDays,
+    ...common,
     environment: {
       BUCKET_NAME: data.bucketName,
       KEY_PREFIX: config.keyPrefix,
@@ -39,13 +106,32 @@ export function createStack(config: StackConfig) {
     alertTopicArn: alerts.topic.arn,
   });
 
-  const payload = JSON.stringify({ file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb });
+  const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn) : undefined;
+  const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
+
   return {
     functionName: generateFiles.function.name,
     functionArn: generateFiles.function.arn,
     bucketName: data.bucketName,
     alertTopicArn: alerts.topic.arn,
     deadLetterQueueUrl: generateFiles.deadLetterQueue.url,
-    invokeCommand: pulumi.interpolate`aws lambda invoke --function-name ${generateFiles.function.name} --cli-binary-format raw-in-base64-out --payload '${payload}' response.json && cat response.json`,
+    invokeCommand: invokeCommand(generateFiles, { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb }),
+    ...(emit
+      ? {
+          emitFunctionName: emit.function.name,
+          emitScheduleRuleName: emit.scheduleRule.name,
+          emitDeadLetterQueueUrl: emit.deadLetterQueue.url,
+          emitInvokeCommand: invokeCommand(emit, {}),
+        }
+      : {}),
+    ...(index
+      ? {
+          indexFunctionName: index.fn.function.name,
+          indexDeadLetterQueueUrl: index.fn.deadLetterQueue.url,
+          indexInvokeCommand: invokeCommand(index.fn, {}),
+          backfillInvokeCommand: invokeCommand(index.fn, { hours: 720 }),
+          ...(index.secret ? { elasticsearchApiKeySecretArn: index.secret.arn } : {}),
+        }
+      : {}),
   };
 }

@@ -19,6 +19,7 @@ function source(values: Record<string, string>): ConfigSource {
     get: (k) => values[k],
     getNumber: (k) => (values[k] === undefined ? undefined : Number(values[k])),
     getBoolean: (k) => (values[k] === undefined ? undefined : values[k] === "true"),
+    getSecret: (k) => (values[k] === undefined ? undefined : pulumi.secret(values[k] as string)),
   };
 }
 

@@ -36,6 +36,10 @@ export function installMocks(): void {
       },
       call(args) {
         if (args.token === "aws:index/getPartition:getPartition") return { partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" };
+        if (args.token === "aws:index/getRegion:getRegion") return { region: "us-east-1", name: "us-east-1", id: "us-east-1" };
+        if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+          return { accountId: "123456789012", arn: "arn:aws:iam::123456789012:user/test", userId: "AIDATEST", id: "123456789012" };
+        }
         throw new Error(`unexpected provider call ${args.token} in a unit test`);
       },
     },
