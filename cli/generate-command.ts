@@ -6,6 +6,7 @@ import { generate } from "../src/generate";
 import { createFilePool } from "../src/pool";
 import { normaliseKeyPrefix } from "../src/request";
 import type { SinkSpec } from "../src/sinks";
+import { badInput, crashed, eventFrom, finish, numeric } from "./common";
 import { progressBar } from "./progress";
 
 /** `synthgen generate` flags, as commander hands them over (strings until validated). */
@@ -22,9 +23,6 @@ export interface GenerateFlags {
   endpoint?: string;
 }
 
-/** Exit codes: 0 every file written, 1 a failure, 2 bad input (nothing written). */
-export const EXIT = Object.freeze({ OK: 0, FAILED: 1, BAD_INPUT: 2 });
-
 /** Which flag carries each event field, so CLI errors name what the user typed. */
 const FLAG_FOR_FIELD: Record<string, string> = {
   file_count: "--files",
@@ -35,12 +33,6 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   run_id: "--run-id",
   key_prefix: "--key-prefix",
 };
-
-/** A numeric-looking flag becomes a number; anything else stays text for the validator to name. */
-function numeric(text: string | undefined): number | string | undefined {
-  if (text === undefined) return undefined;
-  return /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
-}
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -79,17 +71,15 @@ function parseThreads(text: string | undefined): number {
  * function. Prints the function's response body on stdout; returns the exit code.
  */
 export async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
-  const event = Object.fromEntries(
-    Object.entries({
-      file_count: numeric(flags.files),
-      target_size_mb: numeric(flags.sizeMb),
-      date_prefix: flags.date,
-      dataset: flags.dataset,
-      seed: numeric(flags.seed),
-      run_id: flags.runId,
-      key_prefix: flags.keyPrefix,
-    }).filter(([, v]) => v !== undefined),
-  );
+  const event = eventFrom({
+    file_count: numeric(flags.files),
+    target_size_mb: numeric(flags.sizeMb),
+    date_prefix: flags.date,
+    dataset: flags.dataset,
+    seed: numeric(flags.seed),
+    run_id: flags.runId,
+    key_prefix: flags.keyPrefix,
+  });
 
   let threads: number;
   let destination: ReturnType<typeof parseDestination>;
@@ -97,7 +87,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     threads = parseThreads(flags.threads);
     destination = parseDestination(flags.out, flags.endpoint);
   } catch (err) {
-    return badInput(err);
+    return badInput(err, FLAG_FOR_FIELD);
   }
 
   const pool = createFilePool(threads);
@@ -115,25 +105,12 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
       onFileDone: (r) => progress?.onFileDone(r),
     });
     progress?.stop();
-    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
-    if (body.failed > 0) {
-      process.stderr.write(`synthgen: ${body.failed} of ${body.total_files} files failed; see "errors" above\n`);
-      return EXIT.FAILED;
-    }
-    return EXIT.OK;
+    return finish(body, `${body.failed} of ${body.total_files} files failed; see "errors" above`);
   } catch (err) {
     progress?.stop();
-    if (err instanceof ValidationError || err instanceof CapacityError) return badInput(err);
-    process.stderr.write(`synthgen: ${err instanceof Error ? err.message : String(err)}\n`);
-    return EXIT.FAILED;
+    if (err instanceof ValidationError || err instanceof CapacityError) return badInput(err, FLAG_FOR_FIELD);
+    return crashed(err);
   } finally {
     await pool.close();
   }
-}
-
-function badInput(err: unknown): number {
-  if (!(err instanceof ValidationError || err instanceof CapacityError)) throw err;
-  const flag = FLAG_FOR_FIELD[err.field];
-  process.stderr.write(`synthgen: ${flag ? `${flag}: ` : ""}${err.message}\n`);
-  return EXIT.BAD_INPUT;
 }

@@ -28,3 +28,30 @@ export function progressBar(totalFiles: number): { onFileDone: FileDoneListener;
     stop: () => bar.stop(),
   };
 }
+
+/** A live bar on stderr for a count of items (events, documents) and their rate; nothing off a terminal. */
+export function countBar(total: number, unit: string): { add(n: number): void; set(n: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { add: () => undefined, set: () => undefined, stop: () => undefined };
+  const bar = new SingleBar(
+    { stream: process.stderr, format: `{bar} {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted}`, hideCursor: true },
+    Presets.shades_classic,
+  );
+  const started = performance.now();
+  let done = 0;
+  bar.start(total, 0, { rate: "0" });
+  const update = () => {
+    const seconds = (performance.now() - started) / 1000;
+    bar.update(done, { rate: seconds > 0 ? Math.round(done / seconds) : 0 });
+  };
+  return {
+    add(n) {
+      done += n;
+      update();
+    },
+    set(n) {
+      done = n;
+      update();
+    },
+    stop: () => bar.stop(),
+  };
+}

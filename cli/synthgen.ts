@@ -2,7 +2,11 @@
 import { Command } from "commander";
 import { DATASET_NAMES } from "../src/datasets/names";
 import { LIMITS } from "../src/limits";
+import { EMIT_LIMITS } from "../src/events/request";
+import { INDEX_DEFAULTS, INDEX_LIMITS } from "../src/metrics/request";
+import { runEmitCommand, type EmitFlags } from "./emit-command";
 import { runGenerateCommand, type GenerateFlags } from "./generate-command";
+import { runIndexCommand, type IndexFlags } from "./index-command";
 
 const program = new Command()
   .name("synthgen")
@@ -37,6 +41,56 @@ Examples:
   )
   .action(async (flags: GenerateFlags) => {
     process.exitCode = await runGenerateCommand(flags);
+  });
+
+program
+  .command("emit")
+  .description("Send concurrent streams of events to an HTTP ingestion API or a Kinesis stream; prints the summary as JSON on stdout.")
+  .option("--to <target>", "http(s)://HOST/PATH (one POST per event) or kinesis://STREAM")
+  .option("--endpoint <url>", "Kinesis-compatible endpoint for a kinesis:// target, e.g. http://127.0.0.1:4567 (kinesalite)")
+  .option("--dataset <name>", `record schema: ${DATASET_NAMES.join(", ")} (default tutoring-events)`)
+  .option("--streams <n>", `concurrent streams, 1-${EMIT_LIMITS.MAX_STREAMS} (default 50)`)
+  .option("--events-per-stream <n>", `events per stream, 1-${EMIT_LIMITS.MAX_EVENTS_PER_STREAM} (default 10)`)
+  .option("--rate <events_per_s>", "cap on the whole run's events per second (default: no cap)")
+  .option("--weights <pairs>", "event type mix, e.g. session_started=3,session_completed=3,ib_call_logged=1 (default: even)")
+  .option("--max-failed-ratio <r>", "share of events that may fail before the run counts as failed, 0-1 (default 0.01)")
+  .option("--timeout-ms <ms>", "per-request timeout for HTTP targets (default 5000)")
+  .option("--seed <n>", "PRNG seed (default: derived from the run id)")
+  .option("--run-id <id>", "run identity; sent as part of each event's Idempotency-Key (default: random)")
+  .addHelpText(
+    "after",
+    `
+Kinesis uses the usual AWS credentials and region. HTTP retries 408/429/5xx and timeouts with
+backoff and full jitter (honouring Retry-After); other 4xx answers are reported, not retried.
+
+Exit codes: 0 done, 1 more than --max-failed-ratio failed, 2 bad input (nothing sent).
+
+Examples:
+  synthgen emit --to http://localhost:3000/ingest --streams 50 --events-per-stream 10
+  synthgen emit --to kinesis://iops-dashboard-events --rate 500`,
+  )
+  .action(async (flags: EmitFlags) => {
+    process.exitCode = await runEmitCommand(flags);
+  });
+
+program
+  .command("index")
+  .description("Bulk-index merchant metrics into Elasticsearch (20 merchants per hour); prints the summary as JSON on stdout.")
+  .option("--node <url>", "the cluster, e.g. https://my-deployment.es.us-east-1.aws.elastic.cloud")
+  .option("--index <name>", `index name (default ${INDEX_DEFAULTS.index})`)
+  .option("--hours <h>", `hours of history ending now, ${INDEX_LIMITS.MIN_HOURS}-${INDEX_LIMITS.MAX_HOURS} (default 1; 720 = 30 days)`)
+  .option("--seed <n>", `merchant catalogue seed; keep it fixed so runs extend the same trends (default ${INDEX_DEFAULTS.seed})`)
+  .option("--run-id <id>", "run identity for the summary (default: random)")
+  .addHelpText(
+    "after",
+    `
+The API key (encoded, as Elastic Cloud shows it) is read from ELASTICSEARCH_API_KEY; none is sent if unset.
+Documents have ids {merchant_id}_{YYYYMMDDHH}: running again updates them instead of adding more.
+
+Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing sent).`,
+  )
+  .action(async (flags: IndexFlags) => {
+    process.exitCode = await runIndexCommand(flags);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,42 @@
+import { CapacityError, ValidationError } from "../src/errors";
+
+/** Exit codes of every command: 0 all done, 1 a failure (see the summary), 2 bad input (nothing done). */
+export const EXIT = Object.freeze({ OK: 0, FAILED: 1, BAD_INPUT: 2 });
+
+/** A numeric-looking flag becomes a number; anything else stays text for the validator to name. */
+export function numeric(text: string | undefined): number | string | undefined {
+  if (text === undefined) return undefined;
+  return /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
+}
+
+/** An event object from flag values, leaving out the flags not given. */
+export function eventFrom(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
+/**
+ * Prints a validation error with the flag the user typed in place of the event field it fed, and
+ * returns the bad-input exit code. Anything that is not bad input is rethrown.
+ */
+export function badInput(err: unknown, flagForField: Readonly<Record<string, string>>): number {
+  if (!(err instanceof ValidationError || err instanceof CapacityError)) throw err;
+  const flag = flagForField[err.field];
+  process.stderr.write(`synthgen: ${flag ? `${flag}: ` : ""}${err.message}\n`);
+  return EXIT.BAD_INPUT;
+}
+
+/** Prints the summary JSON on stdout and, when it failed, one line on stderr; returns the exit code. */
+export function finish(body: { status: string }, failure: string): number {
+  process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  if (body.status === "failed") {
+    process.stderr.write(`synthgen: ${failure}\n`);
+    return EXIT.FAILED;
+  }
+  return EXIT.OK;
+}
+
+/** An unexpected error: one line on stderr, exit 1. */
+export function crashed(err: unknown): number {
+  process.stderr.write(`synthgen: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT.FAILED;
+}

@@ -1,0 +1,99 @@
+import { ValidationError } from "../src/errors";
+import { emitEvents, emitResponseBody } from "../src/events/emit";
+import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
+import { eventSinkFor } from "../src/sinks/event-sinks";
+import { badInput, crashed, eventFrom, finish, numeric } from "./common";
+import { countBar } from "./progress";
+
+/** `synthgen emit` flags, as commander hands them over (strings until validated). */
+export interface EmitFlags {
+  to?: string;
+  endpoint?: string;
+  dataset?: string;
+  streams?: string;
+  eventsPerStream?: string;
+  rate?: string;
+  seed?: string;
+  runId?: string;
+  weights?: string;
+  maxFailedRatio?: string;
+  timeoutMs?: string;
+}
+
+const FLAG_FOR_FIELD: Record<string, string> = {
+  ingest_api_url: "--to",
+  kinesis_stream_name: "--to",
+  stream_count: "--streams",
+  events_per_stream: "--events-per-stream",
+  events_per_second: "--rate",
+  max_failed_ratio: "--max-failed-ratio",
+  request_timeout_ms: "--timeout-ms",
+  dataset: "--dataset",
+  event_weights: "--weights",
+  seed: "--seed",
+  run_id: "--run-id",
+};
+
+/** `--to`: `http(s)://host/path` or `kinesis://stream`, as the event fields it stands for. */
+export function targetFields(to: string | undefined): Record<string, string> {
+  if (to === undefined) throw new ValidationError("--to", "--to is required: an http(s):// ingest URL or kinesis://STREAM");
+  const kinesis = /^kinesis:\/\/(.*)$/.exec(to);
+  if (kinesis) return { kinesis_stream_name: kinesis[1] ?? "" };
+  return { ingest_api_url: to };
+}
+
+/** `--weights session_started=2,session_completed=2,...` as an object of numbers. */
+export function parseWeights(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const weights: Record<string, unknown> = {};
+  for (const part of text.split(",")) {
+    const m = /^\s*([a-z_]+)\s*=\s*(.+?)\s*$/.exec(part);
+    if (!m) throw new ValidationError("--weights", `--weights must be TYPE=WEIGHT pairs separated by commas (got "${part}")`);
+    weights[m[1] as string] = numeric(m[2]);
+  }
+  return weights;
+}
+
+/**
+ * Runs `synthgen emit`: the same validation, streams and sinks as the `emit-events` function.
+ * Prints the function's response body on stdout; returns the exit code.
+ */
+export async function runEmitCommand(flags: EmitFlags): Promise<number> {
+  let request;
+  try {
+    if (flags.endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.endpoint)) {
+      throw new ValidationError("--endpoint", `--endpoint must be an http:// or https:// URL (got "${flags.endpoint}")`);
+    }
+    const event = eventFrom({
+      ...targetFields(flags.to),
+      dataset: flags.dataset,
+      stream_count: numeric(flags.streams),
+      events_per_stream: numeric(flags.eventsPerStream),
+      events_per_second: numeric(flags.rate),
+      max_failed_ratio: numeric(flags.maxFailedRatio),
+      request_timeout_ms: numeric(flags.timeoutMs),
+      event_weights: parseWeights(flags.weights),
+      seed: numeric(flags.seed),
+      run_id: flags.runId,
+    });
+    request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() });
+    if (flags.endpoint !== undefined && request.target.kind !== "kinesis") {
+      throw new ValidationError("--endpoint", "--endpoint applies to a kinesis:// target only");
+    }
+  } catch (err) {
+    return badInput(err, FLAG_FOR_FIELD);
+  }
+  const target: EventTarget = request.target;
+  const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
+  const bar = countBar(request.streamCount * request.eventsPerStream, "events");
+  try {
+    const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));
+    bar.stop();
+    return finish(body, `${body.failed} of ${body.total_events} events failed (more than max_failed_ratio ${body.max_failed_ratio}); see "errors" above`);
+  } catch (err) {
+    bar.stop();
+    return crashed(err);
+  } finally {
+    await sink.close();
+  }
+}
