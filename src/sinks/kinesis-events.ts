@@ -59,41 +59,55 @@ export class KinesisEventSink implements EventSink {
     const retries: Pending[] = [];
     const inFlight = new Set<Promise<void>>();
     let fatal: string | undefined;
-    // Events are taken round-robin across streams, so every batch carries many partition keys.
-    let turn = 0;
-    const nextFresh = (): Pending | undefined => {
-      for (let tried = 0; tried < streams.length; tried++) {
-        const stream = streams[turn] as EventStream;
-        turn = (turn + 1) % streams.length;
-        const event = stream.next();
-        if (event) return { event, data: Buffer.from(event.body, "utf8"), partitionKey: stream.partitionKey, attempts: 0, readyAt: 0 };
+    // A stream with records in flight waits for them, so its records reach the shard in order
+    // (unless one has to be retried). Records taken but not fitting a batch are held for the next.
+    const busy = new Set<number>();
+    const held = new Map<number, Pending>();
+    const fresh = (stream: EventStream): Pending | undefined => {
+      const kept = held.get(stream.index);
+      if (kept) {
+        held.delete(stream.index);
+        return kept;
       }
-      return undefined;
+      const event = stream.next();
+      return event && { event, data: Buffer.from(event.body, "utf8"), partitionKey: stream.partitionKey, attempts: 0, readyAt: 0 };
     };
-    let fresh = nextFresh();
+    const exhausted = () => held.size === 0 && streams.every((s) => s.remaining === 0);
 
     const takeBatch = (now: number): Pending[] => {
       const batch: Pending[] = [];
       let bytes = 0;
-      const fits = (p: Pending) =>
-        batch.length < KINESIS_LIMITS.MAX_RECORDS && bytes + p.data.length + p.partitionKey.length <= KINESIS_LIMITS.MAX_BATCH_BYTES;
+      const add = (p: Pending): boolean => {
+        const size = p.data.length + p.partitionKey.length;
+        if (batch.length >= KINESIS_LIMITS.MAX_RECORDS || bytes + size > KINESIS_LIMITS.MAX_BATCH_BYTES) return false;
+        batch.push(p);
+        bytes += size;
+        return true;
+      };
       for (let i = 0; i < retries.length; ) {
         const p = retries[i] as Pending;
-        if (p.readyAt <= now && fits(p)) {
-          batch.push(p);
-          bytes += p.data.length + p.partitionKey.length;
-          retries.splice(i, 1);
-        } else i++;
+        if (p.readyAt <= now && add(p)) retries.splice(i, 1);
+        else i++;
       }
-      while (fresh) {
-        const size = fresh.data.length + fresh.partitionKey.length;
-        if (size > KINESIS_LIMITS.MAX_RECORD_BYTES) {
-          this.fail(fresh, ctx, `record of ${size} bytes is over the Kinesis limit of 1 MiB`);
-        } else if (fits(fresh)) {
-          batch.push(fresh);
-          bytes += size;
-        } else break;
-        fresh = nextFresh();
+      // Round-robin over the idle streams, so every batch carries many partition keys.
+      for (let progress = true; progress; ) {
+        progress = false;
+        for (const stream of streams) {
+          if (busy.has(stream.index)) continue;
+          const p = fresh(stream);
+          if (!p) continue;
+          const size = p.data.length + p.partitionKey.length;
+          if (size > KINESIS_LIMITS.MAX_RECORD_BYTES) {
+            this.fail(p, ctx, `record of ${size} bytes is over the Kinesis limit of 1 MiB`);
+            progress = true;
+            continue;
+          }
+          if (!add(p)) {
+            held.set(stream.index, p);
+            return batch;
+          }
+          progress = true;
+        }
       }
       return batch;
     };
@@ -104,19 +118,24 @@ export class KinesisEventSink implements EventSink {
       if (this.pauseUntil > performance.now()) await sleep(this.pauseUntil - performance.now());
       const batch = takeBatch(performance.now());
       if (batch.length === 0) {
-        if (!fresh && retries.length === 0 && inFlight.size === 0) return;
+        if (exhausted() && retries.length === 0 && inFlight.size === 0) return;
         const soonest = retries.reduce((t, p) => Math.min(t, p.readyAt), Infinity);
         const waits: Promise<unknown>[] = [...inFlight];
         if (soonest < Infinity) waits.push(sleep(soonest - performance.now()));
         await Promise.race(waits);
         continue;
       }
+      const streamsInBatch = new Set(batch.map((p) => p.event.stream));
+      for (const s of streamsInBatch) busy.add(s);
       await ctx.limiter.take(batch.length);
-      const call: Promise<void> = this.put(batch, ctx, retries).then(
-        (error) => {
+      const call: Promise<void> = this.put(batch, ctx, retries)
+        .then((error) => {
           if (error !== undefined) fatal = error;
-        },
-      ).finally(() => inFlight.delete(call));
+        })
+        .finally(() => {
+          for (const s of streamsInBatch) busy.delete(s);
+          inFlight.delete(call);
+        });
       inFlight.add(call);
       if (inFlight.size >= KINESIS_CONCURRENCY) await Promise.race(inFlight);
     }
@@ -124,8 +143,9 @@ export class KinesisEventSink implements EventSink {
     await Promise.all(inFlight);
     const reason = fatal ?? OUT_OF_TIME;
     for (const p of retries.splice(0)) this.fail(p, ctx, reason);
-    if (fresh) failRemaining(streams, ctx, reason, fresh.event);
-    else failRemaining(streams, ctx, reason);
+    for (const p of held.values()) this.fail(p, ctx, reason);
+    held.clear();
+    failRemaining(streams, ctx, reason);
   }
 
   private fail(p: Pending, ctx: DeliveryContext, error: string): void {

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { emitEvents, emitResponseBody } from "../src/events/emit";
+import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
+import { KinesisEventSink } from "../src/sinks/kinesis-events";
+import type { RetryPolicy } from "../src/retry";
+import { startTestKinesis, type TestKinesis } from "./support/kinesis";
+
+async function emitTo(kinesis: TestKinesis, stream: string, fields: Record<string, unknown>, retry?: RetryPolicy) {
+  const request = parseEmitRequest({ kinesis_stream_name: stream, run_id: "kin-run", seed: 2, ...fields }, EMIT_DEFAULTS, { now: new Date() });
+  const sink = new KinesisEventSink({ streamName: stream, endpoint: kinesis.endpoint, region: "us-east-1" });
+  try {
+    return emitResponseBody(await emitEvents(request, sink, retry ? { retry } : {}));
+  } finally {
+    await sink.close();
+  }
+}
+
+describe("Kinesis event sink against kinesalite", () => {
+  before(() => {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" });
+  });
+
+  it("puts every event once, in batches of at most 500, one partition key per stream, in stream order", async () => {
+    const kinesis = await startTestKinesis();
+    try {
+      await kinesis.createStream("events", 2);
+      const body = await emitTo(kinesis, "events", { stream_count: 50, events_per_stream: 30 });
+      assert.deepEqual([body.status, body.sent, body.failed, body.retried], ["completed", 1500, 0, 0]);
+      assert.ok(body.latency.requests >= 3, `${body.latency.requests} PutRecords calls for 1500 records`);
+      const records = await kinesis.readAll("events");
+      assert.equal(records.length, 1500);
+      assert.equal(new Set(records.map((r) => r.data)).size, 1500);
+      assert.equal(new Set(records.map((r) => r.partitionKey)).size, 50);
+      const first = JSON.parse(records[0]!.data) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(first), ["event_type", "payload"]);
+      // Without throttling nothing is retried, so each stream's records keep their order.
+      const stamps = records.filter((r) => r.partitionKey === "kin-run:7").map((r) => (JSON.parse(r.data) as { payload: { timestamp: string } }).payload.timestamp);
+      assert.deepEqual(stamps, [...stamps].sort());
+    } finally {
+      await kinesis.close();
+    }
+  });
+
+  it("retries the records a throttled stream rejects until all are in: none lost, none twice", async () => {
+    // One shard's worth of budget (1,000 records/s) against a burst of 3,000.
+    const kinesis = await startTestKinesis(1000);
+    try {
+      await kinesis.createStream("small");
+      const body = await emitTo(kinesis, "small", { stream_count: 50, events_per_stream: 60 });
+      assert.ok(kinesis.throttled.count > 0, "the burst must exceed the stream's budget");
+      assert.equal(body.retried, kinesis.throttled.count);
+      assert.deepEqual([body.status, body.sent, body.failed], ["completed", 3000, 0]);
+      const records = await kinesis.readAll("small");
+      assert.equal(records.length, 3000);
+      assert.equal(new Set(records.map((r) => r.data)).size, 3000);
+    } finally {
+      await kinesis.close();
+    }
+  });
+
+  it("reports throttled records as failed once their attempts are used up, never silently", async () => {
+    const kinesis = await startTestKinesis(100);
+    try {
+      await kinesis.createStream("tiny");
+      const body = await emitTo(kinesis, "tiny", { stream_count: 10, events_per_stream: 100 }, { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 0 });
+      const records = await kinesis.readAll("tiny");
+      assert.ok(body.failed > 0);
+      assert.equal(body.sent + body.failed, 1000);
+      assert.equal(records.length, body.sent);
+      assert.match(body.errors![0]!.error, /ProvisionedThroughputExceededException.* after 2 attempts/);
+      assert.equal(body.status, "failed");
+    } finally {
+      await kinesis.close();
+    }
+  });
+
+  it("stops at a stream that does not exist and counts every event as failed", async () => {
+    const kinesis = await startTestKinesis();
+    try {
+      const body = await emitTo(kinesis, "missing", { stream_count: 5, events_per_stream: 200 });
+      assert.deepEqual([body.sent, body.failed], [0, 1000]);
+      assert.match(body.errors![0]!.error, /ResourceNotFoundException/);
+      assert.ok(body.latency.requests <= 4, `${body.latency.requests} calls made to a missing stream`);
+    } finally {
+      await kinesis.close();
+    }
+  });
+});
