@@ -214,3 +214,72 @@ describe("stack config: each key changes what it should", () => {
     });
   }
 });
+
+describe("stack with emit-events and index-documents (seeds 002 and 001)", () => {
+  const functionNamed = (prefix: string) => ofType(FUNCTION).find((f) => f.name === `${prefix}-function`)!;
+  const policyOf = (prefix: string) => statements(ofType(ROLE_POLICY).find((p) => p.name === `${prefix}-policy`)!);
+
+  it("creates neither function until a target is configured", async () => {
+    const outputs = await stackWith({});
+    assert.deepEqual(ofType(FUNCTION).map((f) => f.name), ["generate-files-function"]);
+    assert.ok(!("emitFunctionName" in outputs) && !("indexFunctionName" in outputs));
+  });
+
+  it("emit-events to Kinesis: PutRecords on that one stream only, every minute but disabled, no async retry, alarms", async () => {
+    const outputs = await stackWith({ kinesisStreamName: "iops-dashboard-events", streamCount: "100", eventsPerRun: "20" });
+    const fn = functionNamed("emit-events");
+    assert.equal(fn.inputs.handler, "functions/emit-events.handler");
+    assert.deepEqual(
+      { ...fn.inputs.environment.variables },
+      { KINESIS_STREAM_NAME: "iops-dashboard-events", STREAM_COUNT: "100", EVENTS_PER_RUN: "20", EVENTS_PER_SECOND: "0", MAX_FAILED_RATIO: "0.01" },
+    );
+    const sink = policyOf("emit-events").find((s) => s.Sid === "PutRecordsOnOneStream")!;
+    assert.deepEqual([sink.Action, sink.Resource], ["kinesis:PutRecords", "arn:aws:kinesis:us-east-1:123456789012:stream/iops-dashboard-events"]);
+    const rule = ofType("aws:cloudwatch/eventRule:EventRule").find((r) => r.name === "emit-events-schedule")!;
+    assert.deepEqual([rule.inputs.scheduleExpression, rule.inputs.state], ["rate(1 minute)", "DISABLED"]);
+    const asyncConfig = ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").find((c) => c.name === "emit-events-async")!;
+    assert.equal(asyncConfig.inputs.maximumRetryAttempts, 0);
+    assert.equal(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("emit-events-")).length, 4);
+    assert.match(await promiseOf(outputs.emitInvokeCommand!), /aws lambda invoke --function-name emit-events-function-abc123/);
+  });
+
+  it("emit-events to an ingest URL needs no sink permission at all", async () => {
+    await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest" });
+    assert.deepEqual(policyOf("emit-events").map((s) => s.Sid), ["OwnLogGroup", "OwnDeadLetterQueue"]);
+    assert.equal(functionNamed("emit-events").inputs.environment.variables.INGEST_API_URL, "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest");
+  });
+
+  it("index-documents: the API key only in a secret the function alone may read, hourly and enabled, alarms", async () => {
+    const outputs = await stackWith({ elasticsearchNode: "https://es.example:443", elasticsearchApiKey: "top-secret-key" });
+    const fn = functionNamed("index-documents");
+    const env = { ...fn.inputs.environment.variables } as Record<string, string>;
+    const secret = single("aws:secretsmanager/secret:Secret");
+    const secretArn = `arn:aws:secretsmanager:us-east-1:123456789012:${secret.name}-abc123`;
+    assert.equal(env.ELASTICSEARCH_API_KEY_SECRET_ARN, secretArn);
+    assert.ok(!Object.values(env).includes("top-secret-key"), "the key is never an environment variable");
+    // The mock engine shows a Pulumi secret as its wrapper: the value stays encrypted in the state.
+    const stored = single("aws:secretsmanager/secretVersion:SecretVersion").inputs.secretString as { value: string; [sig: string]: string };
+    assert.equal(stored.value, "top-secret-key");
+    assert.equal(stored["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "marked secret");
+    const read = policyOf("index-documents").find((s) => s.Sid === "ReadApiKeySecret")!;
+    assert.deepEqual([read.Action, read.Resource], ["secretsmanager:GetSecretValue", secretArn]);
+    assert.ok(!policyOf("generate-files").some((s) => asList(s.Action).some((a) => a.startsWith("secretsmanager:"))));
+    const rule = ofType("aws:cloudwatch/eventRule:EventRule").find((r) => r.name === "index-documents-schedule")!;
+    assert.deepEqual([rule.inputs.scheduleExpression, rule.inputs.state], ["rate(1 hour)", "ENABLED"]);
+    assert.equal(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("index-documents-")).length, 4);
+    assert.match(await promiseOf(outputs.backfillInvokeCommand!), /--payload '\{"hours":720\}'/);
+    assert.deepEqual([env.ELASTICSEARCH_INDEX, env.METRICS_SEED], ["pp-merchantai", "1"]);
+  });
+
+  for (const [what, values, key] of [
+    ["both emit targets", { ingestApiUrl: "https://a/b", kinesisStreamName: "s" }, "ingestApiUrl"],
+    ["streamCount 0", { ingestApiUrl: "https://a/b", streamCount: "0" }, "streamCount"],
+    ["a malformed ingest URL", { ingestApiUrl: "abc" }, "ingestApiUrl"],
+    ["an index name with capitals", { elasticsearchNode: "https://es:9200", elasticsearchIndex: "Metrics" }, "elasticsearchIndex"],
+  ] as const) {
+    it(`rejects ${what}, naming the key`, () => {
+      assert.throws(() => readStackConfig(source(values as Record<string, string>)), (err: Error & { field?: string }) => err.field === key);
+    });
+  }
+});
+
