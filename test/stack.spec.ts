@@ -283,3 +283,19 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
   }
 });
 
+describe("Pulumi.yaml", () => {
+  it("declares every key the program reads, and nothing it does not read", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const declared = [...readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8").split(/^config:$/m)[1]!.matchAll(/^ {2}([A-Za-z]+):$/gm)].map((m) => m[1]);
+    const read = new Set<string>();
+    const values: Record<string, string> = { ingestApiUrl: "https://a/b", elasticsearchNode: "https://es:9200" };
+    const spy = (k: string) => {
+      read.add(k);
+      return values[k];
+    };
+    readStackConfig({ get: spy, getNumber: (k) => (spy(k) === undefined ? undefined : Number(values[k])), getBoolean: (k) => (spy(k) === undefined ? undefined : true), getSecret: (k) => (spy(k), undefined) });
+    assert.deepEqual([...declared].sort(), [...read].sort());
+  });
+});
+
