@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,56 @@ function row(name: string, f: Figures): string {
   return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS).toLocaleString("en-US").padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
 }
 
+interface StreamFigures {
+  seconds: number;
+  items: number;
+  perS: number;
+  latency?: { requests: number; p50_ms: number; p95_ms: number; p99_ms: number };
+  peakRssMb: number;
+}
+
+/** Runs a loopback target in its own process, then the sender in another; returns the sender's figures. */
+async function streamScenario(server: "ingest" | "kinesis" | "elasticsearch", spec: (url: string) => Record<string, unknown>): Promise<StreamFigures & { received: number }> {
+  const child = fork(join(__dirname, "loopback-server.js"), [server], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("message", (m) => resolve((m as { url: string }).url));
+    child.once("exit", (code) => reject(new Error(`${server} server exited with ${code}`)));
+  });
+  try {
+    const { stdout } = await run(process.execPath, [join(__dirname, "stream-scenario.js"), JSON.stringify(spec(url))], { env: process.env, maxBuffer: 1 << 20 });
+    const figures = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as StreamFigures;
+    const received = await new Promise<number>((resolve) => {
+      child.once("message", (m) => resolve((m as { received: number }).received));
+      child.send("stop");
+    });
+    return { ...figures, received };
+  } finally {
+    child.kill();
+  }
+}
+
+function streamRow(name: string, f: StreamFigures): string {
+  const lat = f.latency ? `${f.latency.p50_ms} / ${f.latency.p95_ms} / ${f.latency.p99_ms}` : "—";
+  return `| ${name.padEnd(52)} | ${f.seconds.toFixed(2).padStart(6)} | ${f.items.toLocaleString("en-US").padStart(8)} | ${Math.round(f.perS).toLocaleString("en-US").padStart(7)} | ${lat.padStart(18)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
+}
+
+async function streams(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  console.log("\n| events and documents (target in its own process)        | wall s | items    | per s   | p50/p95/p99 ms     | RSS MB |");
+  console.log("|------------------------------------------------------|--------|----------|---------|--------------------|--------|");
+  const cases: [string, "ingest" | "kinesis" | "elasticsearch", (url: string) => Record<string, unknown>][] = [
+    ["emit 50 streams × 2,000 tutoring-events, loopback HTTP", "ingest", (url) => ({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 2000, run_id: "bench", seed: 1 } })],
+    ["emit 50 streams × 400 tutoring-events, kinesalite", "kinesis", (url) => ({ kind: "emit", endpoint: url, event: { kinesis_stream_name: "bench-events", stream_count: 50, events_per_stream: 400, run_id: "bench", seed: 1 } })],
+    ["index 1 year of merchant-metrics (175,680 docs), fake _bulk", "elasticsearch", (url) => ({ kind: "index", node: url, event: { hours: 8784, run_id: "bench" } })],
+  ];
+  for (const [name, server, spec] of cases) {
+    const f = await streamScenario(server, spec);
+    if (f.received >= 0 && f.received !== f.items) throw new Error(`${name}: target took ${f.received}, sender counted ${f.items}`);
+    console.log(streamRow(name, f));
+  }
+  console.log("\nLatency is per request: one POST per event; one PutRecords per batch of up to 500; bulk requests are not timed one by one.");
+}
+
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
   useS3rverCredentials();
@@ -79,9 +129,10 @@ async function main(): Promise<void> {
   await s3.close();
   await rm(work, { recursive: true, force: true });
   console.log("\nRSS is the scenario process's peak resident set (main thread + workers), not the S3 server's.");
+  await streams();
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes("--streams-only") ? streams() : main()).catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });
