@@ -26,7 +26,7 @@ export function badInput(err: unknown, flagForField: Readonly<Record<string, str
 }
 
 /** Prints the summary JSON on stdout and, when it failed, one line on stderr; returns the exit code. */
-export function finish(body: { status: string }, failure: string): number {
+export function finish<T extends { status: string }>(body: T, failure: string): number {
   process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   if (body.status === "failed") {
     process.stderr.write(`synthgen: ${failure}\n`);

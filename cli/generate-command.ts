@@ -3,9 +3,12 @@ import { resolve } from "node:path";
 import { threadsFor } from "../src/capacity";
 import { CapacityError, ValidationError } from "../src/errors";
 import { generate } from "../src/generate";
-import { createFilePool } from "../src/pool";
-import { normaliseKeyPrefix } from "../src/request";
-import type { SinkSpec } from "../src/sinks";
+import { layoutByCount, runShard, writeManifest } from "../src/fanout";
+import { LIMITS } from "../src/limits";
+import { planRun } from "../src/plan";
+import { createFilePool, type FilePool } from "../src/pool";
+import { normaliseKeyPrefix, parseGenerateRequest } from "../src/request";
+import { sinkLocation, type SinkSpec } from "../src/sinks";
 import { badInput, crashed, eventFrom, finish, numeric } from "./common";
 import { progressBar } from "./progress";
 
@@ -21,6 +24,7 @@ export interface GenerateFlags {
   threads?: string;
   out: string;
   endpoint?: string;
+  shards?: string;
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */
@@ -66,6 +70,68 @@ function parseThreads(text: string | undefined): number {
   return n;
 }
 
+function parseShards(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = numeric(text);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > LIMITS.MAX_FILE_COUNT) {
+    throw new ValidationError("--shards", `--shards must be a whole number from 1 to ${LIMITS.MAX_FILE_COUNT} (got "${text}")`);
+  }
+  return n;
+}
+
+/**
+ * `--shards N`: the fan-out's code path run locally — the same shards, shard results and manifest
+ * the state machine produces, shards one after another. Running it again with the same run id
+ * resumes: files already there are skipped.
+ */
+async function runSharded(event: Record<string, unknown>, shards: number, destination: ReturnType<typeof parseDestination>, pool: FilePool): Promise<number> {
+  let plan;
+  try {
+    plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), destination.prefix);
+  } catch (err) {
+    return badInput(err, FLAG_FOR_FIELD);
+  }
+  const layout = layoutByCount(plan.files.length, shards);
+  const progress = progressBar(plan.files.length);
+  let written = 0;
+  let skipped = 0;
+  let failed = 0;
+  try {
+    const started = performance.now();
+    for (let k = 0; k < layout.shardCount; k++) {
+      const outcome = await runShard(plan, layout, k, destination.sink, pool, (r) => progress.onFileDone(r));
+      written += outcome.written.filter((f) => !f.skipped).length;
+      skipped += outcome.written.filter((f) => f.skipped).length;
+      failed += outcome.failures.length;
+    }
+    const manifest = await writeManifest(plan, layout, destination.sink);
+    progress.stop();
+    const location = sinkLocation(destination.sink);
+    return finish(
+      {
+        status: manifest.status,
+        run_id: plan.request.runId,
+        dataset: plan.request.dataset,
+        seed: plan.request.seed,
+        shard_count: layout.shardCount,
+        files_per_shard: layout.filesPerShard,
+        total_files: plan.files.length,
+        written,
+        skipped,
+        failed,
+        missing_shards: manifest.missingShards,
+        manifest: location.uri(manifest.key),
+        totals: manifest.totals,
+        duration_ms: Math.round(performance.now() - started),
+      },
+      `${failed} files failed; shards ${manifest.missingShards.join(", ")} are missing (run again with --run-id ${plan.request.runId} to resume)`,
+    );
+  } catch (err) {
+    progress.stop();
+    return crashed(err);
+  }
+}
+
 /**
  * Runs `synthgen generate`: the same request validation, plan and worker code as the Lambda
  * function. Prints the function's response body on stdout; returns the exit code.
@@ -83,14 +149,23 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
 
   let threads: number;
   let destination: ReturnType<typeof parseDestination>;
+  let shards: number | undefined;
   try {
     threads = parseThreads(flags.threads);
     destination = parseDestination(flags.out, flags.endpoint);
+    shards = parseShards(flags.shards);
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
 
   const pool = createFilePool(threads);
+  if (shards !== undefined) {
+    try {
+      return await runSharded(event, shards, destination, pool);
+    } finally {
+      await pool.close();
+    }
+  }
   let progress: ReturnType<typeof progressBar> | undefined;
   try {
     const { body } = await generate(event, {

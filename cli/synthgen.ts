@@ -26,6 +26,7 @@ program
   .option("--threads <n>", "worker threads (default: the machine's cores)")
   .option("--out <dest>", "a local folder, or s3://bucket/prefix", "synthgen-out")
   .option("--endpoint <url>", "S3-compatible endpoint for an s3:// --out, e.g. http://127.0.0.1:4568 (path-style)")
+  .option("--shards <n>", "run as N shards, as the fan-out state machine does, and write {prefix}_manifests/{run_id}.json; the same --run-id again resumes")
   .addHelpText(
     "after",
     `

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { assertFitsInTime, threadsFor } from "../src/capacity";
 import { RunFailedError } from "../src/errors";
+import { fanOutAction, isFanOutEvent } from "../src/fanout-actions";
 import { generate } from "../src/generate";
 import { createFilePool, type FilePool } from "../src/pool";
 import { readEnvironment } from "./environment";
@@ -15,17 +16,37 @@ let pool: FilePool | undefined;
  * time returns 400 and writes nothing; a run with failed files logs its summary and then throws,
  * so Lambda's Errors metric, async retries and the dead-letter queue see it.
  */
-export async function handler(event: unknown, context: LambdaContext) {
+export async function handler(event: unknown, lambdaContext: LambdaContext) {
   // Worker threads outlive the invocation: a warm container reuses them and their string pools.
   const threads = (pool ??= createFilePool(threadsFor(env.memoryMb, cores)));
+  const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
+  const context = { requestId: lambdaContext.awsRequestId, now: new Date() };
+  if (isFanOutEvent(event)) {
+    // A step of the fan-out state machine: plan, one shard, or the manifest.
+    const step = await rejectingBadInput(() =>
+      fanOutAction(event, {
+        defaults: { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb },
+        configuredPrefix: env.keyPrefix,
+        sink,
+        pool: threads,
+        context,
+        memoryMb: env.memoryMb,
+        cores,
+        remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
+      }),
+    );
+    if (!step.ok) return step.response;
+    log("info", `fan-out ${step.value.action} finished`, { ...step.value, shards: undefined, files: undefined });
+    return { statusCode: 200, body: step.value };
+  }
   const attempt = await rejectingBadInput(() =>
     generate(event, {
       defaults: { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb },
       configuredPrefix: env.keyPrefix,
-      sink: { kind: "s3", bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) },
+      sink,
       pool: threads,
-      context: { requestId: context.awsRequestId, now: new Date() },
-      beforeRun: (plan) => assertFitsInTime(plan, env.memoryMb, cores, context.getRemainingTimeInMillis()),
+      context,
+      beforeRun: (plan) => assertFitsInTime(plan, env.memoryMb, cores, lambdaContext.getRemainingTimeInMillis()),
     }),
   );
   if (!attempt.ok) return attempt.response;

@@ -27,12 +27,12 @@ export type FileDoneListener = (result: FileResult | FileFailure) => void;
  * Runs every file of a plan on the pool. All files are attempted even when some fail, so the
  * outcome lists exactly which keys are missing; the caller decides how to fail.
  */
-export async function executeRun(plan: RunPlan, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener): Promise<RunOutcome> {
+export async function executeRun(plan: RunPlan, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener, skipExisting = false): Promise<RunOutcome> {
   const started = performance.now();
   const settled = await Promise.all(
     plan.files.map(async (file) => {
       try {
-        const result = await pool.run({ file, sink });
+        const result = await pool.run({ file, sink, ...(skipExisting ? { skipExisting } : {}) });
         onFileDone?.(result);
         return result;
       } catch (err) {

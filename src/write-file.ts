@@ -5,6 +5,8 @@ import { sinkFor, type SinkSpec } from "./sinks";
 export interface FileTask {
   readonly file: PlannedFile;
   readonly sink: SinkSpec;
+  /** Resume: leave a file that is already there, complete and from this run, as it is. */
+  readonly skipExisting?: boolean;
 }
 
 /** What a worker sends back about the file it wrote. */
@@ -15,13 +17,18 @@ export interface FileResult {
   readonly records: number;
   readonly sha256: string;
   readonly durationMs: number;
+  /** True when the file was already there (resume) and was not written again. */
+  readonly skipped?: boolean;
 }
 
 /** Renders one planned file into its sink. The whole of a worker's job; also callable in-thread. */
 export async function writeFile(task: FileTask): Promise<FileResult> {
   const started = performance.now();
-  const stats = await sinkFor(task.sink).write(task.file);
+  const sink = sinkFor(task.sink);
+  const found = task.skipExisting ? await sink.existing(task.file) : undefined;
+  const stats = found ?? (await sink.write(task.file));
   return {
+    ...(found ? { skipped: true } : {}),
     index: task.file.fileIndex,
     key: task.file.key,
     bytes: stats.bytes,

@@ -1,5 +1,6 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -28,5 +29,37 @@ export class LocalSink implements FileSink {
       throw new Error(`writing ${target} failed: ${(err as Error).message}`, { cause: err });
     }
     return rendered.stats;
+  }
+
+  /** A local file has no metadata: it is this file when its bytes hash like a fresh rendering. */
+  async existing(file: PlannedFile): Promise<RenderStats | undefined> {
+    const target = join(this.spec.dir, file.key);
+    const size = await stat(target).then((s) => s.size, () => undefined);
+    if (size === undefined) return undefined;
+    const expected = renderFile(file);
+    for (const _ of expected.chunks);
+    if (expected.stats.bytes !== size) return undefined;
+    const hash = createHash("sha256");
+    for await (const chunk of createReadStream(target)) hash.update(chunk as Buffer);
+    return hash.digest("hex") === expected.stats.sha256 ? expected.stats : undefined;
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    const target = join(this.spec.dir, key);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(`${target}.partial`, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(`${target}.partial`, target);
+  }
+
+  async getJson(key: string): Promise<unknown> {
+    const text = await readFile(join(this.spec.dir, key), "utf8").catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return undefined;
+      throw err;
+    });
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(join(this.spec.dir, key), { force: true });
   }
 }

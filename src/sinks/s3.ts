@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { PlannedFile } from "../plan";
 import { renderFile, type RenderStats } from "../render";
@@ -79,6 +79,50 @@ export class S3Sink implements FileSink {
     }
     return stats;
   }
+
+  /**
+   * A complete object of this file: S3 shows an object only once its upload completed, and the
+   * metadata written with it names the run identity and the SHA-256 of its bytes. Same identity,
+   * same bytes, so a match needs no download.
+   */
+  async existing(file: PlannedFile): Promise<RenderStats | undefined> {
+    let head;
+    try {
+      head = await this.client.send(new HeadObjectCommand({ Bucket: this.spec.bucket, Key: file.key }));
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new Error(`checking s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+    }
+    const m = head.Metadata ?? {};
+    const same = m.run_id === file.runId && m.seed === String(file.seed) && m.dataset === file.dataset && m.date_prefix === file.datePrefix;
+    if (!same || !m.sha256 || !m.record_count || head.ContentLength === undefined) return undefined;
+    return { bytes: head.ContentLength, records: Number(m.record_count), sha256: m.sha256 };
+  }
+
+  async putJson(key: string, value: unknown): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.spec.bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: "application/json" }),
+    );
+  }
+
+  async getJson(key: string): Promise<unknown> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+      return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString()) as unknown;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
 }
 
 /** The file's chunks again, failing before the last one if they hash differently this time. */

@@ -22,6 +22,15 @@ export type SinkSpec = S3SinkSpec | LocalSinkSpec;
 /** Writes whole files. A file either arrives complete under its key or not at all. */
 export interface FileSink {
   write(file: PlannedFile): Promise<RenderStats>;
+  /**
+   * The stats of the file if it is already there, complete and from this run identity (for
+   * resuming a run); undefined when it is missing or is not this file.
+   */
+  existing(file: PlannedFile): Promise<RenderStats | undefined>;
+  /** Small JSON documents beside the data: shard results and run manifests. */
+  putJson(key: string, value: unknown): Promise<void>;
+  getJson(key: string): Promise<unknown>;
+  remove(key: string): Promise<void>;
 }
 
 /** The `bucket` and `s3_uri` a response shows for a sink (a local folder reads as `file://`). */
