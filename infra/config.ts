@@ -28,6 +28,8 @@ export interface StackConfig {
   readonly expireAfterDays: number | undefined;
   readonly alertEmail: string | undefined;
   readonly tracing: boolean;
+  /** Shards the fan-out state machine runs at once (its Distributed Map's MaxConcurrency). */
+  readonly fanOutConcurrency: number;
   /** The `emit-events` function; absent when neither an ingest URL nor a Kinesis stream is set. */
   readonly emit: EmitStackConfig | undefined;
   /** The `index-documents` function; absent when no Elasticsearch node is set. */
@@ -80,6 +82,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logRetentionDays: 7,
   keyPrefix: "",
   tracing: false,
+  fanOutConcurrency: 50,
   // The original tutoring simulator: every minute, disabled until switched on.
   emitScheduleExpression: "rate(1 minute)",
   emitScheduleEnabled: false,
@@ -205,6 +208,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,
     tracing: cfg.getBoolean("tracing") ?? d.tracing,
+    fanOutConcurrency: inRange("fanOutConcurrency", cfg.getNumber("fanOutConcurrency") ?? d.fanOutConcurrency, 1, 10_000, true),
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
   });

@@ -36,6 +36,26 @@ export function bucketWriteStatement(bucketArn: string, keyPrefix: string): Poli
   };
 }
 
+/**
+ * Reading back under the same prefix, for fan-out: `HeadObject` (resume checks an object's
+ * metadata, which needs s3:GetObject) and the shard results; deleting only a stale failed manifest.
+ */
+export function bucketFanOutStatements(bucketArn: string, keyPrefix: string): PolicyStatement[] {
+  return [
+    { Sid: "ReadGeneratedObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${keyPrefix}*` },
+    { Sid: "ReplaceRunManifests", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${bucketArn}/${keyPrefix}*_manifests/*` },
+  ];
+}
+
+/** What a fan-out state machine may do: invoke one function and run its own Distributed Map children. */
+export function stateMachineStatements(functionArn: string, stateMachineArn: string, executionsArn: string): PolicyStatement[] {
+  return [
+    { Sid: "InvokeGenerator", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [functionArn, `${functionArn}:*`] },
+    { Sid: "RunMapChildren", Effect: "Allow", Action: "states:StartExecution", Resource: stateMachineArn },
+    { Sid: "TrackMapChildren", Effect: "Allow", Action: ["states:DescribeExecution", "states:StopExecution"], Resource: executionsArn },
+  ];
+}
+
 /** PutRecords on one Kinesis data stream, nothing else. */
 export function kinesisPutStatement(streamArn: string): PolicyStatement {
   return { Sid: "PutRecordsOnOneStream", Effect: "Allow", Action: "kinesis:PutRecords", Resource: streamArn };

@@ -5,8 +5,9 @@ import { ApiKeySecret } from "./api-key-secret";
 import { bundleArchive } from "./bundle";
 import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
 import { DataBucket } from "./data-bucket";
+import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
-import { bucketWriteStatement, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
+import { bucketFanOutStatements, bucketWriteStatement, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
 
@@ -97,7 +98,7 @@ export function createStack(config: StackConfig) {
       DEFAULT_FILE_COUNT: String(config.filesPerInvocation),
       DEFAULT_TARGET_SIZE_MB: String(config.targetFileSizeMb),
     },
-    sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix)]),
+    sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix)]),
     schedule: {
       expression: config.scheduleExpression,
       enabled: config.scheduleEnabled,
@@ -105,6 +106,9 @@ export function createStack(config: StackConfig) {
     },
     alertTopicArn: alerts.topic.arn,
   });
+
+  const fanOut = new FanOut("fan-out", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency });
+  const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
 
   const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn) : undefined;
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
@@ -116,6 +120,9 @@ export function createStack(config: StackConfig) {
     alertTopicArn: alerts.topic.arn,
     deadLetterQueueUrl: generateFiles.deadLetterQueue.url,
     invokeCommand: invokeCommand(generateFiles, { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb }),
+    fanOutStateMachineArn: fanOut.stateMachine.arn,
+    // Starting the same run_id again (under a new execution name) resumes a partly failed run.
+    startFanOutCommand: pulumi.interpolate`aws stepfunctions start-execution --state-machine-arn ${fanOut.stateMachine.arn} --input '${bigRun}'`,
     ...(emit
       ? {
           emitFunctionName: emit.function.name,

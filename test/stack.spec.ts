@@ -31,6 +31,9 @@ async function stackWith(values: Record<string, string>) {
   return outputs;
 }
 
+/** The generate-files function's inline policy (other components have their own). */
+const generatorPolicy = () => ofType(ROLE_POLICY).find((p) => p.name === "generate-files-policy")!;
+
 type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[] };
 function statements(policy: MockResource): Statement[] {
   return (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
@@ -82,14 +85,16 @@ describe("the stack with default config (index.ts)", () => {
     assert.equal(single(FUNCTION).inputs.loggingConfig.logGroup, group.inputs.namePrefix + "abc123");
   });
 
-  it("grants only put/abort-multipart under the key prefix, its own logs and its own DLQ: no * action", () => {
-    const st = statements(single(ROLE_POLICY));
+  it("grants only put/abort-multipart and read-back under the key prefix, its own logs and its own DLQ: no * action", () => {
+    const st = statements(generatorPolicy());
     const byId = Object.fromEntries(st.map((s) => [s.Sid, s]));
     assert.deepEqual(byId.WriteGeneratedObjects!.Action, ["s3:PutObject", "s3:AbortMultipartUpload"]);
     assert.equal(byId.WriteGeneratedObjects!.Resource, "arn:aws:s3:::data-bucket-abc123/*");
     assert.equal(byId.OwnLogGroup!.Resource, `arn:aws:logs:us-east-1:123456789012:/aws/lambda/generate-files-abc123:*`);
     assert.deepEqual(byId.OwnDeadLetterQueue!.Resource, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
     assert.equal(byId.XRay, undefined);
+    assert.deepEqual([byId.ReadGeneratedObjects!.Action, byId.ReadGeneratedObjects!.Resource], ["s3:GetObject", "arn:aws:s3:::data-bucket-abc123/*"]);
+    assert.deepEqual([byId.ReplaceRunManifests!.Action, byId.ReplaceRunManifests!.Resource], ["s3:DeleteObject", "arn:aws:s3:::data-bucket-abc123/*_manifests/*"]);
     for (const s of st) {
       for (const action of asList(s.Action)) assert.ok(!action.includes("*"), `action ${action}`);
       for (const resource of asList(s.Resource)) assert.notEqual(resource, "*");
@@ -149,7 +154,7 @@ describe("stack config: each key changes what it should", () => {
     assert.deepEqual([fn.memorySize, fn.timeout, fn.architectures, fn.tracingConfig.mode], [3538, 600, ["x86_64"], "Active"]);
     const duration = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.metricName === "Duration")!;
     assert.equal(duration.inputs.threshold, 480_000);
-    const xray = statements(single(ROLE_POLICY)).find((s) => s.Sid === "XRay")!;
+    const xray = statements(generatorPolicy()).find((s) => s.Sid === "XRay")!;
     assert.deepEqual(xray.Action, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]);
   });
 
@@ -176,7 +181,7 @@ describe("stack config: each key changes what it should", () => {
   it("keyPrefix scopes the write policy and the environment; expireAfterDays expires objects under it", async () => {
     await stackWith({ keyPrefix: "incoming", expireAfterDays: "5" });
     assert.equal(single(FUNCTION).inputs.environment.variables.KEY_PREFIX, "incoming/");
-    const write = statements(single(ROLE_POLICY)).find((s) => s.Sid === "WriteGeneratedObjects")!;
+    const write = statements(generatorPolicy()).find((s) => s.Sid === "WriteGeneratedObjects")!;
     assert.equal(write.Resource, "arn:aws:s3:::data-bucket-abc123/incoming/*");
     const rules = single("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, any>[];
     const expire = rules.find((r) => r.id === "expire-generated-objects")!;
@@ -187,7 +192,7 @@ describe("stack config: each key changes what it should", () => {
     await stackWith({ inputBucketName: "ndjson-input-804450520964", keyPrefix: "raw/" });
     assert.equal(ofType("aws:s3/bucket:Bucket").length, 0);
     assert.equal(single(FUNCTION).inputs.environment.variables.BUCKET_NAME, "ndjson-input-804450520964");
-    const write = statements(single(ROLE_POLICY)).find((s) => s.Sid === "WriteGeneratedObjects")!;
+    const write = statements(generatorPolicy()).find((s) => s.Sid === "WriteGeneratedObjects")!;
     assert.equal(write.Resource, "arn:aws:s3:::ndjson-input-804450520964/raw/*");
   });
 
@@ -281,6 +286,61 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
       assert.throws(() => readStackConfig(source(values as Record<string, string>)), (err: Error & { field?: string }) => err.field === key);
     });
   }
+});
+
+describe("fan-out state machine (Step Functions Distributed Map over generate-files)", () => {
+  type State = Record<string, any>;
+  const machine = () => single("aws:sfn/stateMachine:StateMachine");
+  const definition = () => JSON.parse(machine().inputs.definition as string) as { StartAt: string; States: Record<string, State> };
+
+  it("is valid States Language: every Next names a state, the flow is Plan → Shards → Manifest → Done", async () => {
+    await stackWith({});
+    const def = definition();
+    assert.equal(def.StartAt, "Plan");
+    const names = new Set(Object.keys(def.States));
+    const targets = (st: State): string[] => [st.Next, st.Default, ...(st.Choices ?? []).map((c: State) => c.Next), ...(st.Catch ?? []).map((c: State) => c.Next)].filter(Boolean);
+    for (const [name, st] of Object.entries(def.States)) {
+      assert.ok(["Task", "Choice", "Map", "Succeed", "Fail", "Pass"].includes(st.Type), `${name}: ${st.Type}`);
+      for (const t of targets(st)) assert.ok(names.has(t), `${name} → ${t}`);
+      if (!["Choice", "Succeed", "Fail"].includes(st.Type)) assert.ok(st.Next || st.End, `${name} has Next or End`);
+    }
+    assert.deepEqual([def.States.Plan!.Next, def.States.Planned!.Choices[0].Next, def.States.Shards!.Next, def.States.Manifest!.Next], ["Planned", "Shards", "Manifest", "Complete?"]);
+    assert.equal(machine().inputs.type, "STANDARD");
+  });
+
+  it("maps the planned shards in distributed mode, MaxConcurrency from config, no tolerated failures, failures still reach Manifest", async () => {
+    await stackWith({ fanOutConcurrency: "120" });
+    const map = definition().States.Shards!;
+    assert.equal(map.Type, "Map");
+    assert.equal(map.ItemsPath, "$.plan.body.shards");
+    assert.deepEqual(map.ItemProcessor.ProcessorConfig, { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" });
+    assert.equal(map.MaxConcurrency, 120);
+    assert.equal(map.ToleratedFailurePercentage, 0);
+    assert.deepEqual(map.Catch, [{ ErrorEquals: ["States.ALL"], ResultPath: "$.shards_error", Next: "Manifest" }]);
+    assert.equal(map.ItemSelector["shard.$"], "$$.Map.Item.Value");
+    const shard = map.ItemProcessor.States.Shard;
+    assert.equal(shard.Resource, "arn:aws:states:::lambda:invoke");
+    assert.equal(shard.Parameters.FunctionName, "arn:aws:lambda:us-east-1:123456789012:generate-files-function-abc123");
+    const throttles = shard.Retry.find((r: State) => r.ErrorEquals.includes("Lambda.TooManyRequestsException"));
+    assert.deepEqual([throttles.BackoffRate, throttles.JitterStrategy], [2, "FULL"]);
+    assert.ok(shard.Retry.some((r: State) => r.ErrorEquals.includes("RunFailedError")));
+  });
+
+  it("may invoke that one function and manage its own Map children, nothing more", async () => {
+    await stackWith({});
+    const st = statements(ofType(ROLE_POLICY).find((p) => p.name === "fan-out-policy")!);
+    const byId = Object.fromEntries(st.map((s) => [s.Sid, s]));
+    const fn = "arn:aws:lambda:us-east-1:123456789012:generate-files-function-abc123";
+    assert.deepEqual(byId.InvokeGenerator!.Resource, [fn, `${fn}:*`]);
+    assert.equal(byId.RunMapChildren!.Resource, "arn:aws:states:us-east-1:123456789012:stateMachine:synthgen-dev-fan-out");
+    assert.equal(byId.TrackMapChildren!.Resource, "arn:aws:states:us-east-1:123456789012:execution:synthgen-dev-fan-out/*");
+    assert.deepEqual(st.flatMap((s) => asList(s.Action)).sort(), ["lambda:InvokeFunction", "states:DescribeExecution", "states:StartExecution", "states:StopExecution"]);
+  });
+
+  it("exports the state machine and a ready start-execution command", async () => {
+    const outputs = await stackWith({});
+    assert.match(await promiseOf(outputs.startFanOutCommand), /^aws stepfunctions start-execution --state-machine-arn arn:aws:states:.* --input '\{"file_count":10000,"target_size_mb":3.5,"run_id":"loadtest-001"\}'$/);
+  });
 });
 
 describe("Pulumi.yaml", () => {

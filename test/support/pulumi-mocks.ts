@@ -31,6 +31,7 @@ export function installMocks(): void {
           arn: service === "s3" ? `arn:aws:s3:::${physical}` : `arn:aws:${service}:${region}:${account}:${physical}`,
         };
         if (args.type === "aws:s3/bucket:Bucket") state.bucket = physical;
+        if (args.type === "aws:sfn/stateMachine:StateMachine") state.arn = `arn:aws:states:${region}:${account}:stateMachine:${physical}`;
         if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.${region}.amazonaws.com/${account}/${physical}`;
         return { id: `${physical}-id`, state };
       },
