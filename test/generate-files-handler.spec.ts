@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type * as HandlerModule from "../functions/generate-files";
+import { S3Sink } from "../src/sinks/s3";
 import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
 import { startTestS3, type TestS3 } from "./support/s3";
 
@@ -166,5 +167,43 @@ describe("generate-files handler", () => {
     assert.equal(summary.failed, 2);
     assert.match(summary.errors[0]!.error, /upload of s3:\/\/handler-bucket\/landing\/2025-12-18-test000\d-\d{6}\.ndjson failed/);
     assert.deepEqual(await s3.keys(BUCKET, "landing/2025-12-18-"), []);
+  });
+
+  describe("fan-out steps, as the state machine calls them", () => {
+    type Body = Record<string, any>;
+    const step = async (event: Record<string, unknown>, id: string) => {
+      const res = await handler(event, lambdaContext(id, 900_000));
+      assert.equal(res.statusCode, 200, JSON.stringify(res.body));
+      return res.body as Body;
+    };
+
+    it("plans, runs shards in any order, resumes a shard by S3 metadata, and writes the manifest", async () => {
+      const plan = await step({ action: "plan", request: { file_count: 9, target_size_mb: 0.05, date_prefix: "2025-11-30", seed: 8 }, execution_name: "exec-42" }, "plan");
+      assert.deepEqual([plan.request.run_id, plan.shard_count, plan.files_per_shard, plan.shards], ["exec-42", 1, 9, [0]]);
+      // The function lays out one shard for 9 small files; the machine would do the same with a
+      // smaller timeout. Use 3 shards of 3 to exercise the Map's steps.
+      const layout = { request: plan.request, shard_count: 3, files_per_shard: 3 };
+      for (const k of [2, 0, 1]) {
+        const shard = await step({ action: "shard", shard: k, ...layout }, `shard-${k}`);
+        assert.deepEqual([shard.shard, shard.successful, shard.skipped], [k, 3, 0]);
+      }
+      const keys = (await s3.keys(BUCKET, "landing/2025-11-30-")).filter((k) => k.endsWith(".ndjson"));
+      assert.equal(keys.length, 9);
+      await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint }).remove(keys[4]!);
+      const again = await step({ action: "shard", shard: 1, ...layout }, "shard-1-again");
+      assert.deepEqual([again.successful, again.skipped], [3, 2]);
+      const manifest = await step({ action: "manifest", ...layout }, "manifest");
+      assert.deepEqual([manifest.status, manifest.manifest_key, manifest.totals.files], ["completed", "landing/_manifests/exec-42.json", 9]);
+      const doc = JSON.parse((await s3.body(BUCKET, "landing/_manifests/exec-42.json")).toString("utf8")) as Body;
+      for (const f of doc.files as Body[]) assert.equal((await s3.head(BUCKET, f.key)).metadata.sha256, f.sha256);
+    });
+
+    it("rejects a bad request at the plan step with 400 naming the field", async () => {
+      const res = await handler({ action: "plan", request: { file_count: 0 } }, lambdaContext("bad-plan"));
+      assert.equal(res.statusCode, 400);
+      assert.equal((res.body as Body).field, "file_count");
+      const unknown = await handler({ action: "explode" }, lambdaContext("bad-action"));
+      assert.equal((unknown.body as Body).field, "action");
+    });
   });
 });

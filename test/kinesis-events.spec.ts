@@ -5,9 +5,9 @@ import { KinesisEventSink } from "../src/sinks/kinesis-events";
 import type { RetryPolicy } from "../src/retry";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
 
-async function emitTo(kinesis: TestKinesis, stream: string, fields: Record<string, unknown>, retry?: RetryPolicy) {
+async function emitTo(kinesis: TestKinesis, stream: string, fields: Record<string, unknown>, retry?: RetryPolicy, throttledRecordTtlMs?: number) {
   const request = parseEmitRequest({ kinesis_stream_name: stream, run_id: "kin-run", seed: 2, ...fields }, EMIT_DEFAULTS, { now: new Date() });
-  const sink = new KinesisEventSink({ streamName: stream, endpoint: kinesis.endpoint, region: "us-east-1" });
+  const sink = new KinesisEventSink({ streamName: stream, endpoint: kinesis.endpoint, region: "us-east-1", ...(throttledRecordTtlMs !== undefined ? { throttledRecordTtlMs } : {}) });
   try {
     return emitResponseBody(await emitEvents(request, sink, retry ? { retry } : {}));
   } finally {
@@ -58,11 +58,11 @@ describe("Kinesis event sink against kinesalite", () => {
     }
   });
 
-  it("reports throttled records as failed once their attempts are used up, never silently", async () => {
+  it("reports throttled records as failed once their attempts and TTL are used up, never silently", async () => {
     const kinesis = await startTestKinesis(100);
     try {
       await kinesis.createStream("tiny");
-      const body = await emitTo(kinesis, "tiny", { stream_count: 10, events_per_stream: 100 }, { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 0 });
+      const body = await emitTo(kinesis, "tiny", { stream_count: 10, events_per_stream: 100 }, { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 0 }, 0);
       const records = await kinesis.readAll("tiny");
       assert.ok(body.failed > 0);
       assert.equal(body.sent + body.failed, 1000);

@@ -27,6 +27,7 @@ interface Pending {
   readonly partitionKey: string;
   attempts: number;
   readyAt: number;
+  firstAttemptAt?: number;
 }
 
 export interface KinesisSinkOptions {
@@ -34,7 +35,15 @@ export interface KinesisSinkOptions {
   readonly region?: string;
   /** A Kinesis-compatible endpoint (kinesalite); spoken to over HTTP/1.1. */
   readonly endpoint?: string;
+  /**
+   * How long a throttled record keeps being retried past its attempts, as the Kinesis Producer
+   * Library's record TTL: throttling means "later", not "never". Default 30 s.
+   */
+  readonly throttledRecordTtlMs?: number;
 }
+
+const THROTTLED = "ProvisionedThroughputExceededException";
+export const DEFAULT_THROTTLED_RECORD_TTL_MS = 30_000;
 
 /**
  * Sends events to a Kinesis data stream in PutRecords batches within the service limits (500
@@ -153,9 +162,11 @@ export class KinesisEventSink implements EventSink {
     ctx.onSettled?.(1);
   }
 
-  /** Retries a record later, or fails it when its attempts are used up. */
+  /** Retries a record later, or fails it when its attempts (and, throttled, its TTL) are used up. */
   private requeue(p: Pending, ctx: DeliveryContext, retries: Pending[], error: string): void {
-    if (p.attempts >= ctx.retry.maxAttempts) {
+    const ttl = this.options.throttledRecordTtlMs ?? DEFAULT_THROTTLED_RECORD_TTL_MS;
+    const throttledWithTime = error.startsWith(THROTTLED) && performance.now() - (p.firstAttemptAt ?? 0) < ttl;
+    if (p.attempts >= ctx.retry.maxAttempts && !throttledWithTime) {
       this.fail(p, ctx, `${error} after ${p.attempts} attempts`);
       return;
     }
@@ -166,14 +177,17 @@ export class KinesisEventSink implements EventSink {
 
   /** One PutRecords call; returns an error message when the target cannot take any record. */
   private async put(batch: Pending[], ctx: DeliveryContext, retries: Pending[]): Promise<string | undefined> {
-    for (const p of batch) p.attempts++;
+    for (const p of batch) {
+      p.attempts++;
+      p.firstAttemptAt ??= performance.now();
+    }
     const records: PutRecordsRequestEntry[] = batch.map((p) => ({ Data: p.data, PartitionKey: p.partitionKey }));
     const started = performance.now();
     try {
       const out = await this.client.send(new PutRecordsCommand({ StreamName: this.options.streamName, Records: records }));
       ctx.stats.recordLatency(performance.now() - started);
       const results = out.Records ?? [];
-      this.noteThrottling(results.some((r) => r.ErrorCode === "ProvisionedThroughputExceededException"), ctx);
+      this.noteThrottling(results.some((r) => r.ErrorCode === THROTTLED), ctx);
       batch.forEach((p, i) => {
         const r = results[i];
         if (r && !r.ErrorCode && r.SequenceNumber) {
