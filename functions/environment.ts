@@ -38,6 +38,8 @@ export interface FunctionEnvironment {
   readonly defaultFileCount: number;
   readonly defaultTargetSizeMb: number;
   readonly memoryMb: number;
+  /** The fan-out state machine's MaxConcurrency, so its plan step makes enough shards. */
+  readonly fanOutConcurrency: number;
   /** Only for running the handler against a local S3-compatible server (tests, bench). */
   readonly s3Endpoint: string | undefined;
 }
@@ -49,6 +51,7 @@ export function readEnvironment(env: Env): FunctionEnvironment {
     defaultFileCount: numberVar(env, "DEFAULT_FILE_COUNT", 10, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT),
     defaultTargetSizeMb: numberVar(env, "DEFAULT_TARGET_SIZE_MB", 3.5, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB),
     memoryMb: memoryMb(env),
+    fanOutConcurrency: numberVar(env, "FAN_OUT_CONCURRENCY", 1, 1, 10_000),
     s3Endpoint: env.S3_ENDPOINT || undefined,
   });
 }

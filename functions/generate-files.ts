@@ -33,6 +33,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
         memoryMb: env.memoryMb,
         cores,
         remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
+        concurrency: env.fanOutConcurrency,
       }),
     );
     if (!step.ok) return step.response;

@@ -29,6 +29,8 @@ export interface FanOutDeps {
   readonly cores: number;
   /** Milliseconds this invocation has left. */
   readonly remainingMs: () => number;
+  /** Shards the state machine runs at once; the plan makes at least this many. */
+  readonly concurrency: number;
 }
 
 export function isFanOutEvent(event: unknown): event is EventObject {
@@ -61,7 +63,7 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   const plan = planOf(e, deps);
   const { request } = plan;
   if (action === "plan") {
-    const layout = layoutByTime(request.fileCount, plan.targetBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores);
+    const layout = layoutByTime(request.fileCount, plan.targetBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency);
     return {
       action,
       // The request with its identity fixed, for every shard and the manifest step.

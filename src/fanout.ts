@@ -23,8 +23,18 @@ export interface ShardLayout {
   readonly filesPerShard: number;
 }
 
-/** Lays out shards sized to finish well inside one invocation at this memory and timeout. */
-export function layoutByTime(fileCount: number, targetBytes: number, memoryMb: number, timeoutSeconds: number, cores: number): ShardLayout {
+/**
+ * Lays out shards sized to finish well inside one invocation at this memory and timeout, and at
+ * least as many as the fan-out may run at once, so every concurrent slot has work.
+ */
+export function layoutByTime(
+  fileCount: number,
+  targetBytes: number,
+  memoryMb: number,
+  timeoutSeconds: number,
+  cores: number,
+  concurrency = 1,
+): ShardLayout {
   const vcpus = vcpusFor(memoryMb, cores);
   const fileMb = targetBytes / BYTES_PER_MB;
   const budgetMb = timeoutSeconds * SHARD_TIME_SHARE * CONSERVATIVE_MIB_PER_S_PER_VCPU;
@@ -35,7 +45,9 @@ export function layoutByTime(fileCount: number, targetBytes: number, memoryMb: n
       `one ${fileMb} MiB file needs about ${Math.ceil(fileMb / (CONSERVATIVE_MIB_PER_S_PER_VCPU * Math.min(1, vcpus)))} s at ${memoryMb} MB, more than ${Math.floor(timeoutSeconds * SHARD_TIME_SHARE)} s of a shard's ${timeoutSeconds} s: use smaller files or more memory`,
     );
   }
-  const filesPerShard = Math.max(1, Math.min(fileCount, Math.floor((budgetMb * vcpus) / fileMb)));
+  const byTime = Math.floor((budgetMb * vcpus) / fileMb);
+  const bySlots = Math.ceil(fileCount / concurrency);
+  const filesPerShard = Math.max(1, Math.min(fileCount, byTime, bySlots));
   return { filesPerShard, shardCount: Math.ceil(fileCount / filesPerShard) };
 }
 

@@ -25,6 +25,13 @@ describe("fan-out: shard layout", () => {
     });
   }
 
+  it("makes at least as many shards as the fan-out runs at once, so no slot idles", () => {
+    const layout = layoutByTime(10_000, 3.5 * BYTES_PER_MB, 512, 300, 2, 50);
+    assert.deepEqual([layout.filesPerShard, layout.shardCount], [200, 50]);
+    const small = layoutByTime(30, 3.5 * BYTES_PER_MB, 512, 300, 2, 50);
+    assert.deepEqual([small.filesPerShard, small.shardCount], [1, 30]);
+  });
+
   it("covers every file index exactly once with contiguous ranges", () => {
     for (const [files, shards] of [[10_000, 37], [7, 7], [7, 3], [1, 1], [100, 200]] as const) {
       const layout = layoutByCount(files, shards);

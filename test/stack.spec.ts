@@ -74,6 +74,7 @@ describe("the stack with default config (index.ts)", () => {
       KEY_PREFIX: "",
       DEFAULT_FILE_COUNT: "10",
       DEFAULT_TARGET_SIZE_MB: "3.5",
+      FAN_OUT_CONCURRENCY: "50",
     });
     // The mock engine does not carry archive contents; test/bundle.spec.ts runs the archive's files.
     assert.equal((fn.code as { __pulumiArchive?: boolean }).__pulumiArchive, true);
@@ -310,6 +311,7 @@ describe("fan-out state machine (Step Functions Distributed Map over generate-fi
 
   it("maps the planned shards in distributed mode, MaxConcurrency from config, no tolerated failures, failures still reach Manifest", async () => {
     await stackWith({ fanOutConcurrency: "120" });
+    assert.equal(single(FUNCTION).inputs.environment.variables.FAN_OUT_CONCURRENCY, "120");
     const map = definition().States.Shards!;
     assert.equal(map.Type, "Map");
     assert.equal(map.ItemsPath, "$.plan.body.shards");
