@@ -9,6 +9,18 @@ export function numeric(text: string | undefined): number | string | undefined {
   return /^-?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text.trim()) ? Number(text) : text;
 }
 
+/** `a=1,b=0.5` as an object (values numeric when they look it), for --weights and --dirty. */
+export function parsePairs(flag: string, text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const part of text.split(",")) {
+    const m = /^\s*([A-Za-z_]+)\s*=\s*(.+?)\s*$/.exec(part);
+    if (!m) throw new ValidationError(flag, `${flag} must be NAME=VALUE pairs separated by commas (got "${part}")`);
+    out[m[1] as string] = numeric(m[2]);
+  }
+  return out;
+}
+
 /** An event object from flag values, leaving out the flags not given. */
 export function eventFrom(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));

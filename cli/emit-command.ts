@@ -2,7 +2,7 @@ import { ValidationError } from "../src/errors";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
 import { eventSinkFor } from "../src/sinks/event-sinks";
-import { badInput, crashed, eventFrom, finish, numeric } from "./common";
+import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
 import { countBar } from "./progress";
 
 /** `synthgen emit` flags, as commander hands them over (strings until validated). */
@@ -43,16 +43,7 @@ export function targetFields(to: string | undefined): Record<string, string> {
 }
 
 /** `--weights session_started=2,session_completed=2,...` as an object of numbers. */
-export function parseWeights(text: string | undefined): Record<string, unknown> | undefined {
-  if (text === undefined) return undefined;
-  const weights: Record<string, unknown> = {};
-  for (const part of text.split(",")) {
-    const m = /^\s*([a-z_]+)\s*=\s*(.+?)\s*$/.exec(part);
-    if (!m) throw new ValidationError("--weights", `--weights must be TYPE=WEIGHT pairs separated by commas (got "${part}")`);
-    weights[m[1] as string] = numeric(m[2]);
-  }
-  return weights;
-}
+export const parseWeights = (text: string | undefined) => parsePairs("--weights", text);
 
 /**
  * Runs `synthgen emit`: the same validation, streams and sinks as the `emit-events` function.

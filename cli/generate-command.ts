@@ -9,7 +9,8 @@ import { planRun } from "../src/plan";
 import { createFilePool, type FilePool } from "../src/pool";
 import { normaliseKeyPrefix, parseGenerateRequest } from "../src/request";
 import { sinkLocation, type SinkSpec } from "../src/sinks";
-import { badInput, crashed, eventFrom, finish, numeric } from "./common";
+import { resolveDataset, fileDatasetLoader } from "../src/schema/resolve";
+import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
 import { progressBar } from "./progress";
 
 /** `synthgen generate` flags, as commander hands them over (strings until validated). */
@@ -25,6 +26,11 @@ export interface GenerateFlags {
   out: string;
   endpoint?: string;
   shards?: string;
+  from?: string;
+  to?: string;
+  partition?: string;
+  dailyCurve?: boolean;
+  dirty?: string;
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */
@@ -36,6 +42,11 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   seed: "--seed",
   run_id: "--run-id",
   key_prefix: "--key-prefix",
+  date_from: "--from",
+  date_to: "--to",
+  partition: "--partition",
+  daily_curve: "--daily-curve",
+  dirty: "--dirty",
 };
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -87,7 +98,8 @@ function parseShards(text: string | undefined): number | undefined {
 async function runSharded(event: Record<string, unknown>, shards: number, destination: ReturnType<typeof parseDestination>, pool: FilePool): Promise<number> {
   let plan;
   try {
-    plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), destination.prefix);
+    const custom = await resolveDataset(event, fileDatasetLoader);
+    plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), destination.prefix);
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
@@ -145,6 +157,10 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     seed: numeric(flags.seed),
     run_id: flags.runId,
     key_prefix: flags.keyPrefix,
+    date_from: flags.from,
+    date_to: flags.to,
+    partition: flags.partition,
+    daily_curve: flags.dailyCurve,
   });
 
   let threads: number;
@@ -154,6 +170,8 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     threads = parseThreads(flags.threads);
     destination = parseDestination(flags.out, flags.endpoint);
     shards = parseShards(flags.shards);
+    const dirty = parsePairs("--dirty", flags.dirty);
+    if (dirty) event.dirty = dirty;
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
@@ -174,6 +192,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
       sink: destination.sink,
       pool,
       context: { now: new Date() },
+      loadDataset: fileDatasetLoader,
       beforeRun: (plan) => {
         progress = progressBar(plan.files.length);
       },

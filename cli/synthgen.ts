@@ -4,6 +4,7 @@ import { DATASET_NAMES } from "../src/datasets/names";
 import { LIMITS } from "../src/limits";
 import { EMIT_LIMITS } from "../src/events/request";
 import { INDEX_DEFAULTS, INDEX_LIMITS } from "../src/metrics/request";
+import { runPreviewCommand, runValidateCommand, type PreviewFlags } from "./dataset-commands";
 import { runEmitCommand, type EmitFlags } from "./emit-command";
 import { runGenerateCommand, type GenerateFlags } from "./generate-command";
 import { runIndexCommand, type IndexFlags } from "./index-command";
@@ -19,13 +20,18 @@ program
   .option("--files <n>", `number of files, ${LIMITS.MIN_FILE_COUNT}-${LIMITS.MAX_FILE_COUNT} (default 10)`)
   .option("--size-mb <mib>", `target size of each file in MiB, ${LIMITS.MIN_TARGET_SIZE_MB}-${LIMITS.MAX_TARGET_SIZE_MB} (default 3.5)`)
   .option("--date <yyyy-mm-dd>", "day of the data and of the keys (default: today, UTC)")
-  .option("--dataset <name>", `record schema: ${DATASET_NAMES.join(", ")} (default web-events)`)
+  .option("--dataset <name|file>", `record schema: ${DATASET_NAMES.join(", ")} (default web-events), or a dataset file (.yaml/.json)`)
   .option("--seed <n>", "PRNG seed, a whole number; same seed and run id give the same bytes (default: derived from the run id)")
   .option("--run-id <id>", "run identity; the same run id always writes the same keys (default: random)")
   .option("--key-prefix <prefix>", "prefix under the destination, e.g. loadtest/ (default none)")
   .option("--threads <n>", "worker threads (default: the machine's cores)")
   .option("--out <dest>", "a local folder, or s3://bucket/prefix", "synthgen-out")
   .option("--endpoint <url>", "S3-compatible endpoint for an s3:// --out, e.g. http://127.0.0.1:4568 (path-style)")
+  .option("--from <yyyy-mm-dd>", "backfill: first day (with --to); --files is per day")
+  .option("--to <yyyy-mm-dd>", "backfill: last day, inclusive (at most 366 days)")
+  .option("--partition <layout>", "backfill keys: dt (under dt=YYYY-MM-DD/, default) or flat (the original pattern side by side)")
+  .option("--daily-curve", "timestamps follow a daily curve (busier by day than by night) instead of spreading evenly")
+  .option("--dirty <kinds>", "inject dirty records, e.g. malformed=0.01,duplicate=0.005,late=0.02 (kinds: malformed, duplicate, wrong_type, missing_required, out_of_range, oversize, late)")
   .option("--shards <n>", "run as N shards, as the fan-out state machine does, and write {prefix}_manifests/{run_id}.json; the same --run-id again resumes")
   .addHelpText(
     "after",
@@ -92,6 +98,27 @@ Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing se
   )
   .action(async (flags: IndexFlags) => {
     process.exitCode = await runIndexCommand(flags);
+  });
+
+program
+  .command("preview")
+  .description("Print sample records of a dataset (built-in or a schema file) as NDJSON, exactly as generate would write them.")
+  .option("--dataset <name|file>", "built-in name or a .yaml/.json schema file (default web-events)")
+  .option("-n <count>", "how many records (default 5)")
+  .option("--seed <n>", "PRNG seed (default 1)")
+  .option("--date <yyyy-mm-dd>", "day of the timestamps (default today)")
+  .option("--daily-curve", "timestamps along a daily curve")
+  .option("--dirty <kinds>", "inject dirt, as for generate")
+  .action(async (flags: PreviewFlags) => {
+    process.exitCode = await runPreviewCommand(flags);
+  });
+
+program
+  .command("validate")
+  .description("Check a dataset schema file; names the bad field and suggests the closest valid name.")
+  .argument("<file>", "a .yaml or .json dataset schema")
+  .action(async (file: string) => {
+    process.exitCode = await runValidateCommand(file);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -4,6 +4,7 @@ import { RunFailedError } from "../src/errors";
 import { fanOutAction, isFanOutEvent } from "../src/fanout-actions";
 import { generate } from "../src/generate";
 import { createFilePool, type FilePool } from "../src/pool";
+import { storedDatasetLoader } from "../src/schema/resolve";
 import { readEnvironment } from "./environment";
 import { log, rejectingBadInput, type LambdaContext } from "./lambda";
 
@@ -21,6 +22,8 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
   const threads = (pool ??= createFilePool(threadsFor(env.memoryMb, cores)));
   const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
   const context = { requestId: lambdaContext.awsRequestId, now: new Date() };
+  // A dataset that is not built in is a schema stored under {KEY_PREFIX}_datasets/.
+  const loadDataset = storedDatasetLoader(sink, env.keyPrefix);
   if (isFanOutEvent(event)) {
     // A step of the fan-out state machine: plan, one shard, or the manifest.
     const step = await rejectingBadInput(() =>
@@ -34,6 +37,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
         cores,
         remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
         concurrency: env.fanOutConcurrency,
+        loadDataset,
       }),
     );
     if (!step.ok) return step.response;
@@ -47,6 +51,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
       sink,
       pool: threads,
       context,
+      loadDataset,
       beforeRun: (plan) => assertFitsInTime(plan, env.memoryMb, cores, lambdaContext.getRemainingTimeInMillis()),
     }),
   );

@@ -6,6 +6,7 @@ import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestDefaults } from "./request";
 import { responseBody } from "./run";
+import { resolveDataset, type DatasetLoader } from "./schema/resolve";
 import type { SinkSpec } from "./sinks";
 
 /**
@@ -31,6 +32,7 @@ export interface FanOutDeps {
   readonly remainingMs: () => number;
   /** Shards the state machine runs at once; the plan makes at least this many. */
   readonly concurrency: number;
+  readonly loadDataset?: DatasetLoader;
 }
 
 export function isFanOutEvent(event: unknown): event is EventObject {
@@ -46,12 +48,13 @@ function layoutOf(e: EventObject, fileCount: number): ShardLayout {
   return { filesPerShard, shardCount };
 }
 
-function planOf(e: EventObject, deps: FanOutDeps): RunPlan {
+async function planOf(e: EventObject, deps: FanOutDeps): Promise<{ plan: RunPlan; raw: EventObject }> {
   const raw = e.request ?? {};
   if (typeof raw !== "object" || Array.isArray(raw)) throw new ValidationError("request", `request must be a generate event object (got ${describe(raw)})`);
   const name = typeof e.execution_name === "string" ? e.execution_name : undefined;
-  const request = parseGenerateRequest({ ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...raw }, deps.defaults, deps.context);
-  return planRun(request, deps.configuredPrefix);
+  const event = { ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...(raw as EventObject) };
+  const custom = await resolveDataset(event, deps.loadDataset);
+  return { plan: planRun(parseGenerateRequest(event, deps.defaults, deps.context, custom), deps.configuredPrefix), raw: raw as EventObject };
 }
 
 export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
@@ -60,21 +63,18 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   if (!FANOUT_ACTIONS.includes(action)) {
     throw new ValidationError("action", `action must be one of ${FANOUT_ACTIONS.join(", ")} (got ${describe(e.action)})`);
   }
-  const plan = planOf(e, deps);
+  const { plan, raw } = await planOf(e, deps);
   const { request } = plan;
   if (action === "plan") {
-    const layout = layoutByTime(request.fileCount, plan.targetBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency);
+    const layout = layoutByTime(plan.files.length, plan.targetBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency);
     return {
       action,
       // The request with its identity fixed, for every shard and the manifest step.
+      // (everything as given, plus the run id, seed and time of day it resolved to).
       request: {
-        file_count: request.fileCount,
-        target_size_mb: request.targetSizeMb,
-        date_prefix: request.datePrefix,
-        dataset: request.dataset,
+        ...raw,
         seed: request.seed,
         run_id: request.runId,
-        key_prefix: request.keyPrefix,
         time: `${request.datePrefix}T${request.hhmmss.slice(0, 2)}:${request.hhmmss.slice(2, 4)}:${request.hhmmss.slice(4, 6)}Z`,
       },
       shard_count: layout.shardCount,
@@ -82,7 +82,7 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
       shards: Array.from({ length: layout.shardCount }, (_, k) => k),
     };
   }
-  const layout = layoutOf(e, request.fileCount);
+  const layout = layoutOf(e, plan.files.length);
   if (action === "shard") {
     const shard = integerField(e, "shard", -1, 0, layout.shardCount - 1);
     const first = shard * layout.filesPerShard;

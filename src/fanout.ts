@@ -1,5 +1,6 @@
 import { CONSERVATIVE_MIB_PER_S_PER_VCPU, vcpusFor } from "./capacity";
 import { ValidationError } from "./errors";
+import { addCounts, type DirtyCounts } from "./dirty";
 import { BYTES_PER_MB } from "./limits";
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
@@ -76,7 +77,7 @@ interface ShardResult {
   readonly duration_ms: number;
   readonly written: number;
   readonly skipped: number;
-  readonly files: readonly { index: number; key: string; bytes: number; records: number; sha256: string }[];
+  readonly files: readonly { index: number; key: string; bytes: number; records: number; sha256: string; dirty?: DirtyCounts }[];
 }
 
 /**
@@ -101,7 +102,7 @@ export async function runShard(
       duration_ms: outcome.durationMs,
       written: outcome.written.filter((f) => !f.skipped).length,
       skipped: outcome.written.filter((f) => f.skipped).length,
-      files: outcome.written.map((f) => ({ index: f.index, key: f.key, bytes: f.bytes, records: f.records, sha256: f.sha256 })),
+      files: outcome.written.map((f) => ({ index: f.index, key: f.key, bytes: f.bytes, records: f.records, sha256: f.sha256, ...(f.dirty ? { dirty: f.dirty } : {}) })),
     };
     await sinkFor(sink).putJson(shardResultKey(plan, shard), result);
   }
@@ -113,7 +114,7 @@ export interface ManifestOutcome {
   /** Where the manifest (or the failed manifest) was written. */
   readonly key: string;
   readonly missingShards: readonly number[];
-  readonly totals: { files: number; bytes: number; records: number };
+  readonly totals: { files: number; bytes: number; records: number; dirty_records?: DirtyCounts };
 }
 
 /**
@@ -131,6 +132,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     files: files.length,
     bytes: files.reduce((n, f) => n + f.bytes, 0),
     records: files.reduce((n, f) => n + f.records, 0),
+    ...(plan.request.dirty ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
   };
   const { request } = plan;
   const header = {
@@ -139,13 +141,21 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     seed: request.seed,
     date_prefix: request.datePrefix,
     hhmmss: request.hhmmss,
-    parameters: { file_count: request.fileCount, target_size_mb: request.targetSizeMb, key_prefix: plan.keyPrefix },
+    parameters: {
+      file_count: request.fileCount,
+      target_size_mb: request.targetSizeMb,
+      key_prefix: plan.keyPrefix,
+      days: request.days.length,
+      ...(request.days.length > 1 ? { date_from: request.days[0], date_to: request.days[request.days.length - 1], partition: request.partition } : {}),
+      ...(request.dailyCurve ? { daily_curve: true } : {}),
+      ...(request.dirty ? { dirty: request.dirty } : {}),
+    },
     shard_count: layout.shardCount,
     files_per_shard: layout.filesPerShard,
   };
   if (missing.length > 0) {
     const key = failedManifestKey(plan);
-    await sink.putJson(key, { ...header, status: "failed", missing_shards: missing, files_missing: request.fileCount - files.length });
+    await sink.putJson(key, { ...header, status: "failed", missing_shards: missing, files_missing: plan.files.length - files.length });
     return { status: "failed", key, missingShards: missing, totals };
   }
   const key = manifestKey(plan);

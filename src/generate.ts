@@ -2,6 +2,7 @@ import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
 import { executeRun, responseBody, type FileDoneListener, type ResponseBody, type RunOutcome } from "./run";
+import { resolveDataset, type DatasetLoader } from "./schema/resolve";
 import type { SinkSpec } from "./sinks";
 
 /** What a caller (Lambda handler or CLI) supplies around one generate request. */
@@ -15,6 +16,8 @@ export interface GenerateOptions {
   /** Last check before anything is written (the handler's time budget); throw to refuse. */
   readonly beforeRun?: (plan: RunPlan) => void;
   readonly onFileDone?: FileDoneListener;
+  /** Loads a declarative dataset the event names (a file for the CLI, an S3 object for the function). */
+  readonly loadDataset?: DatasetLoader;
 }
 
 /**
@@ -22,7 +25,8 @@ export interface GenerateOptions {
  * Bad input throws before anything is written; failed files are reported in the outcome.
  */
 export async function generate(event: unknown, options: GenerateOptions): Promise<{ outcome: RunOutcome; body: ResponseBody }> {
-  const request = parseGenerateRequest(event, options.defaults, options.context);
+  const custom = await resolveDataset(event, options.loadDataset);
+  const request = parseGenerateRequest(event, options.defaults, options.context, custom);
   const plan = planRun(request, options.configuredPrefix);
   options.beforeRun?.(plan);
   const outcome = await executeRun(plan, options.sink, options.pool, options.onFileDone);

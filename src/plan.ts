@@ -21,20 +21,28 @@ export function fileKey(keyPrefix: string, datePrefix: string, index: number, hh
   return `${keyPrefix}${datePrefix}-test${String(index).padStart(4, "0")}-${hhmmss}.ndjson`;
 }
 
-/** Plans a run: one file per index, all fields derived from the request alone. */
+/**
+ * Plans a run: `file_count` files per day (one day, or each day of a backfill), all fields derived
+ * from the request alone. A backfill with `partition: dt` puts each day under `dt=YYYY-MM-DD/`.
+ */
 export function planRun(request: GenerateRequest, configuredPrefix: string): RunPlan {
   const keyPrefix = configuredPrefix + request.keyPrefix;
   const targetBytes = Math.round(request.targetSizeMb * BYTES_PER_MB);
-  const files = Array.from({ length: request.fileCount }, (_, fileIndex) => ({
-    dataset: request.dataset,
-    seed: request.seed,
-    runId: request.runId,
-    datePrefix: request.datePrefix,
-    hhmmss: request.hhmmss,
-    fileIndex,
-    fileCount: request.fileCount,
-    targetBytes,
-    key: fileKey(keyPrefix, request.datePrefix, fileIndex, request.hhmmss),
-  }));
+  const files = request.days.flatMap((day) =>
+    Array.from({ length: request.fileCount }, (_, fileIndex) => ({
+      dataset: request.dataset,
+      seed: request.seed,
+      runId: request.runId,
+      datePrefix: day,
+      hhmmss: request.hhmmss,
+      fileIndex,
+      fileCount: request.fileCount,
+      targetBytes,
+      ...(request.schema !== undefined ? { schema: request.schema } : {}),
+      ...(request.dirty ? { dirty: request.dirty } : {}),
+      ...(request.dailyCurve ? { dailyCurve: true } : {}),
+      key: fileKey(request.partition === "dt" ? `${keyPrefix}dt=${day}/` : keyPrefix, day, fileIndex, request.hhmmss),
+    })),
+  );
   return { request, keyPrefix, targetBytes, files };
 }

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { datasetByName, type Dataset, type RecordWriter } from "./datasets";
+import { curvedSecondOfDay } from "./daily-curve";
+import { DirtInjector, type DirtyCounts, type DirtyRates } from "./dirty";
 import { Prng } from "./prng";
+import { schemaDataset } from "./schema/dataset";
 
 /** Everything that decides the bytes of one file — and nothing else does. */
 export interface FileIdentity {
@@ -14,6 +17,12 @@ export interface FileIdentity {
   readonly fileCount: number;
   readonly targetBytes: number;
   readonly eventWeights?: Readonly<Record<string, number>>;
+  /** A declarative dataset (parsed schema) used instead of the built-in `dataset`. */
+  readonly schema?: unknown;
+  /** Dirty data to inject, by kind and rate. */
+  readonly dirty?: DirtyRates;
+  /** Timestamps follow a daily curve instead of spreading evenly over the day. */
+  readonly dailyCurve?: boolean;
 }
 
 /** Filled in while the chunks are consumed; final once the iterator is exhausted. */
@@ -22,6 +31,8 @@ export interface RenderStats {
   records: number;
   /** Hex SHA-256 of all bytes; empty until the last chunk has been taken. */
   sha256: string;
+  /** Dirty records injected, by kind (only when the file asked for dirt). */
+  dirty?: DirtyCounts;
 }
 
 export interface RenderedFile {
@@ -54,7 +65,7 @@ function getPaddingSource(): string {
 }
 
 /** The PRNG of one file, from its identity alone. */
-export function filePrng(id: Omit<FileIdentity, "targetBytes" | "fileCount">): Prng {
+export function filePrng(id: Pick<FileIdentity, "dataset" | "seed" | "runId" | "datePrefix" | "hhmmss" | "fileIndex">): Prng {
   return Prng.fromParts(id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex);
 }
 
@@ -69,9 +80,10 @@ export class RecordSource {
   private readonly pad: Dataset["padding"];
   private readonly tail: string;
   private readonly source: string;
+  private readonly dirt: DirtInjector | undefined;
 
   constructor(id: Omit<FileIdentity, "targetBytes">) {
-    const dataset = datasetByName(id.dataset);
+    const dataset = id.schema !== undefined ? schemaDataset(id.schema) : datasetByName(id.dataset);
     this.rng = filePrng(id);
     this.writer = dataset.open(
       {
@@ -81,31 +93,45 @@ export class RecordSource {
         fileIndex: id.fileIndex,
         fileCount: id.fileCount,
         ...(id.eventWeights ? { eventWeights: id.eventWeights } : {}),
+        ...(id.dailyCurve ? { secondOfDay: curvedSecondOfDay } : {}),
       },
       this.rng,
     );
     this.pad = dataset.padding;
     this.tail = `${dataset.tail}\n`;
     this.source = this.pad ? getPaddingSource() : "";
+    const required = "compiled" in dataset ? (dataset as { compiled: { required: readonly string[] } }).compiled.required : (dataset.required ?? []);
+    this.dirt = id.dirty ? new DirtInjector(id.dirty, [id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex], required) : undefined;
+  }
+
+  /** Dirty records injected so far, by kind; undefined when none were asked for. */
+  get dirtyCounts(): DirtyCounts | undefined {
+    return this.dirt ? { ...this.dirt.counts } : undefined;
   }
 
   /**
-   * Record `i` as one NDJSON line (ending in a newline). With a byte budget left in the file, a
-   * padded record that would leave less than a record's worth stretches to use it all up and
-   * reports itself as the last.
+   * Record `i` as NDJSON text (one line, or two when dirt duplicated it), ending in a newline.
+   * With a byte budget left in the file, a padded record that would leave less than a record's
+   * worth stretches to use it all up and reports itself as the last; the last record is never dirty.
    */
-  line(i: number, remaining = Infinity): { text: string; last: boolean } {
+  line(i: number, remaining = Infinity): { text: string; last: boolean; lines: number } {
     const head = this.writer.head(i);
     const fixed = head.length + this.tail.length;
+    let text: string;
+    let last: boolean;
     if (!this.pad) {
-      const text = head + this.tail;
-      return { text, last: text.length >= remaining };
+      text = head + this.tail;
+      last = text.length >= remaining;
+    } else {
+      let length = this.rng.range(this.pad.min, this.pad.max);
+      last = remaining - (fixed + length) < LAST_RECORD_RESERVE;
+      if (last) length = Math.max(0, remaining - fixed);
+      const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
+      text = head + this.source.slice(start, start + length) + this.tail;
     }
-    let length = this.rng.range(this.pad.min, this.pad.max);
-    const last = remaining - (fixed + length) < LAST_RECORD_RESERVE;
-    if (last) length = Math.max(0, remaining - fixed);
-    const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
-    return { text: head + this.source.slice(start, start + length) + this.tail, last };
+    if (!this.dirt || last) return { text, last, lines: 1 };
+    const lines = this.dirt.apply(text.slice(0, -1));
+    return { text: `${lines.join("\n")}\n`, last, lines: lines.length };
   }
 }
 
@@ -128,9 +154,9 @@ function* generateChunks(id: FileIdentity, stats: RenderStats): Generator<Buffer
   let written = 0;
   let pending = "";
   for (let i = 0; ; i++) {
-    const { text, last } = records.line(i, id.targetBytes - written);
+    const { text, last, lines } = records.line(i, id.targetBytes - written);
     written += text.length;
-    stats.records = i + 1;
+    stats.records += lines;
     pending += text;
     if (pending.length >= CHUNK_BYTES || last) {
       // Datasets emit ASCII only, so latin1 is an exact and the fastest encoding.
@@ -138,7 +164,11 @@ function* generateChunks(id: FileIdentity, stats: RenderStats): Generator<Buffer
       pending = "";
       hash.update(chunk);
       stats.bytes += chunk.length;
-      if (last) stats.sha256 = hash.digest("hex");
+      if (last) {
+        stats.sha256 = hash.digest("hex");
+        const dirty = records.dirtyCounts;
+        if (dirty) stats.dirty = dirty;
+      }
       yield chunk;
     }
     if (last) return;

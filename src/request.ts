@@ -6,12 +6,14 @@ import {
   describe,
   eventObject,
   integerField,
+  isRealDate,
   numberField,
   parseRunIdentity,
   stringField,
   type RequestContext,
 } from "./fields";
 import { LIMITS } from "./limits";
+import { parseDirty, type DirtyRates } from "./dirty";
 
 export { isRealDate, type RequestContext } from "./fields";
 
@@ -27,6 +29,24 @@ export interface GenerateRequest {
   readonly hhmmss: string;
   /** The request's own prefix (normalised to end with `/`), placed under the configured one. */
   readonly keyPrefix: string;
+  /** The days of the run: `[datePrefix]`, or every day from date_from to date_to. */
+  readonly days: readonly string[];
+  /** With a date range: `dt` puts each day under `dt=YYYY-MM-DD/`; `flat` keeps the seed's keys side by side. */
+  readonly partition: Partition;
+  readonly dailyCurve: boolean;
+  readonly dirty: DirtyRates | undefined;
+  /** A declarative dataset, when `dataset` named one rather than a built-in. */
+  readonly schema: unknown;
+}
+
+export const PARTITIONS = ["dt", "flat"] as const;
+export type Partition = (typeof PARTITIONS)[number];
+export const MAX_DAYS = 366;
+
+/** A declarative dataset the caller loaded for the request's `dataset` (a file, or an S3 object). */
+export interface ResolvedDataset {
+  readonly name: string;
+  readonly schema: unknown;
 }
 
 /** Values that apply when the event leaves a field out (the stack config's defaults). */
@@ -35,7 +55,7 @@ export interface RequestDefaults {
   readonly targetSizeMb: number;
 }
 
-const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", ...IDENTITY_FIELDS];
+const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", "date_from", "date_to", "partition", "daily_curve", "dirty", ...IDENTITY_FIELDS];
 const KEY_PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()=/-]*$/;
 
 /** Normalises a key prefix to end with `/` (empty stays empty); rejects unsafe ones. */
@@ -60,12 +80,57 @@ export function normaliseKeyPrefix(field: string, prefix: string): string {
  * retries), so a retried invocation writes the same keys and bytes and overwrites instead of
  * adding files. `seed` and the keys' `HHMMSS` default to values derived from the run id.
  */
-export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, ctx: RequestContext): GenerateRequest {
+export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, ctx: RequestContext, custom?: ResolvedDataset): GenerateRequest {
   const e = eventObject(event, EVENT_FIELDS);
   const fileCount = integerField(e, "file_count", defaults.fileCount, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT);
   const targetSizeMb = numberField(e, "target_size_mb", defaults.targetSizeMb, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB, " of MiB");
-  const dataset = choiceField(e, "dataset", DATASET_NAMES, "web-events");
-  const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(e, ctx);
+  const dataset = custom ? custom.name : choiceField(e, "dataset", DATASET_NAMES, "web-events");
+  const range = parseDateRange(e, fileCount);
+  const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx);
   const keyPrefix = normaliseKeyPrefix("key_prefix", stringField(e, "key_prefix") ?? "");
-  return Object.freeze({ fileCount, targetSizeMb, datePrefix, dataset, seed, runId, hhmmss, keyPrefix });
+  const partition = choiceField(e, "partition", PARTITIONS, "dt");
+  const dailyCurve = e.daily_curve ?? false;
+  if (typeof dailyCurve !== "boolean") throw new ValidationError("daily_curve", `daily_curve must be true or false (got ${describe(dailyCurve)})`);
+  const dirty = parseDirty(e);
+  return Object.freeze({
+    fileCount,
+    targetSizeMb,
+    datePrefix,
+    dataset,
+    seed,
+    runId,
+    hhmmss,
+    keyPrefix,
+    days: range ?? [datePrefix],
+    partition: range ? partition : "flat",
+    dailyCurve,
+    dirty,
+    schema: custom?.schema,
+  });
+}
+
+/** `date_from`/`date_to` (inclusive) as the list of days, or undefined without a range. */
+function parseDateRange(e: Record<string, unknown>, fileCount: number): string[] | undefined {
+  const from = stringField(e, "date_from");
+  const to = stringField(e, "date_to");
+  if (from === undefined && to === undefined) {
+    if (e.partition !== undefined) throw new ValidationError("partition", "partition applies to a date range (date_from and date_to)");
+    return undefined;
+  }
+  if (from === undefined || to === undefined) {
+    throw new ValidationError(from === undefined ? "date_from" : "date_to", "a backfill needs both date_from and date_to (YYYY-MM-DD, inclusive)");
+  }
+  if (e.date_prefix !== undefined) throw new ValidationError("date_prefix", "give either date_prefix or date_from/date_to, not both");
+  for (const [field, text] of [["date_from", from], ["date_to", to]] as const) {
+    if (!isRealDate(text)) throw new ValidationError(field, `${field} must be a real date as YYYY-MM-DD (got ${describe(text)})`);
+  }
+  const start = Date.parse(`${from}T00:00:00Z`);
+  const end = Date.parse(`${to}T00:00:00Z`);
+  if (end < start) throw new ValidationError("date_to", `date_to must not be before date_from (${to} < ${from})`);
+  const days = Math.round((end - start) / 86_400_000) + 1;
+  if (days > MAX_DAYS) throw new ValidationError("date_to", `a backfill covers at most ${MAX_DAYS} days (got ${days})`);
+  if (days * fileCount > LIMITS.MAX_FILE_COUNT) {
+    throw new ValidationError("file_count", `file_count is per day: ${days} days × ${fileCount} files = ${days * fileCount}, more than ${LIMITS.MAX_FILE_COUNT} per run`);
+  }
+  return Array.from({ length: days }, (_, d) => new Date(start + d * 86_400_000).toISOString().slice(0, 10));
 }

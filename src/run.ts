@@ -1,6 +1,7 @@
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { sinkLocation, type SinkSpec } from "./sinks/sink";
+import { addCounts, type DirtyCounts } from "./dirty";
 import { BYTES_PER_MB } from "./limits";
 import type { FileResult } from "./write-file";
 
@@ -92,6 +93,10 @@ export function responseBody(outcome: RunOutcome) {
     total_records: written.reduce((sum, f) => sum + f.records, 0),
     duration_ms: outcome.durationMs,
     mb_per_s: seconds > 0 ? round2(totalMb / seconds) : 0,
+    ...(plan.request.days.length > 1
+      ? { date_from: plan.request.days[0], date_to: plan.request.days[plan.request.days.length - 1], days: plan.request.days.length, partition: plan.request.partition }
+      : {}),
+    ...(plan.request.dirty ? { dirty_rates: plan.request.dirty, dirty_records: written.reduce((total, f) => addCounts(total, f.dirty), {} as DirtyCounts) } : {}),
   };
 }
 

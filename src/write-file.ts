@@ -1,4 +1,5 @@
 import type { PlannedFile } from "./plan";
+import type { DirtyCounts } from "./dirty";
 import { sinkFor, type SinkSpec } from "./sinks";
 
 /** One unit of work for a worker thread: small and serialisable, never the data itself. */
@@ -19,6 +20,8 @@ export interface FileResult {
   readonly durationMs: number;
   /** True when the file was already there (resume) and was not written again. */
   readonly skipped?: boolean;
+  /** Dirty records injected, by kind. */
+  readonly dirty?: DirtyCounts;
 }
 
 /** Renders one planned file into its sink. The whole of a worker's job; also callable in-thread. */
@@ -29,6 +32,7 @@ export async function writeFile(task: FileTask): Promise<FileResult> {
   const stats = found ?? (await sink.write(task.file));
   return {
     ...(found ? { skipped: true } : {}),
+    ...(stats.dirty ? { dirty: stats.dirty } : {}),
     index: task.file.fileIndex,
     key: task.file.key,
     bytes: stats.bytes,

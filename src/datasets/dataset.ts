@@ -14,6 +14,8 @@ export interface FileContext {
   readonly fileCount: number;
   /** Relative weights per event type, for datasets that have event types (checked beforehand). */
   readonly eventWeights?: Readonly<Record<string, number>>;
+  /** Draws a second of the day for a timestamp, when the run shapes its day (a daily curve). */
+  readonly secondOfDay?: (rng: Prng) => number;
 }
 
 /** Produces the records of one file, in order, from the file's own PRNG. */
@@ -36,6 +38,8 @@ export interface Dataset {
   readonly tail: string;
   /** Length range of the random padding, or null when the dataset has no padding field. */
   readonly padding: { readonly min: number; readonly max: number } | null;
+  /** Fields a record must have: what "missing required field" dirt removes first. */
+  readonly required?: readonly string[];
   /** Starts the records of one file. */
   open(ctx: FileContext, rng: Prng): RecordWriter;
 }

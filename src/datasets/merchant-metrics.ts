@@ -189,6 +189,7 @@ export const merchantMetrics: Dataset = {
   name: "merchant-metrics",
   tail: "}",
   padding: null,
+  required: ["merchant_id", "timestamp"],
   // The catalogue comes from the run's seed, not from the file's PRNG, so every file agrees on it.
   open: (ctx) => new MerchantFile(ctx, ctx.seed),
 };

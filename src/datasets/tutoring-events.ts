@@ -139,5 +139,6 @@ export const tutoringEvents: Dataset = {
   name: "tutoring-events",
   tail: "}}",
   padding: null,
+  required: ["event_type", "payload"],
   open: (ctx, rng) => new TutoringStream(ctx, rng),
 };

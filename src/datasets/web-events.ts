@@ -202,6 +202,7 @@ class WebEventWriter implements RecordWriter {
   private readonly day: string;
   private readonly idPrefix: string;
   private readonly filePart: string;
+  private readonly secondOfDay: ((rng: Prng) => number) | undefined;
 
   constructor(
     ctx: FileContext,
@@ -211,6 +212,7 @@ class WebEventWriter implements RecordWriter {
     this.day = `${ctx.datePrefix}T`;
     this.idPrefix = `evt_${ctx.datePrefix.replace(/-/g, "")}${ctx.hhmmss}_`;
     this.filePart = String(ctx.fileIndex).padStart(4, "0");
+    this.secondOfDay = ctx.secondOfDay;
   }
 
   head(recordIndex: number): string {
@@ -218,7 +220,7 @@ class WebEventWriter implements RecordWriter {
     const p = this.p;
 
     const micros = rng.int(1_000_000);
-    const secOfDay = rng.int(86_400);
+    const secOfDay = this.secondOfDay ? this.secondOfDay(rng) : rng.int(86_400);
     const timestamp = `${this.day}${TWO[Math.floor(secOfDay / 3600)]}:${TWO[Math.floor(secOfDay / 60) % 60]}:${TWO[secOfDay % 60]}.${String(micros).padStart(6, "0")}Z`;
 
     const eventType = EVENT_TYPES.draw(rng);
@@ -259,6 +261,7 @@ export const webEvents: Dataset = {
   name: "web-events",
   tail: `"}`,
   padding: { min: 64, max: 512 },
+  required: ["id", "timestamp", "event_type"],
   open(ctx: FileContext, rng: Prng): RecordWriter {
     return new WebEventWriter(ctx, rng, getPools());
   },

@@ -52,11 +52,15 @@ export class LocalSink implements FileSink {
   }
 
   async getJson(key: string): Promise<unknown> {
-    const text = await readFile(join(this.spec.dir, key), "utf8").catch((err: NodeJS.ErrnoException) => {
+    const text = await this.getText(key);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    return readFile(join(this.spec.dir, key), "utf8").catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return undefined;
       throw err;
     });
-    return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
   async remove(key: string): Promise<void> {

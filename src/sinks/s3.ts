@@ -106,9 +106,14 @@ export class S3Sink implements FileSink {
   }
 
   async getJson(key: string): Promise<unknown> {
+    const text = await this.getText(key);
+    return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async getText(key: string): Promise<string | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key }));
-      return JSON.parse(await (out.Body as { transformToString(): Promise<string> }).transformToString()) as unknown;
+      return await (out.Body as { transformToString(): Promise<string> }).transformToString();
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });

@@ -30,6 +30,8 @@ export interface FileSink {
   /** Small JSON documents beside the data: shard results and run manifests. */
   putJson(key: string, value: unknown): Promise<void>;
   getJson(key: string): Promise<unknown>;
+  /** An object's text, or undefined when there is none. */
+  getText(key: string): Promise<string | undefined>;
   remove(key: string): Promise<void>;
 }
 

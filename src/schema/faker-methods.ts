@@ -1,0 +1,69 @@
+import { faker } from "@faker-js/faker/locale/en";
+import type { Prng } from "../prng";
+
+/**
+ * Faker, driven by our PRNG. Schemas name faker methods as `module.method`; they are looked up in
+ * this fixed table of the en locale's functions, never evaluated, so a schema cannot run code.
+ */
+
+type FakerInstance = typeof faker;
+type Method = (...args: unknown[]) => unknown;
+
+/** Modules whose methods a schema may call (helpers and the raw core are left out). */
+const MODULES = [
+  "airline", "animal", "book", "color", "commerce", "company", "database", "datatype", "date", "finance", "food", "git",
+  "hacker", "image", "internet", "location", "lorem", "music", "number", "person", "phone", "science", "string", "system",
+  "vehicle", "word",
+] as const;
+
+let names: string[] | undefined;
+
+/** Every callable `module.method` name. */
+export function fakerMethodNames(): readonly string[] {
+  if (!names) {
+    names = [];
+    for (const m of MODULES) {
+      const module = (faker as unknown as Record<string, object>)[m];
+      if (!module) continue;
+      for (const f of Object.getOwnPropertyNames(Object.getPrototypeOf(module))) {
+        if (f !== "constructor" && !f.startsWith("_") && typeof (module as Record<string, unknown>)[f] === "function") names.push(`${m}.${f}`);
+      }
+    }
+    names.sort();
+  }
+  return names;
+}
+
+/**
+ * A faker instance whose randomness comes from whichever PRNG is current: the compiled schema
+ * points it at the record's PRNG before each record, so faker values are as deterministic as ours.
+ */
+export class SeededFaker {
+  private current: Prng | undefined;
+  readonly faker: FakerInstance;
+
+  constructor() {
+    const FakerClass = faker.constructor as new (options: unknown) => FakerInstance;
+    this.faker = new FakerClass({
+      locale: (faker as unknown as { fakerCore: { locale: unknown } }).fakerCore.locale,
+      randomizer: {
+        next: () => {
+          if (!this.current) throw new Error("faker used outside a record");
+          return this.current.float();
+        },
+        seed: () => undefined,
+      },
+    });
+  }
+
+  use(rng: Prng): void {
+    this.current = rng;
+  }
+
+  /** The bound method for `module.method`; callers check the name against `fakerMethodNames()` first. */
+  method(name: string): Method {
+    const [m, f] = name.split(".") as [string, string];
+    const module = (this.faker as unknown as Record<string, Record<string, Method>>)[m] as Record<string, Method>;
+    return (module[f] as Method).bind(module);
+  }
+}

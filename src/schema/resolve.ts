@@ -1,0 +1,58 @@
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { DATASET_NAMES } from "../datasets/names";
+import { ValidationError } from "../errors";
+import type { ResolvedDataset } from "../request";
+import { sinkFor, type SinkSpec } from "../sinks";
+import { compileSchema } from "./compile";
+import { parseSchemaText } from "./dataset";
+
+/** Finds the declarative dataset a request's `dataset` names; undefined for a built-in or none. */
+export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefined>;
+
+/** Parses and checks a schema's text, so a bad schema is a 400 before anything is written. */
+export function resolveSchemaText(text: string, where: string): ResolvedDataset {
+  const schema = parseSchemaText(text, where);
+  const compiled = compileSchema(schema, where);
+  return { name: compiled.schema.name, schema };
+}
+
+/** The `dataset` of an event, loaded when it is not a built-in. */
+export async function resolveDataset(event: unknown, load: DatasetLoader | undefined): Promise<ResolvedDataset | undefined> {
+  const name = typeof event === "object" && event !== null ? (event as Record<string, unknown>).dataset : undefined;
+  if (typeof name !== "string" || DATASET_NAMES.includes(name) || !load) return undefined;
+  const found = await load(name);
+  if (!found) {
+    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, or a stored dataset (got "${name}": not found)`);
+  }
+  return found;
+}
+
+export const looksLikePath = (name: string) => /[\\/]/.test(name) || /\.(ya?ml|json)$/i.test(name);
+
+/** The CLI's loader: `--dataset ./my-schema.yaml` reads that file. */
+export const fileDatasetLoader: DatasetLoader = async (name) => {
+  if (!looksLikePath(name)) return undefined;
+  const text = await readFile(name, "utf8").catch((err: NodeJS.ErrnoException) => {
+    throw new ValidationError("dataset", `cannot read dataset file ${name}: ${err.code ?? err.message}`);
+  });
+  return resolveSchemaText(text, basename(name));
+};
+
+const STORED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const DATASET_EXTENSIONS = ["yaml", "yml", "json"] as const;
+
+/** The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket. */
+export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoader {
+  return async (name) => {
+    if (!STORED_NAME.test(name)) {
+      throw new ValidationError("dataset", `dataset must be a built-in (${DATASET_NAMES.join(", ")}) or the name of a stored dataset: letters, digits, ". _ -" (got "${name}")`);
+    }
+    for (const ext of DATASET_EXTENSIONS) {
+      const key = `${prefix}_datasets/${name}.${ext}`;
+      const text = await sinkFor(sink).getText(key);
+      if (text !== undefined) return resolveSchemaText(text, key);
+    }
+    return undefined;
+  };
+}
