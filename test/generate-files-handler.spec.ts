@@ -118,7 +118,7 @@ describe("generate-files handler", () => {
       ["target_size_mb over the maximum", { target_size_mb: 4096 }, "target_size_mb", /from 0\.01 to 1024 \(got 4096\)/],
       ["date_prefix not a real date", { date_prefix: "2025-02-30" }, "date_prefix", /date_prefix must be a real date as YYYY-MM-DD \(got "2025-02-30"\)/],
       ["date_prefix malformed", { date_prefix: "23/12/2025" }, "date_prefix", /YYYY-MM-DD/],
-      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events, tutoring-events, merchant-metrics \(got "clickstream"\)/],
+      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset \(got "clickstream": not found\)/],
       ["key_prefix with ..", { key_prefix: "a/../b" }, "key_prefix", /no "\.\." segment/],
       ["key_prefix with a leading /", { key_prefix: "/abs" }, "key_prefix", /no leading "\/"/],
       ["run_id with spaces", { run_id: "my run" }, "run_id", /run_id must be 1 to 128 characters/],
