@@ -97,6 +97,13 @@ describe("declarative datasets: the schema language", () => {
     assert.ok(Math.abs(expMean - 0.5) < 4 * (0.5 / Math.sqrt(n)), `exponential mean ${expMean}`);
   });
 
+  it("draws pooled faker fields from a fixed pool of that many values", () => {
+    const pooled = { name: "pooled", fields: { city: { faker: { method: "location.city", pool: 3 } }, n: { number: {} } } };
+    const cities = lines({ ...identity(), dataset: "pooled", schema: pooled, targetBytes: 20_000 }).text.map((l) => (JSON.parse(l) as Json).city as string);
+    assert.equal(new Set(cities).size, 3);
+    assert.throws(() => compileSchema({ name: "x", fields: { c: { faker: { method: "location.city", pool: 0 } } } }), /fields\.c\.faker\.pool: must be a number from 1/);
+  });
+
   it("is deterministic: the same identity gives the same bytes, another seed others", () => {
     assert.deepEqual(lines(identity()).text, lines(identity()).text);
     assert.notDeepEqual(lines(identity({ seed: 5 })).text, lines(identity()).text);

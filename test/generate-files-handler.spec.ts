@@ -206,4 +206,22 @@ describe("generate-files handler", () => {
       assert.equal((unknown.body as Body).field, "action");
     });
   });
+
+  it("generates a stored dataset from {KEY_PREFIX}_datasets/, and rejects a bad one with 400 naming its field", async () => {
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    await sink.putJson("landing/_datasets/readings.json", {
+      name: "readings",
+      fields: { sensor: { choice: ["s1", "s2"] }, value: { number: { distribution: "normal", mean: 20, stddev: 2, decimals: 1 } }, at: { timestamp: "iso" } },
+    });
+    const res = await handler({ dataset: "readings", file_count: 2, target_size_mb: 0.02, date_prefix: "2025-11-29", run_id: "stored" }, lambdaContext("stored"));
+    assert.equal(res.statusCode, 200, JSON.stringify(res.body));
+    const body = res.body as { dataset: string; files: { key: string }[] };
+    assert.equal(body.dataset, "readings");
+    const first = (await s3.body(BUCKET, body.files[0]!.key)).toString("utf8").split("\n")[0]!;
+    assert.deepEqual(Object.keys(JSON.parse(first) as object), ["sensor", "value", "at"]);
+    await sink.putJson("landing/_datasets/broken.json", { name: "broken", fields: { v: { numbr: {} } } });
+    const bad = await handler({ dataset: "broken" }, lambdaContext("broken"));
+    assert.equal(bad.statusCode, 400);
+    assert.match((bad.body as { error: string }).error, /fields\.v\.numbr: unknown generator "numbr"; did you mean "number"\?/);
+  });
 });

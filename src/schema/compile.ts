@@ -1,6 +1,5 @@
 import { ValidationError } from "../errors";
-import type { Prng } from "../prng";
-import { WeightedTable } from "../prng";
+import { Prng, WeightedTable } from "../prng";
 import { describe } from "../fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { didYouMean } from "./suggest";
@@ -14,6 +13,7 @@ import { didYouMean } from "./suggest";
  * fields:
  *   order_id: { sequence: { start: 1000, format: "ord_{file}_{n}" } }
  *   email:    { faker: internet.email }
+ *   city:     { faker: { method: location.city, pool: 500 } }   # 500 values made once, drawn per record
  *   amount:   { number: { distribution: normal, mean: 60, stddev: 25, min: 1, max: 500, decimals: 2 } }
  *   status:   { choice: { paid: 80, pending: 15, refunded: 5 } }
  *   placed:   { timestamp: iso }
@@ -132,7 +132,7 @@ class Compiler {
       }
       case "faker": {
         const o = isObj(arg) ? arg : { method: arg };
-        keysOnly(path, o, ["method", "args"]);
+        keysOnly(path, o, ["method", "args", "pool"]);
         const name = o.method;
         if (typeof name !== "string") fail(path, `must name a faker method such as "internet.email" (got ${describe(name)})`);
         const known = fakerMethodNames();
@@ -148,10 +148,20 @@ class Compiler {
         } catch (err) {
           fail(path, `faker ${name} rejects these args: ${(err as Error).message}`);
         }
+        const plain = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === "bigint" ? Number(v) : v);
+        if (o.pool !== undefined) {
+          // A pool: `pool` values made once from a fixed seed, then drawn per record. Faker calls
+          // cost microseconds each; a draw costs nanoseconds. For fields where repeats are fine.
+          const size = num(`${path}.pool`, o.pool, undefined, 1, 100_000);
+          if (!Number.isInteger(size)) fail(`${path}.pool`, `must be a whole number from 1 to 100000 (got ${size})`);
+          const seed = Prng.fromParts("schema pool", path);
+          faker.use(seed);
+          const values = Array.from({ length: size }, () => plain(method(...args)));
+          return (s) => values[s.rng.int(size)];
+        }
         return (s) => {
           faker.use(s.rng);
-          const v = method(...args);
-          return v instanceof Date ? v.toISOString() : typeof v === "bigint" ? Number(v) : v;
+          return plain(method(...args));
         };
       }
       case "choice": {

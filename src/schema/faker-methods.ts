@@ -25,7 +25,12 @@ export function fakerMethodNames(): readonly string[] {
     for (const m of MODULES) {
       const module = (faker as unknown as Record<string, object>)[m];
       if (!module) continue;
-      for (const f of Object.getOwnPropertyNames(Object.getPrototypeOf(module))) {
+      // Methods live on the module's class and its base classes (e.g. location's coordinates).
+      const own = new Set<string>();
+      for (let proto = Object.getPrototypeOf(module) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+        for (const f of Object.getOwnPropertyNames(proto)) own.add(f);
+      }
+      for (const f of own) {
         if (f !== "constructor" && !f.startsWith("_") && typeof (module as Record<string, unknown>)[f] === "function") names.push(`${m}.${f}`);
       }
     }
