@@ -18,6 +18,7 @@ export interface EmitFlags {
   weights?: string;
   maxFailedRatio?: string;
   timeoutMs?: string;
+  dirty?: string;
 }
 
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -32,6 +33,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   event_weights: "--weights",
   seed: "--seed",
   run_id: "--run-id",
+  dirty: "--dirty",
 };
 
 /** `--to`: `http(s)://host/path` or `kinesis://stream`, as the event fields it stands for. */
@@ -64,6 +66,7 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       max_failed_ratio: numeric(flags.maxFailedRatio),
       request_timeout_ms: numeric(flags.timeoutMs),
       event_weights: parseWeights(flags.weights),
+      dirty: parsePairs("--dirty", flags.dirty),
       seed: numeric(flags.seed),
       run_id: flags.runId,
     });

@@ -62,6 +62,7 @@ program
   .option("--weights <pairs>", "event type mix, e.g. session_started=3,session_completed=3,ib_call_logged=1 (default: even)")
   .option("--max-failed-ratio <r>", "share of events that may fail before the run counts as failed, 0-1 (default 0.01)")
   .option("--timeout-ms <ms>", "per-request timeout for HTTP targets (default 5000)")
+  .option("--dirty <kinds>", "inject dirty events, e.g. malformed=0.01,oversize=0.001 (kinds as for generate)")
   .option("--seed <n>", "PRNG seed (default: derived from the run id)")
   .option("--run-id <id>", "run identity; sent as part of each event's Idempotency-Key (default: random)")
   .addHelpText(

@@ -99,6 +99,17 @@ describe("HTTP event sink against a loopback ingest server", () => {
     assert.equal(server.requests.length, 4);
   });
 
+  it("sends dirty events on purpose and counts them: malformed ones come back 400, duplicates arrive twice", async () => {
+    server = await startIngestServer();
+    const body = await emitTo(server, { stream_count: 10, events_per_stream: 100, dirty: { malformed: 0.05, duplicate: 0.05 }, max_failed_ratio: 1 });
+    const d = body.dirty_records as { malformed: number; duplicate: number };
+    assert.ok(d.malformed > 0 && d.duplicate > 0);
+    assert.equal(body.failed, d.malformed);
+    assert.ok(body.errors!.every((e) => e.error.startsWith("HTTP 400")));
+    assert.equal(server.accepted.filter((a) => a.key.endsWith(":dup")).length, d.duplicate);
+    assert.equal(body.sent, 1000 - d.malformed + d.duplicate);
+  });
+
   it("keeps to events_per_second", async () => {
     server = await startIngestServer();
     const started = Date.now();

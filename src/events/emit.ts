@@ -1,3 +1,4 @@
+import { addCounts, type DirtyCounts } from "../dirty";
 import { CapacityError } from "../errors";
 import { DEFAULT_RETRY, type RetryPolicy } from "../retry";
 import { RateLimiter } from "./rate-limiter";
@@ -47,6 +48,8 @@ export interface EmitOutcome {
   readonly request: EmitRequest;
   readonly stats: DeliveryStats;
   readonly durationMs: number;
+  /** Dirty events injected, by kind (duplicates are extra sends). */
+  readonly dirty?: DirtyCounts;
 }
 
 /**
@@ -71,14 +74,16 @@ export async function emitEvents(request: EmitRequest, sink: EventSink, options:
   assertEmitFitsInTime(request, budget);
   const started = performance.now();
   const stats = new DeliveryStats();
-  await sink.deliver(openStreams(request), {
+  const streams = openStreams(request);
+  await sink.deliver(streams, {
     stats,
     limiter: new RateLimiter(request.eventsPerSecond),
     retry: options.retry ?? DEFAULT_RETRY,
     deadline: started + budget,
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
   });
-  return { request, stats, durationMs: Math.round(performance.now() - started) };
+  const dirty = request.dirty ? streams.reduce((t, s) => addCounts(t, s.dirtyCounts), {} as DirtyCounts) : undefined;
+  return { request, stats, durationMs: Math.round(performance.now() - started), ...(dirty ? { dirty } : {}) };
 }
 
 export function targetLabel(target: EventTarget): string {
@@ -108,6 +113,7 @@ export function emitResponseBody(outcome: EmitOutcome) {
     events_per_s: outcome.durationMs > 0 ? Math.round((stats.sent * 1000) / outcome.durationMs) : 0,
     latency: stats.latency(),
     by_event_type: stats.perType(),
+    ...(outcome.dirty ? { dirty_rates: request.dirty, dirty_records: outcome.dirty } : {}),
     ...(stats.failures.length ? { errors: stats.failures } : {}),
   };
 }

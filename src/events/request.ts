@@ -1,4 +1,5 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
+import { parseDirty, type DirtyRates } from "../dirty";
 import { ValidationError } from "../errors";
 import {
   IDENTITY_FIELDS,
@@ -39,6 +40,7 @@ export interface EmitRequest extends RunIdentity {
   /** Per-request timeout for HTTP targets. */
   readonly requestTimeoutMs: number;
   readonly eventWeights: Readonly<Record<string, number>> | undefined;
+  readonly dirty: DirtyRates | undefined;
 }
 
 /** The deployment's values (stack config, or CLI defaults) for what an event leaves out. */
@@ -71,6 +73,7 @@ const EMIT_FIELDS = [
   "request_timeout_ms",
   "dataset",
   "event_weights",
+  "dirty",
   ...IDENTITY_FIELDS,
 ];
 
@@ -142,6 +145,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const requestTimeoutMs = integerField(e, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, L.MIN_TIMEOUT_MS, L.MAX_TIMEOUT_MS);
   const dataset = choiceField(e, "dataset", DATASET_NAMES, "tutoring-events");
   const eventWeights = weightsOf(e, dataset);
+  const dirty = parseDirty(e);
   const identity = parseRunIdentity(e, ctx, { clockTime: true });
   return Object.freeze({
     ...identity,
@@ -153,5 +157,6 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     maxFailedRatio,
     requestTimeoutMs,
     eventWeights,
+    dirty,
   });
 }

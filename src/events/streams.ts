@@ -21,6 +21,8 @@ const EVENT_TYPE = /"event_type":"([^"]*)"/;
 export class EventStream {
   private readonly records: RecordSource;
   private nextIndex = 0;
+  /** The second copy of a record dirt duplicated, sent right after the first. */
+  private pending: StreamEvent | undefined;
 
   constructor(
     private readonly request: EmitRequest,
@@ -35,7 +37,13 @@ export class EventStream {
       fileIndex: index,
       fileCount: request.streamCount,
       ...(request.eventWeights ? { eventWeights: request.eventWeights } : {}),
+      ...(request.dirty ? { dirty: request.dirty } : {}),
     });
+  }
+
+  /** Dirty events injected so far, by kind. */
+  get dirtyCounts() {
+    return this.records.dirtyCounts;
   }
 
   /** Kinesis partition key: one per stream, so a stream's records share a shard. */
@@ -44,21 +52,28 @@ export class EventStream {
   }
 
   get remaining(): number {
-    return this.request.eventsPerStream - this.nextIndex;
+    return this.request.eventsPerStream - this.nextIndex + (this.pending ? 1 : 0);
   }
 
   next(): StreamEvent | undefined {
+    if (this.pending) {
+      const copy = this.pending;
+      this.pending = undefined;
+      return copy;
+    }
     if (this.nextIndex >= this.request.eventsPerStream) return undefined;
     const index = this.nextIndex++;
-    const text = this.records.line(index).text;
-    const body = text.slice(0, -1);
-    return {
+    const [body, duplicate] = this.records.line(index).text.slice(0, -1).split("\n") as [string, string?];
+    const event = {
       stream: this.index,
       index,
       eventType: EVENT_TYPE.exec(body)?.[1] ?? "record",
       body,
       idempotencyKey: `${this.request.runId}:${this.index}:${index}`,
     };
+    // A duplicate is a second delivery with its own key, so an idempotent receiver still sees it.
+    if (duplicate !== undefined) this.pending = { ...event, body: duplicate, idempotencyKey: `${event.idempotencyKey}:dup` };
+    return event;
   }
 }
 

@@ -65,9 +65,18 @@ export async function startIngestServer(answer: (req: IngestRequestInfo) => Inge
         res.end(a.body ?? JSON.stringify({ message: `scripted ${a.status}` }));
         return;
       }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        // As an API Gateway model validation would: a body that is not JSON is the client's fault.
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end('{"message":"Invalid request body"}');
+        return;
+      }
       if (acceptedKeys.has(key)) duplicates.push(key);
       acceptedKeys.add(key);
-      accepted.push({ key, body: JSON.parse(body), at: Date.now() });
+      accepted.push({ key, body: parsed, at: Date.now() });
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ sequenceNumber: String(++sequence).padStart(20, "0") }));
     });
