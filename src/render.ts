@@ -3,7 +3,6 @@ import { datasetByName, type Dataset, type RecordWriter } from "./datasets";
 import { curvedSecondOfDay } from "./daily-curve";
 import { DirtInjector, type DirtyCounts, type DirtyRates } from "./dirty";
 import { Prng } from "./prng";
-import { schemaDataset } from "./schema/dataset";
 
 /** Everything that decides the bytes of one file — and nothing else does. */
 export interface FileIdentity {
@@ -83,7 +82,9 @@ export class RecordSource {
   private readonly dirt: DirtInjector | undefined;
 
   constructor(id: Omit<FileIdentity, "targetBytes">) {
-    const dataset = id.schema !== undefined ? schemaDataset(id.schema) : datasetByName(id.dataset);
+    // The schema compiler (and its YAML parser) loads only for runs that use a declarative dataset.
+    const dataset =
+      id.schema !== undefined ? (require("./schema/dataset") as typeof import("./schema/dataset")).schemaDataset(id.schema) : datasetByName(id.dataset);
     this.rng = filePrng(id);
     this.writer = dataset.open(
       {
