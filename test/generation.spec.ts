@@ -147,3 +147,17 @@ describe("a run on the worker pool", () => {
     assert.deepEqual(two, one);
   });
 });
+
+describe("what a main thread loads", () => {
+  it("never loads faker or the YAML parser for built-in datasets (handlers, CLI paths)", async () => {
+    const { execFile } = await import("node:child_process");
+    const { join } = await import("node:path");
+    const dist = join(__dirname, "..");
+    const script = `
+      for (const m of ["src/generate", "src/fanout-actions", "src/events/emit", "src/metrics/index-run", "src/request"]) require(${JSON.stringify(dist)} + "/" + m);
+      const heavy = Object.keys(require.cache).filter((k) => /@faker-js|[\\\\/]yaml[\\\\/]/.test(k));
+      process.stdout.write(JSON.stringify(heavy));`;
+    const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    assert.deepEqual(JSON.parse(out), []);
+  });
+});

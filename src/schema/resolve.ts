@@ -4,14 +4,15 @@ import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../errors";
 import type { ResolvedDataset } from "../request";
 import { sinkFor, type SinkSpec } from "../sinks";
-import { compileSchema } from "./compile";
-import { parseSchemaText } from "./dataset";
 
 /** Finds the declarative dataset a request's `dataset` names; undefined for a built-in or none. */
 export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefined>;
 
 /** Parses and checks a schema's text, so a bad schema is a 400 before anything is written. */
 export function resolveSchemaText(text: string, where: string): ResolvedDataset {
+  // Loaded here, not at the top: a run of a built-in dataset never loads YAML or faker in its main thread.
+  const { parseSchemaText } = require("./dataset") as typeof import("./dataset");
+  const { compileSchema } = require("./compile") as typeof import("./compile");
   const schema = parseSchemaText(text, where);
   const compiled = compileSchema(schema, where);
   return { name: compiled.schema.name, schema };
