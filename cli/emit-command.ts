@@ -1,4 +1,5 @@
 import { ValidationError } from "../src/errors";
+import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
 import { eventSinkFor } from "../src/sinks/event-sinks";
@@ -44,9 +45,6 @@ export function targetFields(to: string | undefined): Record<string, string> {
   return { ingest_api_url: to };
 }
 
-/** `--weights session_started=2,session_completed=2,...` as an object of numbers. */
-export const parseWeights = (text: string | undefined) => parsePairs("--weights", text);
-
 /**
  * Runs `synthgen emit`: the same validation, streams and sinks as the `emit-events` function.
  * Prints the function's response body on stdout; returns the exit code.
@@ -54,7 +52,7 @@ export const parseWeights = (text: string | undefined) => parsePairs("--weights"
 export async function runEmitCommand(flags: EmitFlags): Promise<number> {
   let request;
   try {
-    if (flags.endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(flags.endpoint)) {
+    if (flags.endpoint !== undefined && !isHttpUrl(flags.endpoint)) {
       throw new ValidationError("--endpoint", `--endpoint must be an http:// or https:// URL (got "${flags.endpoint}")`);
     }
     const event = eventFrom({
@@ -65,7 +63,7 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       events_per_second: numeric(flags.rate),
       max_failed_ratio: numeric(flags.maxFailedRatio),
       request_timeout_ms: numeric(flags.timeoutMs),
-      event_weights: parseWeights(flags.weights),
+      event_weights: parsePairs("--weights", flags.weights),
       dirty: parsePairs("--dirty", flags.dirty),
       seed: numeric(flags.seed),
       run_id: flags.runId,

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { threadsFor } from "../src/capacity";
 import { CapacityError, ValidationError } from "../src/errors";
+import { isHttpUrl } from "../src/fields";
 import { generate } from "../src/generate";
 import { layoutByCount, runShard, writeManifest } from "../src/fanout";
 import { LIMITS } from "../src/limits";
@@ -53,7 +54,7 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
 /** `--out`: `s3://bucket/prefix` or a local folder. Returns the sink and the prefix it implies. */
 export function parseDestination(out: string, endpoint: string | undefined): { sink: SinkSpec; prefix: string } {
-  if (endpoint !== undefined && !/^https?:\/\/[^/\s]+/.test(endpoint)) {
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
     throw new ValidationError("--endpoint", `--endpoint must be an http:// or https:// URL (got "${endpoint}")`);
   }
   const m = /^s3:\/\/([^/]*)\/?(.*)$/.exec(out);

@@ -1,4 +1,5 @@
 import { ValidationError } from "../src/errors";
+import { isHttpUrl } from "../src/fields";
 import { MERCHANT_COUNT } from "../src/datasets/merchant-metrics";
 import { indexMetrics } from "../src/metrics/index-run";
 import { INDEX_DEFAULTS } from "../src/metrics/request";
@@ -23,7 +24,7 @@ const FLAG_FOR_FIELD: Record<string, string> = { index: "--index", hours: "--hou
  */
 export async function runIndexCommand(flags: IndexFlags): Promise<number> {
   const node = flags.node;
-  if (node === undefined || !/^https?:\/\/[^/\s]+/.test(node)) {
+  if (node === undefined || !isHttpUrl(node)) {
     return badInput(new ValidationError("--node", `--node must be the cluster's http:// or https:// URL (got ${node === undefined ? "nothing" : `"${node}"`})`), {});
   }
   const event = eventFrom({ index: flags.index, hours: numeric(flags.hours), seed: numeric(flags.seed), run_id: flags.runId });

@@ -1,6 +1,7 @@
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
 import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
+import { isHttpUrl } from "../src/fields";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
@@ -69,7 +70,7 @@ export function readEmitEnvironment(env: Env): EmitEnvironment {
   if (url !== undefined && stream !== undefined) {
     throw new ValidationError("INGEST_API_URL", "set INGEST_API_URL or KINESIS_STREAM_NAME, not both");
   }
-  if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+  if (url !== undefined && !isHttpUrl(url)) {
     throw new ValidationError("INGEST_API_URL", `environment variable INGEST_API_URL must be an http:// or https:// URL (got "${url}")`);
   }
   if (stream !== undefined && !STREAM_NAME_PATTERN.test(stream)) {
@@ -102,7 +103,7 @@ export interface IndexEnvironment {
 
 export function readIndexEnvironment(env: Env): IndexEnvironment {
   const node = required(env, "ELASTICSEARCH_NODE");
-  if (!/^https?:\/\/[^/\s]+/.test(node)) {
+  if (!isHttpUrl(node)) {
     throw new ValidationError("ELASTICSEARCH_NODE", `environment variable ELASTICSEARCH_NODE must be an http:// or https:// URL (got "${node}")`);
   }
   return Object.freeze({

@@ -10,6 +10,10 @@ import { log, rejectingBadInput, type LambdaContext } from "./lambda";
 
 const env = readEnvironment(process.env);
 const cores = availableParallelism();
+const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
+// A dataset that is not built in is a schema stored under {KEY_PREFIX}_datasets/.
+const loadDataset = storedDatasetLoader(sink, env.keyPrefix);
+const defaults = { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb };
 let pool: FilePool | undefined;
 
 /**
@@ -19,25 +23,18 @@ let pool: FilePool | undefined;
  */
 export async function handler(event: unknown, lambdaContext: LambdaContext) {
   // Worker threads outlive the invocation: a warm container reuses them and their string pools.
-  const threads = (pool ??= createFilePool(threadsFor(env.memoryMb, cores)));
-  const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
-  const context = { requestId: lambdaContext.awsRequestId, now: new Date() };
-  // A dataset that is not built in is a schema stored under {KEY_PREFIX}_datasets/.
-  const loadDataset = storedDatasetLoader(sink, env.keyPrefix);
+  pool ??= createFilePool(threadsFor(env.memoryMb, cores));
+  // What a whole run and a fan-out step share.
+  const run = { defaults, configuredPrefix: env.keyPrefix, sink, pool, loadDataset, context: { requestId: lambdaContext.awsRequestId, now: new Date() } };
   if (isFanOutEvent(event)) {
     // A step of the fan-out state machine: plan, one shard, or the manifest.
     const step = await rejectingBadInput(() =>
       fanOutAction(event, {
-        defaults: { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb },
-        configuredPrefix: env.keyPrefix,
-        sink,
-        pool: threads,
-        context,
+        ...run,
         memoryMb: env.memoryMb,
         cores,
         remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
         concurrency: env.fanOutConcurrency,
-        loadDataset,
       }),
     );
     if (!step.ok) return step.response;
@@ -46,12 +43,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
   }
   const attempt = await rejectingBadInput(() =>
     generate(event, {
-      defaults: { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb },
-      configuredPrefix: env.keyPrefix,
-      sink,
-      pool: threads,
-      context,
-      loadDataset,
+      ...run,
       beforeRun: (plan) => assertFitsInTime(plan, env.memoryMb, cores, lambdaContext.getRemainingTimeInMillis()),
     }),
   );

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
+import { isHttpUrl } from "../src/fields";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
@@ -110,7 +111,7 @@ function scheduleField(cfg: ConfigSource, key: string, fallback: string): string
 
 function urlConfig(cfg: ConfigSource, key: string): string | undefined {
   const url = cfg.get(key) || undefined;
-  if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+  if (url !== undefined && !isHttpUrl(url)) {
     throw new ValidationError(key, `config ${key} must be an http:// or https:// URL (got "${url}")`);
   }
   return url;

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { deployment } from "./deployment";
 import { assumeRolePolicy, rolePolicy, stateMachineStatements } from "./policies";
 
 /** Lambda errors a Task should retry: throttles and service-side failures, not our own. */
@@ -108,11 +109,9 @@ export class FanOut extends pulumi.ComponentResource {
     const parent = { parent: this };
     // A fixed name lets the role's policy name the machine's ARN before the machine exists.
     const machineName = `synthgen-${pulumi.getStack()}-${name}`;
-    const partition = aws.getPartitionOutput({}, parent).partition;
-    const region = aws.getRegionOutput({}, parent).region;
-    const account = aws.getCallerIdentityOutput({}, parent).accountId;
-    const machineArn = pulumi.interpolate`arn:${partition}:states:${region}:${account}:stateMachine:${machineName}`;
-    const executionsArn = pulumi.interpolate`arn:${partition}:states:${region}:${account}:execution:${machineName}/*`;
+    const where = deployment(parent);
+    const machineArn = where.apply((d) => `arn:${d.partition}:states:${d.region}:${d.accountId}:stateMachine:${machineName}`);
+    const executionsArn = where.apply((d) => `arn:${d.partition}:states:${d.region}:${d.accountId}:execution:${machineName}/*`);
 
     this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("states.amazonaws.com")) }, parent);
     this.rolePolicy = new aws.iam.RolePolicy(

@@ -1,10 +1,10 @@
-import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "./alert-topic";
 import { ApiKeySecret } from "./api-key-secret";
 import { bundleArchive } from "./bundle";
 import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
 import { DataBucket } from "./data-bucket";
+import { deployment } from "./deployment";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { bucketFanOutStatements, bucketWriteStatement, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
@@ -21,9 +21,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
   let sinkStatements: pulumi.Input<PolicyStatement[]> = [];
   if (emit.kinesisStreamName !== undefined) {
     const name = emit.kinesisStreamName;
-    sinkStatements = pulumi
-      .all([aws.getPartitionOutput().partition, aws.getRegionOutput().region, aws.getCallerIdentityOutput().accountId])
-      .apply(([partition, region, account]) => [kinesisPutStatement(kinesisStreamArn(partition, region, account, name))]);
+    sinkStatements = deployment().apply((d) => [kinesisPutStatement(kinesisStreamArn(d.partition, d.region, d.accountId, name))]);
   }
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),

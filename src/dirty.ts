@@ -1,3 +1,4 @@
+import { asciiJson } from "./ascii-json";
 import { ValidationError } from "./errors";
 import { describe, type EventObject } from "./fields";
 import { Prng } from "./prng";
@@ -105,7 +106,7 @@ export class DirtInjector {
       default: {
         const record = JSON.parse(json) as Json;
         if (!this.change(kind, record)) return undefined;
-        return [JSON.stringify(record).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)];
+        return [asciiJson(record)];
       }
     }
   }

@@ -1,6 +1,6 @@
 import { assertFitsInTime } from "./capacity";
 import { RunFailedError, ValidationError } from "./errors";
-import { layoutByTime, runShard, writeManifest, type ShardLayout } from "./fanout";
+import { layoutByTime, runShard, shardRange, writeManifest, type ShardLayout } from "./fanout";
 import { describe, eventObject, integerField, type EventObject, type RequestContext } from "./fields";
 import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
@@ -85,8 +85,8 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   const layout = layoutOf(e, plan.files.length);
   if (action === "shard") {
     const shard = integerField(e, "shard", -1, 0, layout.shardCount - 1);
-    const first = shard * layout.filesPerShard;
-    assertFitsInTime({ ...plan, files: plan.files.slice(first, first + layout.filesPerShard) }, deps.memoryMb, deps.cores, deps.remainingMs());
+    const { first, end } = shardRange(layout, plan.files.length, shard);
+    assertFitsInTime({ ...plan, files: plan.files.slice(first, end) }, deps.memoryMb, deps.cores, deps.remainingMs());
     const outcome = await runShard(plan, layout, shard, deps.sink, deps.pool);
     const body = { ...responseBody(outcome), action, shard, skipped: outcome.written.filter((f) => f.skipped).length };
     if (outcome.failures.length > 0) {

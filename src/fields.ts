@@ -76,20 +76,23 @@ export function isRealDate(text: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 }
 
+/** True for an `http://` or `https://` URL with a host: every endpoint, target and node we take. */
+export function isHttpUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+}
+
 /** An `http://` or `https://` URL with a host. */
 export function urlField(e: EventObject, field: string): string | undefined {
   const text = stringField(e, field);
   if (text === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    throw new ValidationError(field, `${field} must be an http:// or https:// URL (got ${describe(text)})`);
-  }
-  return url.toString();
+  if (!isHttpUrl(text)) throw new ValidationError(field, `${field} must be an http:// or https:// URL (got ${describe(text)})`);
+  return new URL(text).toString();
 }
 
 function parseTime(e: EventObject): Date | undefined {

@@ -101,8 +101,7 @@ export class RecordSource {
     this.pad = dataset.padding;
     this.tail = `${dataset.tail}\n`;
     this.source = this.pad ? getPaddingSource() : "";
-    const required = "compiled" in dataset ? (dataset as { compiled: { required: readonly string[] } }).compiled.required : (dataset.required ?? []);
-    this.dirt = id.dirty ? new DirtInjector(id.dirty, [id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex], required) : undefined;
+    this.dirt = id.dirty ? new DirtInjector(id.dirty, [id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex], dataset.required ?? []) : undefined;
   }
 
   /** Dirty records injected so far, by kind; undefined when none were asked for. */

@@ -1,3 +1,4 @@
+import { asciiJson } from "../ascii-json";
 import { ValidationError } from "../errors";
 import { Prng, WeightedTable } from "../prng";
 import { describe } from "../fields";
@@ -293,10 +294,6 @@ export interface CompiledSchema {
   record(scope: RecordScope): string;
 }
 
-/** JSON text with every non-ASCII character escaped, so string length equals byte length. */
-function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
 
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
 export function compileSchema(input: unknown, where = "dataset"): CompiledSchema {

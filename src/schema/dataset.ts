@@ -2,15 +2,15 @@ import { parse as parseYaml } from "yaml";
 import { ValidationError } from "../errors";
 import type { Dataset, FileContext, RecordWriter } from "../datasets/dataset";
 import type { Prng } from "../prng";
-import { compileSchema, type CompiledSchema, type RecordScope } from "./compile";
+import { compileSchema, type RecordScope } from "./compile";
 
 /**
  * A schema as a dataset. Compiled once per thread and kept by its text, so every file a worker
  * writes with the same schema reuses the closures.
  */
-const compiled = new Map<string, Dataset & { compiled: CompiledSchema }>();
+const compiled = new Map<string, Dataset>();
 
-export function schemaDataset(schema: unknown): Dataset & { compiled: CompiledSchema } {
+export function schemaDataset(schema: unknown): Dataset {
   const key = JSON.stringify(schema);
   let dataset = compiled.get(key);
   if (!dataset) {
@@ -19,7 +19,7 @@ export function schemaDataset(schema: unknown): Dataset & { compiled: CompiledSc
       name: c.schema.name,
       tail: "}",
       padding: null,
-      compiled: c,
+      required: c.required,
       open: (ctx: FileContext, rng: Prng): RecordWriter => {
         const [y, m, d] = ctx.datePrefix.split("-").map(Number) as [number, number, number];
         const scope: RecordScope = {

@@ -1,0 +1,7 @@
+/**
+ * JSON text with every non-ASCII character escaped as `\uXXXX`: still the same JSON, and its string
+ * length equals its byte length, which the renderer's exact sizing and latin1 encoding rely on.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
