@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { Client } from "@elastic/elasticsearch";
 import type { MerchantPoint } from "../datasets/merchant-metrics";
 
@@ -28,12 +29,9 @@ export interface DocumentFailure {
 }
 
 export interface BulkOutcome {
-  /** Documents taken from the source (fewer than planned when a request failed outright). */
-  readonly total: number;
   readonly indexed: number;
   readonly created: number;
   readonly updated: number;
-  readonly failed: number;
   readonly retried: number;
   readonly failures: readonly DocumentFailure[];
   /** Set when a whole request failed (unreachable cluster, bad credentials): the rest were not sent. */
@@ -51,7 +49,7 @@ export function nodeLabel(node: string): string {
 /**
  * Indexes documents with their own ids through the official client's bulk helper: re-indexing an
  * id updates the document instead of adding another. Items rejected with 429 are retried by the
- * helper; any other rejected item is counted and listed. Nothing not indexed goes unreported.
+ * helper; any other rejected item is listed, and the caller counts what was not indexed. Nothing not indexed goes unreported.
  */
 export async function bulkIndex(
   target: ElasticsearchTarget,
@@ -61,23 +59,14 @@ export async function bulkIndex(
   onFlush?: (indexed: number) => void,
 ): Promise<BulkOutcome> {
   const client = new Client({ node: target.node, ...(target.apiKey ? { auth: { apiKey: target.apiKey } } : {}) });
-  let total = 0;
   let created = 0;
   let updated = 0;
-  let failed = 0;
   const failures: DocumentFailure[] = [];
-  const counted = (async function* () {
-    for (const doc of documents) {
-      total++;
-      yield doc;
-    }
-  })();
   try {
     const stats = await client.helpers.bulk<MerchantPoint>({
-      datasource: counted,
+      datasource: Readable.from(documents),
       onDocument: (doc) => [{ index: { _index: index, _id: doc.id } }, doc.json as unknown as MerchantPoint],
       onDrop: (drop) => {
-        failed++;
         if (failures.length < LISTED_FAILURES) {
           const error = drop.error as { type?: string; reason?: string } | null;
           failures.push({
@@ -99,12 +88,11 @@ export async function bulkIndex(
       wait: options.retryWaitMs,
       flushInterval: 60_000,
     });
-    return { total, indexed: stats.successful, created, updated, failed, retried: stats.retry, failures };
+    return { indexed: stats.successful, created, updated, retried: stats.retry, failures };
   } catch (err) {
     // A whole request failed; the caller counts every document not confirmed as failed.
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    const indexed = created + updated;
-    return { total, indexed, created, updated, failed, retried: 0, failures, aborted: message };
+    return { indexed: created + updated, created, updated, retried: 0, failures, aborted: message };
   } finally {
     await client.close();
   }
