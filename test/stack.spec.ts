@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, ofType, promiseOf, resetResources, settle, single, type MockResource } from "./support/pulumi-mocks";
+import { loadProgram, type LoadedProgram } from "./support/program";
 import type { ConfigSource } from "../infra/config";
 
-// Mocks first, then config, and only then the program: index.ts reads config at import time.
+// Mocks first, then config, and only then the program: index.ts reads config at import time
+// (loadProgram does the three in that order for each stack config).
 installMocks();
 pulumi.runtime.setAllConfig({});
 
@@ -41,13 +43,10 @@ function statements(policy: MockResource): Statement[] {
 const asList = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
 
 describe("the stack with default config (index.ts)", () => {
-  let program: typeof import("../index");
+  let program: LoadedProgram;
 
   before(async () => {
-    resetResources();
-    program = await import("../index");
-    await promiseOf(program.invokeCommand);
-    await settle();
+    program = await loadProgram({});
   });
 
   it("creates an encrypted, private bucket that aborts incomplete multipart uploads after a day and expires nothing", () => {
@@ -137,12 +136,12 @@ describe("the stack with default config (index.ts)", () => {
   });
 
   it("exports the function, bucket, topic, DLQ and a ready invoke command", async () => {
-    assert.equal(await promiseOf(program.functionName), "generate-files-function-abc123");
-    assert.equal(await promiseOf(program.bucketName), "data-bucket-abc123");
-    assert.match(await promiseOf(program.alertTopicArn), /^arn:aws:sns:/);
-    assert.match(await promiseOf(program.deadLetterQueueUrl), /^https:\/\/sqs\./);
+    assert.equal(program.outputs.functionName, "generate-files-function-abc123");
+    assert.equal(program.outputs.bucketName, "data-bucket-abc123");
+    assert.match(program.outputs.alertTopicArn as string, /^arn:aws:sns:/);
+    assert.match(program.outputs.deadLetterQueueUrl as string, /^https:\/\/sqs\./);
     assert.equal(
-      await promiseOf(program.invokeCommand),
+      program.outputs.invokeCommand,
       `aws lambda invoke --function-name generate-files-function-abc123 --cli-binary-format raw-in-base64-out --payload '{"file_count":10,"target_size_mb":3.5}' response.json && cat response.json`,
     );
   });
@@ -361,3 +360,50 @@ describe("Pulumi.yaml", () => {
   });
 });
 
+
+describe("the program's exports are the stack outputs (what `pulumi stack output` lists)", () => {
+  const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
+  const EMIT = ["emitFunctionName", "emitScheduleRuleName", "emitDeadLetterQueueUrl", "emitInvokeCommand"];
+  const INDEX = ["indexFunctionName", "indexDeadLetterQueueUrl", "indexInvokeCommand", "backfillInvokeCommand"];
+  const combinations: [string, Record<string, string>, string[]][] = [
+    ["generate-files only (default config)", {}, GENERATE],
+    ["with emit-events to Kinesis", { kinesisStreamName: "events" }, [...GENERATE, ...EMIT]],
+    ["with emit-events to an ingest URL", { ingestApiUrl: "https://api.example/ingest" }, [...GENERATE, ...EMIT]],
+    ["with index-documents on an unsecured cluster", { elasticsearchNode: "https://es.example:9200" }, [...GENERATE, ...INDEX]],
+    ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
+    ["with all three functions", { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...EMIT, ...INDEX, "elasticsearchApiKeySecretArn"]],
+  ];
+  const documented = new Set<string>();
+
+  for (const [what, config, expected] of combinations) {
+    it(`${what}: exports exactly ${expected.length} outputs, each with a value`, async () => {
+      const program = await loadProgram(config);
+      assert.deepEqual(Object.keys(program.exports).sort(), [...expected].sort());
+      for (const name of expected) {
+        const value = program.outputs[name];
+        assert.ok(typeof value === "string" && value.length > 0, `${name} = ${JSON.stringify(value)}`);
+        documented.add(name);
+      }
+    });
+  }
+
+  it("every output the README and docs name is one the program exports", async () => {
+    const { readFileSync, readdirSync, existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const root = join(__dirname, "..", "..");
+    const docs = ["README.md", ...(existsSync(join(root, "docs")) ? readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => join("docs", f)) : [])];
+    const allExports = new Set(combinations.flatMap(([, , names]) => names));
+    const named = new Set<string>();
+    for (const doc of docs) {
+      const text = readFileSync(join(root, doc), "utf8");
+      for (const m of text.matchAll(/pulumi stack output (?:--\S+ )*([A-Za-z]+)/g)) named.add(m[1]!);
+      // Any `camelCase` word that looks like an output name (ends the way outputs do).
+      for (const m of text.matchAll(/`([a-z][A-Za-z]*(?:Name|Arn|Url|Command))`/g)) named.add(m[1]!);
+    }
+    // Config keys share the shape (`inputBucketName`); Pulumi.yaml declares every one of them.
+    const configKeys = new Set([...readFileSync(join(root, "Pulumi.yaml"), "utf8").matchAll(/^ {2}([A-Za-z]+):$/gm)].map((m) => m[1]!));
+    const unknown = [...named].filter((n) => !allExports.has(n) && !configKeys.has(n));
+    assert.deepEqual(unknown, [], `named in the docs but never exported: ${unknown.join(", ")}`);
+    assert.ok(named.has("functionName") && named.has("startFanOutCommand"), "the README names the main outputs");
+  });
+});
