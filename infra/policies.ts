@@ -37,13 +37,31 @@ export function bucketWriteStatement(bucketArn: string, keyPrefix: string): Poli
 }
 
 /**
- * Reading back under the same prefix, for fan-out: `HeadObject` (resume checks an object's
- * metadata, which needs s3:GetObject) and the shard results; deleting only a stale failed manifest.
+ * Reading back under the same prefix, for fan-out and stored datasets:
+ * - listing keys under the prefix only (`s3:prefix` condition): S3 answers 403, not 404, for a
+ *   missing key to a caller without `s3:ListBucket`, so the code learns which keys exist by
+ *   listing and reads only keys that exist;
+ * - `GetObject` (and `HeadObject`) of objects under the prefix: resume reads an object's
+ *   metadata, the manifest step reads shard results, a stored dataset is read;
+ * - deleting only a stale failed manifest (`{prefix}_manifests/{run_id}.failed.json`, also under
+ *   a request's own sub-prefix), never data.
  */
 export function bucketFanOutStatements(bucketArn: string, keyPrefix: string): PolicyStatement[] {
   return [
+    {
+      Sid: "ListUnderKeyPrefix",
+      Effect: "Allow",
+      Action: "s3:ListBucket",
+      Resource: bucketArn,
+      Condition: { StringLike: { "s3:prefix": `${keyPrefix}*` } },
+    },
     { Sid: "ReadGeneratedObjects", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${keyPrefix}*` },
-    { Sid: "ReplaceRunManifests", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${bucketArn}/${keyPrefix}*_manifests/*` },
+    {
+      Sid: "ReplaceFailedManifests",
+      Effect: "Allow",
+      Action: "s3:DeleteObject",
+      Resource: [`${bucketArn}/${keyPrefix}_manifests/*.failed.json`, `${bucketArn}/${keyPrefix}*/_manifests/*.failed.json`],
+    },
   ];
 }
 

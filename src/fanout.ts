@@ -6,6 +6,7 @@ import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { executeRun, type FileDoneListener, type RunOutcome } from "./run";
 import { sinkFor, type SinkSpec } from "./sinks";
+import { presentKeys } from "./sinks/sink";
 
 /**
  * Fan-out: a run split into shards, contiguous ranges of file indices, each small enough for one
@@ -93,7 +94,10 @@ export async function runShard(
   onFileDone?: FileDoneListener,
 ): Promise<RunOutcome> {
   const { first, end } = shardRange(layout, plan.files.length, shard);
-  const outcome = await executeRun({ ...plan, files: plan.files.slice(first, end) }, sink, pool, onFileDone, true);
+  const files = plan.files.slice(first, end);
+  // Only keys that exist are read back (a HEAD of a missing key is a 403 on S3, not a 404).
+  const present = await presentKeys(sinkFor(sink), files.map((f) => f.key));
+  const outcome = await executeRun({ ...plan, files }, sink, pool, onFileDone, present);
   if (outcome.failures.length === 0) {
     const result: ShardResult = {
       shard,
@@ -107,6 +111,23 @@ export async function runShard(
     await sinkFor(sink).putJson(shardResultKey(plan, shard), result);
   }
   return outcome;
+}
+
+/** Shard results read at once by the manifest step (a 10,000-shard run must not open 10,000 requests). */
+const MANIFEST_READS_IN_FLIGHT = 32;
+
+/** `work` over every item, at most `limit` at a time, results in item order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }
 
 export interface ManifestOutcome {
@@ -123,8 +144,10 @@ export interface ManifestOutcome {
  */
 export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec: SinkSpec): Promise<ManifestOutcome> {
   const sink = sinkFor(sinkSpec);
-  const results = await Promise.all(
-    Array.from({ length: layout.shardCount }, (_, k) => sink.getJson(shardResultKey(plan, k)) as Promise<ShardResult | undefined>),
+  const keys = Array.from({ length: layout.shardCount }, (_, k) => shardResultKey(plan, k));
+  const present = await presentKeys(sink, keys);
+  const results = await mapLimited(keys, MANIFEST_READS_IN_FLIGHT, (key) =>
+    present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined),
   );
   const missing = results.flatMap((r, k) => (r ? [] : [k]));
   const files = results.flatMap((r) => r?.files ?? []);

@@ -157,10 +157,11 @@ export function parseRunIdentity(e: EventObject, ctx: RequestContext, options: I
 
   const envelopeId = typeof e.id === "string" ? e.id : undefined;
   const runId = stringField(e, "run_id") ?? envelopeId ?? ctx.requestId ?? randomUUID();
-  if (runId.length > LIMITS.MAX_RUN_ID_LENGTH || !RUN_ID_PATTERN.test(runId)) {
+  // "." and ".." would name a folder, not a run, in a manifest key or a local path.
+  if (runId.length > LIMITS.MAX_RUN_ID_LENGTH || !RUN_ID_PATTERN.test(runId) || runId === "." || runId === "..") {
     throw new ValidationError(
       "run_id",
-      `run_id must be 1 to ${LIMITS.MAX_RUN_ID_LENGTH} characters of letters, digits and . _ : - (got ${describe(runId)})`,
+      `run_id must be 1 to ${LIMITS.MAX_RUN_ID_LENGTH} characters of letters, digits and . _ : -, not "." or ".." (got ${describe(runId)})`,
     );
   }
 

@@ -69,8 +69,15 @@ export function normaliseKeyPrefix(field: string, prefix: string): string {
       `${field} must be a relative S3 key prefix: letters, digits and ! _ . * ' ( ) = - /, no leading "/", no "//" and no ".." segment (got ${describe(prefix)})`,
     );
   }
+  const reserved = prefix.split("/").find((segment) => (RESERVED_SEGMENTS as readonly string[]).includes(segment));
+  if (reserved !== undefined) {
+    throw new ValidationError(field, `${field} must not contain a "${reserved}" segment: ${RESERVED_SEGMENTS.join(" and ")} hold run manifests and stored datasets (got ${describe(prefix)})`);
+  }
   return prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
 }
+
+/** Folders beside the data that the functions may read or delete in; data never goes there. */
+export const RESERVED_SEGMENTS = ["_manifests", "_datasets", "."] as const;
 
 /**
  * Validates a generate event (Lambda payload or CLI flags in the same snake_case form) and fills

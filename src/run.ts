@@ -26,14 +26,15 @@ export type FileDoneListener = (result: FileResult | FileFailure) => void;
 
 /**
  * Runs every file of a plan on the pool. All files are attempted even when some fail, so the
- * outcome lists exactly which keys are missing; the caller decides how to fail.
+ * outcome lists exactly which keys are missing; the caller decides how to fail. Keys in
+ * `present` (a resume) are checked first and left alone when they hold this run's file.
  */
-export async function executeRun(plan: RunPlan, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener, skipExisting = false): Promise<RunOutcome> {
+export async function executeRun(plan: RunPlan, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener, present?: ReadonlySet<string>): Promise<RunOutcome> {
   const started = performance.now();
   const settled = await Promise.all(
     plan.files.map(async (file) => {
       try {
-        const result = await pool.run({ file, sink, ...(skipExisting ? { skipExisting } : {}) });
+        const result = await pool.run({ file, sink, ...(present?.has(file.key) ? { skipExisting: true } : {}) });
         onFileDone?.(result);
         return result;
       } catch (err) {

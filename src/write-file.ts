@@ -6,7 +6,7 @@ import { sinkFor, type SinkSpec } from "./sinks";
 export interface FileTask {
   readonly file: PlannedFile;
   readonly sink: SinkSpec;
-  /** Resume: leave a file that is already there, complete and from this run, as it is. */
+  /** Resume: the key exists; leave it as it is when it holds this file, complete and from this run. */
   readonly skipExisting?: boolean;
 }
 

@@ -1,32 +1,33 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { bundleFiles } from "../infra/bundle";
 import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
+import { lambdaEnvironment, lambdaNode, LAMBDA_NODE_MAJOR, writeBundle } from "./support/lambda-runtime";
+import { loadProgram, rolePolicyOf } from "./support/program";
 import { startTestS3, type TestS3 } from "./support/s3";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 
 const run = promisify(execFile);
 const ENTRIES = { handler: "functions/generate-files.ts", worker: "workers/generate-file.ts" };
+const BUCKET = "bundle-bucket";
 
 describe("the Lambda bundle", () => {
   let s3: TestS3;
+  let strict: StrictS3;
   let dir: string;
   let files: Map<string, string>;
 
   before(async () => {
-    s3 = await startTestS3(["bundle-bucket"]);
-    files = bundleFiles(ENTRIES);
-    // Outside the project: nothing can be resolved from its node_modules, as on Lambda.
-    dir = await mkdtemp(join(tmpdir(), "synthgen-bundle-"));
-    for (const [path, text] of files) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), text);
-    }
+    s3 = await startTestS3([BUCKET]);
+    const program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: "bundled/" });
+    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "generate-files"));
+    ({ dir, files } = await writeBundle(ENTRIES));
   });
   after(async () => {
+    await strict.close();
     await s3.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -39,40 +40,48 @@ describe("the Lambda bundle", () => {
     assert.deepEqual(bundleFiles(ENTRIES), files);
   });
 
-  it("runs its handler in a Lambda-like process (512 MB, capped heap) and writes the files to S3", async () => {
-    const invoke = `
+  /** Invokes the bundled handler once in a fresh process on Lambda's Node, as a cold container would. */
+  async function invoke(event: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, any> }> {
+    const script = `
       const { handler } = require(${JSON.stringify(join(dir, "functions/generate-files.js"))});
-      const event = { file_count: 4, target_size_mb: 1, run_id: "bundle-run", date_prefix: "2025-12-23" };
       const context = { awsRequestId: "bundle-req", getRemainingTimeInMillis: () => 300000 };
-      handler(event, context).then(
-        (res) => { process.stdout.write("RESULT " + JSON.stringify(res) + "\\n"); process.exit(0); },
+      handler(${JSON.stringify(event)}, context).then(
+        (res) => { process.stdout.write("RESULT " + JSON.stringify({ node: process.version, ...res }) + "\\n"); process.exit(0); },
         (err) => { process.stderr.write(String(err && err.stack) + "\\n"); process.exit(1); });`;
-    const { stdout } = await run(process.execPath, ["--max-old-space-size=384", "-e", invoke], {
+    const { stdout } = await run(lambdaNode(), ["--max-old-space-size=384", "-e", script], {
       cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "512",
-        AWS_REGION: "us-east-1",
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      env: lambdaEnvironment(512, {
         AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        BUCKET_NAME: "bundle-bucket",
+        BUCKET_NAME: BUCKET,
         KEY_PREFIX: "bundled/",
-        S3_ENDPOINT: s3.endpoint,
-      },
+        S3_ENDPOINT: strict.endpoint,
+      }),
     });
-    const result = JSON.parse(stdout.split("\n").find((l) => l.startsWith("RESULT "))!.slice(7)) as {
-      statusCode: number;
-      body: { successful: number; files: { key: string; size_bytes: number; sha256: string }[] };
-    };
+    const result = JSON.parse(stdout.split("\n").find((l) => l.startsWith("RESULT "))!.slice(7)) as { node: string; statusCode: number; body: Record<string, any> };
+    assert.match(result.node, new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`), "runs on Lambda's Node major");
+    return result;
+  }
+
+  it(`runs on Node.js ${LAMBDA_NODE_MAJOR} in a Lambda-like process (512 MB, capped heap) and writes the files under its role's permissions`, async () => {
+    const result = await invoke({ file_count: 4, target_size_mb: 1, run_id: "bundle-run", date_prefix: "2025-12-23" });
     assert.equal(result.statusCode, 200);
     assert.equal(result.body.successful, 4);
-    const keys = await s3.keys("bundle-bucket", "bundled/");
-    assert.deepEqual(keys, result.body.files.map((f) => f.key).sort());
-    for (const f of result.body.files) {
-      const head = await s3.head("bundle-bucket", f.key);
+    const keys = await s3.keys(BUCKET, "bundled/");
+    assert.deepEqual(keys, (result.body.files as { key: string }[]).map((f) => f.key).sort());
+    for (const f of result.body.files as { key: string; sha256: string }[]) {
+      const head = await s3.head(BUCKET, f.key);
       assert.equal(head.contentLength, 1024 * 1024);
       assert.equal(head.metadata.sha256, f.sha256);
     }
+    assert.deepEqual(strict.requests.filter((r) => r.outcome !== "forwarded"), [], "no request was denied");
+  });
+
+  it("answers 400 naming dataset and listing the stored ones for an unknown stored dataset, on S3's 403 semantics", async () => {
+    await s3.client.send(new (await import("@aws-sdk/client-s3")).PutObjectCommand({ Bucket: BUCKET, Key: "bundled/_datasets/sensors.yaml", Body: "name: sensors\nfields:\n  v: { number: {} }\n" }));
+    const result = await invoke({ dataset: "sensorz", run_id: "unknown-dataset" });
+    assert.equal(result.statusCode, 400);
+    assert.equal(result.body.field, "dataset");
+    assert.match(result.body.error as string, /or a stored dataset \(sensors\) \(got "sensorz": not found\)/);
   });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import type * as HandlerModule from "../functions/generate-files";
 import { S3Sink } from "../src/sinks/s3";
-import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
+import { loadProgram, rolePolicyOf } from "./support/program";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 import { startTestS3, type TestS3 } from "./support/s3";
 
 const BUCKET = "handler-bucket";
@@ -12,12 +13,17 @@ function lambdaContext(requestId: string, remainingMs = 300_000) {
 
 describe("generate-files handler", () => {
   let s3: TestS3;
-  let proxy: FaultProxy;
+  let proxy: StrictS3;
   let handler: typeof HandlerModule.handler;
+  /** The test's own, unrestricted view of the bucket (an administrator, not the function). */
+  let admin: S3Sink;
 
   before(async () => {
     s3 = await startTestS3([BUCKET]);
-    proxy = await startFaultProxy(s3.endpoint);
+    admin = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: s3.endpoint });
+    // S3 as AWS runs it for this function: its role's policy, as the program declares it.
+    const program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: "landing/" });
+    proxy = await startStrictS3(s3.endpoint, rolePolicyOf(program, "generate-files"));
     // The handler reads its environment once, at load, as it does in a Lambda container.
     Object.assign(process.env, {
       BUCKET_NAME: BUCKET,
@@ -118,7 +124,9 @@ describe("generate-files handler", () => {
       ["target_size_mb over the maximum", { target_size_mb: 4096 }, "target_size_mb", /from 0\.01 to 1024 \(got 4096\)/],
       ["date_prefix not a real date", { date_prefix: "2025-02-30" }, "date_prefix", /date_prefix must be a real date as YYYY-MM-DD \(got "2025-02-30"\)/],
       ["date_prefix malformed", { date_prefix: "23/12/2025" }, "date_prefix", /YYYY-MM-DD/],
-      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset \(got "clickstream": not found\)/],
+      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset \([^)]*\) \(got "clickstream": not found\)/],
+      ["run_id ..", { run_id: ".." }, "run_id", /not "\." or "\.\."/],
+      ["key_prefix inside the manifests folder", { key_prefix: "x/_manifests/" }, "key_prefix", /must not contain a "_manifests" segment/],
       ["key_prefix with ..", { key_prefix: "a/../b" }, "key_prefix", /no "\.\." segment/],
       ["key_prefix with a leading /", { key_prefix: "/abs" }, "key_prefix", /no leading "\/"/],
       ["run_id with spaces", { run_id: "my run" }, "run_id", /run_id must be 1 to 128 characters/],
@@ -152,15 +160,15 @@ describe("generate-files handler", () => {
     });
   });
 
-  it("ends in error after reporting when S3 starts failing, and leaves no object for failed files", async () => {
-    proxy.failAfter(0);
+  it("ends in error after reporting when S3 refuses the writes, and leaves no object for failed files", async () => {
+    proxy.block(() => true);
     try {
       await assert.rejects(
         handler({ file_count: 2, target_size_mb: 0.05, run_id: "fails", date_prefix: "2025-12-18" }, lambdaContext("req-f")),
         (err: Error) => err.name === "RunFailedError" && /2 of 2 files failed \(run fails\)/.test(err.message),
       );
     } finally {
-      proxy.failAfter(Infinity);
+      proxy.block(undefined);
     }
     const summary = JSON.parse(logged.find((l) => l.includes("run finished"))!) as { level: string; failed: number; errors: { key: string; error: string }[] };
     assert.equal(summary.level, "error");
@@ -189,7 +197,7 @@ describe("generate-files handler", () => {
       }
       const keys = (await s3.keys(BUCKET, "landing/2025-11-30-")).filter((k) => k.endsWith(".ndjson"));
       assert.equal(keys.length, 9);
-      await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint }).remove(keys[4]!);
+      await admin.remove(keys[4]!);
       const again = await step({ action: "shard", shard: 1, ...layout }, "shard-1-again");
       assert.deepEqual([again.successful, again.skipped], [3, 2]);
       const manifest = await step({ action: "manifest", ...layout }, "manifest");
@@ -208,7 +216,7 @@ describe("generate-files handler", () => {
   });
 
   it("generates a stored dataset from {KEY_PREFIX}_datasets/, and rejects a bad one with 400 naming its field", async () => {
-    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    const sink = admin;
     await sink.putJson("landing/_datasets/readings.json", {
       name: "readings",
       fields: { sensor: { choice: ["s1", "s2"] }, value: { number: { distribution: "normal", mean: 20, stddev: 2, decimals: 1 } }, at: { timestamp: "iso" } },
@@ -223,5 +231,50 @@ describe("generate-files handler", () => {
     const bad = await handler({ dataset: "broken" }, lambdaContext("broken"));
     assert.equal(bad.statusCode, 400);
     assert.match((bad.body as { error: string }).error, /fields\.v\.numbr: unknown generator "numbr"; did you mean "number"\?/);
+    // On S3's real semantics (403 for a key that is not there): a 400 that lists what exists.
+    const unknown = await handler({ dataset: "readngs" }, lambdaContext("unknown-stored"));
+    assert.equal(unknown.statusCode, 400, JSON.stringify(unknown.body));
+    assert.deepEqual(
+      [(unknown.body as { field: string }).field, (unknown.body as { error: string }).error],
+      ["dataset", 'dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset (broken, readings) (got "readngs": not found)'],
+    );
+    assert.ok(!proxy.requests.some((r) => r.outcome === "denied"), "nothing the function asked was denied");
+  });
+
+  describe("its role, as the program declares it, evaluated by an IAM policy simulator", () => {
+    const arn = `arn:aws:s3:::${BUCKET}`;
+    const mustAllow: [string, string, Record<string, string>?][] = [
+      ["s3:PutObject", `${arn}/landing/2025-01-01-test0000-000000.ndjson`],
+      ["s3:AbortMultipartUpload", `${arn}/landing/2025-01-01-test0000-000000.ndjson`],
+      ["s3:GetObject", `${arn}/landing/_datasets/orders.yaml`],
+      ["s3:ListBucket", arn, { "s3:prefix": "landing/2025-01-01-test000" }],
+      ["s3:DeleteObject", `${arn}/landing/_manifests/run-1.failed.json`],
+      ["s3:DeleteObject", `${arn}/landing/orders/_manifests/run-1.failed.json`],
+    ];
+    const mustDeny: [string, string, string, Record<string, string>?][] = [
+      ["a write under another prefix", "s3:PutObject", `${arn}/other/2025-01-01-test0000-000000.ndjson`],
+      ["a write in another bucket", "s3:PutObject", "arn:aws:s3:::someone-elses-bucket/landing/x.ndjson"],
+      ["a read under another prefix", "s3:GetObject", `${arn}/secrets/keys.json`],
+      ["deleting a data file", "s3:DeleteObject", `${arn}/landing/2025-01-01-test0000-000000.ndjson`],
+      ["deleting a completed manifest", "s3:DeleteObject", `${arn}/landing/_manifests/run-1.json`],
+      ["deleting a data file that looks like a manifest folder", "s3:DeleteObject", `${arn}/landing/orders_manifests/x.failed.json`],
+      ["deleting a stored dataset", "s3:DeleteObject", `${arn}/landing/_datasets/orders.yaml`],
+      ["making an object public", "s3:PutObjectAcl", `${arn}/landing/2025-01-01-test0000-000000.ndjson`],
+      ["tagging an object", "s3:PutObjectTagging", `${arn}/landing/2025-01-01-test0000-000000.ndjson`],
+      ["listing the whole bucket", "s3:ListBucket", arn],
+      ["listing another prefix", "s3:ListBucket", arn, { "s3:prefix": "other/" }],
+      ["changing the bucket policy", "s3:PutBucketPolicy", arn],
+      ["deleting the bucket", "s3:DeleteBucket", arn],
+    ];
+    for (const [action, resource, context] of mustAllow) {
+      it(`allows ${action} on ${resource.replace(arn, "the bucket")}${context ? ` with ${JSON.stringify(context)}` : ""}`, async () => {
+        assert.equal(await proxy.allows(action, resource, context), true);
+      });
+    }
+    for (const [what, action, resource, context] of mustDeny) {
+      it(`denies ${what} (${action})`, async () => {
+        assert.equal(await proxy.allows(action, resource, context), false);
+      });
+    }
   });
 });

@@ -86,7 +86,8 @@ describe("S3 sink against s3rver", () => {
 
   it("leaves no object and reports the key when the endpoint starts failing mid multipart upload", async () => {
     const file = planned(2, 3 * PART_SIZE);
-    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    // An endpoint that keeps failing: fewer attempts than production's S3_MAX_ATTEMPTS keep the spec short.
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, maxAttempts: 2 });
     // CreateMultipartUpload and the first part go through; everything after fails.
     proxy.failAfter(2);
     await assert.rejects(sink.write(file), (err: Error) => err.message.includes(`upload of s3://${BUCKET}/${file.key} failed`));
@@ -96,7 +97,7 @@ describe("S3 sink against s3rver", () => {
 
   it("leaves no object when a single PUT fails", async () => {
     const file = planned(3, 100_000);
-    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, maxAttempts: 2 });
     proxy.failAfter(0);
     await assert.rejects(sink.write(file), /InternalError/);
     proxy.failAfter(Infinity);

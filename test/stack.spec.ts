@@ -36,7 +36,7 @@ async function stackWith(values: Record<string, string>) {
 /** The generate-files function's inline policy (other components have their own). */
 const generatorPolicy = () => ofType(ROLE_POLICY).find((p) => p.name === "generate-files-policy")!;
 
-type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[] };
+type Statement = { Sid?: string; Action: string | string[]; Resource: string | string[]; Condition?: unknown };
 function statements(policy: MockResource): Statement[] {
   return (JSON.parse(policy.inputs.policy as string) as { Statement: Statement[] }).Statement;
 }
@@ -94,7 +94,15 @@ describe("the stack with default config (index.ts)", () => {
     assert.deepEqual(byId.OwnDeadLetterQueue!.Resource, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
     assert.equal(byId.XRay, undefined);
     assert.deepEqual([byId.ReadGeneratedObjects!.Action, byId.ReadGeneratedObjects!.Resource], ["s3:GetObject", "arn:aws:s3:::data-bucket-abc123/*"]);
-    assert.deepEqual([byId.ReplaceRunManifests!.Action, byId.ReplaceRunManifests!.Resource], ["s3:DeleteObject", "arn:aws:s3:::data-bucket-abc123/*_manifests/*"]);
+    assert.deepEqual([byId.ReplaceFailedManifests!.Action, byId.ReplaceFailedManifests!.Resource], [
+      "s3:DeleteObject",
+      ["arn:aws:s3:::data-bucket-abc123/_manifests/*.failed.json", "arn:aws:s3:::data-bucket-abc123/*/_manifests/*.failed.json"],
+    ]);
+    assert.deepEqual([byId.ListUnderKeyPrefix!.Action, byId.ListUnderKeyPrefix!.Resource, byId.ListUnderKeyPrefix!.Condition], [
+      "s3:ListBucket",
+      "arn:aws:s3:::data-bucket-abc123",
+      { StringLike: { "s3:prefix": "*" } },
+    ]);
     for (const s of st) {
       for (const action of asList(s.Action)) assert.ok(!action.includes("*"), `action ${action}`);
       for (const resource of asList(s.Resource)) assert.notEqual(resource, "*");

@@ -18,13 +18,29 @@ export function resolveSchemaText(text: string, where: string): ResolvedDataset 
   return { name: compiled.schema.name, schema };
 }
 
+/** Raised by a loader that knows which datasets exist, so the 400 can list them. */
+export class DatasetNotFound extends Error {
+  override readonly name = "DatasetNotFound";
+  constructor(readonly stored: readonly string[]) {
+    super("dataset not found");
+  }
+}
+
 /** The `dataset` of an event, loaded when it is not a built-in. */
 export async function resolveDataset(event: unknown, load: DatasetLoader | undefined): Promise<ResolvedDataset | undefined> {
   const name = typeof event === "object" && event !== null ? (event as Record<string, unknown>).dataset : undefined;
   if (typeof name !== "string" || DATASET_NAMES.includes(name) || !load) return undefined;
-  const found = await load(name);
+  let found: ResolvedDataset | undefined;
+  let stored: readonly string[] | undefined;
+  try {
+    found = await load(name);
+  } catch (err) {
+    if (!(err instanceof DatasetNotFound)) throw err;
+    stored = err.stored;
+  }
   if (!found) {
-    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, or a stored dataset (got "${name}": not found)`);
+    const storedText = stored === undefined ? "or a stored dataset" : stored.length ? `or a stored dataset (${stored.join(", ")})` : "or a stored dataset (none stored)";
+    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, ${storedText} (got "${name}": not found)`);
   }
   return found;
 }
@@ -43,17 +59,25 @@ export const fileDatasetLoader: DatasetLoader = async (name) => {
 const STORED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const DATASET_EXTENSIONS = ["yaml", "yml", "json"] as const;
 
-/** The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket. */
+/**
+ * The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket. The
+ * stored names are learned by listing `{prefix}_datasets/` (S3 answers 403, not 404, for a key
+ * that does not exist when the role may not list the whole bucket), and only a listed key is read.
+ */
 export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoader {
   return async (name) => {
     if (!STORED_NAME.test(name)) {
       throw new ValidationError("dataset", `dataset must be a built-in (${DATASET_NAMES.join(", ")}) or the name of a stored dataset: letters, digits, ". _ -" (got "${name}")`);
     }
-    for (const ext of DATASET_EXTENSIONS) {
-      const key = `${prefix}_datasets/${name}.${ext}`;
-      const text = await sinkFor(sink).getText(key);
-      if (text !== undefined) return resolveSchemaText(text, key);
+    const folder = `${prefix}_datasets/`;
+    const keys = await sinkFor(sink).list(folder);
+    const key = DATASET_EXTENSIONS.map((ext) => `${folder}${name}.${ext}`).find((k) => keys.includes(k));
+    if (key === undefined) {
+      const stored = keys.map((k) => k.slice(folder.length)).filter((k) => DATASET_EXTENSIONS.some((ext) => k.endsWith(`.${ext}`)));
+      throw new DatasetNotFound([...new Set(stored.map((k) => k.replace(/\.(ya?ml|json)$/, "")))].sort());
     }
-    return undefined;
+    const text = await sinkFor(sink).getText(key);
+    if (text === undefined) throw new DatasetNotFound([]);
+    return resolveSchemaText(text, key);
   };
 }

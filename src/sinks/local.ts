@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { threadId } from "node:worker_threads";
@@ -54,6 +54,20 @@ export class LocalSink implements FileSink {
   async getJson(key: string): Promise<unknown> {
     const text = await this.getText(key);
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
+  }
+
+  async list(prefix: string, last?: string): Promise<string[]> {
+    const slash = prefix.lastIndexOf("/");
+    const base = join(this.spec.dir, prefix.slice(0, slash + 1));
+    const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === "ENOENT") return [];
+      throw err;
+    });
+    return entries
+      .filter((e) => e.isFile() && !e.name.endsWith(".partial"))
+      .map((e) => relative(this.spec.dir, join(e.parentPath, e.name)).split(sep).join("/"))
+      .filter((key) => key.startsWith(prefix) && (last === undefined || key <= last))
+      .sort();
   }
 
   async getText(key: string): Promise<string | undefined> {

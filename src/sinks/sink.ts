@@ -8,6 +8,8 @@ export interface S3SinkSpec {
   /** Custom endpoint URL; path-style addressing is used with it. */
   readonly endpoint?: string;
   readonly region?: string;
+  /** Attempts per request, the first included (default `S3_MAX_ATTEMPTS`); specs of an endpoint that keeps failing lower it. */
+  readonly maxAttempts?: number;
 }
 
 /** A folder on the local disk; keys become relative paths inside it. */
@@ -30,6 +32,12 @@ export interface FileSink {
   /** Small JSON documents beside the data: shard results and run manifests. */
   putJson(key: string, value: unknown): Promise<void>;
   getJson(key: string): Promise<unknown>;
+  /**
+   * Keys under a prefix in ascending order, stopping after `last` when given. S3 answers 403, not
+   * 404, for a missing key to a role without an unconditional `s3:ListBucket`, so whether a key
+   * exists is learned by listing (see `presentKeys`), never by reading it.
+   */
+  list(prefix: string, last?: string): Promise<string[]>;
   /** An object's text, or undefined when there is none. */
   getText(key: string): Promise<string | undefined>;
   remove(key: string): Promise<void>;
@@ -39,4 +47,27 @@ export interface FileSink {
 export function sinkLocation(spec: SinkSpec): { bucket: string; uri(key: string): string } {
   if (spec.kind === "s3") return { bucket: spec.bucket, uri: (key) => `s3://${spec.bucket}/${key}` };
   return { bucket: spec.dir, uri: (key) => `file://${spec.dir}/${key}` };
+}
+
+/** The longest prefix all of these strings share. */
+export function commonPrefix(keys: readonly string[]): string {
+  if (keys.length === 0) return "";
+  let prefix = keys[0] as string;
+  for (const k of keys) {
+    let i = 0;
+    while (i < prefix.length && i < k.length && prefix[i] === k[i]) i++;
+    prefix = prefix.slice(0, i);
+  }
+  return prefix;
+}
+
+/**
+ * Which of these keys exist, learned by listing their common prefix up to the last of them —
+ * one request per 1,000 keys listed, and allowed by a listing permission scoped to the prefix.
+ */
+export async function presentKeys(sink: FileSink, keys: readonly string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const wanted = new Set(keys);
+  const last = [...keys].sort().at(-1) as string;
+  return new Set((await sink.list(commonPrefix(keys), last)).filter((k) => wanted.has(k)));
 }

@@ -1,0 +1,201 @@
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
+
+/** An IAM policy document, as the Pulumi program declares it for a role. */
+export interface PolicyDocument {
+  readonly Version: string;
+  readonly Statement: readonly Record<string, unknown>[];
+}
+
+/** One S3 request as the proxy understood it, and what it answered. */
+export interface StrictRequest {
+  readonly method: string;
+  readonly bucket: string;
+  readonly key: string | undefined;
+  readonly action: string;
+  readonly resource: string;
+  readonly status: number;
+  /** "throttled" when answered 503 SlowDown, "denied" when IAM refused it. */
+  readonly outcome: "forwarded" | "denied" | "throttled" | "blocked" | "missing-hidden";
+}
+
+export interface StrictS3 {
+  readonly endpoint: string;
+  readonly requests: StrictRequest[];
+  /** Answer this share of requests (0–1, at random) with 503 SlowDown, as S3 does under load. */
+  slowDown(rate: number): void;
+  /** Answer writes of matching keys with 403, as an explicit deny in a bucket policy would. */
+  block(predicate: ((key: string) => boolean) | undefined): void;
+  /** Whether the role may do `action` on `resource` with these condition keys (the simulator's answer). */
+  allows(action: string, resource: string, context?: Record<string, string>): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const ACCOUNT = "123456789012";
+
+/**
+ * The IAM action an S3 REST request needs (path-style addressing), per the S3 API reference's
+ * "Permissions" section of each operation. Unknown operations map to undefined and are denied:
+ * a stand-in must not be kinder than S3.
+ */
+export function s3Action(method: string, key: string | undefined, query: URLSearchParams): string | undefined {
+  const has = (name: string) => query.has(name);
+  if (key === undefined) {
+    if ((method === "GET" && !has("uploads") && !has("acl") && !has("policy") && !has("versions")) || method === "HEAD") return "s3:ListBucket";
+    if (method === "GET" && has("uploads")) return "s3:ListBucketMultipartUploads";
+    if (method === "GET" && has("versions")) return "s3:ListBucketVersions";
+    if (method === "POST" && has("delete")) return "s3:DeleteObject";
+    return undefined;
+  }
+  if (has("acl")) return method === "PUT" ? "s3:PutObjectAcl" : method === "GET" ? "s3:GetObjectAcl" : undefined;
+  if (has("tagging")) return method === "PUT" ? "s3:PutObjectTagging" : method === "GET" ? "s3:GetObjectTagging" : method === "DELETE" ? "s3:DeleteObjectTagging" : undefined;
+  if (method === "GET" || method === "HEAD") return has("uploadId") ? "s3:ListMultipartUploadParts" : "s3:GetObject";
+  // PutObject, CreateMultipartUpload (?uploads), UploadPart and CompleteMultipartUpload (?uploadId).
+  if (method === "PUT" || method === "POST") return "s3:PutObject";
+  if (method === "DELETE") return has("uploadId") ? "s3:AbortMultipartUpload" : "s3:DeleteObject";
+  return undefined;
+}
+
+function errorXml(code: string, message: string, resource: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><Resource>${resource}</Resource><RequestId>STRICT</RequestId></Error>`;
+}
+
+/**
+ * An S3 endpoint as strict as AWS for one role: a loopback proxy in front of a real S3 server
+ * (s3rver) that evaluates every request against the role's identity policy with an IAM policy
+ * simulator (`@cloud-copilot/iam-simulate`) and answers as S3 does:
+ * - `403 AccessDenied` when the policy does not allow the action on the resource (with the
+ *   `s3:prefix` condition key of a listing);
+ * - a GET or HEAD of a missing key is `404` only when the role may `s3:ListBucket` on the bucket
+ *   with no prefix condition; otherwise `403`, as S3 hides which keys exist (the stricter
+ *   reading where S3's documentation leaves a case open);
+ * - `AbortMultipartUpload` answers `204` as S3 does (s3rver itself answers 405);
+ * - optionally `503 SlowDown` to a share of requests, and 403 for writes to blocked keys.
+ */
+export async function startStrictS3(upstream: string, policy: PolicyDocument, roleName = "synthgen-role"): Promise<StrictS3> {
+  const target = new URL(upstream);
+  const requests: StrictRequest[] = [];
+  const decisions = new Map<string, Promise<boolean>>();
+  let slowDownRate = 0;
+  let blocked: ((key: string) => boolean) | undefined;
+
+  const allows = (action: string, resource: string, context: Record<string, string> = {}): Promise<boolean> => {
+    const id = JSON.stringify([action, resource, context]);
+    let decision = decisions.get(id);
+    if (!decision) {
+      decision = runSimulation(
+        {
+          identityPolicies: [{ name: "role-policy", policy: policy as never }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: {
+            action,
+            principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/session`,
+            resource: { accountId: ACCOUNT, resource },
+            contextVariables: context,
+          },
+        },
+        {},
+      ).then((r) => {
+        if (r.resultType === "error") throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(r.errors)}`);
+        return r.overallResult === "Allowed";
+      });
+      decisions.set(id, decision);
+    }
+    return decision;
+  };
+
+  const answer = (req: IncomingMessage, res: ServerResponse, status: number, code: string, message: string, resource: string) => {
+    req.resume();
+    const send = () => {
+      if (req.method === "HEAD") {
+        res.writeHead(status, { "x-amz-request-id": "STRICT" });
+        res.end();
+      } else {
+        res.writeHead(status, { "content-type": "application/xml", "x-amz-request-id": "STRICT" });
+        res.end(errorXml(code, message, resource));
+      }
+    };
+    if (req.complete) send();
+    else req.on("end", send);
+  };
+
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://s3.local");
+    const [, bucket = "", ...rest] = url.pathname.split("/");
+    const key = rest.join("/") === "" ? undefined : decodeURIComponent(rest.join("/"));
+    const method = req.method ?? "GET";
+    const action = s3Action(method, key, url.searchParams);
+    const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
+    const resource = key === undefined ? bucketArn : `${bucketArn}/${key}`;
+    const record = (status: number, outcome: StrictRequest["outcome"]) =>
+      requests.push({ method, bucket, key, action: action ?? "unknown", resource, status, outcome });
+
+    if (slowDownRate > 0 && Math.random() < slowDownRate) {
+      record(503, "throttled");
+      return answer(req, res, 503, "SlowDown", "Please reduce your request rate.", resource);
+    }
+    const context: Record<string, string> = {};
+    if (action === "s3:ListBucket" && url.searchParams.has("prefix")) context["s3:prefix"] = url.searchParams.get("prefix") ?? "";
+    let allowed = false;
+    try {
+      allowed = action !== undefined && (await allows(action, resource, context));
+    } catch (err) {
+      record(500, "denied");
+      return answer(req, res, 500, "InternalError", String(err), resource);
+    }
+    if (!allowed) {
+      record(403, "denied");
+      return answer(req, res, 403, "AccessDenied", `User: ${roleName} is not authorized to perform: ${action ?? method} on resource: "${resource}" because no identity-based policy allows it`, resource);
+    }
+    if (blocked && key !== undefined && (method === "PUT" || method === "POST") && blocked(key)) {
+      record(403, "blocked");
+      return answer(req, res, 403, "AccessDenied", `Access Denied by bucket policy for "${resource}"`, resource);
+    }
+    if (action === "s3:AbortMultipartUpload") {
+      record(204, "forwarded");
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const headers = { ...req.headers };
+    const forward = request({ host: target.hostname, port: target.port, method, path: req.url, headers }, async (up) => {
+      const status = up.statusCode ?? 502;
+      if (status === 404 && action === "s3:GetObject" && !(await allows("s3:ListBucket", bucketArn))) {
+        up.resume();
+        record(403, "missing-hidden");
+        res.writeHead(403, { "content-type": "application/xml", "x-amz-request-id": "STRICT" });
+        res.end(method === "HEAD" ? undefined : errorXml("AccessDenied", "Access Denied", resource));
+        return;
+      }
+      record(status, "forwarded");
+      res.writeHead(status, up.headers);
+      up.pipe(res);
+    });
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    slowDown(rate) {
+      slowDownRate = rate;
+    },
+    block(predicate) {
+      blocked = predicate;
+    },
+    allows,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
