@@ -48,9 +48,9 @@ export function fanOutDefinitionOf(program: LoadedProgram): Record<string, any> 
   return JSON.parse(machine.inputs.definition as string) as Record<string, any>;
 }
 
-/** The environment the program gives a function, by component name. */
-export function environmentOf(program: LoadedProgram, component: string): Record<string, string> {
+/** A function's declared settings (memorySize, timeout, handler, environment), by component name. */
+export function functionOf(program: LoadedProgram, component: string): { memorySize: number; timeout: number; handler: string; environment: Record<string, string> } {
   const fn = program.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === `${component}-function`);
   if (!fn) throw new Error(`the program declares no ${component}-function`);
-  return { ...(fn.inputs.environment.variables as Record<string, string>) };
+  return { memorySize: fn.inputs.memorySize, timeout: fn.inputs.timeout, handler: fn.inputs.handler, environment: { ...fn.inputs.environment.variables } };
 }
