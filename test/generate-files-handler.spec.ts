@@ -177,6 +177,43 @@ describe("generate-files handler", () => {
     assert.deepEqual(await s3.keys(BUCKET, "landing/2025-12-18-"), []);
   });
 
+  it("loses no file and writes none twice while S3 answers 503 SlowDown to 20% of requests (single PUTs and multipart)", async () => {
+    const mark = proxy.requests.length;
+    proxy.slowDown(0.2);
+    let small, large;
+    try {
+      small = await handler({ file_count: 100, target_size_mb: 0.05, date_prefix: "2025-11-01", run_id: "slow-down" }, lambdaContext("slow-1", 900_000));
+      large = await handler({ file_count: 2, target_size_mb: 17, date_prefix: "2025-11-02", run_id: "slow-down-mp" }, lambdaContext("slow-2", 900_000));
+    } finally {
+      proxy.slowDown(0);
+    }
+    assert.deepEqual([small.statusCode, (small.body as { successful: number }).successful], [200, 100]);
+    assert.deepEqual([large.statusCode, (large.body as { successful: number }).successful], [200, 2]);
+    const seen = proxy.requests.slice(mark);
+    const throttled = seen.filter((r) => r.outcome === "throttled").length;
+    assert.ok(throttled > 20, `${throttled} of ${seen.length} requests were answered SlowDown`);
+    // An object is created by a forwarded PutObject or CompleteMultipartUpload: exactly once per key.
+    const completions = seen.filter((r) => r.outcome === "forwarded" && r.key?.endsWith(".ndjson") && ((r.method === "PUT" && !r.query.includes("uploadId")) || (r.method === "POST" && r.query.includes("uploadId"))));
+    const perKey = new Map<string, number>();
+    for (const r of completions) perKey.set(r.key!, (perKey.get(r.key!) ?? 0) + 1);
+    assert.equal(perKey.size, 102);
+    assert.deepEqual([...perKey.values()].filter((n) => n !== 1), [], "no object written twice");
+    assert.equal((await s3.keys(BUCKET, "landing/2025-11-01-")).length, 100);
+    assert.equal((await s3.keys(BUCKET, "landing/2025-11-02-")).length, 2);
+  });
+
+  it("writes a file whose requests meet SlowDown 3 times in a row (the SDK's default of 3 attempts loses it)", async () => {
+    proxy.slowDownFirst(3);
+    let res;
+    try {
+      res = await handler({ file_count: 3, target_size_mb: 0.05, date_prefix: "2025-11-03", run_id: "slow-down-4" }, lambdaContext("slow-3", 900_000));
+    } finally {
+      proxy.slowDownFirst(0);
+    }
+    assert.deepEqual([res.statusCode, (res.body as { successful: number }).successful], [200, 3]);
+    assert.equal((await s3.keys(BUCKET, "landing/2025-11-03-")).length, 3);
+  });
+
   describe("fan-out steps, as the state machine calls them", () => {
     type Body = Record<string, any>;
     const step = async (event: Record<string, unknown>, id: string) => {

@@ -13,6 +13,8 @@ export interface StrictRequest {
   readonly method: string;
   readonly bucket: string;
   readonly key: string | undefined;
+  /** The query string, e.g. `uploadId=…` on the request that completes a multipart upload. */
+  readonly query: string;
   readonly action: string;
   readonly resource: string;
   readonly status: number;
@@ -25,6 +27,8 @@ export interface StrictS3 {
   readonly requests: StrictRequest[];
   /** Answer this share of requests (0–1, at random) with 503 SlowDown, as S3 does under load. */
   slowDown(rate: number): void;
+  /** Answer the first `n` attempts of every distinct request (method, path, query) with 503 SlowDown. */
+  slowDownFirst(n: number): void;
   /** Answer writes of matching keys with 403, as an explicit deny in a bucket policy would. */
   block(predicate: ((key: string) => boolean) | undefined): void;
   /** Whether the role may do `action` on `resource` with these condition keys (the simulator's answer). */
@@ -78,6 +82,8 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
   const requests: StrictRequest[] = [];
   const decisions = new Map<string, Promise<boolean>>();
   let slowDownRate = 0;
+  let slowDownAttempts = 0;
+  const attempts = new Map<string, number>();
   let blocked: ((key: string) => boolean) | undefined;
 
   const allows = (action: string, resource: string, context: Record<string, string> = {}): Promise<boolean> => {
@@ -130,9 +136,11 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
     const resource = key === undefined ? bucketArn : `${bucketArn}/${key}`;
     const record = (status: number, outcome: StrictRequest["outcome"]) =>
-      requests.push({ method, bucket, key, action: action ?? "unknown", resource, status, outcome });
+      requests.push({ method, bucket, key, query: url.search.slice(1), action: action ?? "unknown", resource, status, outcome });
 
-    if (slowDownRate > 0 && Math.random() < slowDownRate) {
+    const attempt = (attempts.get(`${method} ${req.url}`) ?? 0) + 1;
+    attempts.set(`${method} ${req.url}`, attempt);
+    if ((slowDownRate > 0 && Math.random() < slowDownRate) || attempt <= slowDownAttempts) {
       record(503, "throttled");
       return answer(req, res, 503, "SlowDown", "Please reduce your request rate.", resource);
     }
@@ -187,6 +195,10 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     requests,
     slowDown(rate) {
       slowDownRate = rate;
+    },
+    slowDownFirst(n) {
+      slowDownAttempts = n;
+      attempts.clear();
     },
     block(predicate) {
       blocked = predicate;
