@@ -77,6 +77,12 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
   }
   const target: EventTarget = request.target;
   const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
+  try {
+    await sink.preflight?.();
+  } catch (err) {
+    await sink.close();
+    return badInput(err, FLAG_FOR_FIELD);
+  }
   const bar = countBar(request.streamCount * request.eventsPerStream, "events");
   try {
     const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));

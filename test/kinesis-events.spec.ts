@@ -3,6 +3,7 @@ import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { KinesisEventSink } from "../src/sinks/kinesis-events";
 import type { RetryPolicy } from "../src/retry";
+import { synthgen } from "./support/cli";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
 
 async function emitTo(kinesis: TestKinesis, stream: string, fields: Record<string, unknown>, retry?: RetryPolicy, throttledRecordTtlMs?: number) {
@@ -81,6 +82,30 @@ describe("Kinesis event sink against kinesalite", () => {
       assert.deepEqual([body.sent, body.failed], [0, 1000]);
       assert.match(body.errors![0]!.error, /ResourceNotFoundException/);
       assert.ok(body.latency.requests <= 4, `${body.latency.requests} calls made to a missing stream`);
+    } finally {
+      await kinesis.close();
+    }
+  });
+
+  it("stops at once, before sending, naming AWS_REGION when no region is set, and naming the credentials when none are found (CLI exit 2)", async () => {
+    const kinesis = await startTestKinesis();
+    try {
+      const noRegion = { AWS_REGION: "", AWS_DEFAULT_REGION: "", AWS_PROFILE: "", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" };
+      const started = performance.now();
+      const region = await synthgen(["emit", "--to", "kinesis://events", "--endpoint", kinesis.endpoint, "--streams", "5", "--events-per-stream", "500"], noRegion);
+      assert.equal(region.code, 2, region.stderr);
+      assert.match(region.stderr, /Kinesis needs a region: set AWS_REGION/);
+      const creds = await synthgen(["emit", "--to", "kinesis://events", "--endpoint", kinesis.endpoint], {
+        ...noRegion,
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "",
+        AWS_SECRET_ACCESS_KEY: "",
+        AWS_EC2_METADATA_DISABLED: "true",
+      });
+      assert.equal(creds.code, 2, creds.stderr);
+      assert.match(creds.stderr, /Kinesis needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE/);
+      assert.ok(performance.now() - started < 15_000, "no retries");
+      assert.equal(region.stdout, "");
     } finally {
       await kinesis.close();
     }

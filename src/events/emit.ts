@@ -19,6 +19,11 @@ export interface DeliveryContext {
 
 /** Delivers the events of a run's streams to one target. Every event ends sent or failed. */
 export interface EventSink {
+  /**
+   * Settings the target cannot work without (region, credentials), checked before the first event:
+   * throws a ValidationError naming what to set. Retrying would not fix them.
+   */
+  preflight?(): Promise<void>;
   deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void>;
   close(): Promise<void>;
 }
@@ -72,6 +77,7 @@ export function assertEmitFitsInTime(request: EmitRequest, budgetMs: number): vo
 export async function emitEvents(request: EmitRequest, sink: EventSink, options: EmitOptions = {}): Promise<EmitOutcome> {
   const budget = options.timeBudgetMs ?? Infinity;
   assertEmitFitsInTime(request, budget);
+  await sink.preflight?.();
   const started = performance.now();
   const stats = new DeliveryStats();
   const streams = openStreams(request);

@@ -2,6 +2,7 @@ import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from "@
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
 import type { EventStream, StreamEvent } from "../events/streams";
+import { ValidationError } from "../errors";
 import { backoffDelay, sleep } from "../retry";
 
 /** PutRecords limits (Kinesis Data Streams quotas): per call, and per record (data + partition key). */
@@ -62,6 +63,23 @@ export class KinesisEventSink implements EventSink {
       ...(options.region ? { region: options.region } : {}),
       ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
     });
+  }
+
+  /** A missing region or credentials fails every call the same way: say what to set, once. */
+  async preflight(): Promise<void> {
+    try {
+      await this.client.config.region();
+    } catch {
+      throw new ValidationError("AWS_REGION", "Kinesis needs a region: set AWS_REGION (for example AWS_REGION=us-east-1), or a region in the AWS_PROFILE you use");
+    }
+    try {
+      await this.client.config.credentials();
+    } catch (err) {
+      throw new ValidationError(
+        "credentials",
+        `Kinesis needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (${(err as Error).message.split("\n")[0]})`,
+      );
+    }
   }
 
   async deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void> {
