@@ -16,6 +16,8 @@ export function parsePairs(flag: string, text: string | undefined): Record<strin
   for (const part of text.split(",")) {
     const m = /^\s*([A-Za-z_]+)\s*=\s*(.+?)\s*$/.exec(part);
     if (!m) throw new ValidationError(flag, `${flag} must be NAME=VALUE pairs separated by commas (got "${part}")`);
+    // A plain object would take "__proto__" as its prototype and drop the pair without a word.
+    if (m[1] === "__proto__") throw new ValidationError(flag, `${flag}: "__proto__" is not a NAME`);
     out[m[1] as string] = numeric(m[2]);
   }
   return out;

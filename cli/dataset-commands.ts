@@ -1,10 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../src/datasets/names";
 import { ValidationError } from "../src/errors";
 import { RecordSource } from "../src/render";
 import { parseGenerateRequest } from "../src/request";
-import { fileDatasetLoader, resolveDataset, resolveSchemaText } from "../src/schema/resolve";
+import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveSchemaText } from "../src/schema/resolve";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 
 export interface PreviewFlags {
@@ -61,9 +60,7 @@ export async function runValidateCommand(file: string): Promise<number> {
     return EXIT.OK;
   }
   try {
-    const text = await readFile(file, "utf8").catch((err: NodeJS.ErrnoException) => {
-      throw new ValidationError("dataset", `cannot read ${file}: ${err.code ?? err.message}`);
-    });
+    const text = await readSchemaFile("dataset", file);
     const { name, schema } = resolveSchemaText(text, basename(file));
     const fields = Object.keys((schema as { fields: Record<string, unknown> }).fields);
     process.stdout.write(`${file}: ok — dataset "${name}", ${fields.length} fields: ${fields.join(", ")}\n`);

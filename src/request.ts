@@ -12,7 +12,7 @@ import {
   stringField,
   type RequestContext,
 } from "./fields";
-import { LIMITS } from "./limits";
+import { BYTES_PER_MB, LIMITS } from "./limits";
 import { parseDirty, type DirtyRates } from "./dirty";
 
 export { isRealDate, type RequestContext } from "./fields";
@@ -47,6 +47,8 @@ export const MAX_DAYS = 366;
 export interface ResolvedDataset {
   readonly name: string;
   readonly schema: unknown;
+  /** The most bytes one of its records can take: a file's target must hold at least one. */
+  readonly maxRecordBytes: number;
 }
 
 /** Values that apply when the event leaves a field out (the stack config's defaults). */
@@ -92,6 +94,12 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
   const fileCount = integerField(e, "file_count", defaults.fileCount, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT);
   const targetSizeMb = numberField(e, "target_size_mb", defaults.targetSizeMb, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB, " of MiB");
   const dataset = custom ? custom.name : choiceField(e, "dataset", DATASET_NAMES, "web-events");
+  if (custom && custom.maxRecordBytes > targetSizeMb * BYTES_PER_MB) {
+    throw new ValidationError(
+      "target_size_mb",
+      `target_size_mb ${targetSizeMb} MiB is smaller than one record of dataset ${custom.name}, which can reach ${custom.maxRecordBytes} bytes: raise target_size_mb to at least ${Math.ceil((custom.maxRecordBytes / BYTES_PER_MB) * 100) / 100}`,
+    );
+  }
   const range = parseDateRange(e, fileCount);
   const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx);
   const keyPrefix = normaliseKeyPrefix("key_prefix", stringField(e, "key_prefix") ?? "");

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type * as HandlerModule from "../functions/generate-files";
 import { S3Sink } from "../src/sinks/s3";
+import { HOSTILE_SCHEMAS } from "./support/hostile-schemas";
 import { loadProgram, rolePolicyOf } from "./support/program";
 import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 import { startTestS3, type TestS3 } from "./support/s3";
@@ -276,6 +278,22 @@ describe("generate-files handler", () => {
       ["dataset", 'dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset (broken, readings) (got "readngs": not found)'],
     );
     assert.ok(!proxy.requests.some((r) => r.outcome === "denied"), "nothing the function asked was denied");
+  });
+
+  describe("hostile stored schemas: 400 naming the path and the limit, in well under a second, nothing written", () => {
+    HOSTILE_SCHEMAS.forEach(([what, text, message], i) => {
+      it(`refuses ${what}`, async () => {
+        await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `landing/_datasets/hostile-${i}.yaml`, Body: text }));
+        const before = await s3.keys(BUCKET);
+        const started = performance.now();
+        const res = await handler({ dataset: `hostile-${i}`, file_count: 2, target_size_mb: 0.5, run_id: `hostile-${i}` }, lambdaContext(`hostile-${i}`));
+        const ms = performance.now() - started;
+        assert.equal(res.statusCode, 400);
+        assert.match((res.body as { error: string }).error, message);
+        assert.ok(ms < 1000, `refused in ${Math.round(ms)} ms`);
+        assert.deepEqual(await s3.keys(BUCKET), before);
+      });
+    });
   });
 
   describe("its role, as the program declares it, evaluated by an IAM policy simulator", () => {

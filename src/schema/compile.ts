@@ -3,6 +3,7 @@ import { ValidationError } from "../errors";
 import { Prng, WeightedTable } from "../prng";
 import { describe } from "../fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
+import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
 import { didYouMean } from "./suggest";
 
 /**
@@ -35,7 +36,6 @@ export const DISTRIBUTIONS = ["uniform", "normal", "exponential"] as const;
 export const TIMESTAMP_FORMATS = ["iso", "epoch_ms", "epoch_s", "date"] as const;
 const SCHEMA_KEYS = ["name", "description", "required", "fields"];
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const MAX_ARRAY = 1000;
 
 export interface DatasetSchema {
   readonly name: string;
@@ -58,6 +58,19 @@ export interface RecordScope {
 }
 
 type Gen = (scope: RecordScope) => unknown;
+
+/**
+ * A compiled field: its generator, and bounds checked before any record is made — the most JSON
+ * bytes it can add to a record (lazy: a `ref` or `template` takes its bound from the fields it
+ * names) and the array items it can hold.
+ */
+interface Compiled {
+  readonly gen: Gen;
+  readonly bytes: () => number;
+  readonly items: number;
+}
+
+const fixed = (gen: Gen, bytes: number, items = 0): Compiled => ({ gen, bytes: () => bytes, items });
 /** A field's value, or OMIT when the field is left out of this record. */
 const OMIT = Symbol("omit");
 
@@ -92,8 +105,9 @@ class Compiler {
 
   constructor(private readonly top: readonly string[]) {}
 
-  field(path: string, spec: unknown, topName?: string): Gen {
+  field(path: string, spec: unknown, topName?: string, depth = 0): Compiled {
     if (topName !== undefined) this.currentTop = topName;
+    if (depth > SCHEMA_LIMITS.MAX_DEPTH) fail(path, `nests objects and arrays more than ${SCHEMA_LIMITS.MAX_DEPTH} deep`);
     if (!isObj(spec)) fail(path, `must be an object with one generator (${GENERATORS.join(", ")}) (got ${describe(spec)})`);
     const kinds = Object.keys(spec).filter((k) => !(MODIFIERS as readonly string[]).includes(k));
     if (kinds.length !== 1) {
@@ -105,16 +119,24 @@ class Compiler {
     if (!(GENERATORS as readonly string[]).includes(kind)) {
       fail(`${path}.${kind}`, `unknown generator "${kind}"${didYouMean(kind, GENERATORS)}; known: ${GENERATORS.join(", ")}`);
     }
-    const gen = this.generator(`${path}.${kind}`, kind as (typeof GENERATORS)[number], spec[kind]);
+    const compiled = this.generator(`${path}.${kind}`, kind as (typeof GENERATORS)[number], spec[kind], depth);
     const nullP = spec.null_probability === undefined ? 0 : num(`${path}.null_probability`, spec.null_probability, 0, 0, 1);
     const omitP = spec.omit_probability === undefined ? 0 : num(`${path}.omit_probability`, spec.omit_probability, 0, 0, 1);
-    if (nullP === 0 && omitP === 0) return gen;
-    return (s) => {
-      if (omitP > 0 && s.rng.float() < omitP) return OMIT;
-      if (nullP > 0 && s.rng.float() < nullP) return null;
-      return gen(s);
+    if (nullP === 0 && omitP === 0) return compiled;
+    const gen = compiled.gen;
+    return {
+      gen: (s) => {
+        if (omitP > 0 && s.rng.float() < omitP) return OMIT;
+        if (nullP > 0 && s.rng.float() < nullP) return null;
+        return gen(s);
+      },
+      bytes: () => Math.max(4, compiled.bytes()),
+      items: compiled.items,
     };
   }
+
+  /** The byte bound of a top-level field, once every field is compiled (for `ref` and `template`). */
+  topBytes: (name: string) => number = () => 0;
 
   private dependOn(path: string, name: string): void {
     const root = name.split(".")[0] as string;
@@ -125,11 +147,13 @@ class Compiler {
     set.add(root);
   }
 
-  private generator(path: string, kind: (typeof GENERATORS)[number], arg: unknown): Gen {
+  private generator(path: string, kind: (typeof GENERATORS)[number], arg: unknown, depth: number): Compiled {
     switch (kind) {
       case "const": {
         const value = arg;
-        return () => value;
+        const bytes = jsonBytes(value);
+        if (bytes > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `is ${bytes} bytes as JSON; a const may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
+        return fixed(() => value, bytes);
       }
       case "faker": {
         const o = isObj(arg) ? arg : { method: arg };
@@ -140,30 +164,51 @@ class Compiler {
         if (!known.includes(name)) fail(path, `unknown faker method "${name}"${didYouMean(name, known)}`);
         const args = o.args ?? [];
         if (!Array.isArray(args)) fail(`${path}.args`, `must be a list of arguments (got ${describe(args)})`);
+        // Sizes first: a call such as string.alpha(1e9) must not be made even once.
+        const oversize = oversizeFakerArg(name, args);
+        if (oversize) fail(`${path}.${oversize[0]}`, `${oversize[1]} is over the limit of ${SCHEMA_LIMITS.MAX_FAKER_SIZE_ARG} for a length or count`);
         const method = this.faker.method(name);
         const faker = this.faker;
-        // Check the arguments once, now, so a bad one is a schema error rather than a failed run.
-        try {
-          faker.use({ float: () => 0.5 } as Prng);
-          method(...args);
-        } catch (err) {
-          fail(path, `faker ${name} rejects these args: ${(err as Error).message}`);
-        }
         const plain = (v: unknown) => (v instanceof Date ? v.toISOString() : typeof v === "bigint" ? Number(v) : v);
+        // Call it now with the middle and the largest draws: a bad argument is a schema error rather
+        // than a failed run, and the larger value bounds what the field adds to a record.
+        let probeBytes = 0;
+        for (const draw of [0.5, 0.999999]) {
+          let value: unknown;
+          try {
+            faker.use({ float: () => draw } as Prng);
+            value = plain(method(...args));
+          } catch (err) {
+            fail(path, `faker ${name} rejects these args: ${(err as Error).message}`);
+          }
+          probeBytes = Math.max(probeBytes, jsonBytes(value));
+        }
+        if (probeBytes > SCHEMA_LIMITS.MAX_VALUE_BYTES) fail(path, `makes values of ${probeBytes} bytes; a faker value may be at most ${SCHEMA_LIMITS.MAX_VALUE_BYTES}`);
         if (o.pool !== undefined) {
           // A pool: `pool` values made once from a fixed seed, then drawn per record. Faker calls
           // cost microseconds each; a draw costs nanoseconds. For fields where repeats are fine.
-          const size = num(`${path}.pool`, o.pool, undefined, 1, 100_000);
-          if (!Number.isInteger(size)) fail(`${path}.pool`, `must be a whole number from 1 to 100000 (got ${size})`);
-          const seed = Prng.fromParts("schema pool", path);
-          faker.use(seed);
-          const values = Array.from({ length: size }, () => plain(method(...args)));
-          return (s) => values[s.rng.int(size)];
+          const size = num(`${path}.pool`, o.pool, undefined, 1, SCHEMA_LIMITS.MAX_POOL_SIZE);
+          if (!Number.isInteger(size)) fail(`${path}.pool`, `must be a whole number from 1 to ${SCHEMA_LIMITS.MAX_POOL_SIZE} (got ${size})`);
+          const tooBig = () => fail(`${path}.pool`, `${size} values of up to ${probeBytes} bytes are more than the ${SCHEMA_LIMITS.MAX_POOL_BYTES} bytes a pool may hold: use a smaller pool`);
+          if (size * probeBytes > SCHEMA_LIMITS.MAX_POOL_BYTES) tooBig();
+          faker.use(Prng.fromParts("schema pool", path));
+          const values: unknown[] = [];
+          let total = 0;
+          let largest = 0;
+          for (let i = 0; i < size; i++) {
+            const value = plain(method(...args));
+            const bytes = jsonBytes(value);
+            total += bytes;
+            largest = Math.max(largest, bytes);
+            if (total > SCHEMA_LIMITS.MAX_POOL_BYTES) tooBig();
+            values.push(value);
+          }
+          return fixed((s) => values[s.rng.int(size)], largest);
         }
-        return (s) => {
+        return fixed((s) => {
           faker.use(s.rng);
           return plain(method(...args));
-        };
+        }, probeBytes);
       }
       case "choice": {
         let entries: [unknown, number][];
@@ -171,8 +216,11 @@ class Compiler {
         else if (isObj(arg)) entries = Object.entries(arg).map(([k, w], i) => [k, num(`${path}.${Object.keys(arg)[i]}`, w, undefined, 0)]);
         else fail(path, `must be a list of values, or an object of value: weight (got ${describe(arg)})`);
         if (entries.length === 0 || !entries.some(([, w]) => w > 0)) fail(path, "needs at least one value with a weight above 0");
+        if (entries.some(([v]) => v === "__proto__")) fail(path, `"__proto__" is not allowed as a value`);
+        const bytes = Math.max(...entries.map(([v]) => jsonBytes(v)));
+        if (bytes > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `has a value of ${bytes} bytes as JSON; a value may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const table = new WeightedTable(entries.filter(([, w]) => w > 0));
-        return (s) => table.draw(s.rng);
+        return fixed((s) => table.draw(s.rng), bytes);
       }
       case "number": {
         const o = isObj(arg) ? arg : {};
@@ -187,28 +235,34 @@ class Compiler {
         const min = num(`${path}.min`, o.min, distribution === "uniform" ? 0 : -Number.MAX_VALUE);
         const max = num(`${path}.max`, o.max, distribution === "uniform" ? 100 : Number.MAX_VALUE);
         if (min > max) fail(`${path}.min`, `must not exceed max (${min} > ${max})`);
+        const NUMBER_BYTES = 24;
         const scale = 10 ** decimals;
         const round = (x: number) => Math.min(max, Math.max(min, Math.round(x * scale) / scale));
         if (distribution === "uniform") {
+          // max - min must be a number: min -1e308 and max 1e308 would make every value Infinity.
+          if (!Number.isFinite(max - min)) fail(path, `min ${min} to max ${max} is a range too wide to draw from`);
           if (decimals === 0) {
             const lo = Math.ceil(min);
             const hi = Math.floor(max);
-            return (s) => s.rng.range(lo, hi);
+            if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) fail(path, `whole numbers must lie within ±${Number.MAX_SAFE_INTEGER} (got ${min} to ${max})`);
+            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES);
           }
-          return (s) => round(min + s.rng.float() * (max - min));
+          return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES);
         }
         if (distribution === "normal") {
           const mean = num(`${path}.mean`, o.mean, undefined);
           const sd = num(`${path}.stddev`, o.stddev, undefined, 0);
-          return (s) => round(mean + s.rng.normal() * sd);
+          if (!Number.isFinite(Math.abs(mean) + 40 * sd)) fail(path, `mean ${mean} and stddev ${sd} would overflow to Infinity`);
+          return fixed((s) => round(mean + s.rng.normal() * sd), NUMBER_BYTES);
         }
         const rate = num(`${path}.rate`, o.rate, undefined, Number.MIN_VALUE);
         const offset = o.min === undefined ? 0 : min;
-        return (s) => round(offset - Math.log(1 - s.rng.float()) / rate);
+        if (!Number.isFinite(Math.abs(offset) + 50 / rate)) fail(`${path}.rate`, `rate ${rate} is so small its values would overflow to Infinity`);
+        return fixed((s) => round(offset - Math.log(1 - s.rng.float()) / rate), NUMBER_BYTES);
       }
       case "boolean": {
         const p = arg === true || arg === null || arg === undefined ? 0.5 : num(path, isObj(arg) ? arg.probability : arg, 0.5, 0, 1);
-        return (s) => s.rng.float() < p;
+        return fixed((s) => s.rng.float() < p, 5);
       }
       case "sequence": {
         const o = isObj(arg) ? arg : {};
@@ -217,22 +271,28 @@ class Compiler {
         const step = num(`${path}.step`, o.step, 1);
         const format = o.format;
         if (format !== undefined && (typeof format !== "string" || !format.includes("{n}"))) fail(`${path}.format`, `must be text containing {n} (and optionally {file}) (got ${describe(format)})`);
-        if (format === undefined) return (s) => start + step * s.index;
-        return (s) => (format as string).replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index));
+        if (!Number.isFinite(Math.abs(start) + Math.abs(step) * SCHEMA_LIMITS.MAX_RECORDS_PER_FILE)) {
+          fail(path, `start ${start} and step ${step} would overflow to Infinity within a file's records`);
+        }
+        if (format === undefined) return fixed((s) => start + step * s.index, 24);
+        if (format.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(`${path}.format`, `is ${format.length} characters; at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
+        const occurrences = format.split("{").length - 1;
+        return fixed((s) => format.replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index)), 2 * format.length + 24 * occurrences);
       }
       case "timestamp": {
         const format = (arg ?? "iso") as string;
         if (!(TIMESTAMP_FORMATS as readonly string[]).includes(format)) fail(path, `unknown format "${format}"${didYouMean(String(format), TIMESTAMP_FORMATS)}; known: ${TIMESTAMP_FORMATS.join(", ")}`);
-        return (s) => {
+        return fixed((s) => {
           const ms = s.dayStartMs + s.secondOfDay() * 1000 + s.rng.int(1000);
           if (format === "epoch_ms") return ms;
           if (format === "epoch_s") return Math.floor(ms / 1000);
           const iso = new Date(ms).toISOString();
           return format === "date" ? iso.slice(0, 10) : iso;
-        };
+        }, 26);
       }
       case "template": {
         if (typeof arg !== "string") fail(path, `must be text with {field} placeholders (got ${describe(arg)})`);
+        if (arg.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `is ${arg.length} characters; a template may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const parts = arg.split(/(\{[A-Za-z0-9_.]+\})/);
         const pieces = parts.map((p) => {
           const m = /^\{([A-Za-z0-9_.]+)\}$/.exec(p);
@@ -241,40 +301,63 @@ class Compiler {
           this.dependOn(path, ref);
           return ref.split(".");
         });
-        return (s) => pieces.map((p) => (typeof p === "string" ? p : String(lookup(s.values, p) ?? ""))).join("");
+        const literal = pieces.reduce((n, p) => n + (typeof p === "string" ? jsonBytes(p) : 0), 2);
+        const refs = pieces.filter((p): p is string[] => typeof p !== "string").map((p) => p[0] as string);
+        return {
+          gen: (s) => pieces.map((p) => (typeof p === "string" ? p : String(lookup(s.values, p) ?? ""))).join(""),
+          // A value shown as text can escape to twice its JSON size (quotes inside a nested object).
+          bytes: () => literal + refs.reduce((n, r) => n + 2 * this.topBytes(r), 0),
+          items: 0,
+        };
       }
       case "ref": {
         if (typeof arg !== "string") fail(path, `must name another field of the record (got ${describe(arg)})`);
         this.dependOn(path, arg);
         const keys = arg.split(".");
-        return (s) => lookup(s.values, keys) ?? null;
+        const root = keys[0] as string;
+        return { gen: (s) => lookup(s.values, keys) ?? null, bytes: () => this.topBytes(root), items: 0 };
       }
       case "object": {
         if (!isObj(arg) || Object.keys(arg).length === 0) fail(path, `must be an object of fields (got ${describe(arg)})`);
-        const fields = Object.entries(arg).map(([k, v]) => [k, this.field(`${path}.${k}`, v)] as const);
-        return (s) => {
-          const out: Obj = {};
-          for (const [k, g] of fields) {
-            const v = g(s);
-            if (v !== OMIT) out[k] = v;
-          }
-          return out;
+        const fields = Object.entries(arg).map(([k, v]) => [k, this.field(`${path}.${k}`, v, undefined, depth + 1)] as const);
+        const gens = fields.map(([k, c]) => [k, c.gen] as const);
+        return {
+          gen: (s) => {
+            const out: Obj = {};
+            for (const [k, g] of gens) {
+              const v = g(s);
+              if (v !== OMIT) out[k] = v;
+            }
+            return out;
+          },
+          bytes: () => fields.reduce((n, [k, c]) => n + jsonBytes(k) + 2 + c.bytes(), 2),
+          items: fields.reduce((n, [, c]) => n + c.items, 0),
         };
       }
       case "array": {
         if (!isObj(arg)) fail(path, `must be an object with items, min and max (got ${describe(arg)})`);
         keysOnly(path, arg, ["items", "min", "max"]);
-        const min = num(`${path}.min`, arg.min, 0, 0, MAX_ARRAY);
-        const max = num(`${path}.max`, arg.max, Math.max(min, 3), min, MAX_ARRAY);
-        const item = this.field(`${path}.items`, arg.items);
-        return (s) => {
-          const n = s.rng.range(min, max);
-          const out: unknown[] = [];
-          for (let i = 0; i < n; i++) {
-            const v = item(s);
-            if (v !== OMIT) out.push(v);
-          }
-          return out;
+        const min = num(`${path}.min`, arg.min, 0, 0, SCHEMA_LIMITS.MAX_ARRAY_ITEMS);
+        const max = num(`${path}.max`, arg.max, Math.max(min, 3), min, SCHEMA_LIMITS.MAX_ARRAY_ITEMS);
+        const item = this.field(`${path}.items`, arg.items, undefined, depth + 1);
+        // Nested arrays multiply: 1,000 × 1,000 × 1,000 items would be a billion per record.
+        const items = max * (1 + item.items);
+        if (items > SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD) {
+          fail(path, `can hold up to ${items} items with the arrays inside it; a record may hold at most ${SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD} array items in all`);
+        }
+        const gen = item.gen;
+        return {
+          gen: (s) => {
+            const n = s.rng.range(min, max);
+            const out: unknown[] = [];
+            for (let i = 0; i < n; i++) {
+              const v = gen(s);
+              if (v !== OMIT) out.push(v);
+            }
+            return out;
+          },
+          bytes: () => 2 + max * (item.bytes() + 1),
+          items,
         };
       }
     }
@@ -291,6 +374,8 @@ function lookup(values: Obj, keys: readonly string[]): unknown {
 export interface CompiledSchema {
   readonly schema: DatasetSchema;
   readonly required: readonly string[];
+  /** The most bytes one record can take (an upper bound from the generators' bounds). */
+  readonly maxRecordBytes: number;
   record(scope: RecordScope): string;
 }
 
@@ -298,6 +383,9 @@ export interface CompiledSchema {
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
 export function compileSchema(input: unknown, where = "dataset"): CompiledSchema {
   if (!isObj(input)) fail(where, `a dataset schema must be an object with name and fields (got ${describe(input)})`);
+  // A plain object drops a "__proto__" key silently (it sets the prototype): refuse it anywhere.
+  const proto = protoKeyPath(input, where);
+  if (proto !== undefined) fail(proto, `"__proto__" is not allowed as a name`);
   for (const k of Object.keys(input)) if (!SCHEMA_KEYS.includes(k)) fail(`${where}.${k}`, `unknown key "${k}"${didYouMean(k, SCHEMA_KEYS)}; allowed: ${SCHEMA_KEYS.join(", ")}`);
   const name = input.name;
   if (typeof name !== "string" || !NAME_PATTERN.test(name)) fail(`${where}.name`, `must be 1-64 letters, digits, ". _ -" (got ${describe(name)})`);
@@ -309,7 +397,8 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   for (const r of required) if (typeof r !== "string" || !top.includes(r)) fail(`${where}.required`, `"${String(r)}" is not a field${didYouMean(String(r), top)}`);
 
   const compiler = new Compiler(top);
-  const gens = new Map(top.map((k) => [k, compiler.field(`${where}.fields.${k}`, fields[k], k)]));
+  const compiledFields = new Map(top.map((k) => [k, compiler.field(`${where}.fields.${k}`, fields[k], k)]));
+  const gens = new Map([...compiledFields].map(([k, c]) => [k, c.gen]));
   // Evaluate fields after those they refer to; emit them in the declared order.
   const order: string[] = [];
   const state = new Map<string, "visiting" | "done">();
@@ -323,10 +412,23 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   };
   for (const k of top) visit(k, []);
   const steps = order.map((k) => [k, gens.get(k) as Gen] as const);
+
+  // Bounds, in dependency order so a ref's bound is its target's.
+  const bound = new Map<string, number>();
+  compiler.topBytes = (k) => bound.get(k) ?? 0;
+  for (const k of order) bound.set(k, (compiledFields.get(k) as Compiled).bytes());
+  const items = top.reduce((n, k) => n + (compiledFields.get(k) as Compiled).items, 0);
+  if (items > SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD) fail(`${where}.fields`, `can hold up to ${items} array items per record; at most ${SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD}`);
+  const maxRecordBytes = top.reduce((n, k) => n + jsonBytes(k) + 2 + (bound.get(k) as number), 2);
+  if (maxRecordBytes > SCHEMA_LIMITS.MAX_RECORD_BYTES) {
+    const largest = [...bound].sort((a, b) => b[1] - a[1])[0] as [string, number];
+    fail(`${where}.fields`, `records can reach ${maxRecordBytes} bytes (${largest[0]}: up to ${largest[1]}); a record may be at most ${SCHEMA_LIMITS.MAX_RECORD_BYTES} bytes`);
+  }
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
   return {
     schema,
     required: required as string[],
+    maxRecordBytes,
     record(scope) {
       const values: Obj = {};
       scope.values = values;
@@ -336,7 +438,10 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
       }
       const out: Obj = {};
       for (const k of top) if (k in values) out[k] = values[k];
-      return asciiJson(out);
+      const text = asciiJson(out);
+      // The bound above is computed, faker's part of it from probes: a last guard, never silent.
+      if (text.length > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${text.length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
+      return text;
     },
   };
 }

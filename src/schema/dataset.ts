@@ -3,6 +3,7 @@ import { ValidationError } from "../errors";
 import type { Dataset, FileContext, RecordWriter } from "../datasets/dataset";
 import type { Prng } from "../prng";
 import { compileSchema, type RecordScope } from "./compile";
+import { SCHEMA_LIMITS } from "./limits";
 
 /**
  * A schema as a dataset. Compiled once per thread and kept by its text, so every file a worker
@@ -45,6 +46,9 @@ export function schemaDataset(schema: unknown): Dataset {
 
 /** A schema from its text: YAML (of which JSON is a subset). Plain data only: no tags run code. */
 export function parseSchemaText(text: string, where: string): unknown {
+  if (text.length > SCHEMA_LIMITS.MAX_SCHEMA_BYTES) {
+    throw new ValidationError("dataset", `${where}: a schema may be at most ${SCHEMA_LIMITS.MAX_SCHEMA_BYTES} bytes (got ${text.length})`);
+  }
   try {
     return parseYaml(text, { schema: "core", merge: false, maxAliasCount: 100 }) as unknown;
   } catch (err) {

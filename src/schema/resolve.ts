@@ -1,9 +1,10 @@
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../errors";
 import type { ResolvedDataset } from "../request";
 import { sinkFor, type SinkSpec } from "../sinks";
+import { readText } from "../sinks/local";
+import { SCHEMA_LIMITS } from "./limits";
 
 /** Finds the declarative dataset a request's `dataset` names; undefined for a built-in or none. */
 export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefined>;
@@ -15,7 +16,7 @@ export function resolveSchemaText(text: string, where: string): ResolvedDataset 
   const { compileSchema } = require("./compile") as typeof import("./compile");
   const schema = parseSchemaText(text, where);
   const compiled = compileSchema(schema, where);
-  return { name: compiled.schema.name, schema };
+  return { name: compiled.schema.name, schema, maxRecordBytes: compiled.maxRecordBytes };
 }
 
 /** Raised by a loader that knows which datasets exist, so the 400 can list them. */
@@ -47,12 +48,17 @@ export async function resolveDataset(event: unknown, load: DatasetLoader | undef
 
 export const looksLikePath = (name: string) => /[\\/]/.test(name) || /\.(ya?ml|json)$/i.test(name);
 
+/** A schema file's text, read no further than one byte past the size limit. */
+export function readSchemaFile(field: string, path: string): Promise<string> {
+  return readText(path, SCHEMA_LIMITS.MAX_SCHEMA_BYTES).catch((err: NodeJS.ErrnoException) => {
+    throw new ValidationError(field, `cannot read dataset file ${path}: ${err.code ?? err.message}`);
+  });
+}
+
 /** The CLI's loader: `--dataset ./my-schema.yaml` reads that file. */
 export const fileDatasetLoader: DatasetLoader = async (name) => {
   if (!looksLikePath(name)) return undefined;
-  const text = await readFile(name, "utf8").catch((err: NodeJS.ErrnoException) => {
-    throw new ValidationError("dataset", `cannot read dataset file ${name}: ${err.code ?? err.message}`);
-  });
+  const text = await readSchemaFile("dataset", name);
   return resolveSchemaText(text, basename(name));
 };
 
@@ -76,7 +82,8 @@ export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoad
       const stored = keys.map((k) => k.slice(folder.length)).filter((k) => DATASET_EXTENSIONS.some((ext) => k.endsWith(`.${ext}`)));
       throw new DatasetNotFound([...new Set(stored.map((k) => k.replace(/\.(ya?ml|json)$/, "")))].sort());
     }
-    const text = await sinkFor(sink).getText(key);
+    // At most one byte past the limit is read: a 50 MB "schema" is refused, not downloaded.
+    const text = await sinkFor(sink).getText(key, SCHEMA_LIMITS.MAX_SCHEMA_BYTES);
     if (text === undefined) throw new DatasetNotFound([]);
     return resolveSchemaText(text, key);
   };

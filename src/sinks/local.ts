@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -70,14 +70,29 @@ export class LocalSink implements FileSink {
       .sort();
   }
 
-  async getText(key: string): Promise<string | undefined> {
-    return readFile(join(this.spec.dir, key), "utf8").catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return undefined;
+  async getText(key: string, maxBytes?: number): Promise<string | undefined> {
+    try {
+      return await readText(join(this.spec.dir, key), maxBytes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw err;
-    });
+    }
   }
 
   async remove(key: string): Promise<void> {
     await rm(join(this.spec.dir, key), { force: true });
+  }
+}
+
+/** A file's text; only its first `maxBytes + 1` bytes when given, so an oversized file is never read whole. */
+export async function readText(path: string, maxBytes?: number): Promise<string> {
+  if (maxBytes === undefined) return readFile(path, "utf8");
+  const handle = await open(path, "r");
+  try {
+    const buffer = Buffer.alloc(maxBytes + 1);
+    const { bytesRead } = await handle.read(buffer, 0, maxBytes + 1, 0);
+    return buffer.subarray(0, bytesRead).toString("utf8");
+  } finally {
+    await handle.close();
   }
 }

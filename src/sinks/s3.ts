@@ -137,9 +137,10 @@ export class S3Sink implements FileSink {
     return keys;
   }
 
-  async getText(key: string): Promise<string | undefined> {
+  async getText(key: string, maxBytes?: number): Promise<string | undefined> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+      const range = maxBytes === undefined ? {} : { Range: `bytes=0-${maxBytes}` };
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key, ...range }));
       return await (out.Body as { transformToString(): Promise<string> }).transformToString();
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -38,8 +38,8 @@ export interface FileSink {
    * exists is learned by listing (see `presentKeys`), never by reading it.
    */
   list(prefix: string, last?: string): Promise<string[]>;
-  /** An object's text, or undefined when there is none. */
-  getText(key: string): Promise<string | undefined>;
+  /** An object's text, or undefined when there is none; only its first `maxBytes + 1` bytes when given. */
+  getText(key: string, maxBytes?: number): Promise<string | undefined>;
   remove(key: string): Promise<void>;
 }
 
