@@ -54,3 +54,15 @@ export function crashed(err: unknown): number {
   process.stderr.write(`synthgen: ${err instanceof Error ? err.message : String(err)}\n`);
   return EXIT.FAILED;
 }
+
+/**
+ * The AWS SDK warns once per thread that its 2027 releases need Node 22; every worker thread of a
+ * run printed it over the progress bar. Say it once, in one line, and silence the SDK's copies
+ * (worker threads take the environment as it is when they start).
+ */
+export function sdkNodeNoticeOnce(): void {
+  if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === "true") return;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major < 22) process.stderr.write(`synthgen: note: AWS SDK releases from January 2027 need Node.js 22 or newer (this is ${process.version})\n`);
+}

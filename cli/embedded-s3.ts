@@ -12,20 +12,20 @@ export interface EmbeddedS3 {
 }
 
 /**
- * Starts s3rver on a free loopback port with its data under `directory` and the given buckets.
- * Objects are stored as files, so they stay inspectable after it stops.
+ * Starts s3rver on loopback (a free port unless one is given) with its data under `directory` and
+ * the given buckets. Objects are stored as files, so they stay inspectable after it stops.
  */
-export async function startEmbeddedS3(directory: string, buckets: readonly string[]): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(directory: string, buckets: readonly string[], port = 0): Promise<EmbeddedS3> {
   await mkdir(directory, { recursive: true });
   const server = new S3rver({
     address: "127.0.0.1",
-    port: 0,
+    port,
     silent: true,
     directory,
     configureBuckets: buckets.map((name) => ({ name })),
   });
-  const { port } = await server.run();
-  return { endpoint: `http://127.0.0.1:${port}`, directory, close: () => server.close() };
+  const address = await server.run();
+  return { endpoint: `http://127.0.0.1:${address.port}`, directory, close: () => server.close() };
 }
 
 /** Makes S3 clients created from now on in this process (and its new worker threads) use s3rver's keys. */

@@ -3,7 +3,7 @@ import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
 import { eventSinkFor } from "../src/sinks/event-sinks";
-import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
+import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
 import { countBar } from "./progress";
 
 /** `synthgen emit` flags, as commander hands them over (strings until validated). */
@@ -76,6 +76,7 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
     return badInput(err, FLAG_FOR_FIELD);
   }
   const target: EventTarget = request.target;
+  if (target.kind === "kinesis") sdkNodeNoticeOnce();
   const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
   try {
     await sink.preflight?.();

@@ -13,6 +13,7 @@ import { sinkLocation, type SinkSpec } from "../src/sinks";
 import { resolveDataset, fileDatasetLoader } from "../src/schema/resolve";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
 import { progressBar } from "./progress";
+import { cleanUpAfter, preflight, trapInterrupts, type Interruption } from "./run-guard";
 
 /** `synthgen generate` flags, as commander hands them over (strings until validated). */
 export interface GenerateFlags {
@@ -32,6 +33,7 @@ export interface GenerateFlags {
   partition?: string;
   dailyCurve?: boolean;
   dirty?: string;
+  ignoreFreeSpace?: boolean;
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */
@@ -96,11 +98,19 @@ function parseShards(text: string | undefined): number | undefined {
  * the state machine produces, shards one after another. Running it again with the same run id
  * resumes: files already there are skipped.
  */
-async function runSharded(event: Record<string, unknown>, shards: number, destination: ReturnType<typeof parseDestination>, pool: FilePool): Promise<number> {
+async function runSharded(
+  event: Record<string, unknown>,
+  shards: number,
+  destination: ReturnType<typeof parseDestination>,
+  pool: FilePool,
+  flags: GenerateFlags,
+  interrupted: () => Interruption | undefined,
+): Promise<number> {
   let plan;
   try {
     const custom = await resolveDataset(event, fileDatasetLoader);
     plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), destination.prefix);
+    await preflight(plan, destination.sink, { ignoreFreeSpace: flags.ignoreFreeSpace === true });
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
@@ -109,13 +119,23 @@ async function runSharded(event: Record<string, unknown>, shards: number, destin
   let written = 0;
   let skipped = 0;
   let failed = 0;
+  const abandoned: string[] = [];
   try {
     const started = performance.now();
-    for (let k = 0; k < layout.shardCount; k++) {
+    for (let k = 0; k < layout.shardCount && !interrupted(); k++) {
       const outcome = await runShard(plan, layout, k, destination.sink, pool, (r) => progress.onFileDone(r));
       written += outcome.written.filter((f) => !f.skipped).length;
       skipped += outcome.written.filter((f) => f.skipped).length;
       failed += outcome.failures.length;
+      abandoned.push(...outcome.failures.map((f) => f.key));
+    }
+    const stop = interrupted();
+    if (stop) {
+      progress.stop();
+      await cleanUpAfter(destination.sink, abandoned);
+      process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`);
+      process.stderr.write(`synthgen: interrupted; run again with --run-id ${plan.request.runId} --shards ${shards} to resume\n`);
+      return stop.exitCode;
     }
     const manifest = await writeManifest(plan, layout, destination.sink);
     progress.stop();
@@ -133,7 +153,7 @@ async function runSharded(event: Record<string, unknown>, shards: number, destin
         skipped,
         failed,
         missing_shards: manifest.missingShards,
-        manifest: location.uri(manifest.key),
+        manifest: Object.values(location.uri(manifest.key))[0],
         totals: manifest.totals,
         duration_ms: Math.round(performance.now() - started),
       },
@@ -178,34 +198,47 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
   }
 
   const pool = createFilePool(threads);
+  // Ctrl-C or SIGTERM: stop the pool (its workers end mid-file), then clean up and report.
+  const guard = trapInterrupts(() => pool.close());
   if (shards !== undefined) {
     try {
-      return await runSharded(event, shards, destination, pool);
+      return await runSharded(event, shards, destination, pool, flags, guard.interruption);
     } finally {
+      guard.dispose();
       await pool.close();
     }
   }
   let progress: ReturnType<typeof progressBar> | undefined;
   try {
-    const { body } = await generate(event, {
+    const { outcome, body } = await generate(event, {
       defaults: { fileCount: 10, targetSizeMb: 3.5 },
       configuredPrefix: destination.prefix,
       sink: destination.sink,
       pool,
       context: { now: new Date() },
       loadDataset: fileDatasetLoader,
-      beforeRun: (plan) => {
+      beforeRun: async (plan) => {
+        await preflight(plan, destination.sink, { ignoreFreeSpace: flags.ignoreFreeSpace === true });
         progress = progressBar(plan.files.length);
       },
       onFileDone: (r) => progress?.onFileDone(r),
     });
     progress?.stop();
+    const stop = guard.interruption();
+    if (stop) {
+      await cleanUpAfter(destination.sink, outcome.failures.map((f) => f.key));
+      const { errors: _errors, ...summary } = body;
+      process.stdout.write(`${JSON.stringify({ ...summary, status: "interrupted", signal: stop.signal, not_written: body.failed }, null, 2)}\n`);
+      process.stderr.write(`synthgen: interrupted: ${body.successful} of ${body.total_files} files written; run again with --run-id ${body.run_id} to write the same files\n`);
+      return stop.exitCode;
+    }
     return finish(body, `${body.failed} of ${body.total_files} files failed; see "errors" above`);
   } catch (err) {
     progress?.stop();
     if (err instanceof ValidationError || err instanceof CapacityError) return badInput(err, FLAG_FOR_FIELD);
     return crashed(err);
   } finally {
+    guard.dispose();
     await pool.close();
   }
 }

@@ -2,13 +2,14 @@ import { SingleBar, Presets } from "cli-progress";
 import { BYTES_PER_MB } from "../src/limits";
 import type { FileDoneListener } from "../src/run";
 
-/** A live bar on stderr (files, MB, MB/s) when stderr is a terminal; nothing otherwise. */
+/** A live bar on stderr (files, MiB, MiB/s, ETA) when stderr is a terminal; nothing otherwise. */
 export function progressBar(totalFiles: number): { onFileDone: FileDoneListener; stop(): void } {
   if (!process.stderr.isTTY) return { onFileDone: () => undefined, stop: () => undefined };
   const bar = new SingleBar(
     {
       stream: process.stderr,
-      format: "{bar} {value}/{total} files | {mb} MB | {rate} MB/s | {failed} failed | {duration_formatted}",
+      format: "{bar} {value}/{total} files | {mb} MiB | {rate} MiB/s | {failed} failed | {duration_formatted} | ETA {eta_formatted}",
+      etaBuffer: 20,
       hideCursor: true,
     },
     Presets.shades_classic,

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { Command } from "commander";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, CommanderError } from "commander";
 import { DATASET_NAMES } from "../src/datasets/names";
 import { LIMITS } from "../src/limits";
 import { EMIT_LIMITS } from "../src/events/request";
@@ -8,11 +10,18 @@ import { runPreviewCommand, runValidateCommand, type PreviewFlags } from "./data
 import { runEmitCommand, type EmitFlags } from "./emit-command";
 import { runGenerateCommand, type GenerateFlags } from "./generate-command";
 import { runIndexCommand, type IndexFlags } from "./index-command";
+import { LOCAL_DEFAULTS, type LocalFlags } from "./local-command";
+import { EXIT } from "./common";
+
+const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
 
 const program = new Command()
   .name("synthgen")
   .description("Synthetic test data at load-test scale: the same generator the Lambda functions run.")
-  .showHelpAfterError();
+  .version(VERSION, "-V, --version", "print the version")
+  // Usage errors (unknown command or flag, missing argument) exit 2, as bad input does; commander's own exit is 1.
+  .exitOverride()
+  .addHelpText("after", `\nExit codes: 0 done, 1 a failure (see the summary), 2 bad input or usage (nothing done).`);
 
 program
   .command("generate")
@@ -33,6 +42,7 @@ program
   .option("--daily-curve", "timestamps follow a daily curve (busier by day than by night) instead of spreading evenly")
   .option("--dirty <kinds>", "inject dirty records, e.g. malformed=0.01,duplicate=0.005,late=0.02 (kinds: malformed, duplicate, wrong_type, missing_required, out_of_range, oversize, late)")
   .option("--shards <n>", "run as N shards, as the fan-out state machine does, and write {prefix}_manifests/{run_id}.json; the same --run-id again resumes")
+  .option("--ignore-free-space", "write to a local folder even when the run is larger than its free space")
   .addHelpText(
     "after",
     `
@@ -40,7 +50,13 @@ Keys follow the original generator: {date}-test{seq:04d}-{HHMMSS}.ndjson, HHMMSS
 S3 uses the usual AWS credentials (environment, profile, SSO). For the embedded s3rver, set
 AWS_ACCESS_KEY_ID=S3RVER and AWS_SECRET_ACCESS_KEY=S3RVER.
 
-Exit codes: 0 all files written, 1 a file failed (see "errors" in the summary), 2 bad input (nothing written).
+Before writing, it prints the plan (files, total size, where) on stderr; a local --out that cannot be
+written to, or that lacks the free space for the run, is refused (exit 2, nothing written).
+Ctrl-C (or SIGTERM) stops the run: files in progress are abandoned and cleaned up, the summary so
+far is printed (status "interrupted"), and the exit code is 130 (143).
+
+Exit codes: 0 all files written, 1 a file failed (see "errors" in the summary), 2 bad input (nothing
+written), 130/143 interrupted.
 
 Examples:
   synthgen generate --files 100 --size-mb 3.5 --out ./data
@@ -110,6 +126,7 @@ program
   .option("--date <yyyy-mm-dd>", "day of the timestamps (default today)")
   .option("--daily-curve", "timestamps along a daily curve")
   .option("--dirty <kinds>", "inject dirt, as for generate")
+  .addHelpText("after", "\nExit codes: 0 records printed, 2 bad input (an unknown dataset, a schema error, a bad flag).")
   .action(async (flags: PreviewFlags) => {
     process.exitCode = await runPreviewCommand(flags);
   });
@@ -118,11 +135,36 @@ program
   .command("validate")
   .description("Check a dataset schema file; names the bad field and suggests the closest valid name.")
   .argument("<file>", "a .yaml or .json dataset schema")
+  .addHelpText("after", "\nExit codes: 0 valid, 2 invalid (the path of the bad field and what is allowed), or the file cannot be read.")
   .action(async (file: string) => {
     process.exitCode = await runValidateCommand(file);
   });
 
+program
+  .command("local")
+  .description("Run the embedded servers in the foreground until Ctrl-C: S3 (s3rver, with the bucket) and Kinesis (kinesalite, with the stream).")
+  .option("--s3-port <port>", "S3 port", String(LOCAL_DEFAULTS.s3Port))
+  .option("--kinesis-port <port>", "Kinesis port", String(LOCAL_DEFAULTS.kinesisPort))
+  .option("--bucket <name>", "bucket to create", LOCAL_DEFAULTS.bucket)
+  .option("--stream <name>", "stream to create", LOCAL_DEFAULTS.stream)
+  .option("--dir <folder>", "where s3rver keeps its objects (under <folder>/s3)", LOCAL_DEFAULTS.dir)
+  .addHelpText("after", "\nExit codes: 0 stopped by Ctrl-C or SIGTERM, 1 a server could not start (a port in use).")
+  .action(async (flags: LocalFlags) => {
+    const { runLocalCommand } = require("./local-command") as typeof import("./local-command");
+    process.exitCode = await runLocalCommand(flags);
+  });
+
+for (const command of program.commands) {
+  command.showHelpAfterError(`Usage: synthgen ${command.name()} ${command.usage()}\nRun "synthgen ${command.name()} --help" for the options.`);
+}
+program.showHelpAfterError(`Usage: synthgen ${program.usage()}\nRun "synthgen --help" for the commands.`);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0; every other commander error is a usage error.
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.BAD_INPUT;
+    return;
+  }
   process.stderr.write(`synthgen: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
+  process.exitCode = EXIT.FAILED;
 });

@@ -13,8 +13,8 @@ export interface GenerateOptions {
   readonly sink: SinkSpec;
   readonly pool: FilePool;
   readonly context: RequestContext;
-  /** Last check before anything is written (the handler's time budget); throw to refuse. */
-  readonly beforeRun?: (plan: RunPlan) => void;
+  /** Last check before anything is written (the handler's time budget, the CLI's pre-flight); throw to refuse. */
+  readonly beforeRun?: (plan: RunPlan) => void | Promise<void>;
   readonly onFileDone?: FileDoneListener;
   /** Loads a declarative dataset the event names (a file for the CLI, an S3 object for the function). */
   readonly loadDataset?: DatasetLoader;
@@ -28,7 +28,7 @@ export async function generate(event: unknown, options: GenerateOptions): Promis
   const custom = await resolveDataset(event, options.loadDataset);
   const request = parseGenerateRequest(event, options.defaults, options.context, custom);
   const plan = planRun(request, options.configuredPrefix);
-  options.beforeRun?.(plan);
+  await options.beforeRun?.(plan);
   const outcome = await executeRun(plan, options.sink, options.pool, options.onFileDone);
   return { outcome, body: responseBody(outcome) };
 }

@@ -55,6 +55,25 @@ export async function executeRun(plan: RunPlan, sink: SinkSpec, pool: FilePool, 
 
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
+/** Distinct causes a response lists; `failed` counts every failure. */
+export const LISTED_ERRORS = 10;
+
+/**
+ * Failures folded by cause (the message with its key taken out), the first `LISTED_ERRORS`
+ * causes, each with the first key it hit and how many files it hit: 10,000 identical EACCES
+ * errors are one line, not 1.3 MB of JSON.
+ */
+export function foldErrors(failures: readonly FileFailure[]): { key: string; error: string; count: number }[] {
+  const byCause = new Map<string, { key: string; error: string; count: number }>();
+  for (const f of failures) {
+    const cause = f.error.replaceAll(f.key, "{key}");
+    const seen = byCause.get(cause);
+    if (seen) seen.count++;
+    else byCause.set(cause, { key: f.key, error: f.error, count: 1 });
+  }
+  return [...byCause.values()].slice(0, LISTED_ERRORS);
+}
+
 /** How many files a response lists, as the original generator did. */
 export const LISTED_FILES = 10;
 
@@ -75,19 +94,19 @@ export function responseBody(outcome: RunOutcome) {
     failed: failures.length,
     total_size_mb: round2(totalMb),
     average_size_mb: written.length ? round2(totalMb / written.length) : 0,
-    bucket: location.bucket,
+    ...location.where,
     date_prefix: plan.request.datePrefix,
     files: written.slice(0, LISTED_FILES).map((f) => ({
       status: "success",
-      bucket: location.bucket,
+      ...location.where,
       key: f.key,
       size_bytes: f.bytes,
       size_mb: round2(f.bytes / BYTES_PER_MB),
-      s3_uri: location.uri(f.key),
+      ...location.uri(f.key),
       record_count: f.records,
       sha256: f.sha256,
     })),
-    ...(failures.length ? { errors: failures.map((f) => ({ key: f.key, error: f.error })) } : {}),
+    ...(failures.length ? { errors: foldErrors(failures) } : {}),
     dataset: plan.request.dataset,
     run_id: plan.request.runId,
     seed: plan.request.seed,

@@ -72,13 +72,14 @@ describe("synthgen generate (CLI)", () => {
     assert.match(bad.stderr, /--out must name an S3 bucket/);
   });
 
-  it("exits 1 with the failed keys in the summary when the sink fails", async () => {
-    const res = await synthgen(["generate", "--files", "2", "--size-mb", "0.05", "--out", "s3://no-such-bucket", "--endpoint", s3.endpoint]);
+  it("exits 1 when the sink fails, with the failures folded by cause: 30 identical errors are one entry with its count", async () => {
+    const res = await synthgen(["generate", "--files", "30", "--size-mb", "0.05", "--out", "s3://no-such-bucket", "--endpoint", s3.endpoint]);
     assert.equal(res.code, 1);
-    const body = JSON.parse(res.stdout) as { status: string; failed: number; errors: { key: string; error: string }[] };
-    assert.deepEqual([body.status, body.failed], ["failed", 2]);
+    const body = JSON.parse(res.stdout) as { status: string; failed: number; errors: { key: string; error: string; count: number }[] };
+    assert.deepEqual([body.status, body.failed, body.errors.length, body.errors[0]!.count], ["failed", 30, 1, 30]);
     assert.match(body.errors[0]!.error, /NoSuchBucket/);
-    assert.match(res.stderr, /2 of 2 files failed/);
+    assert.match(body.errors[0]!.key, /-test00\d\d-/);
+    assert.match(res.stderr, /30 of 30 files failed/);
   });
 
   it("documents every flag in --help", async () => {
@@ -87,5 +88,110 @@ describe("synthgen generate (CLI)", () => {
     for (const flag of ["--files", "--size-mb", "--date", "--dataset", "--seed", "--run-id", "--key-prefix", "--threads", "--out", "--endpoint", "Exit codes"]) {
       assert.ok(res.stdout.includes(flag), flag);
     }
+  });
+});
+
+describe("synthgen: the conventions of command-line tools", () => {
+  let work: string;
+  before(async () => {
+    work = await mkdtemp(join(tmpdir(), "synthgen-conv-"));
+  });
+  after(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it("exits 2 with the command's usage line on an unknown command, an unknown flag or a missing argument", async () => {
+    const cases: [string[], RegExp, RegExp][] = [
+      [["genrate"], /unknown command 'genrate'/, /Usage: synthgen \[options\] \[command\]/],
+      [["generate", "--file", "3"], /unknown option '--file'\n\(Did you mean --files\?\)/, /Usage: synthgen generate \[options\]/],
+      [["validate"], /missing required argument 'file'/, /Usage: synthgen validate \[options\] <file>/],
+      [["emit", "--streams"], /option '--streams <n>' argument missing/, /Usage: synthgen emit \[options\]/],
+    ];
+    for (const [args, error, usage] of cases) {
+      const res = await synthgen(args);
+      assert.equal(res.code, 2, `${args.join(" ")}: ${res.stderr}`);
+      assert.match(res.stderr, error);
+      assert.match(res.stderr, usage);
+      assert.equal(res.stdout, "");
+    }
+  });
+
+  it("prints its version with --version, and exit codes in every command's help", async () => {
+    const { version } = JSON.parse(await readFile(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    const res = await synthgen(["--version"]);
+    assert.deepEqual([res.code, res.stdout.trim()], [0, version]);
+    for (const command of ["generate", "emit", "index", "preview", "validate", "local"]) {
+      const help = await synthgen([command, "--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Exit codes: 0 /, command);
+    }
+  });
+
+  /** Starts a long run, waits for its first finished file, then sends `signal`. */
+  async function interrupt(signal: NodeJS.Signals, out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [join(__dirname, "..", "cli", "synthgen.js"), "generate", "--files", "40", "--size-mb", "16", "--threads", "2", "--run-id", `sig-${signal}`, "--out", out]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    for (let i = 0; i < 600; i++) {
+      const names = await readdir(out).catch(() => [] as string[]);
+      if (names.some((n) => n.endsWith(".ndjson")) && names.some((n) => n.endsWith(".partial"))) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    child.kill(signal);
+    return { code: await exited, stdout, stderr };
+  }
+
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it(`stops on ${signal}: exit ${code}, the summary so far on stdout, no temporary file left`, async () => {
+      const out = join(work, `interrupted-${signal}`);
+      const res = await interrupt(signal, out);
+      assert.equal(res.code, code, res.stderr);
+      const body = JSON.parse(res.stdout) as { status: string; signal: string; successful: number; not_written: number; total_files: number };
+      assert.deepEqual([body.status, body.signal, body.total_files], ["interrupted", signal, 40]);
+      assert.ok(body.successful >= 1 && body.not_written >= 1 && body.successful + body.not_written === 40, JSON.stringify(body));
+      const names = await readdir(out);
+      assert.deepEqual(names.filter((n) => n.includes(".partial")), []);
+      assert.equal(names.length, body.successful);
+      assert.match(res.stderr, /interrupted: \d+ of 40 files written; run again with --run-id/);
+    });
+  }
+
+  it("removes temporary files a killed run left, and keeps those of a run still going", async () => {
+    const out = join(work, "stale");
+    const { mkdir, writeFile } = await import("node:fs/promises");
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, "2025-01-01-test0000-000000.ndjson.999999-1.partial"), "half a file");
+    await writeFile(join(out, `2025-01-01-test0001-000000.ndjson.${process.pid}-1.partial`), "still being written");
+    const res = await synthgen(["generate", "--files", "1", "--size-mb", "0.05", "--out", out]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /removed 1 temporary files that an interrupted run left/);
+    const names = await readdir(out);
+    assert.ok(!names.some((n) => n.includes("999999")));
+    assert.ok(names.some((n) => n.includes(`${process.pid}-1.partial`)));
+  });
+
+  it("prints the plan first, and refuses an --out it cannot write to, with one clear error and nothing written", async () => {
+    const { writeFile } = await import("node:fs/promises");
+    const file = join(work, "a-file");
+    await writeFile(file, "");
+    const res = await synthgen(["generate", "--files", "10000", "--size-mb", "0.01", "--out", join(file, "sub")]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /10000 files × 0\.01 MiB = 100\.0 MiB of web-events to .*a-file\/sub/);
+    assert.match(res.stderr, /synthgen: --out .*a-file\/sub cannot be written to \(ENOTDIR\); nothing was written/);
+    assert.equal(res.stderr.split("\n").filter((l) => l.includes("ENOTDIR")).length, 1);
+    assert.equal(res.stdout, "");
+  });
+
+  it("refuses a local run larger than the free space (10,000 × 1 GiB), unless told to ignore it", async () => {
+    const out = join(work, "huge");
+    const res = await synthgen(["generate", "--files", "10000", "--size-mb", "1024", "--out", out]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /10000 files × 1024\.0 MiB = 10000\.0 GiB/);
+    assert.match(res.stderr, /synthgen: the run needs 10000\.0 GiB but .* has [\d.]+ GiB free: lower --files or --size-mb, choose another --out, or pass --ignore-free-space/);
+    assert.deepEqual(await readdir(out), []);
   });
 });

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { bundleFiles } from "../infra/bundle";
+import { lambdaEnvironment, lambdaNode, writeBundle } from "./support/lambda-runtime";
 import { startFakeElasticsearch, type FakeElasticsearch } from "./support/elasticsearch";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 import { startFakeSecretsManager, type FakeSecretsManager } from "./support/secrets-manager";
@@ -12,14 +11,10 @@ import { startFakeSecretsManager, type FakeSecretsManager } from "./support/secr
 const run = promisify(execFile);
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:es-key-AbCdEf";
 
-/** Bundles a handler as the stack does and invokes it in a fresh process, outside the project. */
+/** Bundles a handler as the stack does and invokes it in a fresh process on Lambda's Node, outside the project. */
 async function invokeBundled(handler: string, env: Record<string, string>, events: unknown[]): Promise<unknown[]> {
-  const dir = await mkdtemp(join(tmpdir(), "synthgen-fn-"));
+  const { dir } = await writeBundle({ handler });
   try {
-    for (const [path, text] of bundleFiles({ handler })) {
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await writeFile(join(dir, path), text);
-    }
     const file = join(dir, handler.replace(/\.ts$/, ".js"));
     const script = `
       const { handler } = require(${JSON.stringify(file)});
@@ -30,9 +25,9 @@ async function invokeBundled(handler: string, env: Record<string, string>, event
           process.stdout.write("RESULT " + JSON.stringify(res) + "\\n");
         }
       })().then(() => process.exit(0), (err) => { process.stderr.write(String(err && err.stack)); process.exit(1); });`;
-    const { stdout } = await run(process.execPath, ["-e", script], {
+    const { stdout } = await run(lambdaNode(), ["-e", script], {
       cwd: dir,
-      env: { PATH: process.env.PATH, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+      env: lambdaEnvironment(512, { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", ...env }),
     });
     return stdout
       .split("\n")

@@ -18,7 +18,7 @@ export class LocalSink implements FileSink {
 
   async write(file: PlannedFile): Promise<RenderStats> {
     const target = join(this.spec.dir, file.key);
-    const temp = `${target}.${process.pid}-${threadId}.partial`;
+    const temp = `${target}.${process.pid}-${threadId}${PARTIAL_SUFFIX}`;
     await mkdir(dirname(target), { recursive: true });
     const rendered = renderFile(file);
     try {
@@ -82,6 +82,19 @@ export class LocalSink implements FileSink {
   async remove(key: string): Promise<void> {
     await rm(join(this.spec.dir, key), { force: true });
   }
+
+  /** This process's temporary files for these keys (its threads were stopped mid-write). */
+  async cleanUp(keys: readonly string[]): Promise<number> {
+    const wanted = new Set(keys.map((k) => join(this.spec.dir, k)));
+    let removed = 0;
+    for (const partial of await partialFiles(this.spec.dir)) {
+      if (partial.pid === process.pid && wanted.has(partial.target)) {
+        await rm(partial.path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
 }
 
 /** A file's text; only its first `maxBytes + 1` bytes when given, so an oversized file is never read whole. */
@@ -95,4 +108,40 @@ export async function readText(path: string, maxBytes?: number): Promise<string>
   } finally {
     await handle.close();
   }
+}
+
+const PARTIAL_SUFFIX = ".partial";
+const PARTIAL_NAME = /^(.*)\.(\d+)-(\d+)\.partial$/;
+
+/** The temporary files of unfinished writes under a folder: `{target}.{pid}-{thread}.partial`. */
+export async function partialFiles(dir: string): Promise<{ path: string; target: string; pid: number }[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.flatMap((e) => {
+    const m = e.isFile() ? PARTIAL_NAME.exec(e.name) : null;
+    if (!m) return [];
+    const path = join(e.parentPath, e.name);
+    return [{ path, target: join(e.parentPath, m[1] as string), pid: Number(m[2]) }];
+  });
+}
+
+/** Whether a process is still running (signal 0 checks without signalling). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Removes the temporary files that runs which no longer exist (killed, crashed) left under a folder. */
+export async function removeStalePartials(dir: string): Promise<number> {
+  let removed = 0;
+  for (const partial of await partialFiles(dir)) {
+    if (partial.pid !== process.pid && !alive(partial.pid)) {
+      await rm(partial.path, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -1,10 +1,19 @@
 import { Readable } from "node:stream";
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { PlannedFile } from "../plan";
 import { renderFile, type RenderStats } from "../render";
 import { BYTES_PER_MB } from "../limits";
-import type { FileSink, S3SinkSpec } from "./sink";
+import { commonPrefix, type FileSink, type S3SinkSpec } from "./sink";
 
 /**
  * Multipart part size and parts in flight per file. Memory per worker thread is bounded by
@@ -150,6 +159,28 @@ export class S3Sink implements FileSink {
 
   async remove(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+  }
+
+  /** Aborts the multipart uploads of these keys that were started and never completed. */
+  async cleanUp(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const wanted = new Set(keys);
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({ Bucket: this.spec.bucket, Prefix: commonPrefix(keys), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
+      );
+      for (const u of page.Uploads ?? []) {
+        if (u.Key === undefined || u.UploadId === undefined || !wanted.has(u.Key)) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.spec.bucket, Key: u.Key, UploadId: u.UploadId }));
+        aborted++;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return aborted;
   }
 }
 

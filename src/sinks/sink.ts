@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { PlannedFile } from "../plan";
 import type { RenderStats } from "../render";
 
@@ -41,12 +42,20 @@ export interface FileSink {
   /** An object's text, or undefined when there is none; only its first `maxBytes + 1` bytes when given. */
   getText(key: string, maxBytes?: number): Promise<string | undefined>;
   remove(key: string): Promise<void>;
+  /**
+   * Removes what interrupted writes of these keys left behind (a local temporary file, an S3
+   * multipart upload that was never completed); returns how many it removed.
+   */
+  cleanUp(keys: readonly string[]): Promise<number>;
 }
 
-/** The `bucket` and `s3_uri` a response shows for a sink (a local folder reads as `file://`). */
-export function sinkLocation(spec: SinkSpec): { bucket: string; uri(key: string): string } {
-  if (spec.kind === "s3") return { bucket: spec.bucket, uri: (key) => `s3://${spec.bucket}/${key}` };
-  return { bucket: spec.dir, uri: (key) => `file://${spec.dir}/${key}` };
+/**
+ * How a response names where the files went: `bucket` and `s3_uri` for S3 (the original
+ * generator's response), `folder` and `path` for a local folder.
+ */
+export function sinkLocation(spec: SinkSpec): { where: { bucket: string } | { folder: string }; uri(key: string): { s3_uri: string } | { path: string } } {
+  if (spec.kind === "s3") return { where: { bucket: spec.bucket }, uri: (key) => ({ s3_uri: `s3://${spec.bucket}/${key}` }) };
+  return { where: { folder: spec.dir }, uri: (key) => ({ path: join(spec.dir, key) }) };
 }
 
 /** The longest prefix all of these strings share. */
