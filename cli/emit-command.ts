@@ -2,6 +2,7 @@ import { ValidationError } from "../src/errors";
 import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
+import { fileDatasetLoader, resolveDataset } from "../src/schema/resolve";
 import { eventSinkFor } from "../src/sinks/event-sinks";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
 import { countBar } from "./progress";
@@ -68,7 +69,8 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       seed: numeric(flags.seed),
       run_id: flags.runId,
     });
-    request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() });
+    // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them.
+    request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, await resolveDataset(event, fileDatasetLoader));
     if (flags.endpoint !== undefined && request.target.kind !== "kinesis") {
       throw new ValidationError("--endpoint", "--endpoint applies to a kinesis:// target only");
     }

@@ -71,7 +71,7 @@ program
   .description("Send concurrent streams of events to an HTTP ingestion API or a Kinesis stream; prints the summary as JSON on stdout.")
   .option("--to <target>", "http(s)://HOST/PATH (one POST per event) or kinesis://STREAM")
   .option("--endpoint <url>", "Kinesis-compatible endpoint for a kinesis:// target, e.g. http://127.0.0.1:4567 (kinesalite)")
-  .option("--dataset <name>", `record schema: ${DATASET_NAMES.join(", ")} (default tutoring-events)`)
+  .option("--dataset <name|file>", `record schema: ${DATASET_NAMES.join(", ")} (default tutoring-events), or a dataset file (.yaml/.json)`)
   .option("--streams <n>", `concurrent streams, 1-${EMIT_LIMITS.MAX_STREAMS} (default 50)`)
   .option("--events-per-stream <n>", `events per stream, 1-${EMIT_LIMITS.MAX_EVENTS_PER_STREAM} (default 10)`)
   .option("--rate <events_per_s>", "cap on the whole run's events per second (default: no cap)")

@@ -27,6 +27,8 @@ export interface StackConfig {
   /** Normalised to end with `/`, or empty. */
   readonly keyPrefix: string;
   readonly expireAfterDays: number | undefined;
+  /** Let `pulumi destroy` delete the created bucket with the data in it (never an existing bucket). */
+  readonly forceDestroy: boolean;
   readonly alertEmail: string | undefined;
   readonly tracing: boolean;
   /** Shards the fan-out state machine runs at once (its Distributed Map's MaxConcurrency). */
@@ -83,6 +85,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   logRetentionDays: 7,
   keyPrefix: "",
   tracing: false,
+  forceDestroy: true,
   fanOutConcurrency: 50,
   // The original tutoring simulator: every minute, disabled until switched on.
   emitScheduleExpression: "rate(1 minute)",
@@ -209,6 +212,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,
     tracing: cfg.getBoolean("tracing") ?? d.tracing,
+    forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency: inRange("fanOutConcurrency", cfg.getNumber("fanOutConcurrency") ?? d.fanOutConcurrency, 1, 10_000, true),
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),

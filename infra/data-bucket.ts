@@ -8,6 +8,8 @@ export interface DataBucketArgs {
   readonly keyPrefix: string;
   /** Expire generated objects after this many days; never when absent. */
   readonly expireAfterDays?: number;
+  /** Let `pulumi destroy` delete a created bucket that still holds objects. */
+  readonly forceDestroy: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export class DataBucket extends pulumi.ComponentResource {
       this.bucketName = pulumi.output(args.existingBucketName);
       this.bucketArn = pulumi.interpolate`arn:${partition}:s3:::${args.existingBucketName}`;
     } else {
-      const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: false }, { parent: this });
+      const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy }, { parent: this });
       this.bucket = bucket;
       this.encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-encryption`,

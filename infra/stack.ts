@@ -82,6 +82,7 @@ export function createStack(config: StackConfig) {
     existingBucketName: config.inputBucketName,
     keyPrefix: config.keyPrefix,
     expireAfterDays: config.expireAfterDays,
+    forceDestroy: config.forceDestroy,
   });
 
   const generateFiles = new GeneratorFunction("generate-files", {

@@ -194,4 +194,19 @@ describe("synthgen: the conventions of command-line tools", () => {
     assert.match(res.stderr, /synthgen: the run needs 10000\.0 GiB but .* has [\d.]+ GiB free: lower --files or --size-mb, choose another --out, or pass --ignore-free-space/);
     assert.deepEqual(await readdir(out), []);
   });
+
+  it("emit takes a schema file as --dataset, as generate does: its records go out as events", async () => {
+    const { startIngestServer } = await import("./support/ingest-server");
+    const server = await startIngestServer();
+    try {
+      const example = join(__dirname, "..", "..", "examples", "orders.yaml");
+      const res = await synthgen(["emit", "--to", server.url, "--dataset", example, "--streams", "3", "--events-per-stream", "5", "--run-id", "orders-emit"]);
+      assert.equal(res.code, 0, res.stderr);
+      const body = JSON.parse(res.stdout) as { dataset: string; sent: number };
+      assert.deepEqual([body.dataset, body.sent, server.accepted.length], ["orders", 15, 15]);
+      for (const a of server.accepted) assert.ok("order_id" in (a.body as object) && "amount" in (a.body as object), JSON.stringify(a.body));
+    } finally {
+      await server.close();
+    }
+  });
 });

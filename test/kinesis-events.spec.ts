@@ -87,6 +87,27 @@ describe("Kinesis event sink against kinesalite", () => {
     }
   });
 
+  it("keeps to --rate as the stream receives it: 1,000 events at 500/s take 2 s, and no second holds more than 10% over", async () => {
+    const kinesis = await startTestKinesis();
+    try {
+      await kinesis.createStream("paced", 2);
+      const body = await emitTo(kinesis, "paced", { stream_count: 10, events_per_stream: 100, events_per_second: 500 });
+      assert.deepEqual([body.sent, body.failed], [1000, 0]);
+      const times = kinesis.arrivals;
+      assert.equal(times.length, 1000);
+      let busiest = 0;
+      for (let i = 0, j = 0; i < times.length; i++) {
+        while ((times[i] as number) - (times[j] as number) >= 1000) j++;
+        busiest = Math.max(busiest, i - j + 1);
+      }
+      assert.ok(busiest <= 550, `${busiest} records arrived within one second`);
+      const span = (times.at(-1) as number) - (times[0] as number);
+      assert.ok(span >= 1800, `1,000 records arrived over ${Math.round(span)} ms`);
+    } finally {
+      await kinesis.close();
+    }
+  });
+
   it("stops at once, before sending, naming AWS_REGION when no region is set, and naming the credentials when none are found (CLI exit 2)", async () => {
     const kinesis = await startTestKinesis();
     try {

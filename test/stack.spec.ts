@@ -49,8 +49,8 @@ describe("the stack with default config (index.ts)", () => {
     program = await loadProgram({});
   });
 
-  it("creates an encrypted, private bucket that aborts incomplete multipart uploads after a day and expires nothing", () => {
-    single("aws:s3/bucket:Bucket");
+  it("creates an encrypted, private bucket that aborts incomplete multipart uploads after a day, expires nothing, and that pulumi destroy can delete with its data", () => {
+    assert.equal(single("aws:s3/bucket:Bucket").inputs.forceDestroy, true);
     const sse = single("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration");
     assert.equal(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm, "AES256");
     const pab = single("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
@@ -202,6 +202,11 @@ describe("stack config: each key changes what it should", () => {
     assert.equal(single(FUNCTION).inputs.environment.variables.BUCKET_NAME, "ndjson-input-804450520964");
     const write = statements(generatorPolicy()).find((s) => s.Sid === "WriteGeneratedObjects")!;
     assert.equal(write.Resource, "arn:aws:s3:::ndjson-input-804450520964/raw/*");
+  });
+
+  it("forceDestroy false keeps pulumi destroy from deleting a bucket that holds objects", async () => {
+    await stackWith({ forceDestroy: "false" });
+    assert.equal(single("aws:s3/bucket:Bucket").inputs.forceDestroy, false);
   });
 
   it("alertEmail subscribes that address to the alert topic", async () => {

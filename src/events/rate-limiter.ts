@@ -9,6 +9,14 @@ export class RateLimiter {
 
   constructor(private readonly perSecond: number | undefined) {}
 
+  /**
+   * The most events one request may carry: a tenth of a second's worth under a cap (at least 1),
+   * so a 500-record PutRecords batch cannot land a whole second's budget at once.
+   */
+  get burst(): number {
+    return this.perSecond ? Math.max(1, Math.floor(this.perSecond / 10)) : Infinity;
+  }
+
   async take(events = 1): Promise<void> {
     if (!this.perSecond) return;
     const now = performance.now();

@@ -1,4 +1,5 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
+import type { ResolvedDataset } from "../request";
 import { parseDirty, type DirtyRates } from "../dirty";
 import { ValidationError } from "../errors";
 import {
@@ -41,6 +42,8 @@ export interface EmitRequest extends RunIdentity {
   readonly requestTimeoutMs: number;
   readonly eventWeights: Readonly<Record<string, number>> | undefined;
   readonly dirty: DirtyRates | undefined;
+  /** A declarative dataset (parsed schema) used instead of a built-in; the CLI loads it from a file. */
+  readonly schema?: unknown;
 }
 
 /** The deployment's values (stack config, or CLI defaults) for what an event leaves out. */
@@ -127,7 +130,7 @@ function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, num
  * Validates an emit event (Lambda payload or CLI flags in the same snake_case form). Throws a
  * `ValidationError` naming the first bad field; nothing has been sent.
  */
-export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext): EmitRequest {
+export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: ResolvedDataset): EmitRequest {
   const e = eventObject(event, EMIT_FIELDS);
   const target = targetOf(e, defaults.target);
   const L = EMIT_LIMITS;
@@ -143,7 +146,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const eventsPerSecond = rate === 0 ? undefined : numberField({ events_per_second: rate }, "events_per_second", 0, 1, L.MAX_EVENTS_PER_SECOND);
   const maxFailedRatio = numberField(e, "max_failed_ratio", defaults.maxFailedRatio, 0, 1);
   const requestTimeoutMs = integerField(e, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, L.MIN_TIMEOUT_MS, L.MAX_TIMEOUT_MS);
-  const dataset = choiceField(e, "dataset", DATASET_NAMES, "tutoring-events");
+  const dataset = custom ? custom.name : choiceField(e, "dataset", DATASET_NAMES, "tutoring-events");
   const eventWeights = weightsOf(e, dataset);
   const dirty = parseDirty(e);
   const identity = parseRunIdentity(e, ctx, { clockTime: true });
@@ -158,5 +161,6 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     requestTimeoutMs,
     eventWeights,
     dirty,
+    ...(custom ? { schema: custom.schema } : {}),
   });
 }

@@ -38,6 +38,7 @@ export class EventStream {
       fileCount: request.streamCount,
       ...(request.eventWeights ? { eventWeights: request.eventWeights } : {}),
       ...(request.dirty ? { dirty: request.dirty } : {}),
+      ...(request.schema !== undefined ? { schema: request.schema } : {}),
     });
   }
 

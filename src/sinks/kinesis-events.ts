@@ -106,7 +106,7 @@ export class KinesisEventSink implements EventSink {
       let bytes = 0;
       const add = (p: Pending): boolean => {
         const size = p.data.length + p.partitionKey.length;
-        if (batch.length >= KINESIS_LIMITS.MAX_RECORDS || bytes + size > KINESIS_LIMITS.MAX_BATCH_BYTES) return false;
+        if (batch.length >= Math.min(KINESIS_LIMITS.MAX_RECORDS, ctx.limiter.burst) || bytes + size > KINESIS_LIMITS.MAX_BATCH_BYTES) return false;
         batch.push(p);
         bytes += size;
         return true;

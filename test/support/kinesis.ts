@@ -21,6 +21,8 @@ export interface TestKinesis {
   readonly client: KinesisClient;
   /** Records rejected by the throughput budget so far. */
   readonly throttled: { count: number };
+  /** When each record the stream took arrived (performance.now() ms), as the receiver measures it. */
+  readonly arrivals: number[];
   createStream(name: string, shards?: number): Promise<void>;
   /** Every record in the stream, decoded, shard by shard in sequence order. */
   readAll(name: string): Promise<{ partitionKey: string; data: string }[]>;
@@ -32,6 +34,7 @@ export async function startTestKinesis(recordsPerSecond = Infinity): Promise<Tes
   await new Promise<void>((resolve) => kinesis.listen(0, "127.0.0.1", resolve));
   const upstreamPort = (kinesis.address() as AddressInfo).port;
   const throttled = { count: 0 };
+  const arrivals: number[] = [];
   let tokens = recordsPerSecond;
   let refilledAt = performance.now();
 
@@ -66,6 +69,7 @@ export async function startTestKinesis(recordsPerSecond = Infinity): Promise<Tes
       const input = JSON.parse(body.toString("utf8")) as { StreamName: string; Records: unknown[] };
       const admitted = Math.max(0, Math.min(input.Records.length, Math.floor(tokens)));
       tokens -= admitted;
+      for (let i = 0; i < admitted; i++) arrivals.push(now);
       const rejectedCount = input.Records.length - admitted;
       throttled.count += rejectedCount;
       let results: unknown[] = [];
@@ -101,6 +105,7 @@ export async function startTestKinesis(recordsPerSecond = Infinity): Promise<Tes
     endpoint,
     client,
     throttled,
+    arrivals,
     async createStream(name, shards = 1) {
       await client.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
       for (;;) {
