@@ -9,7 +9,8 @@ import { LIMITS } from "../src/limits";
 import { planRun } from "../src/plan";
 import { createFilePool, type FilePool } from "../src/pool";
 import { normaliseKeyPrefix, parseGenerateRequest } from "../src/request";
-import { sinkLocation, type SinkSpec } from "../src/sinks";
+import { sinkFor, sinkLocation, type SinkSpec } from "../src/sinks";
+import { presentKeys } from "../src/sinks/sink";
 import { resolveDataset, fileDatasetLoader } from "../src/schema/resolve";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
 import { progressBar } from "./progress";
@@ -226,10 +227,16 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     progress?.stop();
     const stop = guard.interruption();
     if (stop) {
-      await cleanUpAfter(destination.sink, outcome.failures.map((f) => f.key));
+      // A file can land in the instant its worker is stopped: it is complete (renamed or
+      // completed as a whole), so it counts as written, and only the others are cleaned up.
+      const abandoned = outcome.failures.map((f) => f.key);
+      const landed = await presentKeys(sinkFor(destination.sink), abandoned);
+      await cleanUpAfter(destination.sink, abandoned.filter((k) => !landed.has(k)));
       const { errors: _errors, ...summary } = body;
-      process.stdout.write(`${JSON.stringify({ ...summary, status: "interrupted", signal: stop.signal, not_written: body.failed }, null, 2)}\n`);
-      process.stderr.write(`synthgen: interrupted: ${body.successful} of ${body.total_files} files written; run again with --run-id ${body.run_id} to write the same files\n`);
+      const written = body.successful + landed.size;
+      const notWritten = body.total_files - written;
+      process.stdout.write(`${JSON.stringify({ ...summary, status: "interrupted", signal: stop.signal, successful: written, failed: notWritten, not_written: notWritten }, null, 2)}\n`);
+      process.stderr.write(`synthgen: interrupted: ${written} of ${body.total_files} files written; run again with --run-id ${body.run_id} to write the same files\n`);
       return stop.exitCode;
     }
     return finish(body, `${body.failed} of ${body.total_files} files failed; see "errors" above`);
