@@ -22,8 +22,11 @@ describe("synthgen generate (CLI)", () => {
     const out = join(work, "local");
     const res = await synthgen(["generate", "--files", "3", "--size-mb", "0.25", "--date", "2025-12-23", "--run-id", "cli-run", "--seed", "9", "--out", out]);
     assert.equal(res.code, 0, res.stderr);
-    const body = JSON.parse(res.stdout) as { status: string; successful: number; run_id: string; seed: number; files: { key: string; size_bytes: number }[] };
+    const body = JSON.parse(res.stdout) as { status: string; successful: number; run_id: string; seed: number; folder: string; bucket?: string; files: { key: string; size_bytes: number; path: string; s3_uri?: string }[] };
     assert.deepEqual([body.status, body.successful, body.run_id, body.seed], ["completed", 3, "cli-run", 9]);
+    // A local run names its folder and each file's path, not a bucket and an s3:// (or file://) URI.
+    assert.deepEqual([body.folder, body.bucket, body.files[0]!.s3_uri], [out, undefined, undefined]);
+    assert.equal(body.files[0]!.path, join(out, body.files[0]!.key));
     const names = (await readdir(out)).sort();
     assert.deepEqual(names, body.files.map((f) => f.key).sort());
     for (const name of names) assert.equal((await stat(join(out, name))).size, 0.25 * 1024 * 1024);
