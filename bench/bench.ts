@@ -9,6 +9,7 @@ import { BYTES_PER_MB } from "../src/limits";
 import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
+import { ratios } from "./ratios";
 
 const run = promisify(execFile);
 
@@ -132,6 +133,12 @@ async function main(): Promise<void> {
   const s3 = await startEmbeddedS3(join(work, "s3"), ["bench-bucket"]);
   const s3Sink: SinkSpec = { kind: "s3", bucket: "bench-bucket", endpoint: s3.endpoint };
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
+  await ratios({ endpoint: s3.endpoint, bucket: "bench-bucket" });
+  if (process.argv.includes("--ratios-only")) {
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
 
   const gen = generationOnly(30, 3.5);
   console.log(`generation only, one thread, 30 × 3.5 MiB: ${gen.mbPerS.toFixed(1)} MiB/s, ${Math.round(gen.recordsPerS).toLocaleString("en-US")} records/s\n`);

@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { generate } from "../src/generate";
 import { createFilePool } from "../src/pool";
 import type { SinkSpec } from "../src/sinks";
@@ -9,7 +8,7 @@ import type { SinkSpec } from "../src/sinks";
  */
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as { files: number; sizeMb: number; threads: number; sink: SinkSpec; prefix: string };
-  const pool = createFilePool(Math.min(spec.threads, availableParallelism()));
+  const pool = createFilePool(spec.threads);
   const { body } = await generate(
     { file_count: spec.files, target_size_mb: spec.sizeMb, run_id: "bench", seed: 1, date_prefix: "2025-12-23" },
     { defaults: { fileCount: 10, targetSizeMb: 3.5 }, configuredPrefix: spec.prefix, sink: spec.sink, pool, context: { now: new Date() } },

@@ -15,8 +15,6 @@ export interface LocalFlags {
   dir: string;
 }
 
-/** The documented defaults: the README's local examples use exactly these. */
-export const LOCAL_DEFAULTS = Object.freeze({ s3Port: 4568, kinesisPort: 4567, bucket: "synthgen-local", stream: "synthgen-events", dir: ".synthgen" });
 
 function port(flag: string, text: string): number {
   const n = numeric(text);

@@ -6,12 +6,16 @@ import { DATASET_NAMES } from "../src/datasets/names";
 import { LIMITS } from "../src/limits";
 import { EMIT_LIMITS } from "../src/events/request";
 import { INDEX_DEFAULTS, INDEX_LIMITS } from "../src/metrics/request";
-import { runPreviewCommand, runValidateCommand, type PreviewFlags } from "./dataset-commands";
-import { runEmitCommand, type EmitFlags } from "./emit-command";
-import { runGenerateCommand, type GenerateFlags } from "./generate-command";
-import { runIndexCommand, type IndexFlags } from "./index-command";
-import { LOCAL_DEFAULTS, type LocalFlags } from "./local-command";
+import type { PreviewFlags } from "./dataset-commands";
+import type { EmitFlags } from "./emit-command";
+import type { GenerateFlags } from "./generate-command";
+import type { IndexFlags } from "./index-command";
+import type { LocalFlags } from "./local-command";
 import { EXIT } from "./common";
+
+// Each command's module (and what it needs: the S3 SDK and worker pool, the Kinesis client, the
+// Elasticsearch client, faker) is loaded only when that command runs: `--help` loads none of them.
+const LOCAL_DEFAULTS = { s3Port: 4568, kinesisPort: 4567, bucket: "synthgen-local", stream: "synthgen-events", dir: ".synthgen" } as const;
 
 const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
 
@@ -63,6 +67,7 @@ Examples:
   synthgen generate --files 10 --out s3://my-landing-bucket/loadtest --seed 42 --run-id lt-001`,
   )
   .action(async (flags: GenerateFlags) => {
+    const { runGenerateCommand } = require("./generate-command") as typeof import("./generate-command");
     process.exitCode = await runGenerateCommand(flags);
   });
 
@@ -94,6 +99,7 @@ Examples:
   synthgen emit --to kinesis://iops-dashboard-events --rate 500`,
   )
   .action(async (flags: EmitFlags) => {
+    const { runEmitCommand } = require("./emit-command") as typeof import("./emit-command");
     process.exitCode = await runEmitCommand(flags);
   });
 
@@ -114,6 +120,7 @@ Documents have ids {merchant_id}_{YYYYMMDDHH}: running again updates them instea
 Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing sent).`,
   )
   .action(async (flags: IndexFlags) => {
+    const { runIndexCommand } = require("./index-command") as typeof import("./index-command");
     process.exitCode = await runIndexCommand(flags);
   });
 
@@ -128,6 +135,7 @@ program
   .option("--dirty <kinds>", "inject dirt, as for generate")
   .addHelpText("after", "\nExit codes: 0 records printed, 2 bad input (an unknown dataset, a schema error, a bad flag).")
   .action(async (flags: PreviewFlags) => {
+    const { runPreviewCommand } = require("./dataset-commands") as typeof import("./dataset-commands");
     process.exitCode = await runPreviewCommand(flags);
   });
 
@@ -137,6 +145,7 @@ program
   .argument("<file>", "a .yaml or .json dataset schema")
   .addHelpText("after", "\nExit codes: 0 valid, 2 invalid (the path of the bad field and what is allowed), or the file cannot be read.")
   .action(async (file: string) => {
+    const { runValidateCommand } = require("./dataset-commands") as typeof import("./dataset-commands");
     process.exitCode = await runValidateCommand(file);
   });
 

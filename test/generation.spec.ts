@@ -160,4 +160,31 @@ describe("what a main thread loads", () => {
     const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], (err, stdout) => (err ? reject(err) : resolve(stdout))));
     assert.deepEqual(JSON.parse(out), []);
   });
+
+  /** The modules a CLI command loads, by package, as `require.cache` shows them at exit. */
+  async function loadedBy(args: string[]): Promise<string[]> {
+    const { execFile } = await import("node:child_process");
+    const { join } = await import("node:path");
+    const { mkdtemp } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const cwd = await mkdtemp(join(tmpdir(), "synthgen-loads-"));
+    const hook = `process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(Object.keys(require.cache)) + "\\n"));`;
+    const stderr = await new Promise<string>((resolve) =>
+      execFile(process.execPath, ["-e", `${hook} process.argv.splice(1, 0, "synthgen"); require(${JSON.stringify(join(__dirname, "..", "cli", "synthgen.js"))});`, "--", ...args], { cwd }, (_err, _out, err) => resolve(err)),
+    );
+    const line = stderr.split("\n").find((l) => l.startsWith("LOADED "));
+    return JSON.parse(line!.slice(7)) as string[];
+  }
+  const packagesIn = (files: string[]) => [...new Set(files.flatMap((f) => /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)/.exec(f)?.[1] ?? []))].sort();
+
+  it("`synthgen --help` loads no command's dependencies: no AWS SDK, no Elasticsearch client, no pool, no faker", async () => {
+    const packages = packagesIn(await loadedBy(["--help"]));
+    assert.deepEqual(packages, ["commander"]);
+  });
+
+  it("a local `synthgen generate` never loads the S3 SDK, the Kinesis or the Elasticsearch client", async () => {
+    const packages = packagesIn(await loadedBy(["generate", "--files", "1", "--size-mb", "0.01", "--out", "out"]));
+    assert.ok(!packages.some((p) => p.startsWith("@aws-sdk") || p.startsWith("@elastic") || p === "@smithy/node-http-handler"), packages.join(", "));
+    assert.ok(packages.includes("piscina"), packages.join(", "));
+  });
 });

@@ -1,0 +1,162 @@
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { BYTES_PER_MB } from "../src/limits";
+import { renderFile, type FileIdentity } from "../src/render";
+import { parseSchemaText } from "../src/schema/dataset";
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, "..", "..");
+
+/** min and median of repeated measurements. */
+export interface Spread {
+  readonly min: number;
+  readonly median: number;
+}
+
+function spread(values: readonly number[]): Spread {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return { min: sorted[0] as number, median };
+}
+
+/**
+ * Measures a path and its limit alternately, `reps` times each (A B A B …), so both see the same
+ * machine state; returns the spread of each.
+ */
+async function interleaved(reps: number, path: () => Promise<number> | number, limit: () => Promise<number> | number): Promise<[Spread, Spread]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    a.push(await path());
+    b.push(await limit());
+  }
+  return [spread(a), spread(b)];
+}
+
+const fmt = (s: Spread, digits: number, unit: string) => `${s.min.toFixed(digits)} / ${s.median.toFixed(digits)} ${unit}`;
+
+function line(path: string, ours: string, limit: string, ratio: string): string {
+  return `| ${path.padEnd(58)} | ${ours.padStart(24)} | ${limit.padStart(24)} | ${ratio.padStart(12)} |`;
+}
+
+async function wallSeconds(args: string[]): Promise<number> {
+  const started = performance.now();
+  await run(process.execPath, args, { cwd: ROOT });
+  return (performance.now() - started) / 1000;
+}
+
+const identity = (i: number, over: Partial<FileIdentity> = {}): FileIdentity => ({
+  dataset: "web-events",
+  seed: 1,
+  runId: "ratios",
+  datePrefix: "2025-12-23",
+  hhmmss: "120000",
+  fileIndex: i,
+  fileCount: 100,
+  targetBytes: 8 * BYTES_PER_MB,
+  ...over,
+});
+
+/** MiB/s (and records/s) of rendering `files` files of a dataset in this thread, bytes as a sink gets them. */
+function renderRate(files: number, over: Partial<FileIdentity> = {}): { mbPerS: number; recordsPerS: number } {
+  const started = performance.now();
+  let bytes = 0;
+  let records = 0;
+  for (let i = 0; i < files; i++) {
+    const f = renderFile(identity(i, over));
+    for (const _ of f.chunks);
+    bytes += f.stats.bytes;
+    records += f.stats.records;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { mbPerS: bytes / BYTES_PER_MB / seconds, recordsPerS: records / seconds };
+}
+
+/**
+ * The serialisation bound: the same volume of NDJSON made by `JSON.stringify` of one fixed
+ * web-events record, gathered into 256 KiB chunks and turned into Buffers as a sink needs them —
+ * no data generation, no hashing.
+ */
+function serialisationBound(mib: number): number {
+  const first = renderFile(identity(0)).chunks[Symbol.iterator]().next().value as Buffer;
+  const record = JSON.parse(first.toString("utf8").split("\n")[0] as string) as Record<string, unknown>;
+  const target = mib * BYTES_PER_MB;
+  const started = performance.now();
+  let bytes = 0;
+  let chunk = "";
+  while (bytes < target) {
+    chunk += `${JSON.stringify(record)}\n`;
+    if (chunk.length >= 256 * 1024) {
+      bytes += Buffer.from(chunk, "utf8").length;
+      chunk = "";
+    }
+  }
+  return bytes / BYTES_PER_MB / ((performance.now() - started) / 1000);
+}
+
+interface Figures {
+  seconds: number;
+  mbPerS: number;
+  peakRssMb: number;
+}
+
+async function child(script: string, spec: unknown): Promise<Figures> {
+  const { stdout } = await run(process.execPath, [join(__dirname, script), JSON.stringify(spec)], { env: process.env, maxBuffer: 1 << 20 });
+  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
+}
+
+/**
+ * Each path against its own physical limit on this machine, in the same run, interleaved: the
+ * ratios are what `docs/performance.md` reports, since absolute numbers here move by 2× from day
+ * to day.
+ */
+export async function ratios(s3: { endpoint: string; bucket: string }): Promise<void> {
+  console.log("ratios: each path against its own limit, same run, interleaved (min / median)\n");
+  console.log(line("path", "synthgen", "its limit", "ratio (med.)"));
+  console.log(`|${"-".repeat(60)}|${"-".repeat(26)}|${"-".repeat(26)}|${"-".repeat(14)}|`);
+
+  const [help, bare] = await interleaved(7, () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "--help"]), () => wallSeconds(["-e", ""]));
+  console.log(line("startup: `synthgen --help` vs `node -e ''`", fmt(help, 3, "s"), fmt(bare, 3, "s"), `${(help.median / bare.median).toFixed(2)}× slower`));
+
+  const [gen10, bare10] = await interleaved(
+    3,
+    () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "generate", "--files", "10", "--threads", "1", "--run-id", "ratios", "--out", join(ROOT, "bench-out", "ratios")]),
+    () => wallSeconds(["-e", ""]),
+  );
+  console.log(line("`generate` 10 × 3.5 MiB, local, 1 thread, whole process", fmt(gen10, 2, "s"), fmt(bare10, 3, "s") + " (node)", `${(gen10.median / bare10.median).toFixed(1)}×`));
+
+  renderRate(2);
+  serialisationBound(16);
+  const [builtin, bound] = await interleaved(5, () => renderRate(8).mbPerS, () => serialisationBound(64));
+  console.log(line("built-in web-events, 1 thread vs JSON.stringify bound", fmt(builtin, 1, "MiB/s"), fmt(bound, 1, "MiB/s"), (builtin.median / bound.median).toFixed(2)));
+
+  const schema = parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml");
+  renderRate(1, { dataset: "web-events-like", schema });
+  const [declared, hand] = await interleaved(5, () => renderRate(4, { dataset: "web-events-like", schema }).recordsPerS, () => renderRate(4).recordsPerS);
+  console.log(line("schema `examples/web-events-like.yaml` vs built-in", fmt({ min: declared.min / 1000, median: declared.median / 1000 }, 1, "k rec/s"), fmt({ min: hand.min / 1000, median: hand.median / 1000 }, 1, "k rec/s"), (declared.median / hand.median).toFixed(2)));
+
+  let n = 0;
+  const [put, plainPut] = await interleaved(
+    3,
+    async () => (await child("scenario.js", { files: 30, sizeMb: 3.5, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-sink-${n++}/` })).mbPerS,
+    async () => (await child("baseline.js", { kind: "put", files: 30, sizeMb: 3.5, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-put-${n++}/` })).mbPerS,
+  );
+  console.log(line("S3 30 × 3.5 MiB, 1 thread vs PutObject of pre-built bytes", fmt(put, 1, "MiB/s"), fmt(plainPut, 1, "MiB/s"), (put.median / plainPut.median).toFixed(2)));
+
+  const [multipart, plainUpload] = await interleaved(
+    3,
+    async () => (await child("scenario.js", { files: 1, sizeMb: 256, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-mp-${n++}/` })).mbPerS,
+    async () => (await child("baseline.js", { kind: "upload", files: 1, sizeMb: 256, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-up-${n++}/` })).mbPerS,
+  );
+  console.log(line("S3 1 × 256 MiB multipart vs pre-built Upload (same parts)", fmt(multipart, 1, "MiB/s"), fmt(plainUpload, 1, "MiB/s"), (multipart.median / plainUpload.median).toFixed(2)));
+
+  console.log("\npeak RSS of 100 × 3.5 MiB to S3 by thread count (goal ≤ 256 MB at 2 threads):");
+  for (const threads of [1, 2, 4]) {
+    const f = await child("scenario.js", { files: 100, sizeMb: 3.5, threads, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-rss-${threads}/` });
+    console.log(`  ${threads} thread${threads > 1 ? "s" : " "}: ${f.peakRssMb.toFixed(0)} MB peak RSS, ${f.mbPerS.toFixed(1)} MiB/s`);
+  }
+  console.log("");
+}
