@@ -9,6 +9,7 @@ import { BYTES_PER_MB } from "../src/limits";
 import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
+import { lambdaShapedRun } from "./lambda-shaped";
 import { ratios } from "./ratios";
 
 const run = promisify(execFile);
@@ -133,8 +134,9 @@ async function main(): Promise<void> {
   const s3 = await startEmbeddedS3(join(work, "s3"), ["bench-bucket"]);
   const s3Sink: SinkSpec = { kind: "s3", bucket: "bench-bucket", endpoint: s3.endpoint };
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
-  await ratios({ endpoint: s3.endpoint, bucket: "bench-bucket" });
-  if (process.argv.includes("--ratios-only")) {
+  if (!process.argv.includes("--lambda-only")) await ratios({ endpoint: s3.endpoint, bucket: "bench-bucket" });
+  await lambdaShapedRun({ endpoint: s3.endpoint, bucket: "bench-bucket" });
+  if (process.argv.includes("--ratios-only") || process.argv.includes("--lambda-only")) {
     await s3.close();
     await rm(work, { recursive: true, force: true });
     return;
