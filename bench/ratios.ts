@@ -1,10 +1,12 @@
-import { execFile } from "node:child_process";
+import { execFile, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BYTES_PER_MB } from "../src/limits";
 import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
+import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
+import { openStreams } from "../src/events/streams";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");
@@ -119,7 +121,7 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   console.log(`|${"-".repeat(60)}|${"-".repeat(26)}|${"-".repeat(26)}|${"-".repeat(14)}|`);
 
   const [help, bare] = await interleaved(7, () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "--help"]), () => wallSeconds(["-e", ""]));
-  console.log(line("startup: `synthgen --help` vs `node -e ''`", fmt(help, 3, "s"), fmt(bare, 3, "s"), `${(help.median / bare.median).toFixed(2)}× slower`));
+  console.log(line("startup: `synthgen --help` vs `node -e ''`", fmt(help, 3, "s"), fmt(bare, 3, "s"), `${(help.median / bare.median).toFixed(2)}×`));
 
   const [gen10, bare10] = await interleaved(
     3,
@@ -153,10 +155,41 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   );
   console.log(line("S3 1 × 256 MiB multipart vs pre-built Upload (same parts)", fmt(multipart, 1, "MiB/s"), fmt(plainUpload, 1, "MiB/s"), (multipart.median / plainUpload.median).toFixed(2)));
 
+  await emitVsAutocannon();
+
   console.log("\npeak RSS of 100 × 3.5 MiB to S3 by thread count (goal ≤ 256 MB at 2 threads):");
   for (const threads of [1, 2, 4]) {
     const f = await child("scenario.js", { files: 100, sizeMb: 3.5, threads, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-rss-${threads}/` });
     console.log(`  ${threads} thread${threads > 1 ? "s" : " "}: ${f.peakRssMb.toFixed(0)} MB peak RSS, ${f.mbPerS.toFixed(1)} MiB/s`);
   }
   console.log("");
+}
+
+/** emit, 50 streams, against autocannon with 50 connections: the same loopback server (in its own process) and the same body. */
+async function emitVsAutocannon(): Promise<void> {
+  const server = fork(join(__dirname, "loopback-server.js"), ["ingest"], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.once("message", (m) => resolve((m as { url: string }).url));
+    server.once("exit", (code) => reject(new Error(`ingest server exited with ${code}`)));
+  });
+  try {
+    const request = parseEmitRequest({ ingest_api_url: url, stream_count: 1, events_per_stream: 1, run_id: "bench", seed: 1 }, EMIT_DEFAULTS, { now: new Date() });
+    const body = openStreams(request)[0]!.next()!.body;
+    const events = 50 * 1000;
+    const [emit, cannon] = await interleaved(
+      3,
+      async () => {
+        const { stdout } = await run(process.execPath, [join(__dirname, "stream-scenario.js"), JSON.stringify({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 1000, run_id: "bench", seed: 1 } })], { env: process.env, maxBuffer: 1 << 20 });
+        return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { perS: number }).perS;
+      },
+      async () => {
+        const { stdout } = await run(process.execPath, [join(__dirname, "autocannon-run.js"), JSON.stringify({ url, body, connections: 50, amount: events })], { maxBuffer: 1 << 20 });
+        return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { perS: number }).perS;
+      },
+    );
+    const k = (x: Spread) => ({ min: x.min / 1000, median: x.median / 1000 });
+    console.log(line("emit 50 streams × 1,000 → loopback HTTP vs autocannon -c 50", fmt(k(emit), 1, "k ev/s"), fmt(k(cannon), 1, "k req/s"), (emit.median / cannon.median).toFixed(2)));
+  } finally {
+    server.kill();
+  }
 }
