@@ -1,5 +1,4 @@
-import * as http from "node:http";
-import * as https from "node:https";
+import { Pool } from "undici";
 import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
 import type { EventStream, StreamEvent } from "../events/streams";
 import { backoffDelay, parseRetryAfter, sleep } from "../retry";
@@ -25,8 +24,12 @@ interface Attempt {
  */
 export class HttpEventSink implements EventSink {
   private readonly url: URL;
-  private readonly agent: http.Agent;
-  private readonly request: typeof http.request;
+  private readonly path: string;
+  /**
+   * undici's connection pool: keep-alive connections, one request at a time on each. The core
+   * `http` client spent most of emit's time (profiled: the sender 97% busy, the server 82% idle).
+   */
+  private readonly pool: Pool;
 
   constructor(
     url: string,
@@ -34,10 +37,8 @@ export class HttpEventSink implements EventSink {
     private readonly concurrency = DEFAULT_HTTP_CONCURRENCY,
   ) {
     this.url = new URL(url);
-    const secure = this.url.protocol === "https:";
-    const options = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
-    this.agent = secure ? new https.Agent(options) : new http.Agent(options);
-    this.request = secure ? https.request : http.request;
+    this.path = `${this.url.pathname}${this.url.search}`;
+    this.pool = new Pool(this.url.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
   }
 
   async deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void> {
@@ -79,60 +80,40 @@ export class HttpEventSink implements EventSink {
     }
   }
 
-  private post(event: StreamEvent, ctx: DeliveryContext): Promise<Attempt> {
-    const body = Buffer.from(event.body, "utf8");
+  private async post(event: StreamEvent, ctx: DeliveryContext): Promise<Attempt> {
     const started = performance.now();
-    return new Promise<Attempt>((resolve) => {
-      let settled = false;
-      const finish = (attempt: Attempt) => {
-        if (settled) return;
-        settled = true;
-        ctx.stats.recordLatency(performance.now() - started);
-        resolve(attempt);
-      };
-      const req = this.request(
-        this.url,
-        {
-          method: "POST",
-          agent: this.agent,
-          timeout: this.timeoutMs,
-          headers: {
-            "content-type": "application/json",
-            "content-length": body.length,
-            "idempotency-key": event.idempotencyKey,
-            "user-agent": "synthgen",
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => {
-            if (chunks.length < 4) chunks.push(c);
-          });
-          res.on("error", (err) => finish({ ok: false, retryable: true, error: `response broke off: ${err.message}` }));
-          res.on("end", () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) return finish({ ok: true, retryable: false });
-            const text = Buffer.concat(chunks).toString("utf8").slice(0, 200).trim();
-            const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
-            finish({
-              ok: false,
-              retryable: status === 408 || status === 429 || status >= 500,
-              error: `HTTP ${status}${text ? `: ${text}` : ""}`,
-              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-            });
-          });
-        },
-      );
-      req.on("timeout", () => {
-        finish({ ok: false, retryable: true, error: `no response within ${this.timeoutMs} ms` });
-        req.destroy();
+    try {
+      const res = await this.pool.request({
+        path: this.path,
+        method: "POST",
+        headers: { "content-type": "application/json", "idempotency-key": event.idempotencyKey, "user-agent": "synthgen" },
+        body: event.body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
       });
-      req.on("error", (err: NodeJS.ErrnoException) => finish({ ok: false, retryable: true, error: err.code ?? err.message }));
-      req.end(body);
-    });
+      const status = res.statusCode;
+      if (status >= 200 && status < 300) {
+        await res.body.dump();
+        return { ok: true, retryable: false };
+      }
+      const text = (await res.body.text()).slice(0, 200).trim();
+      const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+      return {
+        ok: false,
+        retryable: status === 408 || status === 429 || status >= 500,
+        error: `HTTP ${status}${text ? `: ${text}` : ""}`,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      };
+    } catch (err) {
+      const e = err as { code?: string; message: string };
+      const timedOut = e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT";
+      return { ok: false, retryable: true, error: timedOut ? `no response within ${this.timeoutMs} ms` : (e.code ?? e.message) };
+    } finally {
+      ctx.stats.recordLatency(performance.now() - started);
+    }
   }
 
   async close(): Promise<void> {
-    this.agent.destroy();
+    await this.pool.destroy();
   }
 }
