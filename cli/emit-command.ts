@@ -80,12 +80,6 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
   const target: EventTarget = request.target;
   if (target.kind === "kinesis") sdkNodeNoticeOnce();
   const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
-  try {
-    await sink.preflight?.();
-  } catch (err) {
-    await sink.close();
-    return badInput(err, FLAG_FOR_FIELD);
-  }
   const bar = countBar(request.streamCount * request.eventsPerStream, "events");
   try {
     const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));
@@ -93,6 +87,8 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
     return finish(body, `${body.failed} of ${body.total_events} events failed (more than max_failed_ratio ${body.max_failed_ratio}); see "errors" above`);
   } catch (err) {
     bar.stop();
+    // A missing region or credentials, found before anything was sent (the sink's preflight).
+    if (err instanceof ValidationError) return badInput(err, FLAG_FOR_FIELD);
     return crashed(err);
   } finally {
     await sink.close();

@@ -9,12 +9,11 @@ import { LIMITS } from "../src/limits";
 import { planRun } from "../src/plan";
 import { createFilePool, type FilePool } from "../src/pool";
 import { normaliseKeyPrefix, parseGenerateRequest } from "../src/request";
-import { sinkFor, sinkLocation, type SinkSpec } from "../src/sinks";
-import { presentKeys } from "../src/sinks/sink";
+import { sinkLocation, type SinkSpec } from "../src/sinks";
 import { resolveDataset, fileDatasetLoader } from "../src/schema/resolve";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
 import { progressBar } from "./progress";
-import { cleanUpAfter, preflight, trapInterrupts, type Interruption } from "./run-guard";
+import { preflight, settleAbandoned, trapInterrupts, type Interruption } from "./run-guard";
 
 /** `synthgen generate` flags, as commander hands them over (strings until validated). */
 export interface GenerateFlags {
@@ -133,7 +132,7 @@ async function runSharded(
     const stop = interrupted();
     if (stop) {
       progress.stop();
-      await cleanUpAfter(destination.sink, abandoned);
+      written += await settleAbandoned(destination.sink, abandoned);
       process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`);
       process.stderr.write(`synthgen: interrupted; run again with --run-id ${plan.request.runId} --shards ${shards} to resume\n`);
       return stop.exitCode;
@@ -154,7 +153,7 @@ async function runSharded(
         skipped,
         failed,
         missing_shards: manifest.missingShards,
-        manifest: Object.values(location.uri(manifest.key))[0],
+        manifest: location.uri(manifest.key),
         totals: manifest.totals,
         duration_ms: Math.round(performance.now() - started),
       },
@@ -227,13 +226,8 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     progress?.stop();
     const stop = guard.interruption();
     if (stop) {
-      // A file can land in the instant its worker is stopped: it is complete (renamed or
-      // completed as a whole), so it counts as written, and only the others are cleaned up.
-      const abandoned = outcome.failures.map((f) => f.key);
-      const landed = await presentKeys(sinkFor(destination.sink), abandoned);
-      await cleanUpAfter(destination.sink, abandoned.filter((k) => !landed.has(k)));
       const { errors: _errors, ...summary } = body;
-      const written = body.successful + landed.size;
+      const written = body.successful + (await settleAbandoned(destination.sink, outcome.failures.map((f) => f.key)));
       const notWritten = body.total_files - written;
       process.stdout.write(`${JSON.stringify({ ...summary, status: "interrupted", signal: stop.signal, successful: written, failed: notWritten, not_written: notWritten }, null, 2)}\n`);
       process.stderr.write(`synthgen: interrupted: ${written} of ${body.total_files} files written; run again with --run-id ${body.run_id} to write the same files\n`);

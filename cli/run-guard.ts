@@ -5,6 +5,7 @@ import { BYTES_PER_MB } from "../src/limits";
 import type { RunPlan } from "../src/plan";
 import { sinkFor, type SinkSpec } from "../src/sinks";
 import { removeStalePartials } from "../src/sinks/local";
+import { presentKeys } from "../src/sinks/sink";
 import { sdkNodeNoticeOnce } from "./common";
 
 const mib = (bytes: number) => `${(bytes / BYTES_PER_MB).toFixed(bytes < 10 * BYTES_PER_MB ? 2 : 1)} MiB`;
@@ -73,14 +74,21 @@ export function trapInterrupts(stop: () => Promise<void>): { readonly interrupti
   };
 }
 
-/** After an interruption: removes what the abandoned files left (temporary files, open multipart uploads). */
-export async function cleanUpAfter(sink: SinkSpec, abandoned: readonly string[]): Promise<void> {
+/**
+ * After an interruption: which abandoned files landed anyway (a file can complete in the instant
+ * its worker is stopped: renamed or completed as a whole, so it is whole), and removes what the
+ * others left (temporary files, open multipart uploads). Returns how many landed.
+ */
+export async function settleAbandoned(sink: SinkSpec, abandoned: readonly string[]): Promise<number> {
+  const landed = await presentKeys(sinkFor(sink), abandoned);
+  const unfinished = abandoned.filter((k) => !landed.has(k));
   try {
-    const removed = await sinkFor(sink).cleanUp(abandoned);
+    const removed = await sinkFor(sink).cleanUp(unfinished);
     if (removed > 0) process.stderr.write(`synthgen: cleaned up ${removed} unfinished ${sink.kind === "s3" ? "multipart uploads" : "temporary files"}\n`);
   } catch (err) {
     process.stderr.write(
       `synthgen: could not clean up unfinished uploads (${(err as Error).message}); a bucket created by the stack aborts them after a day\n`,
     );
   }
+  return landed.size;
 }

@@ -102,7 +102,7 @@ export function responseBody(outcome: RunOutcome) {
       key: f.key,
       size_bytes: f.bytes,
       size_mb: round2(f.bytes / BYTES_PER_MB),
-      ...location.uri(f.key),
+      ...location.fileFields(f.key),
       record_count: f.records,
       sha256: f.sha256,
     })),

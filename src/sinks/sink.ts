@@ -53,9 +53,17 @@ export interface FileSink {
  * How a response names where the files went: `bucket` and `s3_uri` for S3 (the original
  * generator's response), `folder` and `path` for a local folder.
  */
-export function sinkLocation(spec: SinkSpec): { where: { bucket: string } | { folder: string }; uri(key: string): { s3_uri: string } | { path: string } } {
-  if (spec.kind === "s3") return { where: { bucket: spec.bucket }, uri: (key) => ({ s3_uri: `s3://${spec.bucket}/${key}` }) };
-  return { where: { folder: spec.dir }, uri: (key) => ({ path: join(spec.dir, key) }) };
+export function sinkLocation(spec: SinkSpec): {
+  where: { bucket: string } | { folder: string };
+  uri(key: string): string;
+  fileFields(key: string): { s3_uri: string } | { path: string };
+} {
+  if (spec.kind === "s3") {
+    const uri = (key: string) => `s3://${spec.bucket}/${key}`;
+    return { where: { bucket: spec.bucket }, uri, fileFields: (key) => ({ s3_uri: uri(key) }) };
+  }
+  const uri = (key: string) => join(spec.dir, key);
+  return { where: { folder: spec.dir }, uri, fileFields: (key) => ({ path: uri(key) }) };
 }
 
 /** The longest prefix all of these strings share. */
