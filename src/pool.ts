@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import Piscina from "piscina";
+import type Piscina from "piscina";
 import type { FileResult, FileTask } from "./write-file";
 
 /**
@@ -10,25 +10,62 @@ import type { FileResult, FileTask } from "./write-file";
  */
 export const WORKER_FILE = join(__dirname, "..", "workers", "generate-file.js");
 
-/** Runs file tasks on worker threads. */
+/**
+ * Files one thread works on at once: the next file renders while the previous one is still on
+ * its way (to S3 that doubled the overlap of rendering and sending; sinks bound the memory this
+ * costs — see `S3Sink`).
+ */
+export const TASKS_PER_THREAD = 2;
+
+/** Runs file tasks, at most `threads × TASKS_PER_THREAD` at a time; more wait their turn. */
 export interface FilePool {
   readonly threads: number;
   run(task: FileTask): Promise<FileResult>;
   close(): Promise<void>;
 }
 
-/** A piscina pool of exactly `threads` workers, each running one file at a time. */
+/**
+ * One thread runs in this thread: a worker would only add its start-up and a second copy of
+ * every module to the run. More threads are a piscina pool of exactly `threads` workers.
+ */
 export function createFilePool(threads: number): FilePool {
+  if (threads === 1) return inThisThread();
   if (!existsSync(WORKER_FILE)) throw new Error(`worker file not found at ${WORKER_FILE}: build with "npm run build"`);
-  const piscina = new Piscina<FileTask, FileResult>({
+  const PiscinaPool = require("piscina") as typeof Piscina;
+  const piscina = new PiscinaPool<FileTask, FileResult>({
     filename: WORKER_FILE,
     minThreads: threads,
     maxThreads: threads,
-    concurrentTasksPerWorker: 1,
+    concurrentTasksPerWorker: TASKS_PER_THREAD,
   });
   return {
     threads,
     run: (task) => piscina.run(task),
     close: () => piscina.destroy(),
+  };
+}
+
+function inThisThread(): FilePool {
+  const { writeFile } = require("./write-file") as typeof import("./write-file");
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  let closed = false;
+  return {
+    threads: 1,
+    async run(task) {
+      while (!closed && active >= TASKS_PER_THREAD) await new Promise<void>((resolve) => waiting.push(resolve));
+      if (closed) throw new Error("the file pool was closed before this file started");
+      active++;
+      try {
+        return await writeFile(task);
+      } finally {
+        active--;
+        waiting.shift()?.();
+      }
+    },
+    async close() {
+      closed = true;
+      for (const wake of waiting.splice(0)) wake();
+    },
   };
 }

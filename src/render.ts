@@ -135,6 +135,15 @@ export class RecordSource {
   }
 }
 
+/** How a caller wants the bytes cut. */
+export interface RenderOptions {
+  /**
+   * Size of the Buffers handed out (the last may be shorter). A sink that keeps a whole file asks
+   * for its target size, so a file that fits arrives as one Buffer with nothing to concatenate.
+   */
+  readonly chunkBytes?: number;
+}
+
 /**
  * Renders one NDJSON file lazily, chunk by chunk. Calling it twice with the same identity yields
  * the same bytes, which lets a sink make a counting pass before the real one.
@@ -143,34 +152,49 @@ export class RecordSource {
  * remainder) unless one record is already larger than the target; an unpadded dataset stops at
  * the first record that reaches the target, so it is never more than one record over.
  */
-export function renderFile(id: FileIdentity): RenderedFile {
+export function renderFile(id: FileIdentity, options: RenderOptions = {}): RenderedFile {
   const stats: RenderStats = { bytes: 0, records: 0, sha256: "" };
-  return { chunks: generateChunks(id, stats), stats };
+  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES)), stats };
 }
 
-function* generateChunks(id: FileIdentity, stats: RenderStats): Generator<Buffer> {
+/**
+ * Each record's text goes straight into a preallocated Buffer (latin1: datasets emit ASCII only,
+ * so it is exact and the fastest encoding) — no chunk-sized strings, no conversion pass. A record
+ * that does not fit in what is left of the buffer starts the next one; a record larger than a
+ * whole buffer gets one of its own size. Each chunk is hashed once, as it is handed out.
+ */
+function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number): Generator<Buffer> {
   const records = new RecordSource(id);
   const hash = createHash("sha256");
-  let written = 0;
-  let pending = "";
+  let buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(id.targetBytes, 1) + LAST_RECORD_RESERVE));
+  let used = 0;
+  const flush = (): Buffer => {
+    const chunk = buffer.subarray(0, used);
+    hash.update(chunk);
+    stats.bytes += chunk.length;
+    return chunk;
+  };
   for (let i = 0; ; i++) {
-    const { text, last, lines } = records.line(i, id.targetBytes - written);
-    written += text.length;
+    const { text, last, lines } = records.line(i, id.targetBytes - stats.bytes - used);
     stats.records += lines;
-    pending += text;
-    if (pending.length >= CHUNK_BYTES || last) {
-      // Datasets emit ASCII only, so latin1 is an exact and the fastest encoding.
-      const chunk = Buffer.from(pending, "latin1");
-      pending = "";
-      hash.update(chunk);
-      stats.bytes += chunk.length;
-      if (last) {
-        stats.sha256 = hash.digest("hex");
-        const dirty = records.dirtyCounts;
-        if (dirty) stats.dirty = dirty;
-      }
-      yield chunk;
+    if (used + text.length > buffer.length) {
+      if (used > 0) yield flush();
+      buffer = Buffer.allocUnsafe(Math.max(text.length, Math.min(chunkBytes, id.targetBytes - stats.bytes + LAST_RECORD_RESERVE)));
+      used = 0;
     }
-    if (last) return;
+    used += buffer.write(text, used, "latin1");
+    if (used === buffer.length && !last) {
+      yield flush();
+      buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, id.targetBytes - stats.bytes) + LAST_RECORD_RESERVE));
+      used = 0;
+    }
+    if (last) {
+      const chunk = flush();
+      stats.sha256 = hash.digest("hex");
+      const dirty = records.dirtyCounts;
+      if (dirty) stats.dirty = dirty;
+      yield chunk;
+      return;
+    }
   }
 }

@@ -5,7 +5,9 @@ import { fileKey, type PlannedFile } from "../src/plan";
 import { renderFile } from "../src/render";
 import { PART_SIZE } from "../src/sinks/s3";
 import { S3Sink } from "../src/sinks/s3";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 import { startTestS3, type TestS3 } from "./support/s3";
 
 const BUCKET = "sink-bucket";
@@ -102,5 +104,46 @@ describe("S3 sink against s3rver", () => {
     await assert.rejects(sink.write(file), /InternalError/);
     proxy.failAfter(Infinity);
     assert.deepEqual(await s3.keys(BUCKET, file.key), []);
+  });
+});
+
+describe("S3 sink: the SHA-256 computed while rendering is what S3 checks the bytes against", () => {
+  let s3: TestS3;
+  let strict: StrictS3;
+  const allowAll = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] };
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    strict = await startStrictS3(s3.endpoint, allowAll as never);
+  });
+  after(async () => {
+    await strict.close();
+    await s3.stop();
+  });
+
+  it("sends a whole file with its SHA-256 as the signed payload hash and as x-amz-checksum-sha256, both verified", async () => {
+    const file = planned(1, 3.5 * BYTES_PER_MB);
+    const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: strict.endpoint });
+    const before = strict.requests.length;
+    const stats = await sink.write(file);
+    const puts = strict.requests.slice(before).filter((r) => r.method === "PUT");
+    assert.deepEqual(
+      puts.map((r) => [r.key, r.outcome, r.verified]),
+      [[file.key, "forwarded", ["x-amz-content-sha256", "x-amz-checksum-sha256"]]],
+    );
+    const body = await s3.body(BUCKET, file.key);
+    assert.equal(stats.sha256, createHash("sha256").update(body).digest("hex"));
+  });
+
+  it("the stand-in refuses a body that does not match its declared SHA-256, as S3 does, and stores nothing", async () => {
+    const client = new S3Client({ region: "us-east-1", endpoint: strict.endpoint, forcePathStyle: true });
+    const wrong = createHash("sha256").update("other bytes").digest("base64");
+    await assert.rejects(
+      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "digest/bad.ndjson", Body: Buffer.from("{}\n"), ChecksumSHA256: wrong })),
+      (err: Error) => err.name === "BadDigest",
+    );
+    assert.equal(strict.requests.at(-1)?.outcome, "bad-digest");
+    await assert.rejects(s3.head(BUCKET, "digest/bad.ndjson"));
+    client.destroy();
   });
 });

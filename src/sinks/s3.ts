@@ -13,6 +13,8 @@ import { Upload } from "@aws-sdk/lib-storage";
 import type { PlannedFile } from "../plan";
 import { renderFile, type RenderStats } from "../render";
 import { BYTES_PER_MB } from "../limits";
+import { TASKS_PER_THREAD } from "../pool";
+import { Slots } from "../slots";
 import { commonPrefix, type FileSink, type S3SinkSpec } from "./sink";
 
 /**
@@ -22,6 +24,13 @@ import { commonPrefix, type FileSink, type S3SinkSpec } from "./sink";
  */
 export const PART_SIZE = 8 * BYTES_PER_MB;
 export const UPLOAD_QUEUE_SIZE = 2;
+
+/**
+ * The memory of one thread's uploads: a whole file holds one slot, a multipart upload all of
+ * them. A thread so holds at most TASKS_PER_THREAD whole files (each ≤ PART_SIZE) or one
+ * multipart upload's (UPLOAD_QUEUE_SIZE + 1) × PART_SIZE, never both.
+ */
+const threadUploads = new Slots(TASKS_PER_THREAD);
 
 /** Attempts per S3 request, the first included: at a 20% SlowDown rate, 0.2^10 ≈ 1e-7 of requests fail. */
 export const S3_MAX_ATTEMPTS = 10;
@@ -35,13 +44,8 @@ class NondeterministicOutputError extends Error {
 }
 
 /**
- * Writes each file with one lib-storage `Upload`: a single PUT when the file fits in a part,
- * multipart otherwise, aborted on failure so no partial object is left.
- *
- * S3 metadata is fixed when an upload starts, but `record_count` and `sha256` are only known at
- * the end. Rendering is deterministic, so a file that needs multipart is rendered twice — once
- * to count and hash, once streamed to S3 and checked against the first hash before the final
- * part leaves. A file that fits in one part is kept from the first pass and sent as is.
+ * Writes each file with one PutObject when it fits in a part, else with one lib-storage multipart
+ * `Upload`, aborted on failure so no partial object is left.
  */
 export class S3Sink implements FileSink {
   private readonly client: S3Client;
@@ -59,35 +63,62 @@ export class S3Sink implements FileSink {
   }
 
   async write(file: PlannedFile): Promise<RenderStats> {
-    const counted = renderFile(file);
-    const single = file.targetBytes <= PART_SIZE;
-    const kept: Buffer[] = [];
-    for (const chunk of counted.chunks) if (single) kept.push(chunk);
-    const stats = counted.stats;
+    return file.targetBytes <= PART_SIZE
+      ? threadUploads.hold(1, () => this.putWhole(file))
+      : threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file));
+  }
 
-    const body = single ? Buffer.concat(kept, stats.bytes) : Readable.from(verified(file, stats.sha256), { highWaterMark: 1 });
+  /**
+   * A file that fits in a part: rendered once into one Buffer, sent with one PutObject that
+   * carries the SHA-256 already computed while rendering — as the signed payload hash and as the
+   * object's `x-amz-checksum-sha256`, so S3 checks the bytes it stored against it and the SDK
+   * neither hashes the body again to sign it nor adds a CRC32 of its own.
+   */
+  private async putWhole(file: PlannedFile): Promise<RenderStats> {
+    const rendered = renderFile(file, { chunkBytes: PART_SIZE });
+    const chunks = [...rendered.chunks];
+    const stats = rendered.stats;
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, stats.bytes);
+    const command = new PutObjectCommand({
+      ...this.objectParams(file, stats),
+      Body: body,
+      ContentLength: stats.bytes,
+      ChecksumSHA256: Buffer.from(stats.sha256, "hex").toString("base64"),
+    });
+    command.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) request.headers["x-amz-content-sha256"] = stats.sha256;
+        return next(args);
+      },
+      { step: "build", name: "knownPayloadSha256" },
+    );
+    try {
+      await this.client.send(command);
+    } catch (err) {
+      throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+    }
+    return stats;
+  }
+
+  /**
+   * A file larger than a part: S3 metadata is fixed when a multipart upload starts, but
+   * `record_count` and `sha256` are only known at the end. Rendering is deterministic, so the
+   * file is rendered twice — once to count and hash, once streamed to S3 and checked against the
+   * first hash before the final part leaves — and never held whole.
+   */
+  private async uploadInParts(file: PlannedFile): Promise<RenderStats> {
+    const counted = renderFile(file);
+    let n = 0;
+    // Hand the thread back now and then: the counting pass of a large file takes seconds.
+    for (const _ of counted.chunks) if (++n % 16 === 0) await new Promise(setImmediate);
+    const stats = counted.stats;
     const upload = new Upload({
       client: this.client,
       queueSize: UPLOAD_QUEUE_SIZE,
       partSize: PART_SIZE,
       leavePartsOnError: false,
-      params: {
-        Bucket: this.spec.bucket,
-        Key: file.key,
-        Body: body,
-        ContentType: "application/x-ndjson",
-        ContentLength: stats.bytes,
-        Metadata: {
-          generator: GENERATOR,
-          date_prefix: file.datePrefix,
-          record_count: String(stats.records),
-          file_size_mb: String(Math.round((stats.bytes / BYTES_PER_MB) * 100) / 100),
-          dataset: file.dataset,
-          seed: String(file.seed),
-          run_id: file.runId,
-          sha256: stats.sha256,
-        },
-      },
+      params: { ...this.objectParams(file, stats), Body: Readable.from(verified(file, stats.sha256), { highWaterMark: 1 }), ContentLength: stats.bytes },
     });
     try {
       await upload.done();
@@ -95,6 +126,24 @@ export class S3Sink implements FileSink {
       throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
     }
     return stats;
+  }
+
+  private objectParams(file: PlannedFile, stats: RenderStats) {
+    return {
+      Bucket: this.spec.bucket,
+      Key: file.key,
+      ContentType: "application/x-ndjson",
+      Metadata: {
+        generator: GENERATOR,
+        date_prefix: file.datePrefix,
+        record_count: String(stats.records),
+        file_size_mb: String(Math.round((stats.bytes / BYTES_PER_MB) * 100) / 100),
+        dataset: file.dataset,
+        seed: String(file.seed),
+        run_id: file.runId,
+        sha256: stats.sha256,
+      },
+    };
   }
 
   /**

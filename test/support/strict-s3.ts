@@ -1,4 +1,5 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 
@@ -19,7 +20,9 @@ export interface StrictRequest {
   readonly resource: string;
   readonly status: number;
   /** "throttled" when answered 503 SlowDown, "denied" when IAM refused it. */
-  readonly outcome: "forwarded" | "denied" | "throttled" | "blocked" | "missing-hidden";
+  readonly outcome: "forwarded" | "denied" | "throttled" | "blocked" | "missing-hidden" | "bad-digest";
+  /** Body digests the request declared and the proxy checked against the bytes, as S3 does. */
+  readonly verified?: readonly ("x-amz-content-sha256" | "x-amz-checksum-sha256")[];
 }
 
 export interface StrictS3 {
@@ -135,8 +138,9 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     const action = s3Action(method, key, url.searchParams);
     const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
     const resource = key === undefined ? bucketArn : `${bucketArn}/${key}`;
+      let verified: StrictRequest["verified"];
     const record = (status: number, outcome: StrictRequest["outcome"]) =>
-      requests.push({ method, bucket, key, query: url.search.slice(1), action: action ?? "unknown", resource, status, outcome });
+      requests.push({ method, bucket, key, query: url.search.slice(1), action: action ?? "unknown", resource, status, outcome, ...(verified ? { verified } : {}) });
 
     const attempt = (attempts.get(`${method} ${req.url}`) ?? 0) + 1;
     attempts.set(`${method} ${req.url}`, attempt);
@@ -170,6 +174,35 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
       });
       return;
     }
+    // S3 checks a body against the digests its request declares and stores nothing on a mismatch:
+    // the signed payload hash (unless UNSIGNED-PAYLOAD or aws-chunked streaming) and a
+    // full-body x-amz-checksum-sha256. Such bodies are read whole here, checked, then forwarded.
+    const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
+    const declaredSha256 = req.headers["x-amz-checksum-sha256"];
+    const signedHash = /^[0-9a-f]{64}$/.test(payloadHash);
+    let body: Buffer | undefined;
+    if (method === "PUT" && (signedHash || typeof declaredSha256 === "string")) {
+      const parts: Buffer[] = [];
+      for await (const part of req) parts.push(part as Buffer);
+      body = Buffer.concat(parts);
+      const digest = createHash("sha256").update(body).digest();
+      const checks: ("x-amz-content-sha256" | "x-amz-checksum-sha256")[] = [];
+      if (signedHash) {
+        if (digest.toString("hex") !== payloadHash) {
+          record(400, "bad-digest");
+          return answer(req, res, 400, "XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' header does not match what was computed.", resource);
+        }
+        checks.push("x-amz-content-sha256");
+      }
+      if (typeof declaredSha256 === "string") {
+        if (digest.toString("base64") !== declaredSha256) {
+          record(400, "bad-digest");
+          return answer(req, res, 400, "BadDigest", "The SHA256 you specified did not match the calculated checksum.", resource);
+        }
+        checks.push("x-amz-checksum-sha256");
+      }
+      verified = checks;
+    }
     const headers = { ...req.headers };
     const forward = request({ host: target.hostname, port: target.port, method, path: req.url, headers }, async (up) => {
       const status = up.statusCode ?? 502;
@@ -185,7 +218,8 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
       up.pipe(res);
     });
     forward.on("error", () => res.destroy());
-    req.pipe(forward);
+    if (body === undefined) req.pipe(forward);
+    else forward.end(body);
   });
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
