@@ -44,9 +44,9 @@ function line(path: string, ours: string, limit: string, ratio: string): string 
   return `| ${path.padEnd(58)} | ${ours.padStart(24)} | ${limit.padStart(24)} | ${ratio.padStart(12)} |`;
 }
 
-async function wallSeconds(args: string[]): Promise<number> {
+async function wallSeconds(args: string[], program = process.execPath): Promise<number> {
   const started = performance.now();
-  await run(process.execPath, args, { cwd: ROOT });
+  await run(program, args, { cwd: ROOT });
   return (performance.now() - started) / 1000;
 }
 
@@ -133,6 +133,23 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
     () => wallSeconds(["-e", ""]),
   );
   console.log(line("`generate` 10 × 3.5 MiB, local, 1 thread, whole process", fmt(gen10, 2, "s"), fmt(bare10, 3, "s") + " (node)", `${(gen10.median / bare10.median).toFixed(1)}×`));
+
+  // The seed's default run against the original generator's approach (bench/original-approach.py).
+  const python = await run("python3", ["--version"]).then(
+    () => true,
+    () => false,
+  );
+  if (python) {
+    let k = 0;
+    const [ours, original] = await interleaved(
+      3,
+      () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "generate", "--files", "10", "--run-id", `orig-${k++}`, "--out", join(ROOT, "bench-out", "vs-original")]),
+      () => wallSeconds([join(ROOT, "bench", "original-approach.py"), join(ROOT, "bench-out", "original"), "10", "3.5"], "python3"),
+    );
+    console.log(line("`generate` 10 × 3.5 MiB (defaults) vs the original's approach", fmt(ours, 2, "s"), fmt(original, 2, "s") + " (python)", `${(original.median / ours.median).toFixed(1)}× faster`));
+  } else {
+    console.log(line("`generate` 10 × 3.5 MiB vs the original's approach", "skipped", "python3 not found", "—"));
+  }
 
   renderRate(2);
   serialisationBound(16);

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
-import { threadsFor } from "../src/capacity";
+import { threadsForVolume } from "../src/capacity";
 import { CapacityError, ValidationError } from "../src/errors";
 import { isHttpUrl } from "../src/fields";
 import { generate } from "../src/generate";
@@ -74,14 +74,25 @@ export function parseDestination(out: string, endpoint: string | undefined): { s
   };
 }
 
-function parseThreads(text: string | undefined): number {
+/** `--threads`, or by default as many as the planned volume pays for (see MIB_PER_THREAD). */
+function parseThreads(text: string | undefined, plannedMib: number): number {
   const cores = availableParallelism();
-  if (text === undefined) return threadsFor(undefined, cores);
+  if (text === undefined) return threadsForVolume(plannedMib, cores);
   const n = numeric(text);
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 64) {
     throw new ValidationError("--threads", `--threads must be a whole number from 1 to 64 (got "${text}")`);
   }
   return n;
+}
+
+/** The run's volume as far as the flags tell it, for the default thread count only (the request is validated later). */
+function plannedMib(event: { file_count?: unknown; target_size_mb?: unknown; date_from?: unknown; date_to?: unknown }): number {
+  const files = typeof event.file_count === "number" ? event.file_count : 10;
+  const size = typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5;
+  const from = typeof event.date_from === "string" ? Date.parse(event.date_from) : NaN;
+  const to = typeof event.date_to === "string" ? Date.parse(event.date_to) : NaN;
+  const days = Number.isFinite(from) && Number.isFinite(to) && to >= from ? Math.min(366, (to - from) / 86_400_000 + 1) : 1;
+  return files * size * days;
 }
 
 function parseShards(text: string | undefined): number | undefined {
@@ -188,7 +199,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
   let destination: ReturnType<typeof parseDestination>;
   let shards: number | undefined;
   try {
-    threads = parseThreads(flags.threads);
+    threads = parseThreads(flags.threads, plannedMib(event));
     destination = parseDestination(flags.out, flags.endpoint);
     shards = parseShards(flags.shards);
     const dirty = parsePairs("--dirty", flags.dirty);

@@ -37,7 +37,7 @@ program
   .option("--seed <n>", "PRNG seed, a whole number; same seed and run id give the same bytes (default: derived from the run id)")
   .option("--run-id <id>", "run identity; the same run id always writes the same keys (default: random)")
   .option("--key-prefix <prefix>", "prefix under the destination, e.g. loadtest/ (default none)")
-  .option("--threads <n>", "worker threads (default: the machine's cores)")
+  .option("--threads <n>", "threads (default: one per 64 MiB planned, at most the machine's cores; 1 runs without a worker)")
   .option("--out <dest>", "a local folder, or s3://bucket/prefix", "synthgen-out")
   .option("--endpoint <url>", "S3-compatible endpoint for an s3:// --out, e.g. http://127.0.0.1:4568 (path-style)")
   .option("--from <yyyy-mm-dd>", "backfill: first day (with --to); --files is per day")

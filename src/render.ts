@@ -137,11 +137,14 @@ export class RecordSource {
 
 /** How a caller wants the bytes cut. */
 export interface RenderOptions {
-  /**
-   * Size of the Buffers handed out (the last may be shorter). A sink that keeps a whole file asks
-   * for its target size, so a file that fits arrives as one Buffer with nothing to concatenate.
-   */
+  /** Size of the chunks handed out (the last may be shorter); CHUNK_BYTES by default. */
   readonly chunkBytes?: number;
+  /**
+   * A Buffer to render into, reused from an earlier file: the chunks are consecutive slices of
+   * it as long as the file fits, so a sink that keeps the whole file sends `arena.subarray(0,
+   * bytes)` with nothing allocated or concatenated. What does not fit goes to new Buffers.
+   */
+  readonly arena?: Buffer;
 }
 
 /**
@@ -154,40 +157,42 @@ export interface RenderOptions {
  */
 export function renderFile(id: FileIdentity, options: RenderOptions = {}): RenderedFile {
   const stats: RenderStats = { bytes: 0, records: 0, sha256: "" };
-  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES)), stats };
+  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena), stats };
 }
 
+/** Room for a file's worth of the rest, capped at a chunk unless the caller gave an arena. */
+const bufferFor = (id: FileIdentity, written: number, chunkBytes: number, atLeast = 0): Buffer =>
+  Buffer.allocUnsafe(Math.max(atLeast, Math.min(chunkBytes, Math.max(1, id.targetBytes - written) + LAST_RECORD_RESERVE)));
+
 /**
- * Each record's text goes straight into a preallocated Buffer (latin1: datasets emit ASCII only,
- * so it is exact and the fastest encoding) — no chunk-sized strings, no conversion pass. A record
- * that does not fit in what is left of the buffer starts the next one; a record larger than a
- * whole buffer gets one of its own size. Each chunk is hashed once, as it is handed out.
+ * Each record's text goes straight into a Buffer (latin1: datasets emit ASCII only, so it is
+ * exact and the fastest encoding) — no chunk-sized strings, no conversion pass. A chunk is handed
+ * out once it holds `chunkBytes`; a record that does not fit in what is left of the buffer goes
+ * to a new one (of its own size if it is larger than a chunk). Each chunk is hashed once, as it
+ * is handed out.
  */
-function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number): Generator<Buffer> {
+function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number, arena: Buffer | undefined): Generator<Buffer> {
   const records = new RecordSource(id);
   const hash = createHash("sha256");
-  let buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(id.targetBytes, 1) + LAST_RECORD_RESERVE));
+  let buffer = arena ?? bufferFor(id, 0, chunkBytes);
+  let start = 0;
   let used = 0;
   const flush = (): Buffer => {
-    const chunk = buffer.subarray(0, used);
+    const chunk = buffer.subarray(start, used);
     hash.update(chunk);
     stats.bytes += chunk.length;
+    start = used;
     return chunk;
   };
   for (let i = 0; ; i++) {
-    const { text, last, lines } = records.line(i, id.targetBytes - stats.bytes - used);
+    const { text, last, lines } = records.line(i, id.targetBytes - stats.bytes - (used - start));
     stats.records += lines;
     if (used + text.length > buffer.length) {
-      if (used > 0) yield flush();
-      buffer = Buffer.allocUnsafe(Math.max(text.length, Math.min(chunkBytes, id.targetBytes - stats.bytes + LAST_RECORD_RESERVE)));
-      used = 0;
+      if (used > start) yield flush();
+      buffer = bufferFor(id, stats.bytes, chunkBytes, text.length);
+      start = used = 0;
     }
     used += buffer.write(text, used, "latin1");
-    if (used === buffer.length && !last) {
-      yield flush();
-      buffer = Buffer.allocUnsafe(Math.min(chunkBytes, Math.max(1, id.targetBytes - stats.bytes) + LAST_RECORD_RESERVE));
-      used = 0;
-    }
     if (last) {
       const chunk = flush();
       stats.sha256 = hash.digest("hex");
@@ -196,5 +201,6 @@ function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: numbe
       yield chunk;
       return;
     }
+    if (used - start >= chunkBytes) yield flush();
   }
 }

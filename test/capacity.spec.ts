@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { assertFitsInTime, estimateSeconds, threadsFor, vcpusFor } from "../src/capacity";
+import { assertFitsInTime, estimateSeconds, threadsFor, threadsForVolume, vcpusFor } from "../src/capacity";
 import { planRun } from "../src/plan";
 import { parseGenerateRequest } from "../src/request";
 
@@ -15,6 +15,14 @@ describe("pool sizing and the time budget", () => {
     assert.equal(threadsFor(10_240, 6), 6);
     assert.equal(threadsFor(10_240, 2), 2);
     assert.equal(threadsFor(undefined, 4), 4);
+  });
+
+  it("on the command line, starts a thread per 64 MiB planned: the seed's 35 MiB default runs on one", () => {
+    assert.equal(threadsForVolume(35, 8), 1);
+    assert.equal(threadsForVolume(64, 8), 1);
+    assert.equal(threadsForVolume(65, 8), 2);
+    assert.equal(threadsForVolume(350, 2), 2, "never more than the cores");
+    assert.equal(threadsForVolume(0.01, 2), 1);
   });
 
   it("gives a 512 MB function about 0.29 vCPU", () => {

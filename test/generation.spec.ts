@@ -185,6 +185,12 @@ describe("what a main thread loads", () => {
   it("a local `synthgen generate` never loads the S3 SDK, the Kinesis or the Elasticsearch client", async () => {
     const packages = packagesIn(await loadedBy(["generate", "--files", "1", "--size-mb", "0.01", "--out", "out"]));
     assert.ok(!packages.some((p) => p.startsWith("@aws-sdk") || p.startsWith("@elastic") || p === "@smithy/node-http-handler"), packages.join(", "));
+    assert.ok(!packages.includes("piscina"), `a 0.01 MiB run is one thread, run without a worker pool: ${packages.join(", ")}`);
+  });
+
+  it("with more than one thread, records are made in the workers: the main thread loads the pool, not faker", async () => {
+    const packages = packagesIn(await loadedBy(["generate", "--files", "2", "--size-mb", "0.01", "--threads", "2", "--out", "out"]));
     assert.ok(packages.includes("piscina"), packages.join(", "));
+    assert.ok(!packages.includes("@faker-js/faker"), packages.join(", "));
   });
 });

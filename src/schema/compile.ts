@@ -1,4 +1,4 @@
-import { asciiJson } from "../ascii-json";
+import { asciiText } from "../ascii-json";
 import { ValidationError } from "../errors";
 import { Prng, WeightedTable } from "../prng";
 import { describe } from "../fields";
@@ -425,6 +425,7 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
     fail(`${where}.fields`, `records can reach ${maxRecordBytes} bytes (${largest[0]}: up to ${largest[1]}); a record may be at most ${SCHEMA_LIMITS.MAX_RECORD_BYTES} bytes`);
   }
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
+  const keyPrefixes = top.map((k) => [k, `${asciiText(JSON.stringify(k))}:`] as const);
   return {
     schema,
     required: required as string[],
@@ -436,9 +437,17 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
         const v = g(scope);
         if (v !== OMIT) values[k] = v;
       }
-      const out: Obj = {};
-      for (const k of top) if (k in values) out[k] = values[k];
-      const text = asciiJson(out);
+      // The same text as JSON.stringify of the record in declared order, without building that
+      // object: each key's `"name":` is made once per schema, each value stringified on its own.
+      let json = "{";
+      for (const [k, prefix] of keyPrefixes) {
+        if (!(k in values)) continue;
+        const value = JSON.stringify(values[k]);
+        if (value === undefined) continue;
+        json += json.length === 1 ? prefix : `,${prefix}`;
+        json += value;
+      }
+      const text = asciiText(`${json}}`);
       // The bound above is computed, faker's part of it from probes: a last guard, never silent.
       if (text.length > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${text.length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
       return text;
