@@ -17,6 +17,12 @@ import { EXIT } from "./common";
 // Elasticsearch client, faker) is loaded only when that command runs: `--help` loads none of them.
 const LOCAL_DEFAULTS = { s3Port: 4568, kinesisPort: 4567, bucket: "synthgen-local", stream: "synthgen-events", dir: ".synthgen" } as const;
 
+// `synthgen … | head` closes the pipe early: stop quietly, as other command-line tools do.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code !== "EPIPE") throw err;
+  process.exit(0);
+});
+
 const VERSION = (JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { version: string }).version;
 
 const program = new Command()

@@ -130,6 +130,17 @@ describe("synthgen: the conventions of command-line tools", () => {
     }
   });
 
+  it("stops quietly with exit 0 when its output pipe closes early (`synthgen … | head -1`)", async () => {
+    const { spawn } = await import("node:child_process");
+    const child = spawn(process.execPath, [join(__dirname, "..", "cli", "synthgen.js"), "preview", "-n", "10000"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
+  });
+
   /** Starts a long run, waits for its first finished file, then sends `signal`. */
   async function interrupt(signal: NodeJS.Signals, out: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const { spawn } = await import("node:child_process");
