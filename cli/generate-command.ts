@@ -32,6 +32,8 @@ export interface GenerateFlags {
   to?: string;
   partition?: string;
   dailyCurve?: boolean;
+  format?: string;
+  parquetCodec?: string;
   dirty?: string;
   ignoreFreeSpace?: boolean;
 }
@@ -50,6 +52,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   partition: "--partition",
   daily_curve: "--daily-curve",
   dirty: "--dirty",
+  format: "--format",
+  parquet_codec: "--parquet-codec",
 };
 
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -193,6 +197,8 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     date_to: flags.to,
     partition: flags.partition,
     daily_curve: flags.dailyCurve,
+    format: flags.format,
+    parquet_codec: flags.parquetCodec,
   });
 
   let threads: number;

@@ -61,6 +61,18 @@ const set = (h: Json | unknown[], k: string | number, v: unknown) => {
 };
 
 /** Applies dirt to one file's (or stream's) records and counts what it did. */
+/** How a record's JSON becomes one line of a text format, and how such a line is cut short. */
+export interface LineEncoder {
+  encode(json: string): string;
+  cut(line: string, rng: Prng): string;
+}
+
+/** NDJSON: the JSON itself; cut anywhere, never valid JSON. */
+export const NDJSON_LINES: LineEncoder = {
+  encode: (json) => json,
+  cut: (line, rng) => line.slice(0, 1 + rng.int(Math.max(1, line.length - 2))),
+};
+
 export class DirtInjector {
   readonly counts: DirtyCounts = {};
   private readonly rng: Prng;
@@ -75,8 +87,11 @@ export class DirtInjector {
     this.kinds = DIRTY_KINDS.filter((k) => (rates[k] ?? 0) > 0).map((k) => [k, rates[k] as number]);
   }
 
-  /** The lines to emit for one clean record (its JSON text): itself, changed, or twice. */
-  apply(json: string): string[] {
+  /**
+   * The lines to emit for one clean record (its JSON text): itself, changed, or twice — each
+   * written by `encoder` (NDJSON by default), so a malformed line is cut as that format's line.
+   */
+  apply(json: string, encoder: LineEncoder = NDJSON_LINES): string[] {
     // One draw per record picks at most one kind, so each kind lands at exactly its own rate.
     let x = this.rng.float();
     let kind: DirtyKind | undefined;
@@ -87,26 +102,28 @@ export class DirtInjector {
       }
       x -= rate;
     }
-    if (!kind) return [json];
-    const out = this.mutate(kind, json);
+    if (!kind) return [encoder.encode(json)];
+    const out = this.mutate(kind, json, encoder);
     if (out) this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    return out ?? [json];
+    return out ?? [encoder.encode(json)];
   }
 
-  private mutate(kind: DirtyKind, json: string): string[] | undefined {
+  private mutate(kind: DirtyKind, json: string, encoder: LineEncoder): string[] | undefined {
     const rng = this.rng;
     switch (kind) {
       case "malformed":
-        // Cut mid-record: never valid JSON, as from a writer that died mid-line.
-        return [json.slice(0, 1 + rng.int(Math.max(1, json.length - 2)))];
-      case "duplicate":
-        return [json, json];
+        // Cut mid-record, as from a writer that died mid-line.
+        return [encoder.cut(encoder.encode(json), rng)];
+      case "duplicate": {
+        const line = encoder.encode(json);
+        return [line, line];
+      }
       case "oversize":
-        return [`${json.slice(0, -1)},"_oversize":"${"x".repeat(OVERSIZE_BYTES)}"}`];
+        return [encoder.encode(`${json.slice(0, -1)},"_oversize":"${"x".repeat(OVERSIZE_BYTES)}"}`)];
       default: {
         const record = JSON.parse(json) as Json;
         if (!this.change(kind, record)) return undefined;
-        return [asciiJson(record)];
+        return [encoder.encode(asciiJson(record))];
       }
     }
   }

@@ -78,7 +78,7 @@ interface ShardResult {
   readonly duration_ms: number;
   readonly written: number;
   readonly skipped: number;
-  readonly files: readonly { index: number; key: string; bytes: number; records: number; sha256: string; dirty?: DirtyCounts }[];
+  readonly files: readonly { index: number; key: string; bytes: number; records: number; sha256: string; uncompressed_bytes?: number; dirty?: DirtyCounts }[];
 }
 
 /**
@@ -106,7 +106,15 @@ export async function runShard(
       duration_ms: outcome.durationMs,
       written: outcome.written.filter((f) => !f.skipped).length,
       skipped: outcome.written.filter((f) => f.skipped).length,
-      files: outcome.written.map((f) => ({ index: f.index, key: f.key, bytes: f.bytes, records: f.records, sha256: f.sha256, ...(f.dirty ? { dirty: f.dirty } : {}) })),
+      files: outcome.written.map((f) => ({
+        index: f.index,
+        key: f.key,
+        bytes: f.bytes,
+        records: f.records,
+        sha256: f.sha256,
+        ...(f.uncompressedBytes !== undefined ? { uncompressed_bytes: f.uncompressedBytes } : {}),
+        ...(f.dirty ? { dirty: f.dirty } : {}),
+      })),
     };
     await sinkFor(sink).putJson(shardResultKey(plan, shard), result);
   }
@@ -135,7 +143,7 @@ export interface ManifestOutcome {
   /** Where the manifest (or the failed manifest) was written. */
   readonly key: string;
   readonly missingShards: readonly number[];
-  readonly totals: { files: number; bytes: number; records: number; dirty_records?: DirtyCounts };
+  readonly totals: { files: number; bytes: number; records: number; uncompressed_bytes?: number; dirty_records?: DirtyCounts };
 }
 
 /**
@@ -155,6 +163,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     files: files.length,
     bytes: files.reduce((n, f) => n + f.bytes, 0),
     records: files.reduce((n, f) => n + f.records, 0),
+    ...(plan.request.format !== "ndjson" ? { uncompressed_bytes: files.reduce((n, f) => n + (f.uncompressed_bytes ?? f.bytes), 0) } : {}),
     ...(plan.request.dirty ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
   };
   const { request } = plan;
@@ -168,6 +177,8 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
       file_count: request.fileCount,
       target_size_mb: request.targetSizeMb,
       key_prefix: plan.keyPrefix,
+      ...(request.format !== "ndjson" ? { format: request.format } : {}),
+      ...(request.parquetCodec ? { parquet_codec: request.parquetCodec } : {}),
       days: request.days.length,
       ...(request.days.length > 1 ? { date_from: request.days[0], date_to: request.days[request.days.length - 1], partition: request.partition } : {}),
       ...(request.dailyCurve ? { daily_curve: true } : {}),

@@ -1,4 +1,5 @@
 import type { GenerateRequest } from "./request";
+import { FORMAT_INFO, type Format } from "./formats";
 import { BYTES_PER_MB } from "./limits";
 import type { FileIdentity } from "./render";
 
@@ -16,9 +17,9 @@ export interface RunPlan {
   readonly files: readonly PlannedFile[];
 }
 
-/** The seed's key pattern: `{date_prefix}-test{seq:04d}-{HHMMSS}.ndjson` under the prefix. */
-export function fileKey(keyPrefix: string, datePrefix: string, index: number, hhmmss: string): string {
-  return `${keyPrefix}${datePrefix}-test${String(index).padStart(4, "0")}-${hhmmss}.ndjson`;
+/** The seed's key pattern: `{date_prefix}-test{seq:04d}-{HHMMSS}.ndjson` under the prefix, with the format's extension. */
+export function fileKey(keyPrefix: string, datePrefix: string, index: number, hhmmss: string, format: Format = "ndjson"): string {
+  return `${keyPrefix}${datePrefix}-test${String(index).padStart(4, "0")}-${hhmmss}${FORMAT_INFO[format].extension}`;
 }
 
 /**
@@ -41,7 +42,9 @@ export function planRun(request: GenerateRequest, configuredPrefix: string): Run
       ...(request.schema !== undefined ? { schema: request.schema } : {}),
       ...(request.dirty ? { dirty: request.dirty } : {}),
       ...(request.dailyCurve ? { dailyCurve: true } : {}),
-      key: fileKey(request.partition === "dt" ? `${keyPrefix}dt=${day}/` : keyPrefix, day, fileIndex, request.hhmmss),
+      ...(request.format !== "ndjson" ? { format: request.format } : {}),
+      ...(request.parquetCodec ? { parquetCodec: request.parquetCodec } : {}),
+      key: fileKey(request.partition === "dt" ? `${keyPrefix}dt=${day}/` : keyPrefix, day, fileIndex, request.hhmmss, request.format),
     })),
   );
   return { request, keyPrefix, targetBytes, files };

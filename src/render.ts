@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { datasetByName, type Dataset, type RecordWriter } from "./datasets";
 import { curvedSecondOfDay } from "./daily-curve";
-import { DirtInjector, type DirtyCounts, type DirtyRates } from "./dirty";
+import { DirtInjector, NDJSON_LINES, type DirtyCounts, type DirtyRates, type LineEncoder } from "./dirty";
+import type { Format, ParquetCodec } from "./formats";
 import { Prng } from "./prng";
 
 /** Everything that decides the bytes of one file — and nothing else does. */
@@ -22,6 +23,10 @@ export interface FileIdentity {
   readonly dirty?: DirtyRates;
   /** Timestamps follow a daily curve instead of spreading evenly over the day. */
   readonly dailyCurve?: boolean;
+  /** The object format; absent means NDJSON (the seed's bytes, unchanged). */
+  readonly format?: Format;
+  /** Parquet's compression codec (snappy when absent). */
+  readonly parquetCodec?: ParquetCodec;
 }
 
 /** Filled in while the chunks are consumed; final once the iterator is exhausted. */
@@ -32,6 +37,8 @@ export interface RenderStats {
   sha256: string;
   /** Dirty records injected, by kind (only when the file asked for dirt). */
   dirty?: DirtyCounts;
+  /** Formats other than NDJSON: the bytes before compression (see formats/encode.ts). */
+  uncompressedBytes?: number;
 }
 
 export interface RenderedFile {
@@ -63,6 +70,11 @@ function getPaddingSource(): string {
   return paddingSource;
 }
 
+/** The dataset of a file: a built-in, or its declarative schema (whose compiler, and YAML parser, load only then). */
+export function datasetOf(id: Pick<FileIdentity, "dataset" | "schema">): Dataset {
+  return id.schema !== undefined ? (require("./schema/dataset") as typeof import("./schema/dataset")).schemaDataset(id.schema) : datasetByName(id.dataset);
+}
+
 /** The PRNG of one file, from its identity alone. */
 export function filePrng(id: Pick<FileIdentity, "dataset" | "seed" | "runId" | "datePrefix" | "hhmmss" | "fileIndex">): Prng {
   return Prng.fromParts(id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex);
@@ -81,10 +93,12 @@ export class RecordSource {
   private readonly source: string;
   private readonly dirt: DirtInjector | undefined;
 
-  constructor(id: Omit<FileIdentity, "targetBytes">) {
+  constructor(
+    id: Omit<FileIdentity, "targetBytes">,
+    private readonly encoder: LineEncoder = NDJSON_LINES,
+  ) {
     // The schema compiler (and its YAML parser) loads only for runs that use a declarative dataset.
-    const dataset =
-      id.schema !== undefined ? (require("./schema/dataset") as typeof import("./schema/dataset")).schemaDataset(id.schema) : datasetByName(id.dataset);
+    const dataset = datasetOf(id);
     this.rng = filePrng(id);
     this.writer = dataset.open(
       {
@@ -129,8 +143,8 @@ export class RecordSource {
       const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
       text = head + this.source.slice(start, start + length) + this.tail;
     }
-    if (!this.dirt || last) return { text, last, lines: 1 };
-    const lines = this.dirt.apply(text.slice(0, -1));
+    if (!this.dirt || last) return { text: this.encoder === NDJSON_LINES ? text : `${this.encoder.encode(text.slice(0, -1))}\n`, last, lines: 1 };
+    const lines = this.dirt.apply(text.slice(0, -1), this.encoder);
     return { text: `${lines.join("\n")}\n`, last, lines: lines.length };
   }
 }
@@ -151,12 +165,19 @@ export interface RenderOptions {
  * Renders one NDJSON file lazily, chunk by chunk. Calling it twice with the same identity yields
  * the same bytes, which lets a sink make a counting pass before the real one.
  *
+ * Other formats: see formats/encode.ts (the options do not apply to them).
+ *
  * Size: a padded dataset ends exactly on `targetBytes` (the last record's padding absorbs the
  * remainder) unless one record is already larger than the target; an unpadded dataset stops at
  * the first record that reaches the target, so it is never more than one record over.
  */
 export function renderFile(id: FileIdentity, options: RenderOptions = {}): RenderedFile {
   const stats: RenderStats = { bytes: 0, records: 0, sha256: "" };
+  if (id.format !== undefined && id.format !== "ndjson") {
+    // Other formats (and their writers) load only for the runs that ask for them.
+    const { encodedChunks } = require("./formats/encode") as typeof import("./formats/encode");
+    return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, encoder)), stats };
+  }
   return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena), stats };
 }
 

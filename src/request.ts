@@ -14,6 +14,7 @@ import {
 } from "./fields";
 import { BYTES_PER_MB, LIMITS } from "./limits";
 import { parseDirty, type DirtyRates } from "./dirty";
+import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "./formats";
 
 export { isRealDate, type RequestContext } from "./fields";
 
@@ -35,6 +36,10 @@ export interface GenerateRequest {
   readonly partition: Partition;
   readonly dailyCurve: boolean;
   readonly dirty: DirtyRates | undefined;
+  /** The object format (`ndjson` unless asked). */
+  readonly format: Format;
+  /** Parquet's codec; set only for `parquet`. */
+  readonly parquetCodec: ParquetCodec | undefined;
   /** A declarative dataset, when `dataset` named one rather than a built-in. */
   readonly schema: unknown;
 }
@@ -55,9 +60,11 @@ export interface ResolvedDataset {
 export interface RequestDefaults {
   readonly fileCount: number;
   readonly targetSizeMb: number;
+  /** The deployment's default format (stack config `format`); `ndjson` when absent. */
+  readonly format?: Format;
 }
 
-const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", "date_from", "date_to", "partition", "daily_curve", "dirty", ...IDENTITY_FIELDS];
+const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", "date_from", "date_to", "partition", "daily_curve", "dirty", "format", "parquet_codec", ...IDENTITY_FIELDS];
 const KEY_PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()=/-]*$/;
 
 /** Normalises a key prefix to end with `/` (empty stays empty); rejects unsafe ones. */
@@ -107,6 +114,9 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
   const dailyCurve = e.daily_curve ?? false;
   if (typeof dailyCurve !== "boolean") throw new ValidationError("daily_curve", `daily_curve must be true or false (got ${describe(dailyCurve)})`);
   const dirty = parseDirty(e);
+  const format = parseFormat(e.format ?? defaults.format, dirty);
+  if (e.parquet_codec !== undefined && format !== "parquet") throw new ValidationError("parquet_codec", `parquet_codec applies to format parquet (the format is ${format})`);
+  const parquetCodec = format === "parquet" ? parseParquetCodec(e.parquet_codec) : undefined;
   return Object.freeze({
     fileCount,
     targetSizeMb,
@@ -120,6 +130,8 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
     partition: range ? partition : "flat",
     dailyCurve,
     dirty,
+    format,
+    parquetCodec,
     schema: custom?.schema,
   });
 }

@@ -22,6 +22,8 @@ export interface FileResult {
   readonly skipped?: boolean;
   /** Dirty records injected, by kind. */
   readonly dirty?: DirtyCounts;
+  /** Formats other than NDJSON: the bytes before compression (see formats/encode.ts). */
+  readonly uncompressedBytes?: number;
 }
 
 /** Renders one planned file into its sink. The whole of a worker's job; also callable in-thread. */
@@ -33,6 +35,7 @@ export async function writeFile(task: FileTask): Promise<FileResult> {
   return {
     ...(found ? { skipped: true } : {}),
     ...(stats.dirty ? { dirty: stats.dirty } : {}),
+    ...(stats.uncompressedBytes !== undefined ? { uncompressedBytes: stats.uncompressedBytes } : {}),
     index: task.file.fileIndex,
     key: task.file.key,
     bytes: stats.bytes,

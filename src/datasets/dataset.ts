@@ -1,3 +1,4 @@
+import type { Column } from "../formats/columns";
 import type { Prng } from "../prng";
 
 /** What a dataset knows about the file it is writing records for. */
@@ -40,6 +41,8 @@ export interface Dataset {
   readonly padding: { readonly min: number; readonly max: number } | null;
   /** Fields a record must have: what "missing required field" dirt removes first. */
   readonly required?: readonly string[];
+  /** The record's fields and their types, in record order: CSV headers and Parquet schemas. */
+  readonly columns: readonly Column[];
   /** Starts the records of one file. */
   open(ctx: FileContext, rng: Prng): RecordWriter;
 }

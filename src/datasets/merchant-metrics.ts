@@ -1,3 +1,4 @@
+import { col } from "../formats/columns";
 import { identityEpochMs } from "../fields";
 import { Prng } from "../prng";
 import { CITIES } from "./cities";
@@ -190,6 +191,18 @@ export const merchantMetrics: Dataset = {
   tail: "}",
   padding: null,
   required: ["merchant_id", "timestamp"],
+  columns: [
+    col("merchant_id", "string"),
+    col("merchant_name", "string"),
+    col("category", "string"),
+    col("timestamp", "timestamp"),
+    col("status", "string"),
+    col("issue", "string"),
+    col("location", { struct: [col("city", "string"), col("country", "string"), col("lat", "double"), col("lon", "double")] }),
+    col("conversion_rate", "double"),
+    col("error_rate", "double"),
+    ...["transaction_count", "successful_transactions", "failed_transactions", "visitor_count"].map((n) => col(n, "int")),
+  ],
   // The catalogue comes from the run's seed, not from the file's PRNG, so every file agrees on it.
   open: (ctx) => new MerchantFile(ctx, ctx.seed),
 };

@@ -1,3 +1,4 @@
+import { col } from "../formats/columns";
 import { identityEpochMs } from "../fields";
 import { Prng, WeightedTable } from "../prng";
 import type { Dataset, FileContext, RecordWriter } from "./dataset";
@@ -140,5 +141,7 @@ export const tutoringEvents: Dataset = {
   tail: "}}",
   padding: null,
   required: ["event_type", "payload"],
+  // The payload's fields depend on the event type: one JSON column rather than a struct of all of them.
+  columns: [col("event_type", "string"), col("payload", "json")],
   open: (ctx, rng) => new TutoringStream(ctx, rng),
 };

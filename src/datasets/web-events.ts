@@ -1,3 +1,4 @@
+import { col } from "../formats/columns";
 import { faker } from "@faker-js/faker/locale/en";
 import { Prng, WeightedTable } from "../prng";
 import { CITIES, type City } from "./cities";
@@ -262,6 +263,27 @@ export const webEvents: Dataset = {
   tail: `"}`,
   padding: { min: 64, max: 512 },
   required: ["id", "timestamp", "event_type"],
+  columns: [
+    col("id", "string"),
+    col("timestamp", "timestamp"),
+    ...["event_type", "user_id", "session_id", "ip_address", "user_agent", "country", "city"].map((n) => col(n, "string")),
+    col("latitude", "double"),
+    col("longitude", "double"),
+    ...["device_type", "os", "browser", "page_url", "referrer", "utm_source", "utm_medium", "utm_campaign"].map((n) => col(n, "string")),
+    col("duration_seconds", "int"),
+    col("bounce", "boolean"),
+    col("conversion", "boolean"),
+    col("revenue", "double"),
+    col("items_viewed", "int"),
+    col("custom_data", {
+      struct: [
+        col("experiment_id", "string"),
+        col("variant", "string"),
+        col("feature_flags", { struct: [col("feature_1", "boolean"), col("feature_2", "boolean"), col("feature_3", "boolean")] }),
+      ],
+    }),
+    col("padding", "string"),
+  ],
   open(ctx: FileContext, rng: Prng): RecordWriter {
     return new WebEventWriter(ctx, rng, getPools());
   },

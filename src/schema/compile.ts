@@ -1,4 +1,5 @@
 import { asciiText } from "../ascii-json";
+import type { Column, ColumnType } from "../formats/columns";
 import { ValidationError } from "../errors";
 import { Prng, WeightedTable } from "../prng";
 import { describe } from "../fields";
@@ -68,9 +69,38 @@ interface Compiled {
   readonly gen: Gen;
   readonly bytes: () => number;
   readonly items: number;
+  /** The column type of its values (lazy, like `bytes`: a `ref` has the type of what it names). */
+  readonly type: () => ColumnType;
 }
 
-const fixed = (gen: Gen, bytes: number, items = 0): Compiled => ({ gen, bytes: () => bytes, items });
+const fixed = (gen: Gen, bytes: number, type: ColumnType, items = 0): Compiled => ({ gen, bytes: () => bytes, items, type: () => type });
+
+/** The type of a field inside a struct type, by path; JSON when the path leads out of known structs. */
+function typeAt(type: ColumnType, path: readonly string[]): ColumnType {
+  let t = type;
+  for (const k of path) {
+    if (typeof t !== "object") return "json";
+    const next = t.struct.find((c) => c.name === k);
+    if (!next) return "json";
+    t = next.type;
+  }
+  return t;
+}
+
+/** The column type that holds every one of these values (nulls aside): mixed kinds become JSON. */
+function typeOfValues(values: readonly unknown[]): ColumnType {
+  const kinds = new Set<ColumnType>();
+  for (const v of values) {
+    if (v === null || v === undefined) continue;
+    if (typeof v === "string") kinds.add("string");
+    else if (typeof v === "boolean") kinds.add("boolean");
+    else if (typeof v === "number") kinds.add(Number.isInteger(v) ? "int" : "double");
+    else kinds.add("json");
+  }
+  if (kinds.size === 2 && kinds.has("int") && kinds.has("double")) return "double";
+  if (kinds.size === 1) return [...kinds][0] as ColumnType;
+  return kinds.size === 0 ? "string" : "json";
+}
 /** A field's value, or OMIT when the field is left out of this record. */
 const OMIT = Symbol("omit");
 
@@ -132,11 +162,13 @@ class Compiler {
       },
       bytes: () => Math.max(4, compiled.bytes()),
       items: compiled.items,
+      type: compiled.type,
     };
   }
 
   /** The byte bound of a top-level field, once every field is compiled (for `ref` and `template`). */
   topBytes: (name: string) => number = () => 0;
+  topType: (name: string) => ColumnType = () => "json";
 
   private dependOn(path: string, name: string): void {
     const root = name.split(".")[0] as string;
@@ -153,7 +185,7 @@ class Compiler {
         const value = arg;
         const bytes = jsonBytes(value);
         if (bytes > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `is ${bytes} bytes as JSON; a const may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
-        return fixed(() => value, bytes);
+        return fixed(() => value, bytes, typeOfValues([value]));
       }
       case "faker": {
         const o = isObj(arg) ? arg : { method: arg };
@@ -173,6 +205,7 @@ class Compiler {
         // Call it now with the middle and the largest draws: a bad argument is a schema error rather
         // than a failed run, and the larger value bounds what the field adds to a record.
         let probeBytes = 0;
+        const probes: unknown[] = [];
         for (const draw of [0.5, 0.999999]) {
           let value: unknown;
           try {
@@ -182,7 +215,11 @@ class Compiler {
             fail(path, `faker ${name} rejects these args: ${(err as Error).message}`);
           }
           probeBytes = Math.max(probeBytes, jsonBytes(value));
+          probes.push(value);
         }
+        // A faker number may be whole on both probes and not on the next call: numbers are doubles.
+        const probed = typeOfValues(probes);
+        const fakerType: ColumnType = probed === "int" ? "double" : probed;
         if (probeBytes > SCHEMA_LIMITS.MAX_VALUE_BYTES) fail(path, `makes values of ${probeBytes} bytes; a faker value may be at most ${SCHEMA_LIMITS.MAX_VALUE_BYTES}`);
         if (o.pool !== undefined) {
           // A pool: `pool` values made once from a fixed seed, then drawn per record. Faker calls
@@ -203,12 +240,12 @@ class Compiler {
             if (total > SCHEMA_LIMITS.MAX_POOL_BYTES) tooBig();
             values.push(value);
           }
-          return fixed((s) => values[s.rng.int(size)], largest);
+          return fixed((s) => values[s.rng.int(size)], largest, fakerType);
         }
         return fixed((s) => {
           faker.use(s.rng);
           return plain(method(...args));
-        }, probeBytes);
+        }, probeBytes, fakerType);
       }
       case "choice": {
         let entries: [unknown, number][];
@@ -220,7 +257,7 @@ class Compiler {
         const bytes = Math.max(...entries.map(([v]) => jsonBytes(v)));
         if (bytes > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `has a value of ${bytes} bytes as JSON; a value may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const table = new WeightedTable(entries.filter(([, w]) => w > 0));
-        return fixed((s) => table.draw(s.rng), bytes);
+        return fixed((s) => table.draw(s.rng), bytes, typeOfValues(entries.map(([v]) => v)));
       }
       case "number": {
         const o = isObj(arg) ? arg : {};
@@ -236,6 +273,7 @@ class Compiler {
         const max = num(`${path}.max`, o.max, distribution === "uniform" ? 100 : Number.MAX_VALUE);
         if (min > max) fail(`${path}.min`, `must not exceed max (${min} > ${max})`);
         const NUMBER_BYTES = 24;
+        const numberType: ColumnType = decimals === 0 ? "int" : "double";
         const scale = 10 ** decimals;
         const round = (x: number) => Math.min(max, Math.max(min, Math.round(x * scale) / scale));
         if (distribution === "uniform") {
@@ -245,24 +283,24 @@ class Compiler {
             const lo = Math.ceil(min);
             const hi = Math.floor(max);
             if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) fail(path, `whole numbers must lie within ±${Number.MAX_SAFE_INTEGER} (got ${min} to ${max})`);
-            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES);
+            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES, "int");
           }
-          return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES);
+          return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES, numberType);
         }
         if (distribution === "normal") {
           const mean = num(`${path}.mean`, o.mean, undefined);
           const sd = num(`${path}.stddev`, o.stddev, undefined, 0);
           if (!Number.isFinite(Math.abs(mean) + 40 * sd)) fail(path, `mean ${mean} and stddev ${sd} would overflow to Infinity`);
-          return fixed((s) => round(mean + s.rng.normal() * sd), NUMBER_BYTES);
+          return fixed((s) => round(mean + s.rng.normal() * sd), NUMBER_BYTES, numberType);
         }
         const rate = num(`${path}.rate`, o.rate, undefined, Number.MIN_VALUE);
         const offset = o.min === undefined ? 0 : min;
         if (!Number.isFinite(Math.abs(offset) + 50 / rate)) fail(`${path}.rate`, `rate ${rate} is so small its values would overflow to Infinity`);
-        return fixed((s) => round(offset - Math.log(1 - s.rng.float()) / rate), NUMBER_BYTES);
+        return fixed((s) => round(offset - Math.log(1 - s.rng.float()) / rate), NUMBER_BYTES, numberType);
       }
       case "boolean": {
         const p = arg === true || arg === null || arg === undefined ? 0.5 : num(path, isObj(arg) ? arg.probability : arg, 0.5, 0, 1);
-        return fixed((s) => s.rng.float() < p, 5);
+        return fixed((s) => s.rng.float() < p, 5, "boolean");
       }
       case "sequence": {
         const o = isObj(arg) ? arg : {};
@@ -274,10 +312,10 @@ class Compiler {
         if (!Number.isFinite(Math.abs(start) + Math.abs(step) * SCHEMA_LIMITS.MAX_RECORDS_PER_FILE)) {
           fail(path, `start ${start} and step ${step} would overflow to Infinity within a file's records`);
         }
-        if (format === undefined) return fixed((s) => start + step * s.index, 24);
+        if (format === undefined) return fixed((s) => start + step * s.index, 24, Number.isInteger(start) && Number.isInteger(step) ? "int" : "double");
         if (format.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(`${path}.format`, `is ${format.length} characters; at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const occurrences = format.split("{").length - 1;
-        return fixed((s) => format.replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index)), 2 * format.length + 24 * occurrences);
+        return fixed((s) => format.replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index)), 2 * format.length + 24 * occurrences, "string");
       }
       case "timestamp": {
         const format = (arg ?? "iso") as string;
@@ -288,7 +326,7 @@ class Compiler {
           if (format === "epoch_s") return Math.floor(ms / 1000);
           const iso = new Date(ms).toISOString();
           return format === "date" ? iso.slice(0, 10) : iso;
-        }, 26);
+        }, 26, format === "iso" ? "timestamp" : format === "date" ? "string" : "int");
       }
       case "template": {
         if (typeof arg !== "string") fail(path, `must be text with {field} placeholders (got ${describe(arg)})`);
@@ -308,6 +346,7 @@ class Compiler {
           // A value shown as text can escape to twice its JSON size (quotes inside a nested object).
           bytes: () => literal + refs.reduce((n, r) => n + 2 * this.topBytes(r), 0),
           items: 0,
+          type: () => "string",
         };
       }
       case "ref": {
@@ -315,7 +354,7 @@ class Compiler {
         this.dependOn(path, arg);
         const keys = arg.split(".");
         const root = keys[0] as string;
-        return { gen: (s) => lookup(s.values, keys) ?? null, bytes: () => this.topBytes(root), items: 0 };
+        return { gen: (s) => lookup(s.values, keys) ?? null, bytes: () => this.topBytes(root), items: 0, type: () => typeAt(this.topType(root), keys.slice(1)) };
       }
       case "object": {
         if (!isObj(arg) || Object.keys(arg).length === 0) fail(path, `must be an object of fields (got ${describe(arg)})`);
@@ -332,6 +371,7 @@ class Compiler {
           },
           bytes: () => fields.reduce((n, [k, c]) => n + jsonBytes(k) + 2 + c.bytes(), 2),
           items: fields.reduce((n, [, c]) => n + c.items, 0),
+          type: () => ({ struct: fields.map(([k, c]) => ({ name: k, type: c.type() })) }),
         };
       }
       case "array": {
@@ -358,6 +398,7 @@ class Compiler {
           },
           bytes: () => 2 + max * (item.bytes() + 1),
           items,
+          type: () => "json",
         };
       }
     }
@@ -376,6 +417,8 @@ export interface CompiledSchema {
   readonly required: readonly string[];
   /** The most bytes one record can take (an upper bound from the generators' bounds). */
   readonly maxRecordBytes: number;
+  /** The top-level fields as columns, in declared order. */
+  readonly columns: readonly Column[];
   record(scope: RecordScope): string;
 }
 
@@ -416,6 +459,7 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   // Bounds, in dependency order so a ref's bound is its target's.
   const bound = new Map<string, number>();
   compiler.topBytes = (k) => bound.get(k) ?? 0;
+  compiler.topType = (k) => compiledFields.get(k)?.type() ?? "json";
   for (const k of order) bound.set(k, (compiledFields.get(k) as Compiled).bytes());
   const items = top.reduce((n, k) => n + (compiledFields.get(k) as Compiled).items, 0);
   if (items > SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD) fail(`${where}.fields`, `can hold up to ${items} array items per record; at most ${SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD}`);
@@ -430,6 +474,7 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
     schema,
     required: required as string[],
     maxRecordBytes,
+    columns: top.map((k) => ({ name: k, type: (compiledFields.get(k) as Compiled).type() })),
     record(scope) {
       const values: Obj = {};
       scope.values = values;

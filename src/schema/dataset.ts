@@ -21,6 +21,7 @@ export function schemaDataset(schema: unknown): Dataset {
       tail: "}",
       padding: null,
       required: c.required,
+      columns: c.columns,
       open: (ctx: FileContext, rng: Prng): RecordWriter => {
         const [y, m, d] = ctx.datePrefix.split("-").map(Number) as [number, number, number];
         const scope: RecordScope = {

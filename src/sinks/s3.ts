@@ -12,6 +12,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import type { PlannedFile } from "../plan";
 import { renderFile, type RenderStats } from "../render";
+import { FORMAT_INFO } from "../formats";
 import { BYTES_PER_MB } from "../limits";
 import { TASKS_PER_THREAD } from "../pool";
 import { Slots } from "../slots";
@@ -154,7 +155,8 @@ export class S3Sink implements FileSink {
     return {
       Bucket: this.spec.bucket,
       Key: file.key,
-      ContentType: "application/x-ndjson",
+      ContentType: FORMAT_INFO[file.format ?? "ndjson"].contentType,
+      ...(FORMAT_INFO[file.format ?? "ndjson"].contentEncoding ? { ContentEncoding: FORMAT_INFO[file.format ?? "ndjson"].contentEncoding } : {}),
       Metadata: {
         generator: GENERATOR,
         date_prefix: file.datePrefix,
@@ -164,6 +166,7 @@ export class S3Sink implements FileSink {
         seed: String(file.seed),
         run_id: file.runId,
         sha256: stats.sha256,
+        ...(file.format && file.format !== "ndjson" ? { format: file.format, uncompressed_bytes: String(stats.uncompressedBytes ?? stats.bytes) } : {}),
       },
     };
   }
@@ -184,7 +187,12 @@ export class S3Sink implements FileSink {
     const m = head.Metadata ?? {};
     const same = m.run_id === file.runId && m.seed === String(file.seed) && m.dataset === file.dataset && m.date_prefix === file.datePrefix;
     if (!same || !m.sha256 || !m.record_count || head.ContentLength === undefined) return undefined;
-    return { bytes: head.ContentLength, records: Number(m.record_count), sha256: m.sha256 };
+    return {
+      bytes: head.ContentLength,
+      records: Number(m.record_count),
+      sha256: m.sha256,
+      ...(m.uncompressed_bytes !== undefined ? { uncompressedBytes: Number(m.uncompressed_bytes) } : {}),
+    };
   }
 
   async putJson(key: string, value: unknown): Promise<void> {

@@ -10,7 +10,7 @@ export interface TestS3 extends EmbeddedS3 {
   createBucket(name: string): Promise<void>;
   keys(bucket: string, prefix?: string): Promise<string[]>;
   body(bucket: string, key: string): Promise<Buffer>;
-  head(bucket: string, key: string): Promise<{ contentType?: string; contentLength?: number; metadata: Record<string, string> }>;
+  head(bucket: string, key: string): Promise<{ contentType?: string; contentEncoding?: string; contentLength?: number; metadata: Record<string, string> }>;
   stop(): Promise<void>;
 }
 
@@ -42,7 +42,7 @@ export async function startTestS3(buckets: string[] = ["test-bucket"]): Promise<
     },
     async head(bucket, key) {
       const res = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return { contentType: res.ContentType, contentLength: res.ContentLength, metadata: res.Metadata ?? {} };
+      return { contentType: res.ContentType, ...(res.ContentEncoding ? { contentEncoding: res.ContentEncoding } : {}), contentLength: res.ContentLength, metadata: res.Metadata ?? {} };
     },
     async stop() {
       client.destroy();

@@ -1,0 +1,126 @@
+import { createHash } from "node:crypto";
+import type { Dataset } from "../datasets/dataset";
+import type { FileIdentity, RecordSource, RenderStats } from "../render";
+import type { Format } from ".";
+import { leavesOf } from "./columns";
+import { csvHeader, csvLines } from "./csv";
+import { GzipBlocks } from "./gzip";
+
+/** Text gathered per gzip block: large enough for zlib to compress well, small against a part. */
+const GZIP_BLOCK_BYTES = 256 * 1024;
+/** Record text per Parquet row group at most: bounds what is held as columns while a group is built. */
+const ROW_GROUP_TEXT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * How close a compressed file comes to its target before it stops: the larger of 0.5% of the
+ * target and 2 KiB. Compressed sizes are only known after compressing, so the last block or row
+ * group is sized from the ratio so far and may land a little under or over (docs/formats.md).
+ */
+export const compressedSlack = (targetBytes: number): number => Math.max(2048, Math.ceil(targetBytes * 0.005));
+
+/** A record source for a format: CSV needs its lines written as CSV rows (dirt included). */
+export type SourceFactory = (id: FileIdentity, encoder?: import("../dirty").LineEncoder) => RecordSource;
+
+/**
+ * The stored bytes of one file in a format other than NDJSON, chunk by chunk, from the same
+ * records an NDJSON rendering of this identity holds (none is stretched to fit: the last record
+ * is one like any other). `stats.bytes` and `sha256` are of the stored bytes; `uncompressedBytes`
+ * of the text inside (`.gz`), the text itself (`csv`), or the records as NDJSON (`parquet`).
+ */
+export function* encodedChunks(id: FileIdentity, format: Format, dataset: Dataset, stats: RenderStats, open: SourceFactory): Generator<Buffer> {
+  const hash = createHash("sha256");
+  const out = (chunk: Buffer): Buffer => {
+    hash.update(chunk);
+    stats.bytes += chunk.length;
+    return chunk;
+  };
+  const done = (records: RecordSource): void => {
+    stats.sha256 = hash.digest("hex");
+    const dirty = records.dirtyCounts;
+    if (dirty) stats.dirty = dirty;
+  };
+  let uncompressed = 0;
+  let i = 0;
+  /** The next record's lines (more than one when dirt duplicated it). */
+  const next = (records: RecordSource): string => {
+    const { text, lines } = records.line(i++);
+    stats.records += lines;
+    uncompressed += text.length;
+    return text;
+  };
+
+  if (format === "csv") {
+    // As an unpadded NDJSON file: rows until the one that reaches the target.
+    const records = open(id, csvLines(dataset.columns, dataset.name));
+    let pending = `${csvHeader(dataset.columns)}\n`;
+    let written = 0;
+    while (stats.records === 0 || written + pending.length < id.targetBytes) {
+      pending += next(records);
+      if (pending.length >= GZIP_BLOCK_BYTES || written + pending.length >= id.targetBytes) {
+        written += pending.length;
+        yield out(Buffer.from(pending, "latin1"));
+        pending = "";
+      }
+    }
+    if (pending.length > 0) yield out(Buffer.from(pending, "latin1"));
+    stats.uncompressedBytes = stats.bytes;
+    done(records);
+    return;
+  }
+
+  if (format === "ndjson.gz" || format === "csv.gz") {
+    const csv = format === "csv.gz";
+    const records = csv ? open(id, csvLines(dataset.columns, dataset.name)) : open(id);
+    const gzip = new GzipBlocks();
+    const slack = compressedSlack(id.targetBytes);
+    let header = csv ? `${csvHeader(dataset.columns)}\n` : "";
+    // Trailer and final block: 10 bytes. The first block assumes text compresses to half.
+    for (let ratio = 0.5; ; ) {
+      const room = id.targetBytes - gzip.stored - 10;
+      if (room <= slack && stats.records > 0) break;
+      const budget = Math.min(GZIP_BLOCK_BYTES, Math.max(1, Math.floor(room / ratio)));
+      let text = header;
+      header = "";
+      do text += next(records);
+      while (text.length < budget);
+      yield out(gzip.block(Buffer.from(text, "latin1")));
+      ratio = (gzip.stored - 10) / gzip.consumed;
+    }
+    yield out(gzip.finish());
+    stats.uncompressedBytes = gzip.consumed;
+    done(records);
+    return;
+  }
+
+  // parquet
+  const { ParquetRowGroups } = require("./parquet") as typeof import("./parquet");
+  const records = open(id);
+  const parquet = new ParquetRowGroups(dataset.columns, id.parquetCodec ?? "snappy", dataset.name);
+  const slack = compressedSlack(id.targetBytes);
+  // The footer holds the schema and, per row group, each leaf column's metadata and statistics:
+  // measured at 40-50 bytes per leaf plus 80-95 per leaf and row group for the built-ins.
+  const leaves = leavesOf(dataset.columns).length;
+  const footer = (groups: number) => 512 + 48 * leaves + 96 * leaves * groups;
+  let groups = 0;
+  for (let ratio = 1; ; ) {
+    const room = id.targetBytes - parquet.stored - footer(groups + 1);
+    if (room <= slack && stats.records > 0) break;
+    // Aim a little short: a group's ratio differs from the last one's (dictionaries fill up).
+    const budget = Math.min(ROW_GROUP_TEXT_BYTES, Math.max(1, Math.floor((0.8 * room) / ratio)));
+    const lines: string[] = [];
+    let text = 0;
+    const first = stats.records;
+    do {
+      const chunk = next(records);
+      text += chunk.length;
+      for (const line of chunk.split("\n")) if (line !== "") lines.push(line);
+    } while (text < budget);
+    const group = parquet.rowGroup(lines, first);
+    yield out(group);
+    groups++;
+    ratio = Math.max(0.01, group.length / text);
+  }
+  yield out(parquet.finish());
+  stats.uncompressedBytes = uncompressed;
+  done(records);
+}

@@ -1,0 +1,239 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import { datasetByName } from "../src/datasets";
+import { ValidationError } from "../src/errors";
+import { leavesOf, type Column, type Leaf } from "../src/formats/columns";
+import { FORMAT_INFO, FORMATS, type Format } from "../src/formats";
+import { fileKey } from "../src/plan";
+import { RecordSource, renderFile, type FileIdentity } from "../src/render";
+import { parseGenerateRequest } from "../src/request";
+import { schemaDataset, parseSchemaText } from "../src/schema/dataset";
+import { S3Sink } from "../src/sinks/s3";
+import { synthgen } from "./support/cli";
+import { startTestS3, type TestS3 } from "./support/s3";
+
+const EXAMPLES = join(__dirname, "..", "..", "examples");
+const OTHER_FORMATS = FORMATS.filter((f) => f !== "ndjson");
+
+function identity(dataset: string, format: Format, targetBytes: number, over: Partial<FileIdentity> = {}): FileIdentity {
+  return { dataset, seed: 7, runId: "formats", datePrefix: "2025-12-23", hhmmss: "101010", fileIndex: 3, fileCount: 5, targetBytes, format, ...over };
+}
+
+/** The records of the NDJSON rendering of this identity: its lines, none stretched (as in every format). */
+function ndjsonRecords(id: FileIdentity, count: number): Record<string, unknown>[] {
+  const { format: _format, ...ndjson } = id;
+  const source = new RecordSource(ndjson);
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; out.length < count; i++) for (const line of source.line(i).text.split("\n")) if (line !== "") out.push(JSON.parse(line) as Record<string, unknown>);
+  return out.slice(0, count);
+}
+
+const at = (record: unknown, path: readonly string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[k]), record);
+
+/** DuckDB's text of a TIMESTAMPTZ (UTC session) as ISO with microseconds, and an ISO value padded to microseconds. */
+const duckTime = (text: string) => `${text.replace(" ", "T").replace(/\+00(:00)?$/, "")}${text.includes(".") ? "" : ".000000"}Z`.replace(/\.(\d+)Z$/, (_, f: string) => `.${f.padEnd(6, "0")}Z`);
+const isoMicros = (iso: string) => (iso.includes(".") ? iso.replace(/\.(\d+)Z$/, (_, f: string) => `.${f.padEnd(6, "0")}Z`) : iso.replace("Z", ".000000Z"));
+
+/** A CSV cell as DuckDB read it (all_varchar), against the record's value under the documented mapping. */
+function assertCell(cell: string | null, expected: unknown, leaf: Leaf, where: string): void {
+  if (expected === undefined || expected === null) return assert.equal(cell, null, where);
+  assert.notEqual(cell, null, where);
+  if (leaf.type === "json") return assert.deepEqual(JSON.parse(cell as string), expected, where);
+  if (typeof expected === "number") return assert.equal(Number(cell), expected, where);
+  assert.equal(cell, String(expected), where);
+}
+
+/** A Parquet value as DuckDB's to_json gives it, against the record's value under the documented type mapping. */
+function assertParquet(actual: unknown, expected: unknown, type: Column["type"], where: string): void {
+  if (expected === undefined || expected === null) return assert.equal(actual, null, where);
+  if (typeof type === "object") {
+    for (const c of type.struct) assertParquet((actual as Record<string, unknown>)[c.name], (expected as Record<string, unknown>)[c.name], c.type, `${where}.${c.name}`);
+    return;
+  }
+  if (type === "timestamp") return assert.equal(duckTime(actual as string), isoMicros(expected as string), where);
+  assert.deepEqual(actual, expected, where);
+}
+
+describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function () {
+  this.timeout(120_000);
+  let dir: string;
+  let db: DuckDBInstance;
+  let duck: DuckDBConnection;
+  const rows = async (sql: string) => (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "synthgen-formats-"));
+    db = await DuckDBInstance.create(":memory:");
+    duck = await db.connect();
+    await duck.run("SET TimeZone = 'UTC'");
+  });
+  after(async () => {
+    duck.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const cases: [string, (over?: Partial<FileIdentity>) => Partial<FileIdentity>][] = [
+    ["web-events", () => ({})],
+    ["tutoring-events", () => ({})],
+    ["merchant-metrics", () => ({})],
+    ["web-events-like (schema)", () => ({ dataset: "web-events-like", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "web-events-like.yaml"), "utf8"), "web-events-like.yaml") })],
+    ["orders (schema)", () => ({ dataset: "orders", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "orders.yaml"), "utf8"), "orders.yaml") })],
+  ];
+
+  for (const [name, over] of cases) {
+    for (const format of OTHER_FORMATS) {
+      it(`${name} as ${format}: DuckDB reads the same records as the NDJSON rendering, value for value, as many as the metadata says`, async () => {
+        const extra = over();
+        const id = identity(String(extra.dataset ?? name), format, 300_000, extra);
+        const rendered = renderFile(id);
+        const bytes = Buffer.concat([...rendered.chunks]);
+        const path = join(dir, `${name.replace(/\W/g, "_")}${FORMAT_INFO[format].extension}`);
+        await writeFile(path, bytes);
+        const dataset = id.schema !== undefined ? schemaDataset(id.schema) : datasetByName(id.dataset);
+        const expected = ndjsonRecords(id, rendered.stats.records);
+
+        if (format === "ndjson.gz") {
+          assert.equal(gunzipSync(bytes).length, rendered.stats.uncompressedBytes);
+          const got = await rows(`SELECT json::VARCHAR AS j FROM read_json_objects('${path}', format = 'newline_delimited')`);
+          assert.equal(got.length, rendered.stats.records);
+          got.forEach((r, i) => assert.deepEqual(JSON.parse(r.j as string), expected[i], `record ${i}`));
+        } else if (format === "csv" || format === "csv.gz") {
+          const leaves = leavesOf(dataset.columns);
+          const got = await rows(`SELECT * FROM read_csv('${path}', header = true, all_varchar = true, allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',')`);
+          assert.equal(got.length, rendered.stats.records);
+          assert.deepEqual(Object.keys(got[0] ?? {}), leaves.map((l) => l.name), "the header: struct leaves as parent.child");
+          got.forEach((r, i) => leaves.forEach((leaf) => assertCell(r[leaf.name] as string | null, at(expected[i], leaf.path), leaf, `record ${i} ${leaf.name}`)));
+        } else {
+          const got = await rows(`SELECT to_json(t)::VARCHAR AS j FROM read_parquet('${path}') t`);
+          assert.equal(got.length, rendered.stats.records);
+          got.forEach((r, i) => {
+            const row = JSON.parse(r.j as string) as Record<string, unknown>;
+            for (const c of dataset.columns) assertParquet(c.type === "json" && typeof row[c.name] === "string" ? JSON.parse(row[c.name] as string) : row[c.name], expected[i]?.[c.name], c.type, `record ${i} ${c.name}`);
+          });
+        }
+      });
+    }
+  }
+
+  it("types Parquet columns from the dataset: integers, doubles, booleans, timestamps, structs, JSON", async () => {
+    const path = join(dir, "types.parquet");
+    await writeFile(path, Buffer.concat([...renderFile(identity("web-events", "parquet", 100_000)).chunks]));
+    const types = Object.fromEntries((await rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${path}'))`)).map((r) => [r.column_name, r.column_type]));
+    assert.equal(types.items_viewed, "BIGINT");
+    assert.equal(types.revenue, "DOUBLE");
+    assert.equal(types.bounce, "BOOLEAN");
+    assert.equal(types.timestamp, "TIMESTAMP WITH TIME ZONE");
+    assert.equal(types.custom_data, "STRUCT(experiment_id VARCHAR, variant VARCHAR, feature_flags STRUCT(feature_1 BOOLEAN, feature_2 BOOLEAN, feature_3 BOOLEAN))");
+    const tutoring = join(dir, "tutoring.parquet");
+    await writeFile(tutoring, Buffer.concat([...renderFile(identity("tutoring-events", "parquet", 50_000)).chunks]));
+    const [payload] = await rows(`SELECT column_type FROM (DESCRIBE SELECT * FROM read_parquet('${tutoring}')) WHERE column_name = 'payload'`);
+    assert.equal(payload?.column_type, "JSON");
+  });
+
+  it("ends each file at its stored-size target: csv at most one record over, compressed formats within 1% or 4 KiB", () => {
+    for (const format of OTHER_FORMATS) {
+      for (const dataset of ["web-events", "tutoring-events", "merchant-metrics"]) {
+        for (const target of [20_000, 200_000, 1_048_576]) {
+          const f = renderFile(identity(dataset, format, target));
+          for (const _ of f.chunks);
+          const off = f.stats.bytes - target;
+          if (format === "csv") assert.ok(off >= 0 && off < 4096, `${dataset} ${format} ${target}: ${off} bytes over`);
+          else assert.ok(Math.abs(off) <= Math.max(0.01 * target, 4096), `${dataset} ${format} ${target}: ${off} bytes off`);
+        }
+      }
+    }
+  });
+
+  it("writes gzip that gzip itself accepts, and records its uncompressed size", async () => {
+    const path = join(dir, "check.ndjson.gz");
+    const f = renderFile(identity("web-events", "ndjson.gz", 1_048_576));
+    await writeFile(path, Buffer.concat([...f.chunks]));
+    execFileSync("gzip", ["-t", path]);
+    assert.equal(Number(execFileSync("sh", ["-c", `gzip -dc '${path}' | wc -c`]).toString().trim()), f.stats.uncompressedBytes);
+  });
+
+  it("puts dirt where each format can hold it: cut CSV rows, and nulls for missing required Parquet values, counted exactly", async () => {
+    const csvPath = join(dir, "dirty.csv");
+    const csv = renderFile(identity("web-events", "csv", 400_000, { dirty: { malformed: 0.05 } }));
+    await writeFile(csvPath, Buffer.concat([...csv.chunks]));
+    const malformed = csv.stats.dirty?.malformed ?? 0;
+    assert.ok(malformed > 0);
+    const [loaded] = await rows(`SELECT count(*)::INTEGER AS n FROM read_csv('${csvPath}', header = true, all_varchar = true, ignore_errors = true, null_padding = false)`);
+    assert.equal(loaded?.n, csv.stats.records - malformed, "every cut row is rejected, and only those");
+
+    const pqPath = join(dir, "dirty.parquet");
+    const pq = renderFile(identity("web-events", "parquet", 400_000, { dirty: { missing_required: 0.05, out_of_range: 0.05 } }));
+    await writeFile(pqPath, Buffer.concat([...pq.chunks]));
+    const [nulls] = await rows(`SELECT count(*) FILTER (WHERE id IS NULL)::INTEGER AS missing, count(*) FILTER (WHERE latitude < -90)::INTEGER AS out FROM read_parquet('${pqPath}')`);
+    assert.deepEqual([nulls?.missing, nulls?.out], [pq.stats.dirty?.missing_required, pq.stats.dirty?.out_of_range]);
+  });
+
+  it("refuses a format, codec or dirty kind it cannot honour, naming the field and what is allowed", () => {
+    const parse = (event: Record<string, unknown>) => () => parseGenerateRequest(event, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() });
+    assert.throws(parse({ format: "xml" }), (e: ValidationError) => e.field === "format" && /ndjson, ndjson\.gz, csv, csv\.gz, parquet/.test(e.message));
+    assert.throws(parse({ format: "csv", parquet_codec: "gzip" }), (e: ValidationError) => e.field === "parquet_codec");
+    assert.throws(parse({ format: "parquet", parquet_codec: "lzo" }), (e: ValidationError) => e.field === "parquet_codec" && /snappy, gzip, uncompressed/.test(e.message));
+    assert.throws(parse({ format: "parquet", dirty: { malformed: 0.1 } }), (e: ValidationError) => e.field === "dirty" && /malformed/.test(e.message));
+    assert.throws(parse({ format: "csv", dirty: { oversize: 0.1 } }), (e: ValidationError) => e.field === "dirty" && /oversize/.test(e.message));
+  });
+
+  it("names keys with the format's extension and leaves NDJSON keys and bytes as they were", () => {
+    assert.equal(fileKey("p/", "2025-12-23", 4, "101010"), "p/2025-12-23-test0004-101010.ndjson");
+    assert.equal(fileKey("p/", "2025-12-23", 4, "101010", "csv.gz"), "p/2025-12-23-test0004-101010.csv.gz");
+    const request = parseGenerateRequest({ format: "parquet", run_id: "r" }, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() });
+    assert.equal(request.parquetCodec, "snappy");
+    assert.equal(parseGenerateRequest({ run_id: "r" }, { fileCount: 1, targetSizeMb: 1, format: "csv" }, { now: new Date() }).format, "csv", "the deployment's default");
+  });
+
+  it("writes every format byte-identically on 1 and 2 threads", async () => {
+    for (const format of FORMATS) {
+      const outs = [join(dir, `t1-${format}`), join(dir, `t2-${format}`)];
+      for (const [i, out] of outs.entries()) {
+        const res = await synthgen(["generate", "--files", "3", "--size-mb", "0.2", "--format", format, "--run-id", "threads", "--threads", String(i + 1), "--out", out]);
+        assert.equal(res.code, 0, res.stderr);
+      }
+      const names = (await readdir(outs[0] as string)).sort();
+      assert.equal(names.length, 3);
+      assert.ok(names.every((n) => n.endsWith(FORMAT_INFO[format].extension)));
+      for (const n of names) assert.ok((await readFile(join(outs[0] as string, n))).equals(await readFile(join(outs[1] as string, n))), `${format} ${n}`);
+    }
+  });
+
+  describe("to S3", () => {
+    let s3: TestS3;
+    before(async () => {
+      s3 = await startTestS3(["formats-bucket"]);
+    });
+    after(() => s3.stop());
+
+    it("sets Content-Type and Content-Encoding per format and records format and uncompressed bytes in the metadata", async () => {
+      const sink = new S3Sink({ kind: "s3", bucket: "formats-bucket", endpoint: s3.endpoint });
+      for (const format of OTHER_FORMATS) {
+        const file = { ...identity("web-events", format, 200_000), key: fileKey("f/", "2025-12-23", 3, "101010", format) };
+        const stats = await sink.write(file);
+        const head = await s3.head("formats-bucket", file.key);
+        assert.equal(head.contentType, FORMAT_INFO[format].contentType, format);
+        assert.equal(head.contentEncoding, FORMAT_INFO[format].contentEncoding, format);
+        assert.equal(head.contentLength, stats.bytes);
+        assert.equal(head.metadata.format, format);
+        assert.equal(head.metadata.uncompressed_bytes, String(stats.uncompressedBytes));
+        assert.equal(head.metadata.record_count, String(stats.records));
+      }
+    });
+
+    it("streams a Parquet file larger than a part through the multipart upload, byte for byte", async () => {
+      const sink = new S3Sink({ kind: "s3", bucket: "formats-bucket", endpoint: s3.endpoint });
+      const file = { ...identity("web-events", "parquet", 8.5 * 1024 * 1024), key: fileKey("mp/", "2025-12-23", 3, "101010", "parquet") };
+      const stats = await sink.write(file);
+      const body = await s3.body("formats-bucket", file.key);
+      assert.equal(body.length, stats.bytes);
+      assert.ok(body.equals(Buffer.concat([...renderFile(file).chunks])));
+    });
+  });
+});
