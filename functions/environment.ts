@@ -1,3 +1,4 @@
+import { FORMATS, type Format } from "../src/formats";
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
 import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
@@ -30,6 +31,12 @@ function numberVar(env: Env, name: string, fallback: number, min: number, max: n
   return value;
 }
 
+function formatVar(env: Env): Format {
+  const text = env.DEFAULT_FORMAT || "ndjson";
+  if (!(FORMATS as readonly string[]).includes(text)) throw new ValidationError("DEFAULT_FORMAT", `environment variable DEFAULT_FORMAT must be one of ${FORMATS.join(", ")} (got "${text}")`);
+  return text as Format;
+}
+
 const memoryMb = (env: Env) => numberVar(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, 128, 10_240);
 
 /** `generate-files`. */
@@ -38,6 +45,7 @@ export interface FunctionEnvironment {
   readonly keyPrefix: string;
   readonly defaultFileCount: number;
   readonly defaultTargetSizeMb: number;
+  readonly defaultFormat: Format;
   readonly memoryMb: number;
   /** The fan-out state machine's MaxConcurrency, so its plan step makes enough shards. */
   readonly fanOutConcurrency: number;
@@ -51,6 +59,7 @@ export function readEnvironment(env: Env): FunctionEnvironment {
     keyPrefix: normaliseKeyPrefix("KEY_PREFIX", env.KEY_PREFIX ?? ""),
     defaultFileCount: numberVar(env, "DEFAULT_FILE_COUNT", 10, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT),
     defaultTargetSizeMb: numberVar(env, "DEFAULT_TARGET_SIZE_MB", 3.5, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB),
+    defaultFormat: formatVar(env),
     memoryMb: memoryMb(env),
     fanOutConcurrency: numberVar(env, "FAN_OUT_CONCURRENCY", 1, 1, 10_000),
     s3Endpoint: env.S3_ENDPOINT || undefined,

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
 import { isHttpUrl } from "../src/fields";
+import { FORMATS, type Format } from "../src/formats";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
@@ -16,6 +17,8 @@ export type Architecture = (typeof ARCHITECTURES)[number];
 export interface StackConfig {
   readonly filesPerInvocation: number;
   readonly targetFileSizeMb: number;
+  /** The format when the event does not say (event field `format`). */
+  readonly fileFormat: Format;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly architecture: Architecture;
@@ -77,6 +80,7 @@ export interface ConfigSource {
 export const CONFIG_DEFAULTS = Object.freeze({
   filesPerInvocation: 10,
   targetFileSizeMb: 3.5,
+  fileFormat: "ndjson" as Format,
   memoryMb: 512,
   timeoutSeconds: 300,
   architecture: "arm64" as Architecture,
@@ -96,6 +100,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
   elasticsearchIndex: INDEX_DEFAULTS.index,
   metricsSeed: INDEX_DEFAULTS.seed,
 });
+
+function fileFormat(value: string): Format {
+  if (!(FORMATS as readonly string[]).includes(value)) throw new ValidationError("fileFormat", `config fileFormat must be one of ${FORMATS.join(", ")} (got "${value}")`);
+  return value as Format;
+}
 
 function inRange(key: string, value: number, min: number, max: number, integer: boolean): number {
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
@@ -201,6 +210,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   return Object.freeze({
     filesPerInvocation: inRange("filesPerInvocation", cfg.getNumber("filesPerInvocation") ?? d.filesPerInvocation, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT, true),
     targetFileSizeMb: inRange("targetFileSizeMb", cfg.getNumber("targetFileSizeMb") ?? d.targetFileSizeMb, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB, false),
+    fileFormat: fileFormat(cfg.get("fileFormat") ?? d.fileFormat),
     memoryMb,
     timeoutSeconds,
     architecture: architecture as Architecture,

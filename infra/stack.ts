@@ -96,6 +96,7 @@ export function createStack(config: StackConfig) {
       KEY_PREFIX: config.keyPrefix,
       DEFAULT_FILE_COUNT: String(config.filesPerInvocation),
       DEFAULT_TARGET_SIZE_MB: String(config.targetFileSizeMb),
+      ...(config.fileFormat !== "ndjson" ? { DEFAULT_FORMAT: config.fileFormat } : {}),
       FAN_OUT_CONCURRENCY: String(config.fanOutConcurrency),
     },
     sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix)]),

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
@@ -75,6 +76,21 @@ describe("the Lambda bundle", () => {
       assert.equal(head.metadata.sha256, f.sha256);
     }
     assert.deepEqual(strict.requests.filter((r) => r.outcome !== "forwarded"), [], "no request was denied");
+  });
+
+  it("writes Parquet and gzip NDJSON from the bundle (its Parquet writer is an ES module, bundled), each file's bytes as its metadata says", async () => {
+    for (const format of ["parquet", "ndjson.gz"]) {
+      const result = await invoke({ file_count: 2, target_size_mb: 0.5, run_id: `bundle-${format}`, date_prefix: "2025-12-23", format });
+      assert.equal(result.statusCode, 200, JSON.stringify(result.body));
+      assert.equal(result.body.format, format);
+      for (const f of result.body.files as { key: string; sha256: string; size_bytes: number }[]) {
+        assert.ok(f.key.endsWith(`.${format}`), f.key);
+        const body = await s3.body(BUCKET, f.key);
+        assert.equal(body.length, f.size_bytes);
+        assert.equal(createHash("sha256").update(body).digest("hex"), f.sha256);
+        assert.equal(body.subarray(0, 4).toString("latin1"), format === "parquet" ? "PAR1" : "\x1f\x8b\x08\x00");
+      }
+    }
   });
 
   it("answers 400 naming dataset and listing the stored ones for an unknown stored dataset, on S3's 403 semantics", async () => {

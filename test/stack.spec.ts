@@ -181,6 +181,11 @@ describe("stack config: each key changes what it should", () => {
     assert.deepEqual([rule.scheduleExpression, rule.state], ["cron(0 6 * * ? *)", "ENABLED"]);
   });
 
+  it("fileFormat sets the function's default format (ndjson, the default, adds nothing)", async () => {
+    await stackWith({ fileFormat: "parquet" });
+    assert.equal(single(FUNCTION).inputs.environment.variables.DEFAULT_FORMAT, "parquet");
+  });
+
   it("logRetentionDays sets the log group's retention", async () => {
     await stackWith({ logRetentionDays: "30" });
     assert.equal(single("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 30);
@@ -224,6 +229,7 @@ describe("stack config: each key changes what it should", () => {
     ["a key prefix escaping upwards", { keyPrefix: "../x" }, /keyPrefix must be a relative S3 key prefix/],
     ["expiry on a bucket the stack does not own", { inputBucketName: "existing-bucket", expireAfterDays: "3" }, /expireAfterDays applies only to a bucket the stack creates/],
     ["files per invocation of 0", { filesPerInvocation: "0" }, /config filesPerInvocation must be a whole number from 1 to 10000/],
+    ["a file format it cannot write", { fileFormat: "avro" }, /config fileFormat must be one of ndjson, ndjson\.gz, csv, csv\.gz, parquet \(got "avro"\)/],
   ];
   for (const [what, values, message] of invalid) {
     it(`rejects ${what}, naming the key`, () => {
