@@ -9,6 +9,7 @@ import { BYTES_PER_MB } from "../src/limits";
 import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
+import { formatsBench } from "./formats";
 import { lambdaShapedRun } from "./lambda-shaped";
 import { ratios } from "./ratios";
 
@@ -134,6 +135,13 @@ async function main(): Promise<void> {
   const s3 = await startEmbeddedS3(join(work, "s3"), ["bench-bucket"]);
   const s3Sink: SinkSpec = { kind: "s3", bucket: "bench-bucket", endpoint: s3.endpoint };
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
+  if (process.argv.includes("--formats-only")) {
+    const large = process.argv.includes("--large-gib") ? 1024 : 256;
+    await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local"), large);
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (!process.argv.includes("--lambda-only")) await ratios({ endpoint: s3.endpoint, bucket: "bench-bucket" });
   await lambdaShapedRun({ endpoint: s3.endpoint, bucket: "bench-bucket" });
   if (process.argv.includes("--ratios-only") || process.argv.includes("--lambda-only")) {
@@ -164,6 +172,8 @@ async function main(): Promise<void> {
     await rm(join(work, "local-2"), { recursive: true, force: true });
     await rm(join(work, "big"), { recursive: true, force: true });
   }
+  console.log("");
+  await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local-formats"), 256);
   await s3.close();
   await rm(work, { recursive: true, force: true });
   console.log("\nRSS is the scenario process's peak resident set (main thread + workers), not the S3 server's.");

@@ -1,5 +1,7 @@
 import type { PlannedFile } from "./plan";
 import type { DirtyCounts } from "./dirty";
+import { TASKS_PER_THREAD } from "./pool";
+import { Slots } from "./slots";
 import { sinkFor, type SinkSpec } from "./sinks";
 
 /** One unit of work for a worker thread: small and serialisable, never the data itself. */
@@ -26,8 +28,19 @@ export interface FileResult {
   readonly uncompressedBytes?: number;
 }
 
+/**
+ * Formats other than NDJSON are made one file per thread at a time: encoding is CPU-bound (a
+ * second file in flight adds no speed) and a Parquet row group or a CSV file's parsed records cost
+ * memory that NDJSON's buffer writes do not.
+ */
+const encodedFiles = new Slots(TASKS_PER_THREAD);
+
 /** Renders one planned file into its sink. The whole of a worker's job; also callable in-thread. */
 export async function writeFile(task: FileTask): Promise<FileResult> {
+  return task.file.format !== undefined && task.file.format !== "ndjson" ? encodedFiles.hold(TASKS_PER_THREAD, () => write(task)) : write(task);
+}
+
+async function write(task: FileTask): Promise<FileResult> {
   const started = performance.now();
   const sink = sinkFor(task.sink);
   const found = task.skipExisting ? await sink.existing(task.file) : undefined;

@@ -8,8 +8,11 @@ import { GzipBlocks } from "./gzip";
 
 /** Text gathered per gzip block: large enough for zlib to compress well, small against a part. */
 const GZIP_BLOCK_BYTES = 256 * 1024;
-/** Record text per Parquet row group at most: bounds what is held as columns while a group is built. */
-const ROW_GROUP_TEXT_BYTES = 8 * 1024 * 1024;
+/**
+ * Record text per Parquet row group at most: bounds what is held as columns while a group is
+ * built (30 × 3.5 MiB at 2 threads: 472 MB peak RSS at 8 MiB, 323 MB at 2 MiB, same speed).
+ */
+const ROW_GROUP_TEXT_BYTES = 2 * 1024 * 1024;
 
 /**
  * How close a compressed file comes to its target before it stops: the larger of 0.5% of the
