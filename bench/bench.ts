@@ -11,17 +11,11 @@ import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
 import { formatsBench } from "./formats";
 import { lambdaShapedRun } from "./lambda-shaped";
+import { scenario as runScenario, type Figures } from "./child";
 import { ratios } from "./ratios";
 
 const run = promisify(execFile);
 
-interface Figures {
-  seconds: number;
-  mb: number;
-  mbPerS: number;
-  recordsPerS: number;
-  peakRssMb: number;
-}
 
 /** Generation alone, in this thread: the per-thread ceiling every sink works under. */
 function generationOnly(files: number, sizeMb: number): { mbPerS: number; recordsPerS: number } {
@@ -40,16 +34,10 @@ function generationOnly(files: number, sizeMb: number): { mbPerS: number; record
   return { mbPerS: bytes / BYTES_PER_MB / seconds, recordsPerS: records / seconds };
 }
 
-async function scenario(files: number, sizeMb: number, threads: number, sink: SinkSpec, prefix = ""): Promise<Figures> {
-  const { stdout } = await run(process.execPath, [join(__dirname, "scenario.js"), JSON.stringify({ files, sizeMb, threads, sink, prefix })], {
-    env: process.env,
-    maxBuffer: 1 << 20,
-  });
-  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
-}
+const scenario = (files: number, sizeMb: number, threads: number, sink: SinkSpec, prefix = ""): Promise<Figures> => runScenario({ files, sizeMb, threads, sink, prefix });
 
 function row(name: string, f: Figures): string {
-  return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS).toLocaleString("en-US").padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
+  return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS ?? 0).toLocaleString("en-US").padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
 }
 
 /** Records/s of the built-in web-events against its shape in the schema language (examples/web-events-like.yaml). */

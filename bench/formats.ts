@@ -1,23 +1,5 @@
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { FORMATS } from "../src/formats";
-import type { SinkSpec } from "../src/sinks";
-
-const run = promisify(execFile);
-
-interface Figures {
-  seconds: number;
-  mb: number;
-  mbPerS: number;
-  recordsPerS: number;
-  peakRssMb: number;
-}
-
-async function scenario(spec: { files: number; sizeMb: number; threads: number; sink: SinkSpec; prefix: string; format: string }): Promise<Figures> {
-  const { stdout } = await run(process.execPath, [join(__dirname, "scenario.js"), JSON.stringify(spec)], { env: process.env, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
-}
+import { scenario } from "./child";
 
 /**
  * Each format against NDJSON in the same run: stored MiB/s and records/s of web-events at 1 and 2
@@ -35,8 +17,9 @@ export async function formatsBench(s3: { endpoint: string; bucket: string }, loc
     for (const threads of [1, 2]) {
       const f = await scenario({ files: 20, sizeMb: 3.5, threads, sink: { kind: "local", dir: local }, prefix: `fmt-${n++}/`, format });
       if (format === "ndjson") base[`mb${threads}`] = f.mbPerS;
-      if (format === "ndjson") base[`rec${threads}`] = f.recordsPerS;
-      cells.push(`${f.mbPerS.toFixed(1)} (${(f.mbPerS / (base[`mb${threads}`] ?? 1)).toFixed(2)})`, `${Math.round(f.recordsPerS).toLocaleString("en-US")} (${(f.recordsPerS / (base[`rec${threads}`] ?? 1)).toFixed(2)})`);
+      const recordsPerS = f.recordsPerS ?? 0;
+      if (format === "ndjson") base[`rec${threads}`] = recordsPerS;
+      cells.push(`${f.mbPerS.toFixed(1)} (${(f.mbPerS / (base[`mb${threads}`] ?? 1)).toFixed(2)})`, `${Math.round(recordsPerS).toLocaleString("en-US")} (${(recordsPerS / (base[`rec${threads}`] ?? 1)).toFixed(2)})`);
     }
     const many = await scenario({ files: 100, sizeMb: 3.5, threads: 2, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-rss-${n++}/`, format });
     const large = await scenario({ files: 1, sizeMb: largeMb, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-big-${n++}/`, format });

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BYTES_PER_MB } from "../src/limits";
+import { child } from "./child";
 import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
@@ -103,16 +104,6 @@ function serialisationBound(mib: number): number {
   return bytes / BYTES_PER_MB / ((performance.now() - started) / 1000);
 }
 
-interface Figures {
-  seconds: number;
-  mbPerS: number;
-  peakRssMb: number;
-}
-
-async function child(script: string, spec: unknown): Promise<Figures> {
-  const { stdout } = await run(process.execPath, [join(__dirname, script), JSON.stringify(spec)], { env: process.env, maxBuffer: 1 << 20 });
-  return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
-}
 
 /**
  * Each path against its own physical limit on this machine, in the same run, interleaved: the
