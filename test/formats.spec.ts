@@ -84,6 +84,10 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     ["merchant-metrics", () => ({})],
     ["web-events-like (schema)", () => ({ dataset: "web-events-like", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "web-events-like.yaml"), "utf8"), "web-events-like.yaml") })],
     ["orders (schema)", () => ({ dataset: "orders", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "orders.yaml"), "utf8"), "orders.yaml") })],
+    [
+      "non-ASCII names and values (schema)",
+      () => ({ dataset: "unicode", schema: parseSchemaText('name: unicode\nfields:\n  "ключ": { choice: ["é😀", "naïve, \\"quoted\\"", "plain"] }\n  n: { number: { min: 1, max: 9 } }\n', "unicode.yaml") }),
+    ],
   ];
 
   for (const [name, over] of cases) {

@@ -55,17 +55,22 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
   if (format === "csv") {
     // As an unpadded NDJSON file: rows until the one that reaches the target.
     const records = open(id, csvLines(dataset.columns, dataset.name));
+    // Rows are UTF-8: a schema's values (and names) may be any text once parsed back from JSON.
     let pending = `${csvHeader(dataset.columns)}\n`;
+    let pendingBytes = Buffer.byteLength(pending);
     let written = 0;
-    while (stats.records === 0 || written + pending.length < id.targetBytes) {
-      pending += next(records);
-      if (pending.length >= GZIP_BLOCK_BYTES || written + pending.length >= id.targetBytes) {
-        written += pending.length;
-        yield out(Buffer.from(pending, "latin1"));
+    while (stats.records === 0 || written + pendingBytes < id.targetBytes) {
+      const row = next(records);
+      pending += row;
+      pendingBytes += Buffer.byteLength(row);
+      if (pendingBytes >= GZIP_BLOCK_BYTES || written + pendingBytes >= id.targetBytes) {
+        written += pendingBytes;
+        yield out(Buffer.from(pending, "utf8"));
         pending = "";
+        pendingBytes = 0;
       }
     }
-    if (pending.length > 0) yield out(Buffer.from(pending, "latin1"));
+    if (pending.length > 0) yield out(Buffer.from(pending, "utf8"));
     stats.uncompressedBytes = stats.bytes;
     done(records);
     return;
@@ -86,7 +91,7 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
       header = "";
       do text += next(records);
       while (text.length < budget);
-      yield out(gzip.block(Buffer.from(text, "latin1")));
+      yield out(gzip.block(Buffer.from(text, "utf8")));
       ratio = (gzip.stored - 10) / gzip.consumed;
     }
     yield out(gzip.finish());
