@@ -115,15 +115,15 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
     if (room <= slack && stats.records > 0) break;
     // Aim a little short: a group's ratio differs from the last one's (dictionaries fill up).
     const budget = Math.min(ROW_GROUP_TEXT_BYTES, Math.max(1, Math.floor((0.8 * room) / ratio)));
-    const lines: string[] = [];
     let text = 0;
-    const first = stats.records;
     do {
+      const first = stats.records;
       const chunk = next(records);
       text += chunk.length;
-      for (const line of chunk.split("\n")) if (line !== "") lines.push(line);
+      let r = first;
+      for (const line of chunk.split("\n")) if (line !== "") parquet.add(line, r++);
     } while (text < budget);
-    const group = parquet.rowGroup(lines, first);
+    const group = parquet.rowGroup();
     yield out(group);
     groups++;
     ratio = Math.max(0.01, group.length / text);

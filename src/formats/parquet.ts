@@ -70,6 +70,7 @@ export class ParquetRowGroups {
   private readonly writer = new ByteWriter();
   private readonly parquet: ParquetWriter;
   private readonly known: ReadonlySet<string>;
+  private pending: unknown[][];
 
   constructor(
     private readonly columns: readonly Column[],
@@ -78,6 +79,7 @@ export class ParquetRowGroups {
   ) {
     const schema: SchemaElement[] = [{ name: "root", num_children: columns.length }, ...columns.flatMap(elements)];
     this.known = columnNames(columns);
+    this.pending = columns.map(() => []);
     this.parquet = new ParquetWriter({
       writer: this.writer,
       schema,
@@ -92,20 +94,27 @@ export class ParquetRowGroups {
     return this.writer.offset;
   }
 
-  /** Writes one row group of these records; returns the bytes it added (the magic number first). */
-  rowGroup(lines: readonly string[], firstRecord: number): Buffer {
-    const data = this.columns.map(() => new Array<unknown>(lines.length));
-    lines.forEach((line, r) => {
-      const record = JSON.parse(line) as Record<string, unknown>;
-      for (const k in record) if (!this.known.has(k)) throw new Error(`${this.dataset}: a record has field "${k}", which its columns do not declare`);
-      this.columns.forEach((c, i) => {
-        (data[i] as unknown[])[r] = convert(record[c.name], c.type, `${this.dataset} record ${firstRecord + r}, ${c.name}`);
-      });
-    });
+  /**
+   * Adds one record (a JSON line) to the row group being built: its values go straight into the
+   * columns, so neither the line nor the parsed record outlives this call.
+   */
+  add(line: string, index: number): void {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    for (const k in record) if (!this.known.has(k)) throw new Error(`${this.dataset}: a record has field "${k}", which its columns do not declare`);
+    for (let i = 0; i < this.columns.length; i++) {
+      const c = this.columns[i] as Column;
+      (this.pending[i] as unknown[]).push(convert(record[c.name], c.type, `${this.dataset} record ${index}, ${c.name}`));
+    }
+  }
+
+  /** Writes the records added so far as one row group; returns the bytes it added (the magic number first). */
+  rowGroup(): Buffer {
+    const rows = (this.pending[0] as unknown[]).length;
     void this.parquet.write({
-      columnData: this.columns.map((c, i) => ({ name: c.name, data: data[i] as unknown[] })) as never,
-      rowGroupSize: Math.max(1, lines.length),
+      columnData: this.columns.map((c, i) => ({ name: c.name, data: this.pending[i] as unknown[] })) as never,
+      rowGroupSize: Math.max(1, rows),
     });
+    this.pending = this.columns.map(() => []);
     return this.take();
   }
 
