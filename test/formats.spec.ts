@@ -209,6 +209,29 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     }
   });
 
+  it("goes through the shards, the manifest and resume like NDJSON: a deleted file is written again, the rest left alone", async () => {
+    const out = join(dir, "sharded");
+    const args = ["generate", "--files", "4", "--size-mb", "0.1", "--format", "csv.gz", "--shards", "2", "--run-id", "sharded-gz", "--out", out];
+    assert.equal((await synthgen(args)).code, 0);
+    const manifest = JSON.parse(await readFile(join(out, "_manifests", "sharded-gz.json"), "utf8")) as { parameters: { format: string }; files: { key: string; bytes: number; uncompressed_bytes: number }[]; totals: { uncompressed_bytes: number } };
+    assert.equal(manifest.parameters.format, "csv.gz");
+    assert.equal(manifest.files.length, 4);
+    for (const f of manifest.files) {
+      const bytes = await readFile(join(out, f.key));
+      assert.equal(bytes.length, f.bytes);
+      assert.equal(gunzipSync(bytes).length, f.uncompressed_bytes);
+    }
+    assert.equal(manifest.totals.uncompressed_bytes, manifest.files.reduce((n, f) => n + f.uncompressed_bytes, 0));
+    const gone = manifest.files[2]!.key;
+    const kept = await readFile(join(out, gone));
+    await rm(join(out, gone));
+    const again = await synthgen(args);
+    assert.equal(again.code, 0, again.stderr);
+    assert.ok((await readFile(join(out, gone))).equals(kept), "the same bytes again");
+    const body = JSON.parse(again.stdout) as { written: number; skipped: number; status: string };
+    assert.deepEqual([body.status, body.written, body.skipped], ["completed", 1, 3], "only the missing file was written");
+  });
+
   describe("to S3", () => {
     let s3: TestS3;
     before(async () => {
