@@ -13,6 +13,13 @@ const GZIP_BLOCK_BYTES = 256 * 1024;
  * built (30 × 3.5 MiB at 2 threads: 472 MB peak RSS at 8 MiB, 323 MB at 2 MiB, same speed).
  */
 const ROW_GROUP_TEXT_BYTES = 2 * 1024 * 1024;
+/**
+ * Row groups a large Parquet file is cut into at most, while a group may grow to
+ * MAX_ROW_GROUP_TEXT_BYTES: the writer keeps every group's footer metadata until the file ends
+ * (about 30 KB per group for web-events), so a 1 GiB file of 2 MiB groups held ~2,300 of them.
+ */
+const TARGET_ROW_GROUPS = 512;
+const MAX_ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024;
 
 /**
  * How close a compressed file comes to its target before it stops: the larger of 0.5% of the
@@ -114,7 +121,8 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
     const room = id.targetBytes - parquet.stored - footer(groups + 1);
     if (room <= slack && stats.records > 0) break;
     // Aim a little short: a group's ratio differs from the last one's (dictionaries fill up).
-    const budget = Math.min(ROW_GROUP_TEXT_BYTES, Math.max(1, Math.floor((0.8 * room) / ratio)));
+    const groupText = Math.min(MAX_ROW_GROUP_TEXT_BYTES, Math.max(ROW_GROUP_TEXT_BYTES, Math.ceil(id.targetBytes / ratio / TARGET_ROW_GROUPS)));
+    const budget = Math.min(groupText, Math.max(1, Math.floor((0.8 * room) / ratio)));
     let text = 0;
     do {
       const first = stats.records;
