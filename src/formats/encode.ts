@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Dataset } from "../datasets/dataset";
+import type { LineEncoder } from "../dirty";
 import type { FileIdentity, RecordSource, RenderStats } from "../render";
 import type { Format } from ".";
 import { leavesOf } from "./columns";
@@ -26,10 +27,10 @@ const MAX_ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024;
  * target and 2 KiB. Compressed sizes are only known after compressing, so the last block or row
  * group is sized from the ratio so far and may land a little under or over (docs/formats.md).
  */
-export const compressedSlack = (targetBytes: number): number => Math.max(2048, Math.ceil(targetBytes * 0.005));
+const compressedSlack = (targetBytes: number): number => Math.max(2048, Math.ceil(targetBytes * 0.005));
 
 /** A record source for a format: CSV needs its lines written as CSV rows (dirt included). */
-export type SourceFactory = (id: FileIdentity, encoder?: import("../dirty").LineEncoder) => RecordSource;
+export type SourceFactory = (id: FileIdentity, encoder?: LineEncoder) => RecordSource;
 
 /**
  * The stored bytes of one file in a format other than NDJSON, chunk by chunk, from the same
