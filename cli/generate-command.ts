@@ -6,7 +6,7 @@ import { isHttpUrl } from "../src/fields";
 import { generate } from "../src/generate";
 import { layoutByCount, runShard, writeManifest } from "../src/fanout";
 import { LIMITS } from "../src/limits";
-import { planRun } from "../src/plan";
+import { planRun, type RunPlan } from "../src/plan";
 import { createFilePool, type FilePool } from "../src/pool";
 import { normaliseKeyPrefix, parseGenerateRequest } from "../src/request";
 import { sinkLocation, type SinkSpec } from "../src/sinks";
@@ -36,10 +36,11 @@ export interface GenerateFlags {
   parquetCodec?: string;
   dirty?: string;
   ignoreFreeSpace?: boolean;
+  scenario?: string;
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */
-const FLAG_FOR_FIELD: Record<string, string> = {
+export const FLAG_FOR_FIELD: Record<string, string> = {
   file_count: "--files",
   target_size_mb: "--size-mb",
   date_prefix: "--date",
@@ -79,7 +80,7 @@ export function parseDestination(out: string, endpoint: string | undefined): { s
 }
 
 /** `--threads`, or by default as many as the planned volume pays for (see MIB_PER_THREAD). */
-function parseThreads(text: string | undefined, plannedMib: number): number {
+export function parseThreads(text: string | undefined, plannedMib: number): number {
   const cores = availableParallelism();
   if (text === undefined) return threadsForVolume(plannedMib, cores);
   const n = numeric(text);
@@ -99,7 +100,7 @@ function plannedMib(event: { file_count?: unknown; target_size_mb?: unknown; dat
   return files * size * days;
 }
 
-function parseShards(text: string | undefined): number | undefined {
+export function parseShards(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = numeric(text);
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > LIMITS.MAX_FILE_COUNT) {
@@ -108,11 +109,56 @@ function parseShards(text: string | undefined): number | undefined {
   return n;
 }
 
+/** What running a plan's shards one after another did. */
+export interface ShardedOutcome {
+  readonly layout: ReturnType<typeof layoutByCount>;
+  readonly written: number;
+  readonly skipped: number;
+  readonly failed: number;
+  /** Set when Ctrl-C or SIGTERM stopped it (files in progress abandoned and settled). */
+  readonly stop?: Interruption;
+  /** The run manifest, unless interrupted. */
+  readonly manifest?: Awaited<ReturnType<typeof writeManifest>>;
+  readonly durationMs: number;
+}
+
 /**
- * `--shards N`: the fan-out's code path run locally — the same shards, shard results and manifest
- * the state machine produces, shards one after another. Running it again with the same run id
- * resumes: files already there are skipped.
+ * The fan-out's code path run locally: the same shards, shard results and manifest the state
+ * machine produces, shards one after another. Files already there are skipped (resume).
  */
+export async function executeSharded(
+  plan: RunPlan,
+  shards: number,
+  sink: SinkSpec,
+  pool: FilePool,
+  progress: ReturnType<typeof progressBar>,
+  interrupted: () => Interruption | undefined,
+): Promise<ShardedOutcome> {
+  const layout = layoutByCount(plan.files.length, shards);
+  let written = 0;
+  let skipped = 0;
+  let failed = 0;
+  const abandoned: string[] = [];
+  const started = performance.now();
+  for (let k = 0; k < layout.shardCount && !interrupted(); k++) {
+    const outcome = await runShard(plan, layout, k, sink, pool, (r) => progress.onFileDone(r));
+    written += outcome.written.filter((f) => !f.skipped).length;
+    skipped += outcome.written.filter((f) => f.skipped).length;
+    failed += outcome.failures.length;
+    abandoned.push(...outcome.failures.map((f) => f.key));
+  }
+  const stop = interrupted();
+  if (stop) {
+    progress.stop();
+    written += await settleAbandoned(sink, abandoned);
+    return { layout, written, skipped, failed, stop, durationMs: Math.round(performance.now() - started) };
+  }
+  const manifest = await writeManifest(plan, layout, sink);
+  progress.stop();
+  return { layout, written, skipped, failed, manifest, durationMs: Math.round(performance.now() - started) };
+}
+
+/** `--shards N` for one dataset: plan, pre-flight, shards, manifest; prints the summary. */
 async function runSharded(
   event: Record<string, unknown>,
   shards: number,
@@ -129,31 +175,15 @@ async function runSharded(
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
-  const layout = layoutByCount(plan.files.length, shards);
   const progress = progressBar(plan.files.length);
-  let written = 0;
-  let skipped = 0;
-  let failed = 0;
-  const abandoned: string[] = [];
   try {
-    const started = performance.now();
-    for (let k = 0; k < layout.shardCount && !interrupted(); k++) {
-      const outcome = await runShard(plan, layout, k, destination.sink, pool, (r) => progress.onFileDone(r));
-      written += outcome.written.filter((f) => !f.skipped).length;
-      skipped += outcome.written.filter((f) => f.skipped).length;
-      failed += outcome.failures.length;
-      abandoned.push(...outcome.failures.map((f) => f.key));
-    }
-    const stop = interrupted();
-    if (stop) {
-      progress.stop();
-      written += await settleAbandoned(destination.sink, abandoned);
-      process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`);
+    const outcome = await executeSharded(plan, shards, destination.sink, pool, progress, interrupted);
+    const { layout, written, skipped, failed, stop, manifest } = outcome;
+    if (stop || !manifest) {
+      process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop?.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`);
       process.stderr.write(`synthgen: interrupted; run again with --run-id ${plan.request.runId} --shards ${shards} to resume\n`);
-      return stop.exitCode;
+      return stop?.exitCode ?? 1;
     }
-    const manifest = await writeManifest(plan, layout, destination.sink);
-    progress.stop();
     const location = sinkLocation(destination.sink);
     return finish(
       {
@@ -170,7 +200,7 @@ async function runSharded(
         missing_shards: manifest.missingShards,
         manifest: location.uri(manifest.key),
         totals: manifest.totals,
-        duration_ms: Math.round(performance.now() - started),
+        duration_ms: outcome.durationMs,
       },
       `${failed} files failed; shards ${manifest.missingShards.join(", ")} are missing (run again with --run-id ${plan.request.runId} to resume)`,
     );
@@ -185,6 +215,10 @@ async function runSharded(
  * function. Prints the function's response body on stdout; returns the exit code.
  */
 export async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
+  if (flags.scenario !== undefined) {
+    const { runScenarioGenerate } = require("./generate-scenario") as typeof import("./generate-scenario");
+    return runScenarioGenerate({ ...flags, scenario: flags.scenario });
+  }
   const event = eventFrom({
     file_count: numeric(flags.files),
     target_size_mb: numeric(flags.sizeMb),

@@ -40,6 +40,7 @@ program
   .option("--size-mb <mib>", `target size of each file in MiB, ${LIMITS.MIN_TARGET_SIZE_MB}-${LIMITS.MAX_TARGET_SIZE_MB} (default 3.5)`)
   .option("--date <yyyy-mm-dd>", "day of the data and of the keys (default: today, UTC)")
   .option("--dataset <name|file>", `record schema: ${DATASET_NAMES.join(", ")} (default web-events), or a dataset file (.yaml/.json)`)
+  .option("--scenario <file>", "a scenario (.yaml/.json): related datasets, each written under {prefix}{dataset}/ (see docs/scenarios.md)")
   .option("--seed <n>", "PRNG seed, a whole number; same seed and run id give the same bytes (default: derived from the run id)")
   .option("--run-id <id>", "run identity; the same run id always writes the same keys (default: random)")
   .option("--key-prefix <prefix>", "prefix under the destination, e.g. loadtest/ (default none)")
@@ -135,7 +136,8 @@ Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing se
 program
   .command("preview")
   .description("Print sample records of a dataset (built-in or a schema file) as NDJSON, exactly as generate would write them.")
-  .option("--dataset <name|file>", "built-in name or a .yaml/.json schema file (default web-events)")
+  .option("--dataset <name|file>", "built-in name or a .yaml/.json schema file (default web-events); with --scenario, one of its datasets")
+  .option("--scenario <file>", "a scenario file: its first entities, each with a few of its children (or with --dataset, that dataset's records)")
   .option("-n <count>", "how many records (default 5)")
   .option("--seed <n>", "PRNG seed (default 1)")
   .option("--date <yyyy-mm-dd>", "day of the timestamps (default today)")
@@ -149,8 +151,8 @@ program
 
 program
   .command("validate")
-  .description("Check a dataset schema file; names the bad field and suggests the closest valid name.")
-  .argument("<file>", "a .yaml or .json dataset schema")
+  .description("Check a dataset schema or scenario file; names the bad field and suggests the closest valid name.")
+  .argument("<file>", "a .yaml or .json dataset schema or scenario")
   .addHelpText("after", "\nExit codes: 0 valid, 2 invalid (the path of the bad field and what is allowed), or the file cannot be read.")
   .action(async (file: string) => {
     const { runValidateCommand } = require("./dataset-commands") as typeof import("./dataset-commands");

@@ -12,7 +12,9 @@ import { didYouMean } from "./schema/suggest";
 export const DIRTY_KINDS = ["malformed", "duplicate", "wrong_type", "missing_required", "out_of_range", "oversize", "late"] as const;
 export type DirtyKind = (typeof DIRTY_KINDS)[number];
 export type DirtyRates = Readonly<Partial<Record<DirtyKind, number>>>;
-export type DirtyCounts = Partial<Record<DirtyKind, number>>;
+/** Broken relationships a scenario asked for (children without their parent, picks of nothing): counted with the dirt. */
+export const LINK_KINDS = ["orphan", "dangling"] as const;
+export type DirtyCounts = Partial<Record<DirtyKind | (typeof LINK_KINDS)[number], number>>;
 
 /** An oversize record is padded past 1 MiB: over Kinesis' record limit and most ingest APIs'. */
 export const OVERSIZE_BYTES = 1024 * 1024 + 1024;
@@ -173,6 +175,6 @@ export class DirtInjector {
 
 /** Adds one file's counts into a total. */
 export function addCounts(total: DirtyCounts, counts: DirtyCounts | undefined): DirtyCounts {
-  for (const [k, n] of Object.entries(counts ?? {})) total[k as DirtyKind] = (total[k as DirtyKind] ?? 0) + (n as number);
+  for (const [k, n] of Object.entries(counts ?? {})) total[k as keyof DirtyCounts] = (total[k as keyof DirtyCounts] ?? 0) + (n as number);
   return total;
 }

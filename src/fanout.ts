@@ -164,7 +164,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     bytes: files.reduce((n, f) => n + f.bytes, 0),
     records: files.reduce((n, f) => n + f.records, 0),
     ...(plan.request.format !== "ndjson" ? { uncompressed_bytes: files.reduce((n, f) => n + (f.uncompressed_bytes ?? f.bytes), 0) } : {}),
-    ...(plan.request.dirty ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
+    ...(plan.request.dirty || files.some((f) => f.dirty) ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
   };
   const { request } = plan;
   const header = {

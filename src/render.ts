@@ -72,7 +72,10 @@ function getPaddingSource(): string {
 
 /** The dataset of a file: a built-in, or its declarative schema (whose compiler, and YAML parser, load only then). */
 export function datasetOf(id: Pick<FileIdentity, "dataset" | "schema">): Dataset {
-  return id.schema !== undefined ? (require("./schema/dataset") as typeof import("./schema/dataset")).schemaDataset(id.schema) : datasetByName(id.dataset);
+  if (id.schema === undefined) return datasetByName(id.dataset);
+  const scenario = require("./scenario/dataset") as typeof import("./scenario/dataset");
+  if (scenario.isScenarioRef(id.schema)) return scenario.scenarioDataset(id.schema);
+  return (require("./schema/dataset") as typeof import("./schema/dataset")).schemaDataset(id.schema);
 }
 
 /** The PRNG of one file, from its identity alone. */
@@ -118,9 +121,16 @@ export class RecordSource {
     this.dirt = id.dirty ? new DirtInjector(id.dirty, [id.dataset, id.seed, id.runId, id.datePrefix, id.hhmmss, id.fileIndex], dataset.required ?? []) : undefined;
   }
 
-  /** Dirty records injected so far, by kind; undefined when none were asked for. */
+  /** Dirty records injected so far, by kind, with a scenario's broken links; undefined when none were asked for. */
   get dirtyCounts(): DirtyCounts | undefined {
-    return this.dirt ? { ...this.dirt.counts } : undefined;
+    const links = this.writer.linkCounts?.();
+    if (!this.dirt && (!links || Object.keys(links).length === 0)) return undefined;
+    return { ...this.dirt?.counts, ...links };
+  }
+
+  /** The number of records when the dataset fixes it (a scenario's), else undefined: the file ends at its byte target. */
+  get count(): number | undefined {
+    return this.writer.count;
   }
 
   /**
@@ -133,7 +143,10 @@ export class RecordSource {
     const fixed = head.length + this.tail.length;
     let text: string;
     let last: boolean;
-    if (!this.pad) {
+    if (this.writer.count !== undefined) {
+      text = head + this.tail;
+      last = i >= this.writer.count - 1;
+    } else if (!this.pad) {
       text = head + this.tail;
       last = text.length >= remaining;
     } else {
@@ -205,6 +218,14 @@ function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: numbe
     start = used;
     return chunk;
   };
+  if (records.count === 0) {
+    // A scenario file whose parents have no children: an empty object, as its count says.
+    stats.sha256 = hash.digest("hex");
+    const dirty = records.dirtyCounts;
+    if (dirty) stats.dirty = dirty;
+    yield buffer.subarray(0, 0);
+    return;
+  }
   for (let i = 0; ; i++) {
     const { text, last, lines } = records.line(i, id.targetBytes - stats.bytes - (used - start));
     stats.records += lines;

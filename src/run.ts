@@ -120,7 +120,9 @@ export function responseBody(outcome: RunOutcome) {
     ...(plan.request.days.length > 1
       ? { date_from: plan.request.days[0], date_to: plan.request.days[plan.request.days.length - 1], days: plan.request.days.length, partition: plan.request.partition }
       : {}),
-    ...(plan.request.dirty ? { dirty_rates: plan.request.dirty, dirty_records: written.reduce((total, f) => addCounts(total, f.dirty), {} as DirtyCounts) } : {}),
+    ...(plan.request.dirty ? { dirty_rates: plan.request.dirty } : {}),
+    // A scenario's orphans and dangling references are counted like dirt, asked for or not.
+    ...(plan.request.dirty || written.some((f) => f.dirty) ? { dirty_records: written.reduce((total, f) => addCounts(total, f.dirty), {} as DirtyCounts) } : {}),
   };
 }
 

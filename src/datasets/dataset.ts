@@ -26,6 +26,13 @@ export interface RecordWriter {
    * this is the whole record except `Dataset.tail`.
    */
   head(recordIndex: number): string;
+  /**
+   * A writer whose file holds a known number of records (a scenario's entities) says how many;
+   * the file ends after them instead of at a byte target.
+   */
+  readonly count?: number;
+  /** Records it wrote that break a relationship on purpose (orphans, dangling references), by kind. */
+  linkCounts?(): Readonly<Record<string, number>>;
 }
 
 /**

@@ -52,6 +52,13 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
   };
   let uncompressed = 0;
   let i = 0;
+  /** A scenario's file holds a fixed number of records and ignores the byte target. */
+  let fixed: number | undefined;
+  const more = (): boolean => fixed === undefined || i < fixed;
+  const counted = (records: RecordSource): RecordSource => {
+    fixed = records.count;
+    return records;
+  };
   /** The next record's lines (more than one when dirt duplicated it). */
   const next = (records: RecordSource): string => {
     const { text, lines } = records.line(i++);
@@ -62,16 +69,16 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
 
   if (format === "csv") {
     // As an unpadded NDJSON file: rows until the one that reaches the target.
-    const records = open(id, csvLines(dataset.columns, dataset.name));
+    const records = counted(open(id, csvLines(dataset.columns, dataset.name)));
     // Rows are UTF-8: a schema's values (and names) may be any text once parsed back from JSON.
     let pending = `${csvHeader(dataset.columns)}\n`;
     let pendingBytes = Buffer.byteLength(pending);
     let written = 0;
-    while (stats.records === 0 || written + pendingBytes < id.targetBytes) {
+    while (fixed !== undefined ? more() : stats.records === 0 || written + pendingBytes < id.targetBytes) {
       const row = next(records);
       pending += row;
       pendingBytes += Buffer.byteLength(row);
-      if (pendingBytes >= GZIP_BLOCK_BYTES || written + pendingBytes >= id.targetBytes) {
+      if (pendingBytes >= GZIP_BLOCK_BYTES || (fixed === undefined && written + pendingBytes >= id.targetBytes)) {
         written += pendingBytes;
         yield out(Buffer.from(pending, "utf8"));
         pending = "";
@@ -86,19 +93,18 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
 
   if (format === "ndjson.gz" || format === "csv.gz") {
     const csv = format === "csv.gz";
-    const records = csv ? open(id, csvLines(dataset.columns, dataset.name)) : open(id);
+    const records = counted(csv ? open(id, csvLines(dataset.columns, dataset.name)) : open(id));
     const gzip = new GzipBlocks();
     const slack = compressedSlack(id.targetBytes);
     let header = csv ? `${csvHeader(dataset.columns)}\n` : "";
     // Trailer and final block: 10 bytes. The first block assumes text compresses to half.
     for (let ratio = 0.5; ; ) {
       const room = id.targetBytes - gzip.stored - 10;
-      if (room <= slack && stats.records > 0) break;
-      const budget = Math.min(GZIP_BLOCK_BYTES, Math.max(1, Math.floor(room / ratio)));
+      if (fixed !== undefined ? !more() && header === "" : room <= slack && stats.records > 0) break;
+      const budget = fixed !== undefined ? GZIP_BLOCK_BYTES : Math.min(GZIP_BLOCK_BYTES, Math.max(1, Math.floor(room / ratio)));
       let text = header;
       header = "";
-      do text += next(records);
-      while (text.length < budget);
+      while (more() && text.length < budget) text += next(records);
       yield out(gzip.block(Buffer.from(text, "utf8")));
       ratio = (gzip.stored - 10) / gzip.consumed;
     }
@@ -110,7 +116,7 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
 
   // parquet
   const { ParquetRowGroups } = require("./parquet") as typeof import("./parquet");
-  const records = open(id);
+  const records = counted(open(id));
   const parquet = new ParquetRowGroups(dataset.columns, id.parquetCodec ?? "snappy", dataset.name);
   const slack = compressedSlack(id.targetBytes);
   // The footer holds the schema and, per row group, each leaf column's metadata and statistics:
@@ -120,10 +126,10 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
   let groups = 0;
   for (let ratio = 1; ; ) {
     const room = id.targetBytes - parquet.stored - footer(groups + 1);
-    if (room <= slack && stats.records > 0) break;
+    if (fixed !== undefined ? !more() : room <= slack && stats.records > 0) break;
     // Aim a little short: a group's ratio differs from the last one's (dictionaries fill up).
     const groupText = Math.min(MAX_ROW_GROUP_TEXT_BYTES, Math.max(ROW_GROUP_TEXT_BYTES, Math.ceil(id.targetBytes / ratio / TARGET_ROW_GROUPS)));
-    const budget = Math.min(groupText, Math.max(1, Math.floor((0.8 * room) / ratio)));
+    const budget = fixed !== undefined ? ROW_GROUP_TEXT_BYTES : Math.min(groupText, Math.max(1, Math.floor((0.8 * room) / ratio)));
     let text = 0;
     do {
       const first = stats.records;
@@ -131,7 +137,7 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
       text += chunk.length;
       let r = first;
       for (const line of chunk.split("\n")) if (line !== "") parquet.add(line, r++);
-    } while (text < budget);
+    } while (text < budget && more());
     const group = parquet.rowGroup();
     yield out(group);
     groups++;

@@ -56,6 +56,25 @@ export interface RecordScope {
   /** A second of the run's day (UTC), as the run's time-of-day curve draws it. */
   secondOfDay: () => number;
   dayStartMs: number;
+  /**
+   * In a scenario: the values of a related entity (a parent dataset, or a named reference), by
+   * the name the schema uses for it. Absent for a stand-alone dataset.
+   */
+  related?: (name: string) => Record<string, unknown>;
+}
+
+/** What a schema may read from outside its own record (a scenario's parents and references). */
+export interface ExternalEntity {
+  /** Its top-level fields: names, types, byte bounds, timestamp formats. */
+  readonly schema: Pick<CompiledSchema, "columns" | "fieldBytes" | "timeFormats">;
+}
+
+/** Options for schemas compiled as part of a scenario. */
+export interface CompileOptions {
+  /** Names a `ref`, `template` or `timestamp.after` may start with to read another entity's fields. */
+  readonly externals?: ReadonlyMap<string, ExternalEntity>;
+  /** Refuse what depends on how a run is split (`{file}` in a sequence): a scenario's entities may not. */
+  readonly scenario?: boolean;
 }
 
 type Gen = (scope: RecordScope) => unknown;
@@ -71,6 +90,30 @@ interface Compiled {
   readonly items: number;
   /** The column type of its values (lazy, like `bytes`: a `ref` has the type of what it names). */
   readonly type: () => ColumnType;
+  /** A `timestamp` field's format, so a later timestamp can be set after it. */
+  readonly time?: TimestampFormat;
+}
+
+export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
+
+/** `30d`, `12h`, `90m`, `45s` or a number of seconds, as milliseconds. */
+const DURATION = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/;
+const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
+const MAX_WITHIN_MS = 3650 * 86_400_000;
+function durationMs(path: string, v: unknown): number {
+  const ms = typeof v === "number" ? v * 1000 : typeof v === "string" && DURATION.test(v.trim()) ? Number(DURATION.exec(v.trim())?.[1]) * (UNIT_MS[DURATION.exec(v.trim())?.[2] as string] as number) : NaN;
+  if (!Number.isFinite(ms) || ms < 1 || ms > MAX_WITHIN_MS) fail(path, `must be a duration such as 30d, 12h, 90m, 45s or a number of seconds, from 1 ms to 3650 days (got ${describe(v)})`);
+  return Math.round(ms);
+}
+
+/** A timestamp field's value as epoch milliseconds; undefined when it is null or absent. */
+function timeMs(value: unknown, format: TimestampFormat): number | undefined {
+  if (typeof value === "number") return format === "epoch_s" ? value * 1000 : value;
+  if (typeof value === "string") {
+    const ms = Date.parse(format === "date" ? `${value}T00:00:00Z` : value);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return undefined;
 }
 
 const fixed = (gen: Gen, bytes: number, type: ColumnType, items = 0): Compiled => ({ gen, bytes: () => bytes, items, type: () => type });
@@ -133,7 +176,16 @@ class Compiler {
   readonly deps = new Map<string, Set<string>>();
   private currentTop = "";
 
-  constructor(private readonly top: readonly string[]) {}
+  constructor(
+    private readonly top: readonly string[],
+    private readonly options: CompileOptions = {},
+  ) {}
+
+  /** The external entity a dotted name starts with, if it starts with one. */
+  private external(name: string): ExternalEntity | undefined {
+    const root = name.split(".")[0] as string;
+    return this.top.includes(root) ? undefined : this.options.externals?.get(root);
+  }
 
   field(path: string, spec: unknown, topName?: string, depth = 0): Compiled {
     if (topName !== undefined) this.currentTop = topName;
@@ -163,20 +215,52 @@ class Compiler {
       bytes: () => Math.max(4, compiled.bytes()),
       items: compiled.items,
       type: compiled.type,
+      ...(compiled.time ? { time: compiled.time } : {}),
     };
   }
 
   /** The byte bound of a top-level field, once every field is compiled (for `ref` and `template`). */
   topBytes: (name: string) => number = () => 0;
   topType: (name: string) => ColumnType = () => "json";
+  topTime: (name: string) => TimestampFormat | undefined = () => undefined;
 
   private dependOn(path: string, name: string): void {
     const root = name.split(".")[0] as string;
-    if (!this.top.includes(root)) fail(path, `refers to "${name}", which is not a field of the record${didYouMean(root, this.top)}`);
+    const external = this.external(name);
+    if (external) {
+      const field = name.split(".")[1];
+      const fields = external.schema.columns.map((c) => c.name);
+      if (field === undefined || !fields.includes(field)) fail(path, `refers to "${name}": ${root} has no field "${field ?? ""}"${didYouMean(field ?? "", fields)}; its fields: ${fields.join(", ")}`);
+      return;
+    }
+    if (!this.top.includes(root)) {
+      const known = [...this.top, ...(this.options.externals?.keys() ?? [])];
+      fail(path, `refers to "${name}", which is not a field of the record${this.options.externals?.size ? ` or of a related dataset (${[...this.options.externals.keys()].join(", ")})` : ""}${didYouMean(root, known)}`);
+    }
     if (root === this.currentTop) fail(path, `refers to its own field "${root}"`);
     let set = this.deps.get(this.currentTop);
     if (!set) this.deps.set(this.currentTop, (set = new Set()));
     set.add(root);
+  }
+
+  /** Reads a dotted name from the record, or from the related entity it starts with. */
+  private reader(keys: readonly string[]): Gen {
+    const root = keys[0] as string;
+    if (!this.external(root)) return (s) => lookup(s.values, keys);
+    const rest = keys.slice(1);
+    return (s) => lookup((s.related as NonNullable<RecordScope["related"]>)(root), rest);
+  }
+
+  private refBytes(keys: readonly string[]): number {
+    const external = this.external(keys[0] as string);
+    return external ? (external.schema.fieldBytes.get(keys[1] as string) ?? 0) : this.topBytes(keys[0] as string);
+  }
+
+  private refType(keys: readonly string[]): ColumnType {
+    const external = this.external(keys[0] as string);
+    if (!external) return typeAt(this.topType(keys[0] as string), keys.slice(1));
+    const column = external.schema.columns.find((c) => c.name === keys[1]);
+    return column ? typeAt(column.type, keys.slice(2)) : "json";
   }
 
   private generator(path: string, kind: (typeof GENERATORS)[number], arg: unknown, depth: number): Compiled {
@@ -312,21 +396,65 @@ class Compiler {
         if (!Number.isFinite(Math.abs(start) + Math.abs(step) * SCHEMA_LIMITS.MAX_RECORDS_PER_FILE)) {
           fail(path, `start ${start} and step ${step} would overflow to Infinity within a file's records`);
         }
+        if (this.options.scenario && format?.includes("{file}")) fail(`${path}.format`, `{file} depends on how a run is split into files; in a scenario use {n}, the entity's number`);
         if (format === undefined) return fixed((s) => start + step * s.index, 24, Number.isInteger(start) && Number.isInteger(step) ? "int" : "double");
         if (format.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(`${path}.format`, `is ${format.length} characters; at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const occurrences = format.split("{").length - 1;
         return fixed((s) => format.replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index)), 2 * format.length + 24 * occurrences, "string");
       }
       case "timestamp": {
-        const format = (arg ?? "iso") as string;
-        if (!(TIMESTAMP_FORMATS as readonly string[]).includes(format)) fail(path, `unknown format "${format}"${didYouMean(String(format), TIMESTAMP_FORMATS)}; known: ${TIMESTAMP_FORMATS.join(", ")}`);
-        return fixed((s) => {
-          const ms = s.dayStartMs + s.secondOfDay() * 1000 + s.rng.int(1000);
+        // `timestamp: iso`, or `timestamp: { format, after, within }`: a time after another timestamp.
+        const o = isObj(arg) ? arg : { format: arg };
+        keysOnly(path, o, ["format", "after", "within"]);
+        const format = (o.format ?? "iso") as TimestampFormat;
+        if (!(TIMESTAMP_FORMATS as readonly string[]).includes(format)) fail(isObj(arg) ? `${path}.format` : path, `unknown format "${String(format)}"${didYouMean(String(format), TIMESTAMP_FORMATS)}; known: ${TIMESTAMP_FORMATS.join(", ")}`);
+        const render = (ms: number): unknown => {
           if (format === "epoch_ms") return ms;
           if (format === "epoch_s") return Math.floor(ms / 1000);
           const iso = new Date(ms).toISOString();
           return format === "date" ? iso.slice(0, 10) : iso;
-        }, 26, format === "iso" ? "timestamp" : format === "date" ? "string" : "int");
+        };
+        const type: ColumnType = format === "iso" ? "timestamp" : format === "date" ? "string" : "int";
+        const inDay = (s: RecordScope) => s.dayStartMs + s.secondOfDay() * 1000 + s.rng.int(1000);
+        if (o.after === undefined) {
+          if (o.within !== undefined) fail(`${path}.within`, "applies with after (a time within this long after another timestamp)");
+          return { ...fixed((s) => render(inDay(s)), 26, type), time: format };
+        }
+        if (typeof o.after !== "string") fail(`${path}.after`, `must name a timestamp field, e.g. created_at or users.signup_at (got ${describe(o.after)})`);
+        const after = o.after;
+        this.dependOn(`${path}.after`, after);
+        const keys = after.split(".");
+        const external = this.external(after);
+        if (keys.length !== (external ? 2 : 1)) fail(`${path}.after`, `must name a top-level timestamp field (got "${after}")`);
+        const within = durationMs(`${path}.within`, o.within ?? "1d");
+        // Resolved once every field is compiled: the named field must be a timestamp.
+        let baseFormat: TimestampFormat | undefined;
+        const formatOf = (): TimestampFormat => {
+          if (baseFormat) return baseFormat;
+          const f = external ? external.schema.timeFormats.get(keys[1] as string) : this.topTime(after);
+          if (!f) fail(`${path}.after`, `"${after}" is not a timestamp field (after needs one made by the timestamp generator)`);
+          return (baseFormat = f);
+        };
+        const root = keys[0] as string;
+        const field = keys[1] as string;
+        const read = external ? (s: RecordScope) => (s.related as NonNullable<RecordScope["related"]>)(root)[field] : (s: RecordScope) => s.values[root];
+        // Strictly after: at least 1 ms, at most `within`. A date or whole-second format rounds
+        // down, so the step starts a unit further on to stay after its base.
+        const unit = format === "date" ? 86_400_000 : format === "epoch_s" ? 1000 : 1;
+        return {
+          gen: (s) => {
+            const base = timeMs(read(s), formatOf());
+            if (base === undefined) return render(inDay(s));
+            return render(base + unit + s.rng.int(Math.max(1, within - unit + 1)));
+          },
+          bytes: () => 26,
+          items: 0,
+          type: () => {
+            formatOf();
+            return type;
+          },
+          time: format,
+        };
       }
       case "template": {
         if (typeof arg !== "string") fail(path, `must be text with {field} placeholders (got ${describe(arg)})`);
@@ -340,11 +468,12 @@ class Compiler {
           return ref.split(".");
         });
         const literal = pieces.reduce((n, p) => n + (typeof p === "string" ? jsonBytes(p) : 0), 2);
-        const refs = pieces.filter((p): p is string[] => typeof p !== "string").map((p) => p[0] as string);
+        const refs = pieces.filter((p): p is string[] => typeof p !== "string");
+        const readers = pieces.map((p) => (typeof p === "string" ? p : this.reader(p)));
         return {
-          gen: (s) => pieces.map((p) => (typeof p === "string" ? p : String(lookup(s.values, p) ?? ""))).join(""),
+          gen: (s) => readers.map((r) => (typeof r === "string" ? r : String(r(s) ?? ""))).join(""),
           // A value shown as text can escape to twice its JSON size (quotes inside a nested object).
-          bytes: () => literal + refs.reduce((n, r) => n + 2 * this.topBytes(r), 0),
+          bytes: () => literal + refs.reduce((n, r) => n + 2 * this.refBytes(r), 0),
           items: 0,
           type: () => "string",
         };
@@ -353,8 +482,8 @@ class Compiler {
         if (typeof arg !== "string") fail(path, `must name another field of the record (got ${describe(arg)})`);
         this.dependOn(path, arg);
         const keys = arg.split(".");
-        const root = keys[0] as string;
-        return { gen: (s) => lookup(s.values, keys) ?? null, bytes: () => this.topBytes(root), items: 0, type: () => typeAt(this.topType(root), keys.slice(1)) };
+        const read = this.reader(keys);
+        return { gen: (s) => read(s) ?? null, bytes: () => this.refBytes(keys), items: 0, type: () => this.refType(keys) };
       }
       case "object": {
         if (!isObj(arg) || Object.keys(arg).length === 0) fail(path, `must be an object of fields (got ${describe(arg)})`);
@@ -419,12 +548,19 @@ export interface CompiledSchema {
   readonly maxRecordBytes: number;
   /** The top-level fields as columns, in declared order. */
   readonly columns: readonly Column[];
+  /** Each top-level field's byte bound, and the formats of its timestamp fields (for scenarios). */
+  readonly fieldBytes: ReadonlyMap<string, number>;
+  readonly timeFormats: ReadonlyMap<string, TimestampFormat>;
+  /** A record's values, computed in dependency order (left out: omitted fields). */
+  values(scope: RecordScope): Record<string, unknown>;
+  /** The JSON text of a record's values, keys in declared order. */
+  text(values: Record<string, unknown>): string;
   record(scope: RecordScope): string;
 }
 
 
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
-export function compileSchema(input: unknown, where = "dataset"): CompiledSchema {
+export function compileSchema(input: unknown, where = "dataset", options: CompileOptions = {}): CompiledSchema {
   if (!isObj(input)) fail(where, `a dataset schema must be an object with name and fields (got ${describe(input)})`);
   // A plain object drops a "__proto__" key silently (it sets the prototype): refuse it anywhere.
   const proto = protoKeyPath(input, where);
@@ -439,7 +575,8 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   if (!Array.isArray(required)) fail(`${where}.required`, `must be a list of field names (got ${describe(required)})`);
   for (const r of required) if (typeof r !== "string" || !top.includes(r)) fail(`${where}.required`, `"${String(r)}" is not a field${didYouMean(String(r), top)}`);
 
-  const compiler = new Compiler(top);
+  for (const k of top) if (options.externals?.has(k)) fail(`${where}.fields.${k}`, `"${k}" is both a field and a related dataset: rename the field`);
+  const compiler = new Compiler(top, options);
   const compiledFields = new Map(top.map((k) => [k, compiler.field(`${where}.fields.${k}`, fields[k], k)]));
   const gens = new Map([...compiledFields].map(([k, c]) => [k, c.gen]));
   // Evaluate fields after those they refer to; emit them in the declared order.
@@ -460,6 +597,7 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   const bound = new Map<string, number>();
   compiler.topBytes = (k) => bound.get(k) ?? 0;
   compiler.topType = (k) => compiledFields.get(k)?.type() ?? "json";
+  compiler.topTime = (k) => compiledFields.get(k)?.time;
   for (const k of order) bound.set(k, (compiledFields.get(k) as Compiled).bytes());
   const items = top.reduce((n, k) => n + (compiledFields.get(k) as Compiled).items, 0);
   if (items > SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD) fail(`${where}.fields`, `can hold up to ${items} array items per record; at most ${SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD}`);
@@ -470,32 +608,42 @@ export function compileSchema(input: unknown, where = "dataset"): CompiledSchema
   }
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
   const keyPrefixes = top.map((k) => [k, `${asciiText(JSON.stringify(k))}:`] as const);
+  const timeFormats = new Map<string, TimestampFormat>();
+  for (const [k, c] of compiledFields) if (c.time) timeFormats.set(k, c.time);
+  const values = (scope: RecordScope): Obj => {
+    const out: Obj = {};
+    scope.values = out;
+    for (const [k, g] of steps) {
+      const v = g(scope);
+      if (v !== OMIT) out[k] = v;
+    }
+    return out;
+  };
+  const text = (values: Obj): string => {
+    // The same text as JSON.stringify of the record in declared order, without building that
+    // object: each key's `"name":` is made once per schema, each value stringified on its own.
+    let json = "{";
+    for (const [k, prefix] of keyPrefixes) {
+      if (!(k in values)) continue;
+      const value = JSON.stringify(values[k]);
+      if (value === undefined) continue;
+      json += json.length === 1 ? prefix : `,${prefix}`;
+      json += value;
+    }
+    const line = asciiText(`${json}}`);
+    // The bound above is computed, faker's part of it from probes: a last guard, never silent.
+    if (line.length > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${line.length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
+    return line;
+  };
   return {
     schema,
     required: required as string[],
     maxRecordBytes,
     columns: top.map((k) => ({ name: k, type: (compiledFields.get(k) as Compiled).type() })),
-    record(scope) {
-      const values: Obj = {};
-      scope.values = values;
-      for (const [k, g] of steps) {
-        const v = g(scope);
-        if (v !== OMIT) values[k] = v;
-      }
-      // The same text as JSON.stringify of the record in declared order, without building that
-      // object: each key's `"name":` is made once per schema, each value stringified on its own.
-      let json = "{";
-      for (const [k, prefix] of keyPrefixes) {
-        if (!(k in values)) continue;
-        const value = JSON.stringify(values[k]);
-        if (value === undefined) continue;
-        json += json.length === 1 ? prefix : `,${prefix}`;
-        json += value;
-      }
-      const text = asciiText(`${json}}`);
-      // The bound above is computed, faker's part of it from probes: a last guard, never silent.
-      if (text.length > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${text.length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
-      return text;
-    },
+    fieldBytes: bound,
+    timeFormats,
+    values,
+    text,
+    record: (scope) => text(values(scope)),
   };
 }

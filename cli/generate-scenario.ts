@@ -1,0 +1,158 @@
+import { CapacityError, ValidationError } from "../src/errors";
+import { BYTES_PER_MB } from "../src/limits";
+import { planRun, type RunPlan } from "../src/plan";
+import { createFilePool } from "../src/pool";
+import { normaliseKeyPrefix, parseGenerateRequest, type ResolvedDataset } from "../src/request";
+import { executeRun, foldErrors, responseBody } from "../src/run";
+import { loadScenarioText, planScenario } from "../src/scenario/plan";
+import { readSchemaFile } from "../src/schema/resolve";
+import { sinkLocation } from "../src/sinks";
+import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
+import { executeSharded, FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-command";
+import { progressBar } from "./progress";
+import { preflight, settleAbandoned, trapInterrupts } from "./run-guard";
+
+/** Flags that a scenario decides itself: its counts make the records, its datasets the prefixes. */
+const NOT_WITH_SCENARIO: readonly (readonly [keyof GenerateFlags, string, string])[] = [
+  ["files", "--files", "each dataset's files are sized from --size-mb, or set by its `files`"],
+  ["dataset", "--dataset", "the scenario names its datasets"],
+  ["from", "--from", "a scenario covers one day"],
+  ["to", "--to", "a scenario covers one day"],
+  ["partition", "--partition", "a scenario covers one day"],
+];
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/**
+ * `synthgen generate --scenario FILE`: every dataset of the scenario under its own prefix
+ * (`{prefix}{dataset}/`, the seed's key pattern, a manifest with --shards), through the same
+ * request validation, plan, pool and sinks as a single dataset. All datasets share one run id and
+ * seed, so their entities agree; every request is checked before anything is written.
+ */
+export async function runScenarioGenerate(flags: GenerateFlags & { scenario: string }): Promise<number> {
+  for (const [key, flag, why] of NOT_WITH_SCENARIO) {
+    if (flags[key] !== undefined) {
+      process.stderr.write(`synthgen: ${flag} does not apply with --scenario (${why})\n`);
+      return EXIT.BAD_INPUT;
+    }
+  }
+  let plans: { name: string; plan: RunPlan; expected: number }[];
+  let destination: ReturnType<typeof parseDestination>;
+  let shards: number | undefined;
+  let threads: number;
+  let scenarioName: string;
+  try {
+    destination = parseDestination(flags.out, flags.endpoint);
+    shards = parseShards(flags.shards);
+    const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario);
+    scenarioName = loaded.scenario.name;
+    const size = numeric(flags.sizeMb);
+    const event = eventFrom({
+      target_size_mb: size,
+      date_prefix: flags.date,
+      seed: numeric(flags.seed),
+      run_id: flags.runId,
+      daily_curve: flags.dailyCurve,
+      format: flags.format,
+      parquet_codec: flags.parquetCodec,
+      dirty: parsePairs("--dirty", flags.dirty),
+    });
+    const userPrefix = normaliseKeyPrefix("key_prefix", flags.keyPrefix ?? "");
+    // Sizing needs a valid size; the request check below names a bad one.
+    const runs = planScenario(loaded, typeof size === "number" && size > 0 ? size : 3.5);
+    plans = [];
+    for (const run of runs) {
+      const request = parseGenerateRequest({ ...event, dataset: run.resolved.name, file_count: run.files, key_prefix: `${userPrefix}${run.name}/` }, { fileCount: 1, targetSizeMb: 3.5 }, { now: new Date() }, run.resolved as ResolvedDataset);
+      // One identity for every dataset: the first request's run id, seed and day (derived when not given).
+      Object.assign(event, { run_id: request.runId, seed: request.seed, date_prefix: request.datePrefix });
+      plans.push({ name: run.name, plan: planRun(request, destination.prefix), expected: run.expectedRecords });
+    }
+    threads = parseThreads(flags.threads, plans.reduce((n, p) => n + (p.plan.files.length * p.plan.targetBytes) / BYTES_PER_MB, 0));
+    process.stderr.write(`synthgen: scenario ${scenarioName}: ${plans.map((p) => `${p.name} ${p.plan.files.length} file${p.plan.files.length === 1 ? "" : "s"} (~${Math.round(p.expected).toLocaleString("en-US")} records)`).join(", ")}\n`);
+    for (const { plan } of plans) await preflight(plan, destination.sink, { ignoreFreeSpace: flags.ignoreFreeSpace === true });
+  } catch (err) {
+    return badInput(err, { ...FLAG_FOR_FIELD, scenario: "--scenario", key_prefix: "--key-prefix" });
+  }
+
+  const pool = createFilePool(threads);
+  const guard = trapInterrupts(() => pool.close());
+  const location = sinkLocation(destination.sink);
+  const started = performance.now();
+  const datasets: Record<string, Record<string, unknown>> = {};
+  const totals = { files: 0, records: 0, bytes: 0 };
+  let failed = 0;
+  try {
+    for (const { name, plan } of plans) {
+      const progress = progressBar(plan.files.length);
+      if (shards !== undefined) {
+        const outcome = await executeSharded(plan, shards, destination.sink, pool, progress, guard.interruption);
+        failed += outcome.failed;
+        totals.files += plan.files.length;
+        totals.records += outcome.manifest?.totals.records ?? 0;
+        totals.bytes += outcome.manifest?.totals.bytes ?? 0;
+        datasets[name] = {
+          status: outcome.manifest?.status ?? "interrupted",
+          key_prefix: plan.keyPrefix,
+          total_files: plan.files.length,
+          written: outcome.written,
+          skipped: outcome.skipped,
+          failed: outcome.failed,
+          ...(outcome.manifest ? { manifest: location.uri(outcome.manifest.key), totals: outcome.manifest.totals, missing_shards: outcome.manifest.missingShards } : {}),
+        };
+      } else {
+        const outcome = await executeRun(plan, destination.sink, pool, (r) => progress.onFileDone(r));
+        progress.stop();
+        const body = responseBody(outcome);
+        let written = body.successful;
+        if (guard.interruption()) written += await settleAbandoned(destination.sink, outcome.failures.map((f) => f.key));
+        else failed += outcome.failures.length;
+        totals.files += body.total_files;
+        totals.records += body.total_records;
+        totals.bytes += outcome.written.reduce((n, f) => n + f.bytes, 0);
+        datasets[name] = {
+          status: guard.interruption() ? "interrupted" : body.status,
+          key_prefix: plan.keyPrefix,
+          total_files: body.total_files,
+          successful: written,
+          failed: body.total_files - written,
+          total_records: body.total_records,
+          total_size_mb: body.total_size_mb,
+          ...(body.format ? { format: body.format } : {}),
+          ...(body.dirty_records ? { dirty_records: body.dirty_records } : {}),
+          ...(outcome.failures.length && !guard.interruption() ? { errors: foldErrors(outcome.failures) } : {}),
+          first_file: body.files[0] ? location.uri(body.files[0].key) : null,
+        };
+      }
+      const stop = guard.interruption();
+      if (stop) {
+        const first = plans[0] as { plan: RunPlan };
+        process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop.signal, scenario: scenarioName, run_id: first.plan.request.runId, datasets }, null, 2)}\n`);
+        process.stderr.write(`synthgen: interrupted; run again with --run-id ${first.plan.request.runId} to write the same files\n`);
+        return stop.exitCode;
+      }
+    }
+    const first = (plans[0] as { plan: RunPlan }).plan.request;
+    return finish(
+      {
+        status: failed === 0 ? "completed" : "failed",
+        scenario: scenarioName,
+        run_id: first.runId,
+        seed: first.seed,
+        date_prefix: first.datePrefix,
+        ...location.where,
+        total_files: totals.files,
+        total_records: totals.records,
+        total_size_mb: round2(totals.bytes / BYTES_PER_MB),
+        duration_ms: Math.round(performance.now() - started),
+        datasets,
+      },
+      `${failed} files failed; see "errors" above`,
+    );
+  } catch (err) {
+    if (err instanceof ValidationError || err instanceof CapacityError) return badInput(err, FLAG_FOR_FIELD);
+    return crashed(err);
+  } finally {
+    guard.dispose();
+    await pool.close();
+  }
+}
