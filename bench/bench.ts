@@ -10,6 +10,7 @@ import { renderFile, type FileIdentity } from "../src/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
 import { formatsBench } from "./formats";
+import { scenariosBench } from "./scenarios";
 import { lambdaShapedRun } from "./lambda-shaped";
 import { scenario as runScenario, type Figures } from "./child";
 import { ratios } from "./ratios";
@@ -123,6 +124,12 @@ async function main(): Promise<void> {
   const s3 = await startEmbeddedS3(join(work, "s3"), ["bench-bucket"]);
   const s3Sink: SinkSpec = { kind: "s3", bucket: "bench-bucket", endpoint: s3.endpoint };
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
+  if (process.argv.includes("--scenarios-only")) {
+    scenariosBench();
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (process.argv.includes("--formats-only")) {
     const large = process.argv.includes("--large-gib") ? 1024 : 256;
     await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local"), large);
@@ -141,6 +148,7 @@ async function main(): Promise<void> {
   const gen = generationOnly(30, 3.5);
   console.log(`generation only, one thread, 30 × 3.5 MiB: ${gen.mbPerS.toFixed(1)} MiB/s, ${Math.round(gen.recordsPerS).toLocaleString("en-US")} records/s\n`);
   declarativeVsBuiltin();
+  scenariosBench();
 
   console.log("| scenario                                        | wall s  | MiB/s   | records/s | RSS MB |");
   console.log("|-------------------------------------------------|---------|---------|-----------|--------|");

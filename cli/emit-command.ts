@@ -1,8 +1,9 @@
 import { ValidationError } from "../src/errors";
 import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
-import { EMIT_DEFAULTS, parseEmitRequest, type EventTarget } from "../src/events/request";
-import { fileDatasetLoader, resolveDataset } from "../src/schema/resolve";
+import { EMIT_DEFAULTS, parseEmitRequest, totalEvents, type EventTarget } from "../src/events/request";
+import type { ResolvedDataset } from "../src/request";
+import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/schema/resolve";
 import { eventSinkFor } from "../src/sinks/event-sinks";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
 import { countBar } from "./progress";
@@ -21,6 +22,8 @@ export interface EmitFlags {
   maxFailedRatio?: string;
   timeoutMs?: string;
   dirty?: string;
+  scenario?: string;
+  date?: string;
 }
 
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -36,6 +39,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   seed: "--seed",
   run_id: "--run-id",
   dirty: "--dirty",
+  date_prefix: "--date",
+  scenario: "--scenario",
 };
 
 /** `--to`: `http(s)://host/path` or `kinesis://stream`, as the event fields it stands for. */
@@ -44,6 +49,17 @@ export function targetFields(to: string | undefined): Record<string, string> {
   const kinesis = /^kinesis:\/\/(.*)$/.exec(to);
   if (kinesis) return { kinesis_stream_name: kinesis[1] ?? "" };
   return { ingest_api_url: to };
+}
+
+/** `--scenario FILE --dataset NAME`: one dataset of a scenario file. */
+async function scenarioDataset(file: string, dataset: string | undefined): Promise<ResolvedDataset> {
+  const text = await readSchemaFile("scenario", file);
+  if (dataset === undefined) {
+    const { loadScenarioText } = require("../src/scenario/plan") as typeof import("../src/scenario/plan");
+    const names = [...loadScenarioText(text, file).scenario.datasets.keys()];
+    throw new ValidationError("dataset", `--scenario needs --dataset, one of its datasets: ${names.join(", ")}`);
+  }
+  return resolveScenarioDataset(text, file, dataset);
 }
 
 /**
@@ -68,9 +84,12 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       dirty: parsePairs("--dirty", flags.dirty),
       seed: numeric(flags.seed),
       run_id: flags.runId,
+      date_prefix: flags.date,
     });
-    // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them.
-    request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, await resolveDataset(event, fileDatasetLoader));
+    // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them;
+    // with --scenario, --dataset names one of the scenario's datasets, and its entities are the events.
+    const custom = flags.scenario !== undefined ? await scenarioDataset(flags.scenario, flags.dataset) : await resolveDataset(event, fileDatasetLoader);
+    request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, custom);
     if (flags.endpoint !== undefined && request.target.kind !== "kinesis") {
       throw new ValidationError("--endpoint", "--endpoint applies to a kinesis:// target only");
     }
@@ -80,7 +99,7 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
   const target: EventTarget = request.target;
   if (target.kind === "kinesis") sdkNodeNoticeOnce();
   const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
-  const bar = countBar(request.streamCount * request.eventsPerStream, "events");
+  const bar = countBar(totalEvents(request), "events");
   try {
     const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));
     bar.stop();

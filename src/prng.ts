@@ -11,12 +11,22 @@ export class Prng {
   private d: number;
 
   constructor(a: number, b: number, c: number, d: number) {
+    this.a = 0;
+    this.b = 0;
+    this.c = 0;
+    this.d = 0;
+    this.reseed(a, b, c, d);
+  }
+
+  /** Starts over from a new seed, exactly as `new Prng(a, b, c, d)` would (without allocating one). */
+  reseed(a: number, b: number, c: number, d: number): this {
     this.a = a | 0;
     this.b = b | 0;
     this.c = c | 0;
     this.d = d | 0;
     // Discard the first outputs: sfc32 mixes poorly for a few rounds after seeding.
     for (let i = 0; i < 12; i++) this.next();
+    return this;
   }
 
   /** A PRNG seeded from the SHA-256 of the given parts (joined unambiguously). */

@@ -54,6 +54,13 @@ export interface ResolvedDataset {
   readonly schema: unknown;
   /** The most bytes one of its records can take: a file's target must hold at least one. */
   readonly maxRecordBytes: number;
+  /**
+   * A scenario's dataset: the seed when the event gives none — the scenario's own, the same for
+   * each of its datasets, so separate runs of users and of orders build the same world.
+   */
+  readonly defaultSeed?: number;
+  /** A scenario's dataset: the key prefix when the event gives none (`{dataset}/`). */
+  readonly defaultKeyPrefix?: string;
 }
 
 /** Values that apply when the event leaves a field out (the stack config's defaults). */
@@ -108,8 +115,9 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
     );
   }
   const range = parseDateRange(e, fileCount);
-  const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx);
-  const keyPrefix = normaliseKeyPrefix("key_prefix", stringField(e, "key_prefix") ?? "");
+  if (range && custom?.defaultSeed !== undefined) throw new ValidationError("date_from", `a scenario's dataset (${custom.name}) covers one day: give date_prefix, not date_from/date_to`);
+  const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx, custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {});
+  const keyPrefix = normaliseKeyPrefix("key_prefix", stringField(e, "key_prefix") ?? custom?.defaultKeyPrefix ?? "");
   const partition = choiceField(e, "partition", PARTITIONS, "dt");
   const dailyCurve = e.daily_curve ?? false;
   if (typeof dailyCurve !== "boolean") throw new ValidationError("daily_curve", `daily_curve must be true or false (got ${describe(dailyCurve)})`);

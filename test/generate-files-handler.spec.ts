@@ -282,6 +282,38 @@ describe("generate-files handler", () => {
     assert.ok(!proxy.requests.some((r) => r.outcome === "denied"), "nothing the function asked was denied");
   });
 
+  it("generates one dataset of a stored scenario (`shop.orders` from _datasets/shop.yaml) under {dataset}/, agreeing with the users run", async () => {
+    await s3.client.send(
+      new PutObjectCommand({
+        Bucket: BUCKET,
+        Key: "landing/_datasets/shop.yaml",
+        Body: `name: shop
+datasets:
+  users: { count: 300, fields: { user_id: { sequence: {} }, signup_at: { timestamp: iso } } }
+  orders:
+    parent: users
+    per_parent: { distribution: poisson, mean: 2 }
+    fields: { user_id: { ref: users.user_id }, placed_at: { timestamp: { after: users.signup_at, within: 7d } } }
+`,
+      }),
+    );
+    const users = await handler({ dataset: "shop.users", file_count: 1, target_size_mb: 0.2, date_prefix: "2025-11-29", run_id: "shop-users" }, lambdaContext("shop-users"));
+    const orders = await handler({ dataset: "shop.orders", file_count: 3, target_size_mb: 0.2, date_prefix: "2025-11-29", run_id: "shop-orders" }, lambdaContext("shop-orders"));
+    assert.equal(users.statusCode, 200, JSON.stringify(users.body));
+    assert.equal(orders.statusCode, 200, JSON.stringify(orders.body));
+    const keysOf = (res: typeof users) => (res.body as { files: { key: string }[] }).files.map((f) => f.key);
+    for (const k of keysOf(users)) assert.match(k, /^landing\/users\//);
+    for (const k of keysOf(orders)) assert.match(k, /^landing\/orders\//);
+    const lines = async (keys: string[]) => (await Promise.all(keys.map((k) => s3.body(BUCKET, k)))).flatMap((b) => b.toString("utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>));
+    const signup = new Map((await lines(keysOf(users))).map((u) => [u.user_id, Date.parse(u.signup_at as string)]));
+    const all = await lines(keysOf(orders));
+    assert.equal(all.length, (orders.body as { total_records: number }).total_records);
+    assert.ok(all.length > 400);
+    // Two invocations, two run ids, no seed given: the scenario's own seed, so every order's user exists and signed up before it.
+    for (const o of all) assert.ok((signup.get(o.user_id) ?? Infinity) < Date.parse(o.placed_at as string), JSON.stringify(o));
+    assert.ok(!proxy.requests.some((r) => r.outcome === "denied"), "nothing the function asked was denied");
+  });
+
   describe("hostile stored schemas: 400 naming the path and the limit, in well under a second, nothing written", () => {
     HOSTILE_SCHEMAS.forEach(([what, text, message], i) => {
       it(`refuses ${what}`, async () => {

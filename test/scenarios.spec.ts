@@ -10,6 +10,10 @@ import { parseChildCount, ZipfSampler } from "../src/scenario/distributions";
 import { Prng } from "../src/prng";
 import { parseSchemaText } from "../src/schema/dataset";
 import { synthgen } from "./support/cli";
+import { startIngestServer } from "./support/ingest-server";
+import { parseGenerateRequest } from "../src/request";
+import { parseEmitRequest, EMIT_DEFAULTS } from "../src/events/request";
+import { resolveScenarioDataset } from "../src/schema/resolve";
 
 const EXAMPLES = join(__dirname, "..", "..", "examples");
 
@@ -383,6 +387,49 @@ datasets:
       assert.equal(total, alerts.total_records, format);
       assert.ok(empty > 0, `${format}: some files are empty`);
     }
+  });
+
+  describe("emit --scenario and runs of one dataset", () => {
+    it("streams a scenario's dataset as events: the same records generate writes, split across the streams", async () => {
+      const out = join(tmp, "emit-files");
+      const g = await synthgen(["generate", "--scenario", shopFile, "--out", out, "--date", "2026-03-02", "--size-mb", "0.25"]);
+      assert.equal(g.code, 0, g.stderr);
+      const files = await readdir(join(out, "orders"));
+      const written = (await Promise.all(files.sort().map((f) => readFile(join(out, "orders", f), "utf8")))).join("").split("\n").filter((l) => l !== "");
+      const server = await startIngestServer();
+      try {
+        const e = await synthgen(["emit", "--scenario", shopFile, "--dataset", "orders", "--to", server.url, "--date", "2026-03-02", "--streams", "5"]);
+        assert.equal(e.code, 0, e.stderr);
+        const summary = JSON.parse(e.stdout);
+        assert.equal(summary.total_events, written.length);
+        assert.equal(summary.sent, written.length);
+        assert.equal(summary.events_per_stream, undefined);
+        // Without --seed both take the scenario's own seed, so the events are the orders of the same users.
+        assert.deepEqual(server.accepted.map((a) => JSON.stringify(a.body)).sort(), written.map((l) => JSON.stringify(JSON.parse(l))).sort());
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("refuses events_per_stream for a scenario's dataset, and --scenario without --dataset", async () => {
+      const resolved = resolveScenarioDataset(SHOP, "shop.yaml", "orders");
+      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", events_per_stream: 5 }, EMIT_DEFAULTS, { now: new Date() }, resolved), /events_per_stream does not apply to a scenario's dataset/);
+      const r = await synthgen(["emit", "--scenario", shopFile, "--to", "http://127.0.0.1:9/x"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--scenario needs --dataset, one of its datasets: users, products, orders, lines/);
+    });
+
+    it("a stored scenario's dataset (`shop-test.orders`) defaults to the scenario's seed and to the prefix orders/, so runs of its datasets agree", () => {
+      const orders = resolveScenarioDataset(SHOP, "shop.yaml", "orders");
+      const users = resolveScenarioDataset(SHOP, "shop.yaml", "users");
+      const a = parseGenerateRequest({ dataset: orders.name, run_id: "a" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders);
+      const b = parseGenerateRequest({ dataset: users.name, run_id: "b" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, users);
+      assert.equal(a.seed, b.seed);
+      assert.equal(a.keyPrefix, "orders/");
+      assert.equal(parseGenerateRequest({ dataset: orders.name, seed: 3 }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders).seed, 3);
+      assert.throws(() => resolveScenarioDataset(SHOP, "shop.yaml", "order"), /has no dataset "order"; its datasets: users, products, orders, lines/);
+      assert.throws(() => parseGenerateRequest({ dataset: orders.name, date_from: "2026-01-01", date_to: "2026-01-02" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders), /covers one day/);
+    });
   });
 
   describe("preview --scenario", () => {

@@ -2,7 +2,7 @@ import { addCounts, type DirtyCounts } from "../dirty";
 import { CapacityError } from "../errors";
 import { DEFAULT_RETRY, type RetryPolicy } from "../retry";
 import { RateLimiter } from "./rate-limiter";
-import type { EmitRequest, EventTarget } from "./request";
+import { totalEvents, type EmitRequest, type EventTarget } from "./request";
 import { DeliveryStats } from "./stats";
 import { openStreams, type EventStream, type StreamEvent } from "./streams";
 
@@ -63,7 +63,7 @@ export interface EmitOutcome {
  */
 export function assertEmitFitsInTime(request: EmitRequest, budgetMs: number): void {
   if (!request.eventsPerSecond) return;
-  const total = request.streamCount * request.eventsPerStream;
+  const total = totalEvents(request);
   const needMs = (total / request.eventsPerSecond) * 1000;
   if (needMs > budgetMs) {
     throw new CapacityError(
@@ -99,7 +99,7 @@ export function targetLabel(target: EventTarget): string {
 /** The summary an emit run returns and logs. */
 export function emitResponseBody(outcome: EmitOutcome) {
   const { request, stats } = outcome;
-  const total = request.streamCount * request.eventsPerStream;
+  const total = totalEvents(request);
   const failedRatio = total ? stats.failed / total : 0;
   return {
     status: failedRatio > request.maxFailedRatio ? "failed" : "completed",
@@ -108,7 +108,7 @@ export function emitResponseBody(outcome: EmitOutcome) {
     run_id: request.runId,
     seed: request.seed,
     streams: request.streamCount,
-    events_per_stream: request.eventsPerStream,
+    ...(request.streamEvents ? {} : { events_per_stream: request.eventsPerStream }),
     total_events: total,
     sent: stats.sent,
     failed: stats.failed,

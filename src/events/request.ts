@@ -44,6 +44,16 @@ export interface EmitRequest extends RunIdentity {
   readonly dirty: DirtyRates | undefined;
   /** A declarative dataset (parsed schema) used instead of a built-in; the CLI loads it from a file. */
   readonly schema?: unknown;
+  /**
+   * The events of each stream when the dataset fixes them: a scenario's dataset, whose stream s
+   * sends the entities of file s of `stream_count` (and `events_per_stream` does not apply).
+   */
+  readonly streamEvents?: readonly number[];
+}
+
+/** All the events a request sends (duplicates dirt adds aside). */
+export function totalEvents(request: Pick<EmitRequest, "streamCount" | "eventsPerStream" | "streamEvents">): number {
+  return request.streamEvents ? request.streamEvents.reduce((a, b) => a + b, 0) : request.streamCount * request.eventsPerStream;
 }
 
 /** The deployment's values (stack config, or CLI defaults) for what an event leaves out. */
@@ -135,8 +145,12 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const target = targetOf(e, defaults.target);
   const L = EMIT_LIMITS;
   const streamCount = integerField(e, "stream_count", defaults.streamCount, 1, L.MAX_STREAMS);
-  const eventsPerStream = integerField(e, "events_per_stream", defaults.eventsPerStream, 1, L.MAX_EVENTS_PER_STREAM);
-  if (streamCount * eventsPerStream > L.MAX_EVENTS) {
+  const scenario = custom?.defaultSeed !== undefined;
+  if (scenario && e.events_per_stream !== undefined) {
+    throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
+  }
+  const eventsPerStream = scenario ? 0 : integerField(e, "events_per_stream", defaults.eventsPerStream, 1, L.MAX_EVENTS_PER_STREAM);
+  if (!scenario && streamCount * eventsPerStream > L.MAX_EVENTS) {
     throw new ValidationError(
       "events_per_stream",
       `stream_count × events_per_stream must be at most ${L.MAX_EVENTS} per invocation (got ${streamCount} × ${eventsPerStream} = ${streamCount * eventsPerStream})`,
@@ -149,7 +163,16 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const dataset = custom ? custom.name : choiceField(e, "dataset", DATASET_NAMES, "tutoring-events");
   const eventWeights = weightsOf(e, dataset);
   const dirty = parseDirty(e);
-  const identity = parseRunIdentity(e, ctx, { clockTime: true });
+  const identity = parseRunIdentity(e, ctx, { clockTime: true, ...(custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {}) });
+  let streamEvents: number[] | undefined;
+  if (scenario) {
+    const { scenarioRecordCounts } = require("../scenario/plan") as typeof import("../scenario/plan");
+    streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount);
+    const total = streamEvents.reduce((a, b) => a + b, 0);
+    if (total > L.MAX_EVENTS) {
+      throw new ValidationError("dataset", `${custom?.name} has ${total} entities for this seed, more than the ${L.MAX_EVENTS} events one invocation sends: emit a smaller dataset of the scenario`);
+    }
+  }
   return Object.freeze({
     ...identity,
     target,
@@ -162,5 +185,6 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     eventWeights,
     dirty,
     ...(custom ? { schema: custom.schema } : {}),
+    ...(streamEvents ? { streamEvents } : {}),
   });
 }

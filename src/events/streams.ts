@@ -52,8 +52,13 @@ export class EventStream {
     return `${this.request.runId}:${this.index}`;
   }
 
+  /** Events this stream sends: a scenario dataset's entities under its roots, else events_per_stream. */
+  private get length(): number {
+    return this.request.streamEvents?.[this.index] ?? this.request.eventsPerStream;
+  }
+
   get remaining(): number {
-    return this.request.eventsPerStream - this.nextIndex + (this.pending ? 1 : 0);
+    return this.length - this.nextIndex + (this.pending ? 1 : 0);
   }
 
   next(): StreamEvent | undefined {
@@ -62,7 +67,7 @@ export class EventStream {
       this.pending = undefined;
       return copy;
     }
-    if (this.nextIndex >= this.request.eventsPerStream) return undefined;
+    if (this.nextIndex >= this.length) return undefined;
     const index = this.nextIndex++;
     const [body, duplicate] = this.records.line(index).text.slice(0, -1).split("\n") as [string, string?];
     const event = {

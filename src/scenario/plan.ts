@@ -1,7 +1,10 @@
 import { basename } from "node:path";
+import { ValidationError } from "../errors";
+import { hash32 } from "../fields";
 import { LIMITS, BYTES_PER_MB } from "../limits";
 import type { ResolvedDataset } from "../request";
 import { compileScenario, expectedCount, rootOf, type Scenario, type ScenarioDataset } from "./compile";
+import { scenarioOf } from "./dataset";
 import { World } from "./world";
 
 /** A scenario read from its text: the document (what files carry) and its compiled form. */
@@ -15,6 +18,34 @@ export function loadScenarioText(text: string, where: string): LoadedScenario {
   const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
   const doc = parseSchemaText(text, where);
   return { doc, scenario: compileScenario(doc, basename(where)) };
+}
+
+/** A scenario's seed when none is given: its name's, so every run of its datasets builds the same world. */
+export const scenarioSeed = (name: string): number => hash32(`scenario:${name}`);
+
+/** What a request's `dataset` resolves to for one dataset of a scenario. */
+export function scenarioResolved(loaded: LoadedScenario, dataset: string): ResolvedDataset {
+  const d = loaded.scenario.datasets.get(dataset);
+  if (!d) {
+    throw new ValidationError("dataset", `scenario ${loaded.scenario.name} has no dataset "${dataset}"; its datasets: ${[...loaded.scenario.datasets.keys()].join(", ")}`);
+  }
+  return {
+    name: `${loaded.scenario.name}.${d.name}`,
+    schema: { scenario: loaded.doc, dataset: d.name },
+    maxRecordBytes: d.schema.maxRecordBytes,
+    defaultSeed: scenarioSeed(loaded.scenario.name),
+    defaultKeyPrefix: `${d.name}/`,
+  };
+}
+
+/** The records of each of `fileCount` files (or event streams) of a scenario's dataset, for this seed and day. */
+export function scenarioRecordCounts(ref: unknown, seed: number, datePrefix: string, fileCount: number): number[] {
+  const { scenario: doc, dataset } = ref as { scenario: unknown; dataset: string };
+  const scenario = scenarioOf(doc);
+  const d = scenario.datasets.get(dataset) as ScenarioDataset;
+  const world = new World(scenario, { seed, datePrefix });
+  const roots = rootOf(scenario, d).count as number;
+  return Array.from({ length: fileCount }, (_, f) => world.countIn(d, ...World.rootRange(roots, f, fileCount)));
 }
 
 /** One dataset of a scenario run: its files and what the request path needs to write them. */
@@ -38,7 +69,7 @@ const SAMPLE_ROOTS = 1000;
  * — so the same scenario and size always give the same files, whatever the seed.
  */
 export function planScenario(loaded: LoadedScenario, targetSizeMb: number): ScenarioDatasetRun[] {
-  const { doc, scenario } = loaded;
+  const { scenario } = loaded;
   const world = new World(scenario, { seed: 1, datePrefix: "2000-01-01" });
   return [...scenario.datasets.values()].map((d) => {
     const expectedRecords = expectedCount(scenario, d);
@@ -51,7 +82,7 @@ export function planScenario(loaded: LoadedScenario, targetSizeMb: number): Scen
       files,
       expectedRecords,
       recordBytes,
-      resolved: { name: `${scenario.name}.${d.name}`, schema: { scenario: doc, dataset: d.name }, maxRecordBytes: d.schema.maxRecordBytes },
+      resolved: scenarioResolved(loaded, d.name),
     };
   });
 }

@@ -1,5 +1,5 @@
 import { Prng } from "../prng";
-import type { RecordScope } from "../schema/compile";
+import type { PartialValues, RecordScope } from "../schema/compile";
 import { expectedCount, rootOf, type Reference, type Scenario, type ScenarioDataset } from "./compile";
 import { ZipfSampler, type ChildCount } from "./distributions";
 
@@ -32,9 +32,11 @@ interface Links {
   readonly picks: ReadonlyMap<string, number>;
 }
 
-interface Entity {
-  readonly values: Values;
+/** An entity whose fields are computed as they are needed: a parent is often read for two fields only. */
+interface Entity extends PartialValues {
   readonly links: Links;
+  readonly scope: RecordScope;
+  complete: boolean;
 }
 
 /** Four words from a PRNG seeded by name: the base each entity's PRNG is derived from. */
@@ -53,8 +55,8 @@ const fmix = (x: number): number => {
   return h >>> 0;
 };
 
-/** A PRNG for one path, from a base: a few integer mixes per level instead of a SHA-256 per entity. */
-export function derive(seedWords: Uint32Array, path: readonly number[]): Prng {
+/** Four words for one path, from a base: a few integer mixes per level instead of a SHA-256 per entity. */
+function mix(seedWords: Uint32Array, path: readonly number[]): [number, number, number, number] {
   let a = seedWords[0] as number;
   let b = seedWords[1] as number;
   let c = seedWords[2] as number;
@@ -67,7 +69,19 @@ export function derive(seedWords: Uint32Array, path: readonly number[]): Prng {
     c = fmix(c ^ b ^ 0x85157af5);
     d = fmix((d + c) ^ lo);
   }
+  return [a, b, c, d];
+}
+
+/** A PRNG for one path. */
+export function derive(seedWords: Uint32Array, path: readonly number[]): Prng {
+  const [a, b, c, d] = mix(seedWords, path);
   return new Prng(a, b, c, d);
+}
+
+function samePath(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Recently computed entities per dataset: a parent is shared by its children, a hot key by many. */
@@ -79,6 +93,11 @@ class DatasetState {
   readonly linksBase: Uint32Array;
   readonly cache = new Map<string, Entity>();
   readonly samplers: ReadonlyMap<string, { n: number; zipf?: ZipfSampler }>;
+  /** Per related name: the fields this dataset reads of it, with what they depend on there. */
+  readonly wanted: ReadonlyMap<string, ReadonlySet<string>>;
+  /** The scope records being written are computed in, reused. */
+  writing: EntityScope | undefined;
+  last: { path: readonly number[]; entity: Entity } | undefined;
 
   constructor(
     scenario: Scenario,
@@ -94,6 +113,60 @@ class DatasetState {
         return [r.name, r.skew.kind === "zipf" ? { n, zipf: new ZipfSampler(n, r.skew.s) } : { n }] as const;
       }),
     );
+    this.wanted = new Map(
+      [...d.schema.externalReads].map(([name, fields]) => {
+        const target = scenario.datasets.get(d.references.find((r) => r.name === name)?.dataset ?? name) as ScenarioDataset;
+        return [name, target.schema.closure(fields)] as const;
+      }),
+    );
+  }
+}
+
+/**
+ * What an entity's generators see. A class (not an object of closures): a file computes one per
+ * record, and a scope's methods are shared. Each field draws from a PRNG of its own, reseeded
+ * from the entity's words and the field's position.
+ */
+class EntityScope implements RecordScope {
+  private readonly fieldPrng = new Prng(0, 0, 0, 0);
+  rng: Prng = this.fieldPrng;
+  index = 0;
+  readonly fileIndex = 0;
+  values: Values = {};
+  private path: readonly number[] = [];
+  private links: Links = { picks: new Map() };
+  private a = 0;
+  private b = 0;
+  private c = 0;
+  private w = 0;
+
+  constructor(
+    private readonly world: World,
+    private readonly state: DatasetState,
+    readonly dayStartMs: number,
+    private readonly curve: ((rng: Prng) => number) | undefined,
+  ) {}
+
+  start(path: readonly number[], links: Links, index: number, a: number, b: number, c: number, w: number): void {
+    this.path = path;
+    this.links = links;
+    this.index = index;
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.w = w;
+  }
+
+  fieldRng(i: number): Prng {
+    return this.fieldPrng.reseed(fmix(this.a ^ Math.imul(i + 1, 0x9e3779b1)), this.b, this.c, this.w);
+  }
+
+  secondOfDay(): number {
+    return this.curve ? this.curve(this.rng) : this.rng.int(86_400);
+  }
+
+  related(name: string): Values {
+    return this.world.related(this.state.d, this.path, this.links, name, this.state.wanted.get(name));
   }
 }
 
@@ -135,35 +208,53 @@ export class World {
     return n;
   }
 
-  /** An entity's values; `path` is copied, so callers may reuse theirs. */
-  entity(d: ScenarioDataset, path: readonly number[]): Entity {
+  /** An entity, its fields not computed yet unless cached; `path` is copied, so callers may reuse theirs. */
+  private entity(d: ScenarioDataset, path: readonly number[]): Entity {
     const state = this.state(d);
+    // Children come in runs under one parent: the last entity asked for is checked first.
+    const last = state.last;
+    if (last && samePath(last.path, path)) return last.entity;
     const key = path.join(",");
-    const cached = state.cache.get(key);
-    if (cached) return cached;
-    const own = path.slice();
-    const links = this.links(d, own);
-    const rng = derive(state.valuesBase, own);
-    const curve = this.id.secondOfDay;
-    const scope: RecordScope = {
-      rng,
-      index: this.number(d, own) - 1,
-      fileIndex: 0,
-      values: {},
-      dayStartMs: this.dayStartMs,
-      secondOfDay: curve ? () => curve(rng) : () => rng.int(86_400),
-      related: (name) => this.related(d, own, links, name),
-    };
-    const entity: Entity = { values: d.schema.values(scope), links };
-    if (state.cache.size >= CACHE_ENTRIES) state.cache.delete(state.cache.keys().next().value as string);
-    state.cache.set(key, entity);
+    let entity = state.cache.get(key);
+    if (!entity) {
+      const own = path.slice();
+      const links = this.links(d, own);
+      entity = { values: {}, computed: new Set(), links, scope: this.scope(state, own, links), complete: false };
+      if (state.cache.size >= CACHE_ENTRIES) state.cache.delete(state.cache.keys().next().value as string);
+      state.cache.set(key, entity);
+    }
+    state.last = { path: path.slice(), entity };
     return entity;
   }
 
-  /** The JSON text of an entity's record. */
-  record(d: ScenarioDataset, path: readonly number[]): { text: string; links: Links } {
+  private scope(state: DatasetState, path: readonly number[], links: Links, reuse?: EntityScope): EntityScope {
+    const [a, b, c, w] = mix(state.valuesBase, path);
+    const scope = reuse ?? new EntityScope(this, state, this.dayStartMs, this.id.secondOfDay);
+    scope.start(path, links, this.number(state.d, path) - 1, a, b, c, w);
+    return scope;
+  }
+
+  /** An entity's values: all of them, or the `wanted` ones (a closure over their dependencies). */
+  values(d: ScenarioDataset, path: readonly number[], wanted?: ReadonlySet<string>): Values {
     const e = this.entity(d, path);
-    return { text: d.schema.text(e.values), links: e.links };
+    if (!e.complete) {
+      d.schema.fill(e.scope, e, wanted);
+      if (wanted === undefined) e.complete = true;
+    }
+    return e.values;
+  }
+
+  /**
+   * The JSON text of the record of an entity a file writes. Nothing reads a record once written,
+   * so it is computed in one reused scope, without the cache (parents and picks are cached).
+   */
+  record(d: ScenarioDataset, path: readonly number[]): { text: string; links: Links } {
+    // Computed afresh even when a child has cached it: the same values either way.
+    const state = this.state(d);
+    const links = this.links(d, path);
+    const scope = this.scope(state, path.slice(), links, state.writing);
+    state.writing = scope;
+    return { text: d.schema.text(d.schema.values(scope)), links };
   }
 
   /** Whether an entity is an orphan and what its references pick: its own PRNG, apart from its values. */
@@ -187,19 +278,22 @@ export class World {
     return zipf ? zipf.sample(rng) - 1 : rng.int(n);
   }
 
-  /** The values of the entity a field names: an ancestor dataset, or a reference. */
-  private related(d: ScenarioDataset, path: readonly number[], links: Links, name: string): Values {
+  /**
+   * The values of the entity a field names — an ancestor dataset, or a reference — with at least
+   * the fields `wanted` (what the asking dataset reads of it, and their dependencies).
+   */
+  /** @internal (EntityScope) */
+  related(d: ScenarioDataset, path: readonly number[], links: Links, name: string, wanted: ReadonlySet<string> | undefined): Values {
     const picked = links.picks.get(name);
     if (picked !== undefined) {
       const r = d.references.find((x) => x.name === name) as Reference;
-      return this.entity(this.dataset(r.dataset), [picked]).values;
+      return this.values(this.dataset(r.dataset), [picked], wanted);
     }
     // An ancestor, through the parent: a grandchild's user is its session's user (a ghost for an orphan's line).
     const parent = this.dataset(d.parent as string);
     const parentPath = links.ghostParent ?? path.slice(0, -1);
-    if (parent.name === name) return this.entity(parent, parentPath).values;
-    const p = this.entity(parent, parentPath);
-    return this.related(parent, parentPath, p.links, name);
+    if (parent.name === name) return this.values(parent, parentPath, wanted);
+    return this.related(parent, parentPath, this.entity(parent, parentPath).links, name, wanted);
   }
 
   /** Root indices [from, to) of file `fileIndex` of `fileCount`: files split the roots evenly. */

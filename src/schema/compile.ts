@@ -61,6 +61,18 @@ export interface RecordScope {
    * the name the schema uses for it. Absent for a stand-alone dataset.
    */
   related?: (name: string) => Record<string, unknown>;
+  /**
+   * In a scenario: a PRNG of each top-level field's own (by its declared position), so any subset
+   * of an entity's fields can be computed — a child that reads two of its parent's fields
+   * computes those two (and what they depend on), not the whole parent.
+   */
+  fieldRng?: (field: number) => Prng;
+}
+
+/** A record's values being filled in, possibly a few fields at a time (see `CompiledSchema.fill`). */
+export interface PartialValues {
+  readonly values: Record<string, unknown>;
+  readonly computed: Set<string>;
 }
 
 /** What a schema may read from outside its own record (a scenario's parents and references). */
@@ -174,6 +186,8 @@ class Compiler {
   readonly faker = new SeededFaker();
   /** Top-level fields each top-level field depends on. */
   readonly deps = new Map<string, Set<string>>();
+  /** The fields read from each external entity (scenario parents and references). */
+  readonly externalReads = new Map<string, Set<string>>();
   private currentTop = "";
 
   constructor(
@@ -231,6 +245,9 @@ class Compiler {
       const field = name.split(".")[1];
       const fields = external.schema.columns.map((c) => c.name);
       if (field === undefined || !fields.includes(field)) fail(path, `refers to "${name}": ${root} has no field "${field ?? ""}"${didYouMean(field ?? "", fields)}; its fields: ${fields.join(", ")}`);
+      let reads = this.externalReads.get(root);
+      if (!reads) this.externalReads.set(root, (reads = new Set()));
+      reads.add(field);
       return;
     }
     if (!this.top.includes(root)) {
@@ -553,6 +570,12 @@ export interface CompiledSchema {
   readonly timeFormats: ReadonlyMap<string, TimestampFormat>;
   /** A record's values, computed in dependency order (left out: omitted fields). */
   values(scope: RecordScope): Record<string, unknown>;
+  /** Computes the `wanted` fields (all when absent) not computed yet; `wanted` must hold what they depend on (see `closure`). */
+  fill(scope: RecordScope, target: PartialValues, wanted?: ReadonlySet<string>): void;
+  /** These fields and every field they depend on. */
+  closure(fields: Iterable<string>): Set<string>;
+  /** The fields it reads from each related entity, by the name it uses for it. */
+  readonly externalReads: ReadonlyMap<string, ReadonlySet<string>>;
   /** The JSON text of a record's values, keys in declared order. */
   text(values: Record<string, unknown>): string;
   record(scope: RecordScope): string;
@@ -610,13 +633,37 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
   const keyPrefixes = top.map((k) => [k, `${asciiText(JSON.stringify(k))}:`] as const);
   const timeFormats = new Map<string, TimestampFormat>();
   for (const [k, c] of compiledFields) if (c.time) timeFormats.set(k, c.time);
+  const position = new Map(top.map((k, i) => [k, i]));
+  const orderedSteps = steps.map(([k, g]) => [k, g, position.get(k) as number] as const);
   const values = (scope: RecordScope): Obj => {
     const out: Obj = {};
     scope.values = out;
-    for (const [k, g] of steps) {
+    const fieldRng = scope.fieldRng;
+    for (const [k, g, i] of orderedSteps) {
+      if (fieldRng) scope.rng = fieldRng.call(scope, i);
       const v = g(scope);
       if (v !== OMIT) out[k] = v;
     }
+    return out;
+  };
+  const fill = (scope: RecordScope, target: PartialValues, wanted?: ReadonlySet<string>): void => {
+    scope.values = target.values;
+    for (const [k, g, i] of orderedSteps) {
+      if (target.computed.has(k) || (wanted !== undefined && !wanted.has(k))) continue;
+      if (scope.fieldRng) scope.rng = scope.fieldRng(i);
+      const v = g(scope);
+      if (v !== OMIT) target.values[k] = v;
+      target.computed.add(k);
+    }
+  };
+  const closure = (fields: Iterable<string>): Set<string> => {
+    const out = new Set<string>();
+    const add = (k: string) => {
+      if (out.has(k)) return;
+      out.add(k);
+      for (const d of compiler.deps.get(k) ?? []) add(d);
+    };
+    for (const k of fields) add(k);
     return out;
   };
   const text = (values: Obj): string => {
@@ -643,6 +690,9 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     fieldBytes: bound,
     timeFormats,
     values,
+    fill,
+    closure,
+    externalReads: compiler.externalReads,
     text,
     record: (scope) => text(values(scope)),
   };

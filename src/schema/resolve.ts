@@ -19,6 +19,15 @@ export function resolveSchemaText(text: string, where: string): ResolvedDataset 
   return { name: compiled.schema.name, schema, maxRecordBytes: compiled.maxRecordBytes };
 }
 
+/** One dataset of a scenario's text, as a request's `dataset`; a text that is not a scenario is refused. */
+export function resolveScenarioDataset(text: string, where: string, dataset: string): ResolvedDataset {
+  const { loadScenarioText, scenarioResolved } = require("../scenario/plan") as typeof import("../scenario/plan");
+  const { isScenarioDocument } = require("../scenario/compile") as typeof import("../scenario/compile");
+  const { parseSchemaText } = require("./dataset") as typeof import("./dataset");
+  if (!isScenarioDocument(parseSchemaText(text, where))) throw new ValidationError("dataset", `${where} is a dataset schema, not a scenario: name it without ".${dataset}"`);
+  return scenarioResolved(loadScenarioText(text, where), dataset);
+}
+
 /** Raised by a loader that knows which datasets exist, so the 400 can list them. */
 export class DatasetNotFound extends Error {
   override readonly name = "DatasetNotFound";
@@ -77,12 +86,21 @@ export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoad
     }
     const folder = `${prefix}_datasets/`;
     const keys = await sinkFor(sink).list(folder);
-    const key = DATASET_EXTENSIONS.map((ext) => `${folder}${name}.${ext}`).find((k) => keys.includes(k));
+    let key = DATASET_EXTENSIONS.map((ext) => `${folder}${name}.${ext}`).find((k) => keys.includes(k));
+    // `shop.orders`: dataset orders of the scenario stored as shop.yaml (dataset names have no dots).
+    const dot = name.lastIndexOf(".");
+    const scenarioKey = key === undefined && dot > 0 ? DATASET_EXTENSIONS.map((ext) => `${folder}${name.slice(0, dot)}.${ext}`).find((k) => keys.includes(k)) : undefined;
+    if (scenarioKey !== undefined) {
+      const text = await sinkFor(sink).getText(scenarioKey, SCHEMA_LIMITS.MAX_SCHEMA_BYTES);
+      if (text === undefined) throw new DatasetNotFound([]);
+      return resolveScenarioDataset(text, scenarioKey, name.slice(dot + 1));
+    }
     if (key === undefined) {
       const stored = keys.map((k) => k.slice(folder.length)).filter((k) => DATASET_EXTENSIONS.some((ext) => k.endsWith(`.${ext}`)));
       throw new DatasetNotFound([...new Set(stored.map((k) => k.replace(/\.(ya?ml|json)$/, "")))].sort());
     }
     // At most one byte past the limit is read: a 50 MB "schema" is refused, not downloaded.
+    key = key as string;
     const text = await sinkFor(sink).getText(key, SCHEMA_LIMITS.MAX_SCHEMA_BYTES);
     if (text === undefined) throw new DatasetNotFound([]);
     return resolveSchemaText(text, key);

@@ -1,0 +1,79 @@
+import { BYTES_PER_MB } from "../src/limits";
+import { renderFile, type FileIdentity } from "../src/render";
+import { parseSchemaText } from "../src/schema/dataset";
+
+/**
+ * What a relationship costs: records/s of a child dataset (orders of users) whose two fields are
+ * read from its parent (`ref: users.user_id`, `ref: users.country`), against the same dataset with
+ * those two fields made by its own generators — in one thread, alternated, min and median.
+ * Goal: the reference costs < 25% (ratio ≥ 0.75).
+ */
+const USERS = `
+  users:
+    count: 200000
+    fields:
+      user_id: { sequence: {} }
+      email: { faker: internet.email }
+      name: { faker: { method: person.fullName, pool: 5000 } }
+      country: { choice: { US: 40, DE: 15, GB: 15, FR: 10, BR: 10, IN: 10 } }
+      signup_at: { timestamp: iso }
+      plan: { choice: { free: 70, pro: 25, team: 5 } }`;
+
+const orders = (user_id: string, country: string) => `
+name: bench-shop
+datasets:${USERS}
+  orders:
+    parent: users
+    per_parent: { distribution: poisson, mean: 3 }
+    fields:
+      order_id: { sequence: { format: "ord-{n}" } }
+      user_id: ${user_id}
+      country: ${country}
+      placed_at: { timestamp: iso }
+      amount: { number: { distribution: normal, mean: 60, stddev: 25, min: 1, max: 500, decimals: 2 } }
+      status: { choice: { paid: 85, refunded: 10, cancelled: 5 } }
+      coupon: { choice: [SPRING10, WELCOME5, VIP20], null_probability: 0.8 }
+`;
+
+export const WITH_REFERENCE = orders("{ ref: users.user_id }", "{ ref: users.country }");
+export const WITHOUT = orders("{ number: { min: 1, max: 200000 } }", "{ choice: { US: 40, DE: 15, GB: 15, FR: 10, BR: 10, IN: 10 } }");
+
+export function recordsPerS(yaml: string, files: number): { recordsPerS: number; mbPerS: number } {
+  const doc = parseSchemaText(yaml, "bench.yaml");
+  const id = (i: number): FileIdentity => ({ dataset: "bench-shop.orders", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, fileCount: 200, targetBytes: 4 * BYTES_PER_MB, schema: { scenario: doc, dataset: "orders" } });
+  const started = performance.now();
+  let records = 0;
+  let bytes = 0;
+  for (let i = 0; i < files; i++) {
+    const f = renderFile(id(i));
+    for (const _ of f.chunks);
+    records += f.stats.records;
+    bytes += f.stats.bytes;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { recordsPerS: records / seconds, mbPerS: bytes / BYTES_PER_MB / seconds };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+export function scenariosBench(reps = 7, files = 6): void {
+  // Warm up both (compilation, faker, JIT).
+  recordsPerS(WITH_REFERENCE, 1);
+  recordsPerS(WITHOUT, 1);
+  const withRef: number[] = [];
+  const without: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    withRef.push(recordsPerS(WITH_REFERENCE, files).recordsPerS);
+    without.push(recordsPerS(WITHOUT, files).recordsPerS);
+  }
+  const ratios = withRef.map((w, i) => w / (without[i] as number));
+  const k = (x: number) => Math.round(x).toLocaleString("en-US");
+  console.log("scenarios: orders of users (Poisson 3 per user), one thread, generation only, alternated, min / median\n");
+  console.log("| path | records/s | goal |");
+  console.log("|---|---|---|");
+  console.log(`| orders reading users.user_id and users.country | ${k(Math.min(...withRef))} / ${k(median(withRef))} | |`);
+  console.log(`| the same orders, those two fields its own | ${k(Math.min(...without))} / ${k(median(without))} | |`);
+  console.log(`| ratio (with ÷ without, per pair) | ${Math.min(...ratios).toFixed(2)} / ${median(ratios).toFixed(2)} | ≥ 0.75 (the reference costs < 25%) |\n`);
+}
+
+if (require.main === module) scenariosBench(Number(process.argv[2] ?? 7), Number(process.argv[3] ?? 6));
