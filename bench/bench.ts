@@ -12,7 +12,7 @@ import type { SinkSpec } from "../src/sinks";
 import { formatsBench } from "./formats";
 import { scenariosBench } from "./scenarios";
 import { lambdaShapedRun } from "./lambda-shaped";
-import { scenario as runScenario, type Figures } from "./child";
+import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
 
 const run = promisify(execFile);
@@ -35,7 +35,7 @@ function generationOnly(files: number, sizeMb: number): { mbPerS: number; record
   return { mbPerS: bytes / BYTES_PER_MB / seconds, recordsPerS: records / seconds };
 }
 
-const scenario = (files: number, sizeMb: number, threads: number, sink: SinkSpec, prefix = ""): Promise<Figures> => runScenario({ files, sizeMb, threads, sink, prefix });
+const scenario = (files: number, sizeMb: number, threads: number, sink: SinkSpec, prefix = ""): Promise<Figures> => generateRun({ files, sizeMb, threads, sink, prefix });
 
 function row(name: string, f: Figures): string {
   return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS ?? 0).toLocaleString("en-US").padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;

@@ -20,7 +20,7 @@ export async function child(script: string, spec: unknown): Promise<Figures> {
   return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
 }
 
-export interface ScenarioSpec {
+export interface GenerateRunSpec {
   files: number;
   sizeMb: number;
   threads: number;
@@ -29,5 +29,5 @@ export interface ScenarioSpec {
   format?: string;
 }
 
-/** One `generate` run (bench/scenario.ts) in its own process. */
-export const scenario = (spec: ScenarioSpec): Promise<Figures> => child("scenario.js", spec);
+/** One `generate` run (bench/generate-run.ts) in its own process. */
+export const generateRun = (spec: GenerateRunSpec): Promise<Figures> => child("generate-run.js", spec);

@@ -1,5 +1,5 @@
 import { FORMATS } from "../src/formats";
-import { scenario } from "./child";
+import { generateRun } from "./child";
 
 /**
  * Each format against NDJSON in the same run: stored MiB/s and records/s of web-events at 1 and 2
@@ -15,14 +15,14 @@ export async function formatsBench(s3: { endpoint: string; bucket: string }, loc
   for (const format of FORMATS) {
     const cells: string[] = [];
     for (const threads of [1, 2]) {
-      const f = await scenario({ files: 20, sizeMb: 3.5, threads, sink: { kind: "local", dir: local }, prefix: `fmt-${n++}/`, format });
+      const f = await generateRun({ files: 20, sizeMb: 3.5, threads, sink: { kind: "local", dir: local }, prefix: `fmt-${n++}/`, format });
       if (format === "ndjson") base[`mb${threads}`] = f.mbPerS;
       const recordsPerS = f.recordsPerS ?? 0;
       if (format === "ndjson") base[`rec${threads}`] = recordsPerS;
       cells.push(`${f.mbPerS.toFixed(1)} (${(f.mbPerS / (base[`mb${threads}`] ?? 1)).toFixed(2)})`, `${Math.round(recordsPerS).toLocaleString("en-US")} (${(recordsPerS / (base[`rec${threads}`] ?? 1)).toFixed(2)})`);
     }
-    const many = await scenario({ files: 100, sizeMb: 3.5, threads: 2, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-rss-${n++}/`, format });
-    const large = await scenario({ files: 1, sizeMb: largeMb, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-big-${n++}/`, format });
+    const many = await generateRun({ files: 100, sizeMb: 3.5, threads: 2, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-rss-${n++}/`, format });
+    const large = await generateRun({ files: 1, sizeMb: largeMb, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `fmt-big-${n++}/`, format });
     if (format === "ndjson") base.many = many.peakRssMb;
     if (format === "ndjson") base.large = large.peakRssMb;
     cells.push(`${many.peakRssMb.toFixed(0)} (${(many.peakRssMb / (base.many ?? 1)).toFixed(2)})`, `${large.peakRssMb.toFixed(0)} (${(large.peakRssMb / (base.large ?? 1)).toFixed(2)})`);

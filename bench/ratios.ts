@@ -155,14 +155,14 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   let n = 0;
   const [put, plainPut] = await interleaved(
     3,
-    async () => (await child("scenario.js", { files: 30, sizeMb: 3.5, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-sink-${n++}/` })).mbPerS,
+    async () => (await child("generate-run.js", { files: 30, sizeMb: 3.5, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-sink-${n++}/` })).mbPerS,
     async () => (await child("baseline.js", { kind: "put", files: 30, sizeMb: 3.5, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-put-${n++}/` })).mbPerS,
   );
   console.log(line("S3 30 × 3.5 MiB, 1 thread vs PutObject of pre-built bytes", fmt(put, 1, "MiB/s"), fmt(plainPut, 1, "MiB/s"), (put.median / plainPut.median).toFixed(2)));
 
   const [multipart, plainUpload] = await interleaved(
     3,
-    async () => (await child("scenario.js", { files: 1, sizeMb: 256, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-mp-${n++}/` })).mbPerS,
+    async () => (await child("generate-run.js", { files: 1, sizeMb: 256, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-mp-${n++}/` })).mbPerS,
     async () => (await child("baseline.js", { kind: "upload", files: 1, sizeMb: 256, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-up-${n++}/` })).mbPerS,
   );
   console.log(line("S3 1 × 256 MiB multipart vs pre-built Upload (same parts)", fmt(multipart, 1, "MiB/s"), fmt(plainUpload, 1, "MiB/s"), (multipart.median / plainUpload.median).toFixed(2)));
@@ -171,7 +171,7 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
 
   console.log("\npeak RSS of 100 × 3.5 MiB to S3 by thread count (goal ≤ 256 MB at 2 threads):");
   for (const threads of [1, 2, 4]) {
-    const f = await child("scenario.js", { files: 100, sizeMb: 3.5, threads, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-rss-${threads}/` });
+    const f = await child("generate-run.js", { files: 100, sizeMb: 3.5, threads, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-rss-${threads}/` });
     console.log(`  ${threads} thread${threads > 1 ? "s" : " "}: ${f.peakRssMb.toFixed(0)} MB peak RSS, ${f.mbPerS.toFixed(1)} MiB/s`);
   }
   console.log("");

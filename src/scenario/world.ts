@@ -35,8 +35,10 @@ interface Links {
 /** An entity whose fields are computed as they are needed: a parent is often read for two fields only. */
 interface Entity extends PartialValues {
   readonly links: Links;
-  readonly scope: RecordScope;
+  readonly scope: EntityScope;
   complete: boolean;
+  /** The `wanted` sets already filled in (each dataset reads a fixed set, so there are few). */
+  readonly filled: ReadonlySet<string>[];
 }
 
 /** Four words from a PRNG seeded by name: the base each entity's PRNG is derived from. */
@@ -78,13 +80,16 @@ export function derive(seedWords: Uint32Array, path: readonly number[]): Prng {
   return new Prng(a, b, c, d);
 }
 
+/** An entity that is no orphan and picks nothing. */
+const NO_LINKS: Links = Object.freeze({ picks: new Map<string, number>() });
+
 function samePath(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
-/** Recently computed entities per dataset: a parent is shared by its children, a hot key by many. */
+/** Entities kept per dataset that references pick from (a parent needs only the last one: its children come in a run). */
 const CACHE_ENTRIES = 4096;
 
 class DatasetState {
@@ -97,6 +102,8 @@ class DatasetState {
   readonly wanted: ReadonlyMap<string, ReadonlySet<string>>;
   /** The scope records being written are computed in, reused. */
   writing: EntityScope | undefined;
+  /** Whether references pick its entities (then it keeps a cache of them beyond the last one). */
+  readonly picked: boolean;
   last: { path: readonly number[]; entity: Entity } | undefined;
 
   constructor(
@@ -105,6 +112,7 @@ class DatasetState {
     readonly d: ScenarioDataset,
   ) {
     this.valuesBase = base("scenario entity", scenario.name, seed, d.name);
+    this.picked = [...scenario.datasets.values()].some((x) => x.references.some((r) => r.dataset === d.name));
     this.countBase = base("scenario children", scenario.name, seed, d.name);
     this.linksBase = base("scenario links", scenario.name, seed, d.name);
     this.samplers = new Map(
@@ -130,6 +138,8 @@ class DatasetState {
 class EntityScope implements RecordScope {
   private readonly fieldPrng = new Prng(0, 0, 0, 0);
   rng: Prng = this.fieldPrng;
+  /** Related entities this record has read, by name: several fields often read the same parent. */
+  private readonly seen = new Map<string, Values>();
   index = 0;
   readonly fileIndex = 0;
   values: Values = {};
@@ -147,7 +157,13 @@ class EntityScope implements RecordScope {
     private readonly curve: ((rng: Prng) => number) | undefined,
   ) {}
 
+  /** The path of the entity it computes. */
+  get entityPath(): readonly number[] {
+    return this.path;
+  }
+
   start(path: readonly number[], links: Links, index: number, a: number, b: number, c: number, w: number): void {
+    this.seen.clear();
     this.path = path;
     this.links = links;
     this.index = index;
@@ -166,7 +182,12 @@ class EntityScope implements RecordScope {
   }
 
   related(name: string): Values {
-    return this.world.related(this.state.d, this.path, this.links, name, this.state.wanted.get(name));
+    let values = this.seen.get(name);
+    if (values === undefined) {
+      values = this.world.related(this.state.d, this.path, this.links, name, this.state.wanted.get(name));
+      this.seen.set(name, values);
+    }
+    return values;
   }
 }
 
@@ -214,16 +235,19 @@ export class World {
     // Children come in runs under one parent: the last entity asked for is checked first.
     const last = state.last;
     if (last && samePath(last.path, path)) return last.entity;
-    const key = path.join(",");
-    let entity = state.cache.get(key);
+    // Picks jump around (a Zipf head is picked again and again): those datasets keep more.
+    const key = state.picked ? path.join(",") : "";
+    let entity = state.picked ? state.cache.get(key) : undefined;
     if (!entity) {
       const own = path.slice();
       const links = this.links(d, own);
-      entity = { values: {}, computed: new Set(), links, scope: this.scope(state, own, links), complete: false };
-      if (state.cache.size >= CACHE_ENTRIES) state.cache.delete(state.cache.keys().next().value as string);
-      state.cache.set(key, entity);
+      entity = { values: {}, computed: new Set(), links, scope: this.scope(state, own, links), complete: false, filled: [] };
+      if (state.picked) {
+        if (state.cache.size >= CACHE_ENTRIES) state.cache.delete(state.cache.keys().next().value as string);
+        state.cache.set(key, entity);
+      }
     }
-    state.last = { path: path.slice(), entity };
+    state.last = { path: entity.scope.entityPath, entity };
     return entity;
   }
 
@@ -237,10 +261,10 @@ export class World {
   /** An entity's values: all of them, or the `wanted` ones (a closure over their dependencies). */
   values(d: ScenarioDataset, path: readonly number[], wanted?: ReadonlySet<string>): Values {
     const e = this.entity(d, path);
-    if (!e.complete) {
-      d.schema.fill(e.scope, e, wanted);
-      if (wanted === undefined) e.complete = true;
-    }
+    if (e.complete || (wanted !== undefined && e.filled.includes(wanted))) return e.values;
+    d.schema.fill(e.scope, e, wanted);
+    if (wanted === undefined) e.complete = true;
+    else e.filled.push(wanted);
     return e.values;
   }
 
@@ -259,8 +283,8 @@ export class World {
 
   /** Whether an entity is an orphan and what its references pick: its own PRNG, apart from its values. */
   private links(d: ScenarioDataset, path: readonly number[]): Links {
+    if (d.orphans === 0 && d.references.length === 0) return NO_LINKS;
     const picks = new Map<string, number>();
-    if (d.orphans === 0 && d.references.length === 0) return { picks };
     const rng = derive(this.state(d).linksBase, path);
     let ghostParent: number[] | undefined;
     if (d.orphans > 0 && rng.float() < d.orphans) {

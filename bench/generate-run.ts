@@ -3,7 +3,7 @@ import { createFilePool } from "../src/pool";
 import type { SinkSpec } from "../src/sinks";
 
 /**
- * One benchmark scenario in its own process, so its peak RSS (main thread plus worker threads)
+ * One benchmark run of `generate` in its own process, so its peak RSS (main thread plus worker threads)
  * is its own and not the embedded S3 server's. Prints one JSON line.
  */
 async function main(): Promise<void> {
