@@ -83,9 +83,10 @@ export function derive(seedWords: Uint32Array, path: readonly number[]): Prng {
 /** An entity that is no orphan and picks nothing. */
 const NO_LINKS: Links = Object.freeze({ picks: new Map<string, number>() });
 
-function samePath(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `a` is the first `length` steps of `b`. */
+function samePath(a: readonly number[], b: readonly number[], length: number): boolean {
+  if (a.length !== length) return false;
+  for (let i = 0; i < length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -230,16 +231,16 @@ export class World {
   }
 
   /** An entity, its fields not computed yet unless cached; `path` is copied, so callers may reuse theirs. */
-  private entity(d: ScenarioDataset, path: readonly number[]): Entity {
+  private entity(d: ScenarioDataset, path: readonly number[], length = path.length): Entity {
     const state = this.state(d);
     // Children come in runs under one parent: the last entity asked for is checked first.
     const last = state.last;
-    if (last && samePath(last.path, path)) return last.entity;
+    if (last && samePath(last.path, path, length)) return last.entity;
     // Picks jump around (a Zipf head is picked again and again): those datasets keep more.
-    const key = state.picked ? path.join(",") : "";
+    const key = state.picked ? path.slice(0, length).join(",") : "";
     let entity = state.picked ? state.cache.get(key) : undefined;
     if (!entity) {
-      const own = path.slice();
+      const own = path.slice(0, length);
       const links = this.links(d, own);
       entity = { values: {}, computed: new Set(), links, scope: this.scope(state, own, links), complete: false, filled: [] };
       if (state.picked) {
@@ -259,8 +260,8 @@ export class World {
   }
 
   /** An entity's values: all of them, or the `wanted` ones (a closure over their dependencies). */
-  values(d: ScenarioDataset, path: readonly number[], wanted?: ReadonlySet<string>): Values {
-    const e = this.entity(d, path);
+  values(d: ScenarioDataset, path: readonly number[], wanted?: ReadonlySet<string>, length = path.length): Values {
+    const e = this.entity(d, path, length);
     if (e.complete || (wanted !== undefined && e.filled.includes(wanted))) return e.values;
     d.schema.fill(e.scope, e, wanted);
     if (wanted === undefined) e.complete = true;
@@ -315,9 +316,12 @@ export class World {
     }
     // An ancestor, through the parent: a grandchild's user is its session's user (a ghost for an orphan's line).
     const parent = this.dataset(d.parent as string);
-    const parentPath = links.ghostParent ?? path.slice(0, -1);
-    if (parent.name === name) return this.values(parent, parentPath, wanted);
-    return this.related(parent, parentPath, this.entity(parent, parentPath).links, name, wanted);
+    // The parent's path is this one's without its last step (not copied: entity() copies on a miss).
+    const parentPath = links.ghostParent ?? path;
+    const length = links.ghostParent ? links.ghostParent.length : path.length - 1;
+    if (parent.name === name) return this.values(parent, parentPath, wanted, length);
+    const p = this.entity(parent, parentPath, length);
+    return this.related(parent, p.scope.entityPath, p.links, name, wanted);
   }
 
   /** Root indices [from, to) of file `fileIndex` of `fileCount`: files split the roots evenly. */
