@@ -11,6 +11,10 @@ import { Prng } from "../src/prng";
 import { parseSchemaText } from "../src/schema/dataset";
 import { synthgen } from "./support/cli";
 import { startIngestServer } from "./support/ingest-server";
+import { startTestS3 } from "./support/s3";
+import { startStrictS3 } from "./support/strict-s3";
+import { createHash } from "node:crypto";
+import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { parseGenerateRequest } from "../src/request";
 import { parseEmitRequest, EMIT_DEFAULTS } from "../src/events/request";
 import { resolveScenarioDataset } from "../src/schema/resolve";
@@ -386,6 +390,44 @@ datasets:
       }
       assert.equal(total, alerts.total_records, format);
       assert.ok(empty > 0, `${format}: some files are empty`);
+    }
+  });
+
+  it("streams a file far larger than planned to S3 in parts, never held whole: the same bytes as on disk", async () => {
+    const file = join(tmp, "big.yaml");
+    await writeFile(file, `
+name: big
+datasets:
+  users: { count: 2, fields: { user_id: { sequence: {} } } }
+  events:
+    parent: users
+    files: 1
+    per_parent: 100000
+    fields: { user_id: { ref: users.user_id }, note: { faker: { method: lorem.sentence, pool: 100 } }, at: { timestamp: iso } }
+`);
+    const s3 = await startTestS3(["big-bucket"]);
+    const arn = "arn:aws:s3:::big-bucket";
+    const proxy = await startStrictS3(s3.endpoint, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:AbortMultipartUpload"], Resource: [arn, `${arn}/*`] }] });
+    try {
+      const common = ["generate", "--scenario", file, "--seed", "3", "--run-id", "big", "--date", "2026-03-01", "--size-mb", "1"];
+      const toS3 = await synthgen([...common, "--out", "s3://big-bucket/x", "--endpoint", proxy.endpoint]);
+      assert.equal(toS3.code, 0, toS3.stderr);
+      const local = await synthgen([...common, "--out", join(tmp, "big-local")]);
+      assert.equal(local.code, 0, local.stderr);
+      const name = (await readdir(join(tmp, "big-local", "events")))[0] as string;
+      const onDisk = await readFile(join(tmp, "big-local", "events", name));
+      assert.ok(onDisk.length > 16 * 1024 * 1024, `${onDisk.length} bytes: more than a whole PutObject may hold`);
+      const key = `x/events/${name}`;
+      const stored = await s3.body("big-bucket", key);
+      assert.ok(stored.equals(onDisk));
+      const head = await s3.client.send(new HeadObjectCommand({ Bucket: "big-bucket", Key: key }));
+      assert.equal(head.Metadata?.sha256, createHash("sha256").update(onDisk).digest("hex"));
+      assert.equal(head.Metadata?.record_count, "200000");
+      const puts = proxy.requests.filter((r) => r.key === key && r.method === "PUT");
+      assert.ok(puts.length >= 3 && puts.every((r) => r.query.includes("partNumber=")), `sent in parts: ${puts.map((r) => r.query).join(" | ")}`);
+    } finally {
+      await proxy.close();
+      await s3.stop();
     }
   });
 

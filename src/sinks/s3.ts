@@ -38,6 +38,11 @@ const threadUploads = new Slots(TASKS_PER_THREAD);
  * instead of a fresh multi-MiB allocation per file: that garbage was 12% of a 1-thread S3 run.
  */
 const ARENA_BYTES = PART_SIZE + 64 * 1024;
+/**
+ * The most a file sent whole may hold. A file with a byte target is never more than a record over
+ * it; a scenario's file can be (its parents' children vary), and past this it is streamed in parts.
+ */
+const WHOLE_BYTES = 2 * PART_SIZE;
 const idleArenas: Buffer[] = [];
 
 /** Attempts per S3 request, the first included: at a 20% SlowDown rate, 0.2^10 ≈ 1e-7 of requests fail. */
@@ -71,9 +76,12 @@ export class S3Sink implements FileSink {
   }
 
   async write(file: PlannedFile): Promise<RenderStats> {
-    return file.targetBytes <= PART_SIZE
-      ? threadUploads.hold(1, () => this.putWhole(file))
-      : threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file));
+    if (file.targetBytes <= PART_SIZE) {
+      const whole = await threadUploads.hold(1, () => this.putWhole(file));
+      if (whole) return whole;
+      // Larger than planned (a scenario's file holds whole parents, and their children vary): streamed in parts.
+    }
+    return threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file));
   }
 
   /**
@@ -82,7 +90,7 @@ export class S3Sink implements FileSink {
    * object's `x-amz-checksum-sha256`, so S3 checks the bytes it stored against it and the SDK
    * neither hashes the body again to sign it nor adds a CRC32 of its own.
    */
-  private async putWhole(file: PlannedFile): Promise<RenderStats> {
+  private async putWhole(file: PlannedFile): Promise<RenderStats | undefined> {
     const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
     try {
       return await this.putRendered(file, arena);
@@ -91,11 +99,15 @@ export class S3Sink implements FileSink {
     }
   }
 
-  private async putRendered(file: PlannedFile, arena: Buffer): Promise<RenderStats> {
+  /** Undefined, with nothing sent, when the file turns out larger than WHOLE_BYTES. */
+  private async putRendered(file: PlannedFile, arena: Buffer): Promise<RenderStats | undefined> {
     const rendered = renderFile(file, { arena });
     const chunks: Buffer[] = [];
+    let held = 0;
     for (const chunk of rendered.chunks) {
       chunks.push(chunk);
+      held += chunk.length;
+      if (held > WHOLE_BYTES) return undefined;
       // Between chunks the thread sends what the other upload in flight still has to send.
       await new Promise(setImmediate);
     }
