@@ -456,6 +456,11 @@ datasets:
     it("refuses events_per_stream for a scenario's dataset, and --scenario without --dataset", async () => {
       const resolved = resolveScenarioDataset(SHOP, "shop.yaml", "orders");
       assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", events_per_stream: 5 }, EMIT_DEFAULTS, { now: new Date() }, resolved), /events_per_stream does not apply to a scenario's dataset/);
+      // A billion users' orders are refused from the plan's figures, before any entity is counted.
+      const huge = resolveScenarioDataset(SHOP.replace("count: 4000", "count: 1000000000"), "shop.yaml", "orders");
+      const started = performance.now();
+      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x" }, EMIT_DEFAULTS, { now: new Date() }, huge), /holds about 3,000,000,000 entities \(under 1,000,000,000 parents\), more than the 1,000,000 events one run sends/);
+      assert.ok(performance.now() - started < 1000);
       const r = await synthgen(["emit", "--scenario", shopFile, "--to", "http://127.0.0.1:9/x"]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /--scenario needs --dataset, one of its datasets: users, products, orders, lines/);

@@ -167,7 +167,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   let streamEvents: number[] | undefined;
   if (scenario) {
     const { scenarioRecordCounts } = require("../scenario/plan") as typeof import("../scenario/plan");
-    streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount);
+    streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount, L.MAX_EVENTS);
     const total = streamEvents.reduce((a, b) => a + b, 0);
     if (total > L.MAX_EVENTS) {
       throw new ValidationError("dataset", `${custom?.name} has ${total} entities for this seed, more than the ${L.MAX_EVENTS} events one invocation sends: emit a smaller dataset of the scenario`);

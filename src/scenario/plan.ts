@@ -38,11 +38,20 @@ export function scenarioResolved(loaded: LoadedScenario, dataset: string): Resol
   };
 }
 
-/** The records of each of `fileCount` files (or event streams) of a scenario's dataset, for this seed and day. */
-export function scenarioRecordCounts(ref: unknown, seed: number, datePrefix: string, fileCount: number): number[] {
+/**
+ * The records of each of `fileCount` files (or event streams) of a scenario's dataset, for this
+ * seed and day. Counting walks every ancestor entity, so a dataset expected to hold far more than
+ * `maxRecords` — or with more ancestors than that to walk — is refused before the walk.
+ */
+export function scenarioRecordCounts(ref: unknown, seed: number, datePrefix: string, fileCount: number, maxRecords: number): number[] {
   const { scenario: doc, dataset } = ref as { scenario: unknown; dataset: string };
   const scenario = scenarioOf(doc);
   const d = scenario.datasets.get(dataset) as ScenarioDataset;
+  const walked = d.lineage.slice(0, -1).reduce((n, a) => n + expectedCount(scenario, scenario.datasets.get(a) as ScenarioDataset), 0);
+  const expected = expectedCount(scenario, d);
+  if (expected > 2 * maxRecords || walked > 4 * maxRecords) {
+    throw new ValidationError("dataset", `${scenario.name}.${d.name} holds about ${Math.round(expected).toLocaleString("en-US")} entities (under ${Math.round(walked).toLocaleString("en-US")} parents), more than the ${maxRecords.toLocaleString("en-US")} events one run sends`);
+  }
   const world = new World(scenario, { seed, datePrefix });
   const roots = rootOf(scenario, d).count as number;
   return Array.from({ length: fileCount }, (_, f) => world.countIn(d, ...World.rootRange(roots, f, fileCount)));
