@@ -178,7 +178,7 @@ export interface RenderOptions {
  * Renders one NDJSON file lazily, chunk by chunk. Calling it twice with the same identity yields
  * the same bytes, which lets a sink make a counting pass before the real one.
  *
- * Other formats: see formats/encode.ts (the options do not apply to them).
+ * Other formats: see formats/encode.ts (chunks go into the arena too; `chunkBytes` does not apply).
  *
  * Size: a padded dataset ends exactly on `targetBytes` (the last record's padding absorbs the
  * remainder) unless one record is already larger than the target; an unpadded dataset stops at
@@ -189,7 +189,7 @@ export function renderFile(id: FileIdentity, options: RenderOptions = {}): Rende
   if (id.format !== undefined && id.format !== "ndjson") {
     // Other formats (and their writers) load only for the runs that ask for them.
     const { encodedChunks } = require("./formats/encode") as typeof import("./formats/encode");
-    return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, encoder)), stats };
+    return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, encoder), options.arena), stats };
   }
   return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena), stats };
 }
