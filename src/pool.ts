@@ -19,10 +19,12 @@ export const TASKS_PER_THREAD = 2;
 
 /**
  * A worker's young generation: V8 grows it to tens of MB under the renderers' short-lived strings
- * and keeps it. Capped, 100 × 3.5 MiB to s3rver at 2 threads peaked at 143–146 MB instead of
- * 179–181 MB, at 94–100 MiB/s instead of 82–96 (two runs each, alternated).
+ * and keeps it. 100 × 3.5 MiB to s3rver at 2 threads, peak RSS: uncapped 179–181 MB; 8 MB:
+ * 143–146 (NDJSON), 169–171 (ndjson.gz), 173–175 (csv); 4 MB: 140–143, 146–148, 149–157 at the
+ * same speed (84–91 MiB/s NDJSON) — the encoders' per-record garbage no longer survives long
+ * enough to reach the old generation (bench/generate-run.js, two runs each).
  */
-export const WORKER_YOUNG_GENERATION_MB = 8;
+export const WORKER_YOUNG_GENERATION_MB = 4;
 
 /** Runs file tasks, at most `threads × TASKS_PER_THREAD` at a time; more wait their turn. */
 export interface FilePool {
