@@ -24,6 +24,9 @@ export interface EmitFlags {
   dirty?: string;
   scenario?: string;
   date?: string;
+  shape?: string;
+  arrivals?: string;
+  skew?: string;
 }
 
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -41,6 +44,9 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   dirty: "--dirty",
   date_prefix: "--date",
   scenario: "--scenario",
+  shape: "--shape",
+  arrivals: "--arrivals",
+  stream_skew: "--skew",
 };
 
 /** `--to`: `http(s)://host/path` or `kinesis://stream`, as the event fields it stands for. */
@@ -49,6 +55,13 @@ export function targetFields(to: string | undefined): Record<string, string> {
   const kinesis = /^kinesis:\/\/(.*)$/.exec(to);
   if (kinesis) return { kinesis_stream_name: kinesis[1] ?? "" };
   return { ingest_api_url: to };
+}
+
+/** `--skew zipf:1.2` as the event's `{ zipf: 1.2 }` (anything else goes through for the validator to name). */
+function parseSkewFlag(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const m = /^zipf:(.+)$/.exec(text.trim());
+  return m ? { zipf: numeric(m[1]) } : text;
 }
 
 /** `--scenario FILE --dataset NAME`: one dataset of a scenario file. */
@@ -85,6 +98,9 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       seed: numeric(flags.seed),
       run_id: flags.runId,
       date_prefix: flags.date,
+      shape: flags.shape,
+      arrivals: flags.arrivals,
+      stream_skew: parseSkewFlag(flags.skew),
     });
     // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them;
     // with --scenario, --dataset names one of the scenario's datasets, and its entities are the events.

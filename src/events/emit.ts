@@ -1,7 +1,8 @@
 import { addCounts, type DirtyCounts } from "../dirty";
 import { CapacityError } from "../errors";
 import { DEFAULT_RETRY, type RetryPolicy } from "../retry";
-import { RateLimiter } from "./rate-limiter";
+import { RateLimiter, ShapeLimiter, type Pacer } from "./rate-limiter";
+import { cumulative } from "./shape";
 import { totalEvents, type EmitRequest, type EventTarget } from "./request";
 import { DeliveryStats } from "./stats";
 import { openStreams, type EventStream, type StreamEvent } from "./streams";
@@ -9,7 +10,7 @@ import { openStreams, type EventStream, type StreamEvent } from "./streams";
 /** What a sink gets besides the streams: where to count, how fast and how long it may go on. */
 export interface DeliveryContext {
   readonly stats: DeliveryStats;
-  readonly limiter: RateLimiter;
+  readonly limiter: Pacer;
   readonly retry: RetryPolicy;
   /** `performance.now()` after which nothing new is sent; what is left is counted as failed. */
   readonly deadline: number;
@@ -62,6 +63,12 @@ export interface EmitOutcome {
  * message says what to change.
  */
 export function assertEmitFitsInTime(request: EmitRequest, budgetMs: number): void {
+  if (request.shape) {
+    if (request.shape.durationS * 1000 > budgetMs) {
+      throw new CapacityError("shape", `shape ${request.shape.text} lasts ${request.shape.durationS} s, more than the ${Math.floor(budgetMs / 1000)} s this invocation has; split it into shorter runs`);
+    }
+    return;
+  }
   if (!request.eventsPerSecond) return;
   const total = totalEvents(request);
   const needMs = (total / request.eventsPerSecond) * 1000;
@@ -79,11 +86,11 @@ export async function emitEvents(request: EmitRequest, sink: EventSink, options:
   assertEmitFitsInTime(request, budget);
   await sink.preflight?.();
   const started = performance.now();
-  const stats = new DeliveryStats();
   const streams = openStreams(request);
+  const stats = new DeliveryStats();
   await sink.deliver(streams, {
     stats,
-    limiter: new RateLimiter(request.eventsPerSecond),
+    limiter: request.shape ? new ShapeLimiter(request.shape, request.arrivals, [request.runId, request.seed]) : new RateLimiter(request.eventsPerSecond),
     retry: options.retry ?? DEFAULT_RETRY,
     deadline: started + budget,
     ...(options.onSettled ? { onSettled: options.onSettled } : {}),
@@ -120,8 +127,33 @@ export function emitResponseBody(outcome: EmitOutcome) {
     latency: stats.latency(),
     by_event_type: stats.perType(),
     ...(outcome.dirty ? { dirty_rates: request.dirty, dirty_records: outcome.dirty } : {}),
+    ...(request.shape ? shapeSummary(request, stats) : {}),
+    ...(request.streamSkew ? { stream_skew: { zipf: request.streamSkew.zipf }, events_by_stream: request.streamEvents } : {}),
     ...(stats.failures.length ? { errors: stats.failures } : {}),
   };
 }
 
 export type EmitResponseBody = ReturnType<typeof emitResponseBody>;
+
+/**
+ * A shaped run's target against what it achieved, second by second (the sender's count of
+ * events sent in each second since it started), and the largest relative miss after the first
+ * second among seconds whose target is at least 10 events.
+ */
+function shapeSummary(request: EmitRequest, stats: DeliveryStats) {
+  const shape = request.shape as NonNullable<EmitRequest["shape"]>;
+  const seconds = Math.max(Math.ceil(shape.durationS), stats.perSecond.length);
+  const rows = Array.from({ length: seconds }, (_, s) => {
+    const target = cumulative(shape, Math.min(s + 1, shape.durationS)) - cumulative(shape, Math.min(s, shape.durationS));
+    return { second: s, target: Math.round(target * 10) / 10, achieved: stats.perSecond[s] ?? 0 };
+  });
+  const misses = rows.slice(1).filter((r) => r.target >= 10).map((r) => Math.abs(r.achieved - r.target) / r.target);
+  return {
+    shape: shape.text,
+    arrivals: request.arrivals,
+    duration_s: shape.durationS,
+    started_at: new Date(stats.startedAtMs).toISOString(),
+    max_rate_error: misses.length ? Math.round(Math.max(...misses) * 1000) / 1000 : 0,
+    seconds: rows,
+  };
+}

@@ -1,6 +1,7 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
 import type { ResolvedDataset } from "../request";
 import { parseDirty, type DirtyRates } from "../dirty";
+import { ARRIVALS, parseShape, shapedTotal, type Arrivals, type RateShape } from "./shape";
 import { ValidationError } from "../errors";
 import {
   IDENTITY_FIELDS,
@@ -49,6 +50,11 @@ export interface EmitRequest extends RunIdentity {
    * sends the entities of file s of `stream_count` (and `events_per_stream` does not apply).
    */
   readonly streamEvents?: readonly number[];
+  /** A load shape: the rate over time, and for how long (then the shape decides how many events). */
+  readonly shape?: RateShape;
+  readonly arrivals: Arrivals;
+  /** Events split across streams by Zipf weights (stream 0 the hottest) instead of evenly. */
+  readonly streamSkew?: { readonly zipf: number };
 }
 
 /** All the events a request sends (duplicates dirt adds aside). */
@@ -87,6 +93,9 @@ const EMIT_FIELDS = [
   "dataset",
   "event_weights",
   "dirty",
+  "shape",
+  "arrivals",
+  "stream_skew",
   ...IDENTITY_FIELDS,
 ];
 
@@ -149,14 +158,21 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   if (scenario && e.events_per_stream !== undefined) {
     throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
   }
-  const eventsPerStream = scenario ? 0 : integerField(e, "events_per_stream", defaults.eventsPerStream, 1, L.MAX_EVENTS_PER_STREAM);
-  if (!scenario && streamCount * eventsPerStream > L.MAX_EVENTS) {
+  const shaped = e.shape !== undefined && e.shape !== null;
+  if (shaped) {
+    for (const field of ["events_per_stream", "events_per_second"] as const) {
+      if (e[field] !== undefined) throw new ValidationError(field, `${field} does not apply with a shape: the shape sets the rate and, with its duration, how many events`);
+    }
+    if (scenario) throw new ValidationError("shape", `shape does not apply to a scenario's dataset (${custom?.name}), which sends its entities: pace it with events_per_second`);
+  }
+  const eventsPerStream = scenario || shaped ? 0 : integerField(e, "events_per_stream", defaults.eventsPerStream, 1, L.MAX_EVENTS_PER_STREAM);
+  if (!scenario && !shaped && streamCount * eventsPerStream > L.MAX_EVENTS) {
     throw new ValidationError(
       "events_per_stream",
       `stream_count × events_per_stream must be at most ${L.MAX_EVENTS} per invocation (got ${streamCount} × ${eventsPerStream} = ${streamCount * eventsPerStream})`,
     );
   }
-  const rate = e.events_per_second ?? defaults.eventsPerSecond ?? 0;
+  const rate = shaped ? 0 : (e.events_per_second ?? defaults.eventsPerSecond ?? 0);
   const eventsPerSecond = rate === 0 ? undefined : numberField({ events_per_second: rate }, "events_per_second", 0, 1, L.MAX_EVENTS_PER_SECOND);
   const maxFailedRatio = numberField(e, "max_failed_ratio", defaults.maxFailedRatio, 0, 1);
   const requestTimeoutMs = integerField(e, "request_timeout_ms", DEFAULT_REQUEST_TIMEOUT_MS, L.MIN_TIMEOUT_MS, L.MAX_TIMEOUT_MS);
@@ -164,8 +180,20 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const eventWeights = weightsOf(e, dataset);
   const dirty = parseDirty(e);
   const identity = parseRunIdentity(e, ctx, { clockTime: true, ...(custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {}) });
+  const arrivals = choiceField(e, "arrivals", ARRIVALS, "paced");
+  if (e.arrivals !== undefined && !shaped) throw new ValidationError("arrivals", "arrivals applies with a shape");
+  const shape = shaped ? parseShape("shape", e.shape, ctx.now.getTime()) : undefined;
+  const streamSkew = parseStreamSkew(e);
   let streamEvents: number[] | undefined;
+  if (shape) {
+    const total = shapedTotal(shape, arrivals, [identity.runId, identity.seed], L.MAX_EVENTS);
+    if (total > L.MAX_EVENTS) throw new ValidationError("shape", `shape ${shape.text} sends more than the ${L.MAX_EVENTS} events one invocation sends: shorten it or lower its rates`);
+    streamEvents = split(total, streamCount, streamSkew);
+  } else if (streamSkew && !scenario) {
+    streamEvents = split(streamCount * eventsPerStream, streamCount, streamSkew);
+  }
   if (scenario) {
+    if (streamSkew) throw new ValidationError("stream_skew", `stream_skew does not apply to a scenario's dataset (${custom?.name}): its streams hold the entities of their share of the roots`);
     const { scenarioRecordCounts } = require("../scenario/plan") as typeof import("../scenario/plan");
     streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount, L.MAX_EVENTS);
     const total = streamEvents.reduce((a, b) => a + b, 0);
@@ -186,5 +214,34 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     dirty,
     ...(custom ? { schema: custom.schema } : {}),
     ...(streamEvents ? { streamEvents } : {}),
+    ...(shape ? { shape } : {}),
+    arrivals,
+    ...(streamSkew ? { streamSkew } : {}),
   });
+}
+
+/** `stream_skew: { zipf: s }`: streams get events in proportion to (stream + 1)^-s (stream 0 the hottest). */
+function parseStreamSkew(e: EventObject): { zipf: number } | undefined {
+  const v = e.stream_skew;
+  if (v === undefined || v === null || v === "uniform") return undefined;
+  const s = typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 ? (v as Record<string, unknown>).zipf : undefined;
+  if (typeof s !== "number" || !Number.isFinite(s) || s <= 0 || s > 10) {
+    throw new ValidationError("stream_skew", `stream_skew must be uniform or { zipf: s } with s above 0 and at most 10 (got ${describe(v)})`);
+  }
+  return { zipf: s };
+}
+
+/** `total` events over `streams`: evenly, or by Zipf weights; whole numbers by largest remainder. */
+function split(total: number, streams: number, skew: { zipf: number } | undefined): number[] {
+  const weights = Array.from({ length: streams }, (_, i) => (skew ? (i + 1) ** -skew.zipf : 1));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const exact = weights.map((w) => (total * w) / sum);
+  const counts = exact.map(Math.floor);
+  let left = total - counts.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => [x - Math.floor(x), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of byRemainder) {
+    if (left-- <= 0) break;
+    counts[i] = (counts[i] as number) + 1;
+  }
+  return counts;
 }

@@ -27,6 +27,11 @@ export class DeliveryStats {
   readonly failures: EventFailure[] = [];
   private latencies = new Float64Array(1024);
   private latencyCount = 0;
+  /** Events sent in each second since the run started (the sender's view; the target counts its own). */
+  readonly perSecond: number[] = [];
+  private readonly startedAt = performance.now();
+  /** When the run started, on the wall clock: the origin of `perSecond` and of a shape's seconds. */
+  readonly startedAtMs = Date.now();
 
   private typeCounts(type: string): { sent: number; failed: number } {
     let counts = this.byType.get(type);
@@ -40,6 +45,9 @@ export class DeliveryStats {
   recordSent(type: string, n = 1): void {
     this.sent += n;
     this.typeCounts(type).sent += n;
+    const second = Math.floor((performance.now() - this.startedAt) / 1000);
+    while (this.perSecond.length <= second) this.perSecond.push(0);
+    this.perSecond[second] = (this.perSecond[second] as number) + n;
   }
 
   recordFailed(failure: EventFailure): void {
