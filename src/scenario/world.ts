@@ -1,6 +1,6 @@
 import { Prng } from "../prng";
 import type { PartialValues, RecordScope } from "../schema/compile";
-import { expectedCount, rootOf, type Reference, type Scenario, type ScenarioDataset } from "./compile";
+import { rootOf, type Reference, type Scenario, type ScenarioDataset } from "./compile";
 import { ZipfSampler, type ChildCount } from "./distributions";
 
 /**
@@ -380,10 +380,5 @@ export class World {
       path[0] = i;
       yield* walk(0);
     }
-  }
-
-  /** The expected number of `d`'s entities (the planner's figure before any are made). */
-  expected(d: ScenarioDataset): number {
-    return expectedCount(this.scenario, d);
   }
 }
