@@ -94,6 +94,7 @@ export function readEmitEnvironment(env: Env): EmitEnvironment {
       eventsPerStream: numberVar(env, "EVENTS_PER_RUN", EMIT_DEFAULTS.eventsPerStream, 1, EMIT_LIMITS.MAX_EVENTS_PER_STREAM),
       eventsPerSecond: rate === 0 ? undefined : rate,
       maxFailedRatio: numberVar(env, "MAX_FAILED_RATIO", EMIT_DEFAULTS.maxFailedRatio, 0, 1),
+      ...(env.EMIT_SHAPE ? { shape: env.EMIT_SHAPE, arrivals: env.EMIT_ARRIVALS === "poisson" ? ("poisson" as const) : ("paced" as const) } : {}),
     }),
     kinesisEndpoint: env.KINESIS_ENDPOINT || undefined,
   });

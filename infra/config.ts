@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
+import { ARRIVALS, parseShape, type Arrivals } from "../src/events/shape";
 import { isHttpUrl } from "../src/fields";
 import { FORMATS, type Format } from "../src/formats";
 import { LIMITS } from "../src/limits";
@@ -58,6 +59,9 @@ export interface EmitStackConfig extends FunctionSettings {
   /** 0: no cap. */
   readonly eventsPerSecond: number;
   readonly maxFailedRatio: number;
+  /** A default load shape's text; undefined sends eventsPerRun per stream. */
+  readonly shape: string | undefined;
+  readonly arrivals: Arrivals;
 }
 
 export interface IndexStackConfig extends FunctionSettings {
@@ -155,8 +159,21 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
   if (streamCount * eventsPerRun > EMIT_LIMITS.MAX_EVENTS) {
     throw new ValidationError("eventsPerRun", `config streamCount × eventsPerRun must be at most ${EMIT_LIMITS.MAX_EVENTS} (got ${streamCount * eventsPerRun})`);
   }
+  const settings = functionSettings(cfg, "emit", d.emitScheduleExpression, d.emitScheduleEnabled);
+  const shapeText = cfg.get("emitShape") || undefined;
+  if (shapeText !== undefined) {
+    const shape = parseShape("emitShape", shapeText, Date.now());
+    // The handler keeps RESPONSE_MARGIN_MS to answer in; a shape must end before that.
+    if (shape.durationS > settings.timeoutSeconds - 2) {
+      throw new ValidationError("emitShape", `config emitShape lasts ${shape.durationS} s, longer than emit-events' timeout of ${settings.timeoutSeconds} s less its 2 s to answer: shorten it or raise emitTimeoutSeconds`);
+    }
+  }
+  const arrivals = cfg.get("emitArrivals") ?? "paced";
+  if (!(ARRIVALS as readonly string[]).includes(arrivals)) throw new ValidationError("emitArrivals", `config emitArrivals must be one of ${ARRIVALS.join(", ")} (got "${arrivals}")`);
   return {
-    ...functionSettings(cfg, "emit", d.emitScheduleExpression, d.emitScheduleEnabled),
+    ...settings,
+    shape: shapeText,
+    arrivals: arrivals as Arrivals,
     ingestApiUrl,
     kinesisStreamName,
     streamCount,

@@ -36,6 +36,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
       EVENTS_PER_RUN: String(emit.eventsPerRun),
       EVENTS_PER_SECOND: String(emit.eventsPerSecond),
       MAX_FAILED_RATIO: String(emit.maxFailedRatio),
+      ...(emit.shape ? { EMIT_SHAPE: emit.shape, EMIT_ARRIVALS: emit.arrivals } : {}),
     },
     sinkStatements,
     schedule: { expression: emit.scheduleExpression, enabled: emit.scheduleEnabled, input: {} },

@@ -106,6 +106,16 @@ describe("load shapes", function () {
       assert.throws(() => assertEmitFitsInTime(long, 900_000), /lasts 1200 s, more than the 900 s this invocation has/);
       assert.throws(() => parseEmitRequest({ ...target, arrivals: "poisson" }, EMIT_DEFAULTS, { now: new Date() }), /arrivals applies with a shape/);
     });
+
+    it("takes the deployment's shape (stack config emitShape) when an event asks for no count or rate of its own", () => {
+      const defaults = { ...EMIT_DEFAULTS, target: { kind: "http" as const, url: "http://127.0.0.1:9/x" }, shape: "constant:20/2s", arrivals: "paced" as const };
+      const scheduled = parseEmitRequest({}, defaults, { now: new Date() });
+      assert.equal(scheduled.shape?.text, "constant:20/2s");
+      assert.equal(scheduled.streamEvents?.reduce((a, b) => a + b, 0), 40);
+      assert.equal(parseEmitRequest({ events_per_stream: 3 }, defaults, { now: new Date() }).shape, undefined);
+      assert.equal(parseEmitRequest({ events_per_second: 3 }, defaults, { now: new Date() }).shape, undefined);
+      assert.equal(parseEmitRequest({ shape: "constant:5/1s" }, defaults, { now: new Date() }).shape?.text, "constant:5/1s");
+    });
   });
 
   describe("emit along a shape, counted by the receiving server", () => {

@@ -230,6 +230,9 @@ describe("stack config: each key changes what it should", () => {
     ["expiry on a bucket the stack does not own", { inputBucketName: "existing-bucket", expireAfterDays: "3" }, /expireAfterDays applies only to a bucket the stack creates/],
     ["files per invocation of 0", { filesPerInvocation: "0" }, /config filesPerInvocation must be a whole number from 1 to 10000/],
     ["a file format it cannot write", { fileFormat: "avro" }, /config fileFormat must be one of ndjson, ndjson\.gz, csv, csv\.gz, parquet \(got "avro"\)/],
+    ["an emit shape it cannot read", { kinesisStreamName: "s", emitShape: "ramp:1-2/1m" }, /emitShape: a ramp is FROM\.\.TO\/DURATION/],
+    ["an emit shape longer than the function may run", { kinesisStreamName: "s", emitShape: "constant:10/10m" }, /config emitShape lasts 600 s, longer than emit-events' timeout of 300 s/],
+    ["arrivals it does not know", { kinesisStreamName: "s", emitArrivals: "bursty" }, /config emitArrivals must be one of paced, poisson \(got "bursty"\)/],
   ];
   for (const [what, values, message] of invalid) {
     it(`rejects ${what}, naming the key`, () => {
@@ -265,6 +268,12 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.equal(asyncConfig.inputs.maximumRetryAttempts, 0);
     assert.equal(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("emit-events-")).length, 4);
     assert.match(await promiseOf(outputs.emitInvokeCommand!), /aws lambda invoke --function-name emit-events-function-abc123/);
+  });
+
+  it("emitShape and emitArrivals give emit-events a default load shape (unset adds nothing)", async () => {
+    await stackWith({ kinesisStreamName: "iops-dashboard-events", emitShape: "ramp:100..2000/4m", emitArrivals: "poisson" });
+    const env = functionNamed("emit-events").inputs.environment.variables;
+    assert.deepEqual([env.EMIT_SHAPE, env.EMIT_ARRIVALS], ["ramp:100..2000/4m", "poisson"]);
   });
 
   it("emit-events to an ingest URL needs no sink permission at all", async () => {

@@ -69,6 +69,9 @@ export interface EmitDefaults {
   readonly eventsPerStream: number;
   readonly eventsPerSecond: number | undefined;
   readonly maxFailedRatio: number;
+  /** A load shape for events that give no shape, events_per_stream or events_per_second (stack config emitShape). */
+  readonly shape?: string;
+  readonly arrivals?: Arrivals;
 }
 
 /** The original simulator's values: 50 streams × 10 events, no cap; up to 1% may fail. */
@@ -150,7 +153,7 @@ function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, num
  * `ValidationError` naming the first bad field; nothing has been sent.
  */
 export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: ResolvedDataset): EmitRequest {
-  const e = eventObject(event, EMIT_FIELDS);
+  let e = eventObject(event, EMIT_FIELDS);
   const target = targetOf(e, defaults.target);
   const L = EMIT_LIMITS;
   const streamCount = integerField(e, "stream_count", defaults.streamCount, 1, L.MAX_STREAMS);
@@ -158,6 +161,9 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   if (scenario && e.events_per_stream !== undefined) {
     throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
   }
+  // The deployment's shape applies to an event that asks for no count and no rate of its own.
+  const useDefaultShape = defaults.shape !== undefined && e.shape === undefined && e.events_per_stream === undefined && e.events_per_second === undefined && !scenario;
+  if (useDefaultShape) e = { ...e, shape: defaults.shape, ...(e.arrivals === undefined && defaults.arrivals ? { arrivals: defaults.arrivals } : {}) };
   const shaped = e.shape !== undefined && e.shape !== null;
   if (shaped) {
     for (const field of ["events_per_stream", "events_per_second"] as const) {
