@@ -18,7 +18,8 @@ export interface Spread {
   readonly median: number;
 }
 
-function spread(values: readonly number[]): Spread {
+/** Min and median of a sample. */
+export function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
