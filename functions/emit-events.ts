@@ -1,22 +1,53 @@
+import { availableParallelism } from "node:os";
 import { RunFailedError } from "../src/errors";
 import { assertEmitFitsInTime, emitEvents, emitResponseBody, type EventSink } from "../src/events/emit";
-import { parseEmitRequest } from "../src/events/request";
+import { emitFanOutAction, isEmitFanOutEvent } from "../src/events/fan-out-actions";
+import { parseEmitRequest, type EmitRequest } from "../src/events/request";
 import { eventSinkFor } from "../src/sinks/event-sinks";
 import { readEmitEnvironment } from "./environment";
 import { log, rejectingBadInput, RESPONSE_MARGIN_MS, type LambdaContext } from "./lambda";
 
 const env = readEmitEnvironment(process.env);
+const cores = availableParallelism();
+const store = env.bucket ? { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) } : undefined;
 /** Sinks outlive the invocation, so a warm container reuses its keep-alive connections. */
 const sinks = new Map<string, EventSink>();
+
+function sinkOf(request: EmitRequest): EventSink {
+  const key = JSON.stringify([request.target, request.requestTimeoutMs]);
+  let sink = sinks.get(key);
+  if (!sink) {
+    sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(env.kinesisEndpoint ? { kinesisEndpoint: env.kinesisEndpoint } : {}) });
+    sinks.set(key, sink);
+  }
+  return sink;
+}
 
 /**
  * `emit-events`: sends `stream_count` concurrent streams of `events_per_stream` events to the
  * ingestion API or Kinesis stream. Bad input returns 400 and sends nothing. More than
  * `max_failed_ratio` failed logs the summary and then throws, so the Errors alarm and the
- * dead-letter queue see it.
+ * dead-letter queue see it. An event with an `action` is a step of the emit state machine.
  */
 export async function handler(event: unknown, context: LambdaContext) {
   const budgetMs = () => context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS;
+  if (isEmitFanOutEvent(event)) {
+    const step = await rejectingBadInput(() =>
+      emitFanOutAction(event, {
+        defaults: env.defaults,
+        store,
+        keyPrefix: env.keyPrefix,
+        context: { requestId: context.awsRequestId, now: new Date() },
+        // Every step runs in this function, so the plan's own timeout is the emitters'.
+        settings: { memoryMb: env.memoryMb, timeoutSeconds: Math.floor(context.getRemainingTimeInMillis() / 1000), cores, maxEmitters: env.fanOutConcurrency },
+        remainingMs: () => context.getRemainingTimeInMillis(),
+        sinkFor: sinkOf,
+      }),
+    );
+    if (!step.ok) return step.response;
+    log(step.value.action === "report" && step.value.status === "failed" ? "error" : "info", `emit fan-out ${step.value.action} finished`, { ...step.value, emitter_list: undefined });
+    return { statusCode: 200, body: step.value };
+  }
   const parsed = await rejectingBadInput(async () => {
     const request = parseEmitRequest(event, env.defaults, { requestId: context.awsRequestId, now: new Date() });
     assertEmitFitsInTime(request, budgetMs());
@@ -24,14 +55,7 @@ export async function handler(event: unknown, context: LambdaContext) {
   });
   if (!parsed.ok) return parsed.response;
   const request = parsed.value;
-
-  const sinkKey = JSON.stringify([request.target, request.requestTimeoutMs]);
-  let sink = sinks.get(sinkKey);
-  if (!sink) {
-    sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(env.kinesisEndpoint ? { kinesisEndpoint: env.kinesisEndpoint } : {}) });
-    sinks.set(sinkKey, sink);
-  }
-  const body = emitResponseBody(await emitEvents(request, sink, { timeBudgetMs: budgetMs() }));
+  const body = emitResponseBody(await emitEvents(request, sinkOf(request), { timeBudgetMs: budgetMs() }));
   log(body.status === "failed" ? "error" : "info", "run finished", body);
   if (body.status === "failed") {
     throw new RunFailedError(

@@ -69,6 +69,14 @@ export function readEnvironment(env: Env): FunctionEnvironment {
 /** `emit-events`: the deployment's target and the original simulator's knobs. */
 export interface EmitEnvironment {
   readonly defaults: EmitDefaults;
+  /** Where the emit fan-out keeps its emitters' summaries and report; the fan-out needs it. */
+  readonly bucket: string | undefined;
+  readonly keyPrefix: string;
+  readonly memoryMb: number;
+  /** Emitters the emit state machine runs at once (its Map's MaxConcurrency). */
+  readonly fanOutConcurrency: number;
+  /** Only for running the handler against a local S3-compatible server (tests). */
+  readonly s3Endpoint: string | undefined;
   /** Only for running the handler against kinesalite (tests). */
   readonly kinesisEndpoint: string | undefined;
 }
@@ -97,6 +105,11 @@ export function readEmitEnvironment(env: Env): EmitEnvironment {
       ...(env.EMIT_SHAPE ? { shape: env.EMIT_SHAPE, arrivals: env.EMIT_ARRIVALS === "poisson" ? ("poisson" as const) : ("paced" as const) } : {}),
     }),
     kinesisEndpoint: env.KINESIS_ENDPOINT || undefined,
+    bucket: env.BUCKET_NAME || undefined,
+    keyPrefix: normaliseKeyPrefix("KEY_PREFIX", env.KEY_PREFIX ?? ""),
+    memoryMb: memoryMb(env),
+    fanOutConcurrency: numberVar(env, "EMIT_FAN_OUT_CONCURRENCY", 1, 1, 10_000),
+    s3Endpoint: env.S3_ENDPOINT || undefined,
   });
 }
 

@@ -59,6 +59,8 @@ export interface EmitStackConfig extends FunctionSettings {
   /** 0: no cap. */
   readonly eventsPerSecond: number;
   readonly maxFailedRatio: number;
+  /** Emitters the emit state machine runs at once (its Map's MaxConcurrency; the plan's ceiling). */
+  readonly fanOutConcurrency: number;
   /** A default load shape's text; undefined sends eventsPerRun per stream. */
   readonly shape: string | undefined;
   readonly arrivals: Arrivals;
@@ -95,6 +97,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   tracing: false,
   forceDestroy: true,
   fanOutConcurrency: 50,
+  emitFanOutConcurrency: 50,
   // The original tutoring simulator: every minute, disabled until switched on.
   emitScheduleExpression: "rate(1 minute)",
   emitScheduleEnabled: false,
@@ -172,6 +175,8 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
   if (!(ARRIVALS as readonly string[]).includes(arrivals)) throw new ValidationError("emitArrivals", `config emitArrivals must be one of ${ARRIVALS.join(", ")} (got "${arrivals}")`);
   return {
     ...settings,
+    // Lambda's default concurrency is 1,000 per Region and account: a plan beyond it would be throttled.
+    fanOutConcurrency: inRange("emitFanOutConcurrency", cfg.getNumber("emitFanOutConcurrency") ?? d.emitFanOutConcurrency, 1, 1000, true),
     shape: shapeText,
     arrivals: arrivals as Arrivals,
     ingestApiUrl,

@@ -7,7 +7,7 @@ import { assumeRolePolicy, rolePolicy, stateMachineStatements } from "./policies
 const LAMBDA_TRANSIENT = ["Lambda.TooManyRequestsException", "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"];
 
 /** An `arn:aws:states:::lambda:invoke` Task for one step, retrying throttles with backoff and full jitter. */
-function invokeStep(functionArn: string, payload: Record<string, unknown>, extra: Record<string, unknown>) {
+export function invokeStep(functionArn: string, payload: Record<string, unknown>, extra: Record<string, unknown>) {
   return {
     Type: "Task",
     Resource: "arn:aws:states:::lambda:invoke",
@@ -93,11 +93,14 @@ export function fanOutDefinition(functionArn: string, maxConcurrency: number) {
 export interface FanOutArgs {
   readonly functionArn: pulumi.Input<string>;
   readonly maxConcurrency: number;
+  /** The machine's States Language for the function and concurrency (default: the file fan-out's). */
+  readonly definition?: (functionArn: string, maxConcurrency: number) => object;
 }
 
 /**
- * A Step Functions state machine that runs one big generate request as many `generate-files`
- * invocations. Its role may invoke that one function and manage its own Map child executions.
+ * A Step Functions state machine that runs one big request as many invocations of one function
+ * (generate-files' shards, or emit-events' emitters). Its role may invoke that one function and
+ * manage its own Map child executions.
  */
 export class FanOut extends pulumi.ComponentResource {
   readonly stateMachine: aws.sfn.StateMachine;
@@ -128,7 +131,7 @@ export class FanOut extends pulumi.ComponentResource {
         name: machineName,
         type: "STANDARD",
         roleArn: this.role.arn,
-        definition: pulumi.output(args.functionArn).apply((fn) => JSON.stringify(fanOutDefinition(fn, args.maxConcurrency))),
+        definition: pulumi.output(args.functionArn).apply((fn) => JSON.stringify((args.definition ?? fanOutDefinition)(fn, args.maxConcurrency))),
       },
       { parent: this, dependsOn: [this.rolePolicy] },
     );

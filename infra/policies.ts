@@ -74,9 +74,21 @@ export function stateMachineStatements(functionArn: string, stateMachineArn: str
   ];
 }
 
-/** PutRecords on one Kinesis data stream, nothing else. */
+/** PutRecords on one Kinesis data stream, and listing its shards for the emit fan-out's quota check; nothing else. */
 export function kinesisPutStatement(streamArn: string): PolicyStatement {
-  return { Sid: "PutRecordsOnOneStream", Effect: "Allow", Action: "kinesis:PutRecords", Resource: streamArn };
+  return { Sid: "PutRecordsOnOneStream", Effect: "Allow", Action: ["kinesis:PutRecords", "kinesis:ListShards"], Resource: streamArn };
+}
+
+/**
+ * What the emit fan-out keeps in the bucket, under `{prefix}_emit/` only: its emitters' summaries
+ * and started markers, and the run's report — written, read back, and listed (a missing key is a
+ * 403 without `s3:ListBucket`, so which summaries exist is learned by listing).
+ */
+export function emitRunStatements(bucketArn: string, keyPrefix: string): PolicyStatement[] {
+  return [
+    { Sid: "ListEmitRuns", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": `${keyPrefix}_emit/*` } } },
+    { Sid: "ReadWriteEmitRuns", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${bucketArn}/${keyPrefix}_emit/*` },
+  ];
 }
 
 /** Reading one secret's value, nothing else. */

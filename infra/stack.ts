@@ -5,9 +5,10 @@ import { bundleArchive } from "./bundle";
 import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
 import { DataBucket } from "./data-bucket";
 import { deployment } from "./deployment";
+import { emitFanOutDefinition } from "./emit-fan-out";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
-import { bucketFanOutStatements, bucketWriteStatement, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
+import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
 
@@ -17,12 +18,11 @@ function invokeCommand(fn: GeneratorFunction, payload: Record<string, unknown>):
 }
 
 /** `emit-events`: the tutoring-event simulator, to the ingest API or one Kinesis stream. */
-function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>): GeneratorFunction {
-  let sinkStatements: pulumi.Input<PolicyStatement[]> = [];
-  if (emit.kinesisStreamName !== undefined) {
-    const name = emit.kinesisStreamName;
-    sinkStatements = deployment().apply((d) => [kinesisPutStatement(kinesisStreamArn(d.partition, d.region, d.accountId, name))]);
-  }
+function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
+  const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi.all([deployment(), data.bucketArn]).apply(([d, bucketArn]) => [
+    ...(emit.kinesisStreamName !== undefined ? [kinesisPutStatement(kinesisStreamArn(d.partition, d.region, d.accountId, emit.kinesisStreamName))] : []),
+    ...emitRunStatements(bucketArn, keyPrefix),
+  ]);
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),
     handler: "functions/emit-events.handler",
@@ -37,6 +37,10 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
       EVENTS_PER_SECOND: String(emit.eventsPerSecond),
       MAX_FAILED_RATIO: String(emit.maxFailedRatio),
       ...(emit.shape ? { EMIT_SHAPE: emit.shape, EMIT_ARRIVALS: emit.arrivals } : {}),
+      // The emit fan-out: where its summaries go, and how many emitters it may run at once.
+      BUCKET_NAME: data.bucketName,
+      KEY_PREFIX: keyPrefix,
+      EMIT_FAN_OUT_CONCURRENCY: String(emit.fanOutConcurrency),
     },
     sinkStatements,
     schedule: { expression: emit.scheduleExpression, enabled: emit.scheduleEnabled, input: {} },
@@ -112,7 +116,11 @@ export function createStack(config: StackConfig) {
   const fanOut = new FanOut("fan-out", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency });
   const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
 
-  const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn) : undefined;
+  const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix) : undefined;
+  const emitFanOut = emit && config.emit
+    ? new FanOut("emit-fan-out", { functionArn: emit.function.arn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition })
+    : undefined;
+  const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
 
   return {
@@ -131,6 +139,13 @@ export function createStack(config: StackConfig) {
           emitScheduleRuleName: emit.scheduleRule.name,
           emitDeadLetterQueueUrl: emit.deadLetterQueue.url,
           emitInvokeCommand: invokeCommand(emit, {}),
+          ...(emitFanOut
+            ? {
+                emitFanOutStateMachineArn: emitFanOut.stateMachine.arn,
+                // The plan step refuses what the deployment or the target cannot carry, before anything is sent.
+                startEmitFanOutCommand: pulumi.interpolate`aws stepfunctions start-execution --state-machine-arn ${emitFanOut.stateMachine.arn} --input '${bigEmit}'`,
+              }
+            : {}),
         }
       : {}),
     ...(index

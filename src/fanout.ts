@@ -122,10 +122,10 @@ export async function runShard(
 }
 
 /** Shard results read at once by the manifest step (a 10,000-shard run must not open 10,000 requests). */
-const MANIFEST_READS_IN_FLIGHT = 32;
+export const MANIFEST_READS_IN_FLIGHT = 32;
 
 /** `work` over every item, at most `limit` at a time, results in item order. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const lane = async () => {

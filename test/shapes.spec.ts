@@ -82,7 +82,7 @@ describe("load shapes", function () {
         ["constant:500/10y", /not a duration such as 90s, 10m or 1h/],
         ["spike:1,2@9s+5s/10s", /must end within the duration/],
         ["ramp:0..0/10s", /sends no event/],
-        ["constant:1e9/1s", /from 0\.001 to 100000 events per second/],
+        ["constant:1e9/1s", /from 0\.001 to 1000000 events per second/],
         ["profile:1,2,3/1h", /24 rates .* or 168/],
       ] as const) {
         assert.throws(() => shape(text), (err: unknown) => err instanceof ValidationError && err.field === "shape" && message.test(err.message), text);

@@ -14,6 +14,7 @@ import { createStack } from "../infra/stack";
 
 const FUNCTION = "aws:lambda/function:Function";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const BUCKET = "aws:s3/bucket:Bucket";
 
 /** A config source over plain values, as `pulumi config set` would store them. */
 function source(values: Record<string, string>): ConfigSource {
@@ -252,16 +253,26 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.ok(!("emitFunctionName" in outputs) && !("indexFunctionName" in outputs));
   });
 
-  it("emit-events to Kinesis: PutRecords on that one stream only, every minute but disabled, no async retry, alarms", async () => {
+  it("emit-events to Kinesis: PutRecords (and ListShards, for the fan-out's plan) on that one stream only, every minute but disabled, no async retry, alarms", async () => {
     const outputs = await stackWith({ kinesisStreamName: "iops-dashboard-events", streamCount: "100", eventsPerRun: "20" });
     const fn = functionNamed("emit-events");
     assert.equal(fn.inputs.handler, "functions/emit-events.handler");
+    const bucket = single(BUCKET).name;
     assert.deepEqual(
       { ...fn.inputs.environment.variables },
-      { KINESIS_STREAM_NAME: "iops-dashboard-events", STREAM_COUNT: "100", EVENTS_PER_RUN: "20", EVENTS_PER_SECOND: "0", MAX_FAILED_RATIO: "0.01" },
+      {
+        KINESIS_STREAM_NAME: "iops-dashboard-events",
+        STREAM_COUNT: "100",
+        EVENTS_PER_RUN: "20",
+        EVENTS_PER_SECOND: "0",
+        MAX_FAILED_RATIO: "0.01",
+        BUCKET_NAME: `${bucket}-abc123`,
+        KEY_PREFIX: "",
+        EMIT_FAN_OUT_CONCURRENCY: "50",
+      },
     );
     const sink = policyOf("emit-events").find((s) => s.Sid === "PutRecordsOnOneStream")!;
-    assert.deepEqual([sink.Action, sink.Resource], ["kinesis:PutRecords", "arn:aws:kinesis:us-east-1:123456789012:stream/iops-dashboard-events"]);
+    assert.deepEqual([sink.Action, sink.Resource], [["kinesis:PutRecords", "kinesis:ListShards"], "arn:aws:kinesis:us-east-1:123456789012:stream/iops-dashboard-events"]);
     const rule = ofType("aws:cloudwatch/eventRule:EventRule").find((r) => r.name === "emit-events-schedule")!;
     assert.deepEqual([rule.inputs.scheduleExpression, rule.inputs.state], ["rate(1 minute)", "DISABLED"]);
     const asyncConfig = ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").find((c) => c.name === "emit-events-async")!;
@@ -276,9 +287,13 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.deepEqual([env.EMIT_SHAPE, env.EMIT_ARRIVALS], ["ramp:100..2000/4m", "poisson"]);
   });
 
-  it("emit-events to an ingest URL needs no sink permission at all", async () => {
-    await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest" });
-    assert.deepEqual(policyOf("emit-events").map((s) => s.Sid), ["OwnLogGroup", "OwnDeadLetterQueue"]);
+  it("emit-events to an ingest URL needs no sink permission, only its fan-out's summaries under {prefix}_emit/", async () => {
+    await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest", keyPrefix: "landing" });
+    const policy = policyOf("emit-events");
+    assert.deepEqual(policy.map((s) => s.Sid), ["ListEmitRuns", "ReadWriteEmitRuns", "OwnLogGroup", "OwnDeadLetterQueue"]);
+    const bucketArn = `arn:aws:s3:::${single(BUCKET).name}-abc123`;
+    assert.deepEqual(policy.find((s) => s.Sid === "ReadWriteEmitRuns")!.Resource, `${bucketArn}/landing/_emit/*`);
+    assert.deepEqual(policy.find((s) => s.Sid === "ListEmitRuns")!.Condition, { StringLike: { "s3:prefix": "landing/_emit/*" } });
     assert.equal(functionNamed("emit-events").inputs.environment.variables.INGEST_API_URL, "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest");
   });
 
@@ -391,7 +406,7 @@ describe("Pulumi.yaml", () => {
 
 describe("the program's exports are the stack outputs (what `pulumi stack output` lists)", () => {
   const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
-  const EMIT = ["emitFunctionName", "emitScheduleRuleName", "emitDeadLetterQueueUrl", "emitInvokeCommand"];
+  const EMIT = ["emitFunctionName", "emitScheduleRuleName", "emitDeadLetterQueueUrl", "emitInvokeCommand", "emitFanOutStateMachineArn", "startEmitFanOutCommand"];
   const INDEX = ["indexFunctionName", "indexDeadLetterQueueUrl", "indexInvokeCommand", "backfillInvokeCommand"];
   const combinations: [string, Record<string, string>, string[]][] = [
     ["generate-files only (default config)", {}, GENERATE],

@@ -5,6 +5,7 @@ import { RateLimiter, ShapeLimiter, type Pacer } from "./rate-limiter";
 import { cumulative } from "./shape";
 import { totalEvents, type EmitRequest, type EventTarget } from "./request";
 import { DeliveryStats } from "./stats";
+import type { ShardRange } from "./fan-out";
 import { openStreams, type EventStream, type StreamEvent } from "./streams";
 
 /** What a sink gets besides the streams: where to count, how fast and how long it may go on. */
@@ -25,6 +26,8 @@ export interface EventSink {
    * throws a ValidationError naming what to set. Retrying would not fix them.
    */
   preflight?(): Promise<void>;
+  /** The target's open shards and their hash key ranges, where it has them (Kinesis), for planning. */
+  shards?(): Promise<ShardRange[]>;
   deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void>;
   close(): Promise<void>;
 }

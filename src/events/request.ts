@@ -1,13 +1,15 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
 import type { ResolvedDataset } from "../request";
+import type { EmitCell } from "./fan-out";
 import { parseDirty, type DirtyRates } from "../dirty";
-import { ARRIVALS, parseShape, shapedTotal, type Arrivals, type RateShape } from "./shape";
+import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, shapedTotal, type Arrivals, type RateShape } from "./shape";
 import { ValidationError } from "../errors";
 import {
   IDENTITY_FIELDS,
   choiceField,
   describe,
   eventObject,
+  identityEpochMs,
   integerField,
   numberField,
   parseRunIdentity,
@@ -27,6 +29,19 @@ export const EMIT_LIMITS = Object.freeze({
   MIN_TIMEOUT_MS: 100,
   MAX_TIMEOUT_MS: 60_000,
 });
+
+/** Limits of a run fanned out over many emit invocations (the emit state machine). */
+export const EMIT_FAN_OUT_LIMITS = Object.freeze({
+  MAX_STREAMS: 100_000,
+  /** 100,000 events/s for a day is 8.64e9. */
+  MAX_EVENTS: 10_000_000_000,
+});
+
+/** Events per block of a fanned-out stream (see `EmitRequest.blockEvents`). */
+export const FAN_OUT_BLOCK_EVENTS = 10_000;
+
+/** How a request is read: as one invocation's run, or as a whole run the fan-out splits. */
+export type EmitMode = "invocation" | "fan-out";
 
 /** Where events go: an HTTP ingestion API (one POST per event) or a Kinesis data stream. */
 export type EventTarget = { readonly kind: "http"; readonly url: string } | { readonly kind: "kinesis"; readonly streamName: string };
@@ -55,10 +70,18 @@ export interface EmitRequest extends RunIdentity {
   readonly arrivals: Arrivals;
   /** Events split across streams by Zipf weights (stream 0 the hottest) instead of evenly. */
   readonly streamSkew?: { readonly zipf: number };
+  /**
+   * A fanned-out run's streams come in blocks of this many events, each rendered from its own
+   * seed, so an emitter starts a stream anywhere after rendering at most one block's records.
+   */
+  readonly blockEvents?: number;
+  /** One emitter's share of a fanned-out run in one wave: which events of which streams. */
+  readonly cell?: EmitCell;
 }
 
 /** All the events a request sends (duplicates dirt adds aside). */
-export function totalEvents(request: Pick<EmitRequest, "streamCount" | "eventsPerStream" | "streamEvents">): number {
+export function totalEvents(request: Pick<EmitRequest, "streamCount" | "eventsPerStream" | "streamEvents" | "cell">): number {
+  if (request.cell) return request.cell.streams.reduce((n, s) => n + s.count, 0);
   return request.streamEvents ? request.streamEvents.reduce((a, b) => a + b, 0) : request.streamCount * request.eventsPerStream;
 }
 
@@ -152,12 +175,14 @@ function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, num
  * Validates an emit event (Lambda payload or CLI flags in the same snake_case form). Throws a
  * `ValidationError` naming the first bad field; nothing has been sent.
  */
-export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: ResolvedDataset): EmitRequest {
+export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: ResolvedDataset, mode: EmitMode = "invocation"): EmitRequest {
   let e = eventObject(event, EMIT_FIELDS);
   const target = targetOf(e, defaults.target);
-  const L = EMIT_LIMITS;
+  const fanOut = mode === "fan-out";
+  const L = fanOut ? { ...EMIT_LIMITS, ...EMIT_FAN_OUT_LIMITS } : EMIT_LIMITS;
   const streamCount = integerField(e, "stream_count", defaults.streamCount, 1, L.MAX_STREAMS);
   const scenario = custom?.defaultSeed !== undefined;
+  if (fanOut && scenario) throw new ValidationError("dataset", `the emit fan-out sends built-in and schema datasets; a scenario's dataset (${custom?.name}) is emitted by one invocation`);
   if (scenario && e.events_per_stream !== undefined) {
     throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
   }
@@ -188,10 +213,23 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const identity = parseRunIdentity(e, ctx, { clockTime: true, ...(custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {}) });
   const arrivals = choiceField(e, "arrivals", ARRIVALS, "paced");
   if (e.arrivals !== undefined && !shaped) throw new ValidationError("arrivals", "arrivals applies with a shape");
-  const shape = shaped ? parseShape("shape", e.shape, ctx.now.getTime()) : undefined;
+  let shape = shaped ? parseShape("shape", e.shape, fanOut ? identityEpochMs(identity) : ctx.now.getTime()) : undefined;
   const streamSkew = parseStreamSkew(e);
   let streamEvents: number[] | undefined;
-  if (shape) {
+  if (shape && !fanOut && peakRate(shape) > EMIT_LIMITS.MAX_EVENTS_PER_SECOND) {
+    throw new ValidationError("shape", `shape ${shape.text} peaks at ${peakRate(shape)} events/s, more than the ${EMIT_LIMITS.MAX_EVENTS_PER_SECOND} one invocation sends: run it through the emit fan-out (the emit state machine, or synthgen emit --plan to see its plan)`);
+  }
+  if (fanOut) {
+    // The fan-out paces every emitter: by the shape, or by events_per_second for the count.
+    if (!shape) {
+      if (!eventsPerSecond) throw new ValidationError("events_per_second", "the emit fan-out paces its emitters: give a shape (e.g. constant:100000/30m) or events_per_second with events_per_stream");
+      shape = constantShape(eventsPerSecond, (streamCount * eventsPerStream) / eventsPerSecond);
+    }
+    // Counts are the paced ones (arrivals shape the gaps within each emitter's share).
+    const total = Math.ceil(cumulative(shape, shape.durationS) - 1e-9);
+    if (total > L.MAX_EVENTS) throw new ValidationError("shape", `shape ${shape.text} sends ${total} events, more than the fan-out's ${L.MAX_EVENTS}`);
+    streamEvents = split(total, streamCount, streamSkew);
+  } else if (shape) {
     const total = shapedTotal(shape, arrivals, [identity.runId, identity.seed], L.MAX_EVENTS);
     if (total > L.MAX_EVENTS) throw new ValidationError("shape", `shape ${shape.text} sends more than the ${L.MAX_EVENTS} events one invocation sends: shorten it or lower its rates`);
     streamEvents = split(total, streamCount, streamSkew);
@@ -213,7 +251,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     dataset,
     streamCount,
     eventsPerStream,
-    eventsPerSecond,
+    eventsPerSecond: fanOut ? undefined : eventsPerSecond,
     maxFailedRatio,
     requestTimeoutMs,
     eventWeights,
@@ -223,6 +261,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     ...(shape ? { shape } : {}),
     arrivals,
     ...(streamSkew ? { streamSkew } : {}),
+    ...(fanOut ? { blockEvents: FAN_OUT_BLOCK_EVENTS } : {}),
   });
 }
 

@@ -24,7 +24,8 @@ export const ARRIVALS = ["paced", "poisson"] as const;
 export type Arrivals = (typeof ARRIVALS)[number];
 
 export const SHAPE_LIMITS = Object.freeze({
-  MAX_RATE: 100_000,
+  /** Across a fan-out's emitters; one invocation carries at most EMIT_LIMITS.MAX_EVENTS_PER_SECOND. */
+  MAX_RATE: 1_000_000,
   /** Longer than one invocation: a run past its time budget is refused before it starts. */
   MAX_DURATION_S: 24 * 3600,
   MAX_STEPS: 1000,
@@ -225,4 +226,30 @@ export function shapedTotal(shape: RateShape, arrivals: Arrivals, seedParts: rea
   let n = 0;
   while (n <= limit && a.next() !== Infinity) n++;
   return n;
+}
+
+/** The highest rate the shape reaches. */
+export function peakRate(shape: Pick<RateShape, "segments">): number {
+  return shape.segments.reduce((m, s) => Math.max(m, s.from, s.to), 0);
+}
+
+/** A constant rate for a number of seconds (a count paced by events_per_second, as a shape). */
+export function constantShape(rate: number, durationS: number): RateShape {
+  return { kind: "constant", text: `constant:${rate}/${durationS}s`, durationS, segments: [{ start: 0, end: durationS, from: rate, to: rate }] };
+}
+
+/**
+ * The part of a shape between `from` and `to` seconds, as a shape of its own starting at 0, its
+ * rates multiplied by `factor` (an emitter's share).
+ */
+export function sliceShape(shape: RateShape, from: number, to: number, factor: number): RateShape {
+  const segments: Segment[] = [];
+  for (const s of shape.segments) {
+    const a = Math.max(from, s.start);
+    const b = Math.min(to, s.end);
+    if (b <= a) continue;
+    const at = (t: number) => s.from + ((s.to - s.from) * (t - s.start)) / (s.end - s.start);
+    segments.push({ start: a - from, end: b - from, from: at(a) * factor, to: at(b) * factor });
+  }
+  return { kind: shape.kind, text: `${shape.text} [${from} s, ${to} s) × ${Math.round(factor * 1e6) / 1e6}`, durationS: to - from, segments };
 }

@@ -71,8 +71,47 @@ export class DeliveryStats {
     return { requests: this.latencyCount, p50_ms: percentile(sorted, 50), p95_ms: percentile(sorted, 95), p99_ms: percentile(sorted, 99) };
   }
 
+  /**
+   * Request latencies as a sparse histogram of 2% buckets (bucket b holds latencies up to 1.02^b
+   * ms), which summaries of many emitters can add up; see `percentilesOf`.
+   */
+  latencyHistogram(): Record<string, number> {
+    const buckets: Record<string, number> = {};
+    for (let i = 0; i < this.latencyCount; i++) {
+      const b = bucketOf(this.latencies[i] as number);
+      buckets[b] = (buckets[b] ?? 0) + 1;
+    }
+    return buckets;
+  }
+
   /** Sent and failed per event type, types in name order. */
   perType(): Record<string, { sent: number; failed: number }> {
     return Object.fromEntries([...this.byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, c]) => [t, { ...c }]));
   }
+}
+
+const BUCKET_RATIO = 1.02;
+const bucketOf = (ms: number) => Math.ceil(Math.log(Math.max(ms, 0.01)) / Math.log(BUCKET_RATIO));
+
+/** Adds histograms from `latencyHistogram` (of many emitters). */
+export function addHistograms(total: Record<string, number>, more: Record<string, number>): Record<string, number> {
+  for (const [b, n] of Object.entries(more)) total[b] = (total[b] ?? 0) + n;
+  return total;
+}
+
+/** p50/p95/p99 from a merged histogram: each the upper bound of its bucket (within 2% above the exact one). */
+export function percentilesOf(histogram: Record<string, number>): { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } {
+  const buckets = Object.entries(histogram).map(([b, n]) => [Number(b), n] as const).sort((a, b) => a[0] - b[0]);
+  const requests = buckets.reduce((t, [, n]) => t + n, 0);
+  const at = (p: number) => {
+    if (requests === 0) return 0;
+    const rank = Math.max(1, Math.ceil((p / 100) * requests));
+    let seen = 0;
+    for (const [b, n] of buckets) {
+      seen += n;
+      if (seen >= rank) return Math.round(BUCKET_RATIO ** b * 10) / 10;
+    }
+    return 0;
+  };
+  return { requests, p50_ms: at(50), p95_ms: at(95), p99_ms: at(99) };
 }

@@ -1,3 +1,5 @@
+import { addCounts, type DirtyCounts } from "../dirty";
+import { hash32 } from "../fields";
 import { RecordSource } from "../render";
 import type { EmitRequest } from "./request";
 
@@ -19,32 +21,69 @@ const EVENT_TYPE = /"event_type":"([^"]*)"/;
  * the same run identity would hold, so `synthgen generate` can write the very events to files.
  */
 export class EventStream {
-  private readonly records: RecordSource;
-  private nextIndex = 0;
+  private records: RecordSource;
+  /** The block `records` renders, and the dirt counted before this stream's first event of it. */
+  private block: number;
+  private dirtBefore: DirtyCounts | undefined;
+  private dirtDone: DirtyCounts = {};
+  private nextIndex: number;
+  private readonly end: number;
   /** The second copy of a record dirt duplicated, sent right after the first. */
   private pending: StreamEvent | undefined;
 
+  /** Events [first, first + count) of the stream; by default all of them. */
   constructor(
     private readonly request: EmitRequest,
     readonly index: number,
+    first = 0,
+    count = request.streamEvents?.[index] ?? request.eventsPerStream,
   ) {
-    this.records = new RecordSource({
-      dataset: request.dataset,
-      seed: request.seed,
-      runId: request.runId,
-      datePrefix: request.datePrefix,
-      hhmmss: request.hhmmss,
-      fileIndex: index,
-      fileCount: request.streamCount,
-      ...(request.eventWeights ? { eventWeights: request.eventWeights } : {}),
-      ...(request.dirty ? { dirty: request.dirty } : {}),
-      ...(request.schema !== undefined ? { schema: request.schema } : {}),
+    this.nextIndex = first;
+    this.end = first + count;
+    this.block = this.blockOf(first);
+    this.records = this.open(this.block);
+    this.skipTo(first);
+  }
+
+  private blockOf(index: number): number {
+    return this.request.blockEvents ? Math.floor(index / this.request.blockEvents) : 0;
+  }
+
+  /**
+   * Block k's records (a fan-out's streams come in blocks of `blockEvents`, so an emitter can start
+   * a stream mid-way by rendering at most one block's records before its first): block 0 is the
+   * stream's own identity, block k > 0 the same with a seed derived from the run's and k.
+   */
+  private open(block: number): RecordSource {
+    const r = this.request;
+    return new RecordSource({
+      dataset: r.dataset,
+      seed: block === 0 ? r.seed : hash32(`block:${r.seed}:${block}`),
+      runId: r.runId,
+      datePrefix: r.datePrefix,
+      hhmmss: r.hhmmss,
+      fileIndex: this.index,
+      fileCount: r.streamCount,
+      ...(r.eventWeights ? { eventWeights: r.eventWeights } : {}),
+      ...(r.dirty ? { dirty: r.dirty } : {}),
+      ...(r.schema !== undefined ? { schema: r.schema } : {}),
     });
   }
 
+  /** Renders and drops the block's records before `index`; their dirt is not this stream's. */
+  private skipTo(index: number): void {
+    const start = this.block * (this.request.blockEvents ?? 0);
+    for (let i = start; i < index; i++) this.records.line(i - start);
+    this.dirtBefore = this.records.dirtyCounts && { ...this.records.dirtyCounts };
+  }
+
   /** Dirty events injected so far, by kind. */
-  get dirtyCounts() {
-    return this.records.dirtyCounts;
+  get dirtyCounts(): DirtyCounts | undefined {
+    const now = this.records.dirtyCounts;
+    if (!now) return undefined;
+    const counts = addCounts({ ...this.dirtDone }, now);
+    for (const [k, n] of Object.entries(this.dirtBefore ?? {})) counts[k as keyof DirtyCounts] = (counts[k as keyof DirtyCounts] ?? 0) - (n as number);
+    return counts;
   }
 
   /** Kinesis partition key: one per stream, so a stream's records share a shard. */
@@ -52,13 +91,8 @@ export class EventStream {
     return `${this.request.runId}:${this.index}`;
   }
 
-  /** Events this stream sends: a scenario dataset's entities under its roots, else events_per_stream. */
-  private get length(): number {
-    return this.request.streamEvents?.[this.index] ?? this.request.eventsPerStream;
-  }
-
   get remaining(): number {
-    return this.length - this.nextIndex + (this.pending ? 1 : 0);
+    return this.end - this.nextIndex + (this.pending ? 1 : 0);
   }
 
   next(): StreamEvent | undefined {
@@ -67,9 +101,17 @@ export class EventStream {
       this.pending = undefined;
       return copy;
     }
-    if (this.nextIndex >= this.length) return undefined;
+    if (this.nextIndex >= this.end) return undefined;
     const index = this.nextIndex++;
-    const [body, duplicate] = this.records.line(index).text.slice(0, -1).split("\n") as [string, string?];
+    const block = this.blockOf(index);
+    if (block !== this.block) {
+      this.dirtDone = this.dirtyCounts ?? {};
+      this.block = block;
+      this.records = this.open(block);
+      this.skipTo(index);
+    }
+    const offset = index - block * (this.request.blockEvents ?? 0);
+    const [body, duplicate] = this.records.line(offset).text.slice(0, -1).split("\n") as [string, string?];
     const event = {
       stream: this.index,
       index,
@@ -83,6 +125,8 @@ export class EventStream {
   }
 }
 
+/** The streams a request sends: all of them, or a fan-out cell's ranges of its own. */
 export function openStreams(request: EmitRequest): EventStream[] {
+  if (request.cell) return request.cell.streams.map((s) => new EventStream(request, s.index, s.first, s.count));
   return Array.from({ length: request.streamCount }, (_, s) => new EventStream(request, s));
 }

@@ -1,6 +1,7 @@
-import { KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
+import { KinesisClient, ListShardsCommand, PutRecordsCommand, type PutRecordsRequestEntry } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
+import type { ShardRange } from "../events/fan-out";
 import type { EventStream, StreamEvent } from "../events/streams";
 import { ValidationError } from "../errors";
 import { backoffDelay, sleep } from "../retry";
@@ -80,6 +81,21 @@ export class KinesisEventSink implements EventSink {
         `Kinesis needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (${(err as Error).message.split("\n")[0]})`,
       );
     }
+  }
+
+  /** The stream's open shards (ListShards, every page), for the fan-out's quota check. */
+  async shards(): Promise<ShardRange[]> {
+    const shards: ShardRange[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.client.send(new ListShardsCommand(token ? { NextToken: token } : { StreamName: this.options.streamName }));
+      for (const s of out.Shards ?? []) {
+        if (s.SequenceNumberRange?.EndingSequenceNumber !== undefined) continue;
+        shards.push({ shardId: s.ShardId as string, start: BigInt(s.HashKeyRange?.StartingHashKey ?? "0"), end: BigInt(s.HashKeyRange?.EndingHashKey ?? "0") });
+      }
+      token = out.NextToken;
+    } while (token);
+    return shards;
   }
 
   async deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void> {

@@ -1,0 +1,227 @@
+import { createHash } from "node:crypto";
+import { vcpusFor } from "../capacity";
+import { CapacityError, ValidationError } from "../errors";
+import { cumulative, peakRate, sliceShape, type RateShape } from "./shape";
+import { totalEvents, type EmitRequest, type EventTarget } from "./request";
+
+/**
+ * The emit fan-out: one run at a rate beyond one invocation, for longer than one invocation,
+ * split into cells — emitter e of N sends the streams [e·S/N, (e+1)·S/N) during wave w, the shape's
+ * window [w·L, (w+1)·L). Stream s sends T_s events in all (the same split as one invocation of the
+ * same request); by shape time t it has sent floor(T_s · Λ(t) / Λ(D)) of them, so a cell's events
+ * are a contiguous range of each of its streams, continued by the next wave, whatever N and L are.
+ * An emitter paces its cell along the shape's window scaled to its share.
+ */
+
+/**
+ * Events per second one emitter sends per vCPU, for planning. Deliberately under what
+ * `npm run bench` measures on one core (HTTP: 15.3 k events/s to a loopback server with the sender
+ * using 1.2–1.5 cores; kinesalite: 13.7 k, kinesalite being the bottleneck), because an emitter
+ * that cannot keep up misses its shape for the whole wave.
+ */
+export const EMITTER_EVENTS_PER_S_PER_VCPU: Readonly<Record<EventTarget["kind"], number>> = Object.freeze({
+  http: 4_000,
+  kinesis: 8_000,
+});
+
+/** Streams one emitter sends at most (one invocation's limit). */
+export const STREAMS_PER_EMITTER = 1000;
+/** Seconds from the plan to the first wave, so every emitter of the wave starts on the same clock. */
+export const WAVE_LEAD_S = 5;
+/** Kept from each emitter's timeout for start-up, retries after the window and the summary. */
+export const waveMarginS = (timeoutSeconds: number) => 5 + Math.ceil(timeoutSeconds * 0.1);
+
+export interface EmitLayout {
+  readonly emitters: number;
+  readonly waves: number;
+  /** Shape seconds per wave (the last wave may be shorter). */
+  readonly waveSeconds: number;
+  /** When the shape's second 0 is, epoch milliseconds: the first wave waits for it. */
+  readonly startAt: number;
+}
+
+export interface EmitterSettings {
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  /** The host's cores (a function never gets more vCPUs than these). */
+  readonly cores: number;
+  /** Emitters the deployment may run at once (stack config emitFanOutConcurrency). */
+  readonly maxEmitters: number;
+}
+
+function shapeOf(request: EmitRequest): RateShape {
+  if (!request.shape) throw new ValidationError("shape", "the emit fan-out needs a shape or events_per_second");
+  return request.shape;
+}
+
+/** Events one emitter is planned to carry per second at this memory (its sender is one thread: one vCPU at most). */
+export function emitterRate(target: EventTarget["kind"], memoryMb: number, cores: number): number {
+  return Math.max(1, Math.floor(EMITTER_EVENTS_PER_S_PER_VCPU[target] * Math.min(1, vcpusFor(memoryMb, cores))));
+}
+
+/**
+ * How many emitters and waves a run needs: enough emitters that none is planned above its rate at
+ * the shape's peak (and none holds more than 1,000 streams), waves as long as an emitter's timeout
+ * allows. Refuses, naming what to change, a plan needing more emitters than may run at once.
+ */
+export function layoutEmitters(request: EmitRequest, settings: EmitterSettings, now: number): EmitLayout {
+  const shape = shapeOf(request);
+  const perEmitter = emitterRate(request.target.kind, settings.memoryMb, settings.cores);
+  // The hottest stream's emitter carries its share of the peak: with a skew, count by weights.
+  const counts = request.streamEvents as readonly number[];
+  const total = totalEvents(request);
+  const peak = peakRate(shape);
+  const byRate = Math.ceil(peak / perEmitter);
+  const byStreams = Math.ceil(request.streamCount / STREAMS_PER_EMITTER);
+  let emitters = Math.min(request.streamCount, Math.max(1, byRate, byStreams));
+  // Skewed streams: add emitters until the busiest share fits (or every stream has its own).
+  while (emitters < request.streamCount && peak * (maxShare(counts, emitters) / Math.max(1, total)) > perEmitter) emitters++;
+  const busiest = peak * (maxShare(counts, emitters) / Math.max(1, total));
+  if (busiest > perEmitter) {
+    throw new CapacityError(
+      "stream_skew",
+      `the hottest stream alone peaks at ${Math.round(busiest)} events/s, more than one emitter carries at ${settings.memoryMb} MB (${perEmitter}/s): lower the skew or the rate, or raise emitMemoryMb`,
+    );
+  }
+  if (emitters > settings.maxEmitters) {
+    throw new CapacityError(
+      "shape",
+      `a peak of ${peak} events/s over ${request.streamCount} streams needs ${emitters} emitters at ${settings.memoryMb} MB (${perEmitter} events/s each), more than the ${settings.maxEmitters} the deployment runs at once (emitFanOutConcurrency): raise emitFanOutConcurrency (within the account's Lambda concurrency) or emitMemoryMb, or lower the rate`,
+    );
+  }
+  const waveSeconds = settings.timeoutSeconds - WAVE_LEAD_S - waveMarginS(settings.timeoutSeconds);
+  if (waveSeconds < 1) throw new CapacityError("emitTimeoutSeconds", `an emitter's timeout of ${settings.timeoutSeconds} s leaves no time for a wave; raise emitTimeoutSeconds`);
+  return { emitters, waves: Math.ceil(shape.durationS / waveSeconds), waveSeconds, startAt: now + WAVE_LEAD_S * 1000 };
+}
+
+/** The streams of emitter e: [first, end). */
+export function emitterStreams(layout: Pick<EmitLayout, "emitters">, streamCount: number, emitter: number): { first: number; end: number } {
+  return { first: Math.floor((emitter * streamCount) / layout.emitters), end: Math.floor(((emitter + 1) * streamCount) / layout.emitters) };
+}
+
+/** The largest share of the events any emitter gets when `emitters` split these streams evenly by count. */
+function maxShare(counts: readonly number[], emitters: number): number {
+  let max = 0;
+  for (let e = 0; e < emitters; e++) {
+    const { first, end } = emitterStreams({ emitters }, counts.length, e);
+    let sum = 0;
+    for (let s = first; s < end; s++) sum += counts[s] as number;
+    max = Math.max(max, sum);
+  }
+  return max;
+}
+
+/** A cell's window in shape seconds. */
+export function waveWindow(layout: EmitLayout, shape: RateShape, wave: number): { from: number; to: number } {
+  return { from: wave * layout.waveSeconds, to: Math.min(shape.durationS, (wave + 1) * layout.waveSeconds) };
+}
+
+export interface EmitCell {
+  readonly emitter: number;
+  readonly wave: number;
+  /** Each stream's events in this cell: indices [first, first + count). */
+  readonly streams: readonly { readonly index: number; readonly first: number; readonly count: number }[];
+  /** Shape seconds of the run where the cell starts. */
+  readonly from: number;
+}
+
+/**
+ * The request emitter e runs in wave w: its streams' events of the wave's window, paced along the
+ * window of the shape scaled so that it integrates to exactly the cell's count.
+ */
+export function cellRequest(request: EmitRequest, layout: EmitLayout, emitter: number, wave: number): EmitRequest {
+  const shape = shapeOf(request);
+  if (!Number.isInteger(emitter) || emitter < 0 || emitter >= layout.emitters) throw new ValidationError("emitter", `emitter must be a whole number from 0 to ${layout.emitters - 1} (got ${emitter})`);
+  if (!Number.isInteger(wave) || wave < 0 || wave >= layout.waves) throw new ValidationError("wave", `wave must be a whole number from 0 to ${layout.waves - 1} (got ${wave})`);
+  const { from, to } = waveWindow(layout, shape, wave);
+  const all = cumulative(shape, shape.durationS);
+  const done = (t: number, total: number) => (t >= shape.durationS ? total : Math.floor((total * cumulative(shape, t)) / all));
+  const { first, end } = emitterStreams(layout, request.streamCount, emitter);
+  const counts = request.streamEvents as readonly number[];
+  const streams = [];
+  let events = 0;
+  for (let s = first; s < end; s++) {
+    const total = counts[s] as number;
+    const a = done(from, total);
+    const count = done(to, total) - a;
+    streams.push({ index: s, first: a, count });
+    events += count;
+  }
+  const inWindow = cumulative(shape, to) - cumulative(shape, from);
+  const cellShape = sliceShape(shape, from, to, inWindow > 0 ? events / inWindow : 0);
+  return Object.freeze({ ...request, shape: cellShape, arrivals: request.arrivals, cell: { emitter, wave, streams, from } });
+}
+
+/** A Kinesis shard's hash key range (inclusive), as ListShards returns it. */
+export interface ShardRange {
+  readonly shardId: string;
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+/** Kinesis Data Streams' write quota per shard. */
+export const KINESIS_SHARD_QUOTA = Object.freeze({ RECORDS_PER_S: 1000, BYTES_PER_S: 1024 * 1024 });
+
+export interface ShardLoad {
+  readonly shardId: string;
+  readonly recordsPerS: number;
+  readonly bytesPerS: number;
+  readonly streams: number;
+}
+
+/** The 128-bit hash key Kinesis maps a partition key to (MD5, big-endian). */
+export function hashKeyOf(partitionKey: string): bigint {
+  return BigInt(`0x${createHash("md5").update(partitionKey, "utf8").digest("hex")}`);
+}
+
+/** Shards covering the hash key space evenly, as CreateStream makes them (for a plan made offline). */
+export function evenShards(count: number): ShardRange[] {
+  const space = 1n << 128n;
+  return Array.from({ length: count }, (_, i) => ({
+    shardId: `shardId-${String(i).padStart(12, "0")}`,
+    start: (space * BigInt(i)) / BigInt(count),
+    end: (space * BigInt(i + 1)) / BigInt(count) - 1n,
+  }));
+}
+
+/**
+ * Each shard's load at the shape's peak: its streams' share of the peak rate (a stream's partition
+ * key is `{run_id}:{stream}`), in records and bytes per second, busiest first.
+ */
+export function shardLoads(request: EmitRequest, shards: readonly ShardRange[], meanEventBytes: number): ShardLoad[] {
+  const shape = shapeOf(request);
+  const counts = request.streamEvents as readonly number[];
+  const total = Math.max(1, totalEvents(request));
+  const peak = peakRate(shape);
+  const sorted = [...shards].sort((a, b) => (a.start < b.start ? -1 : 1));
+  const loads = new Map(sorted.map((s) => [s.shardId, { shardId: s.shardId, recordsPerS: 0, bytesPerS: 0, streams: 0 }]));
+  for (let s = 0; s < request.streamCount; s++) {
+    const key = `${request.runId}:${s}`;
+    const hash = hashKeyOf(key);
+    const shard = sorted.find((r) => r.start <= hash && hash <= r.end);
+    if (!shard) throw new ValidationError("kinesis_stream_name", `no open shard of the stream covers hash key ${hash} (partition key ${key})`);
+    const load = loads.get(shard.shardId) as { recordsPerS: number; bytesPerS: number; streams: number };
+    const rate = (peak * (counts[s] as number)) / total;
+    load.recordsPerS += rate;
+    load.bytesPerS += rate * (meanEventBytes + Buffer.byteLength(key));
+    load.streams += 1;
+  }
+  return [...loads.values()].sort((a, b) => b.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S + b.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S - (a.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S + a.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S));
+}
+
+/** Refuses a plan whose busiest shard would be over Kinesis' write quota at the peak, saying what would fit. */
+export function assertShardsCarry(request: EmitRequest, loads: readonly ShardLoad[]): void {
+  const q = KINESIS_SHARD_QUOTA;
+  const worst = loads[0];
+  if (!worst) return;
+  const over = worst.recordsPerS > q.RECORDS_PER_S || worst.bytesPerS > q.BYTES_PER_S;
+  if (!over) return;
+  const shape = shapeOf(request);
+  const totalRecords = loads.reduce((n, l) => n + l.recordsPerS, 0);
+  const totalBytes = loads.reduce((n, l) => n + l.bytesPerS, 0);
+  const evenNeed = Math.max(Math.ceil(totalRecords / q.RECORDS_PER_S), Math.ceil(totalBytes / q.BYTES_PER_S));
+  throw new CapacityError(
+    "kinesis_stream_name",
+    `at the peak of ${peakRate(shape)} events/s, shard ${worst.shardId} of ${request.target.kind === "kinesis" ? request.target.streamName : ""} would take ${Math.round(worst.recordsPerS)} records/s and ${Math.round(worst.bytesPerS / 1024)} KiB/s from ${worst.streams} streams, over Kinesis' 1,000 records/s and 1 MiB/s per shard: the stream has ${loads.length} open shards and needs at least ${evenNeed} even at a perfect spread; add shards, raise stream_count so each partition key carries less, or lower the rate`,
+  );
+}
