@@ -39,7 +39,7 @@ export async function handler(event: unknown, context: LambdaContext) {
         keyPrefix: env.keyPrefix,
         context: { requestId: context.awsRequestId, now: new Date() },
         // Every step runs in this function, so the plan's own timeout is the emitters'.
-        settings: { memoryMb: env.memoryMb, timeoutSeconds: Math.floor(context.getRemainingTimeInMillis() / 1000), cores, maxEmitters: env.fanOutConcurrency },
+        settings: { memoryMb: env.memoryMb, timeoutSeconds: Math.round(context.getRemainingTimeInMillis() / 1000), cores, maxEmitters: env.fanOutConcurrency },
         remainingMs: () => context.getRemainingTimeInMillis(),
         sinkFor: sinkOf,
       }),

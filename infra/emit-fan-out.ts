@@ -4,8 +4,8 @@ import { invokeStep } from "./fan-out";
  * The emit state machine in Amazon States Language, as plain data so it is tested without AWS:
  * Plan → for each wave: a Distributed Map of the plan's emitters (one `emit-events` invocation
  * each, all at once: MaxConcurrency is the concurrency the plan may use) → Report → succeed, or
- * fail when events failed or an emitter left no summary. A failed wave goes straight to Report
- * (Catch), which then says which cells are missing. Emitters are not retried after they ran:
+ * fail when events failed or an emitter left no summary. A wave waits for all its emitters, failed
+ * or not; the report says which cells are missing. Emitters are not retried after they ran:
  * a retry would send their events again (throttles before a run are retried).
  */
 export function emitFanOutDefinition(functionArn: string, maxConcurrency: number) {
@@ -43,7 +43,9 @@ export function emitFanOutDefinition(functionArn: string, maxConcurrency: number
           },
         },
         MaxConcurrency: maxConcurrency,
-        ToleratedFailurePercentage: 0,
+        // Every emitter runs its wave to the end even when one fails (a failed Map would go on to
+        // the report while the others still send); the report lists the cells left without summary.
+        ToleratedFailurePercentage: 100,
         ResultPath: null,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.wave_error", Next: "Report" }],
         Next: "NextWave",

@@ -41,10 +41,10 @@ export function rolePolicyOf(program: LoadedProgram, component: string): { Versi
   return JSON.parse(policy.inputs.policy as string) as { Version: string; Statement: Record<string, any>[] };
 }
 
-/** The state machine definition the program declared for the fan-out. */
-export function fanOutDefinitionOf(program: LoadedProgram): Record<string, any> {
-  const machine = program.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine");
-  if (!machine) throw new Error("the program declares no state machine");
+/** The state machine definition the program declared for a fan-out (`fan-out` for files, `emit-fan-out` for events). */
+export function fanOutDefinitionOf(program: LoadedProgram, component = "fan-out"): Record<string, any> {
+  const machine = program.resources.find((r) => r.type === "aws:sfn/stateMachine:StateMachine" && r.name === `${component}-machine`);
+  if (!machine) throw new Error(`the program declares no ${component}-machine`);
   return JSON.parse(machine.inputs.definition as string) as Record<string, any>;
 }
 

@@ -1,0 +1,258 @@
+import assert from "node:assert/strict";
+import { rm } from "node:fs/promises";
+import aslValidator from "asl-validator";
+import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
+import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
+import { assertShardsCarry, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
+import { emitFanOutAction } from "../src/events/fan-out-actions";
+import { cumulative } from "../src/events/shape";
+import { KinesisEventSink } from "../src/sinks/kinesis-events";
+import { startIngestServer, type IngestServer } from "./support/ingest-server";
+import { startTestKinesis, type TestKinesis } from "./support/kinesis";
+import { lambdaEnvironment, writeBundle } from "./support/lambda-runtime";
+import { fanOutDefinitionOf, functionOf, loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
+import { startTestS3, type TestS3 } from "./support/s3";
+import { runStateMachine, type DriverResult } from "./support/state-machine";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
+
+const BUCKET = "emit-fan-out-bucket";
+const PREFIX = "emits/";
+const NOW = new Date("2026-03-02T10:00:00Z");
+
+type Report = {
+  status: string;
+  total_events: number;
+  sent: number;
+  failed: number;
+  emitters: number;
+  waves: number;
+  wave_seconds: number;
+  missing_cells: unknown[];
+  wave_starts: { wave: number; started_at: string }[];
+  seconds: { second: number; target: number; achieved: number }[];
+  latency: { requests: number };
+};
+
+describe("emit fan-out: the plan's arithmetic", () => {
+  const request = (fields: Record<string, unknown>) => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", run_id: "plan", seed: 1, ...fields }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
+  const settings = { memoryMb: 1769, timeoutSeconds: 900, cores: 2, maxEmitters: 1000 };
+
+  it("100,000 events/s for 30 minutes: 25 HTTP emitters of 4,000/s at 1,769 MB, in 3 waves of 800 s", () => {
+    const layout = layoutEmitters(request({ shape: "constant:100000/30m", stream_count: 1000 }), settings, NOW.getTime());
+    assert.deepEqual([layout.emitters, layout.waves, layout.waveSeconds], [25, 3, 800]);
+  });
+
+  it("every stream's events are split over the waves with nothing lost or sent twice, whatever the layout", () => {
+    const r = request({ shape: "ramp:10..5000/50s", stream_count: 37, stream_skew: { zipf: 1.1 } });
+    for (const [emitters, waveSeconds] of [[1, 50], [4, 7], [37, 3]] as const) {
+      const layout = { emitters, waves: Math.ceil(50 / waveSeconds), waveSeconds, startAt: 0 };
+      const next = new Array<number>(37).fill(0);
+      for (let w = 0; w < layout.waves; w++) {
+        for (let e = 0; e < emitters; e++) {
+          for (const s of cellRequest(r, layout, e, w).cell!.streams) {
+            assert.equal(s.first, next[s.index], `stream ${s.index} continues where it stopped`);
+            next[s.index] = s.first + s.count;
+          }
+        }
+      }
+      assert.deepEqual(next, r.streamEvents, `${emitters} emitters × ${layout.waves} waves send every stream's events once`);
+    }
+  });
+
+  it("refuses more emitters than the deployment runs at once, naming emitFanOutConcurrency", () => {
+    assert.throws(() => layoutEmitters(request({ shape: "constant:100000/30m", stream_count: 1000 }), { ...settings, memoryMb: 512, maxEmitters: 50 }, 0), /needs 91 emitters at 512 MB \(1157 events\/s each\), more than the 50 .*emitFanOutConcurrency/);
+  });
+
+  it("maps partition keys to shards by MD5 as Kinesis does, and refuses a peak a shard cannot take", () => {
+    const r = request({ shape: "constant:4000/60s", stream_count: 40 });
+    const loads = shardLoads(r, evenShards(8), 300);
+    assert.equal(loads.reduce((n, l) => n + l.streams, 0), 40);
+    assert.ok(Math.abs(loads.reduce((n, l) => n + l.recordsPerS, 0) - 4000) < 1e-6);
+    assert.doesNotThrow(() => assertShardsCarry(r, loads));
+    const few = shardLoads(r, evenShards(3), 300);
+    assert.throws(() => assertShardsCarry(r, few), /shard shardId-00000000000\d .* over Kinesis' 1,000 records\/s and 1 MiB\/s per shard: the stream has 3 open shards and needs at least 4/);
+    // One hot stream (Zipf 2 over 40 streams: stream 0 carries 61%) is over a shard's quota however many shards there are.
+    const hot = request({ shape: "constant:4000/60s", stream_count: 40, stream_skew: { zipf: 2 } });
+    assert.throws(() => assertShardsCarry(hot, shardLoads(hot, evenShards(64), 300)), /over Kinesis' 1,000 records\/s/);
+  });
+
+  it("refuses a request the fan-out cannot pace, and one invocation refuses a peak above its 100,000/s", () => {
+    assert.throws(() => request({ events_per_stream: 10 }), /the emit fan-out paces its emitters: give a shape/);
+    assert.throws(
+      () => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", shape: "constant:200000/1s" }, EMIT_DEFAULTS, { now: NOW }),
+      /peaks at 200000 events\/s, more than the 100000 one invocation sends: run it through the emit fan-out/,
+    );
+  });
+});
+
+describe("the emit state machine as declared, executed: States Language interpreter → bundled emit-events → loopback ingest API and S3 as strict as AWS", () => {
+  let s3: TestS3;
+  let strict: StrictS3;
+  let server: IngestServer;
+  let bundleDir: string;
+  let program: LoadedProgram;
+  let definition: Record<string, any>;
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    server = await startIngestServer();
+    ({ dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" }));
+    // 128 MB: 289 HTTP events/s per emitter, so a 1,000/s peak needs 4; a 20 s timeout makes 8 s waves.
+    program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url, emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "4" });
+    definition = fanOutDefinitionOf(program, "emit-fan-out");
+    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+  });
+  after(async () => {
+    await strict.close();
+    await server.close();
+    await s3.stop();
+    await rm(bundleDir, { recursive: true, force: true });
+  });
+
+  const execute = (executionName: string, input: unknown, extraEnv: Record<string, string> = {}): Promise<DriverResult> => {
+    const fn = functionOf(program, "emit-events");
+    return runStateMachine({
+      definition,
+      bundleDir,
+      handlerFile: `${fn.handler.split(".")[0]}.js`,
+      env: lambdaEnvironment(fn.memorySize, {
+        ...fn.environment,
+        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        S3_ENDPOINT: strict.endpoint,
+        ...extraEnv,
+      }) as Record<string, string>,
+      timeoutSeconds: fn.timeout,
+      executionName,
+      input,
+    });
+  };
+  const report = async (runId: string) => JSON.parse((await s3.body(BUCKET, `${PREFIX}_emit/${runId}/report.json`)).toString("utf8")) as Report;
+
+  it("is valid Amazon States Language by asl-validator, which does catch a broken definition", () => {
+    const verdict = aslValidator(definition as never);
+    assert.equal(verdict.isValid, true, verdict.errorsText("\n"));
+    const broken = structuredClone(definition);
+    broken.States.MoreWaves.Default = "Reprt";
+    assert.equal(aslValidator(broken as never).isValid, false);
+  });
+
+  it("runs a ramp 200 → 1,000/s over 12 s as 4 emitters × 2 waves; the report's counts are what the server received, every second within ±5% of the shape", async () => {
+    const shape = "ramp:200..1000/12s";
+    const result = await execute("emit-ramp", { shape, stream_count: 40, run_id: "ramp-1", seed: 7 });
+    assert.equal(result.status, "SUCCEEDED", `${result.error}: ${result.cause}`);
+    assert.deepEqual(result.invocations, { Plan: 1, Emit: 8, Report: 1 });
+    assert.equal(result.maxInFlight.Emit, 4, "a wave's emitters all run at once");
+    const r = await report("ramp-1");
+    assert.deepEqual([r.status, r.emitters, r.waves, r.wave_seconds, r.missing_cells], ["completed", 4, 2, 8, []]);
+    assert.equal(r.total_events, 7200);
+    assert.equal(server.accepted.length, 7200, "the server received every event");
+    assert.deepEqual(server.duplicates, []);
+    assert.deepEqual([r.sent, r.failed], [7200, 0]);
+    assert.equal(r.seconds.reduce((n, s) => n + s.achieved, 0), 7200);
+
+    // Each stream's events arrived in order, indices 0, 1, 2, … with none missing.
+    const byStream = new Map<number, number[]>();
+    for (const a of server.accepted) {
+      const [, stream, index] = a.key.split(":").map(Number) as [number, number, number];
+      byStream.set(stream, [...(byStream.get(stream) ?? []), index]);
+    }
+    assert.equal(byStream.size, 40);
+    for (const [stream, indices] of byStream) assert.deepEqual(indices, indices.map((_, i) => i), `stream ${stream}`);
+
+    // The server's own clock: second k of wave w counted from when that wave started.
+    const parsed = parseEmitRequest({ ingest_api_url: server.url, shape }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
+    const starts = r.wave_starts.map((w) => Date.parse(w.started_at));
+    const misses: string[] = [];
+    for (let k = 0; k < 12; k++) {
+      const w = Math.floor(k / 8);
+      if (k % 8 === 0) continue; // a wave's first second is its start-up
+      const from = starts[w]! + (k - w * 8) * 1000;
+      const got = server.accepted.filter((a) => a.at >= from && a.at < from + 1000).length;
+      const want = cumulative(parsed.shape!, k + 1) - cumulative(parsed.shape!, k);
+      if (Math.abs(got - want) / want > 0.05) misses.push(`second ${k}: ${got} vs ${want}`);
+    }
+    assert.deepEqual(misses, []);
+    assert.deepEqual(strict.requests.filter((q) => q.outcome === "denied"), [], "the role allowed everything the run needed");
+  });
+
+  it("the same run_id again sends nothing: every cell already has its summary", async () => {
+    const before = server.accepted.length;
+    const result = await execute("emit-ramp-again", { shape: "ramp:200..1000/12s", stream_count: 40, run_id: "ramp-1", seed: 7 });
+    assert.equal(result.status, "SUCCEEDED", `${result.error}: ${result.cause}`);
+    assert.equal(server.accepted.length, before);
+    assert.equal((await report("ramp-1")).sent, 7200);
+  });
+
+  it("ends InvalidRequest, sending nothing, when the rate needs more emitters than emitFanOutConcurrency", async () => {
+    const before = server.accepted.length;
+    const result = await execute("emit-too-fast", { shape: "constant:5000/5s", stream_count: 40, run_id: "too-fast" });
+    assert.deepEqual([result.status, result.error], ["FAILED", "InvalidRequest"]);
+    assert.deepEqual(result.invocations, { Plan: 1 });
+    assert.equal(server.accepted.length, before);
+    assert.deepEqual(await s3.keys(BUCKET, `${PREFIX}_emit/too-fast/`), []);
+  });
+
+  it("ends EventsFailed when events fail: an ingest URL that refuses every connection, every event counted failed", async () => {
+    const result = await execute("emit-refused", { shape: "constant:20/3s", stream_count: 4, run_id: "refused", ingest_api_url: "http://127.0.0.1:9/ingest", max_failed_ratio: 0 });
+    assert.deepEqual([result.status, result.error], ["FAILED", "EventsFailed"]);
+    const r = await report("refused");
+    assert.deepEqual([r.status, r.sent, r.failed], ["failed", 0, 60]);
+  });
+
+  it("ends EventsFailed listing the missing cell when an emitter cannot leave its summary; the same run_id again sends only that cell, flagged as restarted", async () => {
+    const input = { shape: "constant:400/4s", stream_count: 8, run_id: "lost-cell", seed: 3 };
+    const before = server.accepted.length;
+    strict.block((key) => key === `${PREFIX}_emit/lost-cell/cells/w00000-e00001.json`);
+    const failed = await execute("emit-lost-1", input);
+    strict.block(undefined);
+    assert.deepEqual([failed.status, failed.error], ["FAILED", "EventsFailed"]);
+    const r = await report("lost-cell");
+    assert.equal(r.status, "failed");
+    assert.deepEqual(r.missing_cells, [{ wave: 0, emitter: 1 }]);
+    assert.equal(r.emitters, 2);
+    assert.equal(server.accepted.length - before, 1600, "the events were sent; only the summary is missing");
+    assert.equal(r.sent + (r as unknown as { unaccounted: number }).unaccounted, 1600);
+
+    const resumed = await execute("emit-lost-2", input);
+    assert.equal(resumed.status, "SUCCEEDED", `${resumed.error}: ${resumed.cause}`);
+    const again = (await report("lost-cell")) as Report & { restarted_cells: unknown[]; warning: string };
+    assert.deepEqual(again.restarted_cells, [{ wave: 0, emitter: 1 }]);
+    assert.match(again.warning, /may have seen part of their events twice/);
+    assert.equal(server.duplicates.length, r.total_events - r.sent, "exactly the lost cell's events arrived again, and the report says so");
+  });
+});
+
+describe("emit fan-out plan against a Kinesis stream (kinesalite through the SDK): the shards it has", () => {
+  let kinesis: TestKinesis;
+  before(async () => {
+    kinesis = await startTestKinesis();
+    await kinesis.createStream("two-shards", 2);
+  });
+  after(() => kinesis.close());
+
+  const plan = (shape: string) =>
+    emitFanOutAction(
+      { action: "plan", request: { kinesis_stream_name: "two-shards", shape, stream_count: 16, run_id: "k-plan", seed: 1 } },
+      {
+        defaults: EMIT_DEFAULTS,
+        store: { kind: "local", dir: "/nonexistent" },
+        keyPrefix: "",
+        context: { now: NOW },
+        settings: { memoryMb: 1769, timeoutSeconds: 900, cores: 2, maxEmitters: 100 },
+        remainingMs: () => 900_000,
+        sinkFor: () => new KinesisEventSink({ streamName: "two-shards", endpoint: kinesis.endpoint, region: "us-east-1" }),
+      },
+    );
+
+  it("plans a peak the two shards carry, listing the busiest shards", async () => {
+    const body = (await plan("constant:1200/60s")) as { busiest_shards: { records_per_s: number }[]; emitters: number };
+    assert.equal(body.busiest_shards.length, 2);
+    assert.equal(Math.round(body.busiest_shards.reduce((n, s) => n + s.records_per_s, 0)), 1200);
+  });
+
+  it("refuses a peak over 2 × 1,000 records/s, naming the shard and how many would do", async () => {
+    await assert.rejects(plan("constant:2400/60s"), /shard shardId-00000000000[01] of two-shards would take \d+ records\/s .* the stream has 2 open shards and needs at least 3/);
+  });
+});
