@@ -27,6 +27,13 @@ export interface EmitFlags {
   shape?: string;
   arrivals?: string;
   skew?: string;
+  /** Print the emit fan-out's plan for this request instead of sending. */
+  plan?: boolean;
+  memoryMb?: string;
+  timeoutS?: string;
+  maxEmitters?: string;
+  kinesisShards?: string;
+  architecture?: string;
 }
 
 const FLAG_FOR_FIELD: Record<string, string> = {
@@ -102,6 +109,7 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       arrivals: flags.arrivals,
       stream_skew: parseSkewFlag(flags.skew),
     });
+    if (flags.plan) return (require("./emit-plan") as typeof import("./emit-plan")).runEmitPlan(flags, event, FLAG_FOR_FIELD);
     // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them;
     // with --scenario, --dataset names one of the scenario's datasets, and its entities are the events.
     const custom = flags.scenario !== undefined ? await scenarioDataset(flags.scenario, flags.dataset) : await resolveDataset(event, fileDatasetLoader);

@@ -100,6 +100,12 @@ program
   .option("--dirty <kinds>", "inject dirty events, e.g. malformed=0.01,oversize=0.001 (kinds as for generate)")
   .option("--seed <n>", "PRNG seed (default: derived from the run id)")
   .option("--run-id <id>", "run identity; sent as part of each event's Idempotency-Key (default: random)")
+  .option("--plan", "print what the emit state machine would run for this request (emitters, waves, Kinesis shards, cost) and send nothing")
+  .option("--memory-mb <mb>", "with --plan: emit-events' memory (default 512, the stack's emitMemoryMb)")
+  .option("--timeout-s <s>", "with --plan: emit-events' timeout, 1-900 (default 300)")
+  .option("--max-emitters <n>", "with --plan: emitters that may run at once (default 50, the stack's emitFanOutConcurrency)")
+  .option("--kinesis-shards <n>", "with --plan and a kinesis:// target: the stream's shards, evenly split (default: the fewest that carry the peak)")
+  .option("--architecture <arch>", "with --plan: arm64 (default) or x86_64, for the cost")
   .addHelpText(
     "after",
     `
@@ -110,7 +116,8 @@ Exit codes: 0 done, 1 more than --max-failed-ratio failed, 2 bad input (nothing 
 
 Examples:
   synthgen emit --to http://localhost:3000/ingest --streams 50 --events-per-stream 10
-  synthgen emit --to kinesis://iops-dashboard-events --rate 500`,
+  synthgen emit --to kinesis://iops-dashboard-events --rate 500
+  synthgen emit --plan --to kinesis://loadtest --shape constant:100000/30m --streams 1000 --memory-mb 1769 --timeout-s 900 --max-emitters 100`,
   )
   .action(async (flags: EmitFlags) => {
     const { runEmitCommand } = require("./emit-command") as typeof import("./emit-command");

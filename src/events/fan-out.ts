@@ -225,3 +225,68 @@ export function assertShardsCarry(request: EmitRequest, loads: readonly ShardLoa
     `at the peak of ${peakRate(shape)} events/s, shard ${worst.shardId} of ${request.target.kind === "kinesis" ? request.target.streamName : ""} would take ${Math.round(worst.recordsPerS)} records/s and ${Math.round(worst.bytesPerS / 1024)} KiB/s from ${worst.streams} streams, over Kinesis' 1,000 records/s and 1 MiB/s per shard: the stream has ${loads.length} open shards and needs at least ${evenNeed} even at a perfect spread; add shards, raise stream_count so each partition key carries less, or lower the rate`,
   );
 }
+
+/**
+ * List prices used for a plan's cost estimate: us-east-1, on demand, as published in 2025 (check
+ * your Region's). Lambda per GB-second by architecture; Kinesis provisioned per shard-hour and per
+ * million PUT payload units (a record rounds up to 25 KB units); Step Functions Standard per
+ * state transition.
+ */
+export const LIST_PRICES_USD = Object.freeze({
+  lambdaGbSecond: { arm64: 0.0000133334, x86_64: 0.0000166667 },
+  kinesisShardHour: 0.015,
+  kinesisPutUnitsPerMillion: 0.014,
+  stepFunctionsTransition: 0.000025,
+});
+
+/** The least number of evenly split shards (as CreateStream makes them) whose busiest takes the peak. */
+export function shardsNeeded(request: EmitRequest, meanEventBytes: number): number {
+  const loads = shardLoads(request, evenShards(1), meanEventBytes);
+  const first = loads[0] as ShardLoad;
+  let n = Math.max(1, Math.ceil(first.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S), Math.ceil(first.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S));
+  for (; n <= 10_000; n++) {
+    try {
+      assertShardsCarry(request, shardLoads(request, evenShards(n), meanEventBytes));
+      return n;
+    } catch {
+      // the busiest shard is still over its quota: one more
+    }
+  }
+  throw new CapacityError("stream_count", `no number of shards up to 10,000 carries this peak: one stream's partition key is over a shard's quota; raise stream_count or lower the skew`);
+}
+
+/** What a plan costs at list prices: emitters' GB-seconds, the state machine's transitions, and a Kinesis stream's share. */
+export function estimateCost(
+  request: EmitRequest,
+  layout: EmitLayout,
+  settings: Pick<EmitterSettings, "memoryMb"> & { architecture: "arm64" | "x86_64" },
+  kinesis?: { shards: number; meanEventBytes: number },
+) {
+  const shape = shapeOf(request);
+  const p = LIST_PRICES_USD;
+  // Each emitter runs its window plus the wait for the wave's start.
+  const gbSeconds = layout.emitters * (shape.durationS + layout.waves * WAVE_LEAD_S) * (settings.memoryMb / 1024);
+  const lambda = gbSeconds * p.lambdaGbSecond[settings.architecture];
+  // Per wave: the Map, each child execution's start, task and end, the Pass and the Choice; plus plan and report.
+  const transitions = layout.waves * (layout.emitters * 3 + 3) + 8;
+  const stepFunctions = transitions * p.stepFunctionsTransition;
+  const total = totalEvents(request);
+  const kinesisCost = kinesis
+    ? {
+        shard_hours: Math.round(kinesis.shards * (shape.durationS / 3600) * 100) / 100,
+        shards_usd: kinesis.shards * (shape.durationS / 3600) * p.kinesisShardHour,
+        put_payload_units: total * Math.max(1, Math.ceil(kinesis.meanEventBytes / 25_600)),
+        put_usd: ((total * Math.max(1, Math.ceil(kinesis.meanEventBytes / 25_600))) / 1e6) * p.kinesisPutUnitsPerMillion,
+      }
+    : undefined;
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  return {
+    lambda_gb_seconds: Math.round(gbSeconds),
+    lambda_usd: round(lambda),
+    state_transitions: transitions,
+    step_functions_usd: round(stepFunctions),
+    ...(kinesisCost ? { kinesis_shard_hours: kinesisCost.shard_hours, kinesis_shards_usd: round(kinesisCost.shards_usd), kinesis_put_payload_units: kinesisCost.put_payload_units, kinesis_put_usd: round(kinesisCost.put_usd) } : {}),
+    total_usd: round(lambda + stepFunctions + (kinesisCost ? kinesisCost.shards_usd + kinesisCost.put_usd : 0)),
+    prices: "us-east-1 list prices (2025), on demand; check your Region's",
+  };
+}
