@@ -38,14 +38,18 @@ export function emitFanOutDefinition(functionArn: string, maxConcurrency: number
             Emit: invokeStep(
               functionArn,
               { "action.$": "$.action", "request.$": "$.request", "emitter.$": "$.emitter", "wave.$": "$.wave", "emitters.$": "$.emitters", "waves.$": "$.waves", "wave_seconds.$": "$.wave_seconds", "start_at.$": "$.start_at" },
-              { ResultSelector: { "status_code.$": "$.Payload.statusCode" }, End: true },
+              {
+                ResultSelector: { "status_code.$": "$.Payload.statusCode" },
+                // A failed emitter ends its item, not the Map: a failed Map would go on to the report
+                // while the other emitters still send. The report lists the cells left without summary.
+                Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "CellFailed" }],
+                End: true,
+              },
             ),
+            CellFailed: { Type: "Pass", End: true },
           },
         },
         MaxConcurrency: maxConcurrency,
-        // Every emitter runs its wave to the end even when one fails (a failed Map would go on to
-        // the report while the others still send); the report lists the cells left without summary.
-        ToleratedFailurePercentage: 100,
         ResultPath: null,
         Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$.wave_error", Next: "Report" }],
         Next: "NextWave",
