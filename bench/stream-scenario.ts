@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   let figures: Record<string, unknown>;
   if (spec.kind === "emit") {
     const request = parseEmitRequest(spec.event, EMIT_DEFAULTS, { now: new Date() });
-    const sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(spec.endpoint ? { kinesisEndpoint: spec.endpoint } : {}) });
+    const sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(spec.endpoint ? { endpoint: spec.endpoint } : {}) });
     const body = emitResponseBody(await emitEvents(request, sink));
     await sink.close();
     if (body.failed > 0) throw new Error(`bench emit failed: ${JSON.stringify(body.errors)}`);

@@ -1,7 +1,7 @@
 import { ValidationError } from "../src/errors";
 import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
-import { EMIT_DEFAULTS, parseEmitRequest, totalEvents, type EventTarget } from "../src/events/request";
+import { EMIT_DEFAULTS, parseEmitRequest, TARGET_FIELDS, totalEvents, type EventTarget } from "../src/events/request";
 import type { ResolvedDataset } from "../src/request";
 import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/schema/resolve";
 import { eventSinkFor } from "../src/sinks/event-sinks";
@@ -37,8 +37,7 @@ export interface EmitFlags {
 }
 
 const FLAG_FOR_FIELD: Record<string, string> = {
-  ingest_api_url: "--to",
-  kinesis_stream_name: "--to",
+  ...Object.fromEntries(Object.values(TARGET_FIELDS).map((f) => [f, "--to"])),
   stream_count: "--streams",
   events_per_stream: "--events-per-stream",
   events_per_second: "--rate",
@@ -56,11 +55,12 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   stream_skew: "--skew",
 };
 
-/** `--to`: `http(s)://host/path` or `kinesis://stream`, as the event fields it stands for. */
+/** `--to`: `http(s)://host/path`, `kinesis://STREAM`, `firehose://STREAM`, `sqs:QUEUE_URL` or `eventbridge://BUS`, as the event field it stands for. */
 export function targetFields(to: string | undefined): Record<string, string> {
-  if (to === undefined) throw new ValidationError("--to", "--to is required: an http(s):// ingest URL or kinesis://STREAM");
-  const kinesis = /^kinesis:\/\/(.*)$/.exec(to);
-  if (kinesis) return { kinesis_stream_name: kinesis[1] ?? "" };
+  if (to === undefined) throw new ValidationError("--to", "--to is required: an http(s):// ingest URL, kinesis://STREAM, firehose://STREAM, sqs:QUEUE_URL or eventbridge://BUS");
+  const aws = /^(kinesis|firehose|eventbridge):\/\/(.*)$/.exec(to);
+  if (aws) return { [TARGET_FIELDS[aws[1] as "kinesis" | "firehose" | "eventbridge"]]: aws[2] ?? "" };
+  if (to.startsWith("sqs:")) return { sqs_queue_url: to.slice("sqs:".length) };
   return { ingest_api_url: to };
 }
 
@@ -114,15 +114,15 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
     // with --scenario, --dataset names one of the scenario's datasets, and its entities are the events.
     const custom = flags.scenario !== undefined ? await scenarioDataset(flags.scenario, flags.dataset) : await resolveDataset(event, fileDatasetLoader);
     request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, custom);
-    if (flags.endpoint !== undefined && request.target.kind !== "kinesis") {
-      throw new ValidationError("--endpoint", "--endpoint applies to a kinesis:// target only");
+    if (flags.endpoint !== undefined && request.target.kind === "http") {
+      throw new ValidationError("--endpoint", "--endpoint applies to an AWS target (kinesis://, firehose://, sqs:, eventbridge://) only");
     }
   } catch (err) {
     return badInput(err, FLAG_FOR_FIELD);
   }
   const target: EventTarget = request.target;
-  if (target.kind === "kinesis") sdkNodeNoticeOnce();
-  const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { kinesisEndpoint: flags.endpoint } : {}) });
+  if (target.kind !== "http") sdkNodeNoticeOnce();
+  const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) });
   const bar = countBar(totalEvents(request), "events");
   try {
     const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));

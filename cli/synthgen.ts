@@ -82,9 +82,9 @@ Examples:
 
 program
   .command("emit")
-  .description("Send concurrent streams of events to an HTTP ingestion API or a Kinesis stream; prints the summary as JSON on stdout.")
-  .option("--to <target>", "http(s)://HOST/PATH (one POST per event) or kinesis://STREAM")
-  .option("--endpoint <url>", "Kinesis-compatible endpoint for a kinesis:// target, e.g. http://127.0.0.1:4567 (kinesalite)")
+  .description("Send concurrent streams of events to an HTTP ingestion API, Kinesis, Firehose, SQS or EventBridge; prints the summary as JSON on stdout.")
+  .option("--to <target>", "http(s)://HOST/PATH (one POST per event), kinesis://STREAM, firehose://STREAM, sqs:QUEUE_URL (FIFO when it ends .fifo) or eventbridge://BUS")
+  .option("--endpoint <url>", "a compatible endpoint for an AWS target, e.g. http://127.0.0.1:4567 (kinesalite)")
   .option("--dataset <name|file>", `record schema: ${DATASET_NAMES.join(", ")} (default tutoring-events), or a dataset file (.yaml/.json); with --scenario, one of its datasets`)
   .option("--scenario <file>", "send one dataset of a scenario (with --dataset): its entities, split across the streams, the same as generate --scenario writes")
   .option("--date <yyyy-mm-dd>", "day of the run identity (default today); a scenario's timestamps fall on it")
@@ -109,7 +109,7 @@ program
   .addHelpText(
     "after",
     `
-Kinesis uses the usual AWS credentials and region. HTTP retries 408/429/5xx and timeouts with
+AWS targets use the usual AWS credentials and region. HTTP retries 408/429/5xx and timeouts with
 backoff and full jitter (honouring Retry-After); other 4xx answers are reported, not retried.
 
 Exit codes: 0 done, 1 more than --max-failed-ratio failed, 2 bad input (nothing sent).

@@ -17,7 +17,7 @@ function sinkOf(request: EmitRequest): EventSink {
   const key = JSON.stringify([request.target, request.requestTimeoutMs]);
   let sink = sinks.get(key);
   if (!sink) {
-    sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(env.kinesisEndpoint ? { kinesisEndpoint: env.kinesisEndpoint } : {}) });
+    sink = eventSinkFor(request.target, { requestTimeoutMs: request.requestTimeoutMs, ...(env.targetEndpoint ? { endpoint: env.targetEndpoint } : {}) });
     sinks.set(key, sink);
   }
   return sink;

@@ -1,7 +1,7 @@
 import { FORMATS, type Format } from "../src/formats";
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
-import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
+import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS } from "../src/events/request";
 import { isHttpUrl } from "../src/fields";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
@@ -77,23 +77,38 @@ export interface EmitEnvironment {
   readonly fanOutConcurrency: number;
   /** Only for running the handler against a local S3-compatible server (tests). */
   readonly s3Endpoint: string | undefined;
-  /** Only for running the handler against kinesalite (tests). */
-  readonly kinesisEndpoint: string | undefined;
+  /** Only for running the handler against kinesalite or a loopback stand-in (tests): TARGET_ENDPOINT, or KINESIS_ENDPOINT. */
+  readonly targetEndpoint: string | undefined;
+}
+
+/** The environment variable naming each kind of target (set from the stack config). */
+export const TARGET_VARIABLES = {
+  http: "INGEST_API_URL",
+  kinesis: "KINESIS_STREAM_NAME",
+  firehose: "FIREHOSE_STREAM_NAME",
+  sqs: "SQS_QUEUE_URL",
+  eventbridge: "EVENT_BUS_NAME",
+} as const satisfies Record<EventTarget["kind"], string>;
+
+function targetVar(env: Env): EventTarget | undefined {
+  const set = (Object.entries(TARGET_VARIABLES) as [EventTarget["kind"], string][]).filter(([, name]) => env[name]);
+  if (set.length > 1) throw new ValidationError(set[0]![1], `set one target variable, not ${set.map(([, n]) => n).join(" and ")}`);
+  const [kind, name] = set[0] ?? [];
+  if (kind === undefined || name === undefined) return undefined;
+  const value = env[name] as string;
+  if (kind === "http") {
+    if (!isHttpUrl(value)) throw new ValidationError(name, `environment variable ${name} must be an http:// or https:// URL (got "${value}")`);
+    return { kind, url: value };
+  }
+  checkTargetName(kind, `environment variable ${name}`, value);
+  if (kind === "kinesis") return { kind, streamName: value };
+  if (kind === "firehose") return { kind, deliveryStreamName: value };
+  if (kind === "sqs") return { kind, queueUrl: value };
+  return { kind, eventBusName: value };
 }
 
 export function readEmitEnvironment(env: Env): EmitEnvironment {
-  const url = env.INGEST_API_URL || undefined;
-  const stream = env.KINESIS_STREAM_NAME || undefined;
-  if (url !== undefined && stream !== undefined) {
-    throw new ValidationError("INGEST_API_URL", "set INGEST_API_URL or KINESIS_STREAM_NAME, not both");
-  }
-  if (url !== undefined && !isHttpUrl(url)) {
-    throw new ValidationError("INGEST_API_URL", `environment variable INGEST_API_URL must be an http:// or https:// URL (got "${url}")`);
-  }
-  if (stream !== undefined && !STREAM_NAME_PATTERN.test(stream)) {
-    throw new ValidationError("KINESIS_STREAM_NAME", `environment variable KINESIS_STREAM_NAME must be a Kinesis stream name (got "${stream}")`);
-  }
-  const target: EventTarget | undefined = url ? { kind: "http", url } : stream ? { kind: "kinesis", streamName: stream } : undefined;
+  const target = targetVar(env);
   const rate = numberVar(env, "EVENTS_PER_SECOND", 0, 0, EMIT_LIMITS.MAX_EVENTS_PER_SECOND);
   return Object.freeze({
     defaults: Object.freeze({
@@ -104,7 +119,7 @@ export function readEmitEnvironment(env: Env): EmitEnvironment {
       maxFailedRatio: numberVar(env, "MAX_FAILED_RATIO", EMIT_DEFAULTS.maxFailedRatio, 0, 1),
       ...(env.EMIT_SHAPE ? { shape: env.EMIT_SHAPE, arrivals: env.EMIT_ARRIVALS === "poisson" ? ("poisson" as const) : ("paced" as const) } : {}),
     }),
-    kinesisEndpoint: env.KINESIS_ENDPOINT || undefined,
+    targetEndpoint: env.TARGET_ENDPOINT || env.KINESIS_ENDPOINT || undefined,
     bucket: env.BUCKET_NAME || undefined,
     keyPrefix: normaliseKeyPrefix("KEY_PREFIX", env.KEY_PREFIX ?? ""),
     memoryMb: memoryMb(env),

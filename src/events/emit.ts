@@ -102,8 +102,20 @@ export async function emitEvents(request: EmitRequest, sink: EventSink, options:
   return { request, stats, durationMs: Math.round(performance.now() - started), ...(dirty ? { dirty } : {}) };
 }
 
+/** How summaries name a target: the URL, `kinesis://NAME`, `firehose://NAME`, `sqs:QUEUE_URL`, `eventbridge://BUS` (as the CLI's `--to`). */
 export function targetLabel(target: EventTarget): string {
-  return target.kind === "http" ? target.url : `kinesis://${target.streamName}`;
+  switch (target.kind) {
+    case "http":
+      return target.url;
+    case "kinesis":
+      return `kinesis://${target.streamName}`;
+    case "firehose":
+      return `firehose://${target.deliveryStreamName}`;
+    case "sqs":
+      return `sqs:${target.queueUrl}`;
+    case "eventbridge":
+      return `eventbridge://${target.eventBusName}`;
+  }
 }
 
 /** The summary an emit run returns and logs. */

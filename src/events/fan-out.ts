@@ -22,6 +22,9 @@ import { totalEvents, type EmitRequest, type EventTarget } from "./request";
 export const EMITTER_EVENTS_PER_S_PER_VCPU: Readonly<Record<EventTarget["kind"], number>> = Object.freeze({
   http: 4_000,
   kinesis: 8_000,
+  firehose: 8_000,
+  sqs: 3_000,
+  eventbridge: 3_000,
 });
 
 /** Streams one emitter sends at most (one invocation's limit). */

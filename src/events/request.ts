@@ -43,8 +43,44 @@ export const FAN_OUT_BLOCK_EVENTS = 10_000;
 /** How a request is read: as one invocation's run, or as a whole run the fan-out splits. */
 export type EmitMode = "invocation" | "fan-out";
 
-/** Where events go: an HTTP ingestion API (one POST per event) or a Kinesis data stream. */
-export type EventTarget = { readonly kind: "http"; readonly url: string } | { readonly kind: "kinesis"; readonly streamName: string };
+/**
+ * Where events go: an HTTP ingestion API (one POST per event), a Kinesis data stream, an Amazon
+ * Data Firehose stream, an SQS queue (FIFO when its name ends in `.fifo`) or an EventBridge bus.
+ */
+export type EventTarget =
+  | { readonly kind: "http"; readonly url: string }
+  | { readonly kind: "kinesis"; readonly streamName: string }
+  | { readonly kind: "firehose"; readonly deliveryStreamName: string }
+  | { readonly kind: "sqs"; readonly queueUrl: string }
+  | { readonly kind: "eventbridge"; readonly eventBusName: string };
+
+/** The event field naming each kind of target. */
+export const TARGET_FIELDS = {
+  http: "ingest_api_url",
+  kinesis: "kinesis_stream_name",
+  firehose: "firehose_stream_name",
+  sqs: "sqs_queue_url",
+  eventbridge: "event_bus_name",
+} as const satisfies Record<EventTarget["kind"], string>;
+
+/** Firehose stream names: 1-64 of letters, digits, `_ . -`. */
+export const FIREHOSE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
+/** SQS queue URLs: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (or a local endpoint's http://host:port/ACCOUNT/NAME). */
+export const SQS_QUEUE_URL_PATTERN = /^https?:\/\/[^/\s]+\/(\d{12})\/([A-Za-z0-9_-]{1,75}(\.fifo)?)$/;
+/** EventBridge bus names (`default`, or a custom bus): 1-256 of letters, digits, `/ . - _`. */
+export const EVENT_BUS_NAME_PATTERN = /^[/.\-_A-Za-z0-9]{1,256}$/;
+
+/** Checks a target's name or URL; the message names `field` (an event field, a config key or an environment variable). */
+export function checkTargetName(kind: EventTarget["kind"], field: string, value: string): void {
+  const rules: Partial<Record<EventTarget["kind"], [RegExp, string]>> = {
+    kinesis: [STREAM_NAME_PATTERN, `1 to 128 letters, digits, "_", "." or "-"`],
+    firehose: [FIREHOSE_NAME_PATTERN, `1 to 64 letters, digits, "_", "." or "-"`],
+    sqs: [SQS_QUEUE_URL_PATTERN, "a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/events (or events.fifo)"],
+    eventbridge: [EVENT_BUS_NAME_PATTERN, `an event bus name (default, or 1 to 256 letters, digits, "/", ".", "-" or "_")`],
+  };
+  const rule = rules[kind];
+  if (rule && !rule[0].test(value)) throw new ValidationError(field, `${field} must be ${rule[1]} (got ${describe(value)})`);
+}
 
 export interface EmitRequest extends RunIdentity {
   readonly target: EventTarget;
@@ -109,8 +145,7 @@ export const EMIT_DEFAULTS: EmitDefaults = Object.freeze({
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5000;
 
 const EMIT_FIELDS = [
-  "ingest_api_url",
-  "kinesis_stream_name",
+  ...Object.values(TARGET_FIELDS),
   "stream_count",
   "events_per_stream",
   "events_per_second",
@@ -129,20 +164,20 @@ const EMIT_FIELDS = [
 export const STREAM_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,128}$/;
 
 function targetOf(e: EventObject, fallback: EventTarget | undefined): EventTarget {
-  const url = urlField(e, "ingest_api_url");
-  const streamName = stringField(e, "kinesis_stream_name");
-  if (url !== undefined && streamName !== undefined) {
-    throw new ValidationError("ingest_api_url", "give either ingest_api_url or kinesis_stream_name, not both");
+  const given = (Object.entries(TARGET_FIELDS) as [EventTarget["kind"], string][]).filter(([, field]) => e[field] !== undefined && e[field] !== null);
+  if (given.length > 1) throw new ValidationError(given[0]![1], `give one target, not ${given.map(([, f]) => f).join(" and ")}`);
+  const [kind, field] = given[0] ?? [];
+  if (kind === undefined || field === undefined) {
+    if (fallback) return fallback;
+    throw new ValidationError("ingest_api_url", `no target: give one of ${Object.values(TARGET_FIELDS).join(", ")}`);
   }
-  if (streamName !== undefined) {
-    if (!STREAM_NAME_PATTERN.test(streamName)) {
-      throw new ValidationError("kinesis_stream_name", `kinesis_stream_name must be 1 to 128 letters, digits, "_", "." or "-" (got ${describe(streamName)})`);
-    }
-    return { kind: "kinesis", streamName };
-  }
-  if (url !== undefined) return { kind: "http", url };
-  if (fallback) return fallback;
-  throw new ValidationError("ingest_api_url", "no target: give ingest_api_url (an http:// or https:// URL) or kinesis_stream_name");
+  if (kind === "http") return { kind, url: urlField(e, field) as string };
+  const value = stringField(e, field) as string;
+  checkTargetName(kind, field, value);
+  if (kind === "kinesis") return { kind, streamName: value };
+  if (kind === "firehose") return { kind, deliveryStreamName: value };
+  if (kind === "sqs") return { kind, queueUrl: value };
+  return { kind, eventBusName: value };
 }
 
 function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, number>> | undefined {

@@ -12,6 +12,8 @@ export interface StreamEvent {
   readonly body: string;
   /** A stable id of this event in this run, for idempotent receivers: `{run_id}:{stream}:{index}`. */
   readonly idempotencyKey: string;
+  /** The run's dataset (an EventBridge event's source names it). */
+  readonly dataset: string;
 }
 
 const EVENT_TYPE = /"event_type":"([^"]*)"/;
@@ -118,6 +120,7 @@ export class EventStream {
       eventType: EVENT_TYPE.exec(body)?.[1] ?? "record",
       body,
       idempotencyKey: `${this.request.runId}:${this.index}:${index}`,
+      dataset: this.request.dataset,
     };
     // A duplicate is a second delivery with its own key, so an idempotent receiver still sees it.
     if (duplicate !== undefined) this.pending = { ...event, body: duplicate, idempotencyKey: `${event.idempotencyKey}:dup` };
