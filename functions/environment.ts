@@ -1,7 +1,7 @@
 import { FORMATS, type Format } from "../src/formats";
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
-import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS } from "../src/events/request";
+import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, TARGET_VARIABLES } from "../src/events/request";
 import { isHttpUrl } from "../src/fields";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
@@ -80,15 +80,6 @@ export interface EmitEnvironment {
   /** Only for running the handler against kinesalite or a loopback stand-in (tests): TARGET_ENDPOINT, or KINESIS_ENDPOINT. */
   readonly targetEndpoint: string | undefined;
 }
-
-/** The environment variable naming each kind of target (set from the stack config). */
-export const TARGET_VARIABLES = {
-  http: "INGEST_API_URL",
-  kinesis: "KINESIS_STREAM_NAME",
-  firehose: "FIREHOSE_STREAM_NAME",
-  sqs: "SQS_QUEUE_URL",
-  eventbridge: "EVENT_BUS_NAME",
-} as const satisfies Record<EventTarget["kind"], string>;
 
 function targetVar(env: Env): EventTarget | undefined {
   const set = (Object.entries(TARGET_VARIABLES) as [EventTarget["kind"], string][]).filter(([, name]) => env[name]);

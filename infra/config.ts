@@ -1,5 +1,14 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { EMIT_DEFAULTS, EMIT_LIMITS, STREAM_NAME_PATTERN } from "../src/events/request";
+import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, type EventTarget } from "../src/events/request";
+
+/** The config key naming each kind of emit-events target. */
+export const TARGET_CONFIG_KEYS = {
+  http: "ingestApiUrl",
+  kinesis: "kinesisStreamName",
+  firehose: "firehoseStreamName",
+  sqs: "sqsQueueUrl",
+  eventbridge: "eventBusName",
+} as const satisfies Record<EventTarget["kind"], string>;
 import { ARRIVALS, parseShape, type Arrivals } from "../src/events/shape";
 import { isHttpUrl } from "../src/fields";
 import { FORMATS, type Format } from "../src/formats";
@@ -37,7 +46,7 @@ export interface StackConfig {
   readonly tracing: boolean;
   /** Shards the fan-out state machine runs at once (its Distributed Map's MaxConcurrency). */
   readonly fanOutConcurrency: number;
-  /** The `emit-events` function; absent when neither an ingest URL nor a Kinesis stream is set. */
+  /** The `emit-events` function; absent when no target is set. */
   readonly emit: EmitStackConfig | undefined;
   /** The `index-documents` function; absent when no Elasticsearch node is set. */
   readonly index: IndexStackConfig | undefined;
@@ -52,8 +61,8 @@ export interface FunctionSettings {
 }
 
 export interface EmitStackConfig extends FunctionSettings {
-  readonly ingestApiUrl: string | undefined;
-  readonly kinesisStreamName: string | undefined;
+  /** Where events go: one of ingestApiUrl, kinesisStreamName, firehoseStreamName, sqsQueueUrl, eventBusName. */
+  readonly target: EventTarget;
   readonly streamCount: number;
   readonly eventsPerRun: number;
   /** 0: no cap. */
@@ -148,14 +157,16 @@ function functionSettings(cfg: ConfigSource, prefix: "emit" | "index", schedule:
 
 function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
   const d = CONFIG_DEFAULTS;
-  const ingestApiUrl = urlConfig(cfg, "ingestApiUrl");
-  const kinesisStreamName = cfg.get("kinesisStreamName") || undefined;
-  if (ingestApiUrl === undefined && kinesisStreamName === undefined) return undefined;
-  if (ingestApiUrl !== undefined && kinesisStreamName !== undefined) {
-    throw new ValidationError("ingestApiUrl", "config ingestApiUrl and kinesisStreamName are exclusive: set one target for emit-events");
-  }
-  if (kinesisStreamName !== undefined && !STREAM_NAME_PATTERN.test(kinesisStreamName)) {
-    throw new ValidationError("kinesisStreamName", `config kinesisStreamName must be 1 to 128 letters, digits, "_", "." or "-" (got "${kinesisStreamName}")`);
+  const set = (Object.entries(TARGET_CONFIG_KEYS) as [EventTarget["kind"], string][]).filter(([, key]) => cfg.get(key));
+  if (set.length === 0) return undefined;
+  if (set.length > 1) throw new ValidationError(set[0]![1], `config ${set.map(([, k]) => k).join(" and ")} are exclusive: set one target for emit-events`);
+  const [kind, key] = set[0]!;
+  const value = cfg.get(key) as string;
+  let target: EventTarget;
+  if (kind === "http") target = { kind, url: urlConfig(cfg, key) as string };
+  else {
+    checkTargetName(kind, `config ${key}`, value);
+    target = kind === "kinesis" ? { kind, streamName: value } : kind === "firehose" ? { kind, deliveryStreamName: value } : kind === "sqs" ? { kind, queueUrl: value } : { kind, eventBusName: value };
   }
   const streamCount = inRange("streamCount", cfg.getNumber("streamCount") ?? EMIT_DEFAULTS.streamCount, 1, EMIT_LIMITS.MAX_STREAMS, true);
   const eventsPerRun = inRange("eventsPerRun", cfg.getNumber("eventsPerRun") ?? EMIT_DEFAULTS.eventsPerStream, 1, EMIT_LIMITS.MAX_EVENTS_PER_STREAM, true);
@@ -179,8 +190,7 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
     fanOutConcurrency: inRange("emitFanOutConcurrency", cfg.getNumber("emitFanOutConcurrency") ?? d.emitFanOutConcurrency, 1, 1000, true),
     shape: shapeText,
     arrivals: arrivals as Arrivals,
-    ingestApiUrl,
-    kinesisStreamName,
+    target,
     streamCount,
     eventsPerRun,
     eventsPerSecond: inRange("eventsPerSecond", cfg.getNumber("eventsPerSecond") ?? 0, 0, EMIT_LIMITS.MAX_EVENTS_PER_SECOND, false),

@@ -79,6 +79,41 @@ export function kinesisPutStatement(streamArn: string): PolicyStatement {
   return { Sid: "PutRecordsOnOneStream", Effect: "Allow", Action: ["kinesis:PutRecords", "kinesis:ListShards"], Resource: streamArn };
 }
 
+/** PutRecordBatch on one Firehose stream, nothing else. */
+export function firehosePutStatement(deliveryStreamArn: string): PolicyStatement {
+  return { Sid: "PutRecordBatchOnOneStream", Effect: "Allow", Action: "firehose:PutRecordBatch", Resource: deliveryStreamArn };
+}
+
+/** SendMessage (which also authorizes SendMessageBatch) on one queue, nothing else. */
+export function sqsSendStatement(queueArn: string): PolicyStatement {
+  return { Sid: "SendMessagesToOneQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn };
+}
+
+/**
+ * PutEvents on one bus, only with synthgen's sources (`synthgen.{dataset}`). `events:source` is
+ * multi-valued (every entry's source), so every value must match, and the key must be present.
+ */
+export function eventBridgePutStatement(eventBusArn: string): PolicyStatement {
+  return {
+    Sid: "PutEventsOnOneBus",
+    Effect: "Allow",
+    Action: "events:PutEvents",
+    Resource: eventBusArn,
+    Condition: { "ForAllValues:StringLike": { "events:source": "synthgen.*" }, Null: { "events:source": "false" } },
+  };
+}
+
+/**
+ * The ARN of an SQS queue from its URL (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`): its own
+ * account and Region (the deployment's Region when the host does not name one).
+ */
+export function sqsQueueArn(partition: string, region: string, queueUrl: string): string {
+  const m = /^https?:\/\/([^/]+)\/(\d{12})\/([^/]+)$/.exec(queueUrl);
+  if (!m) throw new Error(`not an SQS queue URL: ${queueUrl}`);
+  const hostRegion = /^sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(m[1] as string)?.[1];
+  return `arn:${partition}:sqs:${hostRegion ?? region}:${m[2]}:${m[3]}`;
+}
+
 /**
  * What the emit fan-out keeps in the bucket, under `{prefix}_emit/` only: its emitters' summaries
  * and started markers, and the run's report — written, read back, and listed (a missing key is a

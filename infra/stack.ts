@@ -8,7 +8,8 @@ import { deployment } from "./deployment";
 import { emitFanOutDefinition } from "./emit-fan-out";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
-import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, kinesisPutStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
+import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
+import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, eventBridgePutStatement, firehosePutStatement, kinesisPutStatement, sqsQueueArn, sqsSendStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
 
@@ -17,10 +18,33 @@ function invokeCommand(fn: GeneratorFunction, payload: Record<string, unknown>):
   return pulumi.interpolate`aws lambda invoke --function-name ${fn.function.name} --cli-binary-format raw-in-base64-out --payload '${JSON.stringify(payload)}' response.json && cat response.json`;
 }
 
-/** `emit-events`: the tutoring-event simulator, to the ingest API or one Kinesis stream. */
+/** The one statement an emit target needs, on its exact ARN (an ingest URL needs none). */
+function targetStatements(target: EventTarget, d: { partition: string; region: string; accountId: string }): PolicyStatement[] {
+  const at = `${d.partition}:%s:${d.region}:${d.accountId}`;
+  switch (target.kind) {
+    case "http":
+      return [];
+    case "kinesis":
+      return [kinesisPutStatement(kinesisStreamArn(d.partition, d.region, d.accountId, target.streamName))];
+    case "firehose":
+      return [firehosePutStatement(`arn:${at.replace("%s", "firehose")}:deliverystream/${target.deliveryStreamName}`)];
+    case "sqs":
+      return [sqsSendStatement(sqsQueueArn(d.partition, d.region, target.queueUrl))];
+    case "eventbridge":
+      return [eventBridgePutStatement(`arn:${at.replace("%s", "events")}:event-bus/${target.eventBusName}`)];
+  }
+}
+
+/** The environment variable naming the target (as `readEmitEnvironment` reads it). */
+function targetVariable(target: EventTarget): Record<string, string> {
+  const value = target.kind === "http" ? target.url : target.kind === "kinesis" ? target.streamName : target.kind === "firehose" ? target.deliveryStreamName : target.kind === "sqs" ? target.queueUrl : target.eventBusName;
+  return { [TARGET_VARIABLES[target.kind]]: value };
+}
+
+/** `emit-events`: the tutoring-event simulator, to the ingest API, Kinesis, Firehose, SQS or EventBridge. */
 function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
   const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi.all([deployment(), data.bucketArn]).apply(([d, bucketArn]) => [
-    ...(emit.kinesisStreamName !== undefined ? [kinesisPutStatement(kinesisStreamArn(d.partition, d.region, d.accountId, emit.kinesisStreamName))] : []),
+    ...targetStatements(emit.target, d),
     ...emitRunStatements(bucketArn, keyPrefix),
   ]);
   return new GeneratorFunction("emit-events", {
@@ -30,8 +54,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
     timeoutSeconds: emit.timeoutSeconds,
     ...common,
     environment: {
-      ...(emit.ingestApiUrl ? { INGEST_API_URL: emit.ingestApiUrl } : {}),
-      ...(emit.kinesisStreamName ? { KINESIS_STREAM_NAME: emit.kinesisStreamName } : {}),
+      ...targetVariable(emit.target),
       STREAM_COUNT: String(emit.streamCount),
       EVENTS_PER_RUN: String(emit.eventsPerRun),
       EVENTS_PER_SECOND: String(emit.eventsPerSecond),

@@ -8,10 +8,13 @@ const withUrl = { ...EMIT_DEFAULTS, target: { kind: "http" as const, url: "http:
 
 describe("emit and index requests: bad input names the field and what is allowed", () => {
   const emitCases: [string, Record<string, unknown>, string, RegExp][] = [
-    ["missing target", {}, "ingest_api_url", /no target: give ingest_api_url .* or kinesis_stream_name/],
+    ["missing target", {}, "ingest_api_url", /no target: give one of ingest_api_url, kinesis_stream_name, firehose_stream_name, sqs_queue_url, event_bus_name/],
     ["malformed URL", { ingest_api_url: "not a url" }, "ingest_api_url", /must be an http:\/\/ or https:\/\/ URL \(got "not a url"\)/],
-    ["both targets", { ingest_api_url: "http://a/b", kinesis_stream_name: "s" }, "ingest_api_url", /either ingest_api_url or kinesis_stream_name, not both/],
+    ["both targets", { ingest_api_url: "http://a/b", kinesis_stream_name: "s" }, "ingest_api_url", /give one target, not ingest_api_url and kinesis_stream_name/],
     ["bad stream name", { kinesis_stream_name: "a/b" }, "kinesis_stream_name", /1 to 128 letters/],
+    ["bad Firehose name", { firehose_stream_name: "x".repeat(65) }, "firehose_stream_name", /1 to 64 letters/],
+    ["SQS URL without an account", { sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/events" }, "sqs_queue_url", /a queue URL such as https:\/\/sqs\.us-east-1\.amazonaws\.com\/123456789012\/events/],
+    ["bad bus name", { event_bus_name: "my bus" }, "event_bus_name", /an event bus name/],
     ["stream_count 0", { ingest_api_url: "http://a/b", stream_count: 0 }, "stream_count", /from 1 to 1000 \(got 0\)/],
     ["stream_count huge", { ingest_api_url: "http://a/b", stream_count: 1e9 }, "stream_count", /from 1 to 1000/],
     ["too many events", { ingest_api_url: "http://a/b", stream_count: 1000, events_per_stream: 5000 }, "events_per_stream", /at most 1000000 per invocation/],

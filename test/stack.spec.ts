@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, ofType, promiseOf, resetResources, settle, single, type MockResource } from "./support/pulumi-mocks";
 import { loadProgram, type LoadedProgram } from "./support/program";
+import { simulate } from "./support/iam";
 import type { ConfigSource } from "../infra/config";
 
 // Mocks first, then config, and only then the program: index.ts reads config at import time
@@ -295,6 +296,57 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.deepEqual(policy.find((s) => s.Sid === "ReadWriteEmitRuns")!.Resource, `${bucketArn}/landing/_emit/*`);
     assert.deepEqual(policy.find((s) => s.Sid === "ListEmitRuns")!.Condition, { StringLike: { "s3:prefix": "landing/_emit/*" } });
     assert.equal(functionNamed("emit-events").inputs.environment.variables.INGEST_API_URL, "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest");
+  });
+
+  const policyDocument = (prefix: string) => JSON.parse(ofType(ROLE_POLICY).find((p) => p.name === `${prefix}-policy`)!.inputs.policy as string) as object;
+  const targets: [string, Record<string, string>, string, [string, string, Record<string, string>?][], [string, string, Record<string, string>?][]][] = [
+    [
+      "Firehose",
+      { firehoseStreamName: "landing-stream" },
+      "FIREHOSE_STREAM_NAME",
+      [["firehose:PutRecordBatch", "arn:aws:firehose:us-east-1:123456789012:deliverystream/landing-stream"]],
+      [
+        ["firehose:PutRecordBatch", "arn:aws:firehose:us-east-1:123456789012:deliverystream/other"],
+        ["firehose:DeleteDeliveryStream", "arn:aws:firehose:us-east-1:123456789012:deliverystream/landing-stream"],
+      ],
+    ],
+    [
+      "SQS (the queue's own Region and account, from its URL)",
+      { sqsQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo" },
+      "SQS_QUEUE_URL",
+      [["sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:orders.fifo"]],
+      [
+        ["sqs:SendMessage", "arn:aws:sqs:eu-west-1:123456789012:other"],
+        ["sqs:ReceiveMessage", "arn:aws:sqs:eu-west-1:123456789012:orders.fifo"],
+        ["sqs:PurgeQueue", "arn:aws:sqs:eu-west-1:123456789012:orders.fifo"],
+      ],
+    ],
+    [
+      "EventBridge (synthgen.* sources only)",
+      { eventBusName: "loadtest" },
+      "EVENT_BUS_NAME",
+      [["events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/loadtest", { "events:source": "synthgen.tutoring-events" }]],
+      [
+        ["events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/loadtest", { "events:source": "aws.ec2" }],
+        ["events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/loadtest"],
+        ["events:PutEvents", "arn:aws:events:us-east-1:123456789012:event-bus/default", { "events:source": "synthgen.tutoring-events" }],
+        ["events:PutRule", "arn:aws:events:us-east-1:123456789012:rule/loadtest/x"],
+      ],
+    ],
+  ];
+  for (const [what, config, variable, allowed, denied] of targets) {
+    it(`emit-events to ${what}: the one call on that one resource, by the IAM policy simulator`, async () => {
+      await stackWith(config);
+      assert.equal(functionNamed("emit-events").inputs.environment.variables[variable], Object.values(config)[0]);
+      const policy = policyDocument("emit-events");
+      for (const [action, resource, context] of allowed) assert.equal(await simulate(policy, action, resource, context), true, `${action} on ${resource} allowed`);
+      for (const [action, resource, context] of denied) assert.equal(await simulate(policy, action, resource, context), false, `${action} on ${resource} ${JSON.stringify(context ?? {})} denied`);
+    });
+  }
+
+  it("refuses two targets at once, naming them", () => {
+    assert.throws(() => readStackConfig(source({ kinesisStreamName: "a", sqsQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/q" })), /config kinesisStreamName and sqsQueueUrl are exclusive/);
+    assert.throws(() => readStackConfig(source({ sqsQueueUrl: "https://example.com/q" })), /config sqsQueueUrl must be a queue URL/);
   });
 
   it("index-documents: the API key only in a secret the function alone may read, hourly and enabled, alarms", async () => {

@@ -63,6 +63,15 @@ export const TARGET_FIELDS = {
   eventbridge: "event_bus_name",
 } as const satisfies Record<EventTarget["kind"], string>;
 
+/** The environment variable naming each kind of target (set from the stack config). */
+export const TARGET_VARIABLES = {
+  http: "INGEST_API_URL",
+  kinesis: "KINESIS_STREAM_NAME",
+  firehose: "FIREHOSE_STREAM_NAME",
+  sqs: "SQS_QUEUE_URL",
+  eventbridge: "EVENT_BUS_NAME",
+} as const satisfies Record<EventTarget["kind"], string>;
+
 /** Firehose stream names: 1-64 of letters, digits, `_ . -`. */
 export const FIREHOSE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{1,64}$/;
 /** SQS queue URLs: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (or a local endpoint's http://host:port/ACCOUNT/NAME). */

@@ -1,7 +1,7 @@
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { runSimulation } from "@cloud-copilot/iam-simulate";
+import { simulate } from "./iam";
 
 /** An IAM policy document, as the Pulumi program declares it for a role. */
 export interface PolicyDocument {
@@ -39,7 +39,6 @@ export interface StrictS3 {
   close(): Promise<void>;
 }
 
-const ACCOUNT = "123456789012";
 
 /**
  * The IAM action an S3 REST request needs (path-style addressing), per the S3 API reference's
@@ -93,23 +92,7 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     const id = JSON.stringify([action, resource, context]);
     let decision = decisions.get(id);
     if (!decision) {
-      decision = runSimulation(
-        {
-          identityPolicies: [{ name: "role-policy", policy: policy as never }],
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          request: {
-            action,
-            principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/session`,
-            resource: { accountId: ACCOUNT, resource },
-            contextVariables: context,
-          },
-        },
-        {},
-      ).then((r) => {
-        if (r.resultType === "error") throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(r.errors)}`);
-        return r.overallResult === "Allowed";
-      });
+      decision = simulate(policy, action, resource, context, roleName);
       decisions.set(id, decision);
     }
     return decision;
