@@ -6,7 +6,8 @@ import type { ResolvedDataset } from "../src/request";
 import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/schema/resolve";
 import { eventSinkFor } from "../src/sinks/event-sinks";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
-import { countBar } from "./progress";
+import { countBar, shapeBar } from "./progress";
+import { rateAt } from "../src/events/shape";
 
 /** `synthgen emit` flags, as commander hands them over (strings until validated). */
 export interface EmitFlags {
@@ -123,7 +124,8 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
   const target: EventTarget = request.target;
   if (target.kind !== "http") sdkNodeNoticeOnce();
   const sink = eventSinkFor(target, { requestTimeoutMs: request.requestTimeoutMs, ...(flags.endpoint ? { endpoint: flags.endpoint } : {}) });
-  const bar = countBar(totalEvents(request), "events");
+  const shape = request.shape;
+  const bar = shape ? shapeBar(totalEvents(request), (t) => rateAt(shape, t)) : countBar(totalEvents(request), "events");
   try {
     const body = emitResponseBody(await emitEvents(request, sink, { onSettled: (n) => bar.add(n) }));
     bar.stop();

@@ -56,3 +56,55 @@ export function countBar(total: number, unit: string): { add(n: number): void; s
     stop: () => bar.stop(),
   };
 }
+
+/**
+ * The rate over the last second against a shape's target at this moment: what a shaped run's live
+ * bar shows. `now` is injectable so the arithmetic is specified without a terminal.
+ */
+export class ShapeMeter {
+  /** Events settled at each update within the last second. */
+  private readonly recent: { t: number; n: number }[] = [];
+
+  constructor(
+    private readonly targetAt: (seconds: number) => number,
+    private readonly startedAt: number,
+  ) {}
+
+  add(n: number, now: number): void {
+    this.recent.push({ t: now, n });
+  }
+
+  /** Events per second over the last second (over the time so far in the first one), and the target now. */
+  reading(now: number): { achieved: number; target: number } {
+    while (this.recent.length > 0 && (this.recent[0] as { t: number }).t <= now - 1000) this.recent.shift();
+    const events = this.recent.reduce((sum, r) => sum + r.n, 0);
+    const span = Math.min(1000, now - this.startedAt);
+    return { achieved: span > 0 ? Math.round((events * 1000) / span) : 0, target: Math.round(this.targetAt((now - this.startedAt) / 1000)) };
+  }
+}
+
+/** The live bar of a shaped emit: events, the rate over the last second against the shape's target now. */
+export function shapeBar(total: number, targetAt: (seconds: number) => number): { add(n: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { add: () => undefined, stop: () => undefined };
+  const bar = new SingleBar(
+    { stream: process.stderr, format: "{bar} {value}/{total} events | {achieved}/s now, target {target}/s | {duration_formatted}", hideCursor: true },
+    Presets.shades_classic,
+  );
+  const meter = new ShapeMeter(targetAt, performance.now());
+  let done = 0;
+  bar.start(total, 0, { achieved: 0, target: Math.round(targetAt(0)) });
+  // Redrawn on a timer too, so a pause in sending shows as a falling rate.
+  const timer = setInterval(() => bar.update(done, meter.reading(performance.now())), 250);
+  timer.unref();
+  return {
+    add(n) {
+      done += n;
+      meter.add(n, performance.now());
+      bar.update(done, meter.reading(performance.now()));
+    },
+    stop: () => {
+      clearInterval(timer);
+      bar.stop();
+    },
+  };
+}

@@ -1,7 +1,7 @@
 import { FORMATS, type Format } from "../src/formats";
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
-import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, TARGET_VARIABLES } from "../src/events/request";
+import { checkStreamSkew, checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, TARGET_VARIABLES } from "../src/events/request";
 import { isHttpUrl } from "../src/fields";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
@@ -109,6 +109,7 @@ export function readEmitEnvironment(env: Env): EmitEnvironment {
       eventsPerSecond: rate === 0 ? undefined : rate,
       maxFailedRatio: numberVar(env, "MAX_FAILED_RATIO", EMIT_DEFAULTS.maxFailedRatio, 0, 1),
       ...(env.EMIT_SHAPE ? { shape: env.EMIT_SHAPE, arrivals: env.EMIT_ARRIVALS === "poisson" ? ("poisson" as const) : ("paced" as const) } : {}),
+      ...(env.EMIT_STREAM_SKEW ? { streamSkew: checkStreamSkew("EMIT_STREAM_SKEW", env.EMIT_STREAM_SKEW) } : {}),
     }),
     targetEndpoint: env.TARGET_ENDPOINT || env.KINESIS_ENDPOINT || undefined,
     bucket: env.BUCKET_NAME || undefined,

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import { checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, type EventTarget } from "../src/events/request";
+import { checkStreamSkew, checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, type EventTarget } from "../src/events/request";
 
 /** The config key naming each kind of emit-events target. */
 export const TARGET_CONFIG_KEYS = {
@@ -73,6 +73,8 @@ export interface EmitStackConfig extends FunctionSettings {
   /** A default load shape's text; undefined sends eventsPerRun per stream. */
   readonly shape: string | undefined;
   readonly arrivals: Arrivals;
+  /** Default stream skew (`zipf:S`), undefined for uniform. */
+  readonly streamSkew: { readonly zipf: number } | undefined;
 }
 
 export interface IndexStackConfig extends FunctionSettings {
@@ -189,6 +191,7 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
     // Lambda's default concurrency is 1,000 per Region and account: a plan beyond it would be throttled.
     fanOutConcurrency: inRange("emitFanOutConcurrency", cfg.getNumber("emitFanOutConcurrency") ?? d.emitFanOutConcurrency, 1, 1000, true),
     shape: shapeText,
+    streamSkew: checkStreamSkew("emitStreamSkew", cfg.get("emitStreamSkew") || undefined),
     arrivals: arrivals as Arrivals,
     target,
     streamCount,

@@ -60,6 +60,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
       EVENTS_PER_SECOND: String(emit.eventsPerSecond),
       MAX_FAILED_RATIO: String(emit.maxFailedRatio),
       ...(emit.shape ? { EMIT_SHAPE: emit.shape, EMIT_ARRIVALS: emit.arrivals } : {}),
+      ...(emit.streamSkew ? { EMIT_STREAM_SKEW: `zipf:${emit.streamSkew.zipf}` } : {}),
       // The emit fan-out: where its summaries go, and how many emitters it may run at once.
       BUCKET_NAME: data.bucketName,
       KEY_PREFIX: keyPrefix,

@@ -3,6 +3,7 @@ import { ValidationError } from "../src/errors";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { assertEmitFitsInTime } from "../src/events/emit";
 import { cumulative, parseShape, rateAt, shapedTotal, timeFor } from "../src/events/shape";
+import { ShapeMeter } from "../cli/progress";
 import { synthgen } from "./support/cli";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 
@@ -174,5 +175,19 @@ describe("load shapes", function () {
         await server.close();
       }
     });
+  });
+
+  it("the live bar's reading: events over the last second against the shape's target at that moment", () => {
+    const shape = parseShape("shape", "ramp:100..1100/10s", 0);
+    const meter = new ShapeMeter((t) => rateAt(shape, t), 0);
+    assert.deepEqual(meter.reading(0), { achieved: 0, target: 100 });
+    // 50 events in the first half second: 100/s so far.
+    meter.add(50, 500);
+    assert.deepEqual(meter.reading(500), { achieved: 100, target: 150 });
+    // At 5 s: 300 events in the last second, of a target of 600/s — the bar shows the shortfall.
+    for (let t = 4100; t <= 5000; t += 100) meter.add(30, t);
+    assert.deepEqual(meter.reading(5000), { achieved: 300, target: 600 });
+    // Nothing sent for a second: the rate falls to 0 while the target goes on.
+    assert.deepEqual(meter.reading(6000), { achieved: 0, target: 700 });
   });
 });

@@ -288,6 +288,21 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.deepEqual([env.EMIT_SHAPE, env.EMIT_ARRIVALS], ["ramp:100..2000/4m", "poisson"]);
   });
 
+  it("emitStreamSkew gives runs without stream_skew a hot stream; the function reads it, an event's own skew wins", async () => {
+    await stackWith({ kinesisStreamName: "iops-dashboard-events", emitStreamSkew: "zipf:1.5" });
+    const vars = functionNamed("emit-events").inputs.environment.variables as Record<string, string>;
+    assert.equal(vars.EMIT_STREAM_SKEW, "zipf:1.5");
+    const { readEmitEnvironment } = await import("../functions/environment");
+    const { parseEmitRequest } = await import("../src/events/request");
+    const { defaults } = readEmitEnvironment({ ...vars });
+    const ctx = { now: new Date("2026-03-02T10:00:00Z") };
+    const skewed = parseEmitRequest({ stream_count: 4, events_per_stream: 100 }, defaults, ctx);
+    assert.deepEqual(skewed.streamSkew, { zipf: 1.5 });
+    assert.ok(skewed.streamEvents![0]! > skewed.streamEvents![3]! * 5);
+    assert.equal(parseEmitRequest({ stream_count: 4, events_per_stream: 100, stream_skew: "uniform" }, defaults, ctx).streamSkew, undefined);
+    assert.throws(() => readStackConfig(source({ kinesisStreamName: "s", emitStreamSkew: "zipf:0" })), /emitStreamSkew must be uniform or \{ zipf: s \} \(zipf:S\) with s above 0/);
+  });
+
   it("emit-events to an ingest URL needs no sink permission, only its fan-out's summaries under {prefix}_emit/", async () => {
     await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest", keyPrefix: "landing" });
     const policy = policyOf("emit-events");

@@ -140,6 +140,8 @@ export interface EmitDefaults {
   /** A load shape for events that give no shape, events_per_stream or events_per_second (stack config emitShape). */
   readonly shape?: string;
   readonly arrivals?: Arrivals;
+  /** Stream skew for events that give none (stack config emitStreamSkew). */
+  readonly streamSkew?: { readonly zipf: number };
 }
 
 /** The original simulator's values: 50 streams × 10 events, no cap; up to 1% may fail. */
@@ -258,7 +260,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const arrivals = choiceField(e, "arrivals", ARRIVALS, "paced");
   if (e.arrivals !== undefined && !shaped) throw new ValidationError("arrivals", "arrivals applies with a shape");
   let shape = shaped ? parseShape("shape", e.shape, fanOut ? identityEpochMs(identity) : ctx.now.getTime()) : undefined;
-  const streamSkew = parseStreamSkew(e);
+  const streamSkew = e.stream_skew === undefined && !scenario ? defaults.streamSkew : parseStreamSkew(e);
   let streamEvents: number[] | undefined;
   if (shape && !fanOut && peakRate(shape) > EMIT_LIMITS.MAX_EVENTS_PER_SECOND) {
     throw new ValidationError("shape", `shape ${shape.text} peaks at ${peakRate(shape)} events/s, more than the ${EMIT_LIMITS.MAX_EVENTS_PER_SECOND} one invocation sends: run it through the emit fan-out (the emit state machine, or synthgen emit --plan to see its plan)`);
@@ -311,11 +313,16 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
 
 /** `stream_skew: { zipf: s }`: streams get events in proportion to (stream + 1)^-s (stream 0 the hottest). */
 function parseStreamSkew(e: EventObject): { zipf: number } | undefined {
-  const v = e.stream_skew;
+  return checkStreamSkew("stream_skew", e.stream_skew);
+}
+
+/** A skew as given (`uniform`, `{ zipf: s }`, or the text `zipf:S` of the CLI and stack config); the message names `field`. */
+export function checkStreamSkew(field: string, v: unknown): { zipf: number } | undefined {
+  if (typeof v === "string" && /^zipf:/.test(v.trim())) v = { zipf: Number(v.trim().slice(5)) };
   if (v === undefined || v === null || v === "uniform") return undefined;
   const s = typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 1 ? (v as Record<string, unknown>).zipf : undefined;
   if (typeof s !== "number" || !Number.isFinite(s) || s <= 0 || s > 10) {
-    throw new ValidationError("stream_skew", `stream_skew must be uniform or { zipf: s } with s above 0 and at most 10 (got ${describe(v)})`);
+    throw new ValidationError(field, `${field} must be uniform or { zipf: s } (zipf:S) with s above 0 and at most 10 (got ${describe(v)})`);
   }
   return { zipf: s };
 }
