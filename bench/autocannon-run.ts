@@ -1,16 +1,19 @@
+import { readFileSync } from "node:fs";
 import autocannon from "autocannon";
 
 /**
- * The limit the HTTP emit path is measured against: autocannon, in its own process like the
- * emitter, POSTing the same body to the same loopback server with as many connections as emit has
- * streams. Prints one JSON line.
+ * The limit an emit path is measured against: autocannon, in its own process like the emitter,
+ * POSTing the same body (one event, or one whole batch call with its protocol's headers) to the
+ * same loopback server. Prints one JSON line.
  */
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2] ?? "{}") as { url: string; body: string; connections: number; amount: number };
+  // `@FILE`: a spec too large for the command line (a whole batch call's body).
+  const arg = process.argv[2] ?? "{}";
+  const spec = JSON.parse(arg.startsWith("@") ? readFileSync(arg.slice(1), "utf8") : arg) as { url: string; body: string; connections: number; amount: number; headers?: Record<string, string> };
   const result = await autocannon({
     url: spec.url,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: spec.headers ?? { "content-type": "application/json" },
     body: spec.body,
     connections: spec.connections,
     amount: spec.amount,

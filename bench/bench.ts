@@ -14,6 +14,7 @@ import { scenariosBench } from "./scenarios";
 import { lambdaShapedRun } from "./lambda-shaped";
 import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
+import { targetsBench } from "./targets";
 
 const run = promisify(execFile);
 
@@ -126,6 +127,12 @@ async function main(): Promise<void> {
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
   if (process.argv.includes("--scenarios-only")) {
     scenariosBench();
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
+  if (process.argv.includes("--targets-only")) {
+    await targetsBench();
     await s3.close();
     await rm(work, { recursive: true, force: true });
     return;

@@ -2,11 +2,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startFakeElasticsearch } from "../test/support/elasticsearch";
 import { startTestKinesis } from "../test/support/kinesis";
+import { startEventBridge, startFirehose, startSqs } from "../test/support/aws-json";
 
 /**
  * A target for the event benchmarks, in its own process so its CPU is not the sender's:
  * `ingest` (a minimal HTTP endpoint that reads each body and answers 200), `kinesis` (kinesalite
- * with one stream) or `elasticsearch` (the tests' fake `_bulk` endpoint). Sends its address to the
+ * with one stream), `firehose`, `sqs`, `eventbridge` (the JSON-protocol stand-ins) or `elasticsearch` (the tests' fake `_bulk` endpoint). Sends its address to the
  * parent; on "stop", sends how many items it took and exits.
  */
 async function main(): Promise<void> {
@@ -38,6 +39,16 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     send({ url: kinesis.endpoint });
+  } else if (kind === "firehose" || kind === "sqs" || kind === "eventbridge") {
+    // The tests' stand-ins, speaking each service's JSON protocol (test/support/aws-json.ts).
+    const standIn = kind === "firehose" ? await startFirehose(["bench"]) : kind === "sqs" ? await startSqs(["bench", "bench.fifo"]) : await startEventBridge(["bench"]);
+    const count = () =>
+      "records" in standIn ? [...standIn.records.values()].reduce((n, r) => n + r.length, 0) : "queues" in standIn ? [...standIn.queues.values()].reduce((n, q) => n + q.length, 0) : [...standIn.buses.values()].reduce((n, b) => n + b.length, 0);
+    process.on("message", () => {
+      send({ received: count() });
+      process.exit(0);
+    });
+    send({ url: standIn.endpoint });
   } else if (kind === "elasticsearch") {
     const es = await startFakeElasticsearch();
     process.on("message", () => {

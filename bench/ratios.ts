@@ -30,7 +30,7 @@ export function spread(values: readonly number[]): Spread {
  * Measures a path and its limit alternately, `reps` times each (A B A B …), so both see the same
  * machine state; returns the spread of each.
  */
-async function interleaved(reps: number, path: () => Promise<number> | number, limit: () => Promise<number> | number): Promise<[Spread, Spread]> {
+export async function interleaved(reps: number, path: () => Promise<number> | number, limit: () => Promise<number> | number): Promise<[Spread, Spread]> {
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -40,9 +40,9 @@ async function interleaved(reps: number, path: () => Promise<number> | number, l
   return [spread(a), spread(b)];
 }
 
-const fmt = (s: Spread, digits: number, unit: string) => `${s.min.toFixed(digits)} / ${s.median.toFixed(digits)} ${unit}`;
+export const fmt = (s: Spread, digits: number, unit: string) => `${s.min.toFixed(digits)} / ${s.median.toFixed(digits)} ${unit}`;
 
-function line(path: string, ours: string, limit: string, ratio: string): string {
+export function line(path: string, ours: string, limit: string, ratio: string): string {
   return `| ${path.padEnd(58)} | ${ours.padStart(24)} | ${limit.padStart(24)} | ${ratio.padStart(12)} |`;
 }
 
