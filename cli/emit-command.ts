@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ValidationError } from "../src/errors";
 import { isHttpUrl } from "../src/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
@@ -28,6 +29,8 @@ export interface EmitFlags {
   shape?: string;
   arrivals?: string;
   skew?: string;
+  duration?: string;
+  targetQuota?: string;
   /** Print the emit fan-out's plan for this request instead of sending. */
   plan?: boolean;
   memoryMb?: string;
@@ -54,6 +57,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   shape: "--shape",
   arrivals: "--arrivals",
   stream_skew: "--skew",
+  duration: "--duration",
+  target_quota: "--target-quota",
 };
 
 /** `--to`: `http(s)://host/path`, `kinesis://STREAM`, `firehose://STREAM`, `sqs:QUEUE_URL` or `eventbridge://BUS`, as the event field it stands for. */
@@ -63,6 +68,21 @@ export function targetFields(to: string | undefined): Record<string, string> {
   if (aws) return { [TARGET_FIELDS[aws[1] as "kinesis" | "firehose" | "eventbridge"]]: aws[2] ?? "" };
   if (to.startsWith("sqs:")) return { sqs_queue_url: to.slice("sqs:".length) };
   return { ingest_api_url: to };
+}
+
+/**
+ * `--shape @FILE`: the shape's text from a file (a long profile of 168 hourly rates, say), `#`
+ * comments and whitespace dropped; else the text itself.
+ */
+function shapeText(flag: string): string {
+  if (!flag.startsWith("@")) return flag;
+  let text: string;
+  try {
+    text = readFileSync(flag.slice(1), "utf8");
+  } catch (err) {
+    throw new ValidationError("--shape", `--shape ${flag}: cannot read the shape file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  return text.replace(/#[^\n]*/g, "").replace(/\s+/g, "");
 }
 
 /** `--skew zipf:1.2` as the event's `{ zipf: 1.2 }` (anything else goes through for the validator to name). */
@@ -106,9 +126,11 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       seed: numeric(flags.seed),
       run_id: flags.runId,
       date_prefix: flags.date,
-      shape: flags.shape,
+      shape: flags.shape === undefined ? undefined : shapeText(flags.shape),
       arrivals: flags.arrivals,
       stream_skew: parseSkewFlag(flags.skew),
+      duration: flags.duration,
+      target_quota: parsePairs("--target-quota", flags.targetQuota),
     });
     if (flags.plan) return (require("./emit-plan") as typeof import("./emit-plan")).runEmitPlan(flags, event, FLAG_FOR_FIELD);
     // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them;

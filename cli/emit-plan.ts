@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { ValidationError } from "../src/errors";
-import { estimateCost, emitterRate, evenShards, layoutEmitters, shardLoads, shardsNeeded, assertShardsCarry } from "../src/events/fan-out";
+import { assertTargetQuota, estimateCost, emitterRate, evenShards, layoutEmitters, shardLoads, shardsNeeded, assertShardsCarry } from "../src/events/fan-out";
 import { targetLabel } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, totalEvents } from "../src/events/request";
 import { peakRate } from "../src/events/shape";
@@ -56,6 +56,7 @@ export function runEmitPlan(flags: EmitFlags, event: Record<string, unknown>, fl
         busiest_shards: loads.slice(0, 3).map((l) => ({ shard: l.shardId, records_per_s: Math.round(l.recordsPerS), kib_per_s: Math.round(l.bytesPerS / 1024), streams: l.streams })),
       };
     }
+    const targetLoad = assertTargetQuota(request, layout, meanBytes);
     const shape = request.shape as NonNullable<typeof request.shape>;
     const plan = {
       status: "planned",
@@ -73,6 +74,7 @@ export function runEmitPlan(flags: EmitFlags, event: Record<string, unknown>, fl
       waves: layout.waves,
       wave_seconds: layout.waveSeconds,
       ...(kinesis ? { kinesis } : {}),
+      ...(targetLoad ? { target_load: targetLoad } : {}),
       cost: estimateCost(request, layout, { memoryMb: settings.memoryMb, architecture }, kinesis ? { shards: kinesis.shards, meanEventBytes: meanBytes } : undefined),
     };
     process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);

@@ -91,7 +91,8 @@ program
   .option("--streams <n>", `concurrent streams, 1-${EMIT_LIMITS.MAX_STREAMS} (default 50)`)
   .option("--events-per-stream <n>", `events per stream, 1-${EMIT_LIMITS.MAX_EVENTS_PER_STREAM} (default 10)`)
   .option("--rate <events_per_s>", "cap on the whole run's events per second (default: no cap)")
-  .option("--shape <shape>", "a load shape instead of --events-per-stream and --rate: constant:500/2m, ramp:100..5000/10m, steps:100/30s,500/1m, spike:200,2000@60s+10s/5m, profile:R0,…,R23/6h (docs/events-and-metrics.md)")
+  .option("--shape <shape>", "a load shape instead of --events-per-stream and --rate (or @FILE holding one): constant:500/2m, ramp:100..5000/10m, steps:100/30s,500/1m, spike:200,2000@60s+10s/5m, profile:R0,…,R23/6h (docs/events-and-metrics.md)")
+  .option("--duration <d>", "with --rate instead of --events-per-stream: send that rate for this long, e.g. 10m")
   .option("--arrivals <kind>", "with --shape: paced (default, evenly spaced) or poisson")
   .option("--skew <skew>", "events across streams: uniform (default) or zipf:S (stream 0 the hottest: a hot partition or tenant)")
   .option("--weights <pairs>", "event type mix, e.g. session_started=3,session_completed=3,ib_call_logged=1 (default: even)")
@@ -105,6 +106,7 @@ program
   .option("--timeout-s <s>", "with --plan: emit-events' timeout, 1-900 (default 300)")
   .option("--max-emitters <n>", "with --plan: emitters that may run at once (default 50, the stack's emitFanOutConcurrency)")
   .option("--kinesis-shards <n>", "with --plan and a kinesis:// target: the stream's shards, evenly split (default: the fewest that carry the peak)")
+  .option("--target-quota <pairs>", "with --plan: your account's quota for the target, e.g. records_per_s=500000,mib_per_s=5,calls_per_s=2000 (default: the documented one)")
   .option("--architecture <arch>", "with --plan: arm64 (default) or x86_64, for the cost")
   .addHelpText(
     "after",

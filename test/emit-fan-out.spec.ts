@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import aslValidator from "asl-validator";
 import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
-import { assertShardsCarry, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
+import { assertShardsCarry, assertTargetQuota, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
 import { emitFanOutAction } from "../src/events/fan-out-actions";
 import { cumulative } from "../src/events/shape";
 import { KinesisEventSink } from "../src/sinks/kinesis-events";
@@ -74,6 +74,21 @@ describe("emit fan-out: the plan's arithmetic", () => {
     // One hot stream (Zipf 2 over 40 streams: stream 0 carries 61%) is over a shard's quota however many shards there are.
     const hot = request({ shape: "constant:4000/60s", stream_count: 40, stream_skew: { zipf: 2 } });
     assert.throws(() => assertShardsCarry(hot, shardLoads(hot, evenShards(64), 300)), /over Kinesis' 1,000 records\/s/);
+  });
+
+  it("checks Firehose, SQS FIFO and EventBridge against their documented quotas (the strict reading), or the account's raised target_quota", () => {
+    const at = (target: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+      const r = request({ ingest_api_url: undefined, ...target, shape: "constant:20000/10m", stream_count: 100, ...extra });
+      return () => assertTargetQuota(r, layoutEmitters(r, settings, 0), 300);
+    };
+    assert.throws(at({ firehose_stream_name: "fh" }), /records_per_s 20000 > 1000, mib_per_s 5\.72 > 1 \(Direct PUT per Firehose stream: .*give it as target_quota/);
+    const raised = at({ firehose_stream_name: "fh" }, { target_quota: { records_per_s: 500_000, mib_per_s: 10, calls_per_s: 2000 } })();
+    assert.deepEqual([raised?.records_per_s, raised?.mib_per_s, raised?.calls_per_s, raised?.quota_source], [20000, 5.72, 40, "target_quota"]);
+    assert.throws(at({ firehose_stream_name: "fh" }, { target_quota: { mib_per_s: 5 } }), /mib_per_s 5\.72 > 5 \(target_quota\): lower the rate or raise the quota/);
+    assert.throws(at({ sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q.fifo" }), /records_per_s 20000 > 3000, calls_per_s 2000 > 300 \(SQS FIFO/);
+    assert.equal(at({ sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q" })(), undefined, "a standard queue has no throughput quota");
+    assert.throws(at({ event_bus_name: "default" }), /records_per_s 20000 > 400 \(PutEvents per account and Region/);
+    assert.throws(() => request({ shape: "constant:10/1m", target_quota: { records: 5 } }), /target_quota must be an object of records_per_s, mib_per_s, calls_per_s/);
   });
 
   it("refuses a request the fan-out cannot pace, and one invocation refuses a peak above its 100,000/s", () => {

@@ -190,4 +190,45 @@ describe("load shapes", function () {
     // Nothing sent for a second: the rate falls to 0 while the target goes on.
     assert.deepEqual(meter.reading(6000), { achieved: 0, target: 700 });
   });
+
+  it("duration with events_per_second: that rate for that long (a constant shape); refused with a count, a shape, or no rate", () => {
+    const ctx = { now: new Date("2026-03-02T10:00:00Z") };
+    const r = parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", duration: "90s", events_per_second: 40, stream_count: 4 }, EMIT_DEFAULTS, ctx);
+    assert.deepEqual([r.shape?.text, r.shape?.durationS, r.streamEvents?.reduce((a, b) => a + b, 0)], ["constant:40/90s", 90, 3600]);
+    const bad: [Record<string, unknown>, RegExp][] = [
+      [{ duration: "90s" }, /duration needs events_per_second/],
+      [{ duration: "90s", events_per_second: 5, events_per_stream: 3 }, /give events_per_stream \(a count\) or duration, not both/],
+      [{ duration: "90s", shape: "constant:5/1m" }, /duration does not apply with a shape/],
+      [{ duration: "soon", events_per_second: 5 }, /"soon" is not a duration such as 90s, 10m or 1h/],
+    ];
+    for (const [fields, message] of bad) {
+      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", ...fields }, EMIT_DEFAULTS, ctx), (e: unknown) => e instanceof ValidationError && e.field === "duration" && message.test(e.message));
+    }
+  });
+
+  it("--shape @FILE reads a long shape (168 hourly rates) from a file, comments and line breaks dropped; a missing file is named", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "synthgen-shape-"));
+    try {
+      const week = Array.from({ length: 7 }, (_, d) => `# day ${d}\n${Array.from({ length: 24 }, (_, h) => (h >= 9 && h < 18 ? 50 : 5)).join(",")}`).join(",\n");
+      await writeFile(join(dir, "week.shape"), `profile:\n${week}\n/3s\n`);
+      const server = await startIngestServer();
+      try {
+        const r = await synthgen(["emit", "--to", server.url, "--shape", `@${join(dir, "week.shape")}`, "--streams", "2", "--run-id", "week"]);
+        assert.equal(r.code, 0, r.stderr);
+        const summary = JSON.parse(r.stdout);
+        assert.match(summary.shape, /^profile:(5|50)(,(5|50)){167}\/3s$/);
+        assert.equal(server.accepted.length, summary.total_events);
+      } finally {
+        await server.close();
+      }
+      const missing = await synthgen(["emit", "--to", "http://127.0.0.1:9/x", "--shape", `@${join(dir, "nope.shape")}`]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /--shape @.*nope\.shape: cannot read the shape file \(ENOENT\)/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

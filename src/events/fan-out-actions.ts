@@ -5,7 +5,7 @@ import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
 import { sleep } from "../retry";
 import { emitEvents, targetLabel, type EventSink } from "./emit";
-import { assertShardsCarry, cellRequest, emitterRate, layoutEmitters, shardLoads, waveWindow, WAVE_LEAD_S, type EmitLayout, type EmitterSettings } from "./fan-out";
+import { assertShardsCarry, assertTargetQuota, cellRequest, emitterRate, layoutEmitters, shardLoads, waveWindow, WAVE_LEAD_S, type EmitLayout, type EmitterSettings } from "./fan-out";
 import { mergeCells, type CellSummary } from "./fan-out-report";
 import { parseEmitRequest, totalEvents, type EmitDefaults, type EmitRequest } from "./request";
 import { cumulative, peakRate } from "./shape";
@@ -106,6 +106,7 @@ async function plan(request: EmitRequest, raw: EventObject, deps: EmitFanOutDeps
     loads = shardLoads(request, await sink.shards(), bytes);
     assertShardsCarry(request, loads);
   }
+  const targetLoad = assertTargetQuota(request, layout, bytes);
   return {
     action: "plan" as const,
     // The request with its identity fixed, for every emitter and the report.
@@ -122,6 +123,7 @@ async function plan(request: EmitRequest, raw: EventObject, deps: EmitFanOutDeps
     wave_seconds: layout.waveSeconds,
     start_at: layout.startAt,
     emitter_list: Array.from({ length: layout.emitters }, (_, i) => i),
+    ...(targetLoad ? { target_load: targetLoad } : {}),
     ...(loads ? { busiest_shards: loads.slice(0, 5).map((l) => ({ shard: l.shardId, records_per_s: Math.round(l.recordsPerS), kib_per_s: Math.round(l.bytesPerS / 1024), streams: l.streams })) } : {}),
   };
 }

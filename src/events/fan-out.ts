@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { vcpusFor } from "../capacity";
 import { CapacityError, ValidationError } from "../errors";
 import { cumulative, peakRate, sliceShape, type RateShape } from "./shape";
-import { totalEvents, type EmitRequest, type EventTarget } from "./request";
+import { totalEvents, type EmitRequest, type EventTarget, type TargetQuota } from "./request";
 
 /**
  * The emit fan-out: one run at a rate beyond one invocation, for longer than one invocation,
@@ -292,4 +292,58 @@ export function estimateCost(
     total_usd: round(lambda + stepFunctions + (kinesisCost ? kinesisCost.shards_usd + kinesisCost.put_usd : 0)),
     prices: "us-east-1 list prices (2025), on demand; check your Region's",
   };
+}
+
+/**
+ * Documented default write quotas of the targets without shards, read strictly where they differ
+ * by Region (the smallest Region's figures); an account's raised quota is given as the request's
+ * `target_quota`. Entries a call at most, to estimate calls per second.
+ */
+export const TARGET_DEFAULT_QUOTAS: Readonly<Partial<Record<EventTarget["kind"], { quota: TargetQuota; perCall: number; documented: string }>>> = Object.freeze({
+  firehose: {
+    quota: { records_per_s: 1_000, mib_per_s: 1, calls_per_s: 1_000 },
+    perCall: 500,
+    documented: "Direct PUT per Firehose stream: 1,000 records/s, 1,000 calls/s and 1 MiB/s in most Regions (500,000 records/s, 2,000 calls/s and 5 MiB/s in us-east-1, us-west-2 and eu-west-1)",
+  },
+  eventbridge: {
+    quota: { records_per_s: 400 },
+    perCall: 10,
+    documented: "PutEvents per account and Region: 400 a second in the smallest Regions (10,000 in us-east-1, us-west-2 and eu-west-1), read as entries",
+  },
+});
+/** A FIFO queue without high-throughput mode: 300 calls a second of up to 10 messages. */
+export const SQS_FIFO_QUOTA = Object.freeze({ quota: { records_per_s: 3_000, calls_per_s: 300 } as TargetQuota, perCall: 10, documented: "SQS FIFO without high-throughput mode: 300 SendMessageBatch calls/s of up to 10 messages (3,000 messages/s)" });
+
+export interface TargetLoad {
+  readonly records_per_s: number;
+  readonly mib_per_s: number;
+  readonly calls_per_s: number;
+  readonly quota: TargetQuota;
+  readonly quota_source: string;
+}
+
+/**
+ * The target's load at the shape's peak against its quota (the request's `target_quota`, or the
+ * documented default); refuses a plan over it, saying what was assumed and how to give the real
+ * one. Kinesis is checked shard by shard instead; HTTP and SQS standard queues have none.
+ */
+export function assertTargetQuota(request: EmitRequest, layout: Pick<EmitLayout, "emitters">, meanEventBytes: number): TargetLoad | undefined {
+  const t = request.target;
+  const known = t.kind === "sqs" ? (t.queueUrl.endsWith(".fifo") ? SQS_FIFO_QUOTA : undefined) : TARGET_DEFAULT_QUOTAS[t.kind];
+  if (!known) return undefined;
+  const peak = peakRate(shapeOf(request));
+  // Each emitter sends a tenth of a second of its share a call, up to the API's entries a call.
+  const perCall = Math.max(1, Math.min(known.perCall, Math.floor(peak / layout.emitters / 10)));
+  const load = { records_per_s: peak, mib_per_s: (peak * meanEventBytes) / (1024 * 1024), calls_per_s: Math.ceil(peak / perCall) };
+  const quota = request.targetQuota ?? known.quota;
+  const source = request.targetQuota ? "target_quota" : known.documented;
+  const over = (["records_per_s", "mib_per_s", "calls_per_s"] as const).filter((k) => quota[k] !== undefined && load[k] > (quota[k] as number));
+  if (over.length > 0) {
+    const what = over.map((k) => `${k} ${Math.round(load[k] * 100) / 100} > ${quota[k]}`).join(", ");
+    throw new CapacityError(
+      "target_quota",
+      `at the peak of ${peak} events/s the target would get ${what} (${source}): ${request.targetQuota ? "lower the rate or raise the quota" : "if your account's quota is higher, give it as target_quota, e.g. {\"records_per_s\": 500000, \"mib_per_s\": 5, \"calls_per_s\": 2000}; else lower the rate"}`,
+    );
+  }
+  return { ...load, mib_per_s: Math.round(load.mib_per_s * 100) / 100, quota, quota_source: source };
 }

@@ -2,7 +2,7 @@ import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
 import type { ResolvedDataset } from "../request";
 import type { EmitCell } from "./fan-out";
 import { parseDirty, type DirtyRates } from "../dirty";
-import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, shapedTotal, type Arrivals, type RateShape } from "./shape";
+import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, seconds, shapedTotal, SHAPE_LIMITS, type Arrivals, type RateShape } from "./shape";
 import { ValidationError } from "../errors";
 import {
   IDENTITY_FIELDS,
@@ -120,8 +120,30 @@ export interface EmitRequest extends RunIdentity {
    * seed, so an emitter starts a stream anywhere after rendering at most one block's records.
    */
   readonly blockEvents?: number;
+  /** The target's quota as raised for this account, for the fan-out's plan (defaults: the documented ones). */
+  readonly targetQuota?: TargetQuota;
   /** One emitter's share of a fanned-out run in one wave: which events of which streams. */
   readonly cell?: EmitCell;
+}
+
+/** A target's write quota: records (events) per second, MiB per second, calls per second; any may be absent. */
+export interface TargetQuota {
+  readonly records_per_s?: number;
+  readonly mib_per_s?: number;
+  readonly calls_per_s?: number;
+}
+
+function parseTargetQuota(e: EventObject): TargetQuota | undefined {
+  const v = e.target_quota;
+  if (v === undefined || v === null) return undefined;
+  const keys = ["records_per_s", "mib_per_s", "calls_per_s"];
+  if (typeof v !== "object" || Array.isArray(v) || Object.keys(v).length === 0 || Object.keys(v).some((k) => !keys.includes(k))) {
+    throw new ValidationError("target_quota", `target_quota must be an object of ${keys.join(", ")} (your account's raised quota for the target; got ${describe(v)})`);
+  }
+  for (const [k, n] of Object.entries(v)) {
+    if (typeof n !== "number" || !Number.isFinite(n) || n <= 0) throw new ValidationError("target_quota", `target_quota.${k} must be a number above 0 (got ${describe(n)})`);
+  }
+  return v as TargetQuota;
 }
 
 /** All the events a request sends (duplicates dirt adds aside). */
@@ -168,6 +190,8 @@ const EMIT_FIELDS = [
   "shape",
   "arrivals",
   "stream_skew",
+  "duration",
+  "target_quota",
   ...IDENTITY_FIELDS,
 ];
 
@@ -232,6 +256,17 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   if (scenario && e.events_per_stream !== undefined) {
     throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
   }
+  // `duration` with `events_per_second`: that rate for that long, a constant shape.
+  if (e.duration !== undefined && e.duration !== null) {
+    if (typeof e.duration !== "string") throw new ValidationError("duration", `duration must be a duration such as 90s, 10m or 1h (got ${describe(e.duration)})`);
+    const durationS = seconds("duration", e.duration);
+    if (e.shape !== undefined) throw new ValidationError("duration", "duration does not apply with a shape, which carries its own (e.g. constant:500/10m)");
+    if (e.events_per_stream !== undefined) throw new ValidationError("duration", "give events_per_stream (a count) or duration, not both");
+    if (e.events_per_second === undefined) throw new ValidationError("duration", "duration needs events_per_second: the run sends that rate for that long (or give a shape)");
+    const rate = numberField(e, "events_per_second", 0, 0.001, SHAPE_LIMITS.MAX_RATE);
+    const { duration: _d, events_per_second: _r, ...rest } = e;
+    e = { ...rest, shape: `constant:${rate}/${durationS}s` };
+  }
   // The deployment's shape applies to an event that asks for no count and no rate of its own.
   const useDefaultShape = defaults.shape !== undefined && e.shape === undefined && e.events_per_stream === undefined && e.events_per_second === undefined && !scenario;
   if (useDefaultShape) e = { ...e, shape: defaults.shape, ...(e.arrivals === undefined && defaults.arrivals ? { arrivals: defaults.arrivals } : {}) };
@@ -260,6 +295,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const arrivals = choiceField(e, "arrivals", ARRIVALS, "paced");
   if (e.arrivals !== undefined && !shaped) throw new ValidationError("arrivals", "arrivals applies with a shape");
   let shape = shaped ? parseShape("shape", e.shape, fanOut ? identityEpochMs(identity) : ctx.now.getTime()) : undefined;
+  const targetQuota = parseTargetQuota(e);
   const streamSkew = e.stream_skew === undefined && !scenario ? defaults.streamSkew : parseStreamSkew(e);
   let streamEvents: number[] | undefined;
   if (shape && !fanOut && peakRate(shape) > EMIT_LIMITS.MAX_EVENTS_PER_SECOND) {
@@ -308,6 +344,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     arrivals,
     ...(streamSkew ? { streamSkew } : {}),
     ...(fanOut ? { blockEvents: FAN_OUT_BLOCK_EVENTS } : {}),
+    ...(targetQuota ? { targetQuota } : {}),
   });
 }
 

@@ -56,7 +56,8 @@ function fail(field: string, message: string): never {
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_S: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
 
-function seconds(field: string, text: string): number {
+/** A duration's text (`90s`, `10m`, `1h`, `500ms`) in seconds; the message names `field`. */
+export function seconds(field: string, text: string): number {
   const m = DURATION.exec(text.trim());
   if (!m) fail(field, `"${text}" is not a duration such as 90s, 10m or 1h`);
   const s = Number(m[1]) * (UNIT_S[m[2] as string] as number);
