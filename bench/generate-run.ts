@@ -8,7 +8,7 @@ import type { SinkSpec } from "../src/sinks";
  */
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? "{}") as { files: number; sizeMb: number; threads: number; sink: SinkSpec; prefix: string; format?: string };
-  const pool = createFilePool(spec.threads);
+  const pool = createFilePool(spec.threads, { parquet: spec.format === "parquet" });
   const { body } = await generate(
     { file_count: spec.files, target_size_mb: spec.sizeMb, run_id: "bench", seed: 1, date_prefix: "2025-12-23", ...(spec.format ? { format: spec.format } : {}) },
     { defaults: { fileCount: 10, targetSizeMb: 3.5 }, configuredPrefix: spec.prefix, sink: spec.sink, pool, context: { now: new Date() } },

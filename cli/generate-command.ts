@@ -248,7 +248,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     return badInput(err, FLAG_FOR_FIELD);
   }
 
-  const pool = createFilePool(threads);
+  const pool = createFilePool(threads, { parquet: event.format === "parquet" });
   // Ctrl-C or SIGTERM: stop the pool (its workers end mid-file), then clean up and report.
   const guard = trapInterrupts(() => pool.close());
   if (shards !== undefined) {

@@ -74,7 +74,7 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
     return badInput(err, { ...FLAG_FOR_FIELD, scenario: "--scenario", key_prefix: "--key-prefix" });
   }
 
-  const pool = createFilePool(threads);
+  const pool = createFilePool(threads, { parquet: flags.format === "parquet" });
   const guard = trapInterrupts(() => pool.close());
   const location = sinkLocation(destination.sink);
   const started = performance.now();

@@ -23,7 +23,7 @@ let pool: FilePool | undefined;
  */
 export async function handler(event: unknown, lambdaContext: LambdaContext) {
   // Worker threads outlive the invocation: a warm container reuses them and their string pools.
-  pool ??= createFilePool(threadsFor(env.memoryMb, cores));
+  pool ??= createFilePool(threadsFor(env.memoryMb, cores), { parquet: env.defaultFormat === "parquet" });
   // What a whole run and a fan-out step share.
   const run = { defaults, configuredPrefix: env.keyPrefix, sink, pool, loadDataset, context: { requestId: lambdaContext.awsRequestId, now: new Date() } };
   if (isFanOutEvent(event)) {

@@ -12,6 +12,7 @@ const GZIP_BLOCK_BYTES = 256 * 1024;
 /**
  * Record text per Parquet row group at most: bounds what is held as columns while a group is
  * built (30 × 3.5 MiB at 2 threads: 472 MB peak RSS at 8 MiB, 323 MB at 2 MiB, same speed).
+ * Smaller groups (512 KiB) took 10 MB less but stored ~20% fewer records per MiB.
  */
 const ROW_GROUP_TEXT_BYTES = 2 * 1024 * 1024;
 /**
