@@ -27,16 +27,17 @@ export const TASKS_PER_THREAD = 2;
 export const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
- * V8's old generation grown in 50% steps (`--heap-growing-percent=50`) instead of its default
+ * V8's old generation grown in 20% steps (`--heap-growing-percent=20`) instead of its default
  * factors, for pools that write Parquet: each row group leaves ~10 MB of values in the old
  * generation, which the default lets pile up. Set before the pool's first worker starts (the
- * flag is process-wide and read by isolates created after it). bench/generate-run.js, 100 ×
- * 3.5 MiB, 2 threads, local folder, alternated with the build without it: Parquet 187–189 →
- * 123–135 MB at 8.0–10.3 instead of 11.1–11.5 MiB/s; NDJSON 137–139 → 107–109 MB but 3% slower
- * (median 175 vs 181 MiB/s), which is why only Parquet pools get it. `--optimize-for-size` went
- * further (NDJSON 102 MB) at 22% of NDJSON's speed.
+ * flag is process-wide; the heap reads it at every collection). bench/generate-run.js, local
+ * folder, alternated with the build without it: 100 × 3.5 MiB at 2 threads, Parquet 181–189 →
+ * 132–135 MB (50% steps: the same; 20%: 135 MB at the same speed); 1 × 256 MiB, 148 MB at 50%,
+ * 139 MB at 20%, same speed. The same flag on NDJSON: 137–139 → 107–109 MB but 3% slower (median
+ * 175 vs 181 MiB/s), which is why only Parquet pools get it; `--optimize-for-size` went further
+ * (NDJSON 102 MB) at 22% of NDJSON's speed.
  */
-export const PARQUET_HEAP_FLAG = "--heap-growing-percent=50";
+export const PARQUET_HEAP_FLAG = "--heap-growing-percent=20";
 
 export interface PoolOptions {
   /** The runs write Parquet (a CLI run's --format, the function's default format). */
