@@ -1,4 +1,4 @@
-import { invokeStep } from "./fan-out";
+import { invokeStep, planStep } from "./fan-out";
 
 /**
  * The emit state machine in Amazon States Language, as plain data so it is tested without AWS:
@@ -19,11 +19,7 @@ export function emitFanOutDefinition(functionArn: string, maxConcurrency: number
     Comment: "synthgen emit fan-out: N emitters per wave, waves one after the other, then the merged report",
     StartAt: "Plan",
     States: {
-      Plan: invokeStep(
-        functionArn,
-        { action: "plan", "request.$": "$", "execution_name.$": "$$.Execution.Name" },
-        { ResultSelector: { "status_code.$": "$.Payload.statusCode", "body.$": "$.Payload.body" }, ResultPath: "$.plan", Next: "Planned" },
-      ),
+      Plan: planStep(functionArn),
       Planned: { Type: "Choice", Choices: [{ Variable: "$.plan.status_code", NumericEquals: 200, Next: "FirstWave" }], Default: "Rejected" },
       Rejected: { Type: "Fail", Error: "InvalidRequest", Cause: "emit-events rejected the plan; its log line 'request rejected' names the field and what would fit" },
       FirstWave: { Type: "Pass", Result: { n: 0 }, ResultPath: "$.wave", Next: "Wave" },

@@ -20,6 +20,15 @@ export function invokeStep(functionArn: string, payload: Record<string, unknown>
   };
 }
 
+/** The first step of a fan-out: the function plans the request (`action: plan`); its answer lands in `$.plan`. */
+export function planStep(functionArn: string) {
+  return invokeStep(
+    functionArn,
+    { action: "plan", "request.$": "$", "execution_name.$": "$$.Execution.Name" },
+    { ResultSelector: { "status_code.$": "$.Payload.statusCode", "body.$": "$.Payload.body" }, ResultPath: "$.plan", Next: "Planned" },
+  );
+}
+
 /**
  * The fan-out state machine in Amazon States Language, as plain data so it is tested without
  * AWS: Plan → Distributed Map over the shards (one `generate-files` invocation per shard,
@@ -31,11 +40,7 @@ export function fanOutDefinition(functionArn: string, maxConcurrency: number) {
     Comment: "synthgen fan-out: one generate-files invocation per shard, then the run manifest",
     StartAt: "Plan",
     States: {
-      Plan: invokeStep(
-        functionArn,
-        { action: "plan", "request.$": "$", "execution_name.$": "$$.Execution.Name" },
-        { ResultSelector: { "status_code.$": "$.Payload.statusCode", "body.$": "$.Payload.body" }, ResultPath: "$.plan", Next: "Planned" },
-      ),
+      Plan: planStep(functionArn),
       Planned: {
         Type: "Choice",
         Choices: [{ Variable: "$.plan.status_code", NumericEquals: 200, Next: "Shards" }],

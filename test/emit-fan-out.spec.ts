@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import aslValidator from "asl-validator";
-import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { assertShardsCarry, assertTargetQuota, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
 import { emitFanOutAction } from "../src/events/fan-out-actions";
@@ -9,10 +8,10 @@ import { cumulative } from "../src/events/shape";
 import { KinesisEventSink } from "../src/sinks/kinesis-events";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
-import { lambdaEnvironment, writeBundle } from "./support/lambda-runtime";
-import { fanOutDefinitionOf, functionOf, loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
+import { writeBundle } from "./support/lambda-runtime";
+import { fanOutDefinitionOf, loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
 import { startTestS3, type TestS3 } from "./support/s3";
-import { runStateMachine, type DriverResult } from "./support/state-machine";
+import { runProgramMachine, type DriverResult } from "./support/state-machine";
 import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 
 const BUCKET = "emit-fan-out-bucket";
@@ -124,25 +123,8 @@ describe("the emit state machine as declared, executed: States Language interpre
     await rm(bundleDir, { recursive: true, force: true });
   });
 
-  const execute = (executionName: string, input: unknown, extraEnv: Record<string, string> = {}): Promise<DriverResult> => {
-    const fn = functionOf(program, "emit-events");
-    return runStateMachine({
-      definition,
-      bundleDir,
-      handlerFile: `${fn.handler.split(".")[0]}.js`,
-      env: lambdaEnvironment(fn.memorySize, {
-        ...fn.environment,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        S3_ENDPOINT: strict.endpoint,
-        ...extraEnv,
-      }) as Record<string, string>,
-      timeoutSeconds: fn.timeout,
-      executionName,
-      input,
-    });
-  };
+  const execute = (executionName: string, input: unknown): Promise<DriverResult> =>
+    runProgramMachine({ program, component: "emit-events", definition, bundleDir, s3Endpoint: strict.endpoint, executionName, input });
   const report = async (runId: string) => JSON.parse((await s3.body(BUCKET, `${PREFIX}_emit/${runId}/report.json`)).toString("utf8")) as Report;
 
   it("is valid Amazon States Language by asl-validator, which does catch a broken definition", () => {

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { rm } from "node:fs/promises";
 import aslValidator from "asl-validator";
-import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
-import { lambdaEnvironment, LAMBDA_NODE_MAJOR, writeBundle } from "./support/lambda-runtime";
-import { fanOutDefinitionOf, functionOf, loadProgram, rolePolicyOf } from "./support/program";
+import { LAMBDA_NODE_MAJOR, writeBundle } from "./support/lambda-runtime";
+import { fanOutDefinitionOf, loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
 import { startTestS3, type TestS3 } from "./support/s3";
-import { runStateMachine, type DriverResult } from "./support/state-machine";
+import { runProgramMachine, type DriverResult } from "./support/state-machine";
 import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 
 const BUCKET = "fan-out-bucket";
@@ -22,13 +21,12 @@ describe("the fan-out state machine as declared, executed: States Language inter
   let strict: StrictS3;
   let bundleDir: string;
   let definition: Record<string, any>;
-  let fn: ReturnType<typeof functionOf>;
+  let program: LoadedProgram;
 
   before(async () => {
     s3 = await startTestS3([BUCKET]);
-    const program = await loadProgram(CONFIG);
+    program = await loadProgram(CONFIG);
     definition = fanOutDefinitionOf(program);
-    fn = functionOf(program, "generate-files");
     strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "generate-files"));
     ({ dir: bundleDir } = await writeBundle({ handler: "functions/generate-files.ts", worker: "workers/generate-file.ts" }));
   });
@@ -40,21 +38,7 @@ describe("the fan-out state machine as declared, executed: States Language inter
 
   /** One execution: the program's definition, the function's declared memory, timeout and environment. */
   const execute = (executionName: string, input: unknown): Promise<DriverResult> =>
-    runStateMachine({
-      definition,
-      bundleDir,
-      handlerFile: `${fn.handler.split(".")[0]}.js`,
-      env: lambdaEnvironment(fn.memorySize, {
-        ...fn.environment,
-        AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-        S3_ENDPOINT: strict.endpoint,
-      }) as Record<string, string>,
-      timeoutSeconds: fn.timeout,
-      executionName,
-      input,
-    });
+    runProgramMachine({ program, component: "generate-files", definition, bundleDir, s3Endpoint: strict.endpoint, executionName, input });
 
   const dataKeys = async (date: string) => (await s3.keys(BUCKET, `${PREFIX}${date}-`)).filter((k) => k.endsWith(".ndjson"));
   const json = async <T>(key: string) => JSON.parse((await s3.body(BUCKET, key)).toString("utf8")) as T;

@@ -1,3 +1,4 @@
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
 import type { ShardRange } from "../events/fan-out";
 import type { EventStream, StreamEvent } from "../events/streams";
@@ -33,10 +34,8 @@ export interface BatchApi {
   readonly onePerStream?: boolean;
   /** Bytes an entry counts for, as the service sizes it. */
   size(entry: Pending): number;
-  /** The entry's payload bytes (the record, message body or event detail). */
-  encode(event: StreamEvent): Buffer;
-  /** The key of the stream at the service. */
-  partitionKey(stream: EventStream): string;
+  /** The entry's payload bytes (the record, message body or event detail); default: the event's JSON in UTF-8. */
+  encode?(event: StreamEvent): Buffer;
   /** One call; one result per entry, in order. Throws what the call as a whole failed with. */
   put(batch: readonly Pending[]): Promise<EntryResult[]>;
   /** Whole-call error names worth retrying (throttles, service faults); anything else ends the run. */
@@ -47,6 +46,14 @@ export interface BatchApi {
   readonly client: { config: { region(): Promise<string>; credentials(): Promise<unknown> } };
   shards?(): Promise<ShardRange[]>;
   destroy(): void;
+}
+
+/** Where an AWS client sends: AWS in the configured Region, or a compatible endpoint (spoken to over HTTP/1.1). */
+export function awsClientConfig(options: { readonly region?: string; readonly endpoint?: string }) {
+  return {
+    ...(options.region ? { region: options.region } : {}),
+    ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
+  };
 }
 
 /** Calls in flight at most. */
@@ -115,7 +122,7 @@ export class BatchEventSink implements EventSink {
         return kept;
       }
       const event = stream.next();
-      return event && { event, data: api.encode(event), partitionKey: api.partitionKey(stream), attempts: 0, readyAt: 0 };
+      return event && { event, data: api.encode ? api.encode(event) : Buffer.from(event.body, "utf8"), partitionKey: stream.partitionKey, attempts: 0, readyAt: 0 };
     };
     const exhausted = () => held.size === 0 && streams.every((s) => s.remaining === 0);
 

@@ -1,7 +1,5 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
 
 /**
  * PutEvents limits: 10 entries a call and 256 KB for the call's entries, each sized as EventBridge
@@ -38,22 +36,11 @@ class EventBridgeApi implements BatchApi {
   readonly client: EventBridgeClient;
 
   constructor(private readonly options: EventBridgeSinkOptions) {
-    this.client = new EventBridgeClient({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
-    });
+    this.client = new EventBridgeClient(awsClientConfig(options));
   }
 
   size(p: Pending): number {
     return Buffer.byteLength(eventSource(p.event.dataset)) + Buffer.byteLength(p.event.eventType) + p.data.length;
-  }
-
-  encode(event: StreamEvent): Buffer {
-    return Buffer.from(event.body, "utf8");
-  }
-
-  partitionKey(stream: EventStream): string {
-    return stream.partitionKey;
   }
 
   async put(batch: readonly Pending[]): Promise<EntryResult[]> {

@@ -1,7 +1,6 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import type { StreamEvent } from "../events/streams";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
 
 /** PutRecordBatch limits (Amazon Data Firehose quotas): 500 records and 4 MiB a call, 1,000 KiB a record. */
 export const FIREHOSE_LIMITS = Object.freeze({ MAX_RECORDS: 500, MAX_BATCH_BYTES: 4 * 1024 * 1024, MAX_RECORD_BYTES: 1000 * 1024 });
@@ -28,10 +27,7 @@ class FirehoseApi implements BatchApi {
   readonly client: FirehoseClient;
 
   constructor(private readonly options: FirehoseSinkOptions) {
-    this.client = new FirehoseClient({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
-    });
+    this.client = new FirehoseClient(awsClientConfig(options));
   }
 
   size(p: Pending): number {
@@ -40,10 +36,6 @@ class FirehoseApi implements BatchApi {
 
   encode(event: StreamEvent): Buffer {
     return Buffer.from(`${event.body}\n`, "utf8");
-  }
-
-  partitionKey(stream: EventStream): string {
-    return stream.partitionKey;
   }
 
   async put(batch: readonly Pending[]): Promise<EntryResult[]> {

@@ -1,8 +1,6 @@
 import { KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { ShardRange } from "../events/fan-out";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
 
 /** PutRecords limits (Kinesis Data Streams quotas): per call, and per record (data + partition key). */
 export const KINESIS_LIMITS = Object.freeze({ MAX_RECORDS: 500, MAX_BATCH_BYTES: 5 * 1024 * 1024, MAX_RECORD_BYTES: 1024 * 1024 });
@@ -29,22 +27,11 @@ class KinesisApi implements BatchApi {
   readonly client: KinesisClient;
 
   constructor(private readonly options: KinesisSinkOptions) {
-    this.client = new KinesisClient({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
-    });
+    this.client = new KinesisClient(awsClientConfig(options));
   }
 
   size(p: Pending): number {
     return p.data.length + p.partitionKey.length;
-  }
-
-  encode(event: StreamEvent): Buffer {
-    return Buffer.from(event.body, "utf8");
-  }
-
-  partitionKey(stream: EventStream): string {
-    return stream.partitionKey;
   }
 
   async put(batch: readonly Pending[]): Promise<EntryResult[]> {

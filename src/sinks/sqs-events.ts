@@ -1,8 +1,6 @@
 import { createHash } from "node:crypto";
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
 
 /**
  * SendMessageBatch limits: 10 messages, 262,144 bytes for the whole call and for one message
@@ -38,23 +36,12 @@ class SqsApi implements BatchApi {
 
   constructor(private readonly options: SqsSinkOptions) {
     this.onePerStream = options.queueUrl.endsWith(".fifo");
-    this.client = new SQSClient({
-      ...(options.region ? { region: options.region } : {}),
-      ...(options.endpoint ? { endpoint: options.endpoint, requestHandler: new NodeHttpHandler() } : {}),
-    });
+    this.client = new SQSClient(awsClientConfig(options));
   }
 
   /** Body, and the attribute's name, type and value, as SQS counts a message's size. */
   size(p: Pending): number {
     return p.data.length + SQS_KEY_ATTRIBUTE.length + "String".length + Buffer.byteLength(p.event.idempotencyKey);
-  }
-
-  encode(event: StreamEvent): Buffer {
-    return Buffer.from(event.body, "utf8");
-  }
-
-  partitionKey(stream: EventStream): string {
-    return stream.partitionKey;
   }
 
   async put(batch: readonly Pending[]): Promise<EntryResult[]> {

@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { lambdaNode } from "./lambda-runtime";
+import { S3RVER_CREDENTIALS } from "../../cli/embedded-s3";
+import { lambdaEnvironment, lambdaNode } from "./lambda-runtime";
+import { functionOf, type LoadedProgram } from "./program";
 import type { DriverJob, DriverResult } from "./state-machine-driver";
 
 export type { DriverJob, DriverResult } from "./state-machine-driver";
@@ -31,4 +33,36 @@ export async function runStateMachine(job: DriverJob): Promise<DriverResult> {
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One execution of a state machine the program declares, its Tasks calling the bundle of the
+ * function `component` with the memory, timeout and environment the program declares for it,
+ * S3 reached through `s3Endpoint` (a strict proxy) with s3rver's credentials.
+ */
+export function runProgramMachine(args: {
+  readonly program: LoadedProgram;
+  readonly component: string;
+  readonly definition: Record<string, unknown>;
+  readonly bundleDir: string;
+  readonly s3Endpoint: string;
+  readonly executionName: string;
+  readonly input: unknown;
+}): Promise<DriverResult> {
+  const fn = functionOf(args.program, args.component);
+  return runStateMachine({
+    definition: args.definition,
+    bundleDir: args.bundleDir,
+    handlerFile: `${fn.handler.split(".")[0]}.js`,
+    env: lambdaEnvironment(fn.memorySize, {
+      ...fn.environment,
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      S3_ENDPOINT: args.s3Endpoint,
+    }) as Record<string, string>,
+    timeoutSeconds: fn.timeout,
+    executionName: args.executionName,
+    input: args.input,
+  });
 }
