@@ -5,6 +5,7 @@ import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { assertShardsCarry, assertTargetQuota, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
 import { emitFanOutAction } from "../src/events/fan-out-actions";
 import { cumulative } from "../src/events/shape";
+import { openStreams } from "../src/events/streams";
 import { KinesisEventSink } from "../src/sinks/kinesis-events";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
@@ -218,6 +219,62 @@ describe("the emit state machine as declared, executed: States Language interpre
     assert.deepEqual(again.restarted_cells, [{ wave: 0, emitter: 1 }]);
     assert.match(again.warning, /may have seen part of their events twice/);
     assert.equal(server.duplicates.length, r.total_events - r.sent, "exactly the lost cell's events arrived again, and the report says so");
+  });
+});
+
+describe("the emit state machine to a Kinesis stream: interpreter → bundled emit-events → kinesalite, S3 as strict as AWS", () => {
+  let s3: TestS3;
+  let strict: StrictS3;
+  let kinesis: TestKinesis;
+  let bundleDir: string;
+  let program: LoadedProgram;
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    kinesis = await startTestKinesis();
+    await kinesis.createStream("fan-in", 4);
+    ({ dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" }));
+    // 128 MB: 578 Kinesis events/s per emitter, so a 1,000/s peak needs 2; 8 s waves.
+    program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, kinesisStreamName: "fan-in", emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "2" });
+    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+  });
+  after(async () => {
+    await strict.close();
+    await kinesis.close();
+    await s3.stop();
+    await rm(bundleDir, { recursive: true, force: true });
+  });
+
+  it("plans against the stream's shards, then 2 emitters × 2 waves put every event once, each partition key in order; the report counts what the stream holds", async () => {
+    const result = await runProgramMachine({
+      program,
+      component: "emit-events",
+      definition: fanOutDefinitionOf(program, "emit-fan-out"),
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      env: { TARGET_ENDPOINT: kinesis.endpoint },
+      executionName: "emit-kinesis",
+      input: { shape: "constant:1000/10s", stream_count: 16, run_id: "kin-fan", seed: 9 },
+    });
+    assert.equal(result.status, "SUCCEEDED", `${result.error}: ${result.cause}`);
+    assert.deepEqual(result.invocations, { Plan: 1, Emit: 4, Report: 1 });
+    const report = JSON.parse((await s3.body(BUCKET, `${PREFIX}_emit/kin-fan/report.json`)).toString("utf8")) as Report;
+    assert.deepEqual([report.status, report.emitters, report.waves, report.sent, report.failed], ["completed", 2, 2, 10_000, 0]);
+    const records = await kinesis.readAll("fan-in");
+    assert.equal(records.length, 10_000);
+    assert.equal(new Set(records.map((r) => r.data)).size, 10_000, "no record twice");
+    assert.equal(new Set(records.map((r) => r.partitionKey)).size, 16);
+    // The records of each partition key, in the shard's sequence order, are that stream's events in order.
+    // The run's identity as the plan fixed it (its time of day, from the clock).
+    const fixed = (result.output as { plan: { body: { request: Record<string, unknown> } } }).plan.body.request;
+    const parsed = parseEmitRequest({ kinesis_stream_name: "fan-in", ...fixed }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
+    const order = new Map<string, number>();
+    for (const s of openStreams({ ...parsed })) for (let e = s.next(); e; e = s.next()) order.set(e.body, e.index);
+    for (let s = 0; s < 16; s++) {
+      const indices = records.filter((r) => r.partitionKey === `kin-fan:${s}`).map((r) => order.get(r.data));
+      assert.deepEqual(indices, indices.map((_, i) => i), `stream ${s}`);
+    }
+    assert.deepEqual(strict.requests.filter((q) => q.outcome === "denied"), []);
   });
 });
 

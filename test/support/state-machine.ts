@@ -48,6 +48,8 @@ export function runProgramMachine(args: {
   readonly s3Endpoint: string;
   readonly executionName: string;
   readonly input: unknown;
+  /** More environment, such as a local target's endpoint. */
+  readonly env?: Record<string, string>;
 }): Promise<DriverResult> {
   const fn = functionOf(args.program, args.component);
   return runStateMachine({
@@ -60,6 +62,7 @@ export function runProgramMachine(args: {
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       S3_ENDPOINT: args.s3Endpoint,
+      ...args.env,
     }) as Record<string, string>,
     timeoutSeconds: fn.timeout,
     executionName: args.executionName,
