@@ -1,4 +1,4 @@
-import { FORMATS, type Format } from "../src/formats";
+import { FORMATS, PARQUET_CODECS, type Format, type ParquetCodec } from "../src/formats";
 import { ValidationError } from "../src/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
 import { checkStreamSkew, checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, TARGET_VARIABLES } from "../src/events/request";
@@ -37,6 +37,11 @@ function formatVar(env: Env): Format {
   return text as Format;
 }
 
+function parquetCodecVar(text: string): ParquetCodec {
+  if (!(PARQUET_CODECS as readonly string[]).includes(text)) throw new ValidationError("DEFAULT_PARQUET_CODEC", `environment variable DEFAULT_PARQUET_CODEC must be one of ${PARQUET_CODECS.join(", ")} (got "${text}")`);
+  return text as ParquetCodec;
+}
+
 const memoryMb = (env: Env) => numberVar(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, 128, 10_240);
 
 /** `generate-files`. */
@@ -46,6 +51,8 @@ export interface FunctionEnvironment {
   readonly defaultFileCount: number;
   readonly defaultTargetSizeMb: number;
   readonly defaultFormat: Format;
+  /** DEFAULT_PARQUET_CODEC: the codec of Parquet files whose event names none (snappy when unset). */
+  readonly defaultParquetCodec: ParquetCodec | undefined;
   readonly memoryMb: number;
   /** The fan-out state machine's MaxConcurrency, so its plan step makes enough shards. */
   readonly fanOutConcurrency: number;
@@ -60,6 +67,7 @@ export function readEnvironment(env: Env): FunctionEnvironment {
     defaultFileCount: numberVar(env, "DEFAULT_FILE_COUNT", 10, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT),
     defaultTargetSizeMb: numberVar(env, "DEFAULT_TARGET_SIZE_MB", 3.5, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB),
     defaultFormat: formatVar(env),
+    defaultParquetCodec: env.DEFAULT_PARQUET_CODEC ? parquetCodecVar(env.DEFAULT_PARQUET_CODEC) : undefined,
     memoryMb: memoryMb(env),
     fanOutConcurrency: numberVar(env, "FAN_OUT_CONCURRENCY", 1, 1, 10_000),
     s3Endpoint: env.S3_ENDPOINT || undefined,

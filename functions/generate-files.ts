@@ -13,7 +13,12 @@ const cores = availableParallelism();
 const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
 // A dataset that is not built in is a schema stored under {KEY_PREFIX}_datasets/.
 const loadDataset = storedDatasetLoader(sink, env.keyPrefix);
-const defaults = { fileCount: env.defaultFileCount, targetSizeMb: env.defaultTargetSizeMb, format: env.defaultFormat };
+const defaults = {
+  fileCount: env.defaultFileCount,
+  targetSizeMb: env.defaultTargetSizeMb,
+  format: env.defaultFormat,
+  ...(env.defaultParquetCodec ? { parquetCodec: env.defaultParquetCodec } : {}),
+};
 let pool: FilePool | undefined;
 
 /**

@@ -11,7 +11,7 @@ export const TARGET_CONFIG_KEYS = {
 } as const satisfies Record<EventTarget["kind"], string>;
 import { ARRIVALS, parseShape, type Arrivals } from "../src/events/shape";
 import { isHttpUrl } from "../src/fields";
-import { FORMATS, type Format } from "../src/formats";
+import { FORMATS, PARQUET_CODECS, type Format, type ParquetCodec } from "../src/formats";
 import { LIMITS } from "../src/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
 import { normaliseKeyPrefix } from "../src/request";
@@ -29,6 +29,8 @@ export interface StackConfig {
   readonly targetFileSizeMb: number;
   /** The format when the event does not say (event field `format`). */
   readonly fileFormat: Format;
+  /** Parquet's codec when the event does not say (event field `parquet_codec`). */
+  readonly parquetCodec: ParquetCodec;
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   readonly architecture: Architecture;
@@ -98,6 +100,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   filesPerInvocation: 10,
   targetFileSizeMb: 3.5,
   fileFormat: "ndjson" as Format,
+  parquetCodec: "snappy" as ParquetCodec,
   memoryMb: 512,
   timeoutSeconds: 300,
   architecture: "arm64" as Architecture,
@@ -122,6 +125,11 @@ export const CONFIG_DEFAULTS = Object.freeze({
 function fileFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) throw new ValidationError("fileFormat", `config fileFormat must be one of ${FORMATS.join(", ")} (got "${value}")`);
   return value as Format;
+}
+
+function parquetCodec(value: string): ParquetCodec {
+  if (!(PARQUET_CODECS as readonly string[]).includes(value)) throw new ValidationError("parquetCodec", `config parquetCodec must be one of ${PARQUET_CODECS.join(", ")} (got "${value}")`);
+  return value as ParquetCodec;
 }
 
 function inRange(key: string, value: number, min: number, max: number, integer: boolean): number {
@@ -246,6 +254,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     filesPerInvocation: inRange("filesPerInvocation", cfg.getNumber("filesPerInvocation") ?? d.filesPerInvocation, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT, true),
     targetFileSizeMb: inRange("targetFileSizeMb", cfg.getNumber("targetFileSizeMb") ?? d.targetFileSizeMb, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB, false),
     fileFormat: fileFormat(cfg.get("fileFormat") ?? d.fileFormat),
+    parquetCodec: parquetCodec(cfg.get("parquetCodec") ?? d.parquetCodec),
     memoryMb,
     timeoutSeconds,
     architecture: architecture as Architecture,

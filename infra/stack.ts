@@ -126,6 +126,7 @@ export function createStack(config: StackConfig) {
       DEFAULT_FILE_COUNT: String(config.filesPerInvocation),
       DEFAULT_TARGET_SIZE_MB: String(config.targetFileSizeMb),
       ...(config.fileFormat !== "ndjson" ? { DEFAULT_FORMAT: config.fileFormat } : {}),
+      ...(config.parquetCodec !== "snappy" ? { DEFAULT_PARQUET_CODEC: config.parquetCodec } : {}),
       FAN_OUT_CONCURRENCY: String(config.fanOutConcurrency),
     },
     sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix)]),

@@ -67,8 +67,10 @@ export interface ResolvedDataset {
 export interface RequestDefaults {
   readonly fileCount: number;
   readonly targetSizeMb: number;
-  /** The deployment's default format (stack config `format`); `ndjson` when absent. */
+  /** The deployment's default format (stack config `fileFormat`); `ndjson` when absent. */
   readonly format?: Format;
+  /** The deployment's Parquet codec (stack config `parquetCodec`); `snappy` when absent. */
+  readonly parquetCodec?: ParquetCodec;
 }
 
 const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", "date_from", "date_to", "partition", "daily_curve", "dirty", "format", "parquet_codec", ...IDENTITY_FIELDS];
@@ -124,7 +126,7 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
   const dirty = parseDirty(e);
   const format = parseFormat(e.format ?? defaults.format, dirty);
   if (e.parquet_codec !== undefined && format !== "parquet") throw new ValidationError("parquet_codec", `parquet_codec applies to format parquet (the format is ${format})`);
-  const parquetCodec = format === "parquet" ? parseParquetCodec(e.parquet_codec) : undefined;
+  const parquetCodec = format === "parquet" ? parseParquetCodec(e.parquet_codec ?? defaults.parquetCodec) : undefined;
   return Object.freeze({
     fileCount,
     targetSizeMb,

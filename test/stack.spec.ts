@@ -188,6 +188,22 @@ describe("stack config: each key changes what it should", () => {
     assert.equal(single(FUNCTION).inputs.environment.variables.DEFAULT_FORMAT, "parquet");
   });
 
+  it("parquetCodec sets the codec of Parquet files whose event names none (snappy, the default, adds nothing); the function reads it", async () => {
+    await stackWith({ fileFormat: "parquet", parquetCodec: "gzip" });
+    const vars = { ...single(FUNCTION).inputs.environment.variables } as Record<string, string>;
+    assert.equal(vars.DEFAULT_PARQUET_CODEC, "gzip");
+    const { readEnvironment } = await import("../functions/environment");
+    const { parseGenerateRequest } = await import("../src/request");
+    const env = readEnvironment(vars);
+    const defaults = { fileCount: 1, targetSizeMb: 1, format: env.defaultFormat, ...(env.defaultParquetCodec ? { parquetCodec: env.defaultParquetCodec } : {}) };
+    assert.equal(parseGenerateRequest({}, defaults, { now: new Date() }).parquetCodec, "gzip");
+    assert.equal(parseGenerateRequest({ parquet_codec: "uncompressed" }, defaults, { now: new Date() }).parquetCodec, "uncompressed", "the event's own codec wins");
+    assert.equal(parseGenerateRequest({ format: "csv" }, defaults, { now: new Date() }).parquetCodec, undefined, "no codec for other formats");
+    await stackWith({ fileFormat: "parquet" });
+    assert.equal(single(FUNCTION).inputs.environment.variables.DEFAULT_PARQUET_CODEC, undefined);
+    assert.throws(() => readStackConfig(source({ parquetCodec: "zstd" })), /config parquetCodec must be one of snappy, gzip, uncompressed \(got "zstd"\)/);
+  });
+
   it("logRetentionDays sets the log group's retention", async () => {
     await stackWith({ logRetentionDays: "30" });
     assert.equal(single("aws:cloudwatch/logGroup:LogGroup").inputs.retentionInDays, 30);
