@@ -140,6 +140,32 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     assert.equal(payload?.column_type, "JSON");
   });
 
+  it("writes a large Parquet file as row groups of pages, a dictionary falling back to plain pages where it stops paying, and DuckDB reads it back value for value", async () => {
+    const id = identity("web-events", "parquet", 8.5 * 1024 * 1024);
+    const rendered = renderFile(id);
+    const path = join(dir, "large.parquet");
+    await writeFile(path, Buffer.concat([...rendered.chunks]));
+    const [groups] = await rows(`SELECT count(DISTINCT row_group_id) AS n, sum(total_compressed_size) AS bytes FROM parquet_metadata('${path}')`);
+    assert.ok(Number(groups?.n) >= 2, `${String(groups?.n)} row groups`);
+    // Page kinds per chunk, read by hyparquet (DuckDB's metadata lists encodings, not pages).
+    const { parquetMetadata } = require("hyparquet") as typeof import("hyparquet");
+    const bytes = await readFile(path);
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    const pageKinds = (column: string) =>
+      meta.row_groups.map((g) => (g.columns.find((c) => c.meta_data?.path_in_schema.join(".") === column)?.meta_data?.encoding_stats ?? []).map((e) => `${e.page_type} ${e.encoding}`).sort().join(", "));
+    // Unique values: a dictionary on trial, then plain. Few values: a dictionary throughout.
+    for (const kinds of pageKinds("id")) assert.equal(kinds, "DATA_PAGE_V2 PLAIN, DATA_PAGE_V2 RLE_DICTIONARY, DICTIONARY_PAGE PLAIN");
+    for (const kinds of pageKinds("country")) assert.equal(kinds, "DATA_PAGE_V2 RLE_DICTIONARY, DICTIONARY_PAGE PLAIN");
+    const dataset = datasetByName("web-events");
+    const expected = ndjsonRecords(id, rendered.stats.records);
+    const got = await rows(`SELECT to_json(t)::VARCHAR AS j FROM read_parquet('${path}') t`);
+    assert.equal(got.length, rendered.stats.records);
+    got.forEach((r, i) => {
+      const row = JSON.parse(r.j as string) as Record<string, unknown>;
+      for (const c of dataset.columns) assertParquet(row[c.name], expected[i]?.[c.name], c.type, `record ${i} ${c.name}`);
+    });
+  });
+
   it("ends each file at its stored-size target: csv at most one record over, compressed formats within 1% or 4 KiB", () => {
     for (const format of OTHER_FORMATS) {
       for (const dataset of ["web-events", "tutoring-events", "merchant-metrics"]) {

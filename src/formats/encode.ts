@@ -10,18 +10,18 @@ import { GzipBlocks } from "./gzip";
 /** Text gathered per gzip block: large enough for zlib to compress well, small against a part. */
 const GZIP_BLOCK_BYTES = 256 * 1024;
 /**
- * Record text per Parquet row group at most: bounds what is held as columns while a group is
- * built (30 × 3.5 MiB at 2 threads: 472 MB peak RSS at 8 MiB, 323 MB at 2 MiB, same speed).
- * Smaller groups (512 KiB) took 10 MB less but stored ~20% fewer records per MiB.
+ * Record text per Parquet data page: every column gets one page per this much text. A page's
+ * values wait in typed arrays, so a larger page costs little memory; smaller pages compress worse
+ * (24 MiB of web-events held 74,857 records with 128 KiB pages, 98,265 with 1 MiB).
  */
-const ROW_GROUP_TEXT_BYTES = 2 * 1024 * 1024;
+const PAGE_TEXT_BYTES = 1024 * 1024;
 /**
- * Row groups a large Parquet file is cut into at most, while a group may grow to
- * MAX_ROW_GROUP_TEXT_BYTES: the writer keeps every group's footer metadata until the file ends
- * (about 30 KB per group for web-events), so a 1 GiB file of 2 MiB groups held ~2,300 of them.
+ * Record text per Parquet row group: a group being built holds only its compressed pages (about
+ * a third of this for web-events with snappy), handed out uncopied when it is written, and each
+ * group adds ~1 KB per column to the footer metadata kept until the file ends. One 256 MiB file
+ * at 4, 8 and 16 MiB: 102, 99 and 101 MB peak RSS (bench/generate-run.js, local folder).
  */
-const TARGET_ROW_GROUPS = 512;
-const MAX_ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024;
+const ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024;
 
 /**
  * How close a compressed file comes to its target before it stops: the larger of 0.5% of the
@@ -161,21 +161,29 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
   }
 
   // parquet
-  const { ParquetRowGroups } = require("./parquet") as typeof import("./parquet");
+  const { ParquetPages } = require("./parquet") as typeof import("./parquet");
   const records = counted(open(id));
-  const parquet = new ParquetRowGroups(dataset.columns, id.parquetCodec ?? "snappy", dataset.name);
+  const parquet = new ParquetPages(dataset.columns, id.parquetCodec ?? "snappy", dataset.name);
   const slack = compressedSlack(id.targetBytes);
   // The footer holds the schema and, per row group, each leaf column's metadata and statistics:
   // measured at 40-50 bytes per leaf plus 80-95 per leaf and row group for the built-ins.
   const leaves = leavesOf(dataset.columns).length;
   const footer = (groups: number) => 512 + 48 * leaves + 96 * leaves * groups;
   let groups = 0;
-  for (let ratio = 1; ; ) {
-    const room = id.targetBytes - parquet.stored - footer(groups + 1);
+  let groupText = 0;
+  /** Stored bytes per character of record text, from the last page; the first guess is 1. */
+  let ratio = 1;
+  let lastPage = 0;
+  for (;;) {
+    const after = (exact: boolean) => id.targetBytes - parquet.bytes(exact) - footer(groups + 1);
+    let room = after(false);
+    // Near the end the dictionaries' stored size matters: measure it rather than estimate it.
+    if (room < 4 * lastPage + 64 * 1024) room = after(true);
     if (fixed !== undefined ? !more() : room <= slack && stats.records > 0) break;
-    // Aim a little short: a group's ratio differs from the last one's (dictionaries fill up).
-    const groupText = Math.min(MAX_ROW_GROUP_TEXT_BYTES, Math.max(ROW_GROUP_TEXT_BYTES, Math.ceil(id.targetBytes / ratio / TARGET_ROW_GROUPS)));
-    const budget = fixed !== undefined ? ROW_GROUP_TEXT_BYTES : Math.min(groupText, Math.max(1, Math.floor((0.8 * room) / ratio)));
+    // Aim a little short: the next page's ratio differs from the last one's.
+    const budget = fixed !== undefined ? PAGE_TEXT_BYTES : Math.min(PAGE_TEXT_BYTES, Math.max(1, Math.floor((0.8 * room) / ratio)));
+    // What the page adds: its encoded bytes and its new dictionary entries (counted as they come).
+    const before = parquet.bytes(false);
     let text = 0;
     do {
       const first = stats.records;
@@ -184,11 +192,17 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
       let r = first;
       for (const line of chunk.split("\n")) if (line !== "") parquet.add(line, r++);
     } while (text < budget && more());
-    const group = parquet.rowGroup();
-    yield out(group);
-    groups++;
-    ratio = Math.max(0.01, group.length / text);
+    parquet.page();
+    lastPage = parquet.bytes(false) - before;
+    ratio = Math.max(0.01, lastPage / text);
+    groupText += text;
+    if (groupText >= ROW_GROUP_TEXT_BYTES) {
+      for (const piece of parquet.rowGroup()) yield out(piece);
+      groups++;
+      groupText = 0;
+    }
   }
+  if (parquet.rows > 0) for (const piece of parquet.rowGroup()) yield out(piece);
   yield out(parquet.finish());
   stats.uncompressedBytes = uncompressed;
   done(records);
