@@ -14,9 +14,12 @@ export interface Figures {
   recordsPerS?: number;
 }
 
-/** Runs one bench script in its own process (so its peak RSS is its own) and reads its figures. */
-export async function child(script: string, spec: unknown): Promise<Figures> {
-  const { stdout } = await run(process.execPath, [join(__dirname, script), JSON.stringify(spec)], { env: process.env, maxBuffer: 1 << 20 });
+/**
+ * Runs one bench script in its own process (so its peak RSS is its own) and reads its figures;
+ * `env` adds to this process's environment.
+ */
+export async function child(script: string, spec: unknown, env: Readonly<Record<string, string>> = {}): Promise<Figures> {
+  const { stdout } = await run(process.execPath, [join(__dirname, script), JSON.stringify(spec)], { env: { ...process.env, ...env }, maxBuffer: 1 << 20 });
   return JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as Figures;
 }
 
@@ -30,4 +33,4 @@ export interface GenerateRunSpec {
 }
 
 /** One `generate` run (bench/generate-run.ts) in its own process. */
-export const generateRun = (spec: GenerateRunSpec): Promise<Figures> => child("generate-run.js", spec);
+export const generateRun = (spec: GenerateRunSpec, env?: Readonly<Record<string, string>>): Promise<Figures> => child("generate-run.js", spec, env);

@@ -52,7 +52,7 @@ program
   .option("--partition <layout>", "backfill keys: dt (under dt=YYYY-MM-DD/, default) or flat (the original pattern side by side)")
   .option("--daily-curve", "timestamps follow a daily curve (busier by day than by night) instead of spreading evenly")
   .option("--format <format>", "ndjson (default), ndjson.gz, csv, csv.gz or parquet; --size-mb is the stored size")
-  .option("--parquet-codec <codec>", "with --format parquet: snappy (default), gzip or uncompressed")
+  .option("--parquet-codec <codec>", "with --format parquet: snappy (default), gzip, zstd (Node.js 22.15+) or uncompressed")
   .option("--dirty <kinds>", "inject dirty records, e.g. malformed=0.01,duplicate=0.005,late=0.02 (kinds: malformed, duplicate, wrong_type, missing_required, out_of_range, oversize, late)")
   .option("--shards <n>", "run as N shards, as the fan-out state machine does, and write {prefix}_manifests/{run_id}.json; the same --run-id again resumes")
   .option("--ignore-free-space", "write to a local folder even when the run is larger than its free space")

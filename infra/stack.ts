@@ -9,6 +9,7 @@ import { emitFanOutDefinition } from "./emit-fan-out";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
+import { MALLOC_ENV } from "../src/pool";
 import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, eventBridgePutStatement, firehosePutStatement, kinesisPutStatement, sqsQueueArn, sqsSendStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
@@ -128,6 +129,7 @@ export function createStack(config: StackConfig) {
       ...(config.fileFormat !== "ndjson" ? { DEFAULT_FORMAT: config.fileFormat } : {}),
       ...(config.parquetCodec !== "snappy" ? { DEFAULT_PARQUET_CODEC: config.parquetCodec } : {}),
       FAN_OUT_CONCURRENCY: String(config.fanOutConcurrency),
+      ...MALLOC_ENV,
     },
     sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix)]),
     schedule: {

@@ -39,6 +39,16 @@ export const WORKER_YOUNG_GENERATION_MB = 4;
  */
 export const PARQUET_HEAP_FLAG = "--heap-growing-percent=20";
 
+/**
+ * glibc malloc settings for a process that renders files, given where such a process starts: the
+ * generate-files function's environment, the bench's child processes (a running process cannot
+ * change them). glibc raises its mmap threshold each time a large mmapped block is freed (up to
+ * 32 MiB), after which the encoders' 128 KiB–1 MiB buffers come from the heap, where what is freed
+ * stays part of the RSS; a fixed threshold keeps them mmapped and given back. One 256 MiB file to
+ * s3rver, 1 thread (bench/generate-run.js, alternated): see docs/performance.md.
+ */
+export const MALLOC_ENV = Object.freeze({ MALLOC_MMAP_THRESHOLD_: "131072" });
+
 export interface PoolOptions {
   /** The runs write Parquet (a CLI run's --format, the function's default format). */
   readonly parquet?: boolean;

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { bundleFiles } from "../infra/bundle";
 import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
 import { lambdaEnvironment, lambdaNode, LAMBDA_NODE_MAJOR, writeBundle } from "./support/lambda-runtime";
@@ -91,6 +92,21 @@ describe("the Lambda bundle", () => {
         assert.equal(body.subarray(0, 4).toString("latin1"), format === "parquet" ? "PAR1" : "\x1f\x8b\x08\x00");
       }
     }
+  });
+
+  it(`writes zstd Parquet on Node.js ${LAMBDA_NODE_MAJOR} (its zlib's zstd), which DuckDB reads back as ZSTD column chunks holding the metadata's records`, async () => {
+    const result = await invoke({ file_count: 1, target_size_mb: 0.5, run_id: "bundle-zstd", date_prefix: "2025-12-23", format: "parquet", parquet_codec: "zstd" });
+    assert.equal(result.statusCode, 200, JSON.stringify(result.body));
+    const [file] = result.body.files as { key: string; record_count: number }[];
+    const path = join(dir, "zstd.parquet");
+    await writeFile(path, await s3.body(BUCKET, file!.key));
+    const duck = await (await DuckDBInstance.create(":memory:")).connect();
+    const rows = async (sql: string) => (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    assert.deepEqual(await rows(`SELECT DISTINCT compression FROM parquet_metadata('${path}')`), [{ compression: "ZSTD" }]);
+    const [count] = await rows(`SELECT count(*) AS n, count(DISTINCT id) AS ids FROM read_parquet('${path}')`);
+    assert.equal(Number(count?.n), file!.record_count);
+    assert.equal(Number(count?.ids), file!.record_count);
+    duck.closeSync();
   });
 
   it("answers 400 naming dataset and listing the stored ones for an unknown stored dataset, on S3's 403 semantics", async () => {

@@ -5,8 +5,11 @@ import { DIRTY_KINDS, type DirtyKind, type DirtyRates } from "../dirty";
 export const FORMATS = ["ndjson", "ndjson.gz", "csv", "csv.gz", "parquet"] as const;
 export type Format = (typeof FORMATS)[number];
 
-export const PARQUET_CODECS = ["snappy", "gzip", "uncompressed"] as const;
+export const PARQUET_CODECS = ["snappy", "gzip", "zstd", "uncompressed"] as const;
 export type ParquetCodec = (typeof PARQUET_CODECS)[number];
+
+/** zstd is compressed by Node's own zlib, from Node.js 22.15 on (Lambda's nodejs22.x has it). */
+export const zstdCompressSync = (require("node:zlib") as { zstdCompressSync?: (input: Uint8Array) => Buffer }).zstdCompressSync;
 
 /** How each format is named and served: the key's extension and the object's HTTP headers. */
 export interface FormatInfo {
@@ -54,6 +57,9 @@ export function parseParquetCodec(value: unknown): ParquetCodec {
   const codec = value ?? "snappy";
   if (typeof codec !== "string" || !(PARQUET_CODECS as readonly string[]).includes(codec)) {
     throw new ValidationError("parquet_codec", `parquet_codec must be one of ${PARQUET_CODECS.join(", ")} (got ${JSON.stringify(codec)})`);
+  }
+  if (codec === "zstd" && zstdCompressSync === undefined) {
+    throw new ValidationError("parquet_codec", `parquet_codec zstd needs Node.js 22.15 or later, whose zlib compresses zstd (this is ${process.version}; Lambda's nodejs22.x has it); here use snappy, gzip or uncompressed`);
   }
   return codec as ParquetCodec;
 }

@@ -4,11 +4,16 @@ import { writeDataPageV2 } from "hyparquet-writer/src/datapage.js";
 import { writeDictionaryPage } from "hyparquet-writer/src/dictionary.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import { snappyCompress } from "hyparquet-writer/src/snappy.js";
-import type { ParquetCodec } from ".";
+import { zstdCompressSync, type ParquetCodec } from ".";
 import { columnNames, type Column, type ColumnType } from "./columns";
 
-const CODEC = { snappy: "SNAPPY", gzip: "GZIP", uncompressed: "UNCOMPRESSED" } as const;
-const COMPRESSORS = { SNAPPY: snappyCompress, GZIP: (input: Uint8Array) => gzipSync(input) };
+const CODEC = { snappy: "SNAPPY", gzip: "GZIP", zstd: "ZSTD", uncompressed: "UNCOMPRESSED" } as const;
+const COMPRESSORS = {
+  SNAPPY: snappyCompress,
+  GZIP: (input: Uint8Array) => gzipSync(input),
+  // Refused before a file starts where Node's zlib has no zstd (parseParquetCodec).
+  ...(zstdCompressSync ? { ZSTD: zstdCompressSync } : {}),
+};
 
 /**
  * A column chunk's dictionary stops taking values once its values would take this many bytes
