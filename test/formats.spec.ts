@@ -166,6 +166,50 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     });
   });
 
+  it("keeps each row group's footer entry as bytes and writes a footer DuckDB and hyparquet read, past 14 row groups and with none", async () => {
+    const { ParquetPages } = require("../src/formats/parquet") as typeof import("../src/formats/parquet");
+    const dataset = datasetByName("web-events");
+    const id = identity("web-events", "ndjson", 0);
+    const expected = ndjsonRecords(id, 60);
+    const write = async (name: string, groups: number, perGroup: number) => {
+      const parquet = new ParquetPages(dataset.columns, "snappy", dataset.name);
+      const pieces: Buffer[] = [];
+      for (let g = 0; g < groups; g++) {
+        for (let r = 0; r < perGroup; r++) parquet.add(JSON.stringify(expected[g * perGroup + r]), g * perGroup + r);
+        pieces.push(...parquet.rowGroup());
+      }
+      pieces.push(parquet.finish());
+      const path = join(dir, name);
+      await writeFile(path, Buffer.concat(pieces));
+      return path;
+    };
+    const many = await write("many-groups.parquet", 20, 3);
+    const perGroup = await rows(`SELECT row_group_id, max(row_group_num_rows) AS n, count(*) AS chunks FROM parquet_metadata('${many}') GROUP BY 1 ORDER BY 1`);
+    assert.deepEqual(
+      perGroup.map((g) => [Number(g.n), Number(g.chunks)]),
+      Array.from({ length: 20 }, () => [3, leavesOf(dataset.columns).length]),
+    );
+    const got = await rows(`SELECT to_json(t)::VARCHAR AS j FROM read_parquet('${many}') t`);
+    assert.equal(got.length, 60);
+    got.forEach((r, i) => {
+      const row = JSON.parse(r.j as string) as Record<string, unknown>;
+      for (const c of dataset.columns) assertParquet(row[c.name], expected[i]?.[c.name], c.type, `record ${i} ${c.name}`);
+    });
+    const { parquetMetadata } = require("hyparquet") as typeof import("hyparquet");
+    const bytes = await readFile(many);
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    assert.equal(meta.num_rows, 60n);
+    assert.equal(meta.row_groups.length, 20);
+    // Each group keeps its own statistics.
+    meta.row_groups.forEach((g, i) => {
+      const stats = g.columns.find((c) => c.meta_data?.path_in_schema.join(".") === "items_viewed")?.meta_data?.statistics;
+      const values = expected.slice(i * 3, i * 3 + 3).map((r) => BigInt(r.items_viewed as number));
+      assert.deepEqual([stats?.min_value, stats?.max_value], [values.reduce((a, b) => (b < a ? b : a)), values.reduce((a, b) => (b > a ? b : a))], `row group ${i}`);
+    });
+    const none = await write("no-groups.parquet", 0, 0);
+    assert.deepEqual(await rows(`SELECT count(*)::INTEGER AS n FROM read_parquet('${none}')`), [{ n: 0 }]);
+  });
+
   it("ends each file at its stored-size target: csv at most one record over, compressed formats within 1% or 4 KiB", () => {
     for (const format of OTHER_FORMATS) {
       for (const dataset of ["web-events", "tutoring-events", "merchant-metrics"]) {

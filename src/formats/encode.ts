@@ -17,9 +17,9 @@ const GZIP_BLOCK_BYTES = 256 * 1024;
 const PAGE_TEXT_BYTES = 1024 * 1024;
 /**
  * Record text per Parquet row group: a group being built holds only its compressed pages (about
- * a third of this for web-events with snappy), handed out uncopied when it is written, and each
- * group adds ~1 KB per column to the footer metadata kept until the file ends. One 256 MiB file
- * at 4, 8 and 16 MiB: 102, 99 and 101 MB peak RSS (bench/generate-run.js, local folder).
+ * a quarter of this for web-events with snappy), handed out uncopied when it is written, and each
+ * group adds ~95 bytes per column to the footer, kept serialized until the file ends. One 256 MiB
+ * file at 4, 8 and 16 MiB: 102, 99 and 101 MB peak RSS (bench/generate-run.js, local folder).
  */
 const ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024;
 

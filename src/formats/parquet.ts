@@ -356,7 +356,18 @@ export class ParquetPages {
   private readonly known: ReadonlySet<string>;
   /** Leaves under each struct column, for a missing struct's nulls. */
   private readonly leafCount = new Map<Column, number>();
-  private readonly rowGroups: RowGroup[] = [];
+  /**
+   * Each written row group's footer entry, already serialized: a 1 GiB file has ~190 groups of
+   * ~30 column chunks, and as objects their metadata (then its thrift tree, built whole by
+   * writeMetadata at the end) held megabytes until the file ended.
+   */
+  private readonly rowGroupsThrift = new ByteWriter();
+  private rowGroupCount = 0;
+  /**
+   * Where the row group list lies in this schema's footer: the bytes before its header (for a file
+   * of no rows) and after the list (created_by, column orders, the stop byte).
+   */
+  private splice: { head: number; tail: number } | undefined;
   private groupRows = 0;
   private fileRows = 0;
   /** Record and column of a value the columns cannot hold, for the error. */
@@ -488,12 +499,10 @@ export class ParquetPages {
     const columns = this.leaves.map((leaf) => leaf.write(this.writer, append));
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data?.total_uncompressed_size ?? 0n;
-    this.rowGroups.push({
-      columns,
-      total_byte_size: uncompressed,
-      num_rows: BigInt(this.groupRows),
-      total_compressed_size: BigInt(this.writer.offset - start),
-    });
+    this.rowGroupsThrift.appendBytes(
+      this.rowGroupThrift({ columns, total_byte_size: uncompressed, num_rows: BigInt(this.groupRows), total_compressed_size: BigInt(this.writer.offset - start) }),
+    );
+    this.rowGroupCount++;
     this.fileRows += this.groupRows;
     this.groupRows = 0;
     if (this.writer.index > 0) pieces.push(this.take());
@@ -503,9 +512,55 @@ export class ParquetPages {
   /** The footer (schema, row groups, statistics) and the closing magic number. */
   finish(): Buffer {
     if (this.groupRows > 0) throw new Error("parquet: finish() with records not written as a row group");
-    writeMetadata(this.writer, { version: 2, created_by: "synthgen", schema: this.schema, num_rows: BigInt(this.fileRows), row_groups: this.rowGroups, metadata_length: 0 });
+    // The footer hyparquet-writer writes for no row groups, with the serialized groups spliced in
+    // where its empty list is: the bytes writeMetadata would write for them all.
+    const empty = this.footerThrift(BigInt(this.fileRows), []);
+    const writer = this.writer;
+    const start = writer.offset;
+    if (this.splice === undefined) {
+      writer.appendBytes(empty);
+    } else {
+      const at = empty.length - this.splice.tail - 1;
+      if (empty[at - 1] !== 0x19 || empty[at] !== 0x00) throw new Error("parquet: the footer's row group list is not where it was expected");
+      writer.appendBytes(empty.subarray(0, at));
+      // Compact protocol list header: the size and the element type (12, struct); past 14, the size as a varint.
+      if (this.rowGroupCount > 14) {
+        writer.appendUint8(0xfc);
+        writer.appendVarInt(this.rowGroupCount);
+      } else {
+        writer.appendUint8((this.rowGroupCount << 4) | 0x0c);
+      }
+      writer.appendBytes(new Uint8Array(this.rowGroupsThrift.buffer, 0, this.rowGroupsThrift.index));
+      writer.appendBytes(empty.subarray(at + 1));
+    }
+    writer.appendUint32(writer.offset - start);
     this.writer.appendUint32(0x31524150);
     return this.take();
+  }
+
+  /**
+   * One row group's entry in the footer, as writeMetadata serializes it. The footers of a file
+   * with no row groups and of one with only this group agree up to the list's header byte (an
+   * empty list's differs from a one-struct list's) and after the list: the group lies between.
+   */
+  private rowGroupThrift(group: RowGroup): Uint8Array {
+    const one = this.footerThrift(0n, [group]);
+    if (this.splice === undefined) {
+      const empty = this.footerThrift(0n, []);
+      let head = 0;
+      while (empty[head] === one[head]) head++;
+      this.splice = { head, tail: empty.length - head - 1 };
+    }
+    return one.subarray(this.splice.head + 1, one.length - this.splice.tail);
+  }
+
+  /** Footer thrift (without its length and magic number) of a file with these row groups. */
+  private footerThrift(rows: bigint, groups: RowGroup[]): Buffer {
+    const writer = this.scratch;
+    writer.index = 0;
+    writer.offset = 0;
+    writeMetadata(writer, { version: 2, created_by: "synthgen", schema: this.schema, num_rows: rows, row_groups: groups, metadata_length: 0 });
+    return Buffer.from(new Uint8Array(writer.buffer, 0, writer.index - 4));
   }
 
   private take(): Buffer {
