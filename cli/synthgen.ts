@@ -35,7 +35,7 @@ const program = new Command()
 
 program
   .command("generate")
-  .description("Write NDJSON files to a local folder or an S3 bucket; prints the run summary as JSON on stdout.")
+  .description("Write files (NDJSON by default; gzip NDJSON, CSV, Parquet with --format) to a local folder or an S3 bucket; prints the run summary as JSON on stdout.")
   .option("--files <n>", `number of files, ${LIMITS.MIN_FILE_COUNT}-${LIMITS.MAX_FILE_COUNT} (default 10)`)
   .option("--size-mb <mib>", `target size of each file in MiB, ${LIMITS.MIN_TARGET_SIZE_MB}-${LIMITS.MAX_TARGET_SIZE_MB} (default 3.5)`)
   .option("--date <yyyy-mm-dd>", "day of the data and of the keys (default: today, UTC)")
