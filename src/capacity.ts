@@ -1,4 +1,5 @@
 import { CapacityError } from "./errors";
+import type { Format, ParquetCodec } from "./formats";
 import { BYTES_PER_MB } from "./limits";
 import type { RunPlan } from "./plan";
 
@@ -11,6 +12,41 @@ export const MB_PER_VCPU = 1769;
  * because a refused plan costs a retry with a smaller request while a timed-out one costs the run.
  */
 export const CONSERVATIVE_MIB_PER_S_PER_VCPU = 20;
+
+/**
+ * Each format's rate as a share of NDJSON's, in stored MiB: its MiB/s for one 1 GiB file to S3 at
+ * one thread (counted, then streamed in parts: the slowest path) against NDJSON's in the same run,
+ * rounded down — `npm run bench -- --formats-only --large-gib`, last column (docs/formats.md):
+ * 2026-11-28 ndjson.gz 0.16, csv 0.39, csv.gz 0.11, parquet 0.11 (0.09 in a run by hand). A
+ * stored MiB of the compressed formats holds 3–5× the records, and Parquet encodes every value.
+ */
+export const FORMAT_RATE_SHARE: Readonly<Record<Format, number>> = {
+  ndjson: 1,
+  "ndjson.gz": 0.15,
+  csv: 0.35,
+  "csv.gz": 0.1,
+  parquet: 0.09,
+};
+
+/**
+ * Parquet pages compressed with gzip or zstd hold more records per stored MiB and compress slower:
+ * one 20 MiB file, 1 thread, Node 22, two runs each — snappy 2.8–3.5 s, zstd 4.7–5.2 s, gzip
+ * 4.2–4.9 s (`synthgen generate --format parquet --parquet-codec C --size-mb 20 --files 1 --threads 1`).
+ */
+const SLOW_CODEC_SHARE = 0.5;
+
+/** The conservative rate of a format (and Parquet codec), in stored MiB per second per vCPU. */
+export function conservativeRate(format: Format, parquetCodec?: ParquetCodec): number {
+  const codec = format === "parquet" && (parquetCodec === "gzip" || parquetCodec === "zstd") ? SLOW_CODEC_SHARE : 1;
+  return CONSERVATIVE_MIB_PER_S_PER_VCPU * FORMAT_RATE_SHARE[format] * codec;
+}
+
+const describeFormat = (request: { readonly format: Format; readonly parquetCodec?: ParquetCodec | undefined }): string =>
+  request.format === "parquet" && request.parquetCodec ? `parquet (${request.parquetCodec})` : request.format;
+
+/** The rate the time check and the fan-out's shards plan a request's files with. */
+export const rateOf = (request: { readonly format: Format; readonly parquetCodec?: ParquetCodec | undefined }): number =>
+  conservativeRate(request.format, request.parquetCodec);
 
 /** Share of the remaining time a plan may be expected to use; the rest covers start-up and jitter. */
 const TIME_SAFETY = 0.8;
@@ -45,7 +81,7 @@ export function threadsForVolume(totalMib: number, cores: number): number {
 
 /** Seconds a plan should take at the conservative rate with this much CPU. */
 export function estimateSeconds(plan: RunPlan, vcpus: number): number {
-  const rate = CONSERVATIVE_MIB_PER_S_PER_VCPU;
+  const rate = rateOf(plan.request);
   const fileMb = plan.targetBytes / BYTES_PER_MB;
   const totalMb = fileMb * plan.files.length;
   // A single file is written by one thread, so it gets at most one vCPU however many there are.
@@ -65,7 +101,7 @@ export function assertFitsInTime(plan: RunPlan, memoryMb: number, cores: number,
   throw new CapacityError(
     "file_count",
     `file_count × target_size_mb = ${totalMb.toFixed(1)} MiB needs about ${Math.ceil(needed)} s at ${memoryMb} MB ` +
-      `(${vcpus.toFixed(2)} vCPU at a conservative ${CONSERVATIVE_MIB_PER_S_PER_VCPU} MiB/s per vCPU), but only ` +
+      `(${vcpus.toFixed(2)} vCPU at a conservative ${Number(rateOf(plan.request).toFixed(2))} MiB/s per vCPU for ${describeFormat(plan.request)}), but only ` +
       `${Math.floor(available)} s of this invocation's ${Math.floor(remainingMs / 1000)} s can be used: lower file_count ` +
       `or target_size_mb, raise memoryMb (or timeoutSeconds), or split the run across invocations (fan-out)`,
   );

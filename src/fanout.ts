@@ -1,6 +1,7 @@
-import { CONSERVATIVE_MIB_PER_S_PER_VCPU, vcpusFor } from "./capacity";
+import { rateOf, vcpusFor } from "./capacity";
 import { ValidationError } from "./errors";
 import { addCounts, type DirtyCounts } from "./dirty";
+import type { Format, ParquetCodec } from "./formats";
 import { BYTES_PER_MB } from "./limits";
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
@@ -36,15 +37,17 @@ export function layoutByTime(
   timeoutSeconds: number,
   cores: number,
   concurrency = 1,
+  files: { readonly format: Format; readonly parquetCodec?: ParquetCodec | undefined } = { format: "ndjson" },
 ): ShardLayout {
   const vcpus = vcpusFor(memoryMb, cores);
   const fileMb = targetBytes / BYTES_PER_MB;
-  const budgetMb = timeoutSeconds * SHARD_TIME_SHARE * CONSERVATIVE_MIB_PER_S_PER_VCPU;
+  const rate = rateOf(files);
+  const budgetMb = timeoutSeconds * SHARD_TIME_SHARE * rate;
   // Files are written in parallel across vCPUs, but one file never gets more than one vCPU.
   if (fileMb > budgetMb * Math.min(1, vcpus)) {
     throw new ValidationError(
       "target_size_mb",
-      `one ${fileMb} MiB file needs about ${Math.ceil(fileMb / (CONSERVATIVE_MIB_PER_S_PER_VCPU * Math.min(1, vcpus)))} s at ${memoryMb} MB, more than ${Math.floor(timeoutSeconds * SHARD_TIME_SHARE)} s of a shard's ${timeoutSeconds} s: use smaller files or more memory`,
+      `one ${fileMb} MiB ${files.format} file needs about ${Math.ceil(fileMb / (rate * Math.min(1, vcpus)))} s at ${memoryMb} MB, more than ${Math.floor(timeoutSeconds * SHARD_TIME_SHARE)} s of a shard's ${timeoutSeconds} s: use smaller files or more memory`,
     );
   }
   const byTime = Math.floor((budgetMb * vcpus) / fileMb);

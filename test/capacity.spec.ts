@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { assertFitsInTime, estimateSeconds, threadsFor, threadsForVolume, vcpusFor } from "../src/capacity";
+import { assertFitsInTime, conservativeRate, estimateSeconds, FORMAT_RATE_SHARE, threadsFor, threadsForVolume, vcpusFor } from "../src/capacity";
+import { FORMATS } from "../src/formats";
 import { planRun } from "../src/plan";
 import { parseGenerateRequest } from "../src/request";
 
-function plan(fileCount: number, targetSizeMb: number) {
-  return planRun(parseGenerateRequest({ file_count: fileCount, target_size_mb: targetSizeMb, run_id: "cap" }, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
+function plan(fileCount: number, targetSizeMb: number, format = "ndjson") {
+  return planRun(parseGenerateRequest({ file_count: fileCount, target_size_mb: targetSizeMb, run_id: "cap", format }, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
 }
 
 describe("pool sizing and the time budget", () => {
@@ -36,6 +37,19 @@ describe("pool sizing and the time budget", () => {
 
   it("refuses a plan the invocation cannot finish, before anything is written", () => {
     assert.throws(() => assertFitsInTime(plan(2000, 3.5), 512, 2, 300_000), /raise memoryMb.*fan-out/);
+  });
+
+  it("rates each format by its own speed: a run NDJSON finishes in time is refused as Parquet, naming the format and its rate", () => {
+    for (const format of FORMATS) assert.ok(FORMAT_RATE_SHARE[format] > 0 && FORMAT_RATE_SHARE[format] <= 1, format);
+    assert.equal(estimateSeconds(plan(100, 3.5, "parquet"), 1), (100 * 3.5) / conservativeRate("parquet"));
+    assertFitsInTime(plan(100, 3.5), 512, 2, 300_000);
+    assert.throws(() => assertFitsInTime(plan(100, 3.5, "parquet"), 512, 2, 300_000), (err: Error) => {
+      assert.match(err.message, new RegExp(`conservative ${Number(conservativeRate("parquet").toFixed(2))} MiB/s per vCPU for parquet \\(snappy\\)`));
+      return true;
+    });
+    // One 1 GiB Parquet file fits a 1,769 MB function's 900 s, not a 512 MB one's.
+    assertFitsInTime(plan(1, 1024, "parquet"), 1769, 2, 900_000);
+    assert.throws(() => assertFitsInTime(plan(1, 1024, "parquet"), 512, 2, 900_000), /file_count × target_size_mb = 1024\.0 MiB/);
   });
 
   it("never lets one large file count on more than one vCPU", () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CONSERVATIVE_MIB_PER_S_PER_VCPU, vcpusFor } from "../src/capacity";
+import { CONSERVATIVE_MIB_PER_S_PER_VCPU, conservativeRate, vcpusFor } from "../src/capacity";
 import { layoutByCount, layoutByTime, manifestKey, runShard, shardRange, writeManifest, SHARD_TIME_SHARE } from "../src/fanout";
 import { generate } from "../src/generate";
 import { BYTES_PER_MB } from "../src/limits";
@@ -25,6 +25,17 @@ describe("fan-out: shard layout", () => {
     });
   }
 
+  it("sizes shards by the format's own rate: Parquet shards hold as many files as Parquet's rate allows", () => {
+    const ndjson = layoutByTime(10_000, 3.5 * BYTES_PER_MB, 1769, 900, 6);
+    const parquet = layoutByTime(10_000, 3.5 * BYTES_PER_MB, 1769, 900, 6, 1, { format: "parquet" });
+    assert.equal(parquet.filesPerShard, Math.floor((900 * SHARD_TIME_SHARE * conservativeRate("parquet")) / 3.5));
+    assert.ok(parquet.filesPerShard < ndjson.filesPerShard / 10, `${parquet.filesPerShard} against ${ndjson.filesPerShard}`);
+    assert.throws(() => layoutByTime(1, 1024 * BYTES_PER_MB, 512, 900, 6, 1, { format: "parquet" }), /one 1024 MiB parquet file needs about \d+ s at 512 MB/);
+    const gzip = layoutByTime(10_000, 3.5 * BYTES_PER_MB, 1769, 900, 6, 1, { format: "parquet", parquetCodec: "gzip" });
+    assert.equal(gzip.filesPerShard, Math.floor((900 * SHARD_TIME_SHARE * conservativeRate("parquet", "gzip")) / 3.5));
+    assert.ok(gzip.filesPerShard < parquet.filesPerShard);
+  });
+
   it("makes at least as many shards as the fan-out runs at once, so no slot idles", () => {
     const layout = layoutByTime(10_000, 3.5 * BYTES_PER_MB, 512, 300, 2, 50);
     assert.deepEqual([layout.filesPerShard, layout.shardCount], [200, 50]);
@@ -46,7 +57,11 @@ describe("fan-out: shard layout", () => {
   });
 
   it("refuses a file too large for one shard's time, naming target_size_mb", () => {
-    assert.throws(() => layoutByTime(10, 1024 * BYTES_PER_MB, 512, 60, 2), /target_size_mb|one 1024 MiB file/);
+    assert.throws(() => layoutByTime(10, 1024 * BYTES_PER_MB, 512, 60, 2), (err: Error & { field?: string }) => {
+      assert.equal(err.field, "target_size_mb");
+      assert.match(err.message, /one 1024 MiB ndjson file needs about 177 s at 512 MB/);
+      return true;
+    });
   });
 });
 

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type * as HandlerModule from "../functions/generate-files";
+import { assertFitsInTime } from "../src/capacity";
+import { planRun } from "../src/plan";
+import { parseGenerateRequest } from "../src/request";
 import { S3Sink } from "../src/sinks/s3";
 import { HOSTILE_SCHEMAS } from "./support/hostile-schemas";
 import { loadProgram, rolePolicyOf } from "./support/program";
@@ -160,6 +163,16 @@ describe("generate-files handler", () => {
       assert.match(body.error, /fan-out/);
       assert.deepEqual(await s3.keys(BUCKET), before);
     });
+
+    it("times each format at its own rate: 40 × 10 MiB fits 60 s as NDJSON, as Parquet it is refused naming the format", async () => {
+      const before = await s3.keys(BUCKET);
+      const res = await handler({ file_count: 40, target_size_mb: 10, format: "parquet" }, lambdaContext("too-big-parquet", 60_000));
+      assert.equal(res.statusCode, 400);
+      assert.match((res.body as { error: string }).error, /400\.0 MiB needs about \d+ s at 3538 MB \([\d.]+ vCPU at a conservative [\d.]+ MiB\/s per vCPU for parquet \(snappy\)\)/);
+      assert.deepEqual(await s3.keys(BUCKET), before);
+      // The same files as NDJSON pass the check: it is the format's rate, not the volume alone.
+      assertFitsInTime(planRun(parseGenerateRequest({ file_count: 40, target_size_mb: 10 }, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), ""), 3538, 2, 60_000);
+    });
   });
 
   it("ends in error after reporting when S3 refuses the writes, and leaves no object for failed files", async () => {
@@ -245,6 +258,14 @@ describe("generate-files handler", () => {
       assert.deepEqual([manifest.status, manifest.manifest_key, manifest.totals.files], ["completed", "landing/_manifests/exec-42.json", 9]);
       const doc = JSON.parse((await s3.body(BUCKET, "landing/_manifests/exec-42.json")).toString("utf8")) as Body;
       for (const f of doc.files as Body[]) assert.equal((await s3.head(BUCKET, f.key)).metadata.sha256, f.sha256);
+    });
+
+    it("plans Parquet shards at Parquet's rate: more shards of fewer files than NDJSON", async () => {
+      const request = { file_count: 10_000, target_size_mb: 3.5, date_prefix: "2025-11-30" };
+      const ndjson = await step({ action: "plan", request, execution_name: "plan-ndjson" }, "plan-ndjson");
+      const parquet = await step({ action: "plan", request: { ...request, format: "parquet" }, execution_name: "plan-parquet" }, "plan-parquet");
+      assert.ok(parquet.files_per_shard * 10 < ndjson.files_per_shard, `${parquet.files_per_shard} against ${ndjson.files_per_shard}`);
+      assert.equal(parquet.shard_count, Math.ceil(10_000 / parquet.files_per_shard));
     });
 
     it("rejects a bad request at the plan step with 400 naming the field", async () => {
