@@ -1,5 +1,5 @@
 import { FORMATS, type Format } from "../src/formats";
-import { MALLOC_ENV } from "../src/pool";
+import { MALLOC_ENV } from "../src/files/pool";
 import { generateRun } from "./child";
 
 /** Rounds of the RSS runs, all formats in turn each round; the table shows each format's least. */

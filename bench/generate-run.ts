@@ -1,5 +1,5 @@
-import { generate } from "../src/generate";
-import { createFilePool } from "../src/pool";
+import { generate } from "../src/files/generate";
+import { createFilePool } from "../src/files/pool";
 import type { SinkSpec } from "../src/sinks";
 
 /**

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { BYTES_PER_MB } from "../src/limits";
-import { renderFile, type FileIdentity } from "../src/render";
+import { BYTES_PER_MB } from "../src/core/limits";
+import type { FileIdentity } from "../src/formats/file-identity";
+import { renderFile } from "../src/formats/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import { spread } from "./ratios";
 

@@ -1,7 +1,7 @@
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { indexMetrics } from "../src/metrics/index-run";
-import { eventSinkFor } from "../src/sinks/event-sinks";
+import { eventSinkFor } from "../src/events/targets/index";
 
 /**
  * One event or document benchmark in its own process (its peak RSS is its own): `emit` to an

@@ -1,4 +1,4 @@
-import { CapacityError, ValidationError } from "../src/errors";
+import { CapacityError, ValidationError } from "../src/core/errors";
 
 /** Exit codes of every command: 0 all done, 1 a failure (see the summary), 2 bad input (nothing done). */
 export const EXIT = Object.freeze({ OK: 0, FAILED: 1, BAD_INPUT: 2 });

@@ -1,9 +1,10 @@
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../src/datasets/names";
-import { ValidationError } from "../src/errors";
-import { RecordSource } from "../src/render";
-import { parseGenerateRequest } from "../src/request";
-import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveSchemaText } from "../src/schema/resolve";
+import { ValidationError } from "../src/core/errors";
+import { datasetOf } from "../src/datasets";
+import { RecordSource } from "../src/records/record-source";
+import { parseGenerateRequest } from "../src/files/request";
+import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveSchemaText } from "../src/catalog/resolve";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 
 export interface PreviewFlags {
@@ -30,7 +31,7 @@ export async function runPreviewCommand(flags: PreviewFlags): Promise<number> {
     const event = eventFrom({ dataset: flags.dataset, seed: numeric(flags.seed) ?? 1, date_prefix: flags.date, daily_curve: flags.dailyCurve, dirty: parsePairs("--dirty", flags.dirty), run_id: "preview", file_count: 1 });
     const custom = await resolveDataset(event, fileDatasetLoader);
     const r = parseGenerateRequest(event, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, custom);
-    const source = new RecordSource({
+    const id = {
       dataset: r.dataset,
       seed: r.seed,
       runId: r.runId,
@@ -41,7 +42,8 @@ export async function runPreviewCommand(flags: PreviewFlags): Promise<number> {
       ...(r.schema !== undefined ? { schema: r.schema } : {}),
       ...(r.dirty ? { dirty: r.dirty } : {}),
       ...(r.dailyCurve ? { dailyCurve: true } : {}),
-    });
+    };
+    const source = new RecordSource(id, datasetOf(id));
     let out = "";
     for (let i = 0, lines = 0; lines < n; i++) {
       const { text } = source.line(i);
@@ -64,9 +66,9 @@ const PREVIEW_CHILDREN = 3;
  * records as NDJSON, exactly as generate writes them.
  */
 async function previewScenario(flags: PreviewFlags, n: number): Promise<number> {
-  const { loadScenarioText, planScenario } = require("../src/scenario/plan") as typeof import("../src/scenario/plan");
-  const { World } = require("../src/scenario/world") as typeof import("../src/scenario/world");
-  const { curvedSecondOfDay } = require("../src/daily-curve") as typeof import("../src/daily-curve");
+  const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
+  const { World } = require("../src/scenarios/world") as typeof import("../src/scenarios/world");
+  const { curvedSecondOfDay } = require("../src/records/daily-curve") as typeof import("../src/records/daily-curve");
   const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario as string), flags.scenario as string);
   const { scenario } = loaded;
   const event = eventFrom({ seed: numeric(flags.seed) ?? 1, date_prefix: flags.date, daily_curve: flags.dailyCurve, dirty: parsePairs("--dirty", flags.dirty), run_id: "preview", file_count: 1 });
@@ -74,7 +76,8 @@ async function previewScenario(flags: PreviewFlags, n: number): Promise<number> 
     const run = planScenario(loaded, 1).find((r) => r.name === flags.dataset);
     if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${scenario.name}: ${[...scenario.datasets.keys()].join(", ")} (got "${flags.dataset}")`);
     const r = parseGenerateRequest({ ...event, dataset: run.resolved.name }, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, run.resolved);
-    const source = new RecordSource({ dataset: r.dataset, seed: r.seed, runId: r.runId, datePrefix: r.datePrefix, hhmmss: r.hhmmss, fileIndex: 0, fileCount: 1, schema: r.schema, ...(r.dirty ? { dirty: r.dirty } : {}), ...(r.dailyCurve ? { dailyCurve: true } : {}) });
+    const id = { dataset: r.dataset, seed: r.seed, runId: r.runId, datePrefix: r.datePrefix, hhmmss: r.hhmmss, fileIndex: 0, fileCount: 1, schema: r.schema, ...(r.dirty ? { dirty: r.dirty } : {}), ...(r.dailyCurve ? { dailyCurve: true } : {}) };
+    const source = new RecordSource(id, datasetOf(id));
     let out = "";
     const total = source.count ?? 0;
     for (let i = 0, lines = 0; lines < n && i < total; i++) {
@@ -112,9 +115,9 @@ export async function runValidateCommand(file: string): Promise<number> {
   try {
     const text = await readSchemaFile("dataset", file);
     const { parseSchemaText } = require("../src/schema/dataset") as typeof import("../src/schema/dataset");
-    const { isScenarioDocument } = require("../src/scenario/compile") as typeof import("../src/scenario/compile");
+    const { isScenarioDocument } = require("../src/scenarios/compile") as typeof import("../src/scenarios/compile");
     if (isScenarioDocument(parseSchemaText(text, basename(file)))) {
-      const { loadScenarioText, planScenario } = require("../src/scenario/plan") as typeof import("../src/scenario/plan");
+      const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
       const loaded = loadScenarioText(text, file);
       const lines = planScenario(loaded, 3.5).map((run) => {
         const d = loaded.scenario.datasets.get(run.name) as NonNullable<ReturnType<typeof loaded.scenario.datasets.get>>;

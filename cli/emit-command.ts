@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
-import { ValidationError } from "../src/errors";
-import { isHttpUrl } from "../src/fields";
+import { ValidationError } from "../src/core/errors";
+import { isHttpUrl } from "../src/core/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, TARGET_FIELDS, totalEvents, type EventTarget } from "../src/events/request";
-import type { ResolvedDataset } from "../src/request";
-import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/schema/resolve";
-import { eventSinkFor } from "../src/sinks/event-sinks";
+import type { ResolvedDataset } from "../src/files/request";
+import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/catalog/resolve";
+import { eventSinkFor } from "../src/events/targets/index";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
 import { countBar, shapeBar } from "./progress";
 import { rateAt } from "../src/events/shape";
@@ -96,7 +96,7 @@ function parseSkewFlag(text: string | undefined): unknown {
 async function scenarioDataset(file: string, dataset: string | undefined): Promise<ResolvedDataset> {
   const text = await readSchemaFile("scenario", file);
   if (dataset === undefined) {
-    const { loadScenarioText } = require("../src/scenario/plan") as typeof import("../src/scenario/plan");
+    const { loadScenarioText } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
     const names = [...loadScenarioText(text, file).scenario.datasets.keys()];
     throw new ValidationError("dataset", `--scenario needs --dataset, one of its datasets: ${names.join(", ")}`);
   }

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { ValidationError } from "../src/errors";
+import { ValidationError } from "../src/core/errors";
 import { assertTargetQuota, estimateCost, emitterRate, evenShards, layoutEmitters, shardLoads, shardsNeeded, assertShardsCarry } from "../src/events/fan-out";
 import { targetLabel } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, totalEvents } from "../src/events/request";

@@ -1,5 +1,5 @@
-import { ValidationError } from "../src/errors";
-import { isHttpUrl } from "../src/fields";
+import { ValidationError } from "../src/core/errors";
+import { isHttpUrl } from "../src/core/fields";
 import { MERCHANT_COUNT } from "../src/datasets/merchant-metrics";
 import { indexMetrics } from "../src/metrics/index-run";
 import { INDEX_DEFAULTS } from "../src/metrics/request";

@@ -2,7 +2,7 @@ import type { Server } from "node:http";
 import { resolve } from "node:path";
 import { CreateStreamCommand, DescribeStreamCommand, KinesisClient } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { ValidationError } from "../src/errors";
+import { ValidationError } from "../src/core/errors";
 import { EXIT, badInput, numeric, sdkNodeNoticeOnce } from "./common";
 import { S3RVER_CREDENTIALS, startEmbeddedS3 } from "./embedded-s3";
 

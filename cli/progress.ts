@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from "cli-progress";
-import { BYTES_PER_MB } from "../src/limits";
-import type { FileDoneListener } from "../src/run";
+import { BYTES_PER_MB } from "../src/core/limits";
+import type { FileDoneListener } from "../src/files/run";
 
 /** A live bar on stderr (files, MiB, MiB/s, ETA) when stderr is a terminal; nothing otherwise. */
 export function progressBar(totalFiles: number): { onFileDone: FileDoneListener; stop(): void } {

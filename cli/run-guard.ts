@@ -1,8 +1,8 @@
 import { constants } from "node:fs";
 import { access, mkdir, statfs } from "node:fs/promises";
-import { ValidationError } from "../src/errors";
-import { BYTES_PER_MB } from "../src/limits";
-import type { RunPlan } from "../src/plan";
+import { ValidationError } from "../src/core/errors";
+import { BYTES_PER_MB } from "../src/core/limits";
+import type { RunPlan } from "../src/files/plan";
 import { sinkFor, type SinkSpec } from "../src/sinks";
 import { removeStalePartials } from "../src/sinks/local";
 import { presentKeys } from "../src/sinks/sink";

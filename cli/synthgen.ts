@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { DATASET_NAMES } from "../src/datasets/names";
-import { LIMITS } from "../src/limits";
+import { LIMITS } from "../src/core/limits";
 import { EMIT_LIMITS } from "../src/events/request";
 import { INDEX_DEFAULTS, INDEX_LIMITS } from "../src/metrics/request";
 import type { PreviewFlags } from "./dataset-commands";

@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
-import { RunFailedError } from "../src/errors";
+import { RunFailedError } from "../src/core/errors";
 import { assertEmitFitsInTime, emitEvents, emitResponseBody, type EventSink } from "../src/events/emit";
 import { emitFanOutAction, isEmitFanOutEvent } from "../src/events/fan-out-actions";
 import { parseEmitRequest, type EmitRequest } from "../src/events/request";
-import { eventSinkFor } from "../src/sinks/event-sinks";
+import { eventSinkFor } from "../src/events/targets/index";
 import { readEmitEnvironment } from "./environment";
 import { log, rejectingBadInput, RESPONSE_MARGIN_MS, type LambdaContext } from "./lambda";
 

@@ -1,11 +1,11 @@
 import { FORMATS, PARQUET_CODECS, type Format, type ParquetCodec } from "../src/formats";
-import { ValidationError } from "../src/errors";
+import { ValidationError } from "../src/core/errors";
 import type { EmitDefaults, EventTarget } from "../src/events/request";
 import { checkStreamSkew, checkTargetName, EMIT_DEFAULTS, EMIT_LIMITS, TARGET_VARIABLES } from "../src/events/request";
-import { isHttpUrl } from "../src/fields";
-import { LIMITS } from "../src/limits";
+import { isHttpUrl } from "../src/core/fields";
+import { LIMITS } from "../src/core/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
-import { normaliseKeyPrefix } from "../src/request";
+import { normaliseKeyPrefix } from "../src/files/request";
 
 /**
  * Each function's settings, read once from its environment when the container starts. A missing

@@ -1,10 +1,10 @@
 import { availableParallelism } from "node:os";
-import { assertFitsInTime, threadsFor } from "../src/capacity";
-import { RunFailedError } from "../src/errors";
-import { fanOutAction, isFanOutEvent } from "../src/fanout-actions";
-import { generate } from "../src/generate";
-import { createFilePool, type FilePool } from "../src/pool";
-import { storedDatasetLoader } from "../src/schema/resolve";
+import { assertFitsInTime, threadsFor } from "../src/files/capacity";
+import { RunFailedError } from "../src/core/errors";
+import { fanOutAction, isFanOutEvent } from "../src/files/fan-out-actions";
+import { generate } from "../src/files/generate";
+import { createFilePool, type FilePool } from "../src/files/pool";
+import { storedDatasetLoader } from "../src/catalog/resolve";
 import { readEnvironment } from "./environment";
 import { log, rejectingBadInput, type LambdaContext } from "./lambda";
 

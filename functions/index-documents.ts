@@ -1,4 +1,4 @@
-import { RunFailedError } from "../src/errors";
+import { RunFailedError } from "../src/core/errors";
 import { indexMetrics } from "../src/metrics/index-run";
 import { readIndexEnvironment } from "./environment";
 import { log, rejectingBadInput, type LambdaContext } from "./lambda";

@@ -1,4 +1,4 @@
-import { CapacityError, ValidationError } from "../src/errors";
+import { CapacityError, ValidationError } from "../src/core/errors";
 
 /** The Lambda context fields the handlers use. */
 export interface LambdaContext {

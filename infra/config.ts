@@ -10,12 +10,12 @@ export const TARGET_CONFIG_KEYS = {
   eventbridge: "eventBusName",
 } as const satisfies Record<EventTarget["kind"], string>;
 import { ARRIVALS, parseShape, type Arrivals } from "../src/events/shape";
-import { isHttpUrl } from "../src/fields";
+import { isHttpUrl } from "../src/core/fields";
 import { FORMATS, PARQUET_CODECS, type Format, type ParquetCodec } from "../src/formats";
-import { LIMITS } from "../src/limits";
+import { LIMITS } from "../src/core/limits";
 import { checkIndexName, INDEX_DEFAULTS } from "../src/metrics/request";
-import { normaliseKeyPrefix } from "../src/request";
-import { ValidationError } from "../src/errors";
+import { normaliseKeyPrefix } from "../src/files/request";
+import { ValidationError } from "../src/core/errors";
 
 /** CloudWatch Logs accepts only these retention periods (days); 0 means never expire. */
 export const LOG_RETENTION_DAYS = [0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];

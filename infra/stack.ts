@@ -9,7 +9,7 @@ import { emitFanOutDefinition } from "./emit-fan-out";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
-import { MALLOC_ENV } from "../src/pool";
+import { MALLOC_ENV } from "../src/files/pool";
 import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, eventBridgePutStatement, firehosePutStatement, kinesisPutStatement, sqsQueueArn, sqsSendStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;

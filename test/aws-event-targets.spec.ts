@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, type EmitRequest } from "../src/events/request";
 import { openStreams } from "../src/events/streams";
-import type { RetryPolicy } from "../src/retry";
-import { eventSinkFor } from "../src/sinks/event-sinks";
+import type { RetryPolicy } from "../src/core/retry";
+import { eventSinkFor } from "../src/events/targets/index";
 import { startEventBridge, startFirehose, startSqs, type FailEntry } from "./support/aws-json";
 import { synthgen } from "./support/cli";
 

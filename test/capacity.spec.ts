@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { assertFitsInTime, conservativeRate, estimateSeconds, FORMAT_RATE_SHARE, threadsFor, threadsForVolume, vcpusFor } from "../src/capacity";
+import { assertFitsInTime, conservativeRate, estimateSeconds, FORMAT_RATE_SHARE, threadsFor, threadsForVolume, vcpusFor } from "../src/files/capacity";
 import { FORMATS } from "../src/formats";
-import { planRun } from "../src/plan";
-import { parseGenerateRequest } from "../src/request";
+import { planRun } from "../src/files/plan";
+import { parseGenerateRequest } from "../src/files/request";
 
 function plan(fileCount: number, targetSizeMb: number, format = "ndjson") {
   return planRun(parseGenerateRequest({ file_count: fileCount, target_size_mb: targetSizeMb, run_id: "cap", format }, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { merchantCatalogue, merchantPoints, MERCHANT_COUNT } from "../src/datasets/merchant-metrics";
 import { TUTORING_EVENT_TYPES } from "../src/datasets/names";
-import { renderFile, type FileIdentity } from "../src/render";
+import type { FileIdentity } from "../src/formats/file-identity";
+import { renderFile } from "../src/formats/render";
 
 type Json = Record<string, any>;
 

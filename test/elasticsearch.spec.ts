@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { indexMetrics } from "../src/metrics/index-run";
-import type { BulkOptions } from "../src/sinks/elasticsearch";
+import type { BulkOptions } from "../src/metrics/elasticsearch";
 import { startFakeElasticsearch, type FakeElasticsearch, type ItemAnswer } from "./support/elasticsearch";
 
 const QUICK: BulkOptions = { flushBytes: 200_000, concurrency: 3, retries: 3, retryWaitMs: 20 };

@@ -6,7 +6,7 @@ import { assertShardsCarry, assertTargetQuota, cellRequest, evenShards, layoutEm
 import { emitFanOutAction } from "../src/events/fan-out-actions";
 import { cumulative } from "../src/events/shape";
 import { openStreams } from "../src/events/streams";
-import { KinesisEventSink } from "../src/sinks/kinesis-events";
+import { KinesisEventSink } from "../src/events/targets/kinesis";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
 import { writeBundle } from "./support/lambda-runtime";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ValidationError } from "../src/errors";
+import { ValidationError } from "../src/core/errors";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { parseIndexRequest } from "../src/metrics/request";
 

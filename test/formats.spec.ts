@@ -6,12 +6,15 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { datasetByName } from "../src/datasets";
-import { ValidationError } from "../src/errors";
-import { leavesOf, type Column, type Leaf } from "../src/formats/columns";
+import { ValidationError } from "../src/core/errors";
+import { leavesOf, type Column, type Leaf } from "../src/records/columns";
 import { FORMAT_INFO, FORMATS, zstdCompressSync, type Format } from "../src/formats";
-import { fileKey } from "../src/plan";
-import { RecordSource, renderFile, type FileIdentity } from "../src/render";
-import { parseGenerateRequest } from "../src/request";
+import { fileKey } from "../src/files/plan";
+import type { FileIdentity } from "../src/formats/file-identity";
+import { renderFile } from "../src/formats/render";
+import { RecordSource } from "../src/records/record-source";
+import { datasetOf } from "../src/datasets";
+import { parseGenerateRequest } from "../src/files/request";
 import { schemaDataset, parseSchemaText } from "../src/schema/dataset";
 import { S3Sink } from "../src/sinks/s3";
 import { synthgen } from "./support/cli";
@@ -27,7 +30,7 @@ function identity(dataset: string, format: Format, targetBytes: number, over: Pa
 /** The records of the NDJSON rendering of this identity: its lines, none stretched (as in every format). */
 function ndjsonRecords(id: FileIdentity, count: number): Record<string, unknown>[] {
   const { format: _format, ...ndjson } = id;
-  const source = new RecordSource(ndjson);
+  const source = new RecordSource(ndjson, datasetOf(ndjson));
   const out: Record<string, unknown>[] = [];
   for (let i = 0; out.length < count; i++) for (const line of source.line(i).text.split("\n")) if (line !== "") out.push(JSON.parse(line) as Record<string, unknown>);
   return out.slice(0, count);

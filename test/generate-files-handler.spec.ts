@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import type * as HandlerModule from "../functions/generate-files";
-import { assertFitsInTime } from "../src/capacity";
-import { planRun } from "../src/plan";
-import { parseGenerateRequest } from "../src/request";
+import { assertFitsInTime } from "../src/files/capacity";
+import { planRun } from "../src/files/plan";
+import { parseGenerateRequest } from "../src/files/request";
 import { S3Sink } from "../src/sinks/s3";
 import { HOSTILE_SCHEMAS } from "./support/hostile-schemas";
 import { loadProgram, rolePolicyOf } from "./support/program";

@@ -5,12 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CITIES } from "../src/datasets/cities";
 import { DATASET_NAMES, LOADED_DATASET_NAMES, datasetByName } from "../src/datasets";
-import { BYTES_PER_MB } from "../src/limits";
-import { planRun } from "../src/plan";
-import { createFilePool } from "../src/pool";
-import { renderFile, type FileIdentity } from "../src/render";
-import { parseGenerateRequest } from "../src/request";
-import { executeRun } from "../src/run";
+import { BYTES_PER_MB } from "../src/core/limits";
+import { planRun } from "../src/files/plan";
+import { createFilePool } from "../src/files/pool";
+import type { FileIdentity } from "../src/formats/file-identity";
+import { renderFile } from "../src/formats/render";
+import { parseGenerateRequest } from "../src/files/request";
+import { executeRun } from "../src/files/run";
 
 const FIELDS = [
   "id", "timestamp", "event_type", "user_id", "session_id", "ip_address", "user_agent", "country", "city",
@@ -154,7 +155,7 @@ describe("what a main thread loads", () => {
     const { join } = await import("node:path");
     const dist = join(__dirname, "..");
     const script = `
-      for (const m of ["src/generate", "src/fanout-actions", "src/events/emit", "src/metrics/index-run", "src/request"]) require(${JSON.stringify(dist)} + "/" + m);
+      for (const m of ["src/files/generate", "src/files/fan-out-actions", "src/events/emit", "src/metrics/index-run", "src/files/request"]) require(${JSON.stringify(dist)} + "/" + m);
       const heavy = Object.keys(require.cache).filter((k) => /@faker-js|[\\\\/]yaml[\\\\/]/.test(k));
       process.stdout.write(JSON.stringify(heavy));`;
     const out = await new Promise<string>((resolve, reject) => execFile(process.execPath, ["-e", script], (err, stdout) => (err ? reject(err) : resolve(stdout))));

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
-import { HttpEventSink } from "../src/sinks/http-events";
-import type { RetryPolicy } from "../src/retry";
+import { HttpEventSink } from "../src/events/targets/http";
+import type { RetryPolicy } from "../src/core/retry";
 import { startIngestServer, type IngestAnswer, type IngestRequestInfo, type IngestServer } from "./support/ingest-server";
 
 const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 40, maxRetryAfterMs: 5000 };

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
-import { KinesisEventSink } from "../src/sinks/kinesis-events";
-import type { RetryPolicy } from "../src/retry";
+import { KinesisEventSink } from "../src/events/targets/kinesis";
+import type { RetryPolicy } from "../src/core/retry";
 import { synthgen } from "./support/cli";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
 

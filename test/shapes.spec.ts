@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ValidationError } from "../src/errors";
+import { ValidationError } from "../src/core/errors";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { assertEmitFitsInTime } from "../src/events/emit";
 import { cumulative, parseShape, rateAt, shapedTotal, timeFor } from "../src/events/shape";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { Slots } from "../src/slots";
+import { Slots } from "../src/core/slots";
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -195,7 +195,7 @@ describe("stack config: each key changes what it should", () => {
     const vars = { ...single(FUNCTION).inputs.environment.variables } as Record<string, string>;
     assert.equal(vars.DEFAULT_PARQUET_CODEC, "gzip");
     const { readEnvironment } = await import("../functions/environment");
-    const { parseGenerateRequest } = await import("../src/request");
+    const { parseGenerateRequest } = await import("../src/files/request");
     const env = readEnvironment(vars);
     const defaults = { fileCount: 1, targetSizeMb: 1, format: env.defaultFormat, ...(env.defaultParquetCodec ? { parquetCodec: env.defaultParquetCodec } : {}) };
     assert.equal(parseGenerateRequest({}, defaults, { now: new Date() }).parquetCodec, "gzip");

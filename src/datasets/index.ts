@@ -1,7 +1,8 @@
-import type { Dataset } from "./dataset";
+import type { Dataset } from "../records/dataset";
+import type { RecordIdentity } from "../records/record-source";
 import { DATASET_NAMES } from "./names";
 
-export type { Dataset, FileContext, RecordWriter } from "./dataset";
+export type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 
 export { DATASET_NAMES } from "./names";
 
@@ -23,4 +24,12 @@ export function datasetByName(name: string): Dataset {
   const load = LOADERS[name];
   if (!load) throw new Error(`unknown dataset "${name}" (known: ${DATASET_NAMES.join(", ")})`);
   return load();
+}
+
+/** The dataset of a file: a built-in, or its declarative schema (whose compiler, and YAML parser, load only then). */
+export function datasetOf(id: Pick<RecordIdentity, "dataset" | "schema">): Dataset {
+  if (id.schema === undefined) return datasetByName(id.dataset);
+  const scenario = require("../scenarios/dataset") as typeof import("../scenarios/dataset");
+  if (scenario.isScenarioRef(id.schema)) return scenario.scenarioDataset(id.schema);
+  return (require("../schema/dataset") as typeof import("../schema/dataset")).schemaDataset(id.schema);
 }

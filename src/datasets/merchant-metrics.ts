@@ -1,8 +1,8 @@
-import { col } from "../formats/columns";
-import { identityEpochMs } from "../fields";
-import { Prng } from "../prng";
+import { col } from "../records/columns";
+import { identityEpochMs } from "../core/fields";
+import { Prng } from "../core/prng";
 import { CITIES } from "./cities";
-import type { Dataset, FileContext, RecordWriter } from "./dataset";
+import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 
 /**
  * `merchant-metrics`: hourly performance points of a stable catalogue of merchants, as the

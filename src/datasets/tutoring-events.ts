@@ -1,7 +1,7 @@
-import { col } from "../formats/columns";
-import { identityEpochMs } from "../fields";
-import { Prng, WeightedTable } from "../prng";
-import type { Dataset, FileContext, RecordWriter } from "./dataset";
+import { col } from "../records/columns";
+import { identityEpochMs } from "../core/fields";
+import { Prng, WeightedTable } from "../core/prng";
+import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 import { TUTORING_EVENT_TYPES } from "./names";
 
 /**

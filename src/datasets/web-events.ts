@@ -1,8 +1,8 @@
-import { col } from "../formats/columns";
+import { col } from "../records/columns";
 import { faker } from "@faker-js/faker/locale/en";
-import { Prng, WeightedTable } from "../prng";
+import { Prng, WeightedTable } from "../core/prng";
 import { CITIES, type City } from "./cities";
-import type { Dataset, FileContext, RecordWriter } from "./dataset";
+import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 
 /**
  * `web-events`: the record schema of the original test-data Lambda, field for field, with values

@@ -1,6 +1,6 @@
-import { addCounts, type DirtyCounts } from "../dirty";
-import { CapacityError } from "../errors";
-import { DEFAULT_RETRY, type RetryPolicy } from "../retry";
+import { addCounts, type DirtyCounts } from "../records/dirty";
+import { CapacityError } from "../core/errors";
+import { DEFAULT_RETRY, type RetryPolicy } from "../core/retry";
 import { RateLimiter, ShapeLimiter, type Pacer } from "./rate-limiter";
 import { cumulative } from "./shape";
 import { totalEvents, type EmitRequest, type EventTarget } from "./request";

@@ -1,9 +1,9 @@
-import { ValidationError } from "../errors";
-import { mapLimited, MANIFEST_READS_IN_FLIGHT as SUMMARY_READS_IN_FLIGHT } from "../fanout";
-import { describe, eventObject, identityEpochMs, integerField, numberField, type EventObject, type RequestContext } from "../fields";
+import { ValidationError } from "../core/errors";
+import { mapLimited, MANIFEST_READS_IN_FLIGHT as SUMMARY_READS_IN_FLIGHT } from "../files/fan-out";
+import { describe, eventObject, identityEpochMs, integerField, numberField, type EventObject, type RequestContext } from "../core/fields";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
-import { sleep } from "../retry";
+import { sleep } from "../core/retry";
 import { emitEvents, targetLabel, type EventSink } from "./emit";
 import { assertShardsCarry, assertTargetQuota, cellRequest, emitterRate, layoutEmitters, shardLoads, waveWindow, WAVE_LEAD_S, type EmitLayout, type EmitterSettings } from "./fan-out";
 import { mergeCells, type CellSummary } from "./fan-out-report";

@@ -1,4 +1,4 @@
-import { addCounts, type DirtyCounts } from "../dirty";
+import { addCounts, type DirtyCounts } from "../records/dirty";
 import { targetLabel } from "./emit";
 import { waveWindow, type EmitLayout } from "./fan-out";
 import type { EmitRequest } from "./request";

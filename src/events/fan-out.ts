@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { vcpusFor } from "../capacity";
-import { CapacityError, ValidationError } from "../errors";
+import { vcpusFor } from "../files/capacity";
+import { CapacityError, ValidationError } from "../core/errors";
 import { cumulative, peakRate, sliceShape, type RateShape } from "./shape";
 import { totalEvents, type EmitRequest, type EventTarget, type TargetQuota } from "./request";
 

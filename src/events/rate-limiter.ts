@@ -1,4 +1,4 @@
-import { sleep } from "../retry";
+import { sleep } from "../core/retry";
 import { Arrival, rateAt, type Arrivals, type RateShape } from "./shape";
 
 /** What senders wait on before each request: a flat cap, or a load shape. */

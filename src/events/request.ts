@@ -1,9 +1,9 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
-import type { ResolvedDataset } from "../request";
+import type { ResolvedDataset } from "../files/request";
 import type { EmitCell } from "./fan-out";
-import { parseDirty, type DirtyRates } from "../dirty";
+import { parseDirty, type DirtyRates } from "../records/dirty";
 import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, seconds, shapedTotal, SHAPE_LIMITS, type Arrivals, type RateShape } from "./shape";
-import { ValidationError } from "../errors";
+import { ValidationError } from "../core/errors";
 import {
   IDENTITY_FIELDS,
   choiceField,
@@ -18,7 +18,7 @@ import {
   type EventObject,
   type RequestContext,
   type RunIdentity,
-} from "../fields";
+} from "../core/fields";
 
 /** Limits of one emit invocation; more events than this go through several invocations. */
 export const EMIT_LIMITS = Object.freeze({
@@ -320,7 +320,7 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   }
   if (scenario) {
     if (streamSkew) throw new ValidationError("stream_skew", `stream_skew does not apply to a scenario's dataset (${custom?.name}): its streams hold the entities of their share of the roots`);
-    const { scenarioRecordCounts } = require("../scenario/plan") as typeof import("../scenario/plan");
+    const { scenarioRecordCounts } = require("../scenarios/plan") as typeof import("../scenarios/plan");
     streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount, L.MAX_EVENTS);
     const total = streamEvents.reduce((a, b) => a + b, 0);
     if (total > L.MAX_EVENTS) {

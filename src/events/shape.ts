@@ -1,6 +1,6 @@
-import { ValidationError } from "../errors";
-import { describe } from "../fields";
-import { Prng } from "../prng";
+import { ValidationError } from "../core/errors";
+import { describe } from "../core/fields";
+import { Prng } from "../core/prng";
 
 /**
  * Load shapes: a run's target rate (events per second across all streams) as a function of the

@@ -1,6 +1,7 @@
-import { addCounts, type DirtyCounts } from "../dirty";
-import { hash32 } from "../fields";
-import { RecordSource } from "../render";
+import { addCounts, type DirtyCounts } from "../records/dirty";
+import { hash32 } from "../core/fields";
+import { datasetOf } from "../datasets";
+import { RecordSource } from "../records/record-source";
 import type { EmitRequest } from "./request";
 
 /** One event, ready to send: its JSON text and where it belongs. */
@@ -58,7 +59,7 @@ export class EventStream {
    */
   private open(block: number): RecordSource {
     const r = this.request;
-    return new RecordSource({
+    const id = {
       dataset: r.dataset,
       seed: block === 0 ? r.seed : hash32(`block:${r.seed}:${block}`),
       runId: r.runId,
@@ -69,7 +70,8 @@ export class EventStream {
       ...(r.eventWeights ? { eventWeights: r.eventWeights } : {}),
       ...(r.dirty ? { dirty: r.dirty } : {}),
       ...(r.schema !== undefined ? { schema: r.schema } : {}),
-    });
+    };
+    return new RecordSource(id, datasetOf(id));
   }
 
   /** Renders and drops the block's records before `index`; their dirt is not this stream's. */

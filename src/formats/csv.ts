@@ -1,6 +1,6 @@
-import type { LineEncoder } from "../dirty";
-import type { Prng } from "../prng";
-import { columnNames, leavesOf, type Column, type Leaf } from "./columns";
+import type { LineEncoder } from "../records/dirty";
+import type { Prng } from "../core/prng";
+import { columnNames, leavesOf, type Column, type Leaf } from "../records/columns";
 
 /**
  * One CSV cell (RFC 4180): a value that holds a comma, a double quote, CR or LF is quoted, its

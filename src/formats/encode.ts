@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import type { Dataset } from "../datasets/dataset";
-import type { LineEncoder } from "../dirty";
-import type { FileIdentity, RecordSource, RenderStats } from "../render";
+import type { Dataset } from "../records/dataset";
+import type { LineEncoder } from "../records/dirty";
+import type { RecordSource } from "../records/record-source";
+import type { FileIdentity, RenderStats } from "./file-identity";
 import type { Format } from ".";
-import { leavesOf } from "./columns";
+import { leavesOf } from "../records/columns";
 import { csvHeader, csvLines } from "./csv";
 import { GzipBlocks } from "./gzip";
 

@@ -1,5 +1,5 @@
-import { ValidationError } from "../errors";
-import { DIRTY_KINDS, type DirtyKind, type DirtyRates } from "../dirty";
+import { ValidationError } from "../core/errors";
+import { DIRTY_KINDS, type DirtyKind, type DirtyRates } from "../records/dirty";
 
 /** Object formats. `ndjson` is the seed's contract and the default: its bytes and keys never change. */
 export const FORMATS = ["ndjson", "ndjson.gz", "csv", "csv.gz", "parquet"] as const;

@@ -5,7 +5,7 @@ import { writeDictionaryPage } from "hyparquet-writer/src/dictionary.js";
 import { writeMetadata } from "hyparquet-writer/src/metadata.js";
 import { snappyCompress } from "hyparquet-writer/src/snappy.js";
 import { zstdCompressSync, type ParquetCodec } from ".";
-import { columnNames, type Column, type ColumnType } from "./columns";
+import { columnNames, type Column, type ColumnType } from "../records/columns";
 
 const CODEC = { snappy: "SNAPPY", gzip: "GZIP", zstd: "ZSTD", uncompressed: "UNCOMPRESSED" } as const;
 const COMPRESSORS = {

@@ -1,6 +1,6 @@
 import { MERCHANT_COUNT, hourStart, merchantPoints } from "../datasets/merchant-metrics";
-import type { RequestContext } from "../fields";
-import { bulkIndex, nodeLabel, DEFAULT_BULK, type BulkOptions, type BulkOutcome, type ElasticsearchTarget } from "../sinks/elasticsearch";
+import type { RequestContext } from "../core/fields";
+import { bulkIndex, nodeLabel, DEFAULT_BULK, type BulkOptions, type BulkOutcome, type ElasticsearchTarget } from "./elasticsearch";
 import { parseIndexRequest, type IndexDefaults, type IndexRequest } from "./request";
 
 const HOUR_MS = 3_600_000;

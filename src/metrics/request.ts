@@ -1,5 +1,5 @@
-import { ValidationError } from "../errors";
-import { describe, eventObject, integerField, parseRunIdentity, stringField, type RequestContext } from "../fields";
+import { ValidationError } from "../core/errors";
+import { describe, eventObject, integerField, parseRunIdentity, stringField, type RequestContext } from "../core/fields";
 
 export const INDEX_LIMITS = Object.freeze({ MIN_HOURS: 1, MAX_HOURS: 8784 });
 

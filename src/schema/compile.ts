@@ -1,11 +1,11 @@
-import { asciiText } from "../ascii-json";
-import type { Column, ColumnType } from "../formats/columns";
-import { ValidationError } from "../errors";
-import { Prng, WeightedTable } from "../prng";
-import { describe } from "../fields";
+import { asciiText } from "../core/ascii-json";
+import type { Column, ColumnType } from "../records/columns";
+import { ValidationError } from "../core/errors";
+import { Prng, WeightedTable } from "../core/prng";
+import { describe } from "../core/fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../core/suggest";
 
 /**
  * The declarative dataset language. A schema is plain data (JSON or YAML):

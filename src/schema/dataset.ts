@@ -1,7 +1,7 @@
 import { parse as parseYaml } from "yaml";
-import { ValidationError } from "../errors";
-import type { Dataset, FileContext, RecordWriter } from "../datasets/dataset";
-import type { Prng } from "../prng";
+import { ValidationError } from "../core/errors";
+import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
+import type { Prng } from "../core/prng";
 import { compileSchema, type RecordScope } from "./compile";
 import { SCHEMA_LIMITS } from "./limits";
 

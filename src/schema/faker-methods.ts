@@ -1,5 +1,5 @@
 import { faker } from "@faker-js/faker/locale/en";
-import type { Prng } from "../prng";
+import type { Prng } from "../core/prng";
 
 /**
  * Faker, driven by our PRNG. Schemas name faker methods as `module.method`; they are looked up in

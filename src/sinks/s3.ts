@@ -10,12 +10,13 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { PlannedFile } from "../plan";
-import { renderFile, type RenderStats } from "../render";
+import type { PlannedFile } from "../files/plan";
+import type { RenderStats } from "../formats/file-identity";
+import { renderFile } from "../formats/render";
 import { FORMAT_INFO } from "../formats";
-import { BYTES_PER_MB } from "../limits";
-import { TASKS_PER_THREAD } from "../pool";
-import { Slots } from "../slots";
+import { BYTES_PER_MB } from "../core/limits";
+import { TASKS_PER_THREAD } from "../files/pool";
+import { Slots } from "../core/slots";
 import { commonPrefix, type FileSink, type S3SinkSpec } from "./sink";
 
 /**

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { PlannedFile } from "../plan";
-import type { RenderStats } from "../render";
+import type { PlannedFile } from "../files/plan";
+import type { RenderStats } from "../formats/file-identity";
 
 /** An S3 bucket (AWS, or any S3-compatible endpoint such as the embedded s3rver). */
 export interface S3SinkSpec {

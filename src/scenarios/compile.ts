@@ -1,9 +1,9 @@
-import { ValidationError } from "../errors";
-import { describe } from "../fields";
-import { LIMITS } from "../limits";
+import { ValidationError } from "../core/errors";
+import { describe } from "../core/fields";
+import { LIMITS } from "../core/limits";
 import { compileSchema, type CompiledSchema, type ExternalEntity } from "../schema/compile";
 import { protoKeyPath } from "../schema/limits";
-import { didYouMean } from "../schema/suggest";
+import { didYouMean } from "../core/suggest";
 import { parseChildCount, type ChildCount } from "./distributions";
 
 /**

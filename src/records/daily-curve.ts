@@ -1,4 +1,4 @@
-import { WeightedTable, type Prng } from "./prng";
+import { WeightedTable, type Prng } from "../core/prng";
 
 /**
  * Share of a day's events per UTC hour when a run asks for a daily curve: quiet at night, a

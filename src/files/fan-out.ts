@@ -1,13 +1,13 @@
 import { rateOf, vcpusFor } from "./capacity";
-import { ValidationError } from "./errors";
-import { addCounts, type DirtyCounts } from "./dirty";
-import type { Format, ParquetCodec } from "./formats";
-import { BYTES_PER_MB } from "./limits";
+import { ValidationError } from "../core/errors";
+import { addCounts, type DirtyCounts } from "../records/dirty";
+import type { Format, ParquetCodec } from "../formats";
+import { BYTES_PER_MB } from "../core/limits";
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { executeRun, type FileDoneListener, type RunOutcome } from "./run";
-import { sinkFor, type SinkSpec } from "./sinks";
-import { presentKeys } from "./sinks/sink";
+import { sinkFor, type SinkSpec } from "../sinks";
+import { presentKeys } from "../sinks/sink";
 
 /**
  * Fan-out: a run split into shards, contiguous ranges of file indices, each small enough for one

@@ -1,7 +1,7 @@
 import { Pool } from "undici";
-import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { backoffDelay, parseRetryAfter, sleep } from "../retry";
+import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../emit";
+import type { EventStream, StreamEvent } from "../streams";
+import { backoffDelay, parseRetryAfter, sleep } from "../../core/retry";
 
 /** Requests in flight at most; a stream never has more than one, so its events arrive in order. */
 export const DEFAULT_HTTP_CONCURRENCY = 64;

@@ -1,10 +1,10 @@
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../datasets/names";
-import { ValidationError } from "../errors";
-import type { ResolvedDataset } from "../request";
+import { ValidationError } from "../core/errors";
+import type { ResolvedDataset } from "../files/request";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { readText } from "../sinks/local";
-import { SCHEMA_LIMITS } from "./limits";
+import { SCHEMA_LIMITS } from "../schema/limits";
 
 /** Finds the declarative dataset a request's `dataset` names; undefined for a built-in or none. */
 export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefined>;
@@ -12,8 +12,8 @@ export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefine
 /** Parses and checks a schema's text, so a bad schema is a 400 before anything is written. */
 export function resolveSchemaText(text: string, where: string): ResolvedDataset {
   // Loaded here, not at the top: a run of a built-in dataset never loads YAML or faker in its main thread.
-  const { parseSchemaText } = require("./dataset") as typeof import("./dataset");
-  const { compileSchema } = require("./compile") as typeof import("./compile");
+  const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
+  const { compileSchema } = require("../schema/compile") as typeof import("../schema/compile");
   const schema = parseSchemaText(text, where);
   const compiled = compileSchema(schema, where);
   return { name: compiled.schema.name, schema, maxRecordBytes: compiled.maxRecordBytes };
@@ -21,9 +21,9 @@ export function resolveSchemaText(text: string, where: string): ResolvedDataset 
 
 /** One dataset of a scenario's text, as a request's `dataset`; a text that is not a scenario is refused. */
 export function resolveScenarioDataset(text: string, where: string, dataset: string): ResolvedDataset {
-  const { loadScenarioText, scenarioResolved } = require("../scenario/plan") as typeof import("../scenario/plan");
-  const { isScenarioDocument } = require("../scenario/compile") as typeof import("../scenario/compile");
-  const { parseSchemaText } = require("./dataset") as typeof import("./dataset");
+  const { loadScenarioText, scenarioResolved } = require("../scenarios/plan") as typeof import("../scenarios/plan");
+  const { isScenarioDocument } = require("../scenarios/compile") as typeof import("../scenarios/compile");
+  const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
   if (!isScenarioDocument(parseSchemaText(text, where))) throw new ValidationError("dataset", `${where} is a dataset schema, not a scenario: name it without ".${dataset}"`);
   return scenarioResolved(loadScenarioText(text, where), dataset);
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { SendMessageBatchCommand, SQSClient, type SendMessageBatchRequestEntry } from "@aws-sdk/client-sqs";
-import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch";
 
 /**
  * SendMessageBatch limits: 10 messages, 262,144 bytes for the whole call and for one message

@@ -1,5 +1,5 @@
-import type { Column } from "../formats/columns";
-import type { Prng } from "../prng";
+import type { Column } from "./columns";
+import type { Prng } from "../core/prng";
 
 /** What a dataset knows about the file it is writing records for. */
 export interface FileContext {

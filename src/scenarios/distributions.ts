@@ -1,7 +1,7 @@
-import { describe } from "../fields";
-import { ValidationError } from "../errors";
-import { WeightedTable, type Prng } from "../prng";
-import { didYouMean } from "../schema/suggest";
+import { describe } from "../core/fields";
+import { ValidationError } from "../core/errors";
+import { WeightedTable, type Prng } from "../core/prng";
+import { didYouMean } from "../core/suggest";
 
 /**
  * How many children a parent has, and which entity a reference picks: deterministic draws from a

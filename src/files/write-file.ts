@@ -1,8 +1,8 @@
 import type { PlannedFile } from "./plan";
-import type { DirtyCounts } from "./dirty";
+import type { DirtyCounts } from "../records/dirty";
 import { TASKS_PER_THREAD } from "./pool";
-import { Slots } from "./slots";
-import { sinkFor, type SinkSpec } from "./sinks";
+import { Slots } from "../core/slots";
+import { sinkFor, type SinkSpec } from "../sinks";
 
 /** One unit of work for a worker thread: small and serialisable, never the data itself. */
 export interface FileTask {

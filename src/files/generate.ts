@@ -2,8 +2,8 @@ import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
 import { executeRun, responseBody, type FileDoneListener, type ResponseBody, type RunOutcome } from "./run";
-import { resolveDataset, type DatasetLoader } from "./schema/resolve";
-import type { SinkSpec } from "./sinks";
+import { resolveDataset, type DatasetLoader } from "../catalog/resolve";
+import type { SinkSpec } from "../sinks";
 
 /** What a caller (Lambda handler or CLI) supplies around one generate request. */
 export interface GenerateOptions {

@@ -1,8 +1,8 @@
 import { basename } from "node:path";
-import { ValidationError } from "../errors";
-import { hash32 } from "../fields";
-import { LIMITS, BYTES_PER_MB } from "../limits";
-import type { ResolvedDataset } from "../request";
+import { ValidationError } from "../core/errors";
+import { hash32 } from "../core/fields";
+import { LIMITS, BYTES_PER_MB } from "../core/limits";
+import type { ResolvedDataset } from "../files/request";
 import { compileScenario, expectedCount, rootOf, type Scenario, type ScenarioDataset } from "./compile";
 import { scenarioOf } from "./dataset";
 import { World } from "./world";

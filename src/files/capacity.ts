@@ -1,6 +1,6 @@
-import { CapacityError } from "./errors";
-import type { Format, ParquetCodec } from "./formats";
-import { BYTES_PER_MB } from "./limits";
+import { CapacityError } from "../core/errors";
+import type { Format, ParquetCodec } from "../formats";
+import { BYTES_PER_MB } from "../core/limits";
 import type { RunPlan } from "./plan";
 
 /** Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. */

@@ -1,5 +1,5 @@
-import type { Dataset, FileContext, RecordWriter } from "../datasets/dataset";
-import type { Prng } from "../prng";
+import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
+import type { Prng } from "../core/prng";
 import { compileScenario, rootOf, type Scenario } from "./compile";
 import { World } from "./world";
 

@@ -1,5 +1,5 @@
-import { DATASET_NAMES } from "./datasets/names";
-import { ValidationError } from "./errors";
+import { DATASET_NAMES } from "../datasets/names";
+import { ValidationError } from "../core/errors";
 import {
   IDENTITY_FIELDS,
   choiceField,
@@ -11,12 +11,12 @@ import {
   parseRunIdentity,
   stringField,
   type RequestContext,
-} from "./fields";
-import { BYTES_PER_MB, LIMITS } from "./limits";
-import { parseDirty, type DirtyRates } from "./dirty";
-import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "./formats";
+} from "../core/fields";
+import { BYTES_PER_MB, LIMITS } from "../core/limits";
+import { parseDirty, type DirtyRates } from "../records/dirty";
+import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "../formats";
 
-export { isRealDate, type RequestContext } from "./fields";
+export { isRealDate, type RequestContext } from "../core/fields";
 
 /** A generate request after validation: every field present, typed and within its limits. */
 export interface GenerateRequest {

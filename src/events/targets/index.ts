@@ -1,6 +1,6 @@
-import type { EventSink } from "../events/emit";
-import type { EventTarget } from "../events/request";
-import { HttpEventSink } from "./http-events";
+import type { EventSink } from "../emit";
+import type { EventTarget } from "../request";
+import { HttpEventSink } from "./http";
 
 export interface EventSinkOptions {
   /** Per-request timeout for HTTP targets. */
@@ -17,12 +17,12 @@ export function eventSinkFor(target: EventTarget, options: EventSinkOptions): Ev
     case "http":
       return new HttpEventSink(target.url, options.requestTimeoutMs);
     case "kinesis":
-      return new (require("./kinesis-events") as typeof import("./kinesis-events")).KinesisEventSink({ streamName: target.streamName, ...aws });
+      return new (require("./kinesis") as typeof import("./kinesis")).KinesisEventSink({ streamName: target.streamName, ...aws });
     case "firehose":
-      return new (require("./firehose-events") as typeof import("./firehose-events")).FirehoseEventSink({ deliveryStreamName: target.deliveryStreamName, ...aws });
+      return new (require("./firehose") as typeof import("./firehose")).FirehoseEventSink({ deliveryStreamName: target.deliveryStreamName, ...aws });
     case "sqs":
-      return new (require("./sqs-events") as typeof import("./sqs-events")).SqsEventSink({ queueUrl: target.queueUrl, ...aws });
+      return new (require("./sqs") as typeof import("./sqs")).SqsEventSink({ queueUrl: target.queueUrl, ...aws });
     case "eventbridge":
-      return new (require("./eventbridge-events") as typeof import("./eventbridge-events")).EventBridgeEventSink({ eventBusName: target.eventBusName, ...aws });
+      return new (require("./eventbridge") as typeof import("./eventbridge")).EventBridgeEventSink({ eventBusName: target.eventBusName, ...aws });
   }
 }

@@ -1,8 +1,8 @@
 import type { RunPlan } from "./plan";
 import type { FilePool } from "./pool";
-import { sinkLocation, type SinkSpec } from "./sinks/sink";
-import { addCounts, type DirtyCounts } from "./dirty";
-import { BYTES_PER_MB } from "./limits";
+import { sinkLocation, type SinkSpec } from "../sinks/sink";
+import { addCounts, type DirtyCounts } from "../records/dirty";
+import { BYTES_PER_MB } from "../core/limits";
 import type { FileResult } from "./write-file";
 
 /** A file that was not written, and why. */

@@ -1,9 +1,9 @@
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../events/emit";
-import type { ShardRange } from "../events/fan-out";
-import type { EventStream, StreamEvent } from "../events/streams";
-import { ValidationError } from "../errors";
-import { backoffDelay, sleep } from "../retry";
+import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../emit";
+import type { ShardRange } from "../fan-out";
+import type { EventStream, StreamEvent } from "../streams";
+import { ValidationError } from "../../core/errors";
+import { backoffDelay, sleep } from "../../core/retry";
 
 /** One event on its way: its bytes as the service counts them, and how its attempts went. */
 export interface Pending {

@@ -8,7 +8,7 @@ import type { FileResult, FileTask } from "./write-file";
  * Lambda bundle (where this module is inlined into `functions/generate-files.js`), so one
  * relative path finds `workers/generate-file.js` in either layout.
  */
-export const WORKER_FILE = join(__dirname, "..", "workers", "generate-file.js");
+export const WORKER_FILE = join(__dirname, "..", "..", "workers", "generate-file.js");
 
 /**
  * Files one thread works on at once: the next file renders while the previous one is still on

@@ -1,6 +1,6 @@
 import { FirehoseClient, PutRecordBatchCommand } from "@aws-sdk/client-firehose";
-import type { StreamEvent } from "../events/streams";
-import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import type { StreamEvent } from "../streams";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch";
 
 /** PutRecordBatch limits (Amazon Data Firehose quotas): 500 records and 4 MiB a call, 1,000 KiB a record. */
 export const FIREHOSE_LIMITS = Object.freeze({ MAX_RECORDS: 500, MAX_BATCH_BYTES: 4 * 1024 * 1024, MAX_RECORD_BYTES: 1000 * 1024 });

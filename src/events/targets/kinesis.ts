@@ -1,6 +1,6 @@
 import { KinesisClient, ListShardsCommand, PutRecordsCommand } from "@aws-sdk/client-kinesis";
-import type { ShardRange } from "../events/fan-out";
-import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch-events";
+import type { ShardRange } from "../fan-out";
+import { awsClientConfig, BatchEventSink, retryableCalls, type BatchApi, type EntryResult, type Pending } from "./batch";
 
 /** PutRecords limits (Kinesis Data Streams quotas): per call, and per record (data + partition key). */
 export const KINESIS_LIMITS = Object.freeze({ MAX_RECORDS: 500, MAX_BATCH_BYTES: 5 * 1024 * 1024, MAX_RECORD_BYTES: 1024 * 1024 });

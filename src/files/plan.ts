@@ -1,7 +1,7 @@
 import type { GenerateRequest } from "./request";
-import { FORMAT_INFO, type Format } from "./formats";
-import { BYTES_PER_MB } from "./limits";
-import type { FileIdentity } from "./render";
+import { FORMAT_INFO, type Format } from "../formats";
+import { BYTES_PER_MB } from "../core/limits";
+import type { FileIdentity } from "../formats/file-identity";
 
 /** One file of a run: what decides its bytes, and where it goes. */
 export interface PlannedFile extends FileIdentity {

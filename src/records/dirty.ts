@@ -1,8 +1,8 @@
-import { asciiJson } from "./ascii-json";
-import { ValidationError } from "./errors";
-import { describe, type EventObject } from "./fields";
-import { Prng } from "./prng";
-import { didYouMean } from "./schema/suggest";
+import { asciiJson } from "../core/ascii-json";
+import { ValidationError } from "../core/errors";
+import { describe, type EventObject } from "../core/fields";
+import { Prng } from "../core/prng";
+import { didYouMean } from "../core/suggest";
 
 /**
  * Dirty data on purpose: a pipeline's DLQ and data-quality checks are only tested by data that

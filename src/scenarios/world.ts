@@ -1,4 +1,4 @@
-import { Prng } from "../prng";
+import { Prng } from "../core/prng";
 import type { PartialValues, RecordScope } from "../schema/compile";
 import { rootOf, type Reference, type Scenario, type ScenarioDataset } from "./compile";
 import { ZipfSampler, type ChildCount } from "./distributions";

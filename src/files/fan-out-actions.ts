@@ -1,13 +1,13 @@
 import { assertFitsInTime } from "./capacity";
-import { RunFailedError, ValidationError } from "./errors";
-import { layoutByTime, runShard, shardRange, writeManifest, type ShardLayout } from "./fanout";
-import { describe, eventObject, integerField, type EventObject, type RequestContext } from "./fields";
+import { RunFailedError, ValidationError } from "../core/errors";
+import { layoutByTime, runShard, shardRange, writeManifest, type ShardLayout } from "./fan-out";
+import { describe, eventObject, integerField, type EventObject, type RequestContext } from "../core/fields";
 import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestDefaults } from "./request";
 import { responseBody } from "./run";
-import { resolveDataset, type DatasetLoader } from "./schema/resolve";
-import type { SinkSpec } from "./sinks";
+import { resolveDataset, type DatasetLoader } from "../catalog/resolve";
+import type { SinkSpec } from "../sinks";
 
 /**
  * The three steps the fan-out state machine asks of `generate-files`, as events
