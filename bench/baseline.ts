@@ -3,7 +3,7 @@ import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { PART_SIZE, UPLOAD_QUEUE_SIZE } from "../src/sinks/s3";
 import { BYTES_PER_MB } from "../src/core/limits";
-import { TASKS_PER_THREAD } from "../src/files/pool";
+import { TASKS_PER_THREAD } from "../src/core/limits";
 
 /**
  * The limit an S3 path is measured against, in its own process like the scenario it is compared

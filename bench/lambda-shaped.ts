@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
 import { bundleFiles } from "../infra/bundle";
-import { MB_PER_VCPU } from "../src/files/capacity";
+import { MB_PER_VCPU } from "../src/core/vcpus";
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, "..", "..");

@@ -3,42 +3,13 @@ import { ValidationError } from "../src/core/errors";
 import { isHttpUrl } from "../src/core/fields";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest, TARGET_FIELDS, totalEvents, type EventTarget } from "../src/events/request";
-import type { ResolvedDataset } from "../src/files/request";
+import type { ResolvedDataset } from "../src/records/dataset";
 import { fileDatasetLoader, readSchemaFile, resolveDataset, resolveScenarioDataset } from "../src/catalog/resolve";
 import { eventSinkFor } from "../src/events/targets/index";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs, sdkNodeNoticeOnce } from "./common";
 import { countBar, shapeBar } from "./progress";
 import { rateAt } from "../src/events/shape";
-
-/** `synthgen emit` flags, as commander hands them over (strings until validated). */
-export interface EmitFlags {
-  to?: string;
-  endpoint?: string;
-  dataset?: string;
-  streams?: string;
-  eventsPerStream?: string;
-  rate?: string;
-  seed?: string;
-  runId?: string;
-  weights?: string;
-  maxFailedRatio?: string;
-  timeoutMs?: string;
-  dirty?: string;
-  scenario?: string;
-  date?: string;
-  shape?: string;
-  arrivals?: string;
-  skew?: string;
-  duration?: string;
-  targetQuota?: string;
-  /** Print the emit fan-out's plan for this request instead of sending. */
-  plan?: boolean;
-  memoryMb?: string;
-  timeoutS?: string;
-  maxEmitters?: string;
-  kinesisShards?: string;
-  architecture?: string;
-}
+import type { EmitFlags } from "./emit-flags";
 
 const FLAG_FOR_FIELD: Record<string, string> = {
   ...Object.fromEntries(Object.values(TARGET_FIELDS).map((f) => [f, "--to"])),

@@ -6,7 +6,7 @@ import { EMIT_DEFAULTS, parseEmitRequest, totalEvents } from "../src/events/requ
 import { peakRate } from "../src/events/shape";
 import { EventStream } from "../src/events/streams";
 import { badInput, eventFrom } from "./common";
-import type { EmitFlags } from "./emit-command";
+import type { EmitFlags } from "./emit-flags";
 
 /** The stack's defaults for emit-events (Pulumi.yaml): what a plan assumes unless told. */
 const STACK = { memoryMb: 512, timeoutSeconds: 300, maxEmitters: 50 };

@@ -1,94 +1,15 @@
-import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
-import { threadsForVolume } from "../src/files/capacity";
 import { CapacityError, ValidationError } from "../src/core/errors";
-import { isHttpUrl } from "../src/core/fields";
 import { generate } from "../src/files/generate";
-import { layoutByCount, runShard, writeManifest } from "../src/files/fan-out";
-import { LIMITS } from "../src/core/limits";
-import { planRun, type RunPlan } from "../src/files/plan";
+import { planRun } from "../src/files/plan";
 import { createFilePool, type FilePool } from "../src/files/pool";
-import { normaliseKeyPrefix, parseGenerateRequest } from "../src/files/request";
-import { sinkLocation, type SinkSpec } from "../src/sinks";
+import { parseGenerateRequest } from "../src/files/request";
+import { sinkLocation } from "../src/sinks";
 import { resolveDataset, fileDatasetLoader } from "../src/catalog/resolve";
 import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
+import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-options";
 import { progressBar } from "./progress";
 import { preflight, settleAbandoned, trapInterrupts, type Interruption } from "./run-guard";
-
-/** `synthgen generate` flags, as commander hands them over (strings until validated). */
-export interface GenerateFlags {
-  files?: string;
-  sizeMb?: string;
-  date?: string;
-  dataset?: string;
-  seed?: string;
-  runId?: string;
-  keyPrefix?: string;
-  threads?: string;
-  out: string;
-  endpoint?: string;
-  shards?: string;
-  from?: string;
-  to?: string;
-  partition?: string;
-  dailyCurve?: boolean;
-  format?: string;
-  parquetCodec?: string;
-  dirty?: string;
-  ignoreFreeSpace?: boolean;
-  scenario?: string;
-}
-
-/** Which flag carries each event field, so CLI errors name what the user typed. */
-export const FLAG_FOR_FIELD: Record<string, string> = {
-  file_count: "--files",
-  target_size_mb: "--size-mb",
-  date_prefix: "--date",
-  dataset: "--dataset",
-  seed: "--seed",
-  run_id: "--run-id",
-  key_prefix: "--key-prefix",
-  date_from: "--from",
-  date_to: "--to",
-  partition: "--partition",
-  daily_curve: "--daily-curve",
-  dirty: "--dirty",
-  format: "--format",
-  parquet_codec: "--parquet-codec",
-};
-
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-
-/** `--out`: `s3://bucket/prefix` or a local folder. Returns the sink and the prefix it implies. */
-export function parseDestination(out: string, endpoint: string | undefined): { sink: SinkSpec; prefix: string } {
-  if (endpoint !== undefined && !isHttpUrl(endpoint)) {
-    throw new ValidationError("--endpoint", `--endpoint must be an http:// or https:// URL (got "${endpoint}")`);
-  }
-  const m = /^s3:\/\/([^/]*)\/?(.*)$/.exec(out);
-  if (!m) {
-    if (endpoint !== undefined) throw new ValidationError("--endpoint", "--endpoint needs an s3:// destination in --out");
-    return { sink: { kind: "local", dir: resolve(out) }, prefix: "" };
-  }
-  const bucket = m[1] ?? "";
-  if (!BUCKET_PATTERN.test(bucket)) {
-    throw new ValidationError("--out", `--out must name an S3 bucket of 3 to 63 lowercase letters, digits, "." or "-" (got "${bucket}")`);
-  }
-  return {
-    sink: { kind: "s3", bucket, ...(endpoint ? { endpoint } : {}) },
-    prefix: normaliseKeyPrefix("--out", m[2] ?? ""),
-  };
-}
-
-/** `--threads`, or by default as many as the planned volume pays for (see MIB_PER_THREAD). */
-export function parseThreads(text: string | undefined, plannedMib: number): number {
-  const cores = availableParallelism();
-  if (text === undefined) return threadsForVolume(plannedMib, cores);
-  const n = numeric(text);
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 64) {
-    throw new ValidationError("--threads", `--threads must be a whole number from 1 to 64 (got "${text}")`);
-  }
-  return n;
-}
+import { executeSharded } from "./sharded-run";
 
 /** The run's volume as far as the flags tell it, for the default thread count only (the request is validated later). */
 function plannedMib(event: { file_count?: unknown; target_size_mb?: unknown; date_from?: unknown; date_to?: unknown }): number {
@@ -98,64 +19,6 @@ function plannedMib(event: { file_count?: unknown; target_size_mb?: unknown; dat
   const to = typeof event.date_to === "string" ? Date.parse(event.date_to) : NaN;
   const days = Number.isFinite(from) && Number.isFinite(to) && to >= from ? Math.min(366, (to - from) / 86_400_000 + 1) : 1;
   return files * size * days;
-}
-
-export function parseShards(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = numeric(text);
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > LIMITS.MAX_FILE_COUNT) {
-    throw new ValidationError("--shards", `--shards must be a whole number from 1 to ${LIMITS.MAX_FILE_COUNT} (got "${text}")`);
-  }
-  return n;
-}
-
-/** What running a plan's shards one after another did. */
-export interface ShardedOutcome {
-  readonly layout: ReturnType<typeof layoutByCount>;
-  readonly written: number;
-  readonly skipped: number;
-  readonly failed: number;
-  /** Set when Ctrl-C or SIGTERM stopped it (files in progress abandoned and settled). */
-  readonly stop?: Interruption;
-  /** The run manifest, unless interrupted. */
-  readonly manifest?: Awaited<ReturnType<typeof writeManifest>>;
-  readonly durationMs: number;
-}
-
-/**
- * The fan-out's code path run locally: the same shards, shard results and manifest the state
- * machine produces, shards one after another. Files already there are skipped (resume).
- */
-export async function executeSharded(
-  plan: RunPlan,
-  shards: number,
-  sink: SinkSpec,
-  pool: FilePool,
-  progress: ReturnType<typeof progressBar>,
-  interrupted: () => Interruption | undefined,
-): Promise<ShardedOutcome> {
-  const layout = layoutByCount(plan.files.length, shards);
-  let written = 0;
-  let skipped = 0;
-  let failed = 0;
-  const abandoned: string[] = [];
-  const started = performance.now();
-  for (let k = 0; k < layout.shardCount && !interrupted(); k++) {
-    const outcome = await runShard(plan, layout, k, sink, pool, (r) => progress.onFileDone(r));
-    written += outcome.written.filter((f) => !f.skipped).length;
-    skipped += outcome.written.filter((f) => f.skipped).length;
-    failed += outcome.failures.length;
-    abandoned.push(...outcome.failures.map((f) => f.key));
-  }
-  const stop = interrupted();
-  if (stop) {
-    progress.stop();
-    written += await settleAbandoned(sink, abandoned);
-    return { layout, written, skipped, failed, stop, durationMs: Math.round(performance.now() - started) };
-  }
-  const manifest = await writeManifest(plan, layout, sink);
-  progress.stop();
-  return { layout, written, skipped, failed, manifest, durationMs: Math.round(performance.now() - started) };
 }
 
 /** `--shards N` for one dataset: plan, pre-flight, shards, manifest; prints the summary. */

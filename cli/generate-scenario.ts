@@ -2,13 +2,15 @@ import { CapacityError, ValidationError } from "../src/core/errors";
 import { BYTES_PER_MB } from "../src/core/limits";
 import { planRun, type RunPlan } from "../src/files/plan";
 import { createFilePool } from "../src/files/pool";
-import { normaliseKeyPrefix, parseGenerateRequest, type ResolvedDataset } from "../src/files/request";
+import { normaliseKeyPrefix, parseGenerateRequest } from "../src/files/request";
+import type { ResolvedDataset } from "../src/records/dataset";
 import { executeRun, foldErrors, responseBody } from "../src/files/run";
 import { loadScenarioText, planScenario } from "../src/scenarios/plan";
 import { readSchemaFile } from "../src/catalog/resolve";
 import { sinkLocation } from "../src/sinks";
 import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
-import { executeSharded, FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-command";
+import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-options";
+import { executeSharded } from "./sharded-run";
 import { progressBar } from "./progress";
 import { preflight, settleAbandoned, trapInterrupts } from "./run-guard";
 

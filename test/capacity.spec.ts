@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { assertFitsInTime, conservativeRate, estimateSeconds, FORMAT_RATE_SHARE, threadsFor, threadsForVolume, vcpusFor } from "../src/files/capacity";
+import { assertFitsInTime, conservativeRate, estimateSeconds, FORMAT_RATE_SHARE, threadsFor, threadsForVolume } from "../src/files/capacity";
+import { vcpusFor } from "../src/core/vcpus";
 import { FORMATS } from "../src/formats";
 import { planRun } from "../src/files/plan";
 import { parseGenerateRequest } from "../src/files/request";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { BYTES_PER_MB } from "../src/core/limits";
-import { fileKey, type PlannedFile } from "../src/files/plan";
+import { fileKey } from "../src/files/plan";
+import type { PlannedFile } from "../src/sinks/sink";
 import { renderFile } from "../src/formats/render";
 import { PART_SIZE } from "../src/sinks/s3";
 import { S3Sink } from "../src/sinks/s3";

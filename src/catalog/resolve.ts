@@ -1,7 +1,7 @@
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../core/errors";
-import type { ResolvedDataset } from "../files/request";
+import type { ResolvedDataset } from "../records/dataset";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { readText } from "../sinks/local";
 import { SCHEMA_LIMITS } from "../schema/limits";

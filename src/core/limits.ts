@@ -15,3 +15,10 @@ export const LIMITS = Object.freeze({
 
 /** Sizes are MiB, as in the original generator (3.5 MB = 3,670,016 bytes). */
 export const BYTES_PER_MB = 1024 * 1024;
+
+/**
+ * Files one thread works on at once: the next file renders while the previous one is still on
+ * its way (to S3 that doubled the overlap of rendering and sending; sinks bound the memory this
+ * costs — see `S3Sink`).
+ */
+export const TASKS_PER_THREAD = 2;

@@ -1,5 +1,5 @@
 import { ValidationError } from "../core/errors";
-import { mapLimited, MANIFEST_READS_IN_FLIGHT as SUMMARY_READS_IN_FLIGHT } from "../files/fan-out";
+import { mapLimited, READS_IN_FLIGHT } from "../core/map-limited";
 import { describe, eventObject, identityEpochMs, integerField, numberField, type EventObject, type RequestContext } from "../core/fields";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
@@ -178,7 +178,7 @@ async function report(request: EmitRequest, layout: EmitLayout, store: SinkSpec,
   const keys: string[] = [];
   for (let w = 0; w < layout.waves; w++) for (let e = 0; e < layout.emitters; e++) keys.push(cellKey(deps.keyPrefix, request.runId, w, e));
   const present = await presentKeys(files, keys);
-  const cells = await mapLimited(keys, SUMMARY_READS_IN_FLIGHT, async (key) => (present.has(key) ? ((await files.getJson(key)) as CellSummary) : undefined));
+  const cells = await mapLimited(keys, READS_IN_FLIGHT, async (key) => (present.has(key) ? ((await files.getJson(key)) as CellSummary) : undefined));
   const merged = mergeCells(request, layout, cells);
   const key = reportKey(deps.keyPrefix, request.runId);
   await files.putJson(key, merged);

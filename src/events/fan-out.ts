@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { vcpusFor } from "../files/capacity";
+import { vcpusFor } from "../core/vcpus";
 import { CapacityError, ValidationError } from "../core/errors";
 import { cumulative, peakRate, sliceShape, type RateShape } from "./shape";
 import { totalEvents, type EmitRequest, type EventTarget, type TargetQuota } from "./request";
@@ -117,15 +117,6 @@ function maxShare(counts: readonly number[], emitters: number): number {
 /** A cell's window in shape seconds. */
 export function waveWindow(layout: EmitLayout, shape: RateShape, wave: number): { from: number; to: number } {
   return { from: wave * layout.waveSeconds, to: Math.min(shape.durationS, (wave + 1) * layout.waveSeconds) };
-}
-
-export interface EmitCell {
-  readonly emitter: number;
-  readonly wave: number;
-  /** Each stream's events in this cell: indices [first, first + count). */
-  readonly streams: readonly { readonly index: number; readonly first: number; readonly count: number }[];
-  /** Shape seconds of the run where the cell starts. */
-  readonly from: number;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
-import type { ResolvedDataset } from "../files/request";
-import type { EmitCell } from "./fan-out";
+import type { ResolvedDataset } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
 import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, seconds, shapedTotal, SHAPE_LIMITS, type Arrivals, type RateShape } from "./shape";
 import { ValidationError } from "../core/errors";
@@ -124,6 +123,16 @@ export interface EmitRequest extends RunIdentity {
   readonly targetQuota?: TargetQuota;
   /** One emitter's share of a fanned-out run in one wave: which events of which streams. */
   readonly cell?: EmitCell;
+}
+
+/** One emitter's share of a fanned-out run in one wave: which events of which streams. */
+export interface EmitCell {
+  readonly emitter: number;
+  readonly wave: number;
+  /** Each stream's events in this cell: indices [first, first + count). */
+  readonly streams: readonly { readonly index: number; readonly first: number; readonly count: number }[];
+  /** Shape seconds of the run where the cell starts. */
+  readonly from: number;
 }
 
 /** A target's write quota: records (events) per second, MiB per second, calls per second; any may be absent. */

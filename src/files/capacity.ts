@@ -1,10 +1,8 @@
 import { CapacityError } from "../core/errors";
 import type { Format, ParquetCodec } from "../formats";
 import { BYTES_PER_MB } from "../core/limits";
+import { MB_PER_VCPU, vcpusFor } from "../core/vcpus";
 import type { RunPlan } from "./plan";
-
-/** Lambda allocates CPU in proportion to memory: one full vCPU at 1,769 MB. */
-export const MB_PER_VCPU = 1769;
 
 /**
  * Rate used to refuse runs that cannot finish: MiB of NDJSON written to S3 per second per vCPU.
@@ -50,11 +48,6 @@ export const rateOf = (request: { readonly format: Format; readonly parquetCodec
 
 /** Share of the remaining time a plan may be expected to use; the rest covers start-up and jitter. */
 const TIME_SAFETY = 0.8;
-
-/** CPU share a function gets: its memory's vCPUs, never more than the machine's cores. */
-export function vcpusFor(memoryMb: number, cores: number): number {
-  return Math.min(cores, memoryMb / MB_PER_VCPU);
-}
 
 /**
  * Worker threads for a pool: one per vCPU the memory buys (at least one), capped by the cores.

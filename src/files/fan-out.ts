@@ -1,4 +1,5 @@
-import { rateOf, vcpusFor } from "./capacity";
+import { rateOf } from "./capacity";
+import { vcpusFor } from "../core/vcpus";
 import { ValidationError } from "../core/errors";
 import { addCounts, type DirtyCounts } from "../records/dirty";
 import type { Format, ParquetCodec } from "../formats";
@@ -8,6 +9,7 @@ import type { FilePool } from "./pool";
 import { executeRun, type FileDoneListener, type RunOutcome } from "./run";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
+import { mapLimited, READS_IN_FLIGHT } from "../core/map-limited";
 
 /**
  * Fan-out: a run split into shards, contiguous ranges of file indices, each small enough for one
@@ -124,23 +126,6 @@ export async function runShard(
   return outcome;
 }
 
-/** Shard results read at once by the manifest step (a 10,000-shard run must not open 10,000 requests). */
-export const MANIFEST_READS_IN_FLIGHT = 32;
-
-/** `work` over every item, at most `limit` at a time, results in item order. */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await work(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
 export interface ManifestOutcome {
   readonly status: "completed" | "failed";
   /** Where the manifest (or the failed manifest) was written. */
@@ -157,7 +142,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
   const sink = sinkFor(sinkSpec);
   const keys = Array.from({ length: layout.shardCount }, (_, k) => shardResultKey(plan, k));
   const present = await presentKeys(sink, keys);
-  const results = await mapLimited(keys, MANIFEST_READS_IN_FLIGHT, (key) =>
+  const results = await mapLimited(keys, READS_IN_FLIGHT, (key) =>
     present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined),
   );
   const missing = results.flatMap((r, k) => (r ? [] : [k]));

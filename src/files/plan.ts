@@ -1,13 +1,9 @@
 import type { GenerateRequest } from "./request";
 import { FORMAT_INFO, type Format } from "../formats";
 import { BYTES_PER_MB } from "../core/limits";
-import type { FileIdentity } from "../formats/file-identity";
+import type { PlannedFile } from "../sinks/sink";
 
 /** One file of a run: what decides its bytes, and where it goes. */
-export interface PlannedFile extends FileIdentity {
-  readonly key: string;
-}
-
 /** A run split into files; file i is shard i and can be written by any thread in any order. */
 export interface RunPlan {
   readonly request: GenerateRequest;

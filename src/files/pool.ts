@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type Piscina from "piscina";
+import { TASKS_PER_THREAD } from "../core/limits";
 import type { FileResult, FileTask } from "./write-file";
 
 /**
@@ -9,13 +10,6 @@ import type { FileResult, FileTask } from "./write-file";
  * relative path finds `workers/generate-file.js` in either layout.
  */
 export const WORKER_FILE = join(__dirname, "..", "..", "workers", "generate-file.js");
-
-/**
- * Files one thread works on at once: the next file renders while the previous one is still on
- * its way (to S3 that doubled the overlap of rendering and sending; sinks bound the memory this
- * costs — see `S3Sink`).
- */
-export const TASKS_PER_THREAD = 2;
 
 /**
  * A worker's young generation: V8 grows it to tens of MB under the renderers' short-lived strings

@@ -13,6 +13,7 @@ import {
   type RequestContext,
 } from "../core/fields";
 import { BYTES_PER_MB, LIMITS } from "../core/limits";
+import type { ResolvedDataset } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
 import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "../formats";
 
@@ -47,21 +48,6 @@ export interface GenerateRequest {
 export const PARTITIONS = ["dt", "flat"] as const;
 export type Partition = (typeof PARTITIONS)[number];
 export const MAX_DAYS = 366;
-
-/** A declarative dataset the caller loaded for the request's `dataset` (a file, or an S3 object). */
-export interface ResolvedDataset {
-  readonly name: string;
-  readonly schema: unknown;
-  /** The most bytes one of its records can take: a file's target must hold at least one. */
-  readonly maxRecordBytes: number;
-  /**
-   * A scenario's dataset: the seed when the event gives none — the scenario's own, the same for
-   * each of its datasets, so separate runs of users and of orders build the same world.
-   */
-  readonly defaultSeed?: number;
-  /** A scenario's dataset: the key prefix when the event gives none (`{dataset}/`). */
-  readonly defaultKeyPrefix?: string;
-}
 
 /** Values that apply when the event leaves a field out (the stack config's defaults). */
 export interface RequestDefaults {

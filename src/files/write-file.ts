@@ -1,8 +1,8 @@
-import type { PlannedFile } from "./plan";
 import type { DirtyCounts } from "../records/dirty";
-import { TASKS_PER_THREAD } from "./pool";
+import { TASKS_PER_THREAD } from "../core/limits";
 import { Slots } from "../core/slots";
 import { sinkFor, type SinkSpec } from "../sinks";
+import type { PlannedFile } from "../sinks/sink";
 
 /** One unit of work for a worker thread: small and serialisable, never the data itself. */
 export interface FileTask {

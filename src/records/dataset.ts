@@ -53,3 +53,18 @@ export interface Dataset {
   /** Starts the records of one file. */
   open(ctx: FileContext, rng: Prng): RecordWriter;
 }
+
+/** A declarative dataset the caller loaded for the request's `dataset` (a file, or an S3 object). */
+export interface ResolvedDataset {
+  readonly name: string;
+  readonly schema: unknown;
+  /** The most bytes one of its records can take: a file's target must hold at least one. */
+  readonly maxRecordBytes: number;
+  /**
+   * A scenario's dataset: the seed when the event gives none — the scenario's own, the same for
+   * each of its datasets, so separate runs of users and of orders build the same world.
+   */
+  readonly defaultSeed?: number;
+  /** A scenario's dataset: the key prefix when the event gives none (`{dataset}/`). */
+  readonly defaultKeyPrefix?: string;
+}

@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { ValidationError } from "../core/errors";
 import { hash32 } from "../core/fields";
 import { LIMITS, BYTES_PER_MB } from "../core/limits";
-import type { ResolvedDataset } from "../files/request";
+import type { ResolvedDataset } from "../records/dataset";
 import { compileScenario, expectedCount, rootOf, type Scenario, type ScenarioDataset } from "./compile";
 import { scenarioOf } from "./dataset";
 import { World } from "./world";

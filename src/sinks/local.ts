@@ -5,10 +5,9 @@ import { dirname, join, relative, sep } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { threadId } from "node:worker_threads";
-import type { PlannedFile } from "../files/plan";
 import type { RenderStats } from "../formats/file-identity";
 import { renderFile } from "../formats/render";
-import type { FileSink, LocalSinkSpec } from "./sink";
+import type { FileSink, PlannedFile, LocalSinkSpec } from "./sink";
 
 /**
  * Writes each file to a temporary name beside its target and renames it into place when

@@ -10,14 +10,12 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import type { PlannedFile } from "../files/plan";
 import type { RenderStats } from "../formats/file-identity";
 import { renderFile } from "../formats/render";
 import { FORMAT_INFO } from "../formats";
-import { BYTES_PER_MB } from "../core/limits";
-import { TASKS_PER_THREAD } from "../files/pool";
+import { BYTES_PER_MB, TASKS_PER_THREAD } from "../core/limits";
 import { Slots } from "../core/slots";
-import { commonPrefix, type FileSink, type S3SinkSpec } from "./sink";
+import { commonPrefix, type FileSink, type PlannedFile, type S3SinkSpec } from "./sink";
 
 /**
  * Multipart part size and parts in flight per file. Memory per worker thread is bounded by

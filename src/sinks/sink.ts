@@ -1,6 +1,10 @@
 import { join } from "node:path";
-import type { PlannedFile } from "../files/plan";
-import type { RenderStats } from "../formats/file-identity";
+import type { FileIdentity, RenderStats } from "../formats/file-identity";
+
+/** A file of a run's plan: its identity and where it goes (the key under the sink). */
+export interface PlannedFile extends FileIdentity {
+  readonly key: string;
+}
 
 /** An S3 bucket (AWS, or any S3-compatible endpoint such as the embedded s3rver). */
 export interface S3SinkSpec {
