@@ -20,10 +20,16 @@ const JOBS = ["files", "events", "metrics"];
 
 const upward = LAYERS.slice(0, -1).map((layer, i) => ({
   name: `${layer.name}-not-up`,
-  comment: `${layer.name} (${layer.path}) may import only ${LAYERS.slice(0, i + 1).map((l) => l.name).join(", ")}`,
+  comment: `${layer.name} (${layer.path}) may import only ${LAYERS.slice(0, i + 1)
+    .map((l) => l.name)
+    .join(", ")}`,
   severity: "error",
   from: { path: layer.path },
-  to: { path: LAYERS.slice(i + 1).map((l) => l.path).join("|") },
+  to: {
+    path: LAYERS.slice(i + 1)
+      .map((l) => l.path)
+      .join("|"),
+  },
 }));
 
 const jobsApart = JOBS.map((job) => ({

@@ -19,7 +19,6 @@ import { targetsBench } from "./targets";
 
 const run = promisify(execFile);
 
-
 /** Generation alone, in this thread: the per-thread ceiling every sink works under. */
 function generationOnly(files: number, sizeMb: number): { mbPerS: number; recordsPerS: number } {
   // Warm-up builds the string pools and lets V8 optimise the record writer.
@@ -28,7 +27,16 @@ function generationOnly(files: number, sizeMb: number): { mbPerS: number; record
   let bytes = 0;
   let records = 0;
   for (let i = 0; i < files; i++) {
-    const file = renderFile({ dataset: "web-events", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, fileCount: files, targetBytes: Math.round(sizeMb * BYTES_PER_MB) });
+    const file = renderFile({
+      dataset: "web-events",
+      seed: 1,
+      runId: "bench",
+      datePrefix: "2025-12-23",
+      hhmmss: "120000",
+      fileIndex: i,
+      fileCount: files,
+      targetBytes: Math.round(sizeMb * BYTES_PER_MB),
+    });
     for (const _ of file.chunks);
     bytes += file.stats.bytes;
     records += file.stats.records;
@@ -40,14 +48,26 @@ function generationOnly(files: number, sizeMb: number): { mbPerS: number; record
 const scenario = (files: number, sizeMb: number, threads: number, sink: SinkSpec, prefix = ""): Promise<Figures> => generateRun({ files, sizeMb, threads, sink, prefix });
 
 function row(name: string, f: Figures): string {
-  return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS ?? 0).toLocaleString("en-US").padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
+  return `| ${name.padEnd(47)} | ${f.seconds.toFixed(2).padStart(7)} | ${f.mbPerS.toFixed(1).padStart(7)} | ${Math.round(f.recordsPerS ?? 0)
+    .toLocaleString("en-US")
+    .padStart(9)} | ${f.peakRssMb.toFixed(0).padStart(6)} |`;
 }
 
 /** Records/s of the built-in web-events against its shape in the schema language (examples/web-events-like.yaml). */
 function declarativeVsBuiltin(): void {
   const schema = parseSchemaText(readFileSync(join(__dirname, "..", "..", "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml");
   const measure = (over: Partial<FileIdentity>) => {
-    const id = (i: number): FileIdentity => ({ dataset: "web-events", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, fileCount: 10, targetBytes: 8 * BYTES_PER_MB, ...over });
+    const id = (i: number): FileIdentity => ({
+      dataset: "web-events",
+      seed: 1,
+      runId: "bench",
+      datePrefix: "2025-12-23",
+      hhmmss: "120000",
+      fileIndex: i,
+      fileCount: 10,
+      targetBytes: 8 * BYTES_PER_MB,
+      ...over,
+    });
     for (const _ of renderFile(id(99)).chunks);
     const started = performance.now();
     let bytes = 0;
@@ -107,8 +127,16 @@ async function streams(): Promise<void> {
   console.log("\n| events and documents (target in its own process)        | wall s | items    | per s   | p50/p95/p99 ms     | RSS MB |");
   console.log("|------------------------------------------------------|--------|----------|---------|--------------------|--------|");
   const cases: [string, "ingest" | "kinesis" | "elasticsearch", (url: string) => Record<string, unknown>][] = [
-    ["emit 50 streams × 2,000 tutoring-events, loopback HTTP", "ingest", (url) => ({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 2000, run_id: "bench", seed: 1 } })],
-    ["emit 50 streams × 400 tutoring-events, kinesalite", "kinesis", (url) => ({ kind: "emit", endpoint: url, event: { kinesis_stream_name: "bench-events", stream_count: 50, events_per_stream: 400, run_id: "bench", seed: 1 } })],
+    [
+      "emit 50 streams × 2,000 tutoring-events, loopback HTTP",
+      "ingest",
+      (url) => ({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 2000, run_id: "bench", seed: 1 } }),
+    ],
+    [
+      "emit 50 streams × 400 tutoring-events, kinesalite",
+      "kinesis",
+      (url) => ({ kind: "emit", endpoint: url, event: { kinesis_stream_name: "bench-events", stream_count: 50, events_per_stream: 400, run_id: "bench", seed: 1 } }),
+    ],
     ["index 1 year of merchant-metrics (175,680 docs), fake _bulk", "elasticsearch", (url) => ({ kind: "index", node: url, event: { hours: 8784, run_id: "bench" } })],
   ];
   for (const [name, server, spec] of cases) {

@@ -41,7 +41,9 @@ export async function formatsBench(s3: { endpoint: string; bucket: string }, loc
   }
 
   console.log(`formats: web-events, stored bytes (ratios against ndjson in this run; RSS the least of ${RSS_ROUNDS} alternated rounds)\n`);
-  console.log(`| format | MiB/s 1 thread | records/s 1 thread | MiB/s 2 threads | records/s 2 threads | RSS MB 100 × 3.5 MiB to S3, 2 threads | RSS MB 1 × ${largeMb} MiB to S3 | MiB/s 1 × ${largeMb} MiB to S3, 1 thread |`);
+  console.log(
+    `| format | MiB/s 1 thread | records/s 1 thread | MiB/s 2 threads | records/s 2 threads | RSS MB 100 × 3.5 MiB to S3, 2 threads | RSS MB 1 × ${largeMb} MiB to S3 | MiB/s 1 × ${largeMb} MiB to S3, 1 thread |`,
+  );
   console.log("|---|---|---|---|---|---|---|---|");
   const base = { speed: speed.get("ndjson"), many: many.get("ndjson") ?? 1, large: large.get("ndjson") ?? 1, largeSpeed: largeSpeed.get("ndjson") ?? 1 };
   const ratio = (value: number, of: number) => `(${(value / of).toFixed(2)})`;

@@ -62,7 +62,12 @@ export async function lambdaShapedRun(s3: { endpoint: string; bucket: string }, 
     // The shell joins both groups, then becomes Node: everything the handler runs is confined.
     const { stdout } = await run(
       "sh",
-      ["-c", `echo $$ > ${join(CPU, group, "cgroup.procs")} && echo $$ > ${join(MEMORY, group, "cgroup.procs")} && exec "$0" --max-old-space-size=${Math.floor(memoryMb * 0.75)} -e "$1"`, lambdaNode, script],
+      [
+        "-c",
+        `echo $$ > ${join(CPU, group, "cgroup.procs")} && echo $$ > ${join(MEMORY, group, "cgroup.procs")} && exec "$0" --max-old-space-size=${Math.floor(memoryMb * 0.75)} -e "$1"`,
+        lambdaNode,
+        script,
+      ],
       {
         cwd: dir,
         env: {

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
     // The tests' stand-ins, speaking each service's JSON protocol (test/support/aws-json.ts).
     const standIn = kind === "firehose" ? await startFirehose(["bench"]) : kind === "sqs" ? await startSqs(["bench", "bench.fifo"]) : await startEventBridge(["bench"]);
     const count = () =>
-      "records" in standIn ? [...standIn.records.values()].reduce((n, r) => n + r.length, 0) : "queues" in standIn ? [...standIn.queues.values()].reduce((n, q) => n + q.length, 0) : [...standIn.buses.values()].reduce((n, b) => n + b.length, 0);
+      "records" in standIn
+        ? [...standIn.records.values()].reduce((n, r) => n + r.length, 0)
+        : "queues" in standIn
+          ? [...standIn.queues.values()].reduce((n, q) => n + q.length, 0)
+          : [...standIn.buses.values()].reduce((n, b) => n + b.length, 0);
     process.on("message", () => {
       send({ received: count() });
       process.exit(0);

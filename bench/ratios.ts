@@ -106,7 +106,6 @@ function serialisationBound(mib: number): number {
   return bytes / BYTES_PER_MB / ((performance.now() - started) / 1000);
 }
 
-
 /**
  * Each path against its own physical limit on this machine, in the same run, interleaved: the
  * ratios are what `docs/performance.md` reports, since absolute numbers here move by 2× from day
@@ -117,7 +116,11 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   console.log(line("path", "synthgen", "its limit", "ratio (med.)"));
   console.log(`|${"-".repeat(60)}|${"-".repeat(26)}|${"-".repeat(26)}|${"-".repeat(14)}|`);
 
-  const [help, bare] = await interleaved(7, () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "--help"]), () => wallSeconds(["-e", ""]));
+  const [help, bare] = await interleaved(
+    7,
+    () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "--help"]),
+    () => wallSeconds(["-e", ""]),
+  );
   console.log(line("startup: `synthgen --help` vs `node -e ''`", fmt(help, 3, "s"), fmt(bare, 3, "s"), `${(help.median / bare.median).toFixed(2)}×`));
 
   const [gen10, bare10] = await interleaved(
@@ -125,7 +128,7 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
     () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "generate", "--files", "10", "--threads", "1", "--run-id", "ratios", "--out", join(ROOT, "bench-out", "ratios")]),
     () => wallSeconds(["-e", ""]),
   );
-  console.log(line("`generate` 10 × 3.5 MiB, local, 1 thread, whole process", fmt(gen10, 2, "s"), fmt(bare10, 3, "s") + " (node)", `${(gen10.median / bare10.median).toFixed(1)}×`));
+  console.log(line("`generate` 10 × 3.5 MiB, local, 1 thread, whole process", fmt(gen10, 2, "s"), `${fmt(bare10, 3, "s")} (node)`, `${(gen10.median / bare10.median).toFixed(1)}×`));
 
   // The seed's default run against the original generator's approach (bench/original-approach.py).
   const python = await run("python3", ["--version"]).then(
@@ -139,20 +142,35 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
       () => wallSeconds([join(ROOT, "dist", "cli", "synthgen.js"), "generate", "--files", "10", "--run-id", `orig-${k++}`, "--out", join(ROOT, "bench-out", "vs-original")]),
       () => wallSeconds([join(ROOT, "bench", "original-approach.py"), join(ROOT, "bench-out", "original"), "10", "3.5"], "python3"),
     );
-    console.log(line("`generate` 10 × 3.5 MiB (defaults) vs the original's approach", fmt(ours, 2, "s"), fmt(original, 2, "s") + " (python)", `${(original.median / ours.median).toFixed(1)}× faster`));
+    console.log(line("`generate` 10 × 3.5 MiB (defaults) vs the original's approach", fmt(ours, 2, "s"), `${fmt(original, 2, "s")} (python)`, `${(original.median / ours.median).toFixed(1)}× faster`));
   } else {
     console.log(line("`generate` 10 × 3.5 MiB vs the original's approach", "skipped", "python3 not found", "—"));
   }
 
   renderRate(2);
   serialisationBound(16);
-  const [builtin, bound] = await interleaved(5, () => renderRate(8).mbPerS, () => serialisationBound(64));
+  const [builtin, bound] = await interleaved(
+    5,
+    () => renderRate(8).mbPerS,
+    () => serialisationBound(64),
+  );
   console.log(line("built-in web-events, 1 thread vs JSON.stringify bound", fmt(builtin, 1, "MiB/s"), fmt(bound, 1, "MiB/s"), (builtin.median / bound.median).toFixed(2)));
 
   const schema = parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml");
   renderRate(1, { dataset: "web-events-like", schema });
-  const [declared, hand] = await interleaved(5, () => renderRate(4, { dataset: "web-events-like", schema }).recordsPerS, () => renderRate(4).recordsPerS);
-  console.log(line("schema `examples/web-events-like.yaml` vs built-in", fmt({ min: declared.min / 1000, median: declared.median / 1000 }, 1, "k rec/s"), fmt({ min: hand.min / 1000, median: hand.median / 1000 }, 1, "k rec/s"), (declared.median / hand.median).toFixed(2)));
+  const [declared, hand] = await interleaved(
+    5,
+    () => renderRate(4, { dataset: "web-events-like", schema }).recordsPerS,
+    () => renderRate(4).recordsPerS,
+  );
+  console.log(
+    line(
+      "schema `examples/web-events-like.yaml` vs built-in",
+      fmt({ min: declared.min / 1000, median: declared.median / 1000 }, 1, "k rec/s"),
+      fmt({ min: hand.min / 1000, median: hand.median / 1000 }, 1, "k rec/s"),
+      (declared.median / hand.median).toFixed(2),
+    ),
+  );
 
   let n = 0;
   const [put, plainPut] = await interleaved(
@@ -193,7 +211,11 @@ async function emitVsAutocannon(): Promise<void> {
     const [emit, cannon] = await interleaved(
       3,
       async () => {
-        const { stdout } = await run(process.execPath, [join(__dirname, "stream-scenario.js"), JSON.stringify({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 1000, run_id: "bench", seed: 1 } })], { env: process.env, maxBuffer: 1 << 20 });
+        const { stdout } = await run(
+          process.execPath,
+          [join(__dirname, "stream-scenario.js"), JSON.stringify({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 1000, run_id: "bench", seed: 1 } })],
+          { env: process.env, maxBuffer: 1 << 20 },
+        );
         return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { perS: number }).perS;
       },
       async () => {

@@ -43,7 +43,17 @@ export const WITHOUT = orders("{ number: { min: 1, max: 200000 } }", "{ choice: 
 
 export function recordsPerS(yaml: string, files: number): { recordsPerS: number; mbPerS: number } {
   const doc = parseSchemaText(yaml, "bench.yaml");
-  const id = (i: number): FileIdentity => ({ dataset: "bench-shop.orders", seed: 1, runId: "bench", datePrefix: "2025-12-23", hhmmss: "120000", fileIndex: i, fileCount: 200, targetBytes: 4 * BYTES_PER_MB, schema: { scenario: doc, dataset: "orders" } });
+  const id = (i: number): FileIdentity => ({
+    dataset: "bench-shop.orders",
+    seed: 1,
+    runId: "bench",
+    datePrefix: "2025-12-23",
+    hhmmss: "120000",
+    fileIndex: i,
+    fileCount: 200,
+    targetBytes: 4 * BYTES_PER_MB,
+    schema: { scenario: doc, dataset: "orders" },
+  });
   const started = performance.now();
   let records = 0;
   let bytes = 0;

@@ -41,7 +41,10 @@ const CASES: readonly TargetCase[] = [
     eventsPerStream: 200,
     batch: 10,
     call: (e, bodies) => ({
-      body: JSON.stringify({ QueueUrl: `${e}/123456789012/bench`, Entries: bodies.map((b, i) => ({ Id: `m${i}`, MessageBody: b, MessageAttributes: { idempotency_key: { DataType: "String", StringValue: `bench:0:${i}` } } })) }),
+      body: JSON.stringify({
+        QueueUrl: `${e}/123456789012/bench`,
+        Entries: bodies.map((b, i) => ({ Id: `m${i}`, MessageBody: b, MessageAttributes: { idempotency_key: { DataType: "String", StringValue: `bench:0:${i}` } } })),
+      }),
       target: "AmazonSQS.SendMessageBatch",
       contentType: "application/x-amz-json-1.0",
       service: "sqs",
@@ -56,7 +59,13 @@ const CASES: readonly TargetCase[] = [
     call: (e, bodies) => ({
       body: JSON.stringify({
         QueueUrl: `${e}/123456789012/bench.fifo`,
-        Entries: bodies.map((b, i) => ({ Id: `m${i}`, MessageBody: b, MessageGroupId: `bench:${i}`, MessageDeduplicationId: `d${i}`, MessageAttributes: { idempotency_key: { DataType: "String", StringValue: `bench:${i}:0` } } })),
+        Entries: bodies.map((b, i) => ({
+          Id: `m${i}`,
+          MessageBody: b,
+          MessageGroupId: `bench:${i}`,
+          MessageDeduplicationId: `d${i}`,
+          MessageAttributes: { idempotency_key: { DataType: "String", StringValue: `bench:${i}:0` } },
+        })),
       }),
       target: "AmazonSQS.SendMessageBatch",
       contentType: "application/x-amz-json-1.0",

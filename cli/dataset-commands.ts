@@ -28,7 +28,15 @@ export async function runPreviewCommand(flags: PreviewFlags): Promise<number> {
     const n = numeric(flags.n ?? "5");
     if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 10_000) throw new ValidationError("-n", `-n must be a whole number from 1 to 10000 (got "${flags.n}")`);
     if (flags.scenario !== undefined) return await previewScenario(flags, n);
-    const event = eventFrom({ dataset: flags.dataset, seed: numeric(flags.seed) ?? 1, date_prefix: flags.date, daily_curve: flags.dailyCurve, dirty: parsePairs("--dirty", flags.dirty), run_id: "preview", file_count: 1 });
+    const event = eventFrom({
+      dataset: flags.dataset,
+      seed: numeric(flags.seed) ?? 1,
+      date_prefix: flags.date,
+      daily_curve: flags.dailyCurve,
+      dirty: parsePairs("--dirty", flags.dirty),
+      run_id: "preview",
+      file_count: 1,
+    });
     const custom = await resolveDataset(event, fileDatasetLoader);
     const r = parseGenerateRequest(event, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, custom);
     const id = {
@@ -76,7 +84,18 @@ async function previewScenario(flags: PreviewFlags, n: number): Promise<number> 
     const run = planScenario(loaded, 1).find((r) => r.name === flags.dataset);
     if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${scenario.name}: ${[...scenario.datasets.keys()].join(", ")} (got "${flags.dataset}")`);
     const r = parseGenerateRequest({ ...event, dataset: run.resolved.name }, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, run.resolved);
-    const id = { dataset: r.dataset, seed: r.seed, runId: r.runId, datePrefix: r.datePrefix, hhmmss: r.hhmmss, fileIndex: 0, fileCount: 1, schema: r.schema, ...(r.dirty ? { dirty: r.dirty } : {}), ...(r.dailyCurve ? { dailyCurve: true } : {}) };
+    const id = {
+      dataset: r.dataset,
+      seed: r.seed,
+      runId: r.runId,
+      datePrefix: r.datePrefix,
+      hhmmss: r.hhmmss,
+      fileIndex: 0,
+      fileCount: 1,
+      schema: r.schema,
+      ...(r.dirty ? { dirty: r.dirty } : {}),
+      ...(r.dailyCurve ? { dailyCurve: true } : {}),
+    };
     const source = new RecordSource(id, datasetOf(id));
     let out = "";
     const total = source.count ?? 0;
@@ -121,7 +140,10 @@ export async function runValidateCommand(file: string): Promise<number> {
       const loaded = loadScenarioText(text, file);
       const lines = planScenario(loaded, 3.5).map((run) => {
         const d = loaded.scenario.datasets.get(run.name) as NonNullable<ReturnType<typeof loaded.scenario.datasets.get>>;
-        const how = d.count !== undefined ? `${d.count.toLocaleString("en-US")} entities` : `~${Math.round(run.expectedRecords).toLocaleString("en-US")} entities, per ${d.parent}: ${JSON.stringify(d.perParent?.spec)}`;
+        const how =
+          d.count !== undefined
+            ? `${d.count.toLocaleString("en-US")} entities`
+            : `~${Math.round(run.expectedRecords).toLocaleString("en-US")} entities, per ${d.parent}: ${JSON.stringify(d.perParent?.spec)}`;
         const refs = d.references.map((x) => `${x.name} → ${x.dataset}${x.skew.kind === "zipf" ? ` (zipf ${x.skew.s})` : ""}`);
         return `  ${run.name}: ${how}${refs.length ? `; references ${refs.join(", ")}` : ""}; ${d.schema.columns.length} fields`;
       });

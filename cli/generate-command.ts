@@ -43,7 +43,9 @@ async function runSharded(
     const outcome = await executeSharded(plan, shards, destination.sink, pool, progress, interrupted);
     const { layout, written, skipped, failed, stop, manifest } = outcome;
     if (stop || !manifest) {
-      process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: stop?.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ status: "interrupted", signal: stop?.signal, run_id: plan.request.runId, total_files: plan.files.length, written, skipped, not_written: plan.files.length - written - skipped }, null, 2)}\n`,
+      );
       process.stderr.write(`synthgen: interrupted; run again with --run-id ${plan.request.runId} --shards ${shards} to resume\n`);
       return stop?.exitCode ?? 1;
     }
@@ -141,7 +143,12 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     const stop = guard.interruption();
     if (stop) {
       const { errors: _errors, ...summary } = body;
-      const written = body.successful + (await settleAbandoned(destination.sink, outcome.failures.map((f) => f.key)));
+      const written =
+        body.successful +
+        (await settleAbandoned(
+          destination.sink,
+          outcome.failures.map((f) => f.key),
+        ));
       const notWritten = body.total_files - written;
       process.stdout.write(`${JSON.stringify({ ...summary, status: "interrupted", signal: stop.signal, successful: written, failed: notWritten, not_written: notWritten }, null, 2)}\n`);
       process.stderr.write(`synthgen: interrupted: ${written} of ${body.total_files} files written; run again with --run-id ${body.run_id} to write the same files\n`);

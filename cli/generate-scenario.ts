@@ -64,13 +64,23 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
     const runs = planScenario(loaded, typeof size === "number" && size > 0 ? size : 3.5);
     plans = [];
     for (const run of runs) {
-      const request = parseGenerateRequest({ ...event, dataset: run.resolved.name, file_count: run.files, key_prefix: `${userPrefix}${run.name}/` }, { fileCount: 1, targetSizeMb: 3.5 }, { now: new Date() }, run.resolved as ResolvedDataset);
+      const request = parseGenerateRequest(
+        { ...event, dataset: run.resolved.name, file_count: run.files, key_prefix: `${userPrefix}${run.name}/` },
+        { fileCount: 1, targetSizeMb: 3.5 },
+        { now: new Date() },
+        run.resolved as ResolvedDataset,
+      );
       // One identity for every dataset: the first request's run id, seed and day (derived when not given).
       Object.assign(event, { run_id: request.runId, seed: request.seed, date_prefix: request.datePrefix });
       plans.push({ name: run.name, plan: planRun(request, destination.prefix), expected: run.expectedRecords });
     }
-    threads = parseThreads(flags.threads, plans.reduce((n, p) => n + (p.plan.files.length * p.plan.targetBytes) / BYTES_PER_MB, 0));
-    process.stderr.write(`synthgen: scenario ${scenarioName}: ${plans.map((p) => `${p.name} ${p.plan.files.length} file${p.plan.files.length === 1 ? "" : "s"} (~${Math.round(p.expected).toLocaleString("en-US")} records)`).join(", ")}\n`);
+    threads = parseThreads(
+      flags.threads,
+      plans.reduce((n, p) => n + (p.plan.files.length * p.plan.targetBytes) / BYTES_PER_MB, 0),
+    );
+    process.stderr.write(
+      `synthgen: scenario ${scenarioName}: ${plans.map((p) => `${p.name} ${p.plan.files.length} file${p.plan.files.length === 1 ? "" : "s"} (~${Math.round(p.expected).toLocaleString("en-US")} records)`).join(", ")}\n`,
+    );
     for (const { plan } of plans) await preflight(plan, destination.sink, { ignoreFreeSpace: flags.ignoreFreeSpace === true });
   } catch (err) {
     return badInput(err, { ...FLAG_FOR_FIELD, scenario: "--scenario", key_prefix: "--key-prefix" });
@@ -106,7 +116,11 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
         progress.stop();
         const body = responseBody(outcome);
         let written = body.successful;
-        if (guard.interruption()) written += await settleAbandoned(destination.sink, outcome.failures.map((f) => f.key));
+        if (guard.interruption())
+          written += await settleAbandoned(
+            destination.sink,
+            outcome.failures.map((f) => f.key),
+          );
         else failed += outcome.failures.length;
         totals.files += body.total_files;
         totals.records += body.total_records;

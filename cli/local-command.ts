@@ -15,7 +15,6 @@ export interface LocalFlags {
   dir: string;
 }
 
-
 function port(flag: string, text: string): number {
   const n = numeric(text);
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) throw new ValidationError(flag, `${flag} must be a port number from 1 to 65535 (got "${text}")`);
@@ -63,7 +62,9 @@ export async function runLocalCommand(flags: LocalFlags): Promise<number> {
   } catch (err) {
     await s3?.close();
     const code = (err as NodeJS.ErrnoException).code;
-    process.stderr.write(`synthgen: cannot start the local servers: ${code === "EADDRINUSE" ? "a port is in use (is another synthgen local running? or choose --s3-port/--kinesis-port)" : (err as Error).message}\n`);
+    process.stderr.write(
+      `synthgen: cannot start the local servers: ${code === "EADDRINUSE" ? "a port is in use (is another synthgen local running? or choose --s3-port/--kinesis-port)" : (err as Error).message}\n`,
+    );
     return EXIT.FAILED;
   }
   process.stderr.write(

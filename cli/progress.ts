@@ -33,10 +33,7 @@ export function progressBar(totalFiles: number): { onFileDone: FileDoneListener;
 /** A live bar on stderr for a count of items (events, documents) and their rate; nothing off a terminal. */
 export function countBar(total: number, unit: string): { add(n: number): void; set(n: number): void; stop(): void } {
   if (!process.stderr.isTTY) return { add: () => undefined, set: () => undefined, stop: () => undefined };
-  const bar = new SingleBar(
-    { stream: process.stderr, format: `{bar} {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted}`, hideCursor: true },
-    Presets.shades_classic,
-  );
+  const bar = new SingleBar({ stream: process.stderr, format: `{bar} {value}/{total} ${unit} | {rate} ${unit}/s | {duration_formatted}`, hideCursor: true }, Presets.shades_classic);
   const started = performance.now();
   let done = 0;
   bar.start(total, 0, { rate: "0" });
@@ -86,10 +83,7 @@ export class ShapeMeter {
 /** The live bar of a shaped emit: events, the rate over the last second against the shape's target now. */
 export function shapeBar(total: number, targetAt: (seconds: number) => number): { add(n: number): void; stop(): void } {
   if (!process.stderr.isTTY) return { add: () => undefined, stop: () => undefined };
-  const bar = new SingleBar(
-    { stream: process.stderr, format: "{bar} {value}/{total} events | {achieved}/s now, target {target}/s | {duration_formatted}", hideCursor: true },
-    Presets.shades_classic,
-  );
+  const bar = new SingleBar({ stream: process.stderr, format: "{bar} {value}/{total} events | {achieved}/s now, target {target}/s | {duration_formatted}", hideCursor: true }, Presets.shades_classic);
   const meter = new ShapeMeter(targetAt, performance.now());
   let done = 0;
   bar.start(total, 0, { achieved: 0, target: Math.round(targetAt(0)) });

@@ -19,7 +19,9 @@ const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 export async function preflight(plan: RunPlan, sink: SinkSpec, options: { ignoreFreeSpace: boolean }): Promise<void> {
   const total = plan.targetBytes * plan.files.length;
   const where = sink.kind === "s3" ? `s3://${sink.bucket}/${plan.keyPrefix}` : sink.dir;
-  process.stderr.write(`synthgen: ${plan.files.length} files × ${mib(plan.targetBytes)} = ${total >= 1024 ** 3 ? gib(total) : mib(total)} of ${plan.request.dataset} to ${where} (run ${plan.request.runId})\n`);
+  process.stderr.write(
+    `synthgen: ${plan.files.length} files × ${mib(plan.targetBytes)} = ${total >= 1024 ** 3 ? gib(total) : mib(total)} of ${plan.request.dataset} to ${where} (run ${plan.request.runId})\n`,
+  );
   if (sink.kind === "s3") {
     sdkNodeNoticeOnce();
     return;
@@ -86,9 +88,7 @@ export async function settleAbandoned(sink: SinkSpec, abandoned: readonly string
     const removed = await sinkFor(sink).cleanUp(unfinished);
     if (removed > 0) process.stderr.write(`synthgen: cleaned up ${removed} unfinished ${sink.kind === "s3" ? "multipart uploads" : "temporary files"}\n`);
   } catch (err) {
-    process.stderr.write(
-      `synthgen: could not clean up unfinished uploads (${(err as Error).message}); a bucket created by the stack aborts them after a day\n`,
-    );
+    process.stderr.write(`synthgen: could not clean up unfinished uploads (${(err as Error).message}); a bucket created by the stack aborts them after a day\n`);
   }
   return landed.size;
 }

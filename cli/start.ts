@@ -15,9 +15,7 @@ async function main(): Promise<number> {
   process.stderr.write(`synthgen: embedded S3 (s3rver) at ${s3.endpoint}, data in ${directory}\n`);
   try {
     const code = await runGenerateCommand({ out: `s3://${bucket}`, endpoint: s3.endpoint });
-    process.stderr.write(
-      `synthgen: files are in s3://${bucket} (s3rver keeps each object as ${join(directory, bucket)}/<key>._S3rver_object)\n`,
-    );
+    process.stderr.write(`synthgen: files are in s3://${bucket} (s3rver keeps each object as ${join(directory, bucket)}/<key>._S3rver_object)\n`);
     return code;
   } finally {
     await s3.close();

@@ -91,7 +91,10 @@ program
   .option("--streams <n>", `concurrent streams, 1-${EMIT_LIMITS.MAX_STREAMS} (default 50)`)
   .option("--events-per-stream <n>", `events per stream, 1-${EMIT_LIMITS.MAX_EVENTS_PER_STREAM} (default 10)`)
   .option("--rate <events_per_s>", "cap on the whole run's events per second (default: no cap)")
-  .option("--shape <shape>", "a load shape instead of --events-per-stream and --rate (or @FILE holding one): constant:500/2m, ramp:100..5000/10m, steps:100/30s,500/1m, spike:200,2000@60s+10s/5m, profile:R0,…,R23/6h (docs/events-and-metrics.md)")
+  .option(
+    "--shape <shape>",
+    "a load shape instead of --events-per-stream and --rate (or @FILE holding one): constant:500/2m, ramp:100..5000/10m, steps:100/30s,500/1m, spike:200,2000@60s+10s/5m, profile:R0,…,R23/6h (docs/events-and-metrics.md)",
+  )
   .option("--duration <d>", "with --rate instead of --events-per-stream: send that rate for this long, e.g. 10m")
   .option("--arrivals <kind>", "with --shape: paced (default, evenly spaced) or poisson")
   .option("--skew <skew>", "events across streams: uniform (default) or zipf:S (stream 0 the hottest: a hot partition or tenant)")

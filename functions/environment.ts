@@ -38,7 +38,8 @@ function formatVar(env: Env): Format {
 }
 
 function parquetCodecVar(text: string): ParquetCodec {
-  if (!(PARQUET_CODECS as readonly string[]).includes(text)) throw new ValidationError("DEFAULT_PARQUET_CODEC", `environment variable DEFAULT_PARQUET_CODEC must be one of ${PARQUET_CODECS.join(", ")} (got "${text}")`);
+  if (!(PARQUET_CODECS as readonly string[]).includes(text))
+    throw new ValidationError("DEFAULT_PARQUET_CODEC", `environment variable DEFAULT_PARQUET_CODEC must be one of ${PARQUET_CODECS.join(", ")} (got "${text}")`);
   return text as ParquetCodec;
 }
 

@@ -15,11 +15,7 @@ export class AlertTopic extends pulumi.ComponentResource {
     super("synthgen:index:AlertTopic", name, {}, opts);
     this.topic = new aws.sns.Topic(`${name}-topic`, {}, { parent: this });
     if (args.alertEmail) {
-      this.emailSubscription = new aws.sns.TopicSubscription(
-        `${name}-email`,
-        { topic: this.topic.arn, protocol: "email", endpoint: args.alertEmail },
-        { parent: this },
-      );
+      this.emailSubscription = new aws.sns.TopicSubscription(`${name}-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.alertEmail }, { parent: this });
     }
     this.registerOutputs({ topicArn: this.topic.arn });
   }

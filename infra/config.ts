@@ -189,7 +189,10 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
     const shape = parseShape("emitShape", shapeText, Date.now());
     // The handler keeps RESPONSE_MARGIN_MS to answer in; a shape must end before that.
     if (shape.durationS > settings.timeoutSeconds - 2) {
-      throw new ValidationError("emitShape", `config emitShape lasts ${shape.durationS} s, longer than emit-events' timeout of ${settings.timeoutSeconds} s less its 2 s to answer: shorten it or raise emitTimeoutSeconds`);
+      throw new ValidationError(
+        "emitShape",
+        `config emitShape lasts ${shape.durationS} s, longer than emit-events' timeout of ${settings.timeoutSeconds} s less its 2 s to answer: shorten it or raise emitTimeoutSeconds`,
+      );
     }
   }
   const arrivals = cfg.get("emitArrivals") ?? "paced";

@@ -46,11 +46,7 @@ export class DataBucket extends pulumi.ComponentResource {
         { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
         { parent: this },
       );
-      this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
-        `${name}-lifecycle`,
-        { bucket: bucket.id, rules: lifecycleRules(args.keyPrefix, args.expireAfterDays) },
-        { parent: this },
-      );
+      this.lifecycle = new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, { bucket: bucket.id, rules: lifecycleRules(args.keyPrefix, args.expireAfterDays) }, { parent: this });
       this.bucketName = bucket.bucket;
       this.bucketArn = bucket.arn;
     }

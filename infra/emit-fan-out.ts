@@ -33,7 +33,16 @@ export function emitFanOutDefinition(functionArn: string, maxConcurrency: number
           States: {
             Emit: invokeStep(
               functionArn,
-              { "action.$": "$.action", "request.$": "$.request", "emitter.$": "$.emitter", "wave.$": "$.wave", "emitters.$": "$.emitters", "waves.$": "$.waves", "wave_seconds.$": "$.wave_seconds", "start_at.$": "$.start_at" },
+              {
+                "action.$": "$.action",
+                "request.$": "$.request",
+                "emitter.$": "$.emitter",
+                "wave.$": "$.wave",
+                "emitters.$": "$.emitters",
+                "waves.$": "$.waves",
+                "wave_seconds.$": "$.wave_seconds",
+                "start_at.$": "$.start_at",
+              },
               {
                 ResultSelector: { "status_code.$": "$.Payload.statusCode" },
                 // A failed emitter ends its item, not the Map: a failed Map would go on to the report

@@ -61,11 +61,15 @@ export function fanOutDefinition(functionArn: string, maxConcurrency: number) {
           ProcessorConfig: { Mode: "DISTRIBUTED", ExecutionType: "STANDARD" },
           StartAt: "Shard",
           States: {
-            Shard: invokeStep(functionArn, { "action.$": "$.action", "request.$": "$.request", "shard.$": "$.shard", "files_per_shard.$": "$.files_per_shard", "shard_count.$": "$.shard_count" }, {
-              retryOwnFailures: true,
-              ResultSelector: { "shard.$": "$.Payload.body.shard", "successful.$": "$.Payload.body.successful", "skipped.$": "$.Payload.body.skipped" },
-              End: true,
-            }),
+            Shard: invokeStep(
+              functionArn,
+              { "action.$": "$.action", "request.$": "$.request", "shard.$": "$.shard", "files_per_shard.$": "$.files_per_shard", "shard_count.$": "$.shard_count" },
+              {
+                retryOwnFailures: true,
+                ResultSelector: { "shard.$": "$.Payload.body.shard", "successful.$": "$.Payload.body.successful", "skipped.$": "$.Payload.body.skipped" },
+                End: true,
+              },
+            ),
           },
         },
         MaxConcurrency: maxConcurrency,

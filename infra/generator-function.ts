@@ -60,10 +60,46 @@ export interface AlarmSpec {
 export function alarmSpecs(timeoutSeconds: number): AlarmSpec[] {
   const base = { periodSeconds: 300 } as const;
   return [
-    { ...base, id: "errors", description: "More than 5 failed invocations in 5 minutes", namespace: "AWS/Lambda", metricName: "Errors", statistic: "Sum", comparisonOperator: "GreaterThanThreshold", threshold: 5 },
-    { ...base, id: "throttles", description: "An invocation was throttled", namespace: "AWS/Lambda", metricName: "Throttles", statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold: 1 },
-    { ...base, id: "duration", description: "An invocation used more than 80% of its timeout", namespace: "AWS/Lambda", metricName: "Duration", statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: Math.round(timeoutSeconds * 1000 * 0.8) },
-    { ...base, id: "dead-letters", description: "A run ended in the dead-letter queue", namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: 0 },
+    {
+      ...base,
+      id: "errors",
+      description: "More than 5 failed invocations in 5 minutes",
+      namespace: "AWS/Lambda",
+      metricName: "Errors",
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 5,
+    },
+    {
+      ...base,
+      id: "throttles",
+      description: "An invocation was throttled",
+      namespace: "AWS/Lambda",
+      metricName: "Throttles",
+      statistic: "Sum",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+    },
+    {
+      ...base,
+      id: "duration",
+      description: "An invocation used more than 80% of its timeout",
+      namespace: "AWS/Lambda",
+      metricName: "Duration",
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: Math.round(timeoutSeconds * 1000 * 0.8),
+    },
+    {
+      ...base,
+      id: "dead-letters",
+      description: "A run ended in the dead-letter queue",
+      namespace: "AWS/SQS",
+      metricName: "ApproximateNumberOfMessagesVisible",
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+    },
   ];
 }
 
@@ -106,9 +142,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
         role: this.role.id,
         policy: pulumi
           .all([args.sinkStatements, this.logGroup.arn, this.deadLetterQueue.arn])
-          .apply(([sink, logGroupArn, dlqArn]) =>
-            JSON.stringify(rolePolicy([...sink, ...functionBaseStatements({ logGroupArn, dlqArn, tracing: args.tracing })])),
-          ),
+          .apply(([sink, logGroupArn, dlqArn]) => JSON.stringify(rolePolicy([...sink, ...functionBaseStatements({ logGroupArn, dlqArn, tracing: args.tracing })]))),
       },
       parent,
     );
@@ -141,11 +175,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
       parent,
     );
 
-    this.scheduleRule = new aws.cloudwatch.EventRule(
-      `${name}-schedule`,
-      { scheduleExpression: args.schedule.expression, state: args.schedule.enabled ? "ENABLED" : "DISABLED" },
-      parent,
-    );
+    this.scheduleRule = new aws.cloudwatch.EventRule(`${name}-schedule`, { scheduleExpression: args.schedule.expression, state: args.schedule.enabled ? "ENABLED" : "DISABLED" }, parent);
     this.schedulePermission = new aws.lambda.Permission(
       `${name}-schedule-invoke`,
       { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.scheduleRule.arn },

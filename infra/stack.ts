@@ -10,7 +10,19 @@ import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
 import { MALLOC_ENV } from "../src/files/pool";
-import { bucketFanOutStatements, bucketWriteStatement, emitRunStatements, eventBridgePutStatement, firehosePutStatement, kinesisPutStatement, sqsQueueArn, sqsSendStatement, kinesisStreamArn, secretReadStatement, type PolicyStatement } from "./policies";
+import {
+  bucketFanOutStatements,
+  bucketWriteStatement,
+  emitRunStatements,
+  eventBridgePutStatement,
+  firehosePutStatement,
+  kinesisPutStatement,
+  sqsQueueArn,
+  sqsSendStatement,
+  kinesisStreamArn,
+  secretReadStatement,
+  type PolicyStatement,
+} from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
 
@@ -38,16 +50,24 @@ function targetStatements(target: EventTarget, d: { partition: string; region: s
 
 /** The environment variable naming the target (as `readEmitEnvironment` reads it). */
 function targetVariable(target: EventTarget): Record<string, string> {
-  const value = target.kind === "http" ? target.url : target.kind === "kinesis" ? target.streamName : target.kind === "firehose" ? target.deliveryStreamName : target.kind === "sqs" ? target.queueUrl : target.eventBusName;
+  const value =
+    target.kind === "http"
+      ? target.url
+      : target.kind === "kinesis"
+        ? target.streamName
+        : target.kind === "firehose"
+          ? target.deliveryStreamName
+          : target.kind === "sqs"
+            ? target.queueUrl
+            : target.eventBusName;
   return { [TARGET_VARIABLES[target.kind]]: value };
 }
 
 /** `emit-events`: the tutoring-event simulator, to the ingest API, Kinesis, Firehose, SQS or EventBridge. */
 function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
-  const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi.all([deployment(), data.bucketArn]).apply(([d, bucketArn]) => [
-    ...targetStatements(emit.target, d),
-    ...emitRunStatements(bucketArn, keyPrefix),
-  ]);
+  const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi
+    .all([deployment(), data.bucketArn])
+    .apply(([d, bucketArn]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix)]);
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),
     handler: "functions/emit-events.handler",
@@ -144,9 +164,7 @@ export function createStack(config: StackConfig) {
   const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
 
   const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix) : undefined;
-  const emitFanOut = emit && config.emit
-    ? new FanOut("emit-fan-out", { functionArn: emit.function.arn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition })
-    : undefined;
+  const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.function.arn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
   const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
 

@@ -20,7 +20,10 @@ function newest(path) {
 }
 
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
-const changed = sources.map((s) => join(root, s)).filter(existsSync).some((p) => newest(p) > built);
+const changed = sources
+  .map((s) => join(root, s))
+  .filter(existsSync)
+  .some((p) => newest(p) > built);
 if (changed) {
   process.stderr.write("synthgen: compiling (sources changed since the last build)\n");
   execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: "inherit" });

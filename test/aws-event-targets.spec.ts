@@ -11,8 +11,10 @@ import { synthgen } from "./support/cli";
 const FAST: RetryPolicy = { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 50, maxRetryAfterMs: 1000 };
 
 /** Fails a share of entries on their first attempt, chosen by their content (so the same on every run). */
-const firstAttemptFails = (share: number, code: string): FailEntry => ({ body, attempt }) =>
-  attempt === 1 && createHash("md5").update(body).digest().readUInt32BE(0) / 2 ** 32 < share ? code : undefined;
+const firstAttemptFails =
+  (share: number, code: string): FailEntry =>
+  ({ body, attempt }) =>
+    attempt === 1 && createHash("md5").update(body).digest().readUInt32BE(0) / 2 ** 32 < share ? code : undefined;
 
 async function emit(fields: Record<string, unknown>, endpoint: string) {
   const request = parseEmitRequest({ run_id: "aws-run", seed: 5, ...fields }, EMIT_DEFAULTS, { now: new Date("2026-03-02T10:00:00Z") });
@@ -62,8 +64,14 @@ describe("AWS event targets through the real SDK clients, against loopback stand
         assert.deepEqual([body.status, body.target, body.sent, body.failed], ["completed", "firehose://landing", 2000, 0]);
         assert.ok(body.retried >= 300 && body.retried <= 500, `${body.retried} retried (about 20% of 2,000)`);
         const lines = fh.records.get("landing")!.map((b) => b.toString("utf8"));
-        assert.ok(lines.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n")), "each record is one line ending in a newline");
-        assertEachOnce(lines.map((l) => l.slice(0, -1)), request);
+        assert.ok(
+          lines.every((l) => l.endsWith("\n") && !l.slice(0, -1).includes("\n")),
+          "each record is one line ending in a newline",
+        );
+        assertEachOnce(
+          lines.map((l) => l.slice(0, -1)),
+          request,
+        );
         assert.equal(fh.calls.refused, 0, "no call broke a limit");
       } finally {
         await fh.close();
@@ -76,7 +84,10 @@ describe("AWS event targets through the real SDK clients, against loopback stand
         const { request, body } = await emit({ firehose_stream_name: "slow", stream_count: 10, events_per_stream: 300 }, fh.endpoint);
         assert.deepEqual([body.status, body.sent, body.failed], ["completed", 3000, 0], JSON.stringify(body.errors));
         assert.ok(body.retried > 0, "3,000 records at 1,000 a second cannot all go in at once");
-        assertEachOnce(fh.records.get("slow")!.map((b) => b.toString("utf8").slice(0, -1)), request);
+        assertEachOnce(
+          fh.records.get("slow")!.map((b) => b.toString("utf8").slice(0, -1)),
+          request,
+        );
       } finally {
         await fh.close();
       }
@@ -103,7 +114,10 @@ describe("AWS event targets through the real SDK clients, against loopback stand
         assert.deepEqual([body.status, body.sent, body.failed], ["completed", 480, 0]);
         assert.ok(body.retried > 60, `${body.retried} retried`);
         const messages = sqs.queues.get("/123456789012/events.fifo")!;
-        const byStream = assertEachOnce(messages.map((m) => m.body), request);
+        const byStream = assertEachOnce(
+          messages.map((m) => m.body),
+          request,
+        );
         assert.ok(inOrder(byStream), "every group in order");
         for (const m of messages) {
           const at = expected(request).get(m.body)!;
@@ -122,7 +136,10 @@ describe("AWS event targets through the real SDK clients, against loopback stand
         const { request, body } = await emit({ sqs_queue_url: sqs.queueUrl("lossy.fifo"), stream_count: 8, events_per_stream: 25 }, sqs.endpoint);
         assert.deepEqual([body.status, body.sent, body.failed], ["completed", 200, 0]);
         assert.ok(sqs.calls.refused >= 3, `${sqs.calls.refused} answers lost (the SDK's own retry sent those calls again)`);
-        assertEachOnce(sqs.queues.get("/123456789012/lossy.fifo")!.map((m) => m.body), request);
+        assertEachOnce(
+          sqs.queues.get("/123456789012/lossy.fifo")!.map((m) => m.body),
+          request,
+        );
       } finally {
         await sqs.close();
       }
@@ -146,7 +163,10 @@ describe("AWS event targets through the real SDK clients, against loopback stand
       try {
         const { request, body } = await emit({ sqs_queue_url: sqs.queueUrl("events"), stream_count: 6, events_per_stream: 50 }, sqs.endpoint);
         assert.deepEqual([body.status, body.sent, body.failed], ["completed", 300, 0]);
-        assertEachOnce(sqs.queues.get("/123456789012/events")!.map((m) => m.body), request);
+        assertEachOnce(
+          sqs.queues.get("/123456789012/events")!.map((m) => m.body),
+          request,
+        );
         const big = await emit({ sqs_queue_url: sqs.queueUrl("events"), stream_count: 2, events_per_stream: 200, dirty: { oversize: 0.05 }, max_failed_ratio: 1 }, sqs.endpoint);
         const oversize = big.body.dirty_records!.oversize ?? 0;
         assert.ok(oversize > 0);
@@ -177,7 +197,10 @@ describe("AWS event targets through the real SDK clients, against loopback stand
         assert.deepEqual([body.status, body.target, body.sent, body.failed], ["completed", "eventbridge://loadtest", 400, 0]);
         assert.ok(body.retried > 40);
         const events = eb.buses.get("loadtest")!;
-        assertEachOnce(events.map((e) => e.detail), request);
+        assertEachOnce(
+          events.map((e) => e.detail),
+          request,
+        );
         assert.ok(events.every((e) => e.source === "synthgen.tutoring-events"));
         assert.deepEqual(new Set(events.map((e) => e.detailType)), new Set(events.map((e) => (JSON.parse(e.detail) as { event_type: string }).event_type)));
         assert.equal(eb.calls.refused, 0);
@@ -206,7 +229,11 @@ describe("AWS event targets through the real SDK clients, against loopback stand
     const eb = await startEventBridge(["default"]);
     const env = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
     try {
-      for (const [to, endpoint] of [["firehose://cli", fh.endpoint], [`sqs:${sqs.queueUrl("cli.fifo")}`, sqs.endpoint], ["eventbridge://default", eb.endpoint]] as const) {
+      for (const [to, endpoint] of [
+        ["firehose://cli", fh.endpoint],
+        [`sqs:${sqs.queueUrl("cli.fifo")}`, sqs.endpoint],
+        ["eventbridge://default", eb.endpoint],
+      ] as const) {
         const run = await synthgen(["emit", "--to", to, "--endpoint", endpoint, "--streams", "3", "--events-per-stream", "7"], env);
         assert.equal(run.code, 0, run.stderr);
         assert.deepEqual([JSON.parse(run.stdout).target, JSON.parse(run.stdout).sent], [to, 21]);

@@ -60,7 +60,12 @@ describe("the Lambda bundle", () => {
         S3_ENDPOINT: strict.endpoint,
       }),
     });
-    const result = JSON.parse(stdout.split("\n").find((l) => l.startsWith("RESULT "))!.slice(7)) as { node: string; statusCode: number; body: Record<string, any> };
+    const result = JSON.parse(
+      stdout
+        .split("\n")
+        .find((l) => l.startsWith("RESULT "))!
+        .slice(7),
+    ) as { node: string; statusCode: number; body: Record<string, any> };
     assert.match(result.node, new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`), "runs on Lambda's Node major");
     return result;
   }
@@ -76,7 +81,11 @@ describe("the Lambda bundle", () => {
       assert.equal(head.contentLength, 1024 * 1024);
       assert.equal(head.metadata.sha256, f.sha256);
     }
-    assert.deepEqual(strict.requests.filter((r) => r.outcome !== "forwarded"), [], "no request was denied");
+    assert.deepEqual(
+      strict.requests.filter((r) => r.outcome !== "forwarded"),
+      [],
+      "no request was denied",
+    );
   });
 
   it("writes Parquet and gzip NDJSON from the bundle (its Parquet writer is an ES module, bundled), each file's bytes as its metadata says", async () => {

@@ -44,10 +44,13 @@ describe("pool sizing and the time budget", () => {
     for (const format of FORMATS) assert.ok(FORMAT_RATE_SHARE[format] > 0 && FORMAT_RATE_SHARE[format] <= 1, format);
     assert.equal(estimateSeconds(plan(100, 3.5, "parquet"), 1), (100 * 3.5) / conservativeRate("parquet"));
     assertFitsInTime(plan(100, 3.5), 512, 2, 300_000);
-    assert.throws(() => assertFitsInTime(plan(100, 3.5, "parquet"), 512, 2, 300_000), (err: Error) => {
-      assert.match(err.message, new RegExp(`conservative ${Number(conservativeRate("parquet").toFixed(2))} MiB/s per vCPU for parquet \\(snappy\\)`));
-      return true;
-    });
+    assert.throws(
+      () => assertFitsInTime(plan(100, 3.5, "parquet"), 512, 2, 300_000),
+      (err: Error) => {
+        assert.match(err.message, new RegExp(`conservative ${Number(conservativeRate("parquet").toFixed(2))} MiB/s per vCPU for parquet \\(snappy\\)`));
+        return true;
+      },
+    );
     // One 1 GiB Parquet file fits a 1,769 MB function's 900 s, not a 512 MB one's.
     assertFitsInTime(plan(1, 1024, "parquet"), 1769, 2, 900_000);
     assert.throws(() => assertFitsInTime(plan(1, 1024, "parquet"), 512, 2, 900_000), /file_count × target_size_mb = 1024\.0 MiB/);

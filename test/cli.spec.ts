@@ -22,7 +22,15 @@ describe("synthgen generate (CLI)", () => {
     const out = join(work, "local");
     const res = await synthgen(["generate", "--files", "3", "--size-mb", "0.25", "--date", "2025-12-23", "--run-id", "cli-run", "--seed", "9", "--out", out]);
     assert.equal(res.code, 0, res.stderr);
-    const body = JSON.parse(res.stdout) as { status: string; successful: number; run_id: string; seed: number; folder: string; bucket?: string; files: { key: string; size_bytes: number; path: string; s3_uri?: string }[] };
+    const body = JSON.parse(res.stdout) as {
+      status: string;
+      successful: number;
+      run_id: string;
+      seed: number;
+      folder: string;
+      bucket?: string;
+      files: { key: string; size_bytes: number; path: string; s3_uri?: string }[];
+    };
     assert.deepEqual([body.status, body.successful, body.run_id, body.seed], ["completed", 3, "cli-run", 9]);
     // A local run names its folder and each file's path, not a bucket and an s3:// (or file://) URI.
     assert.deepEqual([body.folder, body.bucket, body.files[0]!.s3_uri], [out, undefined, undefined]);
@@ -159,7 +167,10 @@ describe("synthgen: the conventions of command-line tools", () => {
     return { code: await exited, stdout, stderr };
   }
 
-  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const) {
     it(`stops on ${signal}: exit ${code}, the summary so far on stdout, no temporary file left`, async () => {
       const out = join(work, `interrupted-${signal}`);
       const res = await interrupt(signal, out);
@@ -168,7 +179,10 @@ describe("synthgen: the conventions of command-line tools", () => {
       assert.deepEqual([body.status, body.signal, body.total_files], ["interrupted", signal, 40]);
       assert.ok(body.successful >= 1 && body.not_written >= 1 && body.successful + body.not_written === 40, JSON.stringify(body));
       const names = await readdir(out);
-      assert.deepEqual(names.filter((n) => n.includes(".partial")), []);
+      assert.deepEqual(
+        names.filter((n) => n.includes(".partial")),
+        [],
+      );
       assert.equal(names.length, body.successful);
       assert.match(res.stderr, /interrupted: \d+ of 40 files written; run again with --run-id/);
     });

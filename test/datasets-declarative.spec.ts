@@ -18,7 +18,10 @@ const EXAMPLE = join(__dirname, "..", "..", "examples", "orders.yaml");
 
 function lines(id: FileIdentity): { text: string[]; stats: ReturnType<typeof renderFile>["stats"] } {
   const file = renderFile(id);
-  const text = Buffer.concat([...file.chunks]).toString("latin1").trimEnd().split("\n");
+  const text = Buffer.concat([...file.chunks])
+    .toString("latin1")
+    .trimEnd()
+    .split("\n");
   return { text, stats: file.stats };
 }
 
@@ -81,7 +84,10 @@ describe("declarative datasets: the schema language", () => {
       assert.equal(r.same_email, r.email);
       assert.ok(r.maybe === null || (r.maybe >= 0 && r.maybe <= 1));
       assert.ok(!("sometimes" in r) || r.sometimes === true);
-      assert.deepEqual(Object.keys(r).filter((k) => k !== "sometimes"), Object.keys(ALL_KINDS.fields).filter((k) => k !== "sometimes"));
+      assert.deepEqual(
+        Object.keys(r).filter((k) => k !== "sometimes"),
+        Object.keys(ALL_KINDS.fields).filter((k) => k !== "sometimes"),
+      );
     });
   });
 
@@ -89,9 +95,24 @@ describe("declarative datasets: the schema language", () => {
     const n = records.length;
     const share = (p: (r: Json) => boolean) => records.filter(p).length / n;
     const close = (observed: number, expected: number) => Math.abs(observed - expected) < 4 * Math.sqrt((expected * (1 - expected)) / n);
-    assert.ok(close(share((r) => r.tier === "bronze"), 0.6));
-    assert.ok(close(share((r) => r.flag), 0.25));
-    assert.ok(close(share((r) => r.maybe === null), 0.5));
+    assert.ok(
+      close(
+        share((r) => r.tier === "bronze"),
+        0.6,
+      ),
+    );
+    assert.ok(
+      close(
+        share((r) => r.flag),
+        0.25,
+      ),
+    );
+    assert.ok(
+      close(
+        share((r) => r.maybe === null),
+        0.5,
+      ),
+    );
     const mean = records.reduce((s, r) => s + r.normal, 0) / n;
     assert.ok(Math.abs(mean - 100) < 4 * (10 / Math.sqrt(n)), `normal mean ${mean}`);
     const expMean = records.reduce((s, r) => s + r.exponential, 0) / n;
@@ -176,7 +197,7 @@ describe("dirty data on purpose", () => {
       const o = JSON.parse(c) as Json;
       if (d.length > OVERSIZE_BYTES) count("oversize");
       else if (!("event_type" in parsed)) count("missing_required");
-      else if (typeof Object.values(parsed.payload).find((v, n) => typeof Object.values(o.payload)[n] === "number") === "string") count("wrong_type");
+      else if (typeof Object.values(parsed.payload).find((_v, n) => typeof Object.values(o.payload)[n] === "number") === "string") count("wrong_type");
       else if (JSON.stringify(parsed).includes("-") && Object.values(parsed.payload).some((v) => typeof v === "number" && v < 0)) count("out_of_range");
       else if (parsed.payload.timestamp < o.payload.timestamp) count("late");
       else assert.fail(`unexplained change at record ${j}: ${d.slice(0, 120)}`);
@@ -287,7 +308,25 @@ describe("synthgen preview and validate", () => {
   it("generates from a schema file with the same bytes on 1 and 2 threads", async () => {
     const work = await mkdtemp(join(tmpdir(), "synthgen-decl-"));
     try {
-      const args = (threads: string, out: string) => ["generate", "--dataset", EXAMPLE, "--files", "4", "--size-mb", "0.1", "--run-id", "decl", "--seed", "3", "--date", "2025-12-23", "--threads", threads, "--out", out];
+      const args = (threads: string, out: string) => [
+        "generate",
+        "--dataset",
+        EXAMPLE,
+        "--files",
+        "4",
+        "--size-mb",
+        "0.1",
+        "--run-id",
+        "decl",
+        "--seed",
+        "3",
+        "--date",
+        "2025-12-23",
+        "--threads",
+        threads,
+        "--out",
+        out,
+      ];
       assert.equal((await synthgen(args("1", join(work, "a")))).code, 0);
       assert.equal((await synthgen(args("2", join(work, "b")))).code, 0);
       for (const f of await readdir(join(work, "a"))) assert.ok((await readFile(join(work, "a", f))).equals(await readFile(join(work, "b", f))), f);

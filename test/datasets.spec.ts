@@ -102,8 +102,14 @@ describe("merchant-metrics (seed 001)", () => {
   it("keeps a catalogue of 20 merchants per seed: same ids and names every time, another seed another catalogue", () => {
     const a = merchantCatalogue(11);
     assert.equal(a.length, MERCHANT_COUNT);
-    assert.deepEqual(merchantCatalogue(11).map((m) => [m.id, m.name]), a.map((m) => [m.id, m.name]));
-    assert.notDeepEqual(merchantCatalogue(12).map((m) => m.id), a.map((m) => m.id));
+    assert.deepEqual(
+      merchantCatalogue(11).map((m) => [m.id, m.name]),
+      a.map((m) => [m.id, m.name]),
+    );
+    assert.notDeepEqual(
+      merchantCatalogue(12).map((m) => m.id),
+      a.map((m) => m.id),
+    );
     assert.equal(new Set(a.map((m) => m.name)).size, MERCHANT_COUNT);
   });
 
@@ -136,13 +142,16 @@ describe("merchant-metrics (seed 001)", () => {
     const hourly = [...merchantPoints(5, Date.UTC(2025, 11, 23, 14, 37), 1)];
     const backfill = [...merchantPoints(5, Date.UTC(2025, 11, 23, 15, 2), 720)];
     assert.match(hourly[0]!.id, /^mrc_[0-9a-f]{8}_2025122314$/);
-    for (const p of hourly) assert.deepEqual(backfill.find((b) => b.id === p.id), p);
+    for (const p of hourly)
+      assert.deepEqual(
+        backfill.find((b) => b.id === p.id),
+        p,
+      );
     assert.equal(new Set(backfill.map((p) => p.id)).size, backfill.length);
   });
 
   it("as files, splits one unbroken history across the run's files without repeating a point", () => {
-    const ids = (fileIndex: number) =>
-      records({ ...base, dataset: "merchant-metrics", fileIndex, fileCount: 3, targetBytes: 20_000 }).map((d) => `${d.merchant_id}@${d.timestamp}`);
+    const ids = (fileIndex: number) => records({ ...base, dataset: "merchant-metrics", fileIndex, fileCount: 3, targetBytes: 20_000 }).map((d) => `${d.merchant_id}@${d.timestamp}`);
     const all = [0, 1, 2].flatMap(ids);
     assert.equal(new Set(all).size, all.length);
   });

@@ -43,7 +43,9 @@ describe("index-documents through the official client against a fake _bulk endpo
   });
 
   it("retries items rejected with 429 until they are in", async () => {
-    es = await startFakeElasticsearch((id, attempt): ItemAnswer => (attempt === 1 && id.endsWith("4") ? { status: 429, type: "es_rejected_execution_exception", reason: "rejected execution of coordinating operation" } : "ok"));
+    es = await startFakeElasticsearch(
+      (id, attempt): ItemAnswer => (attempt === 1 && id.endsWith("4") ? { status: 429, type: "es_rejected_execution_exception", reason: "rejected execution of coordinating operation" } : "ok"),
+    );
     const body = await index(es, { hours: 24, time: SCHEDULED });
     assert.ok(body.retried > 0);
     assert.deepEqual([body.status, body.indexed, body.failed, es.documents.size], ["completed", 480, 0, 480]);

@@ -34,7 +34,8 @@ type Report = {
 };
 
 describe("emit fan-out: the plan's arithmetic", () => {
-  const request = (fields: Record<string, unknown>) => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", run_id: "plan", seed: 1, ...fields }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
+  const request = (fields: Record<string, unknown>) =>
+    parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", run_id: "plan", seed: 1, ...fields }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
   const settings = { memoryMb: 1769, timeoutSeconds: 900, cores: 2, maxEmitters: 1000 };
 
   it("100,000 events/s for 30 minutes: 25 HTTP emitters of 4,000/s at 1,769 MB, in 3 waves of 800 s", () => {
@@ -44,7 +45,11 @@ describe("emit fan-out: the plan's arithmetic", () => {
 
   it("every stream's events are split over the waves with nothing lost or sent twice, whatever the layout", () => {
     const r = request({ shape: "ramp:10..5000/50s", stream_count: 37, stream_skew: { zipf: 1.1 } });
-    for (const [emitters, waveSeconds] of [[1, 50], [4, 7], [37, 3]] as const) {
+    for (const [emitters, waveSeconds] of [
+      [1, 50],
+      [4, 7],
+      [37, 3],
+    ] as const) {
       const layout = { emitters, waves: Math.ceil(50 / waveSeconds), waveSeconds, startAt: 0 };
       const next = new Array<number>(37).fill(0);
       for (let w = 0; w < layout.waves; w++) {
@@ -60,13 +65,19 @@ describe("emit fan-out: the plan's arithmetic", () => {
   });
 
   it("refuses more emitters than the deployment runs at once, naming emitFanOutConcurrency", () => {
-    assert.throws(() => layoutEmitters(request({ shape: "constant:100000/30m", stream_count: 1000 }), { ...settings, memoryMb: 512, maxEmitters: 50 }, 0), /needs 91 emitters at 512 MB \(1157 events\/s each\), more than the 50 .*emitFanOutConcurrency/);
+    assert.throws(
+      () => layoutEmitters(request({ shape: "constant:100000/30m", stream_count: 1000 }), { ...settings, memoryMb: 512, maxEmitters: 50 }, 0),
+      /needs 91 emitters at 512 MB \(1157 events\/s each\), more than the 50 .*emitFanOutConcurrency/,
+    );
   });
 
   it("maps partition keys to shards by MD5 as Kinesis does, and refuses a peak a shard cannot take", () => {
     const r = request({ shape: "constant:4000/60s", stream_count: 40 });
     const loads = shardLoads(r, evenShards(8), 300);
-    assert.equal(loads.reduce((n, l) => n + l.streams, 0), 40);
+    assert.equal(
+      loads.reduce((n, l) => n + l.streams, 0),
+      40,
+    );
     assert.ok(Math.abs(loads.reduce((n, l) => n + l.recordsPerS, 0) - 4000) < 1e-6);
     assert.doesNotThrow(() => assertShardsCarry(r, loads));
     const few = shardLoads(r, evenShards(3), 300);
@@ -148,7 +159,10 @@ describe("the emit state machine as declared, executed: States Language interpre
     assert.equal(server.accepted.length, 7200, "the server received every event");
     assert.deepEqual(server.duplicates, []);
     assert.deepEqual([r.sent, r.failed], [7200, 0]);
-    assert.equal(r.seconds.reduce((n, s) => n + s.achieved, 0), 7200);
+    assert.equal(
+      r.seconds.reduce((n, s) => n + s.achieved, 0),
+      7200,
+    );
 
     // Each stream's events arrived in order, indices 0, 1, 2, … with none missing.
     const byStream = new Map<number, number[]>();
@@ -157,7 +171,12 @@ describe("the emit state machine as declared, executed: States Language interpre
       byStream.set(stream, [...(byStream.get(stream) ?? []), index]);
     }
     assert.equal(byStream.size, 40);
-    for (const [stream, indices] of byStream) assert.deepEqual(indices, indices.map((_, i) => i), `stream ${stream}`);
+    for (const [stream, indices] of byStream)
+      assert.deepEqual(
+        indices,
+        indices.map((_, i) => i),
+        `stream ${stream}`,
+      );
 
     // The server's own clock: second k of wave w counted from when that wave started.
     const parsed = parseEmitRequest({ ingest_api_url: server.url, shape }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
@@ -172,7 +191,11 @@ describe("the emit state machine as declared, executed: States Language interpre
       if (Math.abs(got - want) / want > 0.05) misses.push(`second ${k}: ${got} vs ${want}`);
     }
     assert.deepEqual(misses, []);
-    assert.deepEqual(strict.requests.filter((q) => q.outcome === "denied"), [], "the role allowed everything the run needed");
+    assert.deepEqual(
+      strict.requests.filter((q) => q.outcome === "denied"),
+      [],
+      "the role allowed everything the run needed",
+    );
   });
 
   it("the same run_id again sends nothing: every cell already has its summary", async () => {
@@ -272,9 +295,16 @@ describe("the emit state machine to a Kinesis stream: interpreter → bundled em
     for (const s of openStreams({ ...parsed })) for (let e = s.next(); e; e = s.next()) order.set(e.body, e.index);
     for (let s = 0; s < 16; s++) {
       const indices = records.filter((r) => r.partitionKey === `kin-fan:${s}`).map((r) => order.get(r.data));
-      assert.deepEqual(indices, indices.map((_, i) => i), `stream ${s}`);
+      assert.deepEqual(
+        indices,
+        indices.map((_, i) => i),
+        `stream ${s}`,
+      );
     }
-    assert.deepEqual(strict.requests.filter((q) => q.outcome === "denied"), []);
+    assert.deepEqual(
+      strict.requests.filter((q) => q.outcome === "denied"),
+      [],
+    );
   });
 });
 

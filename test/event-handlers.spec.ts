@@ -49,15 +49,18 @@ describe("emit-events function (bundled, in its own process)", () => {
 
   it("sends the configured 50 × 10 from a scheduled event, rejects bad input with 400, and throws past max_failed_ratio", async () => {
     const scheduled = { version: "0", id: "sched-evt-1", "detail-type": "Scheduled Event", source: "aws.events", time: "2025-12-23T14:05:00Z", run_id: "sched-evt-1" };
-    const [ok, bad, failing] = (await invokeBundled(
-      "functions/emit-events.ts",
-      { INGEST_API_URL: ingest.url, STREAM_COUNT: "50", EVENTS_PER_RUN: "10", MAX_FAILED_RATIO: "0.01" },
-      [scheduled, { stream_count: 0 }, { stream_count: 1, events_per_stream: 5, run_id: "strict", max_failed_ratio: 0 }],
-    )) as Response[];
+    const [ok, bad, failing] = (await invokeBundled("functions/emit-events.ts", { INGEST_API_URL: ingest.url, STREAM_COUNT: "50", EVENTS_PER_RUN: "10", MAX_FAILED_RATIO: "0.01" }, [
+      scheduled,
+      { stream_count: 0 },
+      { stream_count: 1, events_per_stream: 5, run_id: "strict", max_failed_ratio: 0 },
+    ])) as Response[];
     assert.equal(ok!.statusCode, 200);
     assert.deepEqual([ok!.body!.sent, ok!.body!.failed, ok!.body!.total_events], [499, 1, 500]);
     const sched = ingest.accepted.filter((a) => a.key.startsWith("sched-evt-1:")).map((a) => a.body as { payload: { timestamp: string } });
-    assert.ok(sched.every((e) => e.payload.timestamp.startsWith("2025-12-23T14:0")), "timestamps follow the scheduled time");
+    assert.ok(
+      sched.every((e) => e.payload.timestamp.startsWith("2025-12-23T14:0")),
+      "timestamps follow the scheduled time",
+    );
     assert.deepEqual(bad, { statusCode: 400, body: { status: "error", field: "stream_count", error: "stream_count must be a whole number from 1 to 1000 (got 0)" } });
     assert.match(failing!.thrown!, /^RunFailedError: 1 of 5 events failed/);
   });

@@ -13,7 +13,12 @@ describe("emit and index requests: bad input names the field and what is allowed
     ["both targets", { ingest_api_url: "http://a/b", kinesis_stream_name: "s" }, "ingest_api_url", /give one target, not ingest_api_url and kinesis_stream_name/],
     ["bad stream name", { kinesis_stream_name: "a/b" }, "kinesis_stream_name", /1 to 128 letters/],
     ["bad Firehose name", { firehose_stream_name: "x".repeat(65) }, "firehose_stream_name", /1 to 64 letters/],
-    ["SQS URL without an account", { sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/events" }, "sqs_queue_url", /a queue URL such as https:\/\/sqs\.us-east-1\.amazonaws\.com\/123456789012\/events/],
+    [
+      "SQS URL without an account",
+      { sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/events" },
+      "sqs_queue_url",
+      /a queue URL such as https:\/\/sqs\.us-east-1\.amazonaws\.com\/123456789012\/events/,
+    ],
     ["bad bus name", { event_bus_name: "my bus" }, "event_bus_name", /an event bus name/],
     ["stream_count 0", { ingest_api_url: "http://a/b", stream_count: 0 }, "stream_count", /from 1 to 1000 \(got 0\)/],
     ["stream_count huge", { ingest_api_url: "http://a/b", stream_count: 1e9 }, "stream_count", /from 1 to 1000/],

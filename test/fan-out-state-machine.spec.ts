@@ -75,7 +75,11 @@ describe("the fan-out state machine as declared, executed: States Language inter
       assert.equal(createHash("sha256").update(bytes).digest("hex"), f.sha256, f.key);
       assert.equal(bytes.length, f.bytes);
     }
-    assert.deepEqual(strict.requests.filter((r) => r.outcome === "denied"), [], "the role allowed everything the run needed");
+    assert.deepEqual(
+      strict.requests.filter((r) => r.outcome === "denied"),
+      [],
+      "the role allowed everything the run needed",
+    );
   });
 
   it("ends ShardsMissing with a failed manifest when a shard keeps failing; the same run_id again writes only what is missing, to 300 of 300", async () => {
@@ -99,7 +103,11 @@ describe("the fan-out state machine as declared, executed: States Language inter
     const after = await dataKeys("2025-10-02");
     assert.equal(after.length, 300);
     const written = dataPuts(mark, "2025-10-02").map((r) => r.key);
-    assert.deepEqual(written.sort(), after.filter((k) => !before.includes(k)), "only the missing files were written, each once");
+    assert.deepEqual(
+      written.sort(),
+      after.filter((k) => !before.includes(k)),
+      "only the missing files were written, each once",
+    );
     const manifest = await json<Manifest>(`${PREFIX}_manifests/sfn-resume.json`);
     assert.equal(manifest.totals.files, 300);
     assert.deepEqual(await s3.keys(BUCKET, `${PREFIX}_manifests/sfn-resume.failed.json`), [], "the stale failed manifest is gone");

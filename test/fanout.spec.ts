@@ -45,7 +45,13 @@ describe("fan-out: shard layout", () => {
   });
 
   it("covers every file index exactly once with contiguous ranges", () => {
-    for (const [files, shards] of [[10_000, 37], [7, 7], [7, 3], [1, 1], [100, 200]] as const) {
+    for (const [files, shards] of [
+      [10_000, 37],
+      [7, 7],
+      [7, 3],
+      [1, 1],
+      [100, 200],
+    ] as const) {
       const layout = layoutByCount(files, shards);
       const seen: number[] = [];
       for (let k = 0; k < layout.shardCount; k++) {
@@ -53,16 +59,22 @@ describe("fan-out: shard layout", () => {
         assert.ok(end > first);
         for (let i = first; i < end; i++) seen.push(i);
       }
-      assert.deepEqual(seen, Array.from({ length: files }, (_, i) => i));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: files }, (_, i) => i),
+      );
     }
   });
 
   it("refuses a file too large for one shard's time, naming target_size_mb", () => {
-    assert.throws(() => layoutByTime(10, 1024 * BYTES_PER_MB, 512, 60, 2), (err: Error & { field?: string }) => {
-      assert.equal(err.field, "target_size_mb");
-      assert.match(err.message, /one 1024 MiB ndjson file needs about 177 s at 512 MB/);
-      return true;
-    });
+    assert.throws(
+      () => layoutByTime(10, 1024 * BYTES_PER_MB, 512, 60, 2),
+      (err: Error & { field?: string }) => {
+        assert.equal(err.field, "target_size_mb");
+        assert.match(err.message, /one 1024 MiB ndjson file needs about 177 s at 512 MB/);
+        return true;
+      },
+    );
   });
 });
 

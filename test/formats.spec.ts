@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { datasetByName } from "../src/datasets";
-import { ValidationError } from "../src/core/errors";
+import type { ValidationError } from "../src/core/errors";
 import { leavesOf, type Column, type Leaf } from "../src/records/columns";
 import { FORMAT_INFO, FORMATS, zstdCompressSync, type Format } from "../src/formats";
 import { fileKey } from "../src/files/plan";
@@ -36,8 +36,7 @@ function ndjsonRecords(id: FileIdentity, count: number): Record<string, unknown>
   return out.slice(0, count);
 }
 
-const at = (record: unknown, path: readonly string[]): unknown =>
-  path.reduce<unknown>((v, k) => (v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[k]), record);
+const at = (record: unknown, path: readonly string[]): unknown => path.reduce<unknown>((v, k) => (v === null || typeof v !== "object" ? undefined : (v as Record<string, unknown>)[k]), record);
 
 /** DuckDB's text of a TIMESTAMPTZ (UTC session) as ISO with microseconds, and an ISO value padded to microseconds. */
 const duckTime = (text: string) => `${text.replace(" ", "T").replace(/\+00(:00)?$/, "")}${text.includes(".") ? "" : ".000000"}Z`.replace(/\.(\d+)Z$/, (_, f: string) => `.${f.padEnd(6, "0")}Z`);
@@ -45,22 +44,19 @@ const isoMicros = (iso: string) => (iso.includes(".") ? iso.replace(/\.(\d+)Z$/,
 
 /** A CSV cell as DuckDB read it (all_varchar), against the record's value under the documented mapping. */
 function assertCell(cell: string | null, expected: unknown, leaf: Leaf, where: string): void {
-  if (expected === undefined || expected === null) return assert.equal(cell, null, where);
-  assert.notEqual(cell, null, where);
-  if (leaf.type === "json") return assert.deepEqual(JSON.parse(cell as string), expected, where);
-  if (typeof expected === "number") return assert.equal(Number(cell), expected, where);
-  assert.equal(cell, String(expected), where);
+  if (expected === undefined || expected === null) assert.equal(cell, null, where);
+  else if (leaf.type === "json") assert.deepEqual(JSON.parse(cell as string), expected, where);
+  else if (typeof expected === "number") assert.equal(Number(cell), expected, where);
+  else assert.equal(cell, String(expected), where);
 }
 
 /** A Parquet value as DuckDB's to_json gives it, against the record's value under the documented type mapping. */
 function assertParquet(actual: unknown, expected: unknown, type: Column["type"], where: string): void {
-  if (expected === undefined || expected === null) return assert.equal(actual, null, where);
-  if (typeof type === "object") {
+  if (expected === undefined || expected === null) assert.equal(actual, null, where);
+  else if (typeof type === "object") {
     for (const c of type.struct) assertParquet((actual as Record<string, unknown>)[c.name], (expected as Record<string, unknown>)[c.name], c.type, `${where}.${c.name}`);
-    return;
-  }
-  if (type === "timestamp") return assert.equal(duckTime(actual as string), isoMicros(expected as string), where);
-  assert.deepEqual(actual, expected, where);
+  } else if (type === "timestamp") assert.equal(duckTime(actual as string), isoMicros(expected as string), where);
+  else assert.deepEqual(actual, expected, where);
 }
 
 describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function () {
@@ -85,11 +81,17 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     ["web-events", () => ({})],
     ["tutoring-events", () => ({})],
     ["merchant-metrics", () => ({})],
-    ["web-events-like (schema)", () => ({ dataset: "web-events-like", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "web-events-like.yaml"), "utf8"), "web-events-like.yaml") })],
+    [
+      "web-events-like (schema)",
+      () => ({ dataset: "web-events-like", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "web-events-like.yaml"), "utf8"), "web-events-like.yaml") }),
+    ],
     ["orders (schema)", () => ({ dataset: "orders", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "orders.yaml"), "utf8"), "orders.yaml") })],
     [
       "non-ASCII names and values (schema)",
-      () => ({ dataset: "unicode", schema: parseSchemaText('name: unicode\nfields:\n  "ключ": { choice: ["é😀", "naïve, \\"quoted\\"", "plain"] }\n  n: { number: { min: 1, max: 9 } }\n', "unicode.yaml") }),
+      () => ({
+        dataset: "unicode",
+        schema: parseSchemaText('name: unicode\nfields:\n  "ключ": { choice: ["é😀", "naïve, \\"quoted\\"", "plain"] }\n  n: { number: { min: 1, max: 9 } }\n', "unicode.yaml"),
+      }),
     ],
   ];
 
@@ -109,19 +111,24 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
           assert.equal(gunzipSync(bytes).length, rendered.stats.uncompressedBytes);
           const got = await rows(`SELECT json::VARCHAR AS j FROM read_json_objects('${path}', format = 'newline_delimited')`);
           assert.equal(got.length, rendered.stats.records);
-          got.forEach((r, i) => assert.deepEqual(JSON.parse(r.j as string), expected[i], `record ${i}`));
+          for (const [i, r] of got.entries()) assert.deepEqual(JSON.parse(r.j as string), expected[i], `record ${i}`);
         } else if (format === "csv" || format === "csv.gz") {
           const leaves = leavesOf(dataset.columns);
           const got = await rows(`SELECT * FROM read_csv('${path}', header = true, all_varchar = true, allow_quoted_nulls = false, quote = '"', escape = '"', delim = ',')`);
           assert.equal(got.length, rendered.stats.records);
-          assert.deepEqual(Object.keys(got[0] ?? {}), leaves.map((l) => l.name), "the header: struct leaves as parent.child");
-          got.forEach((r, i) => leaves.forEach((leaf) => assertCell(r[leaf.name] as string | null, at(expected[i], leaf.path), leaf, `record ${i} ${leaf.name}`)));
+          assert.deepEqual(
+            Object.keys(got[0] ?? {}),
+            leaves.map((l) => l.name),
+            "the header: struct leaves as parent.child",
+          );
+          for (const [i, r] of got.entries()) for (const leaf of leaves) assertCell(r[leaf.name] as string | null, at(expected[i], leaf.path), leaf, `record ${i} ${leaf.name}`);
         } else {
           const got = await rows(`SELECT to_json(t)::VARCHAR AS j FROM read_parquet('${path}') t`);
           assert.equal(got.length, rendered.stats.records);
           got.forEach((r, i) => {
             const row = JSON.parse(r.j as string) as Record<string, unknown>;
-            for (const c of dataset.columns) assertParquet(c.type === "json" && typeof row[c.name] === "string" ? JSON.parse(row[c.name] as string) : row[c.name], expected[i]?.[c.name], c.type, `record ${i} ${c.name}`);
+            for (const c of dataset.columns)
+              assertParquet(c.type === "json" && typeof row[c.name] === "string" ? JSON.parse(row[c.name] as string) : row[c.name], expected[i]?.[c.name], c.type, `record ${i} ${c.name}`);
           });
         }
       });
@@ -155,7 +162,12 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     const bytes = await readFile(path);
     const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     const pageKinds = (column: string) =>
-      meta.row_groups.map((g) => (g.columns.find((c) => c.meta_data?.path_in_schema.join(".") === column)?.meta_data?.encoding_stats ?? []).map((e) => `${e.page_type} ${e.encoding}`).sort().join(", "));
+      meta.row_groups.map((g) =>
+        (g.columns.find((c) => c.meta_data?.path_in_schema.join(".") === column)?.meta_data?.encoding_stats ?? [])
+          .map((e) => `${e.page_type} ${e.encoding}`)
+          .sort()
+          .join(", "),
+      );
     // Unique values: a dictionary on trial, then plain. Few values: a dictionary throughout.
     for (const kinds of pageKinds("id")) assert.equal(kinds, "DATA_PAGE_V2 PLAIN, DATA_PAGE_V2 RLE_DICTIONARY, DICTIONARY_PAGE PLAIN");
     for (const kinds of pageKinds("country")) assert.equal(kinds, "DATA_PAGE_V2 RLE_DICTIONARY, DICTIONARY_PAGE PLAIN");
@@ -207,6 +219,7 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     meta.row_groups.forEach((g, i) => {
       const stats = g.columns.find((c) => c.meta_data?.path_in_schema.join(".") === "items_viewed")?.meta_data?.statistics;
       const values = expected.slice(i * 3, i * 3 + 3).map((r) => BigInt(r.items_viewed as number));
+      // biome-ignore lint/complexity/useMathMinMax: the values are BigInts, which Math.min and Math.max refuse
       assert.deepEqual([stats?.min_value, stats?.max_value], [values.reduce((a, b) => (b < a ? b : a)), values.reduce((a, b) => (b > a ? b : a))], `row group ${i}`);
     });
     const none = await write("no-groups.parquet", 0, 0);
@@ -232,7 +245,14 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     const f = renderFile(identity("web-events", "ndjson.gz", 1_048_576));
     await writeFile(path, Buffer.concat([...f.chunks]));
     execFileSync("gzip", ["-t", path]);
-    assert.equal(Number(execFileSync("sh", ["-c", `gzip -dc '${path}' | wc -c`]).toString().trim()), f.stats.uncompressedBytes);
+    assert.equal(
+      Number(
+        execFileSync("sh", ["-c", `gzip -dc '${path}' | wc -c`])
+          .toString()
+          .trim(),
+      ),
+      f.stats.uncompressedBytes,
+    );
   });
 
   it("puts dirt where each format can hold it: cut CSV rows, and nulls for missing required Parquet values, counted exactly", async () => {
@@ -290,7 +310,11 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     const out = join(dir, "sharded");
     const args = ["generate", "--files", "4", "--size-mb", "0.1", "--format", "csv.gz", "--shards", "2", "--run-id", "sharded-gz", "--out", out];
     assert.equal((await synthgen(args)).code, 0);
-    const manifest = JSON.parse(await readFile(join(out, "_manifests", "sharded-gz.json"), "utf8")) as { parameters: { format: string }; files: { key: string; bytes: number; uncompressed_bytes: number }[]; totals: { uncompressed_bytes: number } };
+    const manifest = JSON.parse(await readFile(join(out, "_manifests", "sharded-gz.json"), "utf8")) as {
+      parameters: { format: string };
+      files: { key: string; bytes: number; uncompressed_bytes: number }[];
+      totals: { uncompressed_bytes: number };
+    };
     assert.equal(manifest.parameters.format, "csv.gz");
     assert.equal(manifest.files.length, 4);
     for (const f of manifest.files) {
@@ -298,7 +322,10 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
       assert.equal(bytes.length, f.bytes);
       assert.equal(gunzipSync(bytes).length, f.uncompressed_bytes);
     }
-    assert.equal(manifest.totals.uncompressed_bytes, manifest.files.reduce((n, f) => n + f.uncompressed_bytes, 0));
+    assert.equal(
+      manifest.totals.uncompressed_bytes,
+      manifest.files.reduce((n, f) => n + f.uncompressed_bytes, 0),
+    );
     const gone = manifest.files[2]!.key;
     const kept = await readFile(join(out, gone));
     await rm(join(out, gone));

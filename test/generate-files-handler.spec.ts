@@ -129,7 +129,12 @@ describe("generate-files handler", () => {
       ["target_size_mb over the maximum", { target_size_mb: 4096 }, "target_size_mb", /from 0\.01 to 1024 \(got 4096\)/],
       ["date_prefix not a real date", { date_prefix: "2025-02-30" }, "date_prefix", /date_prefix must be a real date as YYYY-MM-DD \(got "2025-02-30"\)/],
       ["date_prefix malformed", { date_prefix: "23/12/2025" }, "date_prefix", /YYYY-MM-DD/],
-      ["unknown dataset", { dataset: "clickstream" }, "dataset", /dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset \([^)]*\) \(got "clickstream": not found\)/],
+      [
+        "unknown dataset",
+        { dataset: "clickstream" },
+        "dataset",
+        /dataset must be one of web-events, tutoring-events, merchant-metrics, or a stored dataset \([^)]*\) \(got "clickstream": not found\)/,
+      ],
       ["run_id ..", { run_id: ".." }, "run_id", /not "\." or "\.\."/],
       ["key_prefix inside the manifests folder", { key_prefix: "x/_manifests/" }, "key_prefix", /must not contain a "_manifests" segment/],
       ["key_prefix with ..", { key_prefix: "a/../b" }, "key_prefix", /no "\.\." segment/],
@@ -210,11 +215,17 @@ describe("generate-files handler", () => {
     const floor = 0.2 * seen.length - 4 * Math.sqrt(seen.length * 0.2 * 0.8);
     assert.ok(throttled > 0 && throttled >= floor, `${throttled} of ${seen.length} requests were answered SlowDown`);
     // An object is created by a forwarded PutObject or CompleteMultipartUpload: exactly once per key.
-    const completions = seen.filter((r) => r.outcome === "forwarded" && r.key?.endsWith(".ndjson") && ((r.method === "PUT" && !r.query.includes("uploadId")) || (r.method === "POST" && r.query.includes("uploadId"))));
+    const completions = seen.filter(
+      (r) => r.outcome === "forwarded" && r.key?.endsWith(".ndjson") && ((r.method === "PUT" && !r.query.includes("uploadId")) || (r.method === "POST" && r.query.includes("uploadId"))),
+    );
     const perKey = new Map<string, number>();
     for (const r of completions) perKey.set(r.key!, (perKey.get(r.key!) ?? 0) + 1);
     assert.equal(perKey.size, 102);
-    assert.deepEqual([...perKey.values()].filter((n) => n !== 1), [], "no object written twice");
+    assert.deepEqual(
+      [...perKey.values()].filter((n) => n !== 1),
+      [],
+      "no object written twice",
+    );
     assert.equal((await s3.keys(BUCKET, "landing/2025-11-01-")).length, 100);
     assert.equal((await s3.keys(BUCKET, "landing/2025-11-02-")).length, 2);
   });
@@ -325,7 +336,14 @@ datasets:
     const keysOf = (res: typeof users) => (res.body as { files: { key: string }[] }).files.map((f) => f.key);
     for (const k of keysOf(users)) assert.match(k, /^landing\/users\//);
     for (const k of keysOf(orders)) assert.match(k, /^landing\/orders\//);
-    const lines = async (keys: string[]) => (await Promise.all(keys.map((k) => s3.body(BUCKET, k)))).flatMap((b) => b.toString("utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>));
+    const lines = async (keys: string[]) =>
+      (await Promise.all(keys.map((k) => s3.body(BUCKET, k)))).flatMap((b) =>
+        b
+          .toString("utf8")
+          .split("\n")
+          .filter((l) => l !== "")
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      );
     const signup = new Map((await lines(keysOf(users))).map((u) => [u.user_id, Date.parse(u.signup_at as string)]));
     const all = await lines(keysOf(orders));
     assert.equal(all.length, (orders.body as { total_records: number }).total_records);

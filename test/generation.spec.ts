@@ -14,9 +14,32 @@ import { parseGenerateRequest } from "../src/files/request";
 import { executeRun } from "../src/files/run";
 
 const FIELDS = [
-  "id", "timestamp", "event_type", "user_id", "session_id", "ip_address", "user_agent", "country", "city",
-  "latitude", "longitude", "device_type", "os", "browser", "page_url", "referrer", "utm_source", "utm_medium",
-  "utm_campaign", "duration_seconds", "bounce", "conversion", "revenue", "items_viewed", "custom_data", "padding",
+  "id",
+  "timestamp",
+  "event_type",
+  "user_id",
+  "session_id",
+  "ip_address",
+  "user_agent",
+  "country",
+  "city",
+  "latitude",
+  "longitude",
+  "device_type",
+  "os",
+  "browser",
+  "page_url",
+  "referrer",
+  "utm_source",
+  "utm_medium",
+  "utm_campaign",
+  "duration_seconds",
+  "bounce",
+  "conversion",
+  "revenue",
+  "items_viewed",
+  "custom_data",
+  "padding",
 ];
 
 function identity(over: Partial<FileIdentity> = {}): FileIdentity {
@@ -31,7 +54,10 @@ function render(id: FileIdentity): Buffer {
 function records(body: Buffer): Record<string, unknown>[] {
   const text = body.toString("utf8");
   assert.ok(text.endsWith("\n"), "file ends with a newline");
-  return text.slice(0, -1).split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+  return text
+    .slice(0, -1)
+    .split("\n")
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 describe("generation core (web-events)", () => {
@@ -108,7 +134,7 @@ describe("generation core (web-events)", () => {
       }
       if (r.device_type === "desktop") assert.ok(["Windows", "macOS", "Linux"].includes(r.os as string));
       else assert.ok(["iOS", "Android"].includes(r.os as string));
-      assert.ok((r.user_agent as string).includes(r.os === "macOS" ? "Mac OS X" : r.os === "iOS" ? "like Mac OS X" : r.os as string));
+      assert.ok((r.user_agent as string).includes(r.os === "macOS" ? "Mac OS X" : r.os === "iOS" ? "like Mac OS X" : (r.os as string)));
       if (r.utm_medium === "none") assert.equal(r.referrer, "");
       eventTypes.add(r.event_type as string);
     }
@@ -136,7 +162,12 @@ describe("a run on the worker pool", () => {
     }
     const hashes = new Map<string, string>();
     for (const name of (await readdir(dir)).sort()) {
-      hashes.set(name, createHash("sha256").update(await readFile(join(dir, name))).digest("hex"));
+      hashes.set(
+        name,
+        createHash("sha256")
+          .update(await readFile(join(dir, name)))
+          .digest("hex"),
+      );
     }
     return hashes;
   }
@@ -171,7 +202,12 @@ describe("what a main thread loads", () => {
     const cwd = await mkdtemp(join(tmpdir(), "synthgen-loads-"));
     const hook = `process.on("exit", () => process.stderr.write("LOADED " + JSON.stringify(Object.keys(require.cache)) + "\\n"));`;
     const stderr = await new Promise<string>((resolve) =>
-      execFile(process.execPath, ["-e", `${hook} process.argv.splice(1, 0, "synthgen"); require(${JSON.stringify(join(__dirname, "..", "cli", "synthgen.js"))});`, "--", ...args], { cwd }, (_err, _out, err) => resolve(err)),
+      execFile(
+        process.execPath,
+        ["-e", `${hook} process.argv.splice(1, 0, "synthgen"); require(${JSON.stringify(join(__dirname, "..", "cli", "synthgen.js"))});`, "--", ...args],
+        { cwd },
+        (_err, _out, err) => resolve(err),
+      ),
     );
     const line = stderr.split("\n").find((l) => l.startsWith("LOADED "));
     return JSON.parse(line!.slice(7)) as string[];

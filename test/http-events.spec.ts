@@ -34,10 +34,16 @@ describe("HTTP event sink against a loopback ingest server", () => {
     assert.deepEqual([...server.contentTypes], ["application/json"]);
     for (let s = 0; s < 20; s++) {
       const order: number[] = server.accepted.filter((a) => a.key.startsWith(`http-run:${s}:`)).map((a) => Number(a.key.split(":")[2]));
-      assert.deepEqual(order, Array.from({ length: 15 }, (_, i) => i));
+      assert.deepEqual(
+        order,
+        Array.from({ length: 15 }, (_, i) => i),
+      );
     }
-    assert.deepEqual(Object.keys((server.accepted[0]!.body as object)), ["event_type", "payload"]);
-    assert.equal(Object.values(body.by_event_type).reduce((n, c) => n + c.sent, 0), 300);
+    assert.deepEqual(Object.keys(server.accepted[0]!.body as object), ["event_type", "payload"]);
+    assert.equal(
+      Object.values(body.by_event_type).reduce((n, c) => n + c.sent, 0),
+      300,
+    );
     assert.ok(body.latency.requests === 300 && body.latency.p50_ms <= body.latency.p95_ms && body.latency.p95_ms <= body.latency.p99_ms);
   });
 

@@ -10,7 +10,13 @@ const CLI = join(ROOT, "dist", "cli", "synthgen.js");
 
 /** Every block fenced as ```sh local in the README and the guides, in reading order. */
 function localExamples(): { doc: string; script: string }[] {
-  const docs = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).sort().map((f) => join("docs", f))];
+  const docs = [
+    "README.md",
+    ...readdirSync(join(ROOT, "docs"))
+      .filter((f) => f.endsWith(".md"))
+      .sort()
+      .map((f) => join("docs", f)),
+  ];
   return docs.flatMap((doc) => [...readFileSync(join(ROOT, doc), "utf8").matchAll(/^```sh local\n([\s\S]*?)^```$/gm)].map((m) => ({ doc, script: m[1] as string })));
 }
 

@@ -46,7 +46,10 @@ describe("S3 sink against s3rver", () => {
     const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint });
     const before = proxy.requests.length;
     const stats = await sink.write(file);
-    assert.deepEqual(proxy.requests.slice(before).map((r) => r.split(" ")[0]), ["PUT"]);
+    assert.deepEqual(
+      proxy.requests.slice(before).map((r) => r.split(" ")[0]),
+      ["PUT"],
+    );
 
     const body = await s3.body(BUCKET, file.key);
     assert.ok(body.equals(Buffer.concat([...renderFile(file).chunks])));
@@ -139,10 +142,7 @@ describe("S3 sink: the SHA-256 computed while rendering is what S3 checks the by
   it("the stand-in refuses a body that does not match its declared SHA-256, as S3 does, and stores nothing", async () => {
     const client = new S3Client({ region: "us-east-1", endpoint: strict.endpoint, forcePathStyle: true });
     const wrong = createHash("sha256").update("other bytes").digest("base64");
-    await assert.rejects(
-      client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "digest/bad.ndjson", Body: Buffer.from("{}\n"), ChecksumSHA256: wrong })),
-      (err: Error) => err.name === "BadDigest",
-    );
+    await assert.rejects(client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "digest/bad.ndjson", Body: Buffer.from("{}\n"), ChecksumSHA256: wrong })), (err: Error) => err.name === "BadDigest");
     assert.equal(strict.requests.at(-1)?.outcome, "bad-digest");
     await assert.rejects(s3.head(BUCKET, "digest/bad.ndjson"));
     client.destroy();

@@ -140,7 +140,11 @@ datasets:
     });
 
     it("refuses a reference to a child dataset, a field of a parent that does not exist, and {file}", () => {
-      refuses(SHOP.replace("    per_parent: { distribution: uniform, min: 1, max: 4 }\n", "    per_parent: { distribution: uniform, min: 1, max: 4 }\n    references: { o: { dataset: orders } }\n"), "test.yaml.datasets.lines.references.o.dataset", /child dataset; a reference picks among a root/);
+      refuses(
+        SHOP.replace("    per_parent: { distribution: uniform, min: 1, max: 4 }\n", "    per_parent: { distribution: uniform, min: 1, max: 4 }\n    references: { o: { dataset: orders } }\n"),
+        "test.yaml.datasets.lines.references.o.dataset",
+        /child dataset; a reference picks among a root/,
+      );
       refuses(SHOP.replace("ref: users.country", "ref: users.contry"), "test.yaml.datasets.orders.fields.country.ref", /users has no field "contry".*did you mean "country"/);
       refuses(SHOP.replace('format: "ord-{n}"', 'format: "ord-{file}-{n}"'), "test.yaml.datasets.orders.fields.order_id.sequence.format", /\{file\} depends on how a run is split/);
     });
@@ -150,8 +154,14 @@ datasets:
     });
 
     it("bounds what one root can own and keeps entity numbers exact", () => {
-      refuses(SHOP.replace("{ distribution: uniform, min: 1, max: 4 }", "{ distribution: uniform, min: 1, max: 50000 }"), "test.yaml.datasets.lines.per_parent", /up to 1550000 lines .* at most 1000000/);
-      const wide = SHOP.replace("count: 4000", "count: 1000000000").replace("{ distribution: poisson, mean: 3 }", "{ distribution: uniform, max: 1000 }").replace("{ distribution: uniform, min: 1, max: 4 }", "{ distribution: uniform, max: 1000 }");
+      refuses(
+        SHOP.replace("{ distribution: uniform, min: 1, max: 4 }", "{ distribution: uniform, min: 1, max: 50000 }"),
+        "test.yaml.datasets.lines.per_parent",
+        /up to 1550000 lines .* at most 1000000/,
+      );
+      const wide = SHOP.replace("count: 4000", "count: 1000000000")
+        .replace("{ distribution: poisson, mean: 3 }", "{ distribution: uniform, max: 1000 }")
+        .replace("{ distribution: uniform, min: 1, max: 4 }", "{ distribution: uniform, max: 1000 }");
       refuses(wide, "test.yaml.datasets.lines", /entity numbers would reach 2\.00e\+17, beyond exact whole numbers/);
     });
 
@@ -207,7 +217,17 @@ datasets:
   describe("entities as functions of their index", () => {
     const doc = () => parseSchemaText(SHOP, "shop.yaml");
     const filesOf = (dataset: string, fileCount: number): FileIdentity[] =>
-      Array.from({ length: fileCount }, (_, fileIndex) => ({ dataset: `shop-test.${dataset}`, seed: 11, runId: "r", datePrefix: "2026-03-01", hhmmss: "000000", fileIndex, fileCount, targetBytes: 1 << 20, schema: { scenario: doc(), dataset } }));
+      Array.from({ length: fileCount }, (_, fileIndex) => ({
+        dataset: `shop-test.${dataset}`,
+        seed: 11,
+        runId: "r",
+        datePrefix: "2026-03-01",
+        hhmmss: "000000",
+        fileIndex,
+        fileCount,
+        targetBytes: 1 << 20,
+        schema: { scenario: doc(), dataset },
+      }));
     const text = (ids: FileIdentity[]) => Buffer.concat(ids.flatMap((id) => [...renderFile(id).chunks])).toString();
 
     it("a dataset's records are the same however many files hold them", () => {
@@ -274,7 +294,10 @@ datasets:
 
     it("every cross-dataset time rule holds", async () => {
       assert.equal(await one("select count(*) from orders o join users u using (user_id) where not (o.placed_at > u.signup_at and o.placed_at <= u.signup_at + interval 30 days)"), 0);
-      assert.equal(await one("select count(*) from lines l join orders o using (order_id) where l.shipped_at is not null and not (l.shipped_at > o.placed_at and l.shipped_at <= o.placed_at + interval 5 days)"), 0);
+      assert.equal(
+        await one("select count(*) from lines l join orders o using (order_id) where l.shipped_at is not null and not (l.shipped_at > o.placed_at and l.shipped_at <= o.placed_at + interval 5 days)"),
+        0,
+      );
       const nulls = await one("select count(*) from lines where shipped_at is null");
       assert.ok(nulls > 0, "null_probability still applies");
     });
@@ -293,9 +316,17 @@ datasets:
         assert.ok(statistic < chiCritical001(dof), `chi² ${statistic.toFixed(1)} with ${dof} dof (critical ${chiCritical001(dof).toFixed(1)})`);
         return { mean, statistic, dof };
       };
-      await check("select n, count(*) parents from (select u.user_id, count(o.order_id) n from users u left join orders o using (user_id) group by 1) group by 1", { distribution: "poisson", mean: 3 }, 4000);
+      await check(
+        "select n, count(*) parents from (select u.user_id, count(o.order_id) n from users u left join orders o using (user_id) group by 1) group by 1",
+        { distribution: "poisson", mean: 3 },
+        4000,
+      );
       const orders = await one("select count(*) from orders");
-      await check("select n, count(*) parents from (select o.order_id, count(l.line_id) n from orders o left join lines l using (order_id) group by 1) group by 1", { distribution: "uniform", min: 1, max: 4 }, orders);
+      await check(
+        "select n, count(*) parents from (select o.order_id, count(l.line_id) n from orders o left join lines l using (order_id) group by 1) group by 1",
+        { distribution: "uniform", min: 1, max: 4 },
+        orders,
+      );
     });
 
     it("a Zipf reference makes hot keys: the top products take their k^-s shares", async () => {
@@ -310,14 +341,20 @@ datasets:
 
     it("1 shard and 7 shards, 1 thread and 2, write byte-identical files", async () => {
       const base = await readTree(out);
-      for (const [flags, dir] of [[["--shards", "1"], "s1"], [["--shards", "7"], "s7"], [["--threads", "1"], "t1"]] as const) {
+      for (const [flags, dir] of [
+        [["--shards", "1"], "s1"],
+        [["--shards", "7"], "s7"],
+        [["--threads", "1"], "t1"],
+      ] as const) {
         const r = await synthgen(["generate", "--scenario", shopFile, "--out", join(tmp, dir), "--seed", "5", "--run-id", "shop-1", "--date", "2026-03-01", "--size-mb", "0.25", ...flags]);
         assert.equal(r.code, 0, r.stderr);
         const tree = await readTree(join(tmp, dir));
         assert.deepEqual([...tree.keys()].sort(), [...base.keys()].sort(), dir);
         for (const [k, bytes] of base) assert.ok(bytes.equals(tree.get(k) as Buffer), `${dir}: ${k}`);
       }
-      const sharded = JSON.parse((await synthgen(["generate", "--scenario", shopFile, "--out", join(tmp, "s7"), "--seed", "5", "--run-id", "shop-1", "--date", "2026-03-01", "--size-mb", "0.25", "--shards", "7"])).stdout);
+      const sharded = JSON.parse(
+        (await synthgen(["generate", "--scenario", shopFile, "--out", join(tmp, "s7"), "--seed", "5", "--run-id", "shop-1", "--date", "2026-03-01", "--size-mb", "0.25", "--shards", "7"])).stdout,
+      );
       assert.equal(sharded.datasets.orders.skipped, sharded.datasets.orders.total_files, "a rerun resumes: every file already there");
       assert.equal(sharded.datasets.orders.totals.records, summary.datasets.orders.total_records);
     });
@@ -325,7 +362,13 @@ datasets:
 
   it("orphans and dangling references come at their declared rates and are counted exactly", async () => {
     const file = join(tmp, "broken.yaml");
-    await writeFile(file, SHOP.replace("    per_parent: { distribution: poisson, mean: 3 }\n", "    per_parent: { distribution: poisson, mean: 3 }\n    orphans: 0.05\n").replace("skew: { zipf: 1.2 } }", "skew: { zipf: 1.2 }, dangling: 0.03 }"));
+    await writeFile(
+      file,
+      SHOP.replace("    per_parent: { distribution: poisson, mean: 3 }\n", "    per_parent: { distribution: poisson, mean: 3 }\n    orphans: 0.05\n").replace(
+        "skew: { zipf: 1.2 } }",
+        "skew: { zipf: 1.2 }, dangling: 0.03 }",
+      ),
+    );
     const out = join(tmp, "broken");
     const r = await synthgen(["generate", "--scenario", file, "--out", out, "--seed", "9", "--size-mb", "0.25"]);
     assert.equal(r.code, 0, r.stderr);
@@ -362,7 +405,9 @@ datasets:
 
   it("a file whose parents have no children is empty, and still valid in every format", async () => {
     const file = join(tmp, "sparse.yaml");
-    await writeFile(file, `
+    await writeFile(
+      file,
+      `
 name: sparse
 datasets:
   users: { count: 40, fields: { user_id: { sequence: {} } } }
@@ -371,7 +416,8 @@ datasets:
     files: 20
     per_parent: { distribution: poisson, mean: 0.05 }
     fields: { user_id: { ref: users.user_id }, at: { timestamp: iso } }
-`);
+`,
+    );
     for (const format of ["ndjson", "parquet", "csv", "ndjson.gz"]) {
       const out = join(tmp, `sparse-${format}`);
       const r = await synthgen(["generate", "--scenario", file, "--out", out, "--seed", "1", "--format", format]);
@@ -384,7 +430,12 @@ datasets:
       let empty = 0;
       for (const f of files) {
         const path = join(out, "alerts", f);
-        const sql = format === "parquet" ? `select count(*) n from read_parquet('${path}')` : format === "csv" ? `select count(*) n from read_csv('${path}', header = true, columns = {'user_id': 'BIGINT', 'at': 'VARCHAR'})` : `select count(*) n from read_json('${path}', format = 'newline_delimited', columns = {'user_id': 'BIGINT', 'at': 'VARCHAR'})`;
+        const sql =
+          format === "parquet"
+            ? `select count(*) n from read_parquet('${path}')`
+            : format === "csv"
+              ? `select count(*) n from read_csv('${path}', header = true, columns = {'user_id': 'BIGINT', 'at': 'VARCHAR'})`
+              : `select count(*) n from read_json('${path}', format = 'newline_delimited', columns = {'user_id': 'BIGINT', 'at': 'VARCHAR'})`;
         const n = Number((await duck.runAndReadAll(sql)).getRowObjectsJson()[0]?.n);
         total += n;
         if (n === 0) empty++;
@@ -396,7 +447,9 @@ datasets:
 
   it("streams a file far larger than planned to S3 in parts, never held whole: the same bytes as on disk", async () => {
     const file = join(tmp, "big.yaml");
-    await writeFile(file, `
+    await writeFile(
+      file,
+      `
 name: big
 datasets:
   users: { count: 2, fields: { user_id: { sequence: {} } } }
@@ -405,10 +458,14 @@ datasets:
     files: 1
     per_parent: 100000
     fields: { user_id: { ref: users.user_id }, note: { faker: { method: lorem.sentence, pool: 100 } }, at: { timestamp: iso } }
-`);
+`,
+    );
     const s3 = await startTestS3(["big-bucket"]);
     const arn = "arn:aws:s3:::big-bucket";
-    const proxy = await startStrictS3(s3.endpoint, { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:AbortMultipartUpload"], Resource: [arn, `${arn}/*`] }] });
+    const proxy = await startStrictS3(s3.endpoint, {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Action: ["s3:PutObject", "s3:GetObject", "s3:ListBucket", "s3:AbortMultipartUpload"], Resource: [arn, `${arn}/*`] }],
+    });
     try {
       const common = ["generate", "--scenario", file, "--seed", "3", "--run-id", "big", "--date", "2026-03-01", "--size-mb", "1"];
       const toS3 = await synthgen([...common, "--out", "s3://big-bucket/x", "--endpoint", proxy.endpoint]);
@@ -438,7 +495,10 @@ datasets:
       const g = await synthgen(["generate", "--scenario", shopFile, "--out", out, "--date", "2026-03-02", "--size-mb", "0.25"]);
       assert.equal(g.code, 0, g.stderr);
       const files = await readdir(join(out, "orders"));
-      const written = (await Promise.all(files.sort().map((f) => readFile(join(out, "orders", f), "utf8")))).join("").split("\n").filter((l) => l !== "");
+      const written = (await Promise.all(files.sort().map((f) => readFile(join(out, "orders", f), "utf8"))))
+        .join("")
+        .split("\n")
+        .filter((l) => l !== "");
       const server = await startIngestServer();
       try {
         const e = await synthgen(["emit", "--scenario", shopFile, "--dataset", "orders", "--to", server.url, "--date", "2026-03-02", "--streams", "5"]);
@@ -456,11 +516,17 @@ datasets:
 
     it("refuses events_per_stream for a scenario's dataset, and --scenario without --dataset", async () => {
       const resolved = resolveScenarioDataset(SHOP, "shop.yaml", "orders");
-      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", events_per_stream: 5 }, EMIT_DEFAULTS, { now: new Date() }, resolved), /events_per_stream does not apply to a scenario's dataset/);
+      assert.throws(
+        () => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", events_per_stream: 5 }, EMIT_DEFAULTS, { now: new Date() }, resolved),
+        /events_per_stream does not apply to a scenario's dataset/,
+      );
       // A billion users' orders are refused from the plan's figures, before any entity is counted.
       const huge = resolveScenarioDataset(SHOP.replace("count: 4000", "count: 1000000000"), "shop.yaml", "orders");
       const started = performance.now();
-      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x" }, EMIT_DEFAULTS, { now: new Date() }, huge), /holds about 3,000,000,000 entities \(under 1,000,000,000 parents\), more than the 1,000,000 events one run sends/);
+      assert.throws(
+        () => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x" }, EMIT_DEFAULTS, { now: new Date() }, huge),
+        /holds about 3,000,000,000 entities \(under 1,000,000,000 parents\), more than the 1,000,000 events one run sends/,
+      );
       assert.ok(performance.now() - started < 1000);
       const r = await synthgen(["emit", "--scenario", shopFile, "--to", "http://127.0.0.1:9/x"]);
       assert.equal(r.code, 2);
@@ -476,7 +542,10 @@ datasets:
       assert.equal(a.keyPrefix, "orders/");
       assert.equal(parseGenerateRequest({ dataset: orders.name, seed: 3 }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders).seed, 3);
       assert.throws(() => resolveScenarioDataset(SHOP, "shop.yaml", "order"), /has no dataset "order"; its datasets: users, products, orders, lines/);
-      assert.throws(() => parseGenerateRequest({ dataset: orders.name, date_from: "2026-01-01", date_to: "2026-01-02" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders), /covers one day/);
+      assert.throws(
+        () => parseGenerateRequest({ dataset: orders.name, date_from: "2026-01-01", date_to: "2026-01-02" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders),
+        /covers one day/,
+      );
     });
   });
 
@@ -489,7 +558,10 @@ datasets:
       const order = lines.find((l) => l.startsWith("  orders [0,0] "));
       assert.ok(order, stdout);
       assert.match(order as string, /"user_id":1,/);
-      assert.ok(lines.some((l) => /^ {4}lines \[0,0,0\] \{"line_id":1011,"order_id":"ord-101","user_id":1/.test(l)), stdout);
+      assert.ok(
+        lines.some((l) => /^ {4}lines \[0,0,0\] \{"line_id":1011,"order_id":"ord-101","user_id":1/.test(l)),
+        stdout,
+      );
       assert.ok(lines.some((l) => l.startsWith("users [1] ")));
     });
 

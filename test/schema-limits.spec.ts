@@ -17,13 +17,33 @@ function nested(depth: number): unknown {
 describe("the schema language's limits: hostile schemas are refused, fast, naming the path and the limit", () => {
   const refusals: [string, unknown, RegExp][] = [
     ["a faker size argument over the limit", { name: "h", fields: { s: { faker: { method: "string.alpha", args: [1e9] } } } }, /fields\.s\.faker\.args\[0\]: 1000000000 is over the limit of 1000/],
-    ["a size option over the limit", { name: "h", fields: { d: { faker: { method: "date.betweens", args: [{ from: "2020-01-01", to: "2021-01-01", count: 1e7 }] } } } }, /args\[0\]\.count: 10000000 is over the limit/],
-    ["a faker value over 64 KiB (lorem.paragraphs at its limit)", { name: "h", fields: { s: { faker: { method: "lorem.paragraphs", args: [1000] } } } }, /fields\.s\.faker: makes values of \d+ bytes; a faker value may be at most 65536/],
-    ["a pool whose values together pass 16 MiB", { name: "h", fields: { s: { faker: { method: "string.alpha", args: [1000], pool: 100000 } } } }, /fields\.s\.faker\.pool: 100000 values of up to 1002 bytes are more than the 16777216 bytes a pool may hold/],
-    ["arrays whose items multiply past 10,000", { name: "h", fields: { a: { array: { min: 1, max: 200, items: { array: { max: 100, items: { const: 1 } } } } } } }, /fields\.a\.array: can hold up to 20200 items/],
+    [
+      "a size option over the limit",
+      { name: "h", fields: { d: { faker: { method: "date.betweens", args: [{ from: "2020-01-01", to: "2021-01-01", count: 1e7 }] } } } },
+      /args\[0\]\.count: 10000000 is over the limit/,
+    ],
+    [
+      "a faker value over 64 KiB (lorem.paragraphs at its limit)",
+      { name: "h", fields: { s: { faker: { method: "lorem.paragraphs", args: [1000] } } } },
+      /fields\.s\.faker: makes values of \d+ bytes; a faker value may be at most 65536/,
+    ],
+    [
+      "a pool whose values together pass 16 MiB",
+      { name: "h", fields: { s: { faker: { method: "string.alpha", args: [1000], pool: 100000 } } } },
+      /fields\.s\.faker\.pool: 100000 values of up to 1002 bytes are more than the 16777216 bytes a pool may hold/,
+    ],
+    [
+      "arrays whose items multiply past 10,000",
+      { name: "h", fields: { a: { array: { min: 1, max: 200, items: { array: { max: 100, items: { const: 1 } } } } } } },
+      /fields\.a\.array: can hold up to 20200 items/,
+    ],
     ["nesting deeper than 16", { name: "h", fields: { o: nested(18) } }, /nests objects and arrays more than 16 deep/],
     ["a const over 64 KiB", { name: "h", fields: { c: { const: "x".repeat(70_000) } } }, /fields\.c\.const: is 70002 bytes as JSON; a const may be at most 65536/],
-    ["records that could pass 1 MiB", { name: "h", fields: { a: { array: { max: 1000, items: { faker: { method: "string.alpha", args: [1000] } } } }, b: { ref: "a" } } }, /records can reach \d+ bytes \(a: up to \d+\); a record may be at most 1048576 bytes/],
+    [
+      "records that could pass 1 MiB",
+      { name: "h", fields: { a: { array: { max: 1000, items: { faker: { method: "string.alpha", args: [1000] } } } }, b: { ref: "a" } } },
+      /records can reach \d+ bytes \(a: up to \d+\); a record may be at most 1048576 bytes/,
+    ],
     ["__proto__ as a field", JSON.parse('{"name":"h","fields":{"__proto__":{"const":1},"b":{"const":2}}}'), /fields\.__proto__: "__proto__" is not allowed as a name/],
     ["__proto__ inside an object field", JSON.parse('{"name":"h","fields":{"o":{"object":{"__proto__":{"const":1}}}}}'), /fields\.o\.object\.__proto__: "__proto__" is not allowed as a name/],
     ["__proto__ as a choice value", { name: "h", fields: { c: { choice: ["__proto__", "a"] } } }, /fields\.c\.choice: "__proto__" is not allowed as a value/],
@@ -35,7 +55,10 @@ describe("the schema language's limits: hostile schemas are refused, fast, namin
   for (const [what, schema, message] of refusals) {
     it(`refuses ${what}`, () => {
       const started = performance.now();
-      assert.throws(() => compileSchema(schema), (err: Error) => err.name === "ValidationError" && message.test(err.message));
+      assert.throws(
+        () => compileSchema(schema),
+        (err: Error) => err.name === "ValidationError" && message.test(err.message),
+      );
       assert.ok(performance.now() - started < 1000, `refused in ${Math.round(performance.now() - started)} ms`);
     });
   }

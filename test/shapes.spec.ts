@@ -43,7 +43,10 @@ function assertWithin(seconds: { achieved: number; target: number }[], tolerance
   // After the first second, every full second of the shape.
   for (const [i, { achieved, target }] of seconds.entries()) {
     if (i === 0 || target < 1) continue;
-    assert.ok(Math.abs(achieved - target) <= tolerance * target, `second ${i}: ${achieved} arrived, target ${target.toFixed(1)} (±${tolerance * 100}%)\n${JSON.stringify(seconds.map((x) => [x.achieved, Math.round(x.target)]))}`);
+    assert.ok(
+      Math.abs(achieved - target) <= tolerance * target,
+      `second ${i}: ${achieved} arrived, target ${target.toFixed(1)} (±${tolerance * 100}%)\n${JSON.stringify(seconds.map((x) => [x.achieved, Math.round(x.target)]))}`,
+    );
   }
 }
 
@@ -69,7 +72,14 @@ describe("load shapes", function () {
     it("places a profile's rates on the wall-clock hours (UTC), by hour of day or hour of week", () => {
       const day = Array.from({ length: 24 }, (_, h) => h * 10);
       const p = shape(`profile:${day.join(",")}/2h`);
-      assert.deepEqual(p.segments.map((s) => [s.start, s.end, s.from]), [[0, 1800, 100], [1800, 5400, 110], [5400, 7200, 120]]);
+      assert.deepEqual(
+        p.segments.map((s) => [s.start, s.end, s.from]),
+        [
+          [0, 1800, 100],
+          [1800, 5400, 110],
+          [5400, 7200, 120],
+        ],
+      );
       const week = Array.from({ length: 168 }, (_, h) => h);
       // Monday 10:30: hour of week 10.
       assert.equal(shape(`profile:${week.join(",")}/10m`).segments[0]?.from, 10);
@@ -86,7 +96,11 @@ describe("load shapes", function () {
         ["constant:1e9/1s", /from 0\.001 to 1000000 events per second/],
         ["profile:1,2,3/1h", /24 rates .* or 168/],
       ] as const) {
-        assert.throws(() => shape(text), (err: unknown) => err instanceof ValidationError && err.field === "shape" && message.test(err.message), text);
+        assert.throws(
+          () => shape(text),
+          (err: unknown) => err instanceof ValidationError && err.field === "shape" && message.test(err.message),
+          text,
+        );
       }
     });
 
@@ -102,7 +116,10 @@ describe("load shapes", function () {
       const target = { ingest_api_url: "http://127.0.0.1:9/x" };
       assert.throws(() => parseEmitRequest({ ...target, shape: "constant:5/1s", events_per_stream: 3 }, EMIT_DEFAULTS, { now: new Date() }), /events_per_stream does not apply with a shape/);
       assert.throws(() => parseEmitRequest({ ...target, shape: "constant:5/1s", events_per_second: 3 }, EMIT_DEFAULTS, { now: new Date() }), /events_per_second does not apply with a shape/);
-      assert.throws(() => parseEmitRequest({ ...target, shape: "constant:100000/1h" }, EMIT_DEFAULTS, { now: new Date() }), (err: unknown) => err instanceof ValidationError && err.field === "shape" && /more than the 1000000 events/.test(err.message));
+      assert.throws(
+        () => parseEmitRequest({ ...target, shape: "constant:100000/1h" }, EMIT_DEFAULTS, { now: new Date() }),
+        (err: unknown) => err instanceof ValidationError && err.field === "shape" && /more than the 1000000 events/.test(err.message),
+      );
       const long = parseEmitRequest({ ...target, shape: "constant:10/20m" }, EMIT_DEFAULTS, { now: new Date() });
       assert.throws(() => assertEmitFitsInTime(long, 900_000), /lasts 1200 s, more than the 900 s this invocation has/);
       assert.throws(() => parseEmitRequest({ ...target, arrivals: "poisson" }, EMIT_DEFAULTS, { now: new Date() }), /arrivals applies with a shape/);
@@ -112,7 +129,10 @@ describe("load shapes", function () {
       const defaults = { ...EMIT_DEFAULTS, target: { kind: "http" as const, url: "http://127.0.0.1:9/x" }, shape: "constant:20/2s", arrivals: "paced" as const };
       const scheduled = parseEmitRequest({}, defaults, { now: new Date() });
       assert.equal(scheduled.shape?.text, "constant:20/2s");
-      assert.equal(scheduled.streamEvents?.reduce((a, b) => a + b, 0), 40);
+      assert.equal(
+        scheduled.streamEvents?.reduce((a, b) => a + b, 0),
+        40,
+      );
       assert.equal(parseEmitRequest({ events_per_stream: 3 }, defaults, { now: new Date() }).shape, undefined);
       assert.equal(parseEmitRequest({ events_per_second: 3 }, defaults, { now: new Date() }).shape, undefined);
       assert.equal(parseEmitRequest({ shape: "constant:5/1s" }, defaults, { now: new Date() }).shape?.text, "constant:5/1s");
@@ -149,7 +169,10 @@ describe("load shapes", function () {
       // coefficient of variation it is not moved by the few long gaps a busy machine's stalls make.
       const spread = (server: IngestServer) => {
         const at = server.accepted.map((a) => a.at);
-        const gaps = at.slice(1).map((t, i) => t - (at[i] as number)).sort((a, b) => a - b);
+        const gaps = at
+          .slice(1)
+          .map((t, i) => t - (at[i] as number))
+          .sort((a, b) => a - b);
         const q = (p: number) => gaps[Math.floor(p * (gaps.length - 1))] as number;
         return (q(0.75) - q(0.25)) / Math.max(1, q(0.5));
       };
@@ -175,10 +198,18 @@ describe("load shapes", function () {
         }
         const counts = Array.from({ length: 8 }, (_, s) => byStream.get(s)?.length ?? 0);
         assert.deepEqual(counts, summary.events_by_stream);
-        assert.equal(counts.reduce((a, b) => a + b, 0), 800);
+        assert.equal(
+          counts.reduce((a, b) => a + b, 0),
+          800,
+        );
         const h = Array.from({ length: 8 }, (_, i) => (i + 1) ** -1.2).reduce((a, b) => a + b, 0);
-        counts.forEach((c, i) => assert.ok(Math.abs(c - (800 * (i + 1) ** -1.2) / h) <= 1, `stream ${i}: ${c}`));
-        for (const [s, indices] of byStream) assert.deepEqual(indices, [...indices].sort((a, b) => a - b), `stream ${s} in order`);
+        for (const [i, c] of counts.entries()) assert.ok(Math.abs(c - (800 * (i + 1) ** -1.2) / h) <= 1, `stream ${i}: ${c}`);
+        for (const [s, indices] of byStream)
+          assert.deepEqual(
+            indices,
+            [...indices].sort((a, b) => a - b),
+            `stream ${s} in order`,
+          );
         assert.equal(server.duplicates.length, 0);
       } finally {
         await server.close();
@@ -211,7 +242,10 @@ describe("load shapes", function () {
       [{ duration: "soon", events_per_second: 5 }, /"soon" is not a duration such as 90s, 10m or 1h/],
     ];
     for (const [fields, message] of bad) {
-      assert.throws(() => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", ...fields }, EMIT_DEFAULTS, ctx), (e: unknown) => e instanceof ValidationError && e.field === "duration" && message.test(e.message));
+      assert.throws(
+        () => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", ...fields }, EMIT_DEFAULTS, ctx),
+        (e: unknown) => e instanceof ValidationError && e.field === "duration" && message.test(e.message),
+      );
     }
   });
 

@@ -55,7 +55,10 @@ describe("Slots (what bounds one thread's uploads)", () => {
 
   it("frees its slots when the work fails", async () => {
     const slots = new Slots(1);
-    await assert.rejects(slots.hold(1, async () => Promise.reject(new Error("upload failed"))), /upload failed/);
+    await assert.rejects(
+      slots.hold(1, async () => Promise.reject(new Error("upload failed"))),
+      /upload failed/,
+    );
     assert.equal(await slots.hold(1, async () => "next"), "next");
   });
 });

@@ -58,7 +58,10 @@ describe("the stack with default config (index.ts)", () => {
     const pab = single("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs;
     assert.deepEqual([pab.blockPublicAcls, pab.blockPublicPolicy, pab.ignorePublicAcls, pab.restrictPublicBuckets], [true, true, true, true]);
     const rules = single("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs.rules as Record<string, any>[];
-    assert.deepEqual(rules.map((r) => r.id), ["abort-incomplete-multipart-uploads"]);
+    assert.deepEqual(
+      rules.map((r) => r.id),
+      ["abort-incomplete-multipart-uploads"],
+    );
     assert.equal(rules[0]!.abortIncompleteMultipartUpload.daysAfterInitiation, 1);
   });
 
@@ -86,7 +89,7 @@ describe("the stack with default config (index.ts)", () => {
   it("keeps logs 7 days in the function's own log group", () => {
     const group = single("aws:cloudwatch/logGroup:LogGroup");
     assert.equal(group.inputs.retentionInDays, 7);
-    assert.equal(single(FUNCTION).inputs.loggingConfig.logGroup, group.inputs.namePrefix + "abc123");
+    assert.equal(single(FUNCTION).inputs.loggingConfig.logGroup, `${group.inputs.namePrefix}abc123`);
   });
 
   it("grants only put/abort-multipart and read-back under the key prefix, its own logs and its own DLQ: no * action", () => {
@@ -98,15 +101,14 @@ describe("the stack with default config (index.ts)", () => {
     assert.deepEqual(byId.OwnDeadLetterQueue!.Resource, "arn:aws:sqs:us-east-1:123456789012:generate-files-dlq-abc123");
     assert.equal(byId.XRay, undefined);
     assert.deepEqual([byId.ReadGeneratedObjects!.Action, byId.ReadGeneratedObjects!.Resource], ["s3:GetObject", "arn:aws:s3:::data-bucket-abc123/*"]);
-    assert.deepEqual([byId.ReplaceFailedManifests!.Action, byId.ReplaceFailedManifests!.Resource], [
-      "s3:DeleteObject",
-      ["arn:aws:s3:::data-bucket-abc123/_manifests/*.failed.json", "arn:aws:s3:::data-bucket-abc123/*/_manifests/*.failed.json"],
-    ]);
-    assert.deepEqual([byId.ListUnderKeyPrefix!.Action, byId.ListUnderKeyPrefix!.Resource, byId.ListUnderKeyPrefix!.Condition], [
-      "s3:ListBucket",
-      "arn:aws:s3:::data-bucket-abc123",
-      { StringLike: { "s3:prefix": "*" } },
-    ]);
+    assert.deepEqual(
+      [byId.ReplaceFailedManifests!.Action, byId.ReplaceFailedManifests!.Resource],
+      ["s3:DeleteObject", ["arn:aws:s3:::data-bucket-abc123/_manifests/*.failed.json", "arn:aws:s3:::data-bucket-abc123/*/_manifests/*.failed.json"]],
+    );
+    assert.deepEqual(
+      [byId.ListUnderKeyPrefix!.Action, byId.ListUnderKeyPrefix!.Resource, byId.ListUnderKeyPrefix!.Condition],
+      ["s3:ListBucket", "arn:aws:s3:::data-bucket-abc123", { StringLike: { "s3:prefix": "*" } }],
+    );
     for (const s of st) {
       for (const action of asList(s.Action)) assert.ok(!action.includes("*"), `action ${action}`);
       for (const resource of asList(s.Resource)) assert.notEqual(resource, "*");
@@ -271,7 +273,10 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
 
   it("creates neither function until a target is configured", async () => {
     const outputs = await stackWith({});
-    assert.deepEqual(ofType(FUNCTION).map((f) => f.name), ["generate-files-function"]);
+    assert.deepEqual(
+      ofType(FUNCTION).map((f) => f.name),
+      ["generate-files-function"],
+    );
     assert.ok(!("emitFunctionName" in outputs) && !("indexFunctionName" in outputs));
   });
 
@@ -327,7 +332,10 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
   it("emit-events to an ingest URL needs no sink permission, only its fan-out's summaries under {prefix}_emit/", async () => {
     await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest", keyPrefix: "landing" });
     const policy = policyOf("emit-events");
-    assert.deepEqual(policy.map((s) => s.Sid), ["ListEmitRuns", "ReadWriteEmitRuns", "OwnLogGroup", "OwnDeadLetterQueue"]);
+    assert.deepEqual(
+      policy.map((s) => s.Sid),
+      ["ListEmitRuns", "ReadWriteEmitRuns", "OwnLogGroup", "OwnDeadLetterQueue"],
+    );
     const bucketArn = `arn:aws:s3:::${single(BUCKET).name}-abc123`;
     assert.deepEqual(policy.find((s) => s.Sid === "ReadWriteEmitRuns")!.Resource, `${bucketArn}/landing/_emit/*`);
     assert.deepEqual(policy.find((s) => s.Sid === "ListEmitRuns")!.Condition, { StringLike: { "s3:prefix": "landing/_emit/*" } });
@@ -381,7 +389,10 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
   }
 
   it("refuses two targets at once, naming them", () => {
-    assert.throws(() => readStackConfig(source({ kinesisStreamName: "a", sqsQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/q" })), /config kinesisStreamName and sqsQueueUrl are exclusive/);
+    assert.throws(
+      () => readStackConfig(source({ kinesisStreamName: "a", sqsQueueUrl: "https://sqs.us-east-1.amazonaws.com/123456789012/q" })),
+      /config kinesisStreamName and sqsQueueUrl are exclusive/,
+    );
     assert.throws(() => readStackConfig(source({ sqsQueueUrl: "https://example.com/q" })), /config sqsQueueUrl must be a queue URL/);
   });
 
@@ -414,7 +425,10 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     ["an index name with capitals", { elasticsearchNode: "https://es:9200", elasticsearchIndex: "Metrics" }, "elasticsearchIndex"],
   ] as const) {
     it(`rejects ${what}, naming the key`, () => {
-      assert.throws(() => readStackConfig(source(values as Record<string, string>)), (err: Error & { field?: string }) => err.field === key);
+      assert.throws(
+        () => readStackConfig(source(values as Record<string, string>)),
+        (err: Error & { field?: string }) => err.field === key,
+      );
     });
   }
 });
@@ -471,7 +485,10 @@ describe("fan-out state machine (Step Functions Distributed Map over generate-fi
 
   it("exports the state machine and a ready start-execution command", async () => {
     const outputs = await stackWith({});
-    assert.match(await promiseOf(outputs.startFanOutCommand), /^aws stepfunctions start-execution --state-machine-arn arn:aws:states:.* --input '\{"file_count":10000,"target_size_mb":3.5,"run_id":"loadtest-001"\}'$/);
+    assert.match(
+      await promiseOf(outputs.startFanOutCommand),
+      /^aws stepfunctions start-execution --state-machine-arn arn:aws:states:.* --input '\{"file_count":10000,"target_size_mb":3.5,"run_id":"loadtest-001"\}'$/,
+    );
   });
 });
 
@@ -479,18 +496,29 @@ describe("Pulumi.yaml", () => {
   it("declares every key the program reads, and nothing it does not read", async () => {
     const { readFileSync } = await import("node:fs");
     const { join } = await import("node:path");
-    const declared = [...readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8").split(/^config:$/m)[1]!.matchAll(/^ {2}([A-Za-z]+):$/gm)].map((m) => m[1]);
+    const declared = [
+      ...readFileSync(join(__dirname, "..", "..", "Pulumi.yaml"), "utf8")
+        .split(/^config:$/m)[1]!
+        .matchAll(/^ {2}([A-Za-z]+):$/gm),
+    ].map((m) => m[1]);
     const read = new Set<string>();
     const values: Record<string, string> = { ingestApiUrl: "https://a/b", elasticsearchNode: "https://es:9200" };
     const spy = (k: string) => {
       read.add(k);
       return values[k];
     };
-    readStackConfig({ get: spy, getNumber: (k) => (spy(k) === undefined ? undefined : Number(values[k])), getBoolean: (k) => (spy(k) === undefined ? undefined : true), getSecret: (k) => (spy(k), undefined) });
+    readStackConfig({
+      get: spy,
+      getNumber: (k) => (spy(k) === undefined ? undefined : Number(values[k])),
+      getBoolean: (k) => (spy(k) === undefined ? undefined : true),
+      getSecret: (k) => {
+        spy(k);
+        return undefined;
+      },
+    });
     assert.deepEqual([...declared].sort(), [...read].sort());
   });
 });
-
 
 describe("the program's exports are the stack outputs (what `pulumi stack output` lists)", () => {
   const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
@@ -502,7 +530,11 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     ["with emit-events to an ingest URL", { ingestApiUrl: "https://api.example/ingest" }, [...GENERATE, ...EMIT]],
     ["with index-documents on an unsecured cluster", { elasticsearchNode: "https://es.example:9200" }, [...GENERATE, ...INDEX]],
     ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
-    ["with all three functions", { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...EMIT, ...INDEX, "elasticsearchApiKeySecretArn"]],
+    [
+      "with all three functions",
+      { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" },
+      [...GENERATE, ...EMIT, ...INDEX, "elasticsearchApiKeySecretArn"],
+    ],
   ];
   const documented = new Set<string>();
 
@@ -522,7 +554,14 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     const { readFileSync, readdirSync, existsSync } = await import("node:fs");
     const { join } = await import("node:path");
     const root = join(__dirname, "..", "..");
-    const docs = ["README.md", ...(existsSync(join(root, "docs")) ? readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => join("docs", f)) : [])];
+    const docs = [
+      "README.md",
+      ...(existsSync(join(root, "docs"))
+        ? readdirSync(join(root, "docs"))
+            .filter((f) => f.endsWith(".md"))
+            .map((f) => join("docs", f))
+        : []),
+    ];
     const allExports = new Set(combinations.flatMap(([, , names]) => names));
     const named = new Set<string>();
     for (const doc of docs) {

@@ -159,18 +159,12 @@ export function parseRunIdentity(e: EventObject, ctx: RequestContext, options: I
   const runId = stringField(e, "run_id") ?? envelopeId ?? ctx.requestId ?? randomUUID();
   // "." and ".." would name a folder, not a run, in a manifest key or a local path.
   if (runId.length > LIMITS.MAX_RUN_ID_LENGTH || !RUN_ID_PATTERN.test(runId) || runId === "." || runId === "..") {
-    throw new ValidationError(
-      "run_id",
-      `run_id must be 1 to ${LIMITS.MAX_RUN_ID_LENGTH} characters of letters, digits and . _ : -, not "." or ".." (got ${describe(runId)})`,
-    );
+    throw new ValidationError("run_id", `run_id must be 1 to ${LIMITS.MAX_RUN_ID_LENGTH} characters of letters, digits and . _ : -, not "." or ".." (got ${describe(runId)})`);
   }
 
-  const seed =
-    e.seed === undefined ? (options.fixedSeed ?? hash32(`seed:${runId}`)) : integerField(e, "seed", 0, 0, Number.MAX_SAFE_INTEGER);
+  const seed = e.seed === undefined ? (options.fixedSeed ?? hash32(`seed:${runId}`)) : integerField(e, "seed", 0, 0, Number.MAX_SAFE_INTEGER);
 
-  const secondOfDay = time
-    ? time.getUTCHours() * 3600 + time.getUTCMinutes() * 60 + time.getUTCSeconds()
-    : hash32(`time:${runId}`) % 86_400;
+  const secondOfDay = time ? time.getUTCHours() * 3600 + time.getUTCMinutes() * 60 + time.getUTCSeconds() : hash32(`time:${runId}`) % 86_400;
   const hhmmss = `${two(Math.floor(secondOfDay / 3600))}${two(Math.floor(secondOfDay / 60) % 60)}${two(secondOfDay % 60)}`;
   return { runId, seed, datePrefix, hhmmss };
 }

@@ -73,8 +73,8 @@ export function merchantCatalogue(seed: number): readonly Merchant[] {
     [order[i], order[j]] = [order[j] as number, order[i] as number];
   }
   const issueOf = new Map<number, MerchantIssue>();
-  order.slice(0, LOW_CONVERSION).forEach((i) => issueOf.set(i, "low_conversion"));
-  order.slice(LOW_CONVERSION, LOW_CONVERSION + HIGH_ERROR_RATE).forEach((i) => issueOf.set(i, "high_error_rate"));
+  for (const i of order.slice(0, LOW_CONVERSION)) issueOf.set(i, "low_conversion");
+  for (const i of order.slice(LOW_CONVERSION, LOW_CONVERSION + HIGH_ERROR_RATE)) issueOf.set(i, "high_error_rate");
 
   const names = new Set<string>();
   const merchants = Array.from({ length: MERCHANT_COUNT }, (_, index): Merchant => {
@@ -84,9 +84,7 @@ export function merchantCatalogue(seed: number): readonly Merchant[] {
     while (names.has(name));
     names.add(name);
     const city = rng.pick(CITIES);
-    const locationJson = rng.chance(LOCATION_MISSING_P)
-      ? ""
-      : `"location":{"city":"${city.city}","country":"${city.country}","lat":${city.lat},"lon":${city.lon}},`;
+    const locationJson = rng.chance(LOCATION_MISSING_P) ? "" : `"location":{"city":"${city.city}","country":"${city.country}","lat":${city.lat},"lon":${city.lon}},`;
     const issue = issueOf.get(index) ?? null;
     return {
       index,

@@ -6,14 +6,7 @@
 export const DATASET_NAMES: readonly string[] = ["web-events", "tutoring-events", "merchant-metrics"];
 
 /** Event types of `tutoring-events`, in the original simulator's order. */
-export const TUTORING_EVENT_TYPES: readonly string[] = [
-  "session_started",
-  "session_completed",
-  "ib_call_logged",
-  "tutor_availability_updated",
-  "customer_health_update",
-  "supply_demand_update",
-];
+export const TUTORING_EVENT_TYPES: readonly string[] = ["session_started", "session_completed", "ib_call_logged", "tutor_availability_updated", "customer_health_update", "supply_demand_update"];
 
 /** Datasets whose mix of event types a request may weight, with their types. */
 export const WEIGHTABLE_EVENT_TYPES: Readonly<Record<string, readonly string[]>> = {

@@ -1,6 +1,6 @@
 import { col } from "../records/columns";
 import { identityEpochMs } from "../core/fields";
-import { Prng, WeightedTable } from "../core/prng";
+import { type Prng, WeightedTable } from "../core/prng";
 import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 import { TUTORING_EVENT_TYPES } from "./names";
 

@@ -114,7 +114,10 @@ function assertAscii(values: readonly string[], what: string): void {
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 /** Builds the string pools. Deterministic: fixed seeds for both faker and our PRNG. */
@@ -162,7 +165,10 @@ function buildPools(): Pools {
   for (const p of PLATFORM_SHARES) assertAscii(p.slice(0, 3) as string[], "platform");
   assertAscii(pageUrls, "page_url");
   assertAscii(partnerReferrers, "referrer");
-  assertAscii(CITIES.map((c) => c.city), "city");
+  assertAscii(
+    CITIES.map((c) => c.city),
+    "city",
+  );
 
   return {
     platforms,
@@ -251,7 +257,7 @@ class WebEventWriter implements RecordWriter {
       `"utm_source":"${src.source}","utm_medium":"${src.medium}","utm_campaign":"${campaign}",` +
       `"duration_seconds":${duration},"bounce":${bounce},"conversion":${conversion},` +
       `"revenue":${revenue},"items_viewed":${items},` +
-      `"custom_data":{"experiment_id":"exp_${(flags >>> 8) % 50 + 1}","variant":"${flags & 1 ? "B" : "A"}",` +
+      `"custom_data":{"experiment_id":"exp_${((flags >>> 8) % 50) + 1}","variant":"${flags & 1 ? "B" : "A"}",` +
       `"feature_flags":{"feature_1":${(flags & 2) !== 0},"feature_2":${(flags & 4) !== 0},"feature_3":${(flags & 8) !== 0}}},` +
       `"padding":"`
     );
@@ -276,11 +282,7 @@ export const webEvents: Dataset = {
     col("revenue", "double"),
     col("items_viewed", "int"),
     col("custom_data", {
-      struct: [
-        col("experiment_id", "string"),
-        col("variant", "string"),
-        col("feature_flags", { struct: [col("feature_1", "boolean"), col("feature_2", "boolean"), col("feature_3", "boolean")] }),
-      ],
+      struct: [col("experiment_id", "string"), col("variant", "string"), col("feature_flags", { struct: [col("feature_1", "boolean"), col("feature_2", "boolean"), col("feature_3", "boolean")] })],
     }),
     col("padding", "string"),
   ],

@@ -68,7 +68,10 @@ export interface EmitOutcome {
 export function assertEmitFitsInTime(request: EmitRequest, budgetMs: number): void {
   if (request.shape) {
     if (request.shape.durationS * 1000 > budgetMs) {
-      throw new CapacityError("shape", `shape ${request.shape.text} lasts ${request.shape.durationS} s, more than the ${Math.floor(budgetMs / 1000)} s this invocation has; split it into shorter runs`);
+      throw new CapacityError(
+        "shape",
+        `shape ${request.shape.text} lasts ${request.shape.durationS} s, more than the ${Math.floor(budgetMs / 1000)} s this invocation has; split it into shorter runs`,
+      );
     }
     return;
   }
@@ -162,7 +165,10 @@ function shapeSummary(request: EmitRequest, stats: DeliveryStats) {
     const target = cumulative(shape, Math.min(s + 1, shape.durationS)) - cumulative(shape, Math.min(s, shape.durationS));
     return { second: s, target: Math.round(target * 10) / 10, achieved: stats.perSecond[s] ?? 0 };
   });
-  const misses = rows.slice(1).filter((r) => r.target >= 10).map((r) => Math.abs(r.achieved - r.target) / r.target);
+  const misses = rows
+    .slice(1)
+    .filter((r) => r.target >= 10)
+    .map((r) => Math.abs(r.achieved - r.target) / r.target);
   return {
     shape: shape.text,
     arrivals: request.arrivals,

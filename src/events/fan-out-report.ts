@@ -58,11 +58,12 @@ export function mergeCells(request: EmitRequest, layout: EmitLayout, cells: read
   // Shape second k: the target across all emitters against what they sent in it.
   const seconds = Math.ceil(shape.durationS);
   const achieved = new Array<number>(seconds).fill(0);
-  for (const c of present) c.per_second.forEach((n, j) => {
-    const k = Math.floor(c.from) + j;
-    if (k < seconds) achieved[k] = (achieved[k] as number) + n;
-    else achieved[seconds - 1] = (achieved[seconds - 1] as number) + n;
-  });
+  for (const c of present)
+    c.per_second.forEach((n, j) => {
+      const k = Math.floor(c.from) + j;
+      if (k < seconds) achieved[k] = (achieved[k] as number) + n;
+      else achieved[seconds - 1] = (achieved[seconds - 1] as number) + n;
+    });
   const rows = achieved.map((a, k) => {
     const target = cumulative(shape, Math.min(k + 1, shape.durationS)) - cumulative(shape, k);
     return { second: k, target: Math.round(target * 10) / 10, achieved: a };
@@ -106,7 +107,9 @@ export function mergeCells(request: EmitRequest, layout: EmitLayout, cells: read
     max_rate_error: misses.length ? Math.round(Math.max(...misses) * 1000) / 1000 : 0,
     wave_starts: waveStartedAt,
     missing_cells: missing,
-    ...(restarted.length ? { restarted_cells: restarted, warning: "restarted cells started once before without finishing: a receiver may have seen part of their events twice (same idempotency keys)" } : {}),
+    ...(restarted.length
+      ? { restarted_cells: restarted, warning: "restarted cells started once before without finishing: a receiver may have seen part of their events twice (same idempotency keys)" }
+      : {}),
     ...(dirty ? { dirty_rates: request.dirty, dirty_records: dirty } : {}),
     errors: present.flatMap((c) => c.errors).slice(0, LISTED_FAILURES),
     seconds: rows,

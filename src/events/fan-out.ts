@@ -200,7 +200,12 @@ export function shardLoads(request: EmitRequest, shards: readonly ShardRange[], 
     load.bytesPerS += rate * (meanEventBytes + Buffer.byteLength(key));
     load.streams += 1;
   }
-  return [...loads.values()].sort((a, b) => b.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S + b.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S - (a.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S + a.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S));
+  return [...loads.values()].sort(
+    (a, b) =>
+      b.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S +
+      b.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S -
+      (a.recordsPerS / KINESIS_SHARD_QUOTA.RECORDS_PER_S + a.bytesPerS / KINESIS_SHARD_QUOTA.BYTES_PER_S),
+  );
 }
 
 /** Refuses a plan whose busiest shard would be over Kinesis' write quota at the peak, saying what would fit. */
@@ -279,7 +284,14 @@ export function estimateCost(
     lambda_usd: round(lambda),
     state_transitions: transitions,
     step_functions_usd: round(stepFunctions),
-    ...(kinesisCost ? { kinesis_shard_hours: kinesisCost.shard_hours, kinesis_shards_usd: round(kinesisCost.shards_usd), kinesis_put_payload_units: kinesisCost.put_payload_units, kinesis_put_usd: round(kinesisCost.put_usd) } : {}),
+    ...(kinesisCost
+      ? {
+          kinesis_shard_hours: kinesisCost.shard_hours,
+          kinesis_shards_usd: round(kinesisCost.shards_usd),
+          kinesis_put_payload_units: kinesisCost.put_payload_units,
+          kinesis_put_usd: round(kinesisCost.put_usd),
+        }
+      : {}),
     total_usd: round(lambda + stepFunctions + (kinesisCost ? kinesisCost.shards_usd + kinesisCost.put_usd : 0)),
     prices: "us-east-1 list prices (2025), on demand; check your Region's",
   };
@@ -303,7 +315,11 @@ export const TARGET_DEFAULT_QUOTAS: Readonly<Partial<Record<EventTarget["kind"],
   },
 });
 /** A FIFO queue without high-throughput mode: 300 calls a second of up to 10 messages. */
-export const SQS_FIFO_QUOTA = Object.freeze({ quota: { records_per_s: 3_000, calls_per_s: 300 } as TargetQuota, perCall: 10, documented: "SQS FIFO without high-throughput mode: 300 SendMessageBatch calls/s of up to 10 messages (3,000 messages/s)" });
+export const SQS_FIFO_QUOTA = Object.freeze({
+  quota: { records_per_s: 3_000, calls_per_s: 300 } as TargetQuota,
+  perCall: 10,
+  documented: "SQS FIFO without high-throughput mode: 300 SendMessageBatch calls/s of up to 10 messages (3,000 messages/s)",
+});
 
 export interface TargetLoad {
   readonly records_per_s: number;
@@ -333,7 +349,7 @@ export function assertTargetQuota(request: EmitRequest, layout: Pick<EmitLayout,
     const what = over.map((k) => `${k} ${Math.round(load[k] * 100) / 100} > ${quota[k]}`).join(", ");
     throw new CapacityError(
       "target_quota",
-      `at the peak of ${peak} events/s the target would get ${what} (${source}): ${request.targetQuota ? "lower the rate or raise the quota" : "if your account's quota is higher, give it as target_quota, e.g. {\"records_per_s\": 500000, \"mib_per_s\": 5, \"calls_per_s\": 2000}; else lower the rate"}`,
+      `at the peak of ${peak} events/s the target would get ${what} (${source}): ${request.targetQuota ? "lower the rate or raise the quota" : 'if your account\'s quota is higher, give it as target_quota, e.g. {"records_per_s": 500000, "mib_per_s": 5, "calls_per_s": 2000}; else lower the rate'}`,
     );
   }
   return { ...load, mib_per_s: Math.round(load.mib_per_s * 100) / 100, quota, quota_source: source };

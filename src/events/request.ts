@@ -308,7 +308,10 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
   const streamSkew = e.stream_skew === undefined && !scenario ? defaults.streamSkew : parseStreamSkew(e);
   let streamEvents: number[] | undefined;
   if (shape && !fanOut && peakRate(shape) > EMIT_LIMITS.MAX_EVENTS_PER_SECOND) {
-    throw new ValidationError("shape", `shape ${shape.text} peaks at ${peakRate(shape)} events/s, more than the ${EMIT_LIMITS.MAX_EVENTS_PER_SECOND} one invocation sends: run it through the emit fan-out (the emit state machine, or synthgen emit --plan to see its plan)`);
+    throw new ValidationError(
+      "shape",
+      `shape ${shape.text} peaks at ${peakRate(shape)} events/s, more than the ${EMIT_LIMITS.MAX_EVENTS_PER_SECOND} one invocation sends: run it through the emit fan-out (the emit state machine, or synthgen emit --plan to see its plan)`,
+    );
   }
   if (fanOut) {
     // The fan-out paces every emitter: by the shape, or by events_per_second for the count.

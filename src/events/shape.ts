@@ -47,7 +47,8 @@ export interface RateShape {
   readonly segments: readonly Segment[];
 }
 
-const HELP = "a shape: constant:RATE/DURATION, ramp:FROM..TO/DURATION, steps:RATE/DURATION,RATE/DURATION,…, spike:BASE,PEAK@AT+WIDTH/DURATION or profile:R0,…,R23/DURATION (durations such as 90s, 10m, 1h)";
+const HELP =
+  "a shape: constant:RATE/DURATION, ramp:FROM..TO/DURATION, steps:RATE/DURATION,RATE/DURATION,…, spike:BASE,PEAK@AT+WIDTH/DURATION or profile:R0,…,R23/DURATION (durations such as 90s, 10m, 1h)";
 
 function fail(field: string, message: string): never {
   throw new ValidationError(field, `${field}: ${message}`);
@@ -143,7 +144,7 @@ export function parseShape(field: string, value: unknown, startedAt: number): Ra
       let t = 0;
       while (t < d) {
         const now = startedAt + t * 1000;
-        const next = Math.min(d, (Math.floor(now / HOUR) + 1) * HOUR / 1000 - startedAt / 1000);
+        const next = Math.min(d, ((Math.floor(now / HOUR) + 1) * HOUR) / 1000 - startedAt / 1000);
         const r = rates[hourOf(now)] as number;
         line(t, next, r, r);
         t = next;

@@ -101,7 +101,9 @@ export function addHistograms(total: Record<string, number>, more: Record<string
 
 /** p50/p95/p99 from a merged histogram: each the upper bound of its bucket (within 2% above the exact one). */
 export function percentilesOf(histogram: Record<string, number>): { requests: number; p50_ms: number; p95_ms: number; p99_ms: number } {
-  const buckets = Object.entries(histogram).map(([b, n]) => [Number(b), n] as const).sort((a, b) => a[0] - b[0]);
+  const buckets = Object.entries(histogram)
+    .map(([b, n]) => [Number(b), n] as const)
+    .sort((a, b) => a[0] - b[0]);
   const requests = buckets.reduce((t, [, n]) => t + n, 0);
   const at = (p: number) => {
     if (requests === 0) return 0;

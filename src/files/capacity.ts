@@ -43,8 +43,7 @@ const describeFormat = (request: { readonly format: Format; readonly parquetCode
   request.format === "parquet" && request.parquetCodec ? `parquet (${request.parquetCodec})` : request.format;
 
 /** The rate the time check and the fan-out's shards plan a request's files with. */
-export const rateOf = (request: { readonly format: Format; readonly parquetCodec?: ParquetCodec | undefined }): number =>
-  conservativeRate(request.format, request.parquetCodec);
+export const rateOf = (request: { readonly format: Format; readonly parquetCodec?: ParquetCodec | undefined }): number => conservativeRate(request.format, request.parquetCodec);
 
 /** Share of the remaining time a plan may be expected to use; the rest covers start-up and jitter. */
 const TIME_SAFETY = 0.8;

@@ -90,18 +90,14 @@ interface ShardResult {
  * Writes the files of shard k (skipping those already there from this run), then its shard
  * result — only when every file of the shard is in, so a shard result always means a whole shard.
  */
-export async function runShard(
-  plan: RunPlan,
-  layout: ShardLayout,
-  shard: number,
-  sink: SinkSpec,
-  pool: FilePool,
-  onFileDone?: FileDoneListener,
-): Promise<RunOutcome> {
+export async function runShard(plan: RunPlan, layout: ShardLayout, shard: number, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener): Promise<RunOutcome> {
   const { first, end } = shardRange(layout, plan.files.length, shard);
   const files = plan.files.slice(first, end);
   // Only keys that exist are read back (a HEAD of a missing key is a 403 on S3, not a 404).
-  const present = await presentKeys(sinkFor(sink), files.map((f) => f.key));
+  const present = await presentKeys(
+    sinkFor(sink),
+    files.map((f) => f.key),
+  );
   const outcome = await executeRun({ ...plan, files }, sink, pool, onFileDone, present);
   if (outcome.failures.length === 0) {
     const result: ShardResult = {
@@ -142,9 +138,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
   const sink = sinkFor(sinkSpec);
   const keys = Array.from({ length: layout.shardCount }, (_, k) => shardResultKey(plan, k));
   const present = await presentKeys(sink, keys);
-  const results = await mapLimited(keys, READS_IN_FLIGHT, (key) =>
-    present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined),
-  );
+  const results = await mapLimited(keys, READS_IN_FLIGHT, (key) => (present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined)));
   const missing = results.flatMap((r, k) => (r ? [] : [k]));
   const files = results.flatMap((r) => r?.files ?? []);
   const totals = {

@@ -1,17 +1,6 @@
 import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../core/errors";
-import {
-  IDENTITY_FIELDS,
-  choiceField,
-  describe,
-  eventObject,
-  integerField,
-  isRealDate,
-  numberField,
-  parseRunIdentity,
-  stringField,
-  type RequestContext,
-} from "../core/fields";
+import { IDENTITY_FIELDS, choiceField, describe, eventObject, integerField, isRealDate, numberField, parseRunIdentity, stringField, type RequestContext } from "../core/fields";
 import { BYTES_PER_MB, LIMITS } from "../core/limits";
 import type { ResolvedDataset } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
@@ -68,10 +57,7 @@ export function normaliseKeyPrefix(field: string, prefix: string): string {
     throw new ValidationError(field, `${field} must be at most ${LIMITS.MAX_KEY_PREFIX_LENGTH} characters (got ${prefix.length})`);
   }
   if (prefix.startsWith("/") || prefix.split("/").includes("..") || prefix.includes("//") || !KEY_PREFIX_PATTERN.test(prefix)) {
-    throw new ValidationError(
-      field,
-      `${field} must be a relative S3 key prefix: letters, digits and ! _ . * ' ( ) = - /, no leading "/", no "//" and no ".." segment (got ${describe(prefix)})`,
-    );
+    throw new ValidationError(field, `${field} must be a relative S3 key prefix: letters, digits and ! _ . * ' ( ) = - /, no leading "/", no "//" and no ".." segment (got ${describe(prefix)})`);
   }
   const reserved = prefix.split("/").find((segment) => (RESERVED_SEGMENTS as readonly string[]).includes(segment));
   if (reserved !== undefined) {
@@ -144,7 +130,10 @@ function parseDateRange(e: Record<string, unknown>, fileCount: number): string[]
     throw new ValidationError(from === undefined ? "date_from" : "date_to", "a backfill needs both date_from and date_to (YYYY-MM-DD, inclusive)");
   }
   if (e.date_prefix !== undefined) throw new ValidationError("date_prefix", "give either date_prefix or date_from/date_to, not both");
-  for (const [field, text] of [["date_from", from], ["date_to", to]] as const) {
+  for (const [field, text] of [
+    ["date_from", from],
+    ["date_to", to],
+  ] as const) {
     if (!isRealDate(text)) throw new ValidationError(field, `${field} must be a real date as YYYY-MM-DD (got ${describe(text)})`);
   }
   const start = Date.parse(`${from}T00:00:00Z`);

@@ -109,9 +109,7 @@ export function responseBody(outcome: RunOutcome) {
     })),
     ...(failures.length ? { errors: foldErrors(failures) } : {}),
     dataset: plan.request.dataset,
-    ...(plan.request.format !== "ndjson"
-      ? { format: plan.request.format, total_uncompressed_bytes: written.reduce((sum, f) => sum + (f.uncompressedBytes ?? f.bytes), 0) }
-      : {}),
+    ...(plan.request.format !== "ndjson" ? { format: plan.request.format, total_uncompressed_bytes: written.reduce((sum, f) => sum + (f.uncompressedBytes ?? f.bytes), 0) } : {}),
     run_id: plan.request.runId,
     seed: plan.request.seed,
     total_records: written.reduce((sum, f) => sum + f.records, 0),

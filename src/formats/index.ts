@@ -59,7 +59,10 @@ export function parseParquetCodec(value: unknown): ParquetCodec {
     throw new ValidationError("parquet_codec", `parquet_codec must be one of ${PARQUET_CODECS.join(", ")} (got ${JSON.stringify(codec)})`);
   }
   if (codec === "zstd" && zstdCompressSync === undefined) {
-    throw new ValidationError("parquet_codec", `parquet_codec zstd needs Node.js 22.15 or later, whose zlib compresses zstd (this is ${process.version}; Lambda's nodejs22.x has it); here use snappy, gzip or uncompressed`);
+    throw new ValidationError(
+      "parquet_codec",
+      `parquet_codec zstd needs Node.js 22.15 or later, whose zlib compresses zstd (this is ${process.version}; Lambda's nodejs22.x has it); here use snappy, gzip or uncompressed`,
+    );
   }
   return codec as ParquetCodec;
 }

@@ -499,9 +499,7 @@ export class ParquetPages {
     const columns = this.leaves.map((leaf) => leaf.write(this.writer, append));
     let uncompressed = 0n;
     for (const c of columns) uncompressed += c.meta_data?.total_uncompressed_size ?? 0n;
-    this.rowGroupsThrift.appendBytes(
-      this.rowGroupThrift({ columns, total_byte_size: uncompressed, num_rows: BigInt(this.groupRows), total_compressed_size: BigInt(this.writer.offset - start) }),
-    );
+    this.rowGroupsThrift.appendBytes(this.rowGroupThrift({ columns, total_byte_size: uncompressed, num_rows: BigInt(this.groupRows), total_compressed_size: BigInt(this.writer.offset - start) }));
     this.rowGroupCount++;
     this.fileRows += this.groupRows;
     this.groupRows = 0;

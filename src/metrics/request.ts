@@ -26,19 +26,8 @@ const INDEX_FIELDS = ["index", "hours", "seed", "run_id", "time"];
 
 /** Elasticsearch index names: lowercase, none of `\ / * ? " < > | , # :` or spaces, not starting with `- _ +`, at most 255 bytes. */
 export function checkIndexName(field: string, name: string): string {
-  if (
-    name.length === 0 ||
-    Buffer.byteLength(name) > 255 ||
-    name !== name.toLowerCase() ||
-    /[\\/*?"<>|,#: ]/.test(name) ||
-    /^[-_+]/.test(name) ||
-    name === "." ||
-    name === ".."
-  ) {
-    throw new ValidationError(
-      field,
-      `${field} must be an Elasticsearch index name: lowercase, up to 255 bytes, no spaces or \\ / * ? " < > | , # :, not starting with - _ + (got ${describe(name)})`,
-    );
+  if (name.length === 0 || Buffer.byteLength(name) > 255 || name !== name.toLowerCase() || /[\\/*?"<>|,#: ]/.test(name) || /^[-_+]/.test(name) || name === "." || name === "..") {
+    throw new ValidationError(field, `${field} must be an Elasticsearch index name: lowercase, up to 255 bytes, no spaces or \\ / * ? " < > | , # :, not starting with - _ + (got ${describe(name)})`);
   }
   return name;
 }

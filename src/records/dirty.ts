@@ -47,8 +47,12 @@ type Json = Record<string, unknown>;
 
 /** Depth-first leaves of a record: [holder, key] pairs. */
 function leaves(o: unknown, out: [Json | unknown[], string | number][] = []): [Json | unknown[], string | number][] {
-  if (Array.isArray(o)) o.forEach((v, i) => (typeof v === "object" && v !== null ? leaves(v, out) : out.push([o, i])));
-  else if (typeof o === "object" && o !== null) {
+  if (Array.isArray(o)) {
+    for (const [i, v] of o.entries()) {
+      if (typeof v === "object" && v !== null) leaves(v, out);
+      else out.push([o, i]);
+    }
+  } else if (typeof o === "object" && o !== null) {
     for (const [k, v] of Object.entries(o)) {
       if (typeof v === "object" && v !== null) leaves(v, out);
       else out.push([o as Json, k]);

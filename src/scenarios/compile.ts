@@ -134,7 +134,8 @@ export function compileScenario(input: unknown, where = "scenario"): Scenario {
     if ((doc.count === undefined) === (doc.parent === undefined)) fail(path, "needs either count (a root dataset) or parent (a child dataset), not both");
     const edges: string[] = [];
     if (doc.parent !== undefined) {
-      if (typeof doc.parent !== "string" || !names.includes(doc.parent)) fail(`${path}.parent`, `must name another dataset of the scenario${didYouMean(String(doc.parent), names)} (got ${describe(doc.parent)}; datasets: ${names.join(", ")})`);
+      if (typeof doc.parent !== "string" || !names.includes(doc.parent))
+        fail(`${path}.parent`, `must name another dataset of the scenario${didYouMean(String(doc.parent), names)} (got ${describe(doc.parent)}; datasets: ${names.join(", ")})`);
       if (doc.per_parent === undefined) fail(`${path}.per_parent`, "a child dataset needs per_parent: a whole number, or { distribution: fixed | uniform | poisson | zipf, ... }");
       edges.push(doc.parent);
     } else if (doc.per_parent !== undefined || doc.orphans !== undefined) {
@@ -173,7 +174,8 @@ export function compileScenario(input: unknown, where = "scenario"): Scenario {
     let count: number | undefined;
     if (doc.count !== undefined) {
       count = doc.count as number;
-      if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SCENARIO_LIMITS.MAX_ROOT_COUNT) fail(`${path}.count`, `must be a whole number from 1 to ${SCENARIO_LIMITS.MAX_ROOT_COUNT} (got ${describe(count)})`);
+      if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > SCENARIO_LIMITS.MAX_ROOT_COUNT)
+        fail(`${path}.count`, `must be a whole number from 1 to ${SCENARIO_LIMITS.MAX_ROOT_COUNT} (got ${describe(count)})`);
     }
     const perParent = doc.per_parent === undefined ? undefined : parseChildCount(`${path}.per_parent`, doc.per_parent);
     const stride = perParent ? 10 ** String(perParent.max).length : 1;
@@ -217,7 +219,8 @@ export function compileScenario(input: unknown, where = "scenario"): Scenario {
       const root = count ?? (compiled.get(lineage[0] as string) as ScenarioDataset).count ?? 1;
       const max = Math.min(LIMITS.MAX_FILE_COUNT, root);
       const files = doc.files;
-      if (typeof files !== "number" || !Number.isInteger(files) || files < 1 || files > max) fail(`${path}.files`, `must be a whole number from 1 to ${max} (files split the ${lineage[0]} entities; got ${describe(files)})`);
+      if (typeof files !== "number" || !Number.isInteger(files) || files < 1 || files > max)
+        fail(`${path}.files`, `must be a whole number from 1 to ${max} (files split the ${lineage[0]} entities; got ${describe(files)})`);
       compiled.set(n, { ...dataset, files });
     } else {
       compiled.set(n, dataset);
@@ -251,6 +254,9 @@ function checkBounds(compiled: ReadonlyMap<string, ScenarioDataset>, d: Scenario
   }
   const perRoot = chain.slice(1).reduce((n, x) => n * (x.perParent as ChildCount).max, 1);
   if (perRoot > SCENARIO_LIMITS.MAX_DESCENDANTS_PER_ROOT) {
-    fail(`${path}.per_parent`, `one ${root.name} entity can have up to ${perRoot} ${d.name} (the per_parent maxima multiplied); at most ${SCENARIO_LIMITS.MAX_DESCENDANTS_PER_ROOT}, as every file holds whole ${root.name}`);
+    fail(
+      `${path}.per_parent`,
+      `one ${root.name} entity can have up to ${perRoot} ${d.name} (the per_parent maxima multiplied); at most ${SCENARIO_LIMITS.MAX_DESCENDANTS_PER_ROOT}, as every file holds whole ${root.name}`,
+    );
   }
 }

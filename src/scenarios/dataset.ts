@@ -9,8 +9,7 @@ export interface ScenarioRef {
   readonly dataset: string;
 }
 
-export const isScenarioRef = (schema: unknown): schema is ScenarioRef =>
-  typeof schema === "object" && schema !== null && "scenario" in schema && "dataset" in schema;
+export const isScenarioRef = (schema: unknown): schema is ScenarioRef => typeof schema === "object" && schema !== null && "scenario" in schema && "dataset" in schema;
 
 /** Compiled once per thread and kept by the document's text, like a schema. */
 const scenarios = new Map<string, Scenario>();

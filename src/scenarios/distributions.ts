@@ -94,13 +94,19 @@ export function parseChildCount(path: string, value: unknown): ChildCount {
       const logs: number[] = [-mean];
       for (let k = 1; k <= max; k++) logs.push((logs[k - 1] as number) + Math.log(mean) - Math.log(k));
       const top = Math.max(...logs);
-      return tabled(o, logs.map((l) => Math.exp(l - top)));
+      return tabled(
+        o,
+        logs.map((l) => Math.exp(l - top)),
+      );
     }
     case "zipf": {
       const s = positive(`${path}.s`, o.s, 10);
       const max = whole(`${path}.max`, o.max, 1, M);
       const min = whole(`${path}.min`, o.min ?? 1, 1, max);
-      return tabled(o, Array.from({ length: max + 1 }, (_, k) => (k < min ? 0 : k ** -s)));
+      return tabled(
+        o,
+        Array.from({ length: max + 1 }, (_, k) => (k < min ? 0 : k ** -s)),
+      );
     }
   }
 }

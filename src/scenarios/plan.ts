@@ -50,7 +50,10 @@ export function scenarioRecordCounts(ref: unknown, seed: number, datePrefix: str
   const walked = d.lineage.slice(0, -1).reduce((n, a) => n + expectedCount(scenario, scenario.datasets.get(a) as ScenarioDataset), 0);
   const expected = expectedCount(scenario, d);
   if (expected > 2 * maxRecords || walked > 4 * maxRecords) {
-    throw new ValidationError("dataset", `${scenario.name}.${d.name} holds about ${Math.round(expected).toLocaleString("en-US")} entities (under ${Math.round(walked).toLocaleString("en-US")} parents), more than the ${maxRecords.toLocaleString("en-US")} events one run sends`);
+    throw new ValidationError(
+      "dataset",
+      `${scenario.name}.${d.name} holds about ${Math.round(expected).toLocaleString("en-US")} entities (under ${Math.round(walked).toLocaleString("en-US")} parents), more than the ${maxRecords.toLocaleString("en-US")} events one run sends`,
+    );
   }
   const world = new World(scenario, { seed, datePrefix });
   const roots = rootOf(scenario, d).count as number;

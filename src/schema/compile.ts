@@ -113,7 +113,8 @@ const DURATION = /^(\d+(?:\.\d+)?)\s*(d|h|m|s)$/;
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 };
 const MAX_WITHIN_MS = 3650 * 86_400_000;
 function durationMs(path: string, v: unknown): number {
-  const ms = typeof v === "number" ? v * 1000 : typeof v === "string" && DURATION.test(v.trim()) ? Number(DURATION.exec(v.trim())?.[1]) * (UNIT_MS[DURATION.exec(v.trim())?.[2] as string] as number) : NaN;
+  const ms =
+    typeof v === "number" ? v * 1000 : typeof v === "string" && DURATION.test(v.trim()) ? Number(DURATION.exec(v.trim())?.[1]) * (UNIT_MS[DURATION.exec(v.trim())?.[2] as string] as number) : NaN;
   if (!Number.isFinite(ms) || ms < 1 || ms > MAX_WITHIN_MS) fail(path, `must be a duration such as 30d, 12h, 90m, 45s or a number of seconds, from 1 ms to 3650 days (got ${describe(v)})`);
   return Math.round(ms);
 }
@@ -252,7 +253,10 @@ class Compiler {
     }
     if (!this.top.includes(root)) {
       const known = [...this.top, ...(this.options.externals?.keys() ?? [])];
-      fail(path, `refers to "${name}", which is not a field of the record${this.options.externals?.size ? ` or of a related dataset (${[...this.options.externals.keys()].join(", ")})` : ""}${didYouMean(root, known)}`);
+      fail(
+        path,
+        `refers to "${name}", which is not a field of the record${this.options.externals?.size ? ` or of a related dataset (${[...this.options.externals.keys()].join(", ")})` : ""}${didYouMean(root, known)}`,
+      );
     }
     if (root === this.currentTop) fail(path, `refers to its own field "${root}"`);
     let set = this.deps.get(this.currentTop);
@@ -343,10 +347,14 @@ class Compiler {
           }
           return fixed((s) => values[s.rng.int(size)], largest, fakerType);
         }
-        return fixed((s) => {
-          faker.use(s.rng);
-          return plain(method(...args));
-        }, probeBytes, fakerType);
+        return fixed(
+          (s) => {
+            faker.use(s.rng);
+            return plain(method(...args));
+          },
+          probeBytes,
+          fakerType,
+        );
       }
       case "choice": {
         let entries: [unknown, number][];
@@ -424,7 +432,8 @@ class Compiler {
         const o = isObj(arg) ? arg : { format: arg };
         keysOnly(path, o, ["format", "after", "within"]);
         const format = (o.format ?? "iso") as TimestampFormat;
-        if (!(TIMESTAMP_FORMATS as readonly string[]).includes(format)) fail(isObj(arg) ? `${path}.format` : path, `unknown format "${String(format)}"${didYouMean(String(format), TIMESTAMP_FORMATS)}; known: ${TIMESTAMP_FORMATS.join(", ")}`);
+        if (!(TIMESTAMP_FORMATS as readonly string[]).includes(format))
+          fail(isObj(arg) ? `${path}.format` : path, `unknown format "${String(format)}"${didYouMean(String(format), TIMESTAMP_FORMATS)}; known: ${TIMESTAMP_FORMATS.join(", ")}`);
         const render = (ms: number): unknown => {
           if (format === "epoch_ms") return ms;
           if (format === "epoch_s") return Math.floor(ms / 1000);
@@ -580,7 +589,6 @@ export interface CompiledSchema {
   text(values: Record<string, unknown>): string;
   record(scope: RecordScope): string;
 }
-
 
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
 export function compileSchema(input: unknown, where = "dataset", options: CompileOptions = {}): CompiledSchema {

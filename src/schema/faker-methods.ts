@@ -11,9 +11,32 @@ type Method = (...args: unknown[]) => unknown;
 
 /** Modules whose methods a schema may call (helpers and the raw core are left out). */
 const MODULES = [
-  "airline", "animal", "book", "color", "commerce", "company", "database", "datatype", "date", "finance", "food", "git",
-  "hacker", "image", "internet", "location", "lorem", "music", "number", "person", "phone", "science", "string", "system",
-  "vehicle", "word",
+  "airline",
+  "animal",
+  "book",
+  "color",
+  "commerce",
+  "company",
+  "database",
+  "datatype",
+  "date",
+  "finance",
+  "food",
+  "git",
+  "hacker",
+  "image",
+  "internet",
+  "location",
+  "lorem",
+  "music",
+  "number",
+  "person",
+  "phone",
+  "science",
+  "string",
+  "system",
+  "vehicle",
+  "word",
 ] as const;
 
 let names: string[] | undefined;

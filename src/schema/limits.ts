@@ -34,8 +34,19 @@ export const SCHEMA_LIMITS = Object.freeze({
 
 /** faker methods whose plain numbers are values, not sizes. */
 const VALUE_METHODS = new Set([
-  "number.int", "number.float", "number.bigInt", "number.binary", "number.octal", "number.hex", "number.romanNumeral",
-  "finance.amount", "commerce.price", "location.latitude", "location.longitude", "location.nearbyGPSCoordinate", "datatype.boolean",
+  "number.int",
+  "number.float",
+  "number.bigInt",
+  "number.binary",
+  "number.octal",
+  "number.hex",
+  "number.romanNumeral",
+  "finance.amount",
+  "commerce.price",
+  "location.latitude",
+  "location.longitude",
+  "location.nearbyGPSCoordinate",
+  "datatype.boolean",
 ]);
 const VALUE_MODULES = new Set(["date"]);
 /** Option names that set a length or a count in faker's API. */

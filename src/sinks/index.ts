@@ -12,10 +12,7 @@ export function sinkFor(spec: SinkSpec): FileSink {
   const id = JSON.stringify(spec);
   let sink = cache.get(id);
   if (!sink) {
-    sink =
-      spec.kind === "s3"
-        ? new (require("./s3") as typeof import("./s3")).S3Sink(spec)
-        : new (require("./local") as typeof import("./local")).LocalSink(spec);
+    sink = spec.kind === "s3" ? new (require("./s3") as typeof import("./s3")).S3Sink(spec) : new (require("./local") as typeof import("./local")).LocalSink(spec);
     cache.set(id, sink);
   }
   return sink;

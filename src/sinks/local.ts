@@ -34,7 +34,10 @@ export class LocalSink implements FileSink {
   /** A local file has no metadata: it is this file when its bytes hash like a fresh rendering. */
   async existing(file: PlannedFile): Promise<RenderStats | undefined> {
     const target = join(this.spec.dir, file.key);
-    const size = await stat(target).then((s) => s.size, () => undefined);
+    const size = await stat(target).then(
+      (s) => s.size,
+      () => undefined,
+    );
     if (size === undefined) return undefined;
     const expected = renderFile(file);
     for (const _ of expected.chunks);

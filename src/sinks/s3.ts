@@ -207,9 +207,7 @@ export class S3Sink implements FileSink {
   }
 
   async putJson(key: string, value: unknown): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({ Bucket: this.spec.bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: "application/json" }),
-    );
+    await this.client.send(new PutObjectCommand({ Bucket: this.spec.bucket, Key: key, Body: `${JSON.stringify(value, null, 2)}\n`, ContentType: "application/json" }));
   }
 
   async getJson(key: string): Promise<unknown> {
@@ -259,9 +257,7 @@ export class S3Sink implements FileSink {
     let keyMarker: string | undefined;
     let uploadIdMarker: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListMultipartUploadsCommand({ Bucket: this.spec.bucket, Prefix: commonPrefix(keys), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
-      );
+      const page = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.spec.bucket, Prefix: commonPrefix(keys), KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
       for (const u of page.Uploads ?? []) {
         if (u.Key === undefined || u.UploadId === undefined || !wanted.has(u.Key)) continue;
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.spec.bucket, Key: u.Key, UploadId: u.UploadId }));

@@ -157,7 +157,9 @@ export async function startFirehose(streams: readonly string[], options: StandIn
         throw new AwsError("ValidationException", `1 validation error detected: Value at 'records' failed to satisfy constraint: Member must have length between 1 and 500 (got ${input?.length})`);
       }
       const data = input.map((r) => b64(r.Data));
-      for (const d of data) if (d.length > 1000 * 1024) throw new AwsError("ValidationException", `1 validation error detected: Value at 'records.member.data' failed to satisfy constraint: Member must have length less than or equal to 1024000`);
+      for (const d of data)
+        if (d.length > 1000 * 1024)
+          throw new AwsError("ValidationException", `1 validation error detected: Value at 'records.member.data' failed to satisfy constraint: Member must have length less than or equal to 1024000`);
       const total = data.reduce((n, d) => n + d.length, 0);
       if (total > 4 * 1024 * 1024) throw new AwsError("InvalidArgumentException", `Records size exceeds 4 MiB limit (${total} bytes)`);
       const call = ++callNo;
@@ -190,6 +192,7 @@ export interface SqsStandIn extends AwsStandIn {
 
 const SQS_ID = /^[A-Za-z0-9_-]{1,80}$/;
 // Characters SQS accepts in a message: #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the tab, newline and carriage return are the point: SQS's allowed set names them
 const SQS_INVALID_CHARS = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const DEDUP_WINDOW_MS = 5 * 60_000;
 
@@ -221,10 +224,15 @@ export async function startSqs(names: readonly string[], options: StandInOptions
       if (entries.length > 10) throw fail("TooManyEntriesInBatchRequest", `Maximum number of entries per request are 10. You have sent ${entries.length}.`);
       const ids = entries.map((e) => e.Id);
       if (new Set(ids).size !== ids.length) throw fail("BatchEntryIdsNotDistinct", "Id in batch entries must be unique.");
-      for (const id of ids) if (typeof id !== "string" || !SQS_ID.test(id)) throw fail("InvalidBatchEntryId", `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long. (got ${id})`);
+      for (const id of ids)
+        if (typeof id !== "string" || !SQS_ID.test(id))
+          throw fail("InvalidBatchEntryId", `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long. (got ${id})`);
       const sizeOf = (e: Record<string, any>) =>
         Buffer.byteLength(String(e.MessageBody ?? "")) +
-        Object.entries((e.MessageAttributes ?? {}) as Record<string, { DataType: string; StringValue?: string }>).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.DataType) + Buffer.byteLength(v.StringValue ?? ""), 0);
+        Object.entries((e.MessageAttributes ?? {}) as Record<string, { DataType: string; StringValue?: string }>).reduce(
+          (n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v.DataType) + Buffer.byteLength(v.StringValue ?? ""),
+          0,
+        );
       const total = entries.reduce((n, e) => n + sizeOf(e), 0);
       if (total > 262_144) throw fail("BatchRequestTooLong", `Batch requests cannot be longer than 262144 bytes. You have sent ${total} bytes.`);
       const call = ++callNo;
@@ -251,7 +259,12 @@ export async function startSqs(names: readonly string[], options: StandInOptions
             const attributes = Object.fromEntries(Object.entries((e.MessageAttributes ?? {}) as Record<string, { StringValue?: string }>).map(([k, v]) => [k, v.StringValue ?? ""]));
             queue.push({ body: text, ...(e.MessageGroupId ? { groupId: e.MessageGroupId } : {}), attributes });
           }
-          Successful.push({ Id: e.Id, MessageId: randomUUID(), MD5OfMessageBody: createHash("md5").update(text, "utf8").digest("hex"), ...(fifo ? { SequenceNumber: String(call * 100 + Successful.length).padStart(20, "0") } : {}) });
+          Successful.push({
+            Id: e.Id,
+            MessageId: randomUUID(),
+            MD5OfMessageBody: createHash("md5").update(text, "utf8").digest("hex"),
+            ...(fifo ? { SequenceNumber: String(call * 100 + Successful.length).padStart(20, "0") } : {}),
+          });
         }
       }
       if (options.loseAnswer?.(call)) throw new AwsError("com.amazonaws.sqs#InternalError", "answer lost after the messages were taken", 500);
@@ -295,7 +308,11 @@ export async function startEventBridge(buses: readonly string[], options: StandI
         throw new AwsError("ValidationException", `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and 10`);
       }
       const size = (e: Record<string, any>) =>
-        (e.Time ? 14 : 0) + Buffer.byteLength(String(e.Source ?? "")) + Buffer.byteLength(String(e.DetailType ?? "")) + Buffer.byteLength(String(e.Detail ?? "")) + ((e.Resources ?? []) as string[]).reduce((n, r) => n + Buffer.byteLength(r), 0);
+        (e.Time ? 14 : 0) +
+        Buffer.byteLength(String(e.Source ?? "")) +
+        Buffer.byteLength(String(e.DetailType ?? "")) +
+        Buffer.byteLength(String(e.Detail ?? "")) +
+        ((e.Resources ?? []) as string[]).reduce((n, r) => n + Buffer.byteLength(r), 0);
       const total = entries.reduce((n, e) => n + size(e), 0);
       if (total > 256_000) throw new AwsError("ValidationException", `Total size of the entries in the request is over the limit (${total} bytes).`);
       for (const e of entries) {

@@ -42,7 +42,11 @@ export async function startFakeElasticsearch(item: (id: string, attempt: number)
       };
       if (rejecting) {
         return send(401, {
-          error: { root_cause: [{ type: "security_exception", reason: "unable to authenticate with provided credentials" }], type: "security_exception", reason: "unable to authenticate with provided credentials" },
+          error: {
+            root_cause: [{ type: "security_exception", reason: "unable to authenticate with provided credentials" }],
+            type: "security_exception",
+            reason: "unable to authenticate with provided credentials",
+          },
           status: 401,
         });
       }
@@ -53,7 +57,10 @@ export async function startFakeElasticsearch(item: (id: string, attempt: number)
       if (req.method !== "POST" && req.method !== "PUT") return send(405, { error: "method not allowed", status: 405 });
       if (!/^\/([^/]+\/)?_bulk$/.test(path)) return send(404, { error: { type: "fake_unsupported", reason: `fake cluster has no ${path}` }, status: 404 });
       bulkRequests.count++;
-      const lines = Buffer.concat(chunks).toString("utf8").split("\n").filter((l) => l !== "");
+      const lines = Buffer.concat(chunks)
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l !== "");
       const items: unknown[] = [];
       let errors = false;
       for (let i = 0; i < lines.length; i += 2) {

@@ -30,13 +30,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       return;
     }
     remaining -= 1;
-    const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
+    const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     forward.on("error", () => res.destroy());
     req.pipe(forward);
   });

@@ -13,7 +13,7 @@ export interface LoadedProgram {
   readonly outputs: Record<string, unknown>;
 }
 
-function valueOf(v: unknown): Promise<unknown> {
+function resolvedValue(v: unknown): Promise<unknown> {
   return pulumi.Output.isInstance(v) ? new Promise((resolve) => (v as pulumi.Output<unknown>).apply((x) => resolve(x))) : Promise.resolve(v);
 }
 
@@ -29,7 +29,7 @@ export async function loadProgram(config: Record<string, string> = {}): Promise<
   delete require.cache[PROGRAM];
   const exports = { ...(require(PROGRAM) as Record<string, unknown>) };
   const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(exports)) outputs[k] = await valueOf(v);
+  for (const [k, v] of Object.entries(exports)) outputs[k] = await resolvedValue(v);
   await settle();
   return { exports, resources: [...resources()], outputs };
 }
@@ -37,7 +37,12 @@ export async function loadProgram(config: Record<string, string> = {}): Promise<
 /** An inline role policy the program declared, by the component name (`generate-files` → `generate-files-policy`). */
 export function rolePolicyOf(program: LoadedProgram, component: string): { Version: string; Statement: Record<string, any>[] } {
   const policy = program.resources.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.name === `${component}-policy`);
-  if (!policy) throw new Error(`the program declares no ${component}-policy (have: ${ofType("aws:iam/rolePolicy:RolePolicy").map((p) => p.name).join(", ")})`);
+  if (!policy)
+    throw new Error(
+      `the program declares no ${component}-policy (have: ${ofType("aws:iam/rolePolicy:RolePolicy")
+        .map((p) => p.name)
+        .join(", ")})`,
+    );
   return JSON.parse(policy.inputs.policy as string) as { Version: string; Statement: Record<string, any>[] };
 }
 

@@ -39,7 +39,6 @@ export interface StrictS3 {
   close(): Promise<void>;
 }
 
-
 /**
  * The IAM action an S3 REST request needs (path-style addressing), per the S3 API reference's
  * "Permissions" section of each operation. Unknown operations map to undefined and are denied:
@@ -121,7 +120,7 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     const action = s3Action(method, key, url.searchParams);
     const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
     const resource = key === undefined ? bucketArn : `${bucketArn}/${key}`;
-      let verified: StrictRequest["verified"];
+    let verified: StrictRequest["verified"];
     const record = (status: number, outcome: StrictRequest["outcome"]) =>
       requests.push({ method, bucket, key, query: url.search.slice(1), action: action ?? "unknown", resource, status, outcome, ...(verified ? { verified } : {}) });
 
@@ -142,7 +141,14 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     }
     if (!allowed) {
       record(403, "denied");
-      return answer(req, res, 403, "AccessDenied", `User: ${roleName} is not authorized to perform: ${action ?? method} on resource: "${resource}" because no identity-based policy allows it`, resource);
+      return answer(
+        req,
+        res,
+        403,
+        "AccessDenied",
+        `User: ${roleName} is not authorized to perform: ${action ?? method} on resource: "${resource}" because no identity-based policy allows it`,
+        resource,
+      );
     }
     if (blocked && key !== undefined && (method === "PUT" || method === "POST") && blocked(key)) {
       record(403, "blocked");

@@ -95,10 +95,7 @@ export class BatchEventSink implements EventSink {
     try {
       await client.config.credentials();
     } catch (err) {
-      throw new ValidationError(
-        "credentials",
-        `${service} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (${(err as Error).message.split("\n")[0]})`,
-      );
+      throw new ValidationError("credentials", `${service} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (${(err as Error).message.split("\n")[0]})`);
     }
   }
 
@@ -231,7 +228,10 @@ export class BatchEventSink implements EventSink {
     try {
       const results = await this.api.put(batch);
       ctx.stats.recordLatency(performance.now() - started);
-      this.noteThrottling(results.some((r) => !r.ok && this.api.throttleCodes.has(r.code)), ctx);
+      this.noteThrottling(
+        results.some((r) => !r.ok && this.api.throttleCodes.has(r.code)),
+        ctx,
+      );
       batch.forEach((p, i) => {
         const r = results[i];
         if (r?.ok) {
