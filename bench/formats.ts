@@ -9,7 +9,7 @@ const RSS_ROUNDS = 2;
  * Each format against NDJSON in the same run: stored MiB/s and records/s of web-events at 1 and 2
  * threads (20 × 3.5 MiB to a local folder), and peak RSS of a run of many files and of one large
  * file to the embedded S3 (multipart), which must stay within NDJSON's +10%, with that file's
- * MiB/s (the slower round's: the per-format rates in src/capacity.ts rest on it). Every run is a
+ * MiB/s (the slower round's: the per-format rates in src/files/capacity.ts rest on it). Every run is a
  * process started as the generate-files function starts (its glibc malloc settings, MALLOC_ENV).
  */
 export async function formatsBench(s3: { endpoint: string; bucket: string }, local: string, largeMb: number): Promise<void> {

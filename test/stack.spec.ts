@@ -79,7 +79,7 @@ describe("the stack with default config (index.ts)", () => {
       DEFAULT_FILE_COUNT: "10",
       DEFAULT_TARGET_SIZE_MB: "3.5",
       FAN_OUT_CONCURRENCY: "50",
-      // A fixed glibc mmap threshold: freed encoder buffers go back to the system (src/pool.ts).
+      // A fixed glibc mmap threshold: freed encoder buffers go back to the system (src/files/pool.ts).
       MALLOC_MMAP_THRESHOLD_: "131072",
     });
     // The mock engine does not carry archive contents; test/bundle.spec.ts runs the archive's files.
