@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../src/datasets/names";
 import { ValidationError } from "../src/core/errors";
+import { formatBytes } from "../src/core/limits";
 import { datasetOf } from "../src/datasets";
 import { RecordSource } from "../src/records/record-source";
 import { parseGenerateRequest } from "../src/files/request";
@@ -17,7 +18,7 @@ export interface PreviewFlags {
   dirty?: string;
 }
 
-const FLAGS: Record<string, string> = { dataset: "--dataset", seed: "--seed", date_prefix: "--date", dirty: "--dirty", daily_curve: "--daily-curve" };
+const FLAGS: Record<string, string> = { scenario: "--scenario", dataset: "--dataset", seed: "--seed", date_prefix: "--date", dirty: "--dirty", daily_curve: "--daily-curve" };
 
 /**
  * `synthgen preview`: the first records of file 0 of a run, exactly as `generate` would write
@@ -77,13 +78,15 @@ async function previewScenario(flags: PreviewFlags, n: number): Promise<number> 
   const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
   const { World } = require("../src/scenarios/world") as typeof import("../src/scenarios/world");
   const { curvedSecondOfDay } = require("../src/records/daily-curve") as typeof import("../src/records/daily-curve");
-  const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario as string), flags.scenario as string);
+  const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario as string), flags.scenario as string, "scenario");
   const { scenario } = loaded;
   const event = eventFrom({ seed: numeric(flags.seed) ?? 1, date_prefix: flags.date, daily_curve: flags.dailyCurve, dirty: parsePairs("--dirty", flags.dirty), run_id: "preview", file_count: 1 });
   if (flags.dataset !== undefined) {
     const run = planScenario(loaded, 1).find((r) => r.name === flags.dataset);
     if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${scenario.name}: ${[...scenario.datasets.keys()].join(", ")} (got "${flags.dataset}")`);
-    const r = parseGenerateRequest({ ...event, dataset: run.resolved.name }, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, run.resolved);
+    // The first records of the dataset as one file holds them: no file is written, so none is sized.
+    const { size: _unsized, ...resolved } = run.resolved;
+    const r = parseGenerateRequest({ ...event, dataset: run.resolved.name }, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() }, resolved);
     const id = {
       dataset: r.dataset,
       seed: r.seed,
@@ -107,6 +110,8 @@ async function previewScenario(flags: PreviewFlags, n: number): Promise<number> 
     return EXIT.OK;
   }
   if (flags.dirty !== undefined) throw new ValidationError("dirty", "--dirty applies to a dataset's records: add --dataset NAME");
+  // A scenario no run may write is refused here as in generate and validate (plan arithmetic only).
+  planScenario(loaded, 1);
   const r = parseGenerateRequest(event, { fileCount: 1, targetSizeMb: 1 }, { now: new Date() });
   const world = new World(scenario, { seed: r.seed, datePrefix: r.datePrefix, ...(r.dailyCurve ? { secondOfDay: curvedSecondOfDay } : {}) });
   const all = [...scenario.datasets.values()];
@@ -142,8 +147,8 @@ export async function runValidateCommand(file: string): Promise<number> {
         const d = loaded.scenario.datasets.get(run.name) as NonNullable<ReturnType<typeof loaded.scenario.datasets.get>>;
         const how =
           d.count !== undefined
-            ? `${d.count.toLocaleString("en-US")} entities`
-            : `~${Math.round(run.expectedRecords).toLocaleString("en-US")} entities, per ${d.parent}: ${JSON.stringify(d.perParent?.spec)}`;
+            ? `${d.count.toLocaleString("en-US")} entities (~${formatBytes(run.size.bytes)})`
+            : `~${Math.round(run.expectedRecords).toLocaleString("en-US")} entities (~${formatBytes(run.size.bytes)}), per ${d.parent}: ${JSON.stringify(d.perParent?.spec)}`;
         const refs = d.references.map((x) => `${x.name} → ${x.dataset}${x.skew.kind === "zipf" ? ` (zipf ${x.skew.s})` : ""}`);
         return `  ${run.name}: ${how}${refs.length ? `; references ${refs.join(", ")}` : ""}; ${d.schema.columns.length} fields`;
       });

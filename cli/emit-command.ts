@@ -68,10 +68,10 @@ async function scenarioDataset(file: string, dataset: string | undefined): Promi
   const text = await readSchemaFile("scenario", file);
   if (dataset === undefined) {
     const { loadScenarioText } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
-    const names = [...loadScenarioText(text, file).scenario.datasets.keys()];
+    const names = [...loadScenarioText(text, file, "scenario").scenario.datasets.keys()];
     throw new ValidationError("dataset", `--scenario needs --dataset, one of its datasets: ${names.join(", ")}`);
   }
-  return resolveScenarioDataset(text, file, dataset);
+  return resolveScenarioDataset(text, file, dataset, "scenario");
 }
 
 /**

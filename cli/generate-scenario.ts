@@ -1,11 +1,11 @@
 import { CapacityError, ValidationError } from "../src/core/errors";
-import { BYTES_PER_MB } from "../src/core/limits";
+import { BYTES_PER_MB, formatBytes } from "../src/core/limits";
 import { planRun, type RunPlan } from "../src/files/plan";
 import { createFilePool } from "../src/files/pool";
 import { normaliseKeyPrefix, parseGenerateRequest } from "../src/files/request";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { executeRun, foldErrors, responseBody } from "../src/files/run";
-import { loadScenarioText, planScenario } from "../src/scenarios/plan";
+import { assertFilesFit, loadScenarioText, planScenario } from "../src/scenarios/plan";
 import { readSchemaFile } from "../src/catalog/resolve";
 import { sinkLocation } from "../src/sinks";
 import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
@@ -38,7 +38,7 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
       return EXIT.BAD_INPUT;
     }
   }
-  let plans: { name: string; plan: RunPlan; expected: number }[];
+  let plans: { name: string; plan: RunPlan; expected: number; bytes: number }[];
   let destination: ReturnType<typeof parseDestination>;
   let shards: number | undefined;
   let threads: number;
@@ -46,7 +46,7 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
   try {
     destination = parseDestination(flags.out, flags.endpoint);
     shards = parseShards(flags.shards);
-    const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario);
+    const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
     scenarioName = loaded.scenario.name;
     const size = numeric(flags.sizeMb);
     const event = eventFrom({
@@ -61,7 +61,9 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
     });
     const userPrefix = normaliseKeyPrefix("key_prefix", flags.keyPrefix ?? "");
     // Sizing needs a valid size; the request check below names a bad one.
-    const runs = planScenario(loaded, typeof size === "number" && size > 0 ? size : 3.5);
+    const sizeMb = typeof size === "number" && size > 0 ? size : 3.5;
+    const runs = planScenario(loaded, sizeMb);
+    if (size === undefined || size === sizeMb) assertFilesFit(loaded, runs, sizeMb, "target_size_mb");
     plans = [];
     for (const run of runs) {
       const request = parseGenerateRequest(
@@ -72,14 +74,14 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
       );
       // One identity for every dataset: the first request's run id, seed and day (derived when not given).
       Object.assign(event, { run_id: request.runId, seed: request.seed, date_prefix: request.datePrefix });
-      plans.push({ name: run.name, plan: planRun(request, destination.prefix), expected: run.expectedRecords });
+      plans.push({ name: run.name, plan: planRun(request, destination.prefix), expected: run.expectedRecords, bytes: run.size.bytes });
     }
     threads = parseThreads(
       flags.threads,
-      plans.reduce((n, p) => n + (p.plan.files.length * p.plan.targetBytes) / BYTES_PER_MB, 0),
+      plans.reduce((n, p) => n + (p.plan.files.length * p.plan.fileBytes) / BYTES_PER_MB, 0),
     );
     process.stderr.write(
-      `synthgen: scenario ${scenarioName}: ${plans.map((p) => `${p.name} ${p.plan.files.length} file${p.plan.files.length === 1 ? "" : "s"} (~${Math.round(p.expected).toLocaleString("en-US")} records)`).join(", ")}\n`,
+      `synthgen: scenario ${scenarioName}: ${plans.map((p) => `${p.name} ${p.plan.files.length} file${p.plan.files.length === 1 ? "" : "s"} (~${Math.round(p.expected).toLocaleString("en-US")} records, ~${formatBytes(p.bytes)})`).join(", ")}\n`,
     );
     for (const { plan } of plans) await preflight(plan, destination.sink, { ignoreFreeSpace: flags.ignoreFreeSpace === true });
   } catch (err) {

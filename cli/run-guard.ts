@@ -17,10 +17,10 @@ const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
  * (unless told to ignore it), and removes the temporary files that killed runs left there.
  */
 export async function preflight(plan: RunPlan, sink: SinkSpec, options: { ignoreFreeSpace: boolean }): Promise<void> {
-  const total = plan.targetBytes * plan.files.length;
+  const total = plan.fileBytes * plan.files.length;
   const where = sink.kind === "s3" ? `s3://${sink.bucket}/${plan.keyPrefix}` : sink.dir;
   process.stderr.write(
-    `synthgen: ${plan.files.length} files × ${mib(plan.targetBytes)} = ${total >= 1024 ** 3 ? gib(total) : mib(total)} of ${plan.request.dataset} to ${where} (run ${plan.request.runId})\n`,
+    `synthgen: ${plan.files.length} files × ${mib(plan.fileBytes)} = ${total >= 1024 ** 3 ? gib(total) : mib(total)} of ${plan.request.dataset} to ${where} (run ${plan.request.runId})\n`,
   );
   if (sink.kind === "s3") {
     sdkNodeNoticeOnce();

@@ -353,6 +353,53 @@ datasets:
     assert.ok(!proxy.requests.some((r) => r.outcome === "denied"), "nothing the function asked was denied");
   });
 
+  describe("a stored scenario larger than its files: 400 from the plan's arithmetic, in well under a second, nothing written", () => {
+    // A billion users with 100,000 orders each (~1.9 PiB), and ~10× what 10,000 files of the size asked for hold.
+    const HUGE =
+      "name: huge\ndatasets:\n  users: { count: 1000000000, fields: { id: { sequence: {} } } }\n  orders:\n    parent: users\n    per_parent: { distribution: uniform, min: 100000, max: 100000 }\n    fields: { id: { sequence: {} }, u: { ref: users.id } }\n";
+    const TENFOLD = HUGE.replace("name: huge", "name: tenfold")
+      .replace("count: 1000000000", "count: 1000000")
+      .replace(/min: 100000, max: 100000/, "min: 300, max: 300");
+    before(async () => {
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "landing/_datasets/huge.yaml", Body: HUGE }));
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: "landing/_datasets/tenfold.yaml", Body: TENFOLD }));
+    });
+
+    const refused = async (event: Record<string, unknown>, field: string, message: RegExp) => {
+      const before = await s3.keys(BUCKET);
+      const started = performance.now();
+      const res = await handler(event, lambdaContext(`too-big-${Object.values(event).join("-")}`, 900_000));
+      const ms = performance.now() - started;
+      assert.equal(res.statusCode, 400, JSON.stringify(res.body));
+      assert.equal((res.body as { field: string }).field, field);
+      assert.match((res.body as { error: string }).error, message);
+      assert.ok(ms < 1000, `refused in ${Math.round(ms)} ms`);
+      assert.deepEqual(await s3.keys(BUCKET), before, "nothing written");
+    };
+
+    it("refuses a dataset no run may write (1.9 PiB), whatever the size asked for", async () => {
+      const message = /huge\.orders holds about 100,000,000,000,000 records of ~\d+ bytes \(~1\.\d PiB\), more than a run may write of one dataset: 10,000 files of at most 1,024 MiB \(9\.8 TiB\)/;
+      await refused({ dataset: "huge.orders", file_count: 10_000, target_size_mb: 1024 }, "dataset", message);
+      await refused({ action: "plan", request: { dataset: "huge.orders", file_count: 10_000, target_size_mb: 1024 }, execution_name: "huge-plan" }, "dataset", message);
+    });
+
+    it("refuses files that would be larger than asked, naming the file count or size that would hold the dataset", async () => {
+      // 300 million orders (~5 GiB): 10 files of 0.5 MiB cannot hold them, nor can 10,000.
+      await refused(
+        { dataset: "tenfold.orders", file_count: 10, target_size_mb: 0.5 },
+        "target_size_mb",
+        /tenfold\.orders holds about 300,000,000 records \(~[\d.]+ GiB\): in 10 files each would take ~[\d.]+ MiB, more than target_size_mb 0\.5; a run has at most 10,000 files: raise target_size_mb to at least [\d.]+ with file_count 10,000/,
+      );
+      await refused({ action: "plan", request: { dataset: "tenfold.orders", file_count: 10, target_size_mb: 0.5 }, execution_name: "tenfold-plan" }, "target_size_mb", /more than target_size_mb 0\.5/);
+      // Its million users (~9 MiB) fit in more files of the same size: the count that would is named.
+      await refused(
+        { dataset: "tenfold.users", file_count: 2, target_size_mb: 0.5 },
+        "file_count",
+        /in 2 files each would take ~[\d.]+ MiB, more than target_size_mb 0\.5: raise file_count to at least \d+, or target_size_mb to at least [\d.]+/,
+      );
+    });
+  });
+
   describe("hostile stored schemas: 400 naming the path and the limit, in well under a second, nothing written", () => {
     HOSTILE_SCHEMAS.forEach(([what, text, message], i) => {
       it(`refuses ${what}`, async () => {

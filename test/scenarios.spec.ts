@@ -19,6 +19,7 @@ import { HeadObjectCommand } from "@aws-sdk/client-s3";
 import { parseGenerateRequest } from "../src/files/request";
 import { parseEmitRequest, EMIT_DEFAULTS } from "../src/events/request";
 import { resolveScenarioDataset } from "../src/catalog/resolve";
+import { assertFilesFit, loadScenarioText, planScenario } from "../src/scenarios/plan";
 
 const EXAMPLES = join(__dirname, "..", "..", "examples");
 
@@ -121,7 +122,8 @@ describe("scenarios: related datasets", function () {
         assert.match(stdout, /ok — scenario/);
       }
       const { stdout } = await synthgen(["validate", join(EXAMPLES, "shop.yaml")]);
-      assert.match(stdout, /orders: ~50,000 entities, per users: .*poisson/);
+      assert.match(stdout, /orders: ~50,000 entities \(~[\d.]+ MiB\), per users: .*poisson/);
+      assert.match(stdout, /users: 20,000 entities \(~[\d.]+ MiB\)/);
       assert.match(stdout, /references product → products \(zipf 1\.1\)/);
     });
 
@@ -179,6 +181,97 @@ datasets:
       assert.equal(code, 2);
       assert.match(stderr, /datasets\.orders\.parent/);
       await assert.rejects(readdir(out));
+    });
+
+    describe("a scenario larger than its files is refused from the plan's arithmetic, before anything is written", () => {
+      // A billion users with 100,000 orders each: every limit of the language holds, and it is ~1.9 PiB.
+      const HUGE =
+        "name: huge\ndatasets:\n  users:\n    count: 1000000000\n    fields: { id: { sequence: {} } }\n  orders:\n    parent: users\n    per_parent: { distribution: uniform, min: 100000, max: 100000 }\n    fields: { id: { sequence: {} }, u: { ref: users.id } }\n";
+      // 300 million orders (~5 GiB): at 0.05 MiB, ~10× the files a dataset may have.
+      const TENFOLD = HUGE.replace("name: huge", "name: tenfold").replace("count: 1000000000", "count: 1000000").replace("min: 100000, max: 100000", "min: 300, max: 300");
+      const PETABYTES =
+        /huge\.orders holds about 100,000,000,000,000 records of ~\d+ bytes \(~1\.\d PiB\), more than a run may write of one dataset: 10,000 files of at most 1,024 MiB \(9\.8 TiB\), about \d+× that: give users fewer entities \(count 1,000,000,000\)/;
+      let huge: string;
+      let tenfold: string;
+      before(async () => {
+        huge = join(tmp, "huge.yaml");
+        tenfold = join(tmp, "tenfold.yaml");
+        await writeFile(huge, HUGE);
+        await writeFile(tenfold, TENFOLD);
+      });
+
+      it("the plan's arithmetic refuses them in well under a second, making no entity", () => {
+        const started = performance.now();
+        assert.throws(() => planScenario(loadScenarioText(HUGE, "huge.yaml"), 3.5), PETABYTES);
+        const loaded = loadScenarioText(TENFOLD, "tenfold.yaml");
+        const runs = planScenario(loaded, 0.05);
+        assert.throws(() => assertFilesFit(loaded, runs, 0.05, "target_size_mb"), /tenfold\.orders holds about 300,000,000 records \(~[\d.]+ GiB\): files of 0\.05 MiB would take [\d,]+ of them/);
+        assert.ok(performance.now() - started < 1000, `${Math.round(performance.now() - started)} ms`);
+        const orders = runs.find((r) => r.name === "orders");
+        assert.ok(orders && orders.size.bytes > 4 * 1024 ** 3 && orders.size.bytes < 8 * 1024 ** 3, `orders planned at ${orders?.size.bytes} bytes`);
+      });
+
+      it("validate says so with the total; generate and preview of a dataset refuse it, exit 2, nothing written", async () => {
+        const out = join(tmp, "huge-out");
+        const [validate, generate, preview] = await Promise.all([
+          synthgen(["validate", huge]),
+          synthgen(["generate", "--scenario", huge, "--size-mb", "0.1", "--out", out]),
+          synthgen(["preview", "--scenario", huge, "--dataset", "orders", "-n", "3"]),
+        ]);
+        for (const [command, run] of [
+          ["validate", validate],
+          ["generate", generate],
+          ["preview", preview],
+        ] as const) {
+          assert.equal(run.code, 2, `${command}: ${run.stderr}`);
+          assert.match(run.stderr, PETABYTES, command);
+          assert.equal(run.stdout, "", command);
+        }
+        assert.match(generate.stderr, /^synthgen: --scenario: huge\.orders/);
+        await assert.rejects(readdir(out), "generate made no folder");
+      });
+
+      it("generate refuses files larger than asked, naming the size that would hold them; the same scenario at that size is planned at its real size", async () => {
+        const out = join(tmp, "tenfold-out");
+        const run = await synthgen(["generate", "--scenario", tenfold, "--size-mb", "0.05", "--out", out]);
+        assert.equal(run.code, 2, run.stderr);
+        const m =
+          /^synthgen: --size-mb: tenfold\.orders holds about 300,000,000 records \(~[\d.]+ GiB\): files of 0\.05 MiB would take ([\d,]+) of them, more than the 10,000 a dataset may have; in 10,000 files each would be ~[\d.]+ KiB: ask for files of at least ([\d.]+) MiB, or give users fewer entities \(count 1,000,000\)/.exec(
+            run.stderr,
+          );
+        assert.ok(m, run.stderr);
+        assert.ok(Number((m[1] as string).replace(/,/g, "")) >= 90_000, "about ten times the file-count limit");
+        await assert.rejects(readdir(out));
+        // Three users with 50,000 orders each: a file holds whole users, so three files hold them all.
+        const few = join(tmp, "few.yaml");
+        await writeFile(few, "name: few\ndatasets:\n  users: { count: 3, fields: { id: { sequence: {} } } }\n  orders: { parent: users, per_parent: 50000, fields: { id: { sequence: {} } } }\n");
+        const whole = await synthgen(["generate", "--scenario", few, "--size-mb", "0.1", "--out", join(tmp, "few-out")]);
+        assert.equal(whole.code, 2);
+        assert.match(
+          whole.stderr,
+          /few\.orders holds about 150,000 records \(~[\d.]+ MiB\), and a file holds the orders of whole users \(3 of them\), so each of its 3 files would be ~[\d.]+ KiB, more than the 0\.1 MiB asked for: ask for files of at least ([\d.]+) MiB/,
+        );
+        await assert.rejects(readdir(join(tmp, "few-out")));
+        const atLeast = /at least ([\d.]+) MiB/.exec(whole.stderr)?.[1] as string;
+        const fits = await synthgen(["generate", "--scenario", few, "--size-mb", atLeast, "--out", join(tmp, "few-out"), "--date", "2026-03-01"]);
+        assert.equal(fits.code, 0, fits.stderr);
+        assert.match(fits.stderr, /orders 3 files \(~150,000 records, ~[\d.]+ MiB\)/);
+        assert.equal(JSON.parse(fits.stdout).datasets.orders.total_records, 150_000);
+      });
+
+      it("a YAML error in --scenario FILE names --scenario, in generate, preview and emit", async () => {
+        const bad = join(tmp, "not-yaml.yaml");
+        await writeFile(bad, "name: x\ndatasets: [\n");
+        const runs = await Promise.all([
+          synthgen(["generate", "--scenario", bad, "--out", join(tmp, "not-yaml-out")]),
+          synthgen(["preview", "--scenario", bad]),
+          synthgen(["emit", "--scenario", bad, "--dataset", "users", "--to", "http://127.0.0.1:9/x"]),
+        ]);
+        for (const run of runs) {
+          assert.equal(run.code, 2, run.stderr);
+          assert.match(run.stderr, /^synthgen: --scenario: .*not-yaml\.yaml: not valid YAML or JSON/);
+        }
+      });
     });
 
     it("refuses the flags a scenario decides itself", async () => {

@@ -19,13 +19,16 @@ export function resolveSchemaText(text: string, where: string): ResolvedDataset 
   return { name: compiled.schema.name, schema, maxRecordBytes: compiled.maxRecordBytes };
 }
 
-/** One dataset of a scenario's text, as a request's `dataset`; a text that is not a scenario is refused. */
-export function resolveScenarioDataset(text: string, where: string, dataset: string): ResolvedDataset {
+/**
+ * One dataset of a scenario's text, as a request's `dataset`; a text that is not a scenario is
+ * refused. Errors in the text name `field`: the request's `dataset`, or the CLI's `scenario`.
+ */
+export function resolveScenarioDataset(text: string, where: string, dataset: string, field = "dataset"): ResolvedDataset {
   const { loadScenarioText, scenarioResolved } = require("../scenarios/plan") as typeof import("../scenarios/plan");
   const { isScenarioDocument } = require("../scenarios/compile") as typeof import("../scenarios/compile");
   const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
-  if (!isScenarioDocument(parseSchemaText(text, where))) throw new ValidationError("dataset", `${where} is a dataset schema, not a scenario: name it without ".${dataset}"`);
-  return scenarioResolved(loadScenarioText(text, where), dataset);
+  if (!isScenarioDocument(parseSchemaText(text, where, field))) throw new ValidationError(field, `${where} is a dataset schema, not a scenario: name it without ".${dataset}"`);
+  return scenarioResolved(loadScenarioText(text, where, field), dataset);
 }
 
 /** Raised by a loader that knows which datasets exist, so the 400 can list them. */
@@ -60,7 +63,7 @@ export const looksLikePath = (name: string) => /[\\/]/.test(name) || /\.(ya?ml|j
 /** A schema file's text, read no further than one byte past the size limit. */
 export function readSchemaFile(field: string, path: string): Promise<string> {
   return readText(path, SCHEMA_LIMITS.MAX_SCHEMA_BYTES).catch((err: NodeJS.ErrnoException) => {
-    throw new ValidationError(field, `cannot read dataset file ${path}: ${err.code ?? err.message}`);
+    throw new ValidationError(field, `cannot read ${field === "scenario" ? "scenario" : "dataset"} file ${path}: ${err.code ?? err.message}`);
   });
 }
 

@@ -16,6 +16,20 @@ export const LIMITS = Object.freeze({
 /** Sizes are MiB, as in the original generator (3.5 MB = 3,670,016 bytes). */
 export const BYTES_PER_MB = 1024 * 1024;
 
+const UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+
+/** A byte count as people read it: `1.4 MiB`, `3.0 PiB` (binary units, one decimal). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${Math.round(bytes)} bytes`;
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit]}`;
+}
+
 /**
  * Files one thread works on at once: the next file renders while the previous one is still on
  * its way (to S3 that doubled the overlap of rendering and sending; sinks bound the memory this

@@ -74,7 +74,7 @@ export function threadsForVolume(totalMib: number, cores: number): number {
 /** Seconds a plan should take at the conservative rate with this much CPU. */
 export function estimateSeconds(plan: RunPlan, vcpus: number): number {
   const rate = rateOf(plan.request);
-  const fileMb = plan.targetBytes / BYTES_PER_MB;
+  const fileMb = plan.fileBytes / BYTES_PER_MB;
   const totalMb = fileMb * plan.files.length;
   // A single file is written by one thread, so it gets at most one vCPU however many there are.
   return Math.max(totalMb / (rate * vcpus), fileMb / (rate * Math.min(1, vcpus)));
@@ -89,7 +89,7 @@ export function assertFitsInTime(plan: RunPlan, memoryMb: number, cores: number,
   const needed = estimateSeconds(plan, vcpus);
   const available = (remainingMs / 1000) * TIME_SAFETY;
   if (needed <= available) return;
-  const totalMb = (plan.targetBytes / BYTES_PER_MB) * plan.files.length;
+  const totalMb = (plan.fileBytes / BYTES_PER_MB) * plan.files.length;
   throw new CapacityError(
     "file_count",
     `file_count × target_size_mb = ${totalMb.toFixed(1)} MiB needs about ${Math.ceil(needed)} s at ${memoryMb} MB ` +

@@ -66,7 +66,7 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   const { plan, raw } = await planOf(e, deps);
   const { request } = plan;
   if (action === "plan") {
-    const layout = layoutByTime(plan.files.length, plan.targetBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency, plan.request);
+    const layout = layoutByTime(plan.files.length, plan.fileBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency, plan.request);
     return {
       action,
       // The request with its identity fixed, for every shard and the manifest step.

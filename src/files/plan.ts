@@ -3,13 +3,18 @@ import { FORMAT_INFO, type Format } from "../formats";
 import { BYTES_PER_MB } from "../core/limits";
 import type { PlannedFile } from "../sinks/sink";
 
-/** One file of a run: what decides its bytes, and where it goes. */
 /** A run split into files; file i is shard i and can be written by any thread in any order. */
 export interface RunPlan {
   readonly request: GenerateRequest;
   /** The configured prefix followed by the request's own. */
   readonly keyPrefix: string;
   readonly targetBytes: number;
+  /**
+   * What each file is planned to take: its target, or a scenario dataset's expected bytes per file
+   * when larger (its files hold whole entities). Every pre-flight — free space, the time check,
+   * the fan-out's shard layout — plans with this.
+   */
+  readonly fileBytes: number;
   readonly files: readonly PlannedFile[];
 }
 
@@ -43,5 +48,6 @@ export function planRun(request: GenerateRequest, configuredPrefix: string): Run
       key: fileKey(request.partition === "dt" ? `${keyPrefix}dt=${day}/` : keyPrefix, day, fileIndex, request.hhmmss, request.format),
     })),
   );
-  return { request, keyPrefix, targetBytes, files };
+  const fileBytes = Math.max(targetBytes, Math.ceil(request.expectedFileBytes ?? 0));
+  return { request, keyPrefix, targetBytes, fileBytes, files };
 }

@@ -1,8 +1,8 @@
 import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../core/errors";
 import { IDENTITY_FIELDS, choiceField, describe, eventObject, integerField, isRealDate, numberField, parseRunIdentity, stringField, type RequestContext } from "../core/fields";
-import { BYTES_PER_MB, LIMITS } from "../core/limits";
-import type { ResolvedDataset } from "../records/dataset";
+import { BYTES_PER_MB, formatBytes, LIMITS } from "../core/limits";
+import { bytesPerFile, type ResolvedDataset, type ScenarioSize } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
 import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "../formats";
 
@@ -32,6 +32,8 @@ export interface GenerateRequest {
   readonly parquetCodec: ParquetCodec | undefined;
   /** A declarative dataset, when `dataset` named one rather than a built-in. */
   readonly schema: unknown;
+  /** A scenario's dataset: the bytes each file is expected to take (its files hold whole entities, not a target size). */
+  readonly expectedFileBytes?: number;
 }
 
 export const PARTITIONS = ["dt", "flat"] as const;
@@ -88,6 +90,7 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
       `target_size_mb ${targetSizeMb} MiB is smaller than one record of dataset ${custom.name}, which can reach ${custom.maxRecordBytes} bytes: raise target_size_mb to at least ${Math.ceil((custom.maxRecordBytes / BYTES_PER_MB) * 100) / 100}`,
     );
   }
+  if (custom?.size) assertScenarioFiles(custom.name, custom.size, fileCount, targetSizeMb);
   const range = parseDateRange(e, fileCount);
   if (range && custom?.defaultSeed !== undefined) throw new ValidationError("date_from", `a scenario's dataset (${custom.name}) covers one day: give date_prefix, not date_from/date_to`);
   const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx, custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {});
@@ -115,7 +118,33 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
     format,
     parquetCodec,
     schema: custom?.schema,
+    ...(custom?.size ? { expectedFileBytes: bytesPerFile(custom.size, fileCount) } : {}),
   });
+}
+
+const MAX_FILE_BYTES = LIMITS.MAX_TARGET_SIZE_MB * BYTES_PER_MB;
+const count = (n: number) => Math.round(n).toLocaleString("en-US");
+const mib = (bytes: number) => Math.ceil((bytes / BYTES_PER_MB) * 100) / 100;
+
+/**
+ * A scenario's dataset holds a fixed number of records, and a file holds whole entities: the
+ * request's files must hold it at the size asked for (at most the largest file when the count is
+ * the dataset's own `files`), or the request is refused with the file count or size that would.
+ */
+function assertScenarioFiles(name: string, size: ScenarioSize, fileCount: number, targetSizeMb: number): void {
+  const perFile = bytesPerFile(size, fileCount);
+  const own = size.files === fileCount;
+  if (perFile <= (own ? MAX_FILE_BYTES : targetSizeMb * BYTES_PER_MB)) return;
+  const needed = Math.ceil(size.bytes / (targetSizeMb * BYTES_PER_MB));
+  const most = Math.min(size.roots, LIMITS.MAX_FILE_COUNT);
+  const held = `dataset ${name} holds about ${count(size.records)} records (~${formatBytes(size.bytes)}): in ${count(fileCount)} files each would take ~${formatBytes(perFile)}`;
+  if (needed <= most) {
+    throw new ValidationError("file_count", `${held}, more than target_size_mb ${targetSizeMb}: raise file_count to at least ${count(needed)}, or target_size_mb to at least ${mib(perFile)}`);
+  }
+  throw new ValidationError(
+    "target_size_mb",
+    `${held}, more than target_size_mb ${targetSizeMb}; ${size.roots <= LIMITS.MAX_FILE_COUNT ? `a file holds whole ${size.root} and there are ${count(size.roots)}` : `a run has at most ${count(LIMITS.MAX_FILE_COUNT)} files`}: raise target_size_mb to at least ${mib(size.bytes / most)} with file_count ${count(most)}`,
+  );
 }
 
 /** `date_from`/`date_to` (inclusive) as the list of days, or undefined without a range. */

@@ -67,4 +67,20 @@ export interface ResolvedDataset {
   readonly defaultSeed?: number;
   /** A scenario's dataset: the key prefix when the event gives none (`{dataset}/`). */
   readonly defaultKeyPrefix?: string;
+  /** A scenario's dataset: what it holds in a run, so a plan states its real size. */
+  readonly size?: ScenarioSize;
 }
+
+/** What one dataset of a scenario holds in a run, by the plan's arithmetic: expected records × a sampled record's bytes. */
+export interface ScenarioSize {
+  readonly records: number;
+  readonly bytes: number;
+  /** Its root dataset and that dataset's entities: a file holds the descendants of whole roots, so at most this many files have records. */
+  readonly root: string;
+  readonly roots: number;
+  /** The dataset's own `files`, when it sets one: with that many files, a file may exceed the size asked for. */
+  readonly files?: number;
+}
+
+/** The bytes each file of a scenario's dataset is expected to take when `fileCount` files hold it (files past its roots are empty). */
+export const bytesPerFile = (size: ScenarioSize, fileCount: number): number => size.bytes / Math.max(1, Math.min(fileCount, size.roots));

@@ -46,13 +46,13 @@ export function schemaDataset(schema: unknown): Dataset {
 }
 
 /** A schema from its text: YAML (of which JSON is a subset). Plain data only: no tags run code. */
-export function parseSchemaText(text: string, where: string): unknown {
+export function parseSchemaText(text: string, where: string, field = "dataset"): unknown {
   if (text.length > SCHEMA_LIMITS.MAX_SCHEMA_BYTES) {
-    throw new ValidationError("dataset", `${where}: a schema may be at most ${SCHEMA_LIMITS.MAX_SCHEMA_BYTES} bytes (got ${text.length})`);
+    throw new ValidationError(field, `${where}: a schema may be at most ${SCHEMA_LIMITS.MAX_SCHEMA_BYTES} bytes (got ${text.length})`);
   }
   try {
     return parseYaml(text, { schema: "core", merge: false, maxAliasCount: 100 }) as unknown;
   } catch (err) {
-    throw new ValidationError("dataset", `${where}: not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
+    throw new ValidationError(field, `${where}: not valid YAML or JSON: ${(err as Error).message.split("\n")[0]}`);
   }
 }
