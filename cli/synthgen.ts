@@ -151,6 +151,53 @@ Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing se
   });
 
 program
+  .command("verify")
+  .description("Check a pipeline's output against the run that fed it: every record found once, with its values; prints the report as JSON on stdout.")
+  .requiredOption("--output <dest>", "the pipeline's output: a local folder, or s3://bucket/prefix (.ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)")
+  .option("--endpoint <url>", "S3-compatible endpoint for s3:// locations (path-style)")
+  .option("--run-id <id>", "the run to check: the run id generate printed")
+  .option("--manifest <file|s3-uri>", "or the run's manifest (generate --shards, the fan-out): its identity and request")
+  .option("--dataset <name|file>", "as given to generate (with --scenario: which of its datasets)")
+  .option("--scenario <file>", "the scenario generate --scenario wrote (with --dataset)")
+  .option("--files <n>", "as given to generate")
+  .option("--size-mb <mib>", "as given to generate")
+  .option("--date <yyyy-mm-dd>", "as given to generate")
+  .option("--seed <n>", "as given to generate")
+  .option("--from <yyyy-mm-dd>", "as given to generate")
+  .option("--to <yyyy-mm-dd>", "as given to generate")
+  .option("--partition <layout>", "as given to generate")
+  .option("--daily-curve", "as given to generate")
+  .option("--format <format>", "as given to generate (the run's format decides how many records each file held)")
+  .option("--parquet-codec <codec>", "as given to generate")
+  .option("--dirty <kinds>", "as given to generate")
+  .option("--key <fields>", "fields that identify a record, comma-separated (default: the dataset's id, or a schema's first sequence field)")
+  .option("--map <pairs>", "renamed columns, output=generated, e.g. event_id=id,ts=timestamp")
+  .option("--drop <fields>", "generated fields the pipeline drops: not compared")
+  .option("--ignore <columns>", "output columns the pipeline adds: not listed as unknown")
+  .option("--expect <pairs>", "what the pipeline should do with dirty records, e.g. malformed=dropped,duplicate=deduplicated,late=kept")
+  .option("--examples <n>", "examples per problem in the report (default 3)")
+  .option("--junit <file>", "also write the checks as JUnit XML")
+  .addHelpText(
+    "after",
+    `
+Nothing of the run is stored or read back: its records are recomputed from its identity. Output rows
+are matched to them by key; the report counts missing, duplicated, changed (per field, with
+examples), unexpected and unreadable rows, per day's partition and per generated file, and what the
+pipeline did with each kind of dirty record (dropped, kept, repaired, deduplicated, changed).
+
+Exit codes: 0 every check holds, 1 the pipeline lost, added or changed data (or an --expect does not
+hold), 2 bad input.
+
+Example:
+  synthgen generate --files 4 --size-mb 0.5 --run-id lt-1 --out ./landing
+  synthgen verify --run-id lt-1 --files 4 --size-mb 0.5 --output ./pipeline-out`,
+  )
+  .action(async (flags: import("./verify-command").VerifyFlags) => {
+    const { runVerifyCommand } = require("./verify-command") as typeof import("./verify-command");
+    process.exitCode = await runVerifyCommand(flags);
+  });
+
+program
   .command("preview")
   .description("Print sample records of a dataset (built-in or a schema file) as NDJSON, exactly as generate would write them.")
   .option("--dataset <name|file>", "built-in name or a .yaml/.json schema file (default web-events); with --scenario, one of its datasets")

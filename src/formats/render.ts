@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { datasetOf } from "../datasets";
-import { LAST_RECORD_RESERVE, RecordSource } from "../records/record-source";
+import { LAST_RECORD_RESERVE, RecordSource, type RecordTap } from "../records/record-source";
 import type { FileIdentity, RenderedFile, RenderStats } from "./file-identity";
 
 /** Chunks handed to sinks: big enough to amortise per-chunk costs, small against a part size. */
@@ -16,6 +16,8 @@ export interface RenderOptions {
    * bytes)` with nothing allocated or concatenated. What does not fit goes to new Buffers.
    */
   readonly arena?: Buffer;
+  /** Sees every record written, in order (see `RecordTap`): how `verify` recomputes a run's records in its format's counts. */
+  readonly tap?: RecordTap;
 }
 
 /**
@@ -33,9 +35,9 @@ export function renderFile(id: FileIdentity, options: RenderOptions = {}): Rende
   if (id.format !== undefined && id.format !== "ndjson") {
     // Other formats (and their writers) load only for the runs that ask for them.
     const { encodedChunks } = require("./encode") as typeof import("./encode");
-    return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, datasetOf(file), encoder), options.arena), stats };
+    return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, datasetOf(file), encoder, options.tap), options.arena), stats };
   }
-  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena), stats };
+  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena, options.tap), stats };
 }
 
 /** Room for a file's worth of the rest, capped at a chunk unless the caller gave an arena. */
@@ -49,8 +51,8 @@ const bufferFor = (id: FileIdentity, written: number, chunkBytes: number, atLeas
  * to a new one (of its own size if it is larger than a chunk). Each chunk is hashed once, as it
  * is handed out.
  */
-function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number, arena: Buffer | undefined): Generator<Buffer> {
-  const records = new RecordSource(id, datasetOf(id));
+function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number, arena: Buffer | undefined, tap: RecordTap | undefined): Generator<Buffer> {
+  const records = new RecordSource(id, datasetOf(id), undefined, tap);
   const hash = createHash("sha256");
   let buffer = arena ?? bufferFor(id, 0, chunkBytes);
   let start = 0;

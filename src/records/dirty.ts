@@ -81,6 +81,10 @@ export const NDJSON_LINES: LineEncoder = {
 
 export class DirtInjector {
   readonly counts: DirtyCounts = {};
+  /** The kind the last `apply` injected, or undefined when it left the record clean. */
+  lastKind: DirtyKind | undefined;
+  /** What the last `apply` wrote instead of the record: the changed JSON, or a malformed record's cut line; not for a duplicate. */
+  lastJson: string | undefined;
   private readonly rng: Prng;
   private readonly kinds: [DirtyKind, number][];
 
@@ -108,9 +112,14 @@ export class DirtInjector {
       }
       x -= rate;
     }
+    this.lastKind = undefined;
+    this.lastJson = undefined;
     if (!kind) return [encoder.encode(json)];
     const out = this.mutate(kind, json, encoder);
-    if (out) this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+    if (out) {
+      this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+      this.lastKind = kind;
+    }
     return out ?? [encoder.encode(json)];
   }
 
@@ -119,17 +128,20 @@ export class DirtInjector {
     switch (kind) {
       case "malformed":
         // Cut mid-record, as from a writer that died mid-line.
-        return [encoder.cut(encoder.encode(json), rng)];
+        this.lastJson = encoder.cut(encoder.encode(json), rng);
+        return [this.lastJson];
       case "duplicate": {
         const line = encoder.encode(json);
         return [line, line];
       }
       case "oversize":
-        return [encoder.encode(`${json.slice(0, -1)},"_oversize":"${"x".repeat(OVERSIZE_BYTES)}"}`)];
+        this.lastJson = `${json.slice(0, -1)},"_oversize":"${"x".repeat(OVERSIZE_BYTES)}"}`;
+        return [encoder.encode(this.lastJson)];
       default: {
         const record = JSON.parse(json) as Json;
         if (!this.change(kind, record)) return undefined;
-        return [encoder.encode(asciiJson(record))];
+        this.lastJson = asciiJson(record);
+        return [encoder.encode(this.lastJson)];
       }
     }
   }

@@ -1,7 +1,15 @@
 import { Prng } from "../core/prng";
 import { curvedSecondOfDay } from "./daily-curve";
 import type { Dataset, RecordWriter } from "./dataset";
-import { DirtInjector, NDJSON_LINES, type DirtyCounts, type DirtyRates, type LineEncoder } from "./dirty";
+import { DirtInjector, NDJSON_LINES, type DirtyCounts, type DirtyKind, type DirtyRates, type LineEncoder } from "./dirty";
+
+/**
+ * Sees each record as it is made, for a check that recomputes what a run wrote (`synthgen
+ * verify`): its clean JSON text, the dirt injected into it, and what was written instead when the
+ * dirt changed it — the changed JSON, or a malformed record's cut line (undefined when it wrote
+ * the record as is, or twice).
+ */
+export type RecordTap = (clean: string, kind: DirtyKind | undefined, dirtyJson: string | undefined) => void;
 
 /** Everything that decides the records of one file or event stream: a file's identity less its size and format. */
 export interface RecordIdentity {
@@ -65,6 +73,7 @@ export class RecordSource {
     id: RecordIdentity,
     dataset: Dataset,
     private readonly encoder: LineEncoder = NDJSON_LINES,
+    private readonly tap?: RecordTap,
   ) {
     this.rng = filePrng(id);
     this.writer = dataset.open(
@@ -120,8 +129,12 @@ export class RecordSource {
       const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
       text = head + this.source.slice(start, start + length) + this.tail;
     }
-    if (!this.dirt || last) return { text: this.encoder === NDJSON_LINES ? text : `${this.encoder.encode(text.slice(0, -1))}\n`, last, lines: 1 };
+    if (!this.dirt || last) {
+      this.tap?.(text.slice(0, -1), undefined, undefined);
+      return { text: this.encoder === NDJSON_LINES ? text : `${this.encoder.encode(text.slice(0, -1))}\n`, last, lines: 1 };
+    }
     const lines = this.dirt.apply(text.slice(0, -1), this.encoder);
+    this.tap?.(text.slice(0, -1), this.dirt.lastKind, this.dirt.lastJson);
     return { text: `${lines.join("\n")}\n`, last, lines: lines.length };
   }
 }

@@ -86,6 +86,33 @@ export class LocalSink implements FileSink {
     await rm(join(this.spec.dir, key), { force: true });
   }
 
+  async stream(key: string): Promise<NodeJS.ReadableStream> {
+    const path = join(this.spec.dir, key);
+    // Opened here, so a file that cannot be read fails this call rather than the first read.
+    const handle = await open(path, "r");
+    return handle.createReadStream({ highWaterMark: 1 << 20 });
+  }
+
+  async size(key: string): Promise<number> {
+    return (await stat(join(this.spec.dir, key))).size;
+  }
+
+  async range(key: string, start: number, end: number): Promise<Uint8Array> {
+    const handle = await open(join(this.spec.dir, key), "r");
+    try {
+      const buffer = Buffer.alloc(Math.max(0, end - start));
+      let read = 0;
+      while (read < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      return buffer.subarray(0, read);
+    } finally {
+      await handle.close();
+    }
+  }
+
   /** This process's temporary files for these keys (its threads were stopped mid-write). */
   async cleanUp(keys: readonly string[]): Promise<number> {
     const wanted = new Set(keys.map((k) => join(this.spec.dir, k)));

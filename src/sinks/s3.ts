@@ -249,6 +249,33 @@ export class S3Sink implements FileSink {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.spec.bucket, Key: key }));
   }
 
+  async stream(key: string): Promise<NodeJS.ReadableStream> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+      return out.Body as Readable;
+    } catch (err) {
+      throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async size(key: string): Promise<number> {
+    try {
+      return (await this.client.send(new HeadObjectCommand({ Bucket: this.spec.bucket, Key: key }))).ContentLength ?? 0;
+    } catch (err) {
+      throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async range(key: string, start: number, end: number): Promise<Uint8Array> {
+    if (end <= start) return new Uint8Array(0);
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+      return await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    } catch (err) {
+      throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
   /** Aborts the multipart uploads of these keys that were started and never completed. */
   async cleanUp(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;

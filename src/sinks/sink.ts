@@ -45,6 +45,11 @@ export interface FileSink {
   list(prefix: string, last?: string): Promise<string[]>;
   /** An object's text, or undefined when there is none; only its first `maxBytes + 1` bytes when given. */
   getText(key: string, maxBytes?: number): Promise<string | undefined>;
+  /** An object's bytes as a stream, never held whole (how `verify` reads a pipeline's output). */
+  stream(key: string): Promise<NodeJS.ReadableStream>;
+  /** An object's size in bytes, and bytes [start, end) of it: a Parquet file is read by its footer and row groups. */
+  size(key: string): Promise<number>;
+  range(key: string, start: number, end: number): Promise<Uint8Array>;
   remove(key: string): Promise<void>;
   /**
    * Removes what interrupted writes of these keys left behind (a local temporary file, an S3

@@ -1,0 +1,269 @@
+import { writeFile } from "node:fs/promises";
+import { ValidationError } from "../src/core/errors";
+import { planRun } from "../src/files/plan";
+import { parseGenerateRequest } from "../src/files/request";
+import { fileDatasetLoader, readSchemaFile, resolveDataset } from "../src/catalog/resolve";
+import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
+import type { ResolvedDataset } from "../src/records/dataset";
+import { sinkFor, sinkLocation } from "../src/sinks";
+import { OUTCOMES, type Outcome, type VerifyReport, verifyOutput } from "../src/verify/verify";
+import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
+import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
+
+/** `synthgen verify` flags, as commander hands them over. */
+export interface VerifyFlags {
+  output: string;
+  endpoint?: string;
+  manifest?: string;
+  dataset?: string;
+  scenario?: string;
+  files?: string;
+  sizeMb?: string;
+  date?: string;
+  seed?: string;
+  runId?: string;
+  from?: string;
+  to?: string;
+  partition?: string;
+  dailyCurve?: boolean;
+  format?: string;
+  parquetCodec?: string;
+  dirty?: string;
+  key?: string;
+  map?: string;
+  drop?: string;
+  ignore?: string;
+  expect?: string;
+  examples?: string;
+  junit?: string;
+}
+
+const FLAGS: Record<string, string> = {
+  ...FLAG_FOR_FIELD,
+  key: "--key",
+  map: "--map",
+  drop: "--drop",
+  ignore: "--ignore",
+  expect: "--expect",
+  output: "--output",
+  manifest: "--manifest",
+  scenario: "--scenario",
+  files: "--files",
+  "--out": "--output",
+};
+
+const list = (text: string | undefined): string[] | undefined =>
+  text === undefined
+    ? undefined
+    : text
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
+
+/** `--map out=gen,...`: output column → generated field. */
+function parseMap(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const pair of list(text) ?? []) {
+    const m = /^([^=]+)=([^=]+)$/.exec(pair);
+    if (!m) throw new ValidationError("map", `--map takes output=generated pairs, e.g. --map event_id=id (got "${pair}")`);
+    out[(m[1] as string).trim()] = (m[2] as string).trim();
+  }
+  return out;
+}
+
+/** `--expect kind=outcome,...`: what the pipeline should do with each dirty kind. */
+function parseExpect(text: string | undefined): Partial<Record<DirtyKind, Outcome>> | undefined {
+  if (text === undefined) return undefined;
+  const out: Partial<Record<DirtyKind, Outcome>> = {};
+  for (const pair of list(text) ?? []) {
+    const [kind, outcome] = pair.split("=").map((s) => s.trim()) as [string, string | undefined];
+    if (!(DIRTY_KINDS as readonly string[]).includes(kind)) throw new ValidationError("expect", `--expect: unknown dirty kind "${kind}"; kinds: ${DIRTY_KINDS.join(", ")}`);
+    if (outcome === undefined || !(OUTCOMES as readonly string[]).includes(outcome)) {
+      throw new ValidationError("expect", `--expect ${kind}= must be one of ${OUTCOMES.join(", ")} (got "${outcome ?? ""}")`);
+    }
+    if (kind === "duplicate" ? outcome === "repaired" : outcome === "deduplicated") {
+      throw new ValidationError("expect", `--expect ${kind}=${outcome} cannot happen: ${kind === "duplicate" ? "a duplicate is kept, deduplicated or dropped" : "only duplicates are deduplicated"}`);
+    }
+    out[kind as DirtyKind] = outcome as Outcome;
+  }
+  return out;
+}
+
+/** A manifest holds a line per file: 10,000 files are a few MiB; more than 64 MiB is not one of ours. */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
+async function readManifestFile(path: string): Promise<string> {
+  const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
+  const text = await readText(path, MAX_MANIFEST_BYTES).catch((err: NodeJS.ErrnoException) => {
+    throw new ValidationError("manifest", `--manifest ${path}: cannot read it (${err.code ?? err.message})`);
+  });
+  if (text.length > MAX_MANIFEST_BYTES) throw new ValidationError("manifest", `--manifest ${path}: larger than ${MAX_MANIFEST_BYTES} bytes, not a synthgen manifest`);
+  return text;
+}
+
+/** The generate event a manifest describes (its run's identity and request). */
+function eventFromManifest(manifest: Record<string, unknown>, dataset: string | undefined, where: string): Record<string, unknown> {
+  const request = manifest.parameters as Record<string, unknown> | undefined;
+  if (typeof request !== "object" || request === null || typeof manifest.run_id !== "string" || typeof manifest.hhmmss !== "string") {
+    throw new ValidationError("manifest", `--manifest ${where}: not a synthgen run manifest (no run_id, hhmmss and parameters)`);
+  }
+  const hhmmss = String(manifest.hhmmss ?? "");
+  const range = request.date_from !== undefined;
+  return eventFrom({
+    dataset: dataset ?? manifest.dataset,
+    seed: manifest.seed,
+    run_id: manifest.run_id,
+    file_count: request.file_count,
+    target_size_mb: request.target_size_mb,
+    format: request.format,
+    parquet_codec: request.parquet_codec,
+    daily_curve: request.daily_curve,
+    dirty: request.dirty,
+    ...(range ? { date_from: request.date_from, date_to: request.date_to, partition: request.partition } : { date_prefix: manifest.date_prefix }),
+    time: `${range ? request.date_from : manifest.date_prefix}T${hhmmss.slice(0, 2)}:${hhmmss.slice(2, 4)}:${hhmmss.slice(4, 6)}Z`,
+  });
+}
+
+/**
+ * Runs `synthgen verify`: recomputes what a run wrote from its identity (the flags `generate`
+ * took, or its manifest) and checks the pipeline's output against it. The report goes to stdout
+ * as JSON, a summary to stderr; exit 0 when everything holds, 1 when the pipeline lost, added or
+ * changed data (or did otherwise with dirty records than --expect says), 2 on bad input.
+ */
+export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
+  let report: VerifyReport;
+  try {
+    if (flags.runId === undefined && flags.manifest === undefined) {
+      throw new ValidationError("run_id", "--run-id is required (the run id generate printed), or --manifest with the run's manifest");
+    }
+    const output = parseDestination(flags.output, flags.endpoint);
+    let event: Record<string, unknown>;
+    if (flags.manifest !== undefined) {
+      const manifestAt = flags.manifest.startsWith("s3://") ? parseDestination(flags.manifest, flags.endpoint) : undefined;
+      const text = manifestAt ? await sinkFor(manifestAt.sink).getText(manifestAt.prefix.replace(/\/$/, "")) : await readManifestFile(flags.manifest);
+      if (text === undefined) throw new ValidationError("manifest", `--manifest ${flags.manifest}: not found`);
+      let manifest: Record<string, unknown>;
+      try {
+        manifest = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        throw new ValidationError("manifest", `--manifest ${flags.manifest}: not JSON`);
+      }
+      event = eventFromManifest(manifest, flags.dataset, flags.manifest);
+    } else {
+      event = eventFrom({
+        file_count: numeric(flags.files),
+        target_size_mb: numeric(flags.sizeMb),
+        date_prefix: flags.date,
+        dataset: flags.dataset,
+        seed: numeric(flags.seed),
+        run_id: flags.runId,
+        date_from: flags.from,
+        date_to: flags.to,
+        partition: flags.partition,
+        daily_curve: flags.dailyCurve,
+        format: flags.format,
+        parquet_codec: flags.parquetCodec,
+        dirty: parsePairs("--dirty", flags.dirty),
+      });
+    }
+    let custom: ResolvedDataset | undefined;
+    if (flags.scenario !== undefined) {
+      // One dataset of a scenario, with the files generate --scenario gave it at this size.
+      if (flags.dataset === undefined) throw new ValidationError("dataset", "--scenario needs --dataset, the scenario's dataset to verify");
+      const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
+      const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
+      const run = planScenario(loaded, typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5).find((r) => r.name === flags.dataset);
+      if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${loaded.scenario.name}: ${[...loaded.scenario.datasets.keys()].join(", ")}`);
+      custom = run.resolved;
+      Object.assign(event, { dataset: run.resolved.name, file_count: run.files });
+    } else custom = await resolveDataset(event, fileDatasetLoader);
+    const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), "");
+    const sink = sinkFor(output.sink);
+    const location = sinkLocation(output.sink);
+    const started = performance.now();
+    let files = 0;
+    const key = list(flags.key);
+    const map = parseMap(flags.map);
+    const drop = list(flags.drop);
+    const ignore = list(flags.ignore);
+    const expect = parseExpect(flags.expect);
+    const examples = numeric(flags.examples);
+    report = await verifyOutput(plan.files, sink, output.prefix, (k) => location.uri(k), {
+      ...(key ? { key } : {}),
+      ...(map ? { map } : {}),
+      ...(drop ? { drop } : {}),
+      ...(ignore ? { ignore } : {}),
+      ...(expect ? { expect } : {}),
+      ...(typeof examples === "number" ? { examples } : {}),
+      onFile: (_, rows) => {
+        files++;
+        if (process.stderr.isTTY) process.stderr.write(`\rsynthgen: read ${files} output files (${rows} rows in the last)`);
+      },
+    });
+    if (process.stderr.isTTY) process.stderr.write("\n");
+    const body = {
+      ...report,
+      run: { run_id: plan.request.runId, dataset: plan.request.dataset, seed: plan.request.seed, days: plan.request.days, files: plan.files.length, format: plan.request.format },
+      duration_ms: Math.round(performance.now() - started),
+    };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+    process.stderr.write(`synthgen: ${summary(report)}\n`);
+    if (flags.junit !== undefined) await writeFile(flags.junit, junit(report));
+    return report.status === "passed" ? EXIT.OK : EXIT.FAILED;
+  } catch (err) {
+    if (err instanceof ValidationError) return badInput(err, FLAGS);
+    return crashed(err);
+  }
+}
+
+function summary(r: VerifyReport): string {
+  const head = `${r.status}: ${r.found} of ${r.clean_records} clean records found once`;
+  const problems = [
+    r.missing && `${r.missing} missing`,
+    r.duplicated && `${r.duplicated} duplicated`,
+    r.changed && `${r.changed} changed (${Object.keys(r.changed_fields).join(", ")})`,
+    r.unexpected && `${r.unexpected} unexpected rows`,
+    r.unkeyed && `${r.unkeyed} rows without a key`,
+    r.unparseable && `${r.unparseable} unreadable rows`,
+    r.misplaced && `${r.misplaced} under another day's partition`,
+  ].filter(Boolean);
+  const dirty = Object.entries(r.dirty ?? {})
+    .map(
+      ([kind, d]) =>
+        `${kind} ${d.injected}: ${
+          OUTCOMES.filter((o) => (d[o] ?? 0) > 0)
+            .map((o) => `${d[o]} ${o}`)
+            .join(", ") || "none found"
+        }${d.expected ? (d.holds ? ` (expected ${d.expected}: holds)` : ` (expected ${d.expected}: does not hold)`) : ""}`,
+    )
+    .join("; ");
+  return `${head}${problems.length ? `; ${problems.join(", ")}` : ""}${dirty ? `; dirty: ${dirty}` : ""}`;
+}
+
+const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+/** The report as JUnit XML, one test case per check: what CI systems show as test results. */
+export function junit(r: VerifyReport): string {
+  const cases: [string, string | undefined][] = [
+    ["every clean record is in the output", r.missing ? `${r.missing} of ${r.clean_records} missing` : undefined],
+    ["no record is in the output twice", r.duplicated ? `${r.duplicated} extra copies` : undefined],
+    [
+      "every value is as generated",
+      r.changed
+        ? `${r.changed} records changed: ${Object.entries(r.changed_fields)
+            .map(([f, c]) => `${f} (${c.rows})`)
+            .join(", ")}`
+        : undefined,
+    ],
+    ["no row the run did not generate", r.unexpected + r.unkeyed ? `${r.unexpected} unexpected rows, ${r.unkeyed} without a key` : undefined],
+    ["every row can be read", r.unparseable ? `${r.unparseable} rows could not be read` : undefined],
+    ["every record under its day's partition", r.misplaced ? `${r.misplaced} records under another day` : undefined],
+    ...Object.entries(r.dirty ?? {})
+      .filter(([, d]) => d.expected !== undefined)
+      .map(([kind, d]): [string, string | undefined] => [`${kind} records are ${d.expected}`, d.holds ? undefined : `${d[d.expected as Outcome] ?? 0} of ${d.injected} ${d.expected}`]),
+  ];
+  const failures = cases.filter(([, f]) => f !== undefined).length;
+  const body = cases.map(([name, failure]) => `    <testcase classname="synthgen.verify" name="${xml(name)}">${failure ? `<failure message="${xml(failure)}"/>` : ""}</testcase>`).join("\n");
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n  <testsuite name="synthgen verify" tests="${cases.length}" failures="${failures}">\n${body}\n  </testsuite>\n</testsuites>\n`;
+}

@@ -1,0 +1,190 @@
+import { ValidationError } from "../core/errors";
+import { datasetOf } from "../datasets";
+import { renderFile } from "../formats/render";
+import type { Leaf } from "../records/columns";
+import { leavesOf } from "../records/columns";
+import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
+import type { PlannedFile } from "../sinks/sink";
+import { canonical, hashCanonical, valueAt } from "./canonical";
+
+/** A growable Uint32Array: 4 bytes per value however many records a run has. */
+export class U32s {
+  data = new Uint32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+}
+
+/** The columns verify compares, and how a record's key is made from them. */
+export interface Comparison {
+  /** Every leaf of the dataset (struct fields flattened, as CSV names them) except those the pipeline drops. */
+  readonly leaves: readonly Leaf[];
+  /** Indices into `leaves` of the key; empty: records are matched by their whole content. */
+  readonly key: readonly number[];
+}
+
+/** One generated file, as verify remembers it: where its records start in the run's numbering. */
+export interface ExpectedFile {
+  readonly key: string;
+  readonly day: string;
+  readonly first: number;
+  readonly count: number;
+}
+
+/**
+ * What a run wrote, recomputed from its plan — never stored, never read back: each record's key,
+ * 32 bits per compared field of its clean and (when dirt changed it) dirty versions, and its dirt.
+ */
+export interface ExpectedRun {
+  readonly comparison: Comparison;
+  readonly files: readonly ExpectedFile[];
+  readonly records: number;
+  /** Record index by key (a dirty version's key too, when the dirt changed it). */
+  readonly byKey: Map<string, number>;
+  /** `records × leaves` field hashes of the clean records. */
+  readonly hashes: Uint32Array;
+  /** 0 for a clean record, else 1 + the index of its kind in DIRTY_KINDS. */
+  readonly kinds: Uint8Array;
+  /** Field hashes of the dirty version of records whose dirt changed a value. */
+  readonly dirtyHashes: Map<number, Uint32Array>;
+  /** Malformed records by the hash of the cut line written for them (NDJSON), so a pipeline that passed one through is seen to keep it. */
+  readonly malformedLines: Map<number, number>;
+  /** Records that share a key with an earlier one (the key does not identify a record). */
+  readonly sharedKeys: number;
+  readonly firstShared?: string;
+}
+
+/**
+ * The fields that identify a dataset's records unless `--key` names others: a built-in's id (a
+ * merchant's metrics by merchant and hour), a schema's first `sequence` field; none for the
+ * tutoring events, which carry no id (matched by their whole content).
+ */
+export function defaultKey(file: PlannedFile): string[] | undefined {
+  if (file.schema === undefined) return { "web-events": ["id"], "merchant-metrics": ["merchant_id", "timestamp"] }[file.dataset];
+  const schema = file.schema as { scenario?: { datasets?: Record<string, { fields?: unknown }> }; dataset?: string; fields?: unknown };
+  const fields = (schema.scenario && schema.dataset ? schema.scenario.datasets?.[schema.dataset]?.fields : schema.fields) as Record<string, unknown> | undefined;
+  const sequence = Object.entries(fields ?? {}).find(([, spec]) => typeof spec === "object" && spec !== null && "sequence" in spec);
+  return sequence ? [sequence[0]] : undefined;
+}
+
+/** A record's key: its key fields' canonical values, or with no key fields all of them. */
+export function keyOf(values: readonly (string | null)[], key: readonly number[]): string | undefined {
+  if (key.length === 0) return values.map((v) => v ?? "\u0000").join("\u0001");
+  let out = "";
+  for (const k of key) {
+    const v = values[k];
+    if (v === null || v === undefined) return undefined;
+    out += `${v}\u0001`;
+  }
+  return out;
+}
+
+/** A generated record's canonical values, field by field. */
+function canonicalOf(json: string, leaves: readonly Leaf[]): (string | null)[] {
+  const record = JSON.parse(json) as unknown;
+  return leaves.map((l) => canonical(l.type, valueAt(record, l.path)));
+}
+
+/** The compared leaves of a plan's dataset, less the dropped ones, with the key's indices. */
+export function comparisonOf(file: PlannedFile, keyNames: readonly string[] | undefined, dropped: readonly string[]): Comparison {
+  const all = leavesOf(datasetOf(file).columns);
+  const names = new Set(all.map((l) => l.name));
+  for (const d of dropped) {
+    if (!names.has(d)) throw new ValidationError("drop", `--drop ${d}: the dataset has no field "${d}"; its fields: ${[...names].join(", ")}`);
+  }
+  const leaves = all.filter((l) => !dropped.includes(l.name));
+  const key = (keyNames ?? []).map((k) => {
+    const i = leaves.findIndex((l) => l.name === k);
+    if (i < 0) throw new ValidationError("key", `--key ${k}: the dataset has no field "${k}"${dropped.includes(k) ? " (it is dropped)" : ""}; its fields: ${leaves.map((l) => l.name).join(", ")}`);
+    return i;
+  });
+  return { leaves, key };
+}
+
+/**
+ * Renders each planned file as `generate` wrote it (in its format, so each file holds the same
+ * records) and keeps what verify needs of every record. Rendering is what generate does less the
+ * writing, so this costs about what generating the run cost.
+ */
+export function expectedRun(files: readonly PlannedFile[], comparison: Comparison): ExpectedRun {
+  const { leaves, key } = comparison;
+  const hashes = new U32s();
+  const kinds: number[] = [];
+  const byKey = new Map<string, number>();
+  const dirtyHashes = new Map<number, Uint32Array>();
+  const malformedLines = new Map<number, number>();
+  let sharedKeys = 0;
+  let firstShared: string | undefined;
+  const out: ExpectedFile[] = [];
+  let index = 0;
+  const remember = (k: string | undefined, i: number) => {
+    if (k === undefined) return;
+    const seen = byKey.get(k);
+    if (seen === undefined) byKey.set(k, i);
+    else if (seen !== i) {
+      sharedKeys++;
+      firstShared ??= k;
+    }
+  };
+  for (const file of files) {
+    const first = index;
+    const rendered = renderFile(file, {
+      tap: (clean, kind, dirtyJson) => {
+        const values = canonicalOf(clean, leaves);
+        for (const v of values) hashes.push(hashCanonical(v));
+        kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
+        remember(keyOf(values, key), index);
+        if (kind === "malformed") {
+          if (dirtyJson !== undefined && file.format === undefined) malformedLines.set(hashCanonical(dirtyJson), index);
+        } else if (dirtyJson !== undefined) {
+          const dirty = canonicalOf(dirtyJson, leaves);
+          dirtyHashes.set(index, Uint32Array.from(dirty.map(hashCanonical)));
+          const dk = keyOf(dirty, key);
+          if (dk !== undefined && byKey.get(dk) !== index) remember(dk, index);
+          // A dirty version without its key is found by its whole content.
+          if (dk === undefined) remember(keyOf(dirty, []), index);
+        }
+        index++;
+      },
+    });
+    for (const _ of rendered.chunks) {
+      // Drained for the tap; the bytes are not kept.
+    }
+    out.push({ key: file.key, day: file.datePrefix, first, count: index - first });
+  }
+  return {
+    comparison,
+    files: out,
+    records: index,
+    byKey,
+    hashes: hashes.data.subarray(0, hashes.length),
+    kinds: Uint8Array.from(kinds),
+    dirtyHashes,
+    malformedLines,
+    sharedKeys,
+    ...(firstShared !== undefined ? { firstShared } : {}),
+  };
+}
+
+/** Record `index`'s canonical values again, by rendering its file (for a report's examples only). */
+export function recordValues(file: PlannedFile, first: number, index: number, leaves: readonly Leaf[]): (string | null)[] | undefined {
+  let i = first;
+  let found: (string | null)[] | undefined;
+  const rendered = renderFile(file, {
+    tap: (clean) => {
+      if (i++ === index) found = canonicalOf(clean, leaves);
+    },
+  });
+  for (const _ of rendered.chunks) {
+    if (found) break;
+  }
+  return found;
+}
+
+export type { DirtyKind };

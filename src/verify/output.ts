@@ -1,0 +1,126 @@
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { createGunzip } from "node:zlib";
+import type { FileSink } from "../sinks/sink";
+import { Micros } from "./canonical";
+import { CsvRows } from "./csv-rows";
+
+/** The formats verify reads, by how a key ends. */
+export type OutputFormat = "ndjson" | "ndjson.gz" | "csv" | "csv.gz" | "parquet";
+
+const BY_EXTENSION: readonly [RegExp, OutputFormat][] = [
+  [/\.(ndjson|jsonl|json)\.gz$/, "ndjson.gz"],
+  [/\.(ndjson|jsonl|json)$/, "ndjson"],
+  [/\.csv\.gz$/, "csv.gz"],
+  [/\.csv$/, "csv"],
+  [/\.parquet$/, "parquet"],
+];
+
+/** What a pipeline's output folder holds besides data: synthgen's own folders, markers, temporary files. */
+const NOT_DATA = /(^|\/)(_manifests|_datasets)\/|(^|\/)[._][^/]*$|\.partial$/;
+
+export function formatOf(key: string): OutputFormat | undefined {
+  return BY_EXTENSION.find(([re]) => re.test(key))?.[1];
+}
+
+/** The `dt=YYYY-MM-DD` partition a key sits under, if any. */
+export function partitionOf(key: string): string | undefined {
+  return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
+}
+
+/** The data files under a prefix, and what was left out with why. */
+export async function listOutput(sink: FileSink, prefix: string): Promise<{ files: { key: string; format: OutputFormat }[]; skipped: { key: string; why: string }[] }> {
+  const files: { key: string; format: OutputFormat }[] = [];
+  const skipped: { key: string; why: string }[] = [];
+  for (const key of await sink.list(prefix)) {
+    const rel = key.slice(prefix.length);
+    if (NOT_DATA.test(rel)) continue;
+    const format = formatOf(key);
+    if (format) files.push({ key, format });
+    else skipped.push({ key, why: "not .ndjson, .jsonl, .json, .csv or .parquet (optionally .gz)" });
+  }
+  return { files, skipped };
+}
+
+/** One row of output: an object (nested for NDJSON and Parquet, dotted CSV names for CSV), or why it could not be read. */
+export type OutputRow = { readonly values: Record<string, unknown>; readonly textual: boolean; readonly line: number } | { readonly error: string; readonly line: number; readonly text?: string };
+
+/** Rows of one output file, streamed: a file is never held whole, except one Parquet row group at a time. */
+export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat): AsyncGenerator<OutputRow> {
+  if (format === "parquet") {
+    yield* parquetRows(sink, key);
+    return;
+  }
+  const raw = Readable.from(await sink.stream(key));
+  const text = format.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
+  text.setEncoding("utf8");
+  if (format.startsWith("ndjson")) {
+    let line = 0;
+    for await (const l of createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY })) {
+      line++;
+      if (l.trim() === "") continue;
+      try {
+        const v = JSON.parse(l) as unknown;
+        if (v === null || typeof v !== "object" || Array.isArray(v)) yield { error: "not a JSON object", line, text: l };
+        else yield { values: v as Record<string, unknown>, textual: false, line };
+      } catch {
+        yield { error: "not valid JSON", line, text: l };
+      }
+    }
+    return;
+  }
+  const csv = new CsvRows();
+  let header: string[] | undefined;
+  let line = 0;
+  const rowsFrom = function* (rows: (string | null)[][]): Generator<OutputRow> {
+    for (const row of rows) {
+      line++;
+      if (!header) {
+        header = row.map((c) => c ?? "");
+        continue;
+      }
+      if (row.length !== header.length) {
+        yield { error: `${row.length} fields where the header has ${header.length}`, line };
+        continue;
+      }
+      const values: Record<string, unknown> = {};
+      for (let i = 0; i < header.length; i++) values[header[i] as string] = row[i];
+      yield { values, textual: true, line };
+    }
+  };
+  for await (const chunk of text as AsyncIterable<string>) yield* rowsFrom(csv.push(chunk));
+  yield* rowsFrom(csv.end());
+}
+
+async function* parquetRows(sink: FileSink, key: string): AsyncGenerator<OutputRow> {
+  const hyparquet = require("hyparquet") as typeof import("hyparquet");
+  const { gunzipSync } = require("node:zlib") as typeof import("node:zlib");
+  const zlib = require("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Buffer };
+  const byteLength = await sink.size(key);
+  const file = {
+    byteLength,
+    slice: async (start: number, end?: number) => {
+      const bytes = await sink.range(key, start, end ?? byteLength);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+  const compressors = {
+    GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+    ...(zlib.zstdDecompressSync ? { ZSTD: (input: Uint8Array) => new Uint8Array((zlib.zstdDecompressSync as (b: Uint8Array) => Buffer)(input)) } : {}),
+  };
+  const parsers = { timestampFromMicroseconds: (us: bigint) => new Micros(us), timestampFromMilliseconds: (ms: bigint) => new Micros(ms * 1000n) };
+  let metadata: Awaited<ReturnType<typeof hyparquet.parquetMetadataAsync>>;
+  try {
+    metadata = await hyparquet.parquetMetadataAsync(file, { parsers });
+  } catch (err) {
+    yield { error: `not a Parquet file: ${(err as Error).message}`, line: 0 };
+    return;
+  }
+  let rowStart = 0;
+  for (const group of metadata.row_groups) {
+    const rowEnd = rowStart + Number(group.num_rows);
+    const rows = await hyparquet.parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors, parsers });
+    for (let i = 0; i < rows.length; i++) yield { values: rows[i] as Record<string, unknown>, textual: false, line: rowStart + i + 1 };
+    rowStart = rowEnd;
+  }
+}

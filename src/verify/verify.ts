@@ -1,0 +1,327 @@
+import { ValidationError } from "../core/errors";
+import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
+import type { FileSink, PlannedFile } from "../sinks/sink";
+import { canonical, hashCanonical, shown, valueAt } from "./canonical";
+import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, expectedRun, keyOf, recordValues } from "./expected";
+import { listOutput, type OutputFormat, partitionOf, rowsOf } from "./output";
+
+/** What a pipeline did with one kind of dirty record. */
+export const OUTCOMES = ["dropped", "kept", "repaired", "deduplicated", "changed"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface VerifyOptions {
+  /** Fields that identify a record; by default the dataset's (see `defaultKey`), none: matched by content. */
+  readonly key?: readonly string[];
+  /** Output column → generated field, for columns the pipeline renamed. */
+  readonly map?: Readonly<Record<string, string>>;
+  /** Generated fields the pipeline drops: not compared. */
+  readonly drop?: readonly string[];
+  /** Output columns the pipeline adds and that are not reported as unknown. */
+  readonly ignore?: readonly string[];
+  /** What the pipeline should do with each dirty kind; the check fails where it did otherwise. */
+  readonly expect?: Readonly<Partial<Record<DirtyKind, Outcome>>>;
+  /** Examples per changed field, per kind of problem (default 3). */
+  readonly examples?: number;
+  /** Called after each output file is read, for progress. */
+  readonly onFile?: (key: string, rows: number) => void;
+}
+
+interface FieldChange {
+  rows: number;
+  examples: { index: number; found: string | null }[];
+}
+
+const SATURATED = 255;
+
+/**
+ * Checks a pipeline's output against the run that fed it: every output row is matched to a
+ * generated record by its key, and each record is found once with its values, or reported as
+ * missing, duplicated or changed (field by field); rows the run never made are unexpected.
+ * Memory: a few bytes per generated record and field; output files are streamed.
+ */
+export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
+  const first = files[0];
+  if (!first) throw new ValidationError("files", "the run has no files to verify");
+  const keyNames = options.key ?? defaultKey(first);
+  let comparison = comparisonOf(first, keyNames, options.drop ?? []);
+  let expected = expectedRun(files, comparison);
+  let keyNote: string | undefined;
+  if (options.key === undefined && comparison.key.length > 0 && expected.sharedKeys > 0) {
+    // The dataset's own id repeats in this run (a schema's sequence restarts each day): match by content, and say so.
+    keyNote = `${(keyNames ?? []).join(",")} repeats in this run (${expected.sharedKeys} records share one): matched by content, so a changed record counts as missing plus unexpected; name a unique key with --key`;
+    comparison = { ...comparison, key: [] };
+    expected = expectedRun(files, comparison);
+  }
+  if (comparison.key.length > 0 && expected.sharedKeys > 0) {
+    throw new ValidationError(
+      "key",
+      `the key ${(keyNames ?? []).join(",")} does not identify a record: ${expected.sharedKeys} generated records share a key with another (e.g. ${JSON.stringify(expected.firstShared?.split("\u0001").slice(0, -1))}); name fields that together are unique`,
+    );
+  }
+  const listed = await listOutput(sink, prefix);
+  if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${location(prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+  const { leaves, key } = comparison;
+  const examples = options.examples ?? 3;
+  const mapped = new Map(Object.entries(options.map ?? {}).map(([out, gen]) => [gen, out]));
+  for (const gen of mapped.keys()) {
+    if (!leaves.some((l) => l.name === gen))
+      throw new ValidationError("map", `--map ${mapped.get(gen)}=${gen}: the dataset has no field "${gen}"; its fields: ${leaves.map((l) => l.name).join(", ")}`);
+  }
+  const outName = leaves.map((l) => mapped.get(l.name) ?? l.name);
+  const outPath = outName.map((n) => n.split("."));
+  const generatedNames = new Set(leaves.map((l) => l.name));
+  const ignored = new Set(options.ignore ?? []);
+
+  /** Expected values of the records a report shows as examples, rendered again once each. */
+  const cache = new Map<number, (string | null)[]>();
+  const found = new Uint8Array(expected.records);
+  /** Per record, bits: 1 a copy equal to the clean record, 2 equal to its dirty version, 4 neither. */
+  const matched = new Uint8Array(expected.records);
+  const misplaced = new Uint8Array(expected.records);
+  const changes = leaves.map((): FieldChange => ({ rows: 0, examples: [] }));
+  const unexpected: { file: string; line: number; key: unknown }[] = [];
+  const unparseable: { file: string; line: number; error: string }[] = [];
+  let unexpectedCount = 0;
+  let unkeyed = 0;
+  let unparseableCount = 0;
+  let rowsRead = 0;
+  const seenColumns = new Set<string>();
+  const extraColumns = new Set<string>();
+  const byFormat: Partial<Record<OutputFormat, number>> = {};
+  const foundByPartition = new Map<string, number>();
+  const dayOf = dayIndex(expected);
+
+  for (const file of listed.files) {
+    byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
+    const partition = partitionOf(file.key);
+    let rows = 0;
+    for await (const row of rowsOf(sink, file.key, file.format)) {
+      rows++;
+      if ("error" in row) {
+        // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
+        const cut = row.text === undefined ? undefined : expected.malformedLines.get(hashCanonical(row.text));
+        if (cut !== undefined) {
+          if (found[cut] !== SATURATED) found[cut] = (found[cut] as number) + 1;
+          matched[cut] = (matched[cut] as number) | 2;
+          continue;
+        }
+        unparseableCount++;
+        if (unparseable.length < examples) unparseable.push({ file: location(file.key), line: row.line, error: row.error });
+        continue;
+      }
+      const columns = row.textual ? Object.keys(row.values) : topLevel(row.values);
+      for (const c of columns) {
+        if (!seenColumns.has(c)) {
+          seenColumns.add(c);
+          if (!ignored.has(c) && !generatedNames.has(c) && !outName.includes(c) && !outName.some((n) => n.startsWith(`${c}.`))) extraColumns.add(c);
+        }
+      }
+      const values = leaves.map((l, i) => canonical(l.type, row.textual ? row.values[outName[i] as string] : valueAt(row.values, outPath[i] as string[]), row.textual));
+      const k = keyOf(values, key);
+      let index = k === undefined ? undefined : expected.byKey.get(k);
+      if (index === undefined && key.length > 0) index = expected.byKey.get(keyOf(values, []) as string);
+      if (index === undefined) {
+        if (k === undefined) unkeyed++;
+        else unexpectedCount++;
+        if (unexpected.length < examples) unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : key.map((i) => shown(values[i] ?? null)) });
+        continue;
+      }
+      if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
+      if (partition !== undefined) {
+        foundByPartition.set(partition, (foundByPartition.get(partition) ?? 0) + 1);
+        if (partition !== dayOf(index)) misplaced[index] = 1;
+      }
+      const base = index * leaves.length;
+      const dirty = expected.dirtyHashes.get(index);
+      let clean = true;
+      let asDirty = dirty !== undefined;
+      for (let f = 0; f < leaves.length; f++) {
+        const h = hashCanonical(values[f] ?? null);
+        if (h !== expected.hashes[base + f]) clean = false;
+        if (dirty && h !== dirty[f]) asDirty = false;
+      }
+      if (clean) matched[index] = (matched[index] as number) | 1;
+      else if (asDirty) matched[index] = (matched[index] as number) | 2;
+      else {
+        matched[index] = (matched[index] as number) | 4;
+        // Field by field only for clean records: a dirty one's changes are its dirt's.
+        if (expected.kinds[index] === 0) {
+          for (let f = 0; f < leaves.length; f++) {
+            if (hashCanonical(values[f] ?? null) === expected.hashes[base + f]) continue;
+            const change = changes[f] as FieldChange;
+            change.rows++;
+            if (change.examples.length < examples) change.examples.push({ index, found: values[f] ?? null });
+          }
+        }
+      }
+    }
+    rowsRead += rows;
+    options.onFile?.(file.key, rows);
+  }
+
+  for (const name of outName) {
+    const top = name.split(".")[0] as string;
+    if (!seenColumns.has(name) && !seenColumns.has(top) && options.map?.[name] !== undefined) {
+      throw new ValidationError("map", `--map ${name}=${options.map[name]}: the output has no column "${name}"; its columns: ${[...seenColumns].join(", ")}`);
+    }
+  }
+
+  return report();
+
+  function report() {
+    let missing = 0;
+    let duplicated = 0;
+    let changed = 0;
+    let matchedOnce = 0;
+    let misplacedCount = 0;
+    const dirty: Partial<Record<DirtyKind, { injected: number } & Partial<Record<Outcome, number>> & { expected?: Outcome; holds?: boolean }>> = {};
+    const perFile: { key: string; records: number; missing: number; duplicated: number; changed: number }[] = [];
+    const partitions = new Map<string, { expected: number; missing: number; misplaced: number }>();
+    for (const file of expected.files) {
+      let m = 0;
+      let d = 0;
+      let c = 0;
+      for (let i = file.first; i < file.first + file.count; i++) {
+        const kind = expected.kinds[i] as number;
+        const n = found[i] as number;
+        if (misplaced[i]) misplacedCount++;
+        if (kind === 0) {
+          if (n === 0) m++;
+          else {
+            matchedOnce++;
+            if (n > 1) d += n - 1;
+            if (((matched[i] as number) & 4) !== 0) c++;
+          }
+          continue;
+        }
+        const name = DIRTY_KINDS[kind - 1] as DirtyKind;
+        const entry = (dirty[name] ??= { injected: 0 });
+        entry.injected++;
+        const outcome = dirtyOutcome(name, n, matched[i] as number);
+        entry[outcome] = (entry[outcome] ?? 0) + 1;
+      }
+      missing += m;
+      duplicated += d;
+      changed += c;
+      const day = partitions.get(file.day) ?? { expected: 0, missing: 0, misplaced: 0 };
+      day.expected += file.count;
+      day.missing += m;
+      partitions.set(file.day, day);
+      if (m + d + c > 0) perFile.push({ key: file.key, records: file.count, missing: m, duplicated: d, changed: c });
+    }
+    let expectationsHold = true;
+    for (const [kind, want] of Object.entries(options.expect ?? {}) as [DirtyKind, Outcome][]) {
+      const entry = (dirty[kind] ??= { injected: 0 });
+      entry.expected = want;
+      entry.holds = (entry[want] ?? 0) === entry.injected;
+      if (!entry.holds) expectationsHold = false;
+    }
+    const failedBy = [
+      missing > 0 && "missing",
+      duplicated > 0 && "duplicated",
+      changed > 0 && "changed",
+      unexpectedCount > 0 && "unexpected",
+      unkeyed > 0 && "unkeyed",
+      unparseableCount > 0 && "unparseable",
+      misplacedCount > 0 && "misplaced",
+      !expectationsHold && "dirty expectations",
+    ].filter((x): x is string => typeof x === "string");
+    const fields: Record<string, { rows: number; examples: { key: unknown; expected: unknown; found: unknown }[] }> = {};
+    changes.forEach((change, f) => {
+      if (change.rows === 0) return;
+      fields[(leaves[f] as { name: string }).name] = {
+        rows: change.rows,
+        examples: change.examples.map((e) => ({ key: keyShown(e.index), expected: shown(expectedValue(e.index, f)), found: shown(e.found) })),
+      };
+    });
+    const dirtyRecords = [...expected.kinds].filter((k) => k !== 0).length;
+    return {
+      status: failedBy.length === 0 ? ("passed" as const) : ("failed" as const),
+      ...(failedBy.length ? { failed_by: failedBy } : {}),
+      matched_by: key.length ? leaves.filter((_, i) => key.includes(i)).map((l) => l.name) : "content",
+      ...(keyNote ? { key_note: keyNote } : {}),
+      expected_records: expected.records,
+      clean_records: expected.records - dirtyRecords,
+      found: matchedOnce,
+      missing,
+      duplicated,
+      changed,
+      unexpected: unexpectedCount,
+      unkeyed,
+      unparseable: unparseableCount,
+      misplaced: misplacedCount,
+      changed_fields: fields,
+      ...(unexpected.length ? { unexpected_examples: unexpected } : {}),
+      ...(unparseable.length ? { unparseable_examples: unparseable } : {}),
+      ...(Object.keys(dirty).length ? { dirty } : {}),
+      partitions: Object.fromEntries([...partitions].map(([day, p]) => [day, { expected: p.expected, found_under_partition: foundByPartition.get(day) ?? null, missing: p.missing }])),
+      files_with_problems: perFile,
+      output: {
+        location: location(prefix),
+        files: listed.files.length,
+        rows: rowsRead,
+        formats: byFormat,
+        ...(listed.skipped.length ? { skipped: listed.skipped.map((s) => ({ file: location(s.key), why: s.why })) } : {}),
+        ...(extraColumns.size ? { columns_not_generated: [...extraColumns] } : {}),
+      },
+      compared: {
+        fields: leaves.map((l) => l.name),
+        ...(options.drop?.length ? { dropped: options.drop } : {}),
+        ...(options.map && Object.keys(options.map).length ? { renamed: options.map } : {}),
+        rules: [
+          "null and a missing field are the same value",
+          "numbers compare by value (3 equals 3.0); a number written as text is a change",
+          "timestamps compare as instants, to the microsecond (an ISO string equals a Parquet TIMESTAMP); one without a zone is UTC",
+          "JSON values compare with their keys in any order",
+          "CSV cells are read as their column's type",
+        ],
+      },
+    };
+  }
+
+  function keyShown(index: number): unknown {
+    const values = expectedValues(index);
+    return key.length ? key.map((i) => shown(values?.[i] ?? null)) : index;
+  }
+
+  function expectedValue(index: number, field: number): string | null {
+    return expectedValues(index)?.[field] ?? null;
+  }
+
+  function expectedValues(index: number): (string | null)[] | undefined {
+    const file = expected.files.find((f) => index >= f.first && index < f.first + f.count) as { first: number };
+    const planned = files[expected.files.indexOf(file as (typeof expected.files)[number])] as PlannedFile;
+    return cache.get(index) ?? cache.set(index, recordValues(planned, file.first, index, leaves) ?? []).get(index);
+  }
+}
+
+/** What became of one dirty record, from how often it was found and what its copies equalled. */
+function dirtyOutcome(kind: DirtyKind, found: number, matched: number): Outcome {
+  if (found === 0) return "dropped";
+  if (kind === "duplicate") return found === 1 ? "deduplicated" : "kept";
+  if ((matched & 4) !== 0) return "changed";
+  // A dirty version equal to the clean one in every column (oversize: its extra field is no column) is kept.
+  if ((matched & 2) !== 0 || kind === "oversize") return "kept";
+  return kind === "malformed" || (matched & 1) !== 0 ? "repaired" : "changed";
+}
+
+function topLevel(values: Record<string, unknown>): string[] {
+  return Object.keys(values);
+}
+
+function dayIndex(expected: ExpectedRun): (index: number) => string {
+  const starts = expected.files.map((f) => f.first);
+  return (index) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return (expected.files[lo] as { day: string }).day;
+  };
+}
+
+export type { Comparison, ExpectedRun };
+export type VerifyReport = Awaited<ReturnType<typeof verifyOutput>>;

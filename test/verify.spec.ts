@@ -1,0 +1,294 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CsvRows } from "../src/verify/csv-rows";
+import { canonical, isoMicros, Micros } from "../src/verify/canonical";
+import { synthgen } from "./support/cli";
+import { convert } from "./support/pipeline-under-test";
+import { startTestS3 } from "./support/s3";
+
+type Report = Record<string, any>;
+
+/** The identity flags of the run every check below verifies: generate took them, verify takes them again. */
+const RUN = ["--files", "3", "--size-mb", "0.3", "--date", "2026-01-15", "--seed", "11", "--run-id", "verify-1"];
+/** DuckDB's CSV unnests custom_data into its leaves, named by the leaf alone. */
+const CSV_MAP =
+  "experiment_id=custom_data.experiment_id,variant=custom_data.variant,feature_1=custom_data.feature_flags.feature_1,feature_2=custom_data.feature_flags.feature_2,feature_3=custom_data.feature_flags.feature_3";
+
+async function verify(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
+  const run = await synthgen(["verify", ...args]);
+  return { code: run.code, report: run.stdout ? (JSON.parse(run.stdout) as Report) : {}, stderr: run.stderr };
+}
+
+describe("synthgen verify: did the pipeline under test keep every record?", function () {
+  this.timeout(300_000);
+  let tmp: string;
+  let landing: string;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "synthgen-verify-"));
+    landing = join(tmp, "landing");
+    const g = await synthgen(["generate", ...RUN, "--out", landing]);
+    assert.equal(g.code, 0, g.stderr);
+  });
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  describe("a faithful pipeline", () => {
+    it("its NDJSON is the run itself: every record found once, exit 0", async () => {
+      const { code, report } = await verify([...RUN, "--output", landing]);
+      assert.equal(code, 0);
+      assert.equal(report.status, "passed");
+      assert.deepEqual(report.matched_by, ["id"]);
+      assert.ok(report.expected_records > 500);
+      assert.deepEqual([report.found, report.missing, report.duplicated, report.changed, report.unexpected, report.unparseable], [report.expected_records, 0, 0, 0, 0, 0]);
+      assert.equal(report.output.files, 3);
+    });
+
+    it("DuckDB's Parquet of it: TIMESTAMPs, BIGINTs, DOUBLEs and structs equal the generated values", async () => {
+      const out = join(tmp, "faithful-parquet");
+      const counts = await convert(landing, out, "parquet");
+      const { code, report } = await verify([...RUN, "--output", out]);
+      assert.equal(code, 0, JSON.stringify(report.changed_fields));
+      assert.deepEqual([report.found, report.expected_records, counts.read], [counts.read, counts.read, counts.read]);
+      assert.deepEqual(report.output.formats, { parquet: 1 });
+    });
+
+    it("DuckDB's CSV of it, structs unnested and renamed: equal through --map; without it, the renamed fields are named as changed", async () => {
+      const out = join(tmp, "faithful-csv");
+      await convert(landing, out, "csv");
+      const mapped = await verify([...RUN, "--output", out, "--map", CSV_MAP]);
+      assert.equal(mapped.code, 0, JSON.stringify(mapped.report.changed_fields));
+      const unmapped = await verify([...RUN, "--output", out]);
+      assert.equal(unmapped.code, 1);
+      assert.deepEqual(Object.keys(unmapped.report.changed_fields), [
+        "custom_data.experiment_id",
+        "custom_data.variant",
+        "custom_data.feature_flags.feature_1",
+        "custom_data.feature_flags.feature_2",
+        "custom_data.feature_flags.feature_3",
+      ]);
+      assert.deepEqual(unmapped.report.output.columns_not_generated, ["experiment_id", "variant", "feature_1", "feature_2", "feature_3"]);
+    });
+  });
+
+  describe("a pipeline that loses, duplicates, alters, renames and adds rows", () => {
+    for (const format of ["parquet", "csv"] as const) {
+      it(`reports exactly the pipeline's own counts (${format}), with examples of expected against found, and exits 1`, async () => {
+        const out = join(tmp, `faulty-${format}`);
+        const counts = await convert(landing, out, format, { loseEvery: 37, duplicateEvery: 23, alter: { every: 29, field: "country", to: "XX" }, rename: { user_id: "uid" }, extraRows: 7 });
+        assert.ok(counts.lost > 0 && counts.duplicated > 0 && counts.altered > 0);
+        const junit = join(tmp, `faulty-${format}.xml`);
+        const { code, report } = await verify([...RUN, "--output", out, "--map", `uid=user_id${format === "csv" ? `,${CSV_MAP}` : ""}`, "--junit", junit]);
+        assert.equal(code, 1);
+        assert.equal(report.status, "failed");
+        assert.deepEqual(report.failed_by, ["missing", "duplicated", "changed", "unexpected"]);
+        assert.equal(report.missing, counts.lost);
+        assert.equal(report.duplicated, counts.duplicated);
+        assert.equal(report.changed, counts.altered);
+        assert.equal(report.unexpected, counts.extra);
+        assert.equal(report.found, counts.read - counts.lost);
+        assert.deepEqual(Object.keys(report.changed_fields), ["country"]);
+        assert.equal(report.changed_fields.country.rows, counts.alteredRows);
+        for (const e of report.changed_fields.country.examples) {
+          assert.equal(e.found, "XX");
+          assert.match(e.expected, /^[A-Z]{2}$/);
+          assert.notEqual(e.expected, "XX");
+          assert.match(e.key[0], /^evt_/);
+        }
+        assert.equal(report.unexpected_examples.length, 3);
+        assert.match(report.unexpected_examples[0].key[0], /^not-generated-/);
+        const perFile = report.files_with_problems.reduce((n: number, f: Report) => n + f.missing, 0);
+        assert.equal(perFile, counts.lost, "per generated file, the missing add up");
+        const xml = await readFile(junit, "utf8");
+        assert.match(xml, /<testsuite name="synthgen verify" tests="6" failures="4">/);
+        assert.match(xml, new RegExp(`name="every clean record is in the output"><failure message="${counts.lost} of ${report.clean_records} missing"/>`));
+        assert.match(xml, /name="every row can be read"><\/testcase>/);
+      });
+    }
+  });
+
+  describe("dirty data, accounted", () => {
+    const DIRTY = "malformed=0.03,duplicate=0.03,late=0.03,wrong_type=0.03,missing_required=0.03,out_of_range=0.03";
+    const DIRTY_RUN = ["--files", "2", "--size-mb", "0.3", "--date", "2026-01-16", "--seed", "4", "--run-id", "dirty-1", "--dirty", DIRTY];
+    let dirtyLanding: string;
+    let injected: Record<string, number>;
+
+    before(async () => {
+      dirtyLanding = join(tmp, "dirty-landing");
+      const g = await synthgen(["generate", ...DIRTY_RUN, "--out", dirtyLanding]);
+      assert.equal(g.code, 0, g.stderr);
+      injected = JSON.parse(g.stdout).dirty_records;
+    });
+
+    it("counts each kind exactly as generate injected it, and says what a pass-through pipeline did with each: kept", async () => {
+      const { code, report } = await verify([...DIRTY_RUN, "--output", dirtyLanding, "--expect", "malformed=kept,duplicate=kept,late=kept"]);
+      assert.equal(code, 0, JSON.stringify(report));
+      for (const [kind, n] of Object.entries(injected))
+        assert.deepEqual(report.dirty[kind], { injected: n, kept: n, ...(["malformed", "duplicate", "late"].includes(kind) ? { expected: "kept", holds: true } : {}) }, kind);
+      assert.equal(report.unparseable, 0, "the malformed lines are the run's own, passed through");
+    });
+
+    it("a cleaning pipeline (drops what does not parse, deduplicates by id, restores nothing): --expect holds, or fails the check naming the kind", async () => {
+      const out = join(tmp, "cleaned");
+      await mkdir(out);
+      for (const name of (await readdir(dirtyLanding)).sort()) {
+        const seen = new Set<string>();
+        const kept: string[] = [];
+        for (const line of (await readFile(join(dirtyLanding, name), "utf8")).split("\n")) {
+          let record: { id?: string };
+          try {
+            record = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (record.id !== undefined && seen.has(record.id)) continue;
+          if (record.id !== undefined) seen.add(record.id);
+          kept.push(line);
+        }
+        await writeFile(join(out, name), `${kept.join("\n")}\n`);
+      }
+      const good = await verify([...DIRTY_RUN, "--output", out, "--expect", "malformed=dropped,duplicate=deduplicated,late=kept"]);
+      assert.equal(good.code, 0, JSON.stringify(good.report.dirty));
+      assert.deepEqual(good.report.dirty.malformed, { injected: injected.malformed, dropped: injected.malformed, expected: "dropped", holds: true });
+      assert.deepEqual(good.report.dirty.duplicate, { injected: injected.duplicate, deduplicated: injected.duplicate, expected: "deduplicated", holds: true });
+      const junit = join(tmp, "dirty.xml");
+      const bad = await verify([...DIRTY_RUN, "--output", out, "--expect", "late=dropped", "--junit", junit]);
+      assert.equal(bad.code, 1);
+      assert.deepEqual(bad.report.failed_by, ["dirty expectations"]);
+      assert.equal(bad.report.dirty.late.holds, false);
+      assert.match(bad.stderr, /late \d+: \d+ kept \(expected dropped: does not hold\)/);
+      assert.match(await readFile(junit, "utf8"), /name="late records are dropped"><failure message="0 of \d+ dropped"\/>/);
+    });
+  });
+
+  it("reads Parquet from S3 by ranges, and NDJSON.gz and CSV.gz streams, against runs in those formats", async () => {
+    const s3 = await startTestS3(["verify-out"]);
+    try {
+      for (const format of ["parquet", "ndjson.gz", "csv.gz"]) {
+        const run = ["--files", "2", "--size-mb", "0.2", "--date", "2026-01-17", "--run-id", `s3-${format}`, "--format", format];
+        const g = await synthgen(["generate", ...run, "--out", `s3://verify-out/${format}`, "--endpoint", s3.endpoint]);
+        assert.equal(g.code, 0, g.stderr);
+        const { code, report } = await verify([...run, "--output", `s3://verify-out/${format}`, "--endpoint", s3.endpoint]);
+        assert.equal(code, 0, `${format}: ${JSON.stringify(report.changed_fields)}`);
+        assert.deepEqual(Object.keys(report.output.formats), [format]);
+        assert.equal(report.found, JSON.parse(g.stdout).total_records);
+      }
+    } finally {
+      await s3.stop();
+    }
+  });
+
+  it("a schema's sequence field is its key unless it repeats; a backfill's days are partitions, and a record under another day's is misplaced", async () => {
+    const run = ["--dataset", "examples/orders.yaml", "--files", "1", "--size-mb", "0.05", "--from", "2026-02-01", "--to", "2026-02-02", "--run-id", "orders-1"];
+    const out = join(tmp, "orders");
+    const g = await synthgen(["generate", ...run, "--out", out]);
+    assert.equal(g.code, 0, g.stderr);
+    const oneDay = await verify(["--dataset", "examples/orders.yaml", "--files", "1", "--size-mb", "0.05", "--date", "2026-02-01", "--run-id", "orders-1", "--output", join(out, "dt=2026-02-01")]);
+    assert.deepEqual(oneDay.report.matched_by, ["order_id"]);
+    // ord_{file}_{n} starts again each day: the default key is not unique, so records are matched by content, as the report says.
+    const byContent = await verify([...run, "--output", out]);
+    assert.equal(byContent.code, 0, JSON.stringify(byContent.report));
+    assert.equal(byContent.report.matched_by, "content");
+    assert.match(byContent.report.key_note, /^order_id repeats in this run/);
+    const { code, report } = await verify([...run, "--output", out, "--key", "order_id,placed_at"]);
+    assert.equal(code, 0, JSON.stringify(report));
+    assert.deepEqual(report.matched_by, ["order_id", "placed_at"]);
+    assert.deepEqual(Object.keys(report.partitions), ["2026-02-01", "2026-02-02"]);
+    // Move day 2's file under day 1: its records are found, but not where the run put them.
+    const [day2] = await readdir(join(out, "dt=2026-02-02"));
+    await writeFile(join(out, "dt=2026-02-01", `moved-${day2}`), await readFile(join(out, "dt=2026-02-02", day2 as string)));
+    await rm(join(out, "dt=2026-02-02"), { recursive: true });
+    const moved = await verify([...run, "--output", out, "--key", "order_id,placed_at"]);
+    assert.equal(moved.code, 1);
+    assert.deepEqual(moved.report.failed_by, ["misplaced"]);
+    assert.equal(moved.report.misplaced, moved.report.partitions["2026-02-02"].expected);
+  });
+
+  it("takes the run from its manifest (generate --shards, the fan-out's): identity, size, format and dirt", async () => {
+    const out = join(tmp, "sharded");
+    const g = await synthgen(["generate", "--files", "4", "--size-mb", "0.1", "--shards", "2", "--format", "csv", "--dirty", "duplicate=0.05", "--run-id", "sharded-1", "--out", out]);
+    assert.equal(g.code, 0, g.stderr);
+    const { code, report } = await verify(["--manifest", join(out, "_manifests", "sharded-1.json"), "--output", out]);
+    assert.equal(code, 0, JSON.stringify(report));
+    assert.deepEqual([report.run.files, report.run.format, report.output.files], [4, "csv", 4]);
+    assert.equal(report.dirty.duplicate.injected, JSON.parse(g.stdout).totals.dirty_records.duplicate);
+    const missing = await verify(["--manifest", join(out, "_manifests", "nope.json"), "--output", out]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^synthgen: --manifest: --manifest .*nope\.json: cannot read it \(ENOENT\)/);
+  });
+
+  it("tutoring events carry no id: matched by their whole content, so a changed event is missing plus unexpected", async () => {
+    const run = ["--dataset", "tutoring-events", "--files", "1", "--size-mb", "0.05", "--date", "2026-01-18", "--run-id", "tut-1"];
+    const out = join(tmp, "tutoring");
+    assert.equal((await synthgen(["generate", ...run, "--out", out])).code, 0);
+    const [name] = await readdir(out);
+    const lines = (await readFile(join(out, name as string), "utf8")).trimEnd().split("\n");
+    lines[0] = (lines[0] as string).replace(/"source":"simulator"/, '"source":"elsewhere"');
+    await writeFile(join(out, name as string), `${lines.join("\n")}\n`);
+    const { code, report } = await verify([...run, "--output", out]);
+    assert.equal(code, 1);
+    assert.equal(report.matched_by, "content");
+    assert.deepEqual([report.missing, report.unexpected, report.changed], [1, 1, 0]);
+  });
+
+  describe("bad input: exit 2 naming the flag, nothing checked", () => {
+    const cases: [string, string[], RegExp][] = [
+      ["a mapping that names a column the output lacks", ["--map", "event_id=id"], /^synthgen: --map: --map event_id=id: the output has no column "event_id"/],
+      ["a mapping to a field the dataset does not have", ["--map", "x=nope"], /^synthgen: --map: .*the dataset has no field "nope"/],
+      ["a key the dataset does not have", ["--key", "idd"], /^synthgen: --key: --key idd: the dataset has no field "idd"/],
+      ["a key that does not identify a record", ["--key", "country"], /^synthgen: --key: the key country does not identify a record/],
+      ["an unknown dirty kind", ["--expect", "broken=dropped"], /^synthgen: --expect: --expect: unknown dirty kind "broken"/],
+      ["an outcome that cannot happen", ["--expect", "late=deduplicated"], /only duplicates are deduplicated/],
+      ["an output with no data files", ["--output", "/nonexistent-synthgen-dir"], /^synthgen: --output: no data files under/],
+    ];
+    for (const [what, extra, message] of cases) {
+      it(`refuses ${what}`, async () => {
+        const args = extra.includes("--output") ? [...RUN, ...extra] : [...RUN, "--output", landing, ...extra];
+        const { code, stderr, report } = await verify(args);
+        assert.equal(code, 2, stderr);
+        assert.match(stderr, message);
+        assert.deepEqual(report, {}, "no report");
+      });
+    }
+
+    it("needs the run's identity", async () => {
+      const { code, stderr } = await verify(["--output", landing]);
+      assert.equal(code, 2);
+      assert.match(stderr, /--run-id is required/);
+    });
+  });
+
+  describe("the comparison rules, value by value", () => {
+    it("an ISO string, SQL's text and a Parquet TIMESTAMP of one instant are equal, to the microsecond", () => {
+      const us = isoMicros("2026-01-15T17:06:57.331707Z") as bigint;
+      assert.equal(canonical("timestamp", "2026-01-15T17:06:57.331707Z"), canonical("timestamp", new Micros(us)));
+      assert.equal(canonical("timestamp", "2026-01-15 17:06:57.331707", true), canonical("timestamp", new Micros(us)));
+      assert.equal(canonical("timestamp", "2026-01-15 18:06:57.331707+01"), canonical("timestamp", new Micros(us)));
+      assert.notEqual(canonical("timestamp", "2026-01-15T17:06:57.331708Z"), canonical("timestamp", new Micros(us)));
+    });
+
+    it("3 equals 3.0 and a BIGINT 3; the text '3' in JSON is a change, in a CSV cell the number", () => {
+      assert.equal(canonical("int", 3), canonical("double", 3.0));
+      assert.equal(canonical("int", 3n), canonical("int", 3));
+      assert.notEqual(canonical("int", "3"), canonical("int", 3));
+      assert.equal(canonical("int", "3", true), canonical("int", 3));
+    });
+
+    it("null and missing are one value; JSON compares with its keys in any order", () => {
+      assert.equal(canonical("string", null), canonical("string", undefined));
+      assert.equal(canonical("json", { a: 1, b: [1, { c: 2, d: 3 }] }), canonical("json", { b: [1, { d: 3, c: 2 }], a: 1 }));
+    });
+
+    it("CSV: quotes, doubled quotes and newlines inside fields; an empty cell is null, an empty quoted one the empty string", () => {
+      const csv = new CsvRows();
+      const rows = [...csv.push('a,b,c\n"x, y","say ""hi""","two\nlines"\n,"",z'), ...csv.end()];
+      assert.deepEqual(rows, [
+        ["a", "b", "c"],
+        ["x, y", 'say "hi"', "two\nlines"],
+        [null, "", "z"],
+      ]);
+      assert.throws(() => new CsvRows(10).push('"open and never closed, longer than ten'), /longer than 10 characters/);
+    });
+  });
+});
