@@ -16,6 +16,7 @@ import { lambdaShapedRun } from "./lambda-shaped";
 import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
 import { targetsBench } from "./targets";
+import { verifyBench } from "./verify";
 
 const run = promisify(execFile);
 
@@ -166,6 +167,12 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
     return;
   }
+  if (process.argv.includes("--verify-only")) {
+    await verifyBench(work, process.argv.includes("--large-gib") ? [256, 1024] : [64, 256]);
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (process.argv.includes("--formats-only")) {
     const large = process.argv.includes("--large-gib") ? 1024 : 256;
     await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local"), large);
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
   }
   console.log("");
   await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local-formats"), 256);
+  await verifyBench(work, [64, 256]);
   await s3.close();
   await rm(work, { recursive: true, force: true });
   console.log("\nRSS is the scenario process's peak resident set (main thread + workers), not the S3 server's.");

@@ -1,0 +1,49 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { child, generateRun } from "./child";
+import { spread } from "./ratios";
+
+/** Rounds, each running generate, verify and DuckDB's count(*) in turn on the same files. */
+const ROUNDS = 3;
+
+/**
+ * `verify` of a run against its own limits, on the same machine in the same run: `generate` of
+ * the same run (1 thread, local folder; verify recomputes every file, then reads the output) and
+ * DuckDB's `count(*)` over the same files (what reading them costs an engine we do not write).
+ * Peak RSS at two sizes shows whether verify's memory grows with the output.
+ */
+export async function verifyBench(work: string, sizesMb: readonly number[]): Promise<void> {
+  console.log(`verify: web-events NDJSON in 8 MiB files, local folder, 1 thread; min / median of ${ROUNDS} interleaved rounds\n`);
+  console.log("| run | generate s | verify s | DuckDB count(*) s | verify ÷ generate | verify ÷ DuckDB | verify RSS MB | generate RSS MB |");
+  console.log("|---|---|---|---|---|---|---|---|");
+  for (const mb of sizesMb) {
+    const files = Math.max(1, Math.round(mb / 8));
+    const dir = join(work, `verify-${mb}`);
+    const gen: number[] = [];
+    const ver: number[] = [];
+    const duck: number[] = [];
+    let verRss = 0;
+    let genRss = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      await rm(dir, { recursive: true, force: true });
+      const g = await generateRun({ files, sizeMb: 8, threads: 1, sink: { kind: "local", dir }, prefix: "" });
+      gen.push(g.seconds);
+      genRss = Math.max(genRss, g.peakRssMb);
+      const v = await child("verify-run.js", { files, sizeMb: 8, dir, prefix: "" });
+      ver.push(v.seconds);
+      verRss = Math.max(verRss, v.peakRssMb);
+      const db = await DuckDBInstance.create(":memory:");
+      const c = await db.connect();
+      const started = performance.now();
+      await c.runAndReadAll(`SELECT count(*) FROM read_json_objects('${join(dir, "*.ndjson")}', format = 'newline_delimited')`);
+      duck.push((performance.now() - started) / 1000);
+      c.closeSync();
+    }
+    const [g, v, d] = [spread(gen), spread(ver), spread(duck)];
+    const s = (x: ReturnType<typeof spread>) => `${x.min.toFixed(2)} / ${x.median.toFixed(2)}`;
+    console.log(`| ${files} × 8 MiB | ${s(g)} | ${s(v)} | ${s(d)} | ${(v.median / g.median).toFixed(1)}× | ${(v.median / d.median).toFixed(1)}× | ${verRss.toFixed(0)} | ${genRss.toFixed(0)} |`);
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log("");
+}
