@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/verify/csv-rows";
-import { canonical, isoMicros, Micros } from "../src/verify/canonical";
+import { linesOf } from "../src/verify/output";
+import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
 import { synthgen } from "./support/cli";
 import { convert } from "./support/pipeline-under-test";
 import { startTestS3 } from "./support/s3";
@@ -218,6 +219,21 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
     assert.match(missing.stderr, /^synthgen: --manifest: --manifest .*nope\.json: cannot read it \(ENOENT\)/);
   });
 
+  it("one dataset of a scenario: the files generate --scenario gave it at that size, its sequence field the key", async () => {
+    const out = join(tmp, "shop");
+    const run = ["--scenario", "examples/shop.yaml", "--size-mb", "0.5", "--date", "2026-01-19", "--run-id", "shop-1"];
+    const g = await synthgen(["generate", ...run, "--out", out]);
+    assert.equal(g.code, 0, g.stderr);
+    const orders = JSON.parse(g.stdout).datasets.orders;
+    const { code, report } = await verify([...run, "--dataset", "orders", "--output", join(out, "orders")]);
+    assert.equal(code, 0, JSON.stringify(report));
+    assert.equal(report.found, orders.total_records);
+    assert.equal(report.run.files, orders.total_files);
+    const wrong = await verify([...run, "--dataset", "orders", "--output", join(out, "users")]);
+    assert.equal(wrong.code, 1, "users are not orders");
+    assert.equal(wrong.report.found, 0);
+  });
+
   it("tutoring events carry no id: matched by their whole content, so a changed event is missing plus unexpected", async () => {
     const run = ["--dataset", "tutoring-events", "--files", "1", "--size-mb", "0.05", "--date", "2026-01-18", "--run-id", "tut-1"];
     const out = join(tmp, "tutoring");
@@ -278,6 +294,55 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
     it("null and missing are one value; JSON compares with its keys in any order", () => {
       assert.equal(canonical("string", null), canonical("string", undefined));
       assert.equal(canonical("json", { a: 1, b: [1, { c: 2, d: 3 }] }), canonical("json", { b: [1, { d: 3, c: 2 }], a: 1 }));
+    });
+
+    it("the 32-bit field hash verify keeps agrees with the canonical value on every pair: equal exactly when canonical is", () => {
+      const us = isoMicros("2026-01-15T17:06:57.331707Z") as bigint;
+      const values: [Parameters<typeof canonical>[0], unknown, boolean][] = [
+        ["timestamp", "2026-01-15T17:06:57.331707Z", false],
+        ["timestamp", new Micros(us), false],
+        ["timestamp", "2026-01-15 17:06:57.331707", true],
+        ["timestamp", new Date(Number(us / 1000n)), false],
+        ["timestamp", "not a time", false],
+        ["timestamp", "not a time", true],
+        ["int", 3, false],
+        ["int", 3n, false],
+        ["int", "3", false],
+        ["int", "3", true],
+        ["int", -0, false],
+        ["int", 0, false],
+        ["double", 3.5, false],
+        ["boolean", true, false],
+        ["boolean", false, false],
+        ["boolean", "false", true],
+        ["boolean", "false", false],
+        ["string", "false", false],
+        ["string", "", false],
+        ["string", "", true],
+        ["string", null, false],
+        ["string", undefined, false],
+        ["string", 12, false],
+        ["json", { a: 1, b: 2 }, false],
+        ["json", '{"b":2,"a":1}', true],
+        ["json", "x", true],
+      ];
+      for (const a of values) {
+        for (const b of values) {
+          if (a[0] !== b[0] && !(a[0] === "int" && b[0] === "double") && !(a[0] === "double" && b[0] === "int")) continue;
+          const same = canonical(a[0], a[1], a[2]) === canonical(b[0], b[1], b[2]);
+          assert.equal(fieldHash(a[0], a[1], a[2]) === fieldHash(b[0], b[1], b[2]), same, `${JSON.stringify([a, b], (_, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
+        }
+      }
+    });
+
+    it("NDJSON lines: split where the bytes are, across chunks (a multi-byte character too), CRLF or not, the last without a newline", async () => {
+      const text = Buffer.from('{"a":"é"}\r\n{"b":2}\n\n{"c":"€"}');
+      const lines: string[] = [];
+      const chunks = async function* () {
+        for (let i = 0; i < text.length; i += 3) yield text.subarray(i, i + 3);
+      };
+      for await (const l of linesOf(chunks())) lines.push(l);
+      assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', "", '{"c":"€"}']);
     });
 
     it("CSV: quotes, doubled quotes and newlines inside fields; an empty cell is null, an empty quoted one the empty string", () => {

@@ -15,12 +15,18 @@ const ISO = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(?:(Z)|(
  * Also the SQL form engines write (`2026-01-15 17:06:57.331707`, `…+00`); without a zone, UTC.
  */
 export function isoMicros(text: string): bigint | undefined {
+  const us = isoMicrosNumber(text);
+  return us === undefined ? undefined : BigInt(us);
+}
+
+/** The same as a number: exact, since any instant of this era is under 2^53 µs. */
+function isoMicrosNumber(text: string): number | undefined {
   const m = ISO.exec(text);
   if (!m) return undefined;
   const zone = m[5] !== undefined ? `${m[5]}:${m[6] ?? "00"}` : "Z";
   const ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
   if (Number.isNaN(ms)) return undefined;
-  return BigInt(ms) * 1000n + BigInt((m[3] ?? "").padEnd(6, "0").slice(0, 6));
+  return ms * 1000 + Number((m[3] ?? "").padEnd(6, "0").slice(0, 6));
 }
 
 /** JSON with object keys sorted, so two equal values print the same whatever their key order. */
@@ -117,17 +123,6 @@ export function shown(value: string | null): unknown {
   return value.slice(1);
 }
 
-/** FNV-1a over a canonical value: 32 bits per field and record is what verify keeps of what a run wrote. */
-export function hashCanonical(value: string | null): number {
-  if (value === null) return 0x9e3779b9;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < value.length; i++) {
-    h ^= value.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** The value at a leaf's path in a record (nested objects), or undefined. */
 export function valueAt(record: unknown, path: readonly string[]): unknown {
   let v: unknown = record;
@@ -136,4 +131,85 @@ export function valueAt(record: unknown, path: readonly string[]): unknown {
     v = (v as Record<string, unknown>)[p];
   }
   return v;
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const TAG = { null: 0x9e3779b9, timestamp: 0x1b873593, number: 0xcc9e2d51, boolean: 0x85ebca6b, string: 0xc2b2ae35, json: 0x27d4eb2f, other: 0x165667b1 } as const;
+
+function mix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+function hashNumber(tag: number, v: number): number {
+  F64[0] = v === 0 ? 0 : v;
+  return mix(Math.imul((U32[0] as number) ^ tag, 0x01000193) ^ (U32[1] as number));
+}
+
+function hashString(tag: number, s: string): number {
+  let h = (0x811c9dc5 ^ tag) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return mix(h);
+}
+
+/**
+ * The 32-bit hash of a value's canonical form, computed without making that form: two values
+ * hash alike exactly when `canonical` makes them equal (but for a 2^-32 chance). What verify keeps
+ * of each field, and compares each output field by; `canonical` is only made for a report's examples.
+ */
+export function fieldHash(type: Leaf["type"], value: unknown, textual = false): number {
+  if (value === null || value === undefined) return TAG.null;
+  if (textual && typeof value === "string") {
+    switch (type) {
+      case "timestamp": {
+        const us = isoMicrosNumber(value);
+        return us === undefined ? hashString(TAG.other, `string:${value}`) : hashNumber(TAG.timestamp, us);
+      }
+      case "int":
+      case "double":
+        return NUMBER_TEXT.test(value) ? hashNumber(TAG.number, Number(value)) : hashString(TAG.other, `string:${value}`);
+      case "boolean":
+        return value === "true" ? TAG.boolean : value === "false" ? (TAG.boolean ^ 1) >>> 0 : hashString(TAG.other, `string:${value}`);
+      case "json":
+        try {
+          return hashString(TAG.json, stableJson(JSON.parse(value)));
+        } catch {
+          return hashString(TAG.other, `string:${value}`);
+        }
+      default:
+        return hashString(TAG.string, value);
+    }
+  }
+  switch (type) {
+    case "timestamp":
+      if (value instanceof Micros) return hashNumber(TAG.timestamp, Number(value.value));
+      if (value instanceof Date) return hashNumber(TAG.timestamp, value.getTime() * 1000);
+      if (typeof value === "string") {
+        const us = isoMicrosNumber(value);
+        if (us !== undefined) return hashNumber(TAG.timestamp, us);
+      }
+      break;
+    case "int":
+    case "double":
+      if (typeof value === "number" && Number.isFinite(value)) return hashNumber(TAG.number, value);
+      if (typeof value === "bigint") return hashNumber(TAG.number, Number(value));
+      break;
+    case "boolean":
+      if (typeof value === "boolean") return value ? TAG.boolean : (TAG.boolean ^ 1) >>> 0;
+      break;
+    case "string":
+      if (typeof value === "string") return hashString(TAG.string, value);
+      break;
+    case "json":
+      return hashString(TAG.json, stableJson(value));
+  }
+  // A value of another type than its column's: a string "12" in an int column is not the number 12.
+  return hashString(TAG.other, `${typeof value}:${typeof value === "string" ? value : stableJson(value)}`);
 }

@@ -5,7 +5,7 @@ import type { Leaf } from "../records/columns";
 import { leavesOf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { PlannedFile } from "../sinks/sink";
-import { canonical, hashCanonical, valueAt } from "./canonical";
+import { canonical, fieldHash, valueAt } from "./canonical";
 
 /** A growable Uint32Array: 4 bytes per value however many records a run has. */
 export class U32s {
@@ -73,17 +73,26 @@ export function defaultKey(file: PlannedFile): string[] | undefined {
   return sequence ? [sequence[0]] : undefined;
 }
 
-/** A record's key: its key fields' canonical values, or with no key fields all of them. */
-export function keyOf(values: readonly (string | null)[], key: readonly number[]): string | undefined {
-  if (key.length === 0) return values.map((v) => v ?? "\u0000").join("\u0001");
+/**
+ * A record's (or an output row's) key from its fields' values as read: the key fields' canonical
+ * values, or with no key fields all of them; undefined when a key field is null or missing.
+ */
+export function keyOf(raw: readonly unknown[], leaves: readonly Leaf[], key: readonly number[], textual = false): string | undefined {
+  if (key.length === 0) return raw.map((v, i) => canonical((leaves[i] as Leaf).type, v, textual) ?? "\u0000").join("\u0001");
   let out = "";
   for (const k of key) {
-    const v = values[k];
-    if (v === null || v === undefined) return undefined;
+    const v = canonical((leaves[k] as Leaf).type, raw[k], textual);
+    if (v === null) return undefined;
     out += `${v}\u0001`;
   }
   return out;
 }
+
+/** A record's values at each compared leaf, as its JSON holds them. */
+const rawOf = (json: string, leaves: readonly Leaf[]): unknown[] => {
+  const record = JSON.parse(json) as unknown;
+  return leaves.map((l) => valueAt(record, l.path));
+};
 
 /** A generated record's canonical values, field by field. */
 function canonicalOf(json: string, leaves: readonly Leaf[]): (string | null)[] {
@@ -136,19 +145,22 @@ export function expectedRun(files: readonly PlannedFile[], comparison: Compariso
     const first = index;
     const rendered = renderFile(file, {
       tap: (clean, kind, dirtyJson) => {
-        const values = canonicalOf(clean, leaves);
-        for (const v of values) hashes.push(hashCanonical(v));
+        const raw = rawOf(clean, leaves);
+        for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
         kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
-        remember(keyOf(values, key), index);
+        remember(keyOf(raw, leaves, key), index);
         if (kind === "malformed") {
-          if (dirtyJson !== undefined && file.format === undefined) malformedLines.set(hashCanonical(dirtyJson), index);
+          if (dirtyJson !== undefined && file.format === undefined) malformedLines.set(fieldHash("string", dirtyJson), index);
         } else if (dirtyJson !== undefined) {
-          const dirty = canonicalOf(dirtyJson, leaves);
-          dirtyHashes.set(index, Uint32Array.from(dirty.map(hashCanonical)));
-          const dk = keyOf(dirty, key);
+          const dirty = rawOf(dirtyJson, leaves);
+          dirtyHashes.set(
+            index,
+            Uint32Array.from(leaves, (l, f) => fieldHash(l.type, dirty[f])),
+          );
+          const dk = keyOf(dirty, leaves, key);
           if (dk !== undefined && byKey.get(dk) !== index) remember(dk, index);
           // A dirty version without its key is found by its whole content.
-          if (dk === undefined) remember(keyOf(dirty, []), index);
+          if (dk === undefined) remember(keyOf(dirty, leaves, []), index);
         }
         index++;
       },

@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { FileSink } from "../sinks/sink";
@@ -53,10 +52,9 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat)
   }
   const raw = Readable.from(await sink.stream(key));
   const text = format.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
-  text.setEncoding("utf8");
   if (format.startsWith("ndjson")) {
     let line = 0;
-    for await (const l of createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const l of linesOf(text as AsyncIterable<Buffer>)) {
       line++;
       if (l.trim() === "") continue;
       try {
@@ -69,6 +67,7 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat)
     }
     return;
   }
+  text.setEncoding("utf8");
   const csv = new CsvRows();
   let header: string[] | undefined;
   let line = 0;
@@ -90,6 +89,45 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat)
   };
   for await (const chunk of text as AsyncIterable<string>) yield* rowsFrom(csv.push(chunk));
   yield* rowsFrom(csv.end());
+}
+
+/** A line longer than this is not a record (synthgen's largest, an oversize one, is just over 1 MiB). */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Lines of a byte stream, split on `\n` (a `\r` before it dropped) where the bytes are, each
+ * decoded once: cheaper than readline's decoder and regular expression over every chunk.
+ */
+export async function* linesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  // The start of a line that spans chunks, kept as pieces and joined once its end arrives.
+  const pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const decode = (buf: Buffer, start: number, end: number) => buf.toString("utf8", start, end > start && buf[end - 1] === 13 ? end - 1 : end);
+  for await (const chunk of chunks) {
+    let start = 0;
+    let nl = chunk.indexOf(10);
+    if (nl >= 0 && pendingBytes > 0) {
+      const line = Buffer.concat([...pending, chunk.subarray(0, nl)]);
+      pending.length = 0;
+      pendingBytes = 0;
+      yield decode(line, 0, line.length);
+      start = nl + 1;
+      nl = chunk.indexOf(10, start);
+    }
+    for (; nl >= 0; nl = chunk.indexOf(10, start)) {
+      yield decode(chunk, start, nl);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > MAX_LINE_BYTES) throw new Error(`a line longer than ${MAX_LINE_BYTES} bytes: not NDJSON`);
+    }
+  }
+  if (pendingBytes > 0) {
+    const line = Buffer.concat(pending);
+    yield decode(line, 0, line.length);
+  }
 }
 
 async function* parquetRows(sink: FileSink, key: string): AsyncGenerator<OutputRow> {

@@ -1,7 +1,8 @@
 import { ValidationError } from "../core/errors";
+import type { Leaf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { FileSink, PlannedFile } from "../sinks/sink";
-import { canonical, hashCanonical, shown, valueAt } from "./canonical";
+import { canonical, fieldHash, shown, valueAt } from "./canonical";
 import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, expectedRun, keyOf, recordValues } from "./expected";
 import { listOutput, type OutputFormat, partitionOf, rowsOf } from "./output";
 
@@ -90,6 +91,9 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
   const byFormat: Partial<Record<OutputFormat, number>> = {};
   const foundByPartition = new Map<string, number>();
   const dayOf = dayIndex(expected);
+  /** One output row's values at each compared leaf, and their hashes: reused row after row. */
+  const raw: unknown[] = new Array(leaves.length);
+  const hashes = new Uint32Array(leaves.length);
 
   for (const file of listed.files) {
     byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
@@ -99,7 +103,7 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
-        const cut = row.text === undefined ? undefined : expected.malformedLines.get(hashCanonical(row.text));
+        const cut = row.text === undefined ? undefined : expected.malformedLines.get(fieldHash("string", row.text));
         if (cut !== undefined) {
           if (found[cut] !== SATURATED) found[cut] = (found[cut] as number) + 1;
           matched[cut] = (matched[cut] as number) | 2;
@@ -116,14 +120,16 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
           if (!ignored.has(c) && !generatedNames.has(c) && !outName.includes(c) && !outName.some((n) => n.startsWith(`${c}.`))) extraColumns.add(c);
         }
       }
-      const values = leaves.map((l, i) => canonical(l.type, row.textual ? row.values[outName[i] as string] : valueAt(row.values, outPath[i] as string[]), row.textual));
-      const k = keyOf(values, key);
+      const textual = row.textual;
+      for (let f = 0; f < leaves.length; f++) raw[f] = textual ? row.values[outName[f] as string] : valueAt(row.values, outPath[f] as string[]);
+      const k = keyOf(raw, leaves, key, textual);
       let index = k === undefined ? undefined : expected.byKey.get(k);
-      if (index === undefined && key.length > 0) index = expected.byKey.get(keyOf(values, []) as string);
+      if (index === undefined && key.length > 0) index = expected.byKey.get(keyOf(raw, leaves, [], textual) as string);
       if (index === undefined) {
         if (k === undefined) unkeyed++;
         else unexpectedCount++;
-        if (unexpected.length < examples) unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : key.map((i) => shown(values[i] ?? null)) });
+        if (unexpected.length < examples)
+          unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : key.map((i) => shown(canonical((leaves[i] as Leaf).type, raw[i], textual))) });
         continue;
       }
       if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
@@ -136,7 +142,8 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
       let clean = true;
       let asDirty = dirty !== undefined;
       for (let f = 0; f < leaves.length; f++) {
-        const h = hashCanonical(values[f] ?? null);
+        const h = fieldHash((leaves[f] as Leaf).type, raw[f], textual);
+        hashes[f] = h;
         if (h !== expected.hashes[base + f]) clean = false;
         if (dirty && h !== dirty[f]) asDirty = false;
       }
@@ -147,10 +154,10 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
         // Field by field only for clean records: a dirty one's changes are its dirt's.
         if (expected.kinds[index] === 0) {
           for (let f = 0; f < leaves.length; f++) {
-            if (hashCanonical(values[f] ?? null) === expected.hashes[base + f]) continue;
+            if (hashes[f] === expected.hashes[base + f]) continue;
             const change = changes[f] as FieldChange;
             change.rows++;
-            if (change.examples.length < examples) change.examples.push({ index, found: values[f] ?? null });
+            if (change.examples.length < examples) change.examples.push({ index, found: canonical((leaves[f] as Leaf).type, raw[f], textual) });
           }
         }
       }
