@@ -5,7 +5,7 @@ import { verifyOutput } from "../src/verify/verify";
 
 /** One `verify` of a bench run's local folder in its own process (its peak RSS its own). Prints one JSON line. */
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.argv[2] ?? "{}") as { files: number; sizeMb: number; dir: string; prefix: string };
+  const spec = JSON.parse(process.argv[2] ?? "{}") as { files: number; sizeMb: number; dir: string; prefix: string; threads?: number };
   const started = performance.now();
   const request = parseGenerateRequest(
     { file_count: spec.files, target_size_mb: spec.sizeMb, run_id: "bench", seed: 1, date_prefix: "2025-12-23" },
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     { now: new Date() },
   );
   const plan = planRun(request, spec.prefix);
-  const report = await verifyOutput(plan.files, sinkFor({ kind: "local", dir: spec.dir }), spec.prefix, (k) => k);
+  const report = await verifyOutput(plan.files, sinkFor({ kind: "local", dir: spec.dir }), spec.prefix, (k) => k, { threads: spec.threads ?? 1 });
   if (report.status !== "passed") throw new Error(`bench verify failed: ${JSON.stringify(report.failed_by)}`);
   const seconds = (performance.now() - started) / 1000;
   const mb = spec.files * spec.sizeMb;

@@ -177,6 +177,7 @@ program
   .option("--expect <pairs>", "what the pipeline should do with dirty records, e.g. malformed=dropped,duplicate=deduplicated,late=kept")
   .option("--examples <n>", "examples per problem in the report (default 3)")
   .option("--junit <file>", "also write the checks as JUnit XML")
+  .option("--threads <n>", "threads recomputing the run's files (default: the machine's cores); the report is the same for any count")
   .addHelpText(
     "after",
     `

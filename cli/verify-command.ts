@@ -1,4 +1,5 @@
 import { writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { ValidationError } from "../src/core/errors";
 import { planRun } from "../src/files/plan";
 import { parseGenerateRequest } from "../src/files/request";
@@ -36,11 +37,13 @@ export interface VerifyFlags {
   expect?: string;
   examples?: string;
   junit?: string;
+  threads?: string;
 }
 
 const FLAGS: Record<string, string> = {
   ...FLAG_FOR_FIELD,
   key: "--key",
+  threads: "--threads",
   map: "--map",
   drop: "--drop",
   ignore: "--ignore",
@@ -189,6 +192,10 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     const ignore = list(flags.ignore);
     const expect = parseExpect(flags.expect);
     const examples = numeric(flags.examples);
+    const threads = flags.threads === undefined ? Math.min(availableParallelism(), plan.files.length) : numeric(flags.threads);
+    if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new ValidationError("threads", `--threads must be a whole number from 1 to 64 (got "${flags.threads}")`);
+    }
     report = await verifyOutput(plan.files, sink, output.prefix, (k) => location.uri(k), {
       ...(key ? { key } : {}),
       ...(map ? { map } : {}),
@@ -196,6 +203,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
       ...(ignore ? { ignore } : {}),
       ...(expect ? { expect } : {}),
       ...(typeof examples === "number" ? { examples } : {}),
+      threads,
       onFile: (_, rows) => {
         files++;
         if (process.stderr.isTTY) process.stderr.write(`\rsynthgen: read ${files} output files (${rows} rows in the last)`);

@@ -105,6 +105,12 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
         assert.match(xml, /<testsuite name="synthgen verify" tests="6" failures="4">/);
         assert.match(xml, new RegExp(`name="every clean record is in the output"><failure message="${counts.lost} of ${report.clean_records} missing"/>`));
         assert.match(xml, /name="every row can be read"><\/testcase>/);
+        // Recomputed on worker threads (by default one per core, each file on any of them) and merged in
+        // file order, or in this thread alone: the same report.
+        const single = await verify([...RUN, "--output", out, "--map", `uid=user_id${format === "csv" ? `,${CSV_MAP}` : ""}`, "--threads", "1"]);
+        const { duration_ms: _a, ...threaded } = report;
+        const { duration_ms: _b, ...one } = single.report;
+        assert.deepEqual(one, threaded);
       });
     }
   });
@@ -151,6 +157,8 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       }
       const good = await verify([...DIRTY_RUN, "--output", out, "--expect", "malformed=dropped,duplicate=deduplicated,late=kept"]);
       assert.equal(good.code, 0, JSON.stringify(good.report.dirty));
+      const threaded = await verify([...DIRTY_RUN, "--output", out, "--expect", "malformed=dropped,duplicate=deduplicated,late=kept", "--threads", "1"]);
+      assert.deepEqual(threaded.report.dirty, good.report.dirty, "the same in one thread");
       assert.deepEqual(good.report.dirty.malformed, { injected: injected.malformed, dropped: injected.malformed, expected: "dropped", holds: true });
       assert.deepEqual(good.report.dirty.duplicate, { injected: injected.duplicate, deduplicated: injected.duplicate, expected: "deduplicated", holds: true });
       const junit = join(tmp, "dirty.xml");

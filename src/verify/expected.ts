@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { ValidationError } from "../core/errors";
 import { datasetOf } from "../datasets";
 import { renderFile } from "../formats/render";
@@ -116,22 +118,93 @@ export function comparisonOf(file: PlannedFile, keyNames: readonly string[] | un
   return { leaves, key };
 }
 
+/** What one generated file holds, as verify keeps it: made on any thread, merged in file order. */
+export interface FileExpectation {
+  readonly count: number;
+  /** `count × leaves` field hashes of the clean records. */
+  readonly hashes: Uint32Array;
+  readonly kinds: Uint8Array;
+  /** Each record's key (undefined when a key field is null). */
+  readonly keys: (string | undefined)[];
+  /** Records whose dirt changed them: their field hashes, and the key (or, without one, the content) they were written with. */
+  readonly dirty: { readonly at: number; readonly hashes: Uint32Array; readonly key: string | undefined }[];
+  /** Malformed records by the hash of their cut line. */
+  readonly malformed: [number, number][];
+}
+
 /**
- * Renders each planned file as `generate` wrote it (in its format, so each file holds the same
- * records) and keeps what verify needs of every record. Rendering is what generate does less the
- * writing, so this costs about what generating the run cost.
+ * Renders one planned file as `generate` wrote it (in its format, so it holds the same records)
+ * and keeps what verify needs of every record. Rendering is what generate does less the writing.
  */
-export function expectedRun(files: readonly PlannedFile[], comparison: Comparison): ExpectedRun {
+export function expectFile(file: PlannedFile, comparison: Comparison): FileExpectation {
   const { leaves, key } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
+  const keys: (string | undefined)[] = [];
+  const dirty: { at: number; hashes: Uint32Array; key: string | undefined }[] = [];
+  const malformed: [number, number][] = [];
+  let at = 0;
+  const rendered = renderFile(file, {
+    tap: (clean, kind, dirtyJson) => {
+      const raw = rawOf(clean, leaves);
+      for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
+      kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
+      keys.push(keyOf(raw, leaves, key));
+      if (kind === "malformed") {
+        if (dirtyJson !== undefined && file.format === undefined) malformed.push([fieldHash("string", dirtyJson), at]);
+      } else if (dirtyJson !== undefined) {
+        const d = rawOf(dirtyJson, leaves);
+        // A dirty version without its key is found by its whole content.
+        dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: keyOf(d, leaves, key) ?? keyOf(d, leaves, []) });
+      }
+      at++;
+    },
+  });
+  for (const _ of rendered.chunks) {
+    // Drained for the tap; the bytes are not kept.
+  }
+  return { count: at, hashes: hashes.data.slice(0, hashes.length), kinds: Uint8Array.from(kinds), keys, dirty, malformed };
+}
+
+/** The task a verify worker runs: `expectFile` on another thread. */
+export interface ExpectTask {
+  readonly file: PlannedFile;
+  readonly comparison: Comparison;
+}
+
+/** workers/verify-file.js, beside the file workers (built by `npm run build`). */
+const WORKER_FILE = join(__dirname, "..", "..", "workers", "verify-file.js");
+
+/**
+ * The run's records, recomputed file by file on `threads` threads (each file independent, as in
+ * generate) and merged in file order, so the result is the same whatever the thread count.
+ */
+export async function expectedRun(files: readonly PlannedFile[], comparison: Comparison, threads = 1): Promise<ExpectedRun> {
+  const parts: (FileExpectation | Promise<FileExpectation>)[] = [];
+  if (threads <= 1 || files.length <= 1 || !existsSync(WORKER_FILE)) {
+    for (const file of files) parts.push(expectFile(file, comparison));
+    return merge(files, parts as FileExpectation[], comparison);
+  }
+  const Piscina = require("piscina") as typeof import("piscina").default;
+  const pool = new Piscina<ExpectTask, FileExpectation>({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
+  try {
+    return merge(files, await Promise.all(files.map((file) => pool.run({ file, comparison }))), comparison);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+function merge(files: readonly PlannedFile[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
+  const width = comparison.leaves.length;
+  const records = parts.reduce((n, p) => n + p.count, 0);
+  const hashes = new Uint32Array(records * width);
+  const kinds = new Uint8Array(records);
   const byKey = new Map<string, number>();
   const dirtyHashes = new Map<number, Uint32Array>();
   const malformedLines = new Map<number, number>();
   let sharedKeys = 0;
   let firstShared: string | undefined;
   const out: ExpectedFile[] = [];
-  let index = 0;
   const remember = (k: string | undefined, i: number) => {
     if (k === undefined) return;
     const seen = byKey.get(k);
@@ -141,47 +214,26 @@ export function expectedRun(files: readonly PlannedFile[], comparison: Compariso
       firstShared ??= k;
     }
   };
-  for (const file of files) {
-    const first = index;
-    const rendered = renderFile(file, {
-      tap: (clean, kind, dirtyJson) => {
-        const raw = rawOf(clean, leaves);
-        for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
-        kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
-        remember(keyOf(raw, leaves, key), index);
-        if (kind === "malformed") {
-          if (dirtyJson !== undefined && file.format === undefined) malformedLines.set(fieldHash("string", dirtyJson), index);
-        } else if (dirtyJson !== undefined) {
-          const dirty = rawOf(dirtyJson, leaves);
-          dirtyHashes.set(
-            index,
-            Uint32Array.from(leaves, (l, f) => fieldHash(l.type, dirty[f])),
-          );
-          const dk = keyOf(dirty, leaves, key);
-          if (dk !== undefined && byKey.get(dk) !== index) remember(dk, index);
-          // A dirty version without its key is found by its whole content.
-          if (dk === undefined) remember(keyOf(dirty, leaves, []), index);
-        }
-        index++;
-      },
-    });
-    for (const _ of rendered.chunks) {
-      // Drained for the tap; the bytes are not kept.
+  let first = 0;
+  parts.forEach((part, n) => {
+    hashes.set(part.hashes, first * width);
+    kinds.set(part.kinds, first);
+    let d = 0;
+    for (let i = 0; i < part.count; i++) {
+      remember(part.keys[i], first + i);
+      const dirty = part.dirty[d];
+      if (dirty && dirty.at === i) {
+        dirtyHashes.set(first + i, dirty.hashes);
+        remember(dirty.key, first + i);
+        d++;
+      }
     }
-    out.push({ key: file.key, day: file.datePrefix, first, count: index - first });
-  }
-  return {
-    comparison,
-    files: out,
-    records: index,
-    byKey,
-    hashes: hashes.data.subarray(0, hashes.length),
-    kinds: Uint8Array.from(kinds),
-    dirtyHashes,
-    malformedLines,
-    sharedKeys,
-    ...(firstShared !== undefined ? { firstShared } : {}),
-  };
+    for (const [hash, at] of part.malformed) malformedLines.set(hash, first + at);
+    const file = files[n] as PlannedFile;
+    out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
+    first += part.count;
+  });
+  return { comparison, files: out, records, byKey, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
 }
 
 /** Record `index`'s canonical values again, by rendering its file (for a report's examples only). */

@@ -23,6 +23,8 @@ export interface VerifyOptions {
   readonly expect?: Readonly<Partial<Record<DirtyKind, Outcome>>>;
   /** Examples per changed field, per kind of problem (default 3). */
   readonly examples?: number;
+  /** Threads that recompute the run's files (1: this thread only). */
+  readonly threads?: number;
   /** Called after each output file is read, for progress. */
   readonly onFile?: (key: string, rows: number) => void;
 }
@@ -45,13 +47,13 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const keyNames = options.key ?? defaultKey(first);
   let comparison = comparisonOf(first, keyNames, options.drop ?? []);
-  let expected = expectedRun(files, comparison);
+  let expected = await expectedRun(files, comparison, options.threads ?? 1);
   let keyNote: string | undefined;
   if (options.key === undefined && comparison.key.length > 0 && expected.sharedKeys > 0) {
     // The dataset's own id repeats in this run (a schema's sequence restarts each day): match by content, and say so.
     keyNote = `${(keyNames ?? []).join(",")} repeats in this run (${expected.sharedKeys} records share one): matched by content, so a changed record counts as missing plus unexpected; name a unique key with --key`;
     comparison = { ...comparison, key: [] };
-    expected = expectedRun(files, comparison);
+    expected = await expectedRun(files, comparison, options.threads ?? 1);
   }
   if (comparison.key.length > 0 && expected.sharedKeys > 0) {
     throw new ValidationError(
