@@ -1,11 +1,10 @@
 import { CapacityError, ValidationError } from "../src/core/errors";
 import { BYTES_PER_MB, formatBytes } from "../src/core/limits";
-import { planRun, type RunPlan } from "../src/files/plan";
+import type { RunPlan } from "../src/files/plan";
 import { createFilePool } from "../src/files/pool";
-import { normaliseKeyPrefix, parseGenerateRequest } from "../src/files/request";
-import type { ResolvedDataset } from "../src/records/dataset";
+import { planScenarioRun } from "../src/files/scenario-run";
 import { executeRun, foldErrors, responseBody } from "../src/files/run";
-import { assertFilesFit, loadScenarioText, planScenario } from "../src/scenarios/plan";
+import { loadScenarioText } from "../src/scenarios/plan";
 import { readSchemaFile } from "../src/catalog/resolve";
 import { sinkLocation } from "../src/sinks";
 import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
@@ -48,9 +47,8 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
     shards = parseShards(flags.shards);
     const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
     scenarioName = loaded.scenario.name;
-    const size = numeric(flags.sizeMb);
     const event = eventFrom({
-      target_size_mb: size,
+      target_size_mb: numeric(flags.sizeMb),
       date_prefix: flags.date,
       seed: numeric(flags.seed),
       run_id: flags.runId,
@@ -58,24 +56,10 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
       format: flags.format,
       parquet_codec: flags.parquetCodec,
       dirty: parsePairs("--dirty", flags.dirty),
+      key_prefix: flags.keyPrefix,
     });
-    const userPrefix = normaliseKeyPrefix("key_prefix", flags.keyPrefix ?? "");
-    // Sizing needs a valid size; the request check below names a bad one.
-    const sizeMb = typeof size === "number" && size > 0 ? size : 3.5;
-    const runs = planScenario(loaded, sizeMb);
-    if (size === undefined || size === sizeMb) assertFilesFit(loaded, runs, sizeMb, "target_size_mb");
-    plans = [];
-    for (const run of runs) {
-      const request = parseGenerateRequest(
-        { ...event, dataset: run.resolved.name, file_count: run.files, key_prefix: `${userPrefix}${run.name}/` },
-        { fileCount: 1, targetSizeMb: 3.5 },
-        { now: new Date() },
-        run.resolved as ResolvedDataset,
-      );
-      // One identity for every dataset: the first request's run id, seed and day (derived when not given).
-      Object.assign(event, { run_id: request.runId, seed: request.seed, date_prefix: request.datePrefix });
-      plans.push({ name: run.name, plan: planRun(request, destination.prefix), expected: run.expectedRecords, bytes: run.size.bytes });
-    }
+    const run = planScenarioRun(loaded, event, { fileCount: 1, targetSizeMb: 3.5 }, { now: new Date() }, destination.prefix);
+    plans = run.datasets.map((d) => ({ name: d.name, plan: d.plan, expected: d.expectedRecords, bytes: d.bytes }));
     threads = parseThreads(
       flags.threads,
       plans.reduce((n, p) => n + (p.plan.files.length * p.plan.fileBytes) / BYTES_PER_MB, 0),

@@ -4,12 +4,15 @@ import { assertEmitFitsInTime, emitEvents, emitResponseBody, type EventSink } fr
 import { emitFanOutAction, isEmitFanOutEvent } from "../src/events/fan-out-actions";
 import { parseEmitRequest, type EmitRequest } from "../src/events/request";
 import { eventSinkFor } from "../src/events/targets/index";
+import { resolveDataset, storedDatasetLoader } from "../src/catalog/resolve";
 import { readEmitEnvironment } from "./environment";
 import { log, rejectingBadInput, RESPONSE_MARGIN_MS, type LambdaContext } from "./lambda";
 
 const env = readEmitEnvironment(process.env);
 const cores = availableParallelism();
 const store = env.bucket ? { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) } : undefined;
+// A dataset that is not built in is a schema (or `SCENARIO.DATASET` of a scenario) stored under {KEY_PREFIX}_datasets/.
+const loadDataset = store ? storedDatasetLoader(store, env.keyPrefix) : undefined;
 /** Sinks outlive the invocation, so a warm container reuses its keep-alive connections. */
 const sinks = new Map<string, EventSink>();
 
@@ -49,7 +52,8 @@ export async function handler(event: unknown, context: LambdaContext) {
     return { statusCode: 200, body: step.value };
   }
   const parsed = await rejectingBadInput(async () => {
-    const request = parseEmitRequest(event, env.defaults, { requestId: context.awsRequestId, now: new Date() });
+    const custom = await resolveDataset(event, loadDataset);
+    const request = parseEmitRequest(event, env.defaults, { requestId: context.awsRequestId, now: new Date() }, custom);
     assertEmitFitsInTime(request, budgetMs());
     return request;
   });

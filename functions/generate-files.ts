@@ -4,7 +4,7 @@ import { RunFailedError } from "../src/core/errors";
 import { fanOutAction, isFanOutEvent } from "../src/files/fan-out-actions";
 import { generate } from "../src/files/generate";
 import { createFilePool, type FilePool } from "../src/files/pool";
-import { storedDatasetLoader } from "../src/catalog/resolve";
+import { storedDatasetLoader, storedScenarioLoader } from "../src/catalog/resolve";
 import { readEnvironment } from "./environment";
 import { log, rejectingBadInput, type LambdaContext } from "./lambda";
 
@@ -13,6 +13,8 @@ const cores = availableParallelism();
 const sink = { kind: "s3" as const, bucket: env.bucket, ...(env.s3Endpoint ? { endpoint: env.s3Endpoint } : {}) };
 // A dataset that is not built in is a schema stored under {KEY_PREFIX}_datasets/.
 const loadDataset = storedDatasetLoader(sink, env.keyPrefix);
+// A scenario the fan-out runs whole is stored there too.
+const loadScenario = storedScenarioLoader(sink, env.keyPrefix);
 const defaults = {
   fileCount: env.defaultFileCount,
   targetSizeMb: env.defaultTargetSizeMb,
@@ -40,6 +42,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
         cores,
         remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
         concurrency: env.fanOutConcurrency,
+        loadScenario,
       }),
     );
     if (!step.ok) return step.response;

@@ -126,6 +126,17 @@ export function emitRunStatements(bucketArn: string, keyPrefix: string): PolicyS
   ];
 }
 
+/**
+ * Reading stored definitions and nothing else of the bucket: listing `{prefix}_datasets/` (which
+ * keys exist: a missing key is a 403 without `s3:ListBucket`) and reading what it holds.
+ */
+export function storedDefinitionStatements(bucketArn: string, keyPrefix: string): PolicyStatement[] {
+  return [
+    { Sid: "ListStoredDatasets", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": `${keyPrefix}_datasets/*` } } },
+    { Sid: "ReadStoredDatasets", Effect: "Allow", Action: "s3:GetObject", Resource: `${bucketArn}/${keyPrefix}_datasets/*` },
+  ];
+}
+
 /** Reading one secret's value, nothing else. */
 export function secretReadStatement(secretArn: string): PolicyStatement {
   return { Sid: "ReadApiKeySecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn };

@@ -14,6 +14,7 @@ import {
   bucketFanOutStatements,
   bucketWriteStatement,
   emitRunStatements,
+  storedDefinitionStatements,
   eventBridgePutStatement,
   firehosePutStatement,
   kinesisPutStatement,
@@ -67,7 +68,7 @@ function targetVariable(target: EventTarget): Record<string, string> {
 function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
   const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi
     .all([deployment(), data.bucketArn])
-    .apply(([d, bucketArn]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix)]);
+    .apply(([d, bucketArn]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix), ...storedDefinitionStatements(bucketArn, keyPrefix)]);
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),
     handler: "functions/emit-events.handler",
@@ -82,7 +83,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
       MAX_FAILED_RATIO: String(emit.maxFailedRatio),
       ...(emit.shape ? { EMIT_SHAPE: emit.shape, EMIT_ARRIVALS: emit.arrivals } : {}),
       ...(emit.streamSkew ? { EMIT_STREAM_SKEW: `zipf:${emit.streamSkew.zipf}` } : {}),
-      // The emit fan-out: where its summaries go, and how many emitters it may run at once.
+      // The emit fan-out's summaries, the stored datasets it reads, and how many emitters it may run at once.
       BUCKET_NAME: data.bucketName,
       KEY_PREFIX: keyPrefix,
       EMIT_FAN_OUT_CONCURRENCY: String(emit.fanOutConcurrency),

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONSERVATIVE_MIB_PER_S_PER_VCPU, conservativeRate } from "../src/files/capacity";
 import { vcpusFor } from "../src/core/vcpus";
 import { layoutByCount, layoutByTime, manifestKey, runShard, shardRange, writeManifest, SHARD_TIME_SHARE } from "../src/files/fan-out";
+import { fanOutAction, type FanOutDeps } from "../src/files/fan-out-actions";
 import { generate } from "../src/files/generate";
+import { storedScenarioLoader } from "../src/catalog/resolve";
+import { ValidationError } from "../src/core/errors";
 import { BYTES_PER_MB } from "../src/core/limits";
 import { planRun } from "../src/files/plan";
 import { createFilePool, type FilePool } from "../src/files/pool";
@@ -141,5 +144,150 @@ describe("fan-out: sharded runs against a local folder", () => {
     const manifest = await writeManifest(plan(), layout, { kind: "local", dir: out });
     assert.equal(manifest.status, "completed");
     await assert.rejects(readFile(join(out, "_manifests/fan-run.failed.json")));
+  });
+});
+
+describe("fan-out: the steps of a whole scenario, against a local folder", () => {
+  const SCENARIO = `
+name: tiny-shop
+datasets:
+  users:
+    count: 3000
+    fields:
+      user_id: { sequence: {} }
+      bio: { faker: lorem.paragraph }
+  orders:
+    parent: users
+    per_parent: { distribution: uniform, min: 1, max: 3 }
+    fields:
+      order_id: { sequence: {} }
+      user_id: { ref: users.user_id }
+`;
+  let pool: FilePool;
+  let dir: string;
+  let deps: FanOutDeps;
+  const request = { scenario: "tiny-shop", target_size_mb: 0.1, run_id: "tiny", date_prefix: "2025-12-23" };
+  before(async () => {
+    pool = createFilePool(2);
+    dir = await mkdtemp(join(tmpdir(), "synthgen-fanout-scenario-"));
+    const sink = { kind: "local" as const, dir };
+    await mkdir(join(dir, "_datasets"), { recursive: true });
+    await writeFile(join(dir, "_datasets", "tiny-shop.yaml"), SCENARIO);
+    await writeFile(join(dir, "_datasets", "readings.yaml"), "name: readings\nfields:\n  v: { number: {} }\n");
+    deps = { defaults, configuredPrefix: "", sink, pool, context: now, memoryMb: 1769, cores: 2, remainingMs: () => 900_000, concurrency: 4, loadScenario: storedScenarioLoader(sink, "") };
+  });
+  after(async () => {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("plans each dataset by its own file size, numbers their shards one after another, and fixes the run's identity", async () => {
+    const plan = (await fanOutAction({ action: "plan", request }, deps)) as Record<string, any>;
+    assert.deepEqual(
+      plan.datasets.map((d: { dataset: string }) => d.dataset),
+      ["users", "orders"],
+    );
+    assert.equal(plan.shard_count, plan.datasets[0].shard_count + plan.datasets[1].shard_count);
+    assert.deepEqual(
+      plan.datasets.map((d: { first_shard: number }) => d.first_shard),
+      [0, plan.datasets[0].shard_count],
+    );
+    assert.deepEqual(
+      plan.shards,
+      Array.from({ length: plan.shard_count }, (_, k) => k),
+    );
+    assert.equal(plan.files_per_shard.length, 2);
+    for (const [i, d] of plan.datasets.entries()) assert.equal(d.shard_count, Math.ceil(d.files / plan.files_per_shard[i]), d.dataset);
+    // Slots are shared by work: together about the fan-out's concurrency, each dataset at least one.
+    assert.ok(plan.shard_count >= deps.concurrency && plan.shard_count <= deps.concurrency + 2, `${plan.shard_count} shards`);
+    assert.equal(plan.request.run_id, "tiny");
+    assert.match(plan.request.time, /^2025-12-23T\d{2}:\d{2}:\d{2}Z$/);
+    assert.equal(plan.request.scenario, "tiny-shop");
+  });
+
+  it("writes every shard and one manifest whose totals add up, each dataset's files under {dataset}/", async () => {
+    const plan = (await fanOutAction({ action: "plan", request }, deps)) as Record<string, any>;
+    const step = { request: plan.request, files_per_shard: plan.files_per_shard, shard_count: plan.shard_count };
+    for (const shard of plan.shards) {
+      const body = (await fanOutAction({ action: "shard", shard, ...step }, deps)) as Record<string, any>;
+      assert.equal(body.dataset, shard < plan.datasets[1].first_shard ? "users" : "orders");
+    }
+    const done = (await fanOutAction({ action: "manifest", ...step }, deps)) as Record<string, any>;
+    assert.deepEqual([done.status, done.manifest_key], ["completed", "_manifests/tiny.json"]);
+    const manifest = JSON.parse(await readFile(join(dir, "_manifests", "tiny.json"), "utf8"));
+    assert.equal(manifest.datasets.users.totals.records, 3000);
+    assert.equal(manifest.totals.records, manifest.datasets.users.totals.records + manifest.datasets.orders.totals.records);
+    for (const name of ["users", "orders"]) {
+      const files = (await readdir(join(dir, name))).sort();
+      assert.deepEqual(
+        manifest.datasets[name].files.map((f: { key: string }) => f.key).sort(),
+        files.map((f) => `${name}/${f}`),
+      );
+    }
+  });
+
+  it("refuses, naming the field, what a scenario decides or a step that does not match its plan", async () => {
+    const plan = (await fanOutAction({ action: "plan", request }, deps)) as Record<string, any>;
+    const step = { action: "shard", request: plan.request, shard: 0, files_per_shard: plan.files_per_shard, shard_count: plan.shard_count };
+    const refuses = (event: Record<string, unknown>, field: string, message: RegExp) =>
+      assert.rejects(
+        () => fanOutAction(event, deps),
+        (err) => err instanceof ValidationError && err.field === field && message.test(err.message),
+      );
+    await refuses({ action: "plan", request: { ...request, file_count: 3 } }, "file_count", /file_count does not apply to a scenario/);
+    await refuses({ action: "plan", request: { ...request, dataset: "users" } }, "dataset", /the scenario names its datasets/);
+    await refuses({ action: "plan", request: { ...request, date_from: "2025-12-01" } }, "date_from", /a scenario covers one day/);
+    await refuses({ action: "plan", request: { ...request, scenario: "nope" } }, "scenario", /scenario "nope" is not stored under _datasets\/ \(stored: readings, tiny-shop\)/);
+    await refuses({ action: "plan", request: { ...request, scenario: "readings" } }, "scenario", /_datasets\/readings.yaml is a dataset schema, not a scenario: give it as dataset "readings"/);
+    await refuses({ action: "plan", request: { ...request, scenario: "../x" } }, "scenario", /scenario must be the name of a scenario stored under _datasets\//);
+    await refuses({ action: "plan", request: { ...request, scenario: 7 } }, "scenario", /scenario must be the name of a stored scenario \(got 7\)/);
+    await refuses({ ...step, files_per_shard: plan.files_per_shard[0] }, "files_per_shard", /must list 2 whole numbers, one per dataset of scenario tiny-shop \(users, orders\)/);
+    await refuses({ ...step, files_per_shard: [0, 1] }, "files_per_shard", /files_per_shard\[0\] \(users\) must be a whole number from 1 to/);
+    await refuses({ ...step, shard_count: plan.shard_count + 1 }, "shard_count", new RegExp(`the datasets' shards added up, ${plan.shard_count}`));
+    await refuses({ ...step, shard: plan.shard_count }, "shard", /shard must be/);
+    await assert.rejects(
+      () => fanOutAction({ action: "plan", request }, { ...deps, loadScenario: undefined }),
+      (err) => err instanceof ValidationError && err.field === "scenario",
+    );
+    // A shard too slow for this memory and time is refused naming the dataset it belongs to.
+    await assert.rejects(
+      () => fanOutAction({ action: "plan", request }, { ...deps, memoryMb: 128, remainingMs: () => 100 }),
+      (err) => err instanceof ValidationError && err.field === "target_size_mb" && /^dataset users of scenario tiny-shop: one 0\.1 MiB ndjson file needs about \d+ s at 128 MB/.test(err.message),
+    );
+  });
+
+  it("pins the scenario's text for the run: a scenario changed after the plan fails the shard, and a failed run is not resumed against another text", async () => {
+    const file = join(dir, "_datasets", "tiny-shop.yaml");
+    const changed = SCENARIO.replace("count: 3000", "count: 3001");
+    const planOf = async (runId: string) => (await fanOutAction({ action: "plan", request: { ...request, run_id: runId } }, deps)) as Record<string, any>;
+    const plan = await planOf("pinned");
+    assert.match(plan.request.scenario_sha256, /^[0-9a-f]{64}$/);
+    const step = { request: plan.request, files_per_shard: plan.files_per_shard, shard_count: plan.shard_count };
+    const refused = (field: string, message: RegExp) => (err: unknown) => err instanceof ValidationError && err.field === field && message.test(err.message);
+    try {
+      await writeFile(file, changed);
+      await assert.rejects(() => fanOutAction({ action: "shard", shard: 0, ...step }, deps), refused("scenario_sha256", /the stored scenario tiny-shop changed since this run was planned/));
+      await writeFile(file, SCENARIO);
+      // A run whose last shard never ran: its failed manifest names the text it was run from.
+      for (const shard of plan.shards.slice(0, -1)) await fanOutAction({ action: "shard", shard, ...step }, deps);
+      const done = (await fanOutAction({ action: "manifest", ...step }, deps)) as Record<string, any>;
+      assert.deepEqual([done.status, done.missing_shards], ["failed", [plan.shard_count - 1]]);
+      const failed = JSON.parse(await readFile(join(dir, "_manifests", "pinned.failed.json"), "utf8"));
+      assert.equal(failed.scenario_sha256, plan.request.scenario_sha256);
+      await writeFile(file, changed);
+      await assert.rejects(() => planOf("pinned"), refused("scenario", /run pinned failed with another text of scenario tiny-shop/));
+      assert.ok((await planOf("another-run")).request.scenario_sha256 !== plan.request.scenario_sha256, "a new run plans the new text");
+    } finally {
+      await writeFile(file, SCENARIO);
+    }
+    assert.equal((await planOf("pinned")).request.scenario_sha256, plan.request.scenario_sha256, "with the planned text back, the run resumes");
+    await assert.rejects(() => fanOutAction({ action: "plan", request: { ...request, scenario_sha256: "abc" } }, deps), refused("scenario_sha256", /must be 64 lowercase hex digits/));
+  });
+
+  it("one invocation writes one dataset: a whole scenario outside the fan-out is refused, naming scenario", async () => {
+    await assert.rejects(
+      () => generate({ scenario: "tiny-shop" }, { ...deps, loadDataset: undefined }),
+      (err) => err instanceof ValidationError && err.field === "scenario" && /runs through the fan-out state machine/.test(err.message),
+    );
   });
 });

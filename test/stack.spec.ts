@@ -329,14 +329,30 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
     assert.throws(() => readStackConfig(source({ kinesisStreamName: "s", emitStreamSkew: "zipf:0" })), /emitStreamSkew must be uniform or \{ zipf: s \} \(zipf:S\) with s above 0/);
   });
 
-  it("emit-events to an ingest URL needs no sink permission, only its fan-out's summaries under {prefix}_emit/", async () => {
+  it("emit-events to an ingest URL needs no sink permission: its fan-out's summaries under {prefix}_emit/, and reading the stored datasets under {prefix}_datasets/, by the IAM policy simulator", async () => {
     await stackWith({ ingestApiUrl: "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest", keyPrefix: "landing" });
     const policy = policyOf("emit-events");
     assert.deepEqual(
       policy.map((s) => s.Sid),
-      ["ListEmitRuns", "ReadWriteEmitRuns", "OwnLogGroup", "OwnDeadLetterQueue"],
+      ["ListEmitRuns", "ReadWriteEmitRuns", "ListStoredDatasets", "ReadStoredDatasets", "OwnLogGroup", "OwnDeadLetterQueue"],
     );
     const bucketArn = `arn:aws:s3:::${single(BUCKET).name}-abc123`;
+    // Stored datasets and scenarios are read; nothing else of the bucket is, and they are never written.
+    const document = policyDocument("emit-events");
+    const cases: [string, string, Record<string, string> | undefined, boolean][] = [
+      ["s3:GetObject", `${bucketArn}/landing/_datasets/shop.yaml`, undefined, true],
+      ["s3:ListBucket", bucketArn, { "s3:prefix": "landing/_datasets/" }, true],
+      ["s3:GetObject", `${bucketArn}/landing/2025-12-23-test0000-120000.ndjson`, undefined, false],
+      ["s3:GetObject", `${bucketArn}/landing/_manifests/run.json`, undefined, false],
+      ["s3:GetObject", `${bucketArn}/other/_datasets/shop.yaml`, undefined, false],
+      ["s3:PutObject", `${bucketArn}/landing/_datasets/shop.yaml`, undefined, false],
+      ["s3:DeleteObject", `${bucketArn}/landing/_datasets/shop.yaml`, undefined, false],
+      ["s3:ListBucket", bucketArn, { "s3:prefix": "landing/" }, false],
+      ["s3:ListBucket", bucketArn, undefined, false],
+    ];
+    for (const [action, resource, context, allowed] of cases) {
+      assert.equal(await simulate(document, action, resource, context), allowed, `${action} on ${resource} ${JSON.stringify(context ?? {})}`);
+    }
     assert.deepEqual(policy.find((s) => s.Sid === "ReadWriteEmitRuns")!.Resource, `${bucketArn}/landing/_emit/*`);
     assert.deepEqual(policy.find((s) => s.Sid === "ListEmitRuns")!.Condition, { StringLike: { "s3:prefix": "landing/_emit/*" } });
     assert.equal(functionNamed("emit-events").inputs.environment.variables.INGEST_API_URL, "https://abc.execute-api.us-east-1.amazonaws.com/prod/ingest");

@@ -5,6 +5,7 @@ import type { ResolvedDataset } from "../records/dataset";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { readText } from "../sinks/local";
 import { SCHEMA_LIMITS } from "../schema/limits";
+import type { LoadedScenario } from "../scenarios/plan";
 
 /** Finds the declarative dataset a request's `dataset` names; undefined for a built-in or none. */
 export type DatasetLoader = (name: string) => Promise<ResolvedDataset | undefined>;
@@ -77,35 +78,83 @@ export const fileDatasetLoader: DatasetLoader = async (name) => {
 const STORED_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const DATASET_EXTENSIONS = ["yaml", "yml", "json"] as const;
 
+/** What `{prefix}_datasets/` holds, listed: S3 answers 403, not 404, for a key that does not exist when the role may not list the whole bucket, so only a listed key is read. */
+interface StoredFolder {
+  readonly folder: string;
+  /** The key of stored definition `name` (`name.yaml`, `.yml` or `.json`), if there is one. */
+  find(name: string): string | undefined;
+  /** The names stored, for the error that lists them. */
+  names(): string[];
+  /** A listed key's text, read no further than one byte past the size limit: a 50 MB "schema" is refused, not downloaded. */
+  read(key: string): Promise<string | undefined>;
+}
+
+async function listStored(sink: SinkSpec, prefix: string): Promise<StoredFolder> {
+  const folder = `${prefix}_datasets/`;
+  const keys = await sinkFor(sink).list(folder);
+  return {
+    folder,
+    find: (name) => DATASET_EXTENSIONS.map((ext) => `${folder}${name}.${ext}`).find((k) => keys.includes(k)),
+    names: () => {
+      const stored = keys.map((k) => k.slice(folder.length)).filter((k) => DATASET_EXTENSIONS.some((ext) => k.endsWith(`.${ext}`)));
+      return [...new Set(stored.map((k) => k.replace(/\.(ya?ml|json)$/, "")))].sort();
+    },
+    read: (key) => sinkFor(sink).getText(key, SCHEMA_LIMITS.MAX_SCHEMA_BYTES),
+  };
+}
+
 /**
- * The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket. The
- * stored names are learned by listing `{prefix}_datasets/` (S3 answers 403, not 404, for a key
- * that does not exist when the role may not list the whole bucket), and only a listed key is read.
+ * The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket, or
+ * `{scenario}.{dataset}` for one dataset of a stored scenario.
  */
 export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoader {
   return async (name) => {
     if (!STORED_NAME.test(name)) {
       throw new ValidationError("dataset", `dataset must be a built-in (${DATASET_NAMES.join(", ")}) or the name of a stored dataset: letters, digits, ". _ -" (got "${name}")`);
     }
-    const folder = `${prefix}_datasets/`;
-    const keys = await sinkFor(sink).list(folder);
-    let key = DATASET_EXTENSIONS.map((ext) => `${folder}${name}.${ext}`).find((k) => keys.includes(k));
+    const stored = await listStored(sink, prefix);
+    const key = stored.find(name);
     // `shop.orders`: dataset orders of the scenario stored as shop.yaml (dataset names have no dots).
     const dot = name.lastIndexOf(".");
-    const scenarioKey = key === undefined && dot > 0 ? DATASET_EXTENSIONS.map((ext) => `${folder}${name.slice(0, dot)}.${ext}`).find((k) => keys.includes(k)) : undefined;
+    const scenarioKey = key === undefined && dot > 0 ? stored.find(name.slice(0, dot)) : undefined;
     if (scenarioKey !== undefined) {
-      const text = await sinkFor(sink).getText(scenarioKey, SCHEMA_LIMITS.MAX_SCHEMA_BYTES);
+      const text = await stored.read(scenarioKey);
       if (text === undefined) throw new DatasetNotFound([]);
       return resolveScenarioDataset(text, scenarioKey, name.slice(dot + 1));
     }
-    if (key === undefined) {
-      const stored = keys.map((k) => k.slice(folder.length)).filter((k) => DATASET_EXTENSIONS.some((ext) => k.endsWith(`.${ext}`)));
-      throw new DatasetNotFound([...new Set(stored.map((k) => k.replace(/\.(ya?ml|json)$/, "")))].sort());
-    }
-    // At most one byte past the limit is read: a 50 MB "schema" is refused, not downloaded.
-    key = key as string;
-    const text = await sinkFor(sink).getText(key, SCHEMA_LIMITS.MAX_SCHEMA_BYTES);
+    if (key === undefined) throw new DatasetNotFound(stored.names());
+    const text = await stored.read(key);
     if (text === undefined) throw new DatasetNotFound([]);
     return resolveSchemaText(text, key);
+  };
+}
+
+/** Loads the scenario a request's `scenario` names; errors name `scenario`. */
+export type ScenarioLoader = (name: string) => Promise<StoredScenario>;
+
+/** A stored scenario and the SHA-256 of the text it was compiled from, which pins it for a whole run. */
+export interface StoredScenario extends LoadedScenario {
+  readonly sha256: string;
+}
+
+/** The functions' scenario loader: `{prefix}_datasets/{name}.yaml|.yml|.json`, which must be a scenario. */
+export function storedScenarioLoader(sink: SinkSpec, prefix: string): ScenarioLoader {
+  return async (name) => {
+    if (!STORED_NAME.test(name)) {
+      throw new ValidationError("scenario", `scenario must be the name of a scenario stored under ${prefix}_datasets/: letters, digits, ". _ -" (got ${JSON.stringify(name).slice(0, 80)})`);
+    }
+    const stored = await listStored(sink, prefix);
+    const key = stored.find(name);
+    const text = key === undefined ? undefined : await stored.read(key);
+    if (key === undefined || text === undefined) {
+      const names = stored.names();
+      throw new ValidationError("scenario", `scenario "${name}" is not stored under ${stored.folder} (${names.length ? `stored: ${names.join(", ")}` : "none stored"})`);
+    }
+    const { loadScenarioText } = require("../scenarios/plan") as typeof import("../scenarios/plan");
+    const { isScenarioDocument } = require("../scenarios/compile") as typeof import("../scenarios/compile");
+    const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
+    if (!isScenarioDocument(parseSchemaText(text, key, "scenario"))) throw new ValidationError("scenario", `${key} is a dataset schema, not a scenario: give it as dataset "${name}"`);
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
+    return { ...loadScenarioText(text, key, "scenario"), sha256: createHash("sha256").update(text).digest("hex") };
   };
 }

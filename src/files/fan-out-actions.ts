@@ -1,4 +1,4 @@
-import { assertFitsInTime } from "./capacity";
+import { assertFitsInTime, rateOf } from "./capacity";
 import { RunFailedError, ValidationError } from "../core/errors";
 import { layoutByTime, runShard, shardRange, writeManifest, type ShardLayout } from "./fan-out";
 import { describe, eventObject, integerField, type EventObject, type RequestContext } from "../core/fields";
@@ -6,7 +6,8 @@ import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestDefaults } from "./request";
 import { responseBody } from "./run";
-import { resolveDataset, type DatasetLoader } from "../catalog/resolve";
+import { resolveDataset, type DatasetLoader, type ScenarioLoader } from "../catalog/resolve";
+import { assertSameScenarioAsFailedRun, joinLayouts, locateShard, planScenarioRun, scenarioLayoutOf, scenarioShardResultKey, timeOf, writeScenarioManifest, type ScenarioRun } from "./scenario-run";
 import type { SinkSpec } from "../sinks";
 
 /**
@@ -33,6 +34,8 @@ export interface FanOutDeps {
   /** Shards the state machine runs at once; the plan makes at least this many. */
   readonly concurrency: number;
   readonly loadDataset?: DatasetLoader;
+  /** Loads the stored scenario a request's `scenario` names; without it a scenario is refused. */
+  readonly loadScenario?: ScenarioLoader;
 }
 
 export function isFanOutEvent(event: unknown): event is EventObject {
@@ -48,13 +51,17 @@ function layoutOf(e: EventObject, fileCount: number): ShardLayout {
   return { filesPerShard, shardCount };
 }
 
-async function planOf(e: EventObject, deps: FanOutDeps): Promise<{ plan: RunPlan; raw: EventObject }> {
+/** The generate event a step was given, with the run id defaulting to the execution's name. */
+function requestOf(e: EventObject): { raw: EventObject; event: EventObject } {
   const raw = e.request ?? {};
-  if (typeof raw !== "object" || Array.isArray(raw)) throw new ValidationError("request", `request must be a generate event object (got ${describe(raw)})`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ValidationError("request", `request must be a generate event object (got ${describe(raw)})`);
   const name = typeof e.execution_name === "string" ? e.execution_name : undefined;
-  const event = { ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...(raw as EventObject) };
+  return { raw: raw as EventObject, event: { ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...(raw as EventObject) } };
+}
+
+async function planOf(event: EventObject, deps: FanOutDeps): Promise<RunPlan> {
   const custom = await resolveDataset(event, deps.loadDataset);
-  return { plan: planRun(parseGenerateRequest(event, deps.defaults, deps.context, custom), deps.configuredPrefix), raw: raw as EventObject };
+  return planRun(parseGenerateRequest(event, deps.defaults, deps.context, custom), deps.configuredPrefix);
 }
 
 export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
@@ -63,7 +70,9 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   if (!FANOUT_ACTIONS.includes(action)) {
     throw new ValidationError("action", `action must be one of ${FANOUT_ACTIONS.join(", ")} (got ${describe(e.action)})`);
   }
-  const { plan, raw } = await planOf(e, deps);
+  const { raw, event: generateEvent } = requestOf(e);
+  if (raw.scenario !== undefined) return scenarioAction(action, e, generateEvent, deps);
+  const plan = await planOf(generateEvent, deps);
   const { request } = plan;
   if (action === "plan") {
     const layout = layoutByTime(plan.files.length, plan.fileBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, deps.concurrency, plan.request);
@@ -75,7 +84,7 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
         ...raw,
         seed: request.seed,
         run_id: request.runId,
-        time: `${request.datePrefix}T${request.hhmmss.slice(0, 2)}:${request.hhmmss.slice(2, 4)}:${request.hhmmss.slice(4, 6)}Z`,
+        time: timeOf(request),
       },
       shard_count: layout.shardCount,
       files_per_shard: layout.filesPerShard,
@@ -96,4 +105,85 @@ export async function fanOutAction(event: EventObject, deps: FanOutDeps) {
   }
   const manifest = await writeManifest(plan, layout, deps.sink);
   return { action, status: manifest.status, run_id: request.runId, manifest_key: manifest.key, missing_shards: manifest.missingShards, totals: manifest.totals };
+}
+
+/** The scenario a step names, loaded from the bucket and planned: every dataset with one identity. */
+async function scenarioRunOf(event: EventObject, deps: FanOutDeps): Promise<{ run: ScenarioRun; sha256: string }> {
+  const { scenario, scenario_sha256: pinned, ...rest } = event;
+  if (typeof scenario !== "string") throw new ValidationError("scenario", `scenario must be the name of a stored scenario (got ${describe(scenario)})`);
+  if (pinned !== undefined && (typeof pinned !== "string" || !/^[0-9a-f]{64}$/.test(pinned))) {
+    throw new ValidationError("scenario_sha256", `scenario_sha256 must be 64 lowercase hex digits, the SHA-256 of the stored scenario's text (got ${describe(pinned)})`);
+  }
+  if (!deps.loadScenario) throw new ValidationError("scenario", "scenario is not available here: a scenario is read from the bucket by the deployed function");
+  const loaded = await deps.loadScenario(scenario);
+  // Every step of a run reads the scenario again: the plan pins the text it planned, so a scenario
+  // changed mid-run fails the steps after it (and the run, ShardsMissing) instead of mixing two worlds.
+  if (pinned !== undefined && pinned !== loaded.sha256) {
+    throw new ValidationError(
+      "scenario_sha256",
+      `the stored scenario ${scenario} changed since this run was planned (sha256 ${pinned.slice(0, 12)}…, now ${loaded.sha256.slice(0, 12)}…): start a new run, or put the planned text back to resume`,
+    );
+  }
+  return { run: planScenarioRun(loaded, rest, deps.defaults, deps.context, deps.configuredPrefix), sha256: loaded.sha256 };
+}
+
+/**
+ * The fan-out of a whole scenario: one Map over every dataset's shards. The plan lays out each
+ * dataset by its own file size and format (slots shared by each dataset's share of the work) and
+ * numbers the shards one dataset after another; `files_per_shard` is one per dataset.
+ */
+async function scenarioAction(action: FanOutAction, e: EventObject, event: EventObject, deps: FanOutDeps) {
+  const { run, sha256 } = await scenarioRunOf(event, deps);
+  const first = run.datasets[0]!.plan.request;
+  if (action === "plan") {
+    const work = run.datasets.map((d) => (d.plan.files.length * d.plan.fileBytes) / rateOf(d.plan.request));
+    const all = work.reduce((a, b) => a + b, 0);
+    const layouts = run.datasets.map((d, i) => {
+      const slots = Math.max(1, Math.round((deps.concurrency * (work[i] as number)) / all));
+      try {
+        return layoutByTime(d.plan.files.length, d.plan.fileBytes, deps.memoryMb, deps.remainingMs() / 1000, deps.cores, slots, d.plan.request);
+      } catch (err) {
+        if (err instanceof ValidationError) throw new ValidationError(err.field, `dataset ${d.name} of scenario ${run.scenario}: ${err.message}`);
+        throw err;
+      }
+    });
+    const layout = joinLayouts(run, layouts);
+    await assertSameScenarioAsFailedRun(run, deps.sink, sha256);
+    return {
+      action,
+      // The request with its identity fixed, as for one dataset: every shard plans the same run.
+      request: { ...(e.request as EventObject), seed: first.seed, run_id: first.runId, time: timeOf(first), scenario_sha256: sha256 },
+      scenario: run.scenario,
+      shard_count: layout.shardCount,
+      files_per_shard: layout.datasets.map((d) => d.layout.filesPerShard),
+      shards: Array.from({ length: layout.shardCount }, (_, k) => k),
+      datasets: layout.datasets.map((d, i) => ({ dataset: d.name, files: run.datasets[i]!.plan.files.length, shard_count: d.layout.shardCount, first_shard: d.firstShard })),
+    };
+  }
+  const layout = scenarioLayoutOf(run, e.files_per_shard, e.shard_count);
+  if (action === "shard") {
+    const shard = integerField(e, "shard", -1, 0, layout.shardCount - 1);
+    const { index, local } = locateShard(layout, shard);
+    const { plan } = run.datasets[index]!;
+    const own = layout.datasets[index]!.layout;
+    const { first: from, end } = shardRange(own, plan.files.length, local);
+    assertFitsInTime({ ...plan, files: plan.files.slice(from, end) }, deps.memoryMb, deps.cores, deps.remainingMs());
+    const outcome = await runShard(plan, own, local, deps.sink, deps.pool, undefined, scenarioShardResultKey(run, shard));
+    const body = { ...responseBody(outcome), action, shard, dataset: run.datasets[index]!.name, skipped: outcome.written.filter((f) => f.skipped).length };
+    if (outcome.failures.length > 0) {
+      throw new RunFailedError(`shard ${shard} (${body.dataset}): ${outcome.failures.length} of ${outcome.plan.files.length} files failed (run ${first.runId}): ${outcome.failures[0]?.error}`);
+    }
+    return body;
+  }
+  const manifest = await writeScenarioManifest(run, layout, deps.sink, sha256);
+  return {
+    action,
+    status: manifest.status,
+    run_id: first.runId,
+    scenario: run.scenario,
+    manifest_key: manifest.key,
+    missing_shards: manifest.missingShards,
+    totals: manifest.totals,
+    datasets: Object.fromEntries(Object.entries(manifest.datasets).map(([name, d]) => [name, { status: d.status, missing_shards: d.missingShards, totals: d.totals }])),
+  };
 }

@@ -49,7 +49,7 @@ export function layoutByTime(
   if (fileMb > budgetMb * Math.min(1, vcpus)) {
     throw new ValidationError(
       "target_size_mb",
-      `one ${fileMb} MiB ${files.format} file needs about ${Math.ceil(fileMb / (rate * Math.min(1, vcpus)))} s at ${memoryMb} MB, more than ${Math.floor(timeoutSeconds * SHARD_TIME_SHARE)} s of a shard's ${timeoutSeconds} s: use smaller files or more memory`,
+      `one ${Math.round(fileMb * 100) / 100} MiB ${files.format} file needs about ${Math.ceil(fileMb / (rate * Math.min(1, vcpus)))} s at ${memoryMb} MB, more than ${Math.floor(timeoutSeconds * SHARD_TIME_SHARE)} s of a shard's ${timeoutSeconds} s: use smaller files or more memory`,
     );
   }
   const byTime = Math.floor((budgetMb * vcpus) / fileMb);
@@ -76,21 +76,31 @@ export const manifestKey = (plan: RunPlan) => `${plan.keyPrefix}_manifests/${pla
 export const failedManifestKey = (plan: RunPlan) => `${plan.keyPrefix}_manifests/${plan.request.runId}.failed.json`;
 export const shardResultKey = (plan: RunPlan, shard: number) => `${plan.keyPrefix}_manifests/${plan.request.runId}/shards/${String(shard).padStart(5, "0")}.json`;
 
-interface ShardResult {
+type ShardFile = { index: number; key: string; bytes: number; records: number; sha256: string; uncompressed_bytes?: number; dirty?: DirtyCounts };
+
+export interface ShardResult {
   readonly shard: number;
   readonly first_file: number;
   readonly end_file: number;
   readonly duration_ms: number;
   readonly written: number;
   readonly skipped: number;
-  readonly files: readonly { index: number; key: string; bytes: number; records: number; sha256: string; uncompressed_bytes?: number; dirty?: DirtyCounts }[];
+  readonly files: readonly ShardFile[];
 }
 
 /**
  * Writes the files of shard k (skipping those already there from this run), then its shard
  * result — only when every file of the shard is in, so a shard result always means a whole shard.
  */
-export async function runShard(plan: RunPlan, layout: ShardLayout, shard: number, sink: SinkSpec, pool: FilePool, onFileDone?: FileDoneListener): Promise<RunOutcome> {
+export async function runShard(
+  plan: RunPlan,
+  layout: ShardLayout,
+  shard: number,
+  sink: SinkSpec,
+  pool: FilePool,
+  onFileDone?: FileDoneListener,
+  resultKey = shardResultKey(plan, shard),
+): Promise<RunOutcome> {
   const { first, end } = shardRange(layout, plan.files.length, shard);
   const files = plan.files.slice(first, end);
   // Only keys that exist are read back (a HEAD of a missing key is a 403 on S3, not a 404).
@@ -117,7 +127,7 @@ export async function runShard(plan: RunPlan, layout: ShardLayout, shard: number
         ...(f.dirty ? { dirty: f.dirty } : {}),
       })),
     };
-    await sinkFor(sink).putJson(shardResultKey(plan, shard), result);
+    await sinkFor(sink).putJson(resultKey, result);
   }
   return outcome;
 }
@@ -130,6 +140,47 @@ export interface ManifestOutcome {
   readonly totals: { files: number; bytes: number; records: number; uncompressed_bytes?: number; dirty_records?: DirtyCounts };
 }
 
+export type ManifestTotals = ManifestOutcome["totals"];
+
+/** The shard results at `keys` (undefined where one is missing), the missing indices and every file they list. */
+export async function readShardResults(sinkSpec: SinkSpec, keys: readonly string[]): Promise<{ results: (ShardResult | undefined)[]; missing: number[]; files: ShardFile[] }> {
+  const sink = sinkFor(sinkSpec);
+  const present = await presentKeys(sink, keys);
+  const results = await mapLimited(keys, READS_IN_FLIGHT, (key) => (present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined)));
+  return { results, missing: results.flatMap((r, k) => (r ? [] : [k])), files: results.flatMap((r) => r?.files ?? []) };
+}
+
+/** What the files add up to; uncompressed bytes for a format other than NDJSON, dirty counts for a dirty run. */
+export function totalsOf(files: readonly ShardFile[], request: { readonly format: Format; readonly dirty?: unknown }): ManifestTotals {
+  return {
+    files: files.length,
+    bytes: files.reduce((n, f) => n + f.bytes, 0),
+    records: files.reduce((n, f) => n + f.records, 0),
+    ...(request.format !== "ndjson" ? { uncompressed_bytes: files.reduce((n, f) => n + (f.uncompressed_bytes ?? f.bytes), 0) } : {}),
+    ...(request.dirty || files.some((f) => f.dirty) ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
+  };
+}
+
+/** The request as the manifest states it. */
+export function parametersOf(plan: RunPlan) {
+  const { request } = plan;
+  return {
+    file_count: request.fileCount,
+    target_size_mb: request.targetSizeMb,
+    key_prefix: plan.keyPrefix,
+    ...(request.format !== "ndjson" ? { format: request.format } : {}),
+    ...(request.parquetCodec ? { parquet_codec: request.parquetCodec } : {}),
+    days: request.days.length,
+    ...(request.days.length > 1 ? { date_from: request.days[0], date_to: request.days[request.days.length - 1], partition: request.partition } : {}),
+    ...(request.dailyCurve ? { daily_curve: true } : {}),
+    ...(request.dirty ? { dirty: request.dirty } : {}),
+  };
+}
+
+/** Each shard's line in a manifest (every result present). */
+export const shardLines = (results: readonly (ShardResult | undefined)[]) =>
+  results.map((r) => ({ shard: r!.shard, first_file: r!.first_file, end_file: r!.end_file, duration_ms: r!.duration_ms, written: r!.written, skipped: r!.skipped }));
+
 /**
  * Merges the shard results into `{prefix}_manifests/{run_id}.json` when every shard is in;
  * otherwise writes `{run_id}.failed.json` listing the missing shards, and no manifest.
@@ -137,17 +188,8 @@ export interface ManifestOutcome {
 export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec: SinkSpec): Promise<ManifestOutcome> {
   const sink = sinkFor(sinkSpec);
   const keys = Array.from({ length: layout.shardCount }, (_, k) => shardResultKey(plan, k));
-  const present = await presentKeys(sink, keys);
-  const results = await mapLimited(keys, READS_IN_FLIGHT, (key) => (present.has(key) ? (sink.getJson(key) as Promise<ShardResult | undefined>) : Promise.resolve(undefined)));
-  const missing = results.flatMap((r, k) => (r ? [] : [k]));
-  const files = results.flatMap((r) => r?.files ?? []);
-  const totals = {
-    files: files.length,
-    bytes: files.reduce((n, f) => n + f.bytes, 0),
-    records: files.reduce((n, f) => n + f.records, 0),
-    ...(plan.request.format !== "ndjson" ? { uncompressed_bytes: files.reduce((n, f) => n + (f.uncompressed_bytes ?? f.bytes), 0) } : {}),
-    ...(plan.request.dirty || files.some((f) => f.dirty) ? { dirty_records: files.reduce((t, f) => addCounts(t, f.dirty), {} as DirtyCounts) } : {}),
-  };
+  const { results, missing, files } = await readShardResults(sinkSpec, keys);
+  const totals = totalsOf(files, plan.request);
   const { request } = plan;
   const header = {
     run_id: request.runId,
@@ -155,17 +197,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     seed: request.seed,
     date_prefix: request.datePrefix,
     hhmmss: request.hhmmss,
-    parameters: {
-      file_count: request.fileCount,
-      target_size_mb: request.targetSizeMb,
-      key_prefix: plan.keyPrefix,
-      ...(request.format !== "ndjson" ? { format: request.format } : {}),
-      ...(request.parquetCodec ? { parquet_codec: request.parquetCodec } : {}),
-      days: request.days.length,
-      ...(request.days.length > 1 ? { date_from: request.days[0], date_to: request.days[request.days.length - 1], partition: request.partition } : {}),
-      ...(request.dailyCurve ? { daily_curve: true } : {}),
-      ...(request.dirty ? { dirty: request.dirty } : {}),
-    },
+    parameters: parametersOf(plan),
     shard_count: layout.shardCount,
     files_per_shard: layout.filesPerShard,
   };
@@ -175,13 +207,7 @@ export async function writeManifest(plan: RunPlan, layout: ShardLayout, sinkSpec
     return { status: "failed", key, missingShards: missing, totals };
   }
   const key = manifestKey(plan);
-  await sink.putJson(key, {
-    ...header,
-    status: "completed",
-    totals,
-    shards: results.map((r) => ({ shard: r!.shard, first_file: r!.first_file, end_file: r!.end_file, duration_ms: r!.duration_ms, written: r!.written, skipped: r!.skipped })),
-    files,
-  });
+  await sink.putJson(key, { ...header, status: "completed", totals, shards: shardLines(results), files });
   await sink.remove(failedManifestKey(plan));
   return { status: "completed", key, missingShards: [], totals };
 }

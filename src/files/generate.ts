@@ -1,3 +1,4 @@
+import { ValidationError } from "../core/errors";
 import { planRun, type RunPlan } from "./plan";
 import type { FilePool } from "./pool";
 import { parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
@@ -25,6 +26,12 @@ export interface GenerateOptions {
  * Bad input throws before anything is written; failed files are reported in the outcome.
  */
 export async function generate(event: unknown, options: GenerateOptions): Promise<{ outcome: RunOutcome; body: ResponseBody }> {
+  if (typeof event === "object" && event !== null && "scenario" in event) {
+    throw new ValidationError(
+      "scenario",
+      'a whole scenario runs through the fan-out state machine (start it with {"scenario": ...}); one invocation writes one dataset, e.g. "dataset": "shop.orders"',
+    );
+  }
   const custom = await resolveDataset(event, options.loadDataset);
   const request = parseGenerateRequest(event, options.defaults, options.context, custom);
   const plan = planRun(request, options.configuredPrefix);

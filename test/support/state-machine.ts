@@ -56,16 +56,48 @@ export function runProgramMachine(args: {
     definition: args.definition,
     bundleDir: args.bundleDir,
     handlerFile: `${fn.handler.split(".")[0]}.js`,
-    env: lambdaEnvironment(fn.memorySize, {
-      ...fn.environment,
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-      S3_ENDPOINT: args.s3Endpoint,
-      ...args.env,
-    }) as Record<string, string>,
+    env: programEnvironment(fn, args.s3Endpoint, args.env),
     timeoutSeconds: fn.timeout,
     executionName: args.executionName,
     input: args.input,
   });
+}
+
+/** The function's declared environment and memory, as Lambda gives them, with S3 at the stand-in. */
+function programEnvironment(fn: ReturnType<typeof functionOf>, s3Endpoint: string, more: Record<string, string> = {}): Record<string, string> {
+  return lambdaEnvironment(fn.memorySize, {
+    ...fn.environment,
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    S3_ENDPOINT: s3Endpoint,
+    ...more,
+  }) as Record<string, string>;
+}
+
+/**
+ * One direct invocation of the program's bundled function (as `aws lambda invoke` does), in a
+ * fresh process on Lambda's Node with its declared environment. Resolves with the handler's
+ * answer, or `{thrown}` naming the error it threw.
+ */
+export async function invokeProgramFunction(args: {
+  readonly program: LoadedProgram;
+  readonly component: string;
+  readonly bundleDir: string;
+  readonly s3Endpoint: string;
+  readonly event: unknown;
+}): Promise<unknown> {
+  const fn = functionOf(args.program, args.component);
+  const file = join(args.bundleDir, `${fn.handler.split(".")[0]}.js`);
+  const script = `
+    const { handler } = require(${JSON.stringify(file)});
+    const started = Date.now();
+    const context = { awsRequestId: "direct-1", getRemainingTimeInMillis: () => ${fn.timeout * 1000} - (Date.now() - started) };
+    handler(${JSON.stringify(args.event)}, context)
+      .catch((err) => ({ thrown: err.name + ": " + err.message }))
+      .then((res) => { process.stdout.write("RESULT " + JSON.stringify(res) + "\\n"); process.exit(0); }, (err) => { process.stderr.write(String(err && err.stack)); process.exit(1); });`;
+  const { stdout } = await promisify(execFile)(lambdaNode(), ["-e", script], { cwd: args.bundleDir, env: programEnvironment(fn, args.s3Endpoint), maxBuffer: 64 * 1024 * 1024 });
+  const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (line === undefined) throw new Error(`no answer from ${args.component}: ${stdout.slice(-2000)}`);
+  return JSON.parse(line.slice(7)) as unknown;
 }
