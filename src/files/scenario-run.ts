@@ -2,7 +2,6 @@ import { ValidationError } from "../core/errors";
 import { describe, type EventObject } from "../core/fields";
 import type { ResolvedDataset } from "../records/dataset";
 import type { LoadedScenario } from "../scenarios/plan";
-import { addCounts, type DirtyCounts } from "../records/dirty";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
 import { parametersOf, readShardResults, shardLines, totalsOf, type ManifestOutcome, type ManifestTotals, type ShardLayout } from "./fan-out";
@@ -151,31 +150,27 @@ export async function writeScenarioManifest(run: ScenarioRun, layout: ScenarioLa
   const parts = run.datasets.map((d, i) => {
     const { layout: own, firstShard } = layout.datasets[i] as ScenarioLayout["datasets"][number];
     const results = read.results.slice(firstShard, firstShard + own.shardCount);
-    const missing = results.flatMap((r, k) => (r ? [] : [k]));
+    // Missing shards by their number in the Map.
+    const missing = results.flatMap((r, k) => (r ? [] : [k + firstShard]));
     const files = results.flatMap((r) => r?.files ?? []);
-    return { d, own, firstShard, results, missing, files, totals: totalsOf(files, d.plan.request) };
+    const status = missing.length > 0 ? ("failed" as const) : ("completed" as const);
+    return { d, own, firstShard, results, missing, status, files, totals: totalsOf(files, d.plan.request) };
   });
-  const add = (pick: (t: ManifestTotals) => number | undefined) => parts.reduce((n, p) => n + (pick(p.totals) ?? 0), 0);
-  const totals: ManifestTotals = {
-    files: add((t) => t.files),
-    bytes: add((t) => t.bytes),
-    records: add((t) => t.records),
-    ...(parts.some((p) => p.totals.uncompressed_bytes !== undefined) ? { uncompressed_bytes: parts.reduce((n, p) => n + (p.totals.uncompressed_bytes ?? p.totals.bytes), 0) } : {}),
-    ...(parts.some((p) => p.totals.dirty_records) ? { dirty_records: parts.reduce((t, p) => addCounts(t, p.totals.dirty_records), {} as DirtyCounts) } : {}),
-  };
+  // Every dataset has the request's format and dirt, so the run's totals are those of all its files.
+  const totals = totalsOf(read.files, first);
   const status = read.missing.length > 0 ? "failed" : "completed";
   const datasets = Object.fromEntries(
     parts.map((p) => [
       p.d.name,
       {
         dataset: p.d.plan.request.dataset,
-        status: p.missing.length > 0 ? "failed" : "completed",
+        status: p.status,
         parameters: parametersOf(p.d.plan),
         shard_count: p.own.shardCount,
         files_per_shard: p.own.filesPerShard,
         first_shard: p.firstShard,
         ...(p.missing.length > 0
-          ? { missing_shards: p.missing.map((k) => k + p.firstShard), files_missing: p.d.plan.files.length - p.files.length, totals: p.totals }
+          ? { missing_shards: p.missing, files_missing: p.d.plan.files.length - p.files.length, totals: p.totals }
           : { totals: p.totals, shards: shardLines(p.results).map((s) => ({ ...s, shard: s.shard + p.firstShard, dataset_shard: s.shard })), files: p.files }),
       },
     ]),
@@ -191,9 +186,7 @@ export async function writeScenarioManifest(run: ScenarioRun, layout: ScenarioLa
     status,
     shard_count: layout.shardCount,
   };
-  const outcomes = Object.fromEntries(
-    parts.map((p) => [p.d.name, { status: p.missing.length > 0 ? ("failed" as const) : ("completed" as const), missingShards: p.missing.map((k) => k + p.firstShard), totals: p.totals }]),
-  );
+  const outcomes = Object.fromEntries(parts.map((p) => [p.d.name, { status: p.status, missingShards: p.missing, totals: p.totals }]));
   if (status === "failed") {
     const key = scenarioFailedManifestKey(run);
     await sink.putJson(key, { ...header, missing_shards: read.missing, totals, datasets });
