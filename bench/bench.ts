@@ -11,7 +11,7 @@ import { renderFile } from "../src/formats/render";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { SinkSpec } from "../src/sinks";
 import { formatsBench } from "./formats";
-import { scenariosBench } from "./scenarios";
+import { scenarioEmitBench, scenariosBench } from "./scenarios";
 import { lambdaShapedRun } from "./lambda-shaped";
 import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
@@ -156,6 +156,7 @@ async function main(): Promise<void> {
   const s3Sink: SinkSpec = { kind: "s3", bucket: "bench-bucket", endpoint: s3.endpoint };
   console.log(`synthgen bench — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"})\n`);
   if (process.argv.includes("--scenarios-only")) {
+    scenarioEmitBench();
     scenariosBench();
     await s3.close();
     await rm(work, { recursive: true, force: true });
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
   const gen = generationOnly(30, 3.5);
   console.log(`generation only, one thread, 30 × 3.5 MiB: ${gen.mbPerS.toFixed(1)} MiB/s, ${Math.round(gen.recordsPerS).toLocaleString("en-US")} records/s\n`);
   declarativeVsBuiltin();
+  scenarioEmitBench();
   scenariosBench();
 
   console.log("| scenario                                        | wall s  | MiB/s   | records/s | RSS MB |");

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import { BYTES_PER_MB } from "../src/core/limits";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
@@ -92,6 +93,36 @@ export function scenariosBench(reps = 7, files = 10): void {
   console.log(`| orders reading users.user_id and users.country | ${k(w.min)} / ${k(w.median)} | |`);
   console.log(`| the same orders, those two fields its own | ${k(o.min)} / ${k(o.median)} | |`);
   console.log(`| ratio (with ÷ without, per pair) | ${r.min.toFixed(2)} / ${r.median.toFixed(2)} | ≥ 0.75 (the reference costs < 25%) |\n`);
+}
+
+/**
+ * What the emit fan-out spends on a scenario's dataset besides sending: the plan's count of each
+ * stream's entities (a walk of every ancestor) and a later wave's start mid-stream (rendering the
+ * stream's earlier entities). examples/shop.yaml with 200,000 users, order_lines, 2 streams.
+ */
+export function scenarioEmitBench(): void {
+  const { readFileSync } = require("node:fs") as typeof import("node:fs");
+  const { resolveScenarioDataset } = require("../src/catalog/resolve") as typeof import("../src/catalog/resolve");
+  const { EMIT_DEFAULTS, parseEmitRequest } = require("../src/events/request") as typeof import("../src/events/request");
+  const { EventStream } = require("../src/events/streams") as typeof import("../src/events/streams");
+  const text = readFileSync(join(__dirname, "..", "..", "examples", "shop.yaml"), "utf8").replace("count: 20000", "count: 200000");
+  const custom = resolveScenarioDataset(text, "shop.yaml", "order_lines");
+  const event = { ingest_api_url: "http://127.0.0.1:9/ingest", stream_count: 2, events_per_second: 10_000, date_prefix: "2026-02-01" };
+  let started = performance.now();
+  const request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, custom, "fan-out");
+  const countS = (performance.now() - started) / 1000;
+  const lines = (request.streamEvents ?? []).reduce((a, b) => a + b, 0);
+  const walked = 200_000 + (request.streamEvents ? lines / 2.5 : 0); // users, and orders at their mean of 2.5 per user
+  const first = Math.floor((request.streamEvents?.[1] ?? 0) * 0.8);
+  started = performance.now();
+  new EventStream(request, 1, first, 1).next();
+  const skipS = (performance.now() - started) / 1000;
+  const k = (x: number) => Math.round(x).toLocaleString("en-US");
+  console.log("scenario datasets in the emit fan-out: shop with 200,000 users, order_lines over 2 streams, one thread\n");
+  console.log("| step | work | seconds | per second |");
+  console.log("|---|---|---|---|");
+  console.log(`| plan: count each stream's entities | ${k(lines)} order_lines under ~${k(walked)} ancestors | ${countS.toFixed(2)} | ~${k(walked / countS)} ancestors |`);
+  console.log(`| a later wave starts stream 1 at entity ${k(first)} | render and drop ${k(first)} | ${skipS.toFixed(2)} | ${k(first / skipS)} entities |\n`);
 }
 
 if (require.main === module) {

@@ -103,10 +103,10 @@ export async function runEmitCommand(flags: EmitFlags): Promise<number> {
       duration: flags.duration,
       target_quota: parsePairs("--target-quota", flags.targetQuota),
     });
-    if (flags.plan) return (require("./emit-plan") as typeof import("./emit-plan")).runEmitPlan(flags, event, FLAG_FOR_FIELD);
     // A schema file (--dataset ./orders.yaml) streams its records as events, as generate writes them;
     // with --scenario, --dataset names one of the scenario's datasets, and its entities are the events.
     const custom = flags.scenario !== undefined ? await scenarioDataset(flags.scenario, flags.dataset) : await resolveDataset(event, fileDatasetLoader);
+    if (flags.plan) return (require("./emit-plan") as typeof import("./emit-plan")).runEmitPlan(flags, event, FLAG_FOR_FIELD, custom);
     request = parseEmitRequest(event, EMIT_DEFAULTS, { now: new Date() }, custom);
     if (flags.endpoint !== undefined && request.target.kind === "http") {
       throw new ValidationError("--endpoint", "--endpoint applies to an AWS target (kinesis://, firehose://, sqs:, eventbridge://) only");

@@ -7,6 +7,7 @@ import { peakRate } from "../src/events/shape";
 import { EventStream } from "../src/events/streams";
 import { badInput, eventFrom } from "./common";
 import type { EmitFlags } from "./emit-flags";
+import type { ResolvedDataset } from "../src/records/dataset";
 
 /** The stack's defaults for emit-events (Pulumi.yaml): what a plan assumes unless told. */
 const STACK = { memoryMb: 512, timeoutSeconds: 300, maxEmitters: 50 };
@@ -24,7 +25,7 @@ function whole(flag: string, text: string | undefined, fallback: number, min: nu
  * even split needs) and the cost at list prices — without sending anything. Refuses, as the
  * state machine's plan step does, what the deployment or the target cannot carry.
  */
-export function runEmitPlan(flags: EmitFlags, event: Record<string, unknown>, flagForField: Record<string, string>): number {
+export function runEmitPlan(flags: EmitFlags, event: Record<string, unknown>, flagForField: Record<string, string>, custom?: ResolvedDataset): number {
   try {
     const settings = {
       memoryMb: whole("--memory-mb", flags.memoryMb, STACK.memoryMb, 128, 10_240),
@@ -35,7 +36,7 @@ export function runEmitPlan(flags: EmitFlags, event: Record<string, unknown>, fl
     const architecture = flags.architecture ?? "arm64";
     if (architecture !== "arm64" && architecture !== "x86_64") throw new ValidationError("--architecture", `--architecture must be arm64 or x86_64 (got "${architecture}")`);
     // The cores of a Lambda function, not of this machine: the plan is for the deployment.
-    const request = parseEmitRequest(eventFrom(event), EMIT_DEFAULTS, { now: new Date() }, undefined, "fan-out");
+    const request = parseEmitRequest(eventFrom(event), EMIT_DEFAULTS, { now: new Date() }, custom, "fan-out");
     const layout = layoutEmitters(request, { ...settings, cores: 6 }, Date.now());
     let bytes = 0;
     let n = 0;

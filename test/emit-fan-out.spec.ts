@@ -1,18 +1,24 @@
 import assert from "node:assert/strict";
-import { rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import aslValidator from "asl-validator";
-import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
+import { EMIT_DEFAULTS, parseEmitRequest, type EmitDataset } from "../src/events/request";
+import { resolveScenarioDataset } from "../src/catalog/resolve";
+import { scenarioRecordCounts } from "../src/scenarios/plan";
 import { assertShardsCarry, assertTargetQuota, cellRequest, evenShards, layoutEmitters, shardLoads } from "../src/events/fan-out";
 import { emitFanOutAction } from "../src/events/fan-out-actions";
 import { cumulative } from "../src/events/shape";
 import { openStreams } from "../src/events/streams";
 import { KinesisEventSink } from "../src/events/targets/kinesis";
+import { synthgen } from "./support/cli";
 import { startIngestServer, type IngestServer } from "./support/ingest-server";
 import { startTestKinesis, type TestKinesis } from "./support/kinesis";
 import { writeBundle } from "./support/lambda-runtime";
 import { fanOutDefinitionOf, loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
 import { startTestS3, type TestS3 } from "./support/s3";
-import { runProgramMachine, type DriverResult } from "./support/state-machine";
+import { invokeProgramFunction, runProgramMachine, type DriverResult } from "./support/state-machine";
 import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 
 const BUCKET = "emit-fan-out-bucket";
@@ -108,6 +114,38 @@ describe("emit fan-out: the plan's arithmetic", () => {
       () => parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", shape: "constant:200000/1s" }, EMIT_DEFAULTS, { now: NOW }),
       /peaks at 200000 events\/s, more than the 100000 one invocation sends: run it through the emit fan-out/,
     );
+  });
+
+  it("a scenario's dataset is its entities at events_per_second: each stream file s of stream_count, whole streams (no blocks), counted once", async () => {
+    const custom = resolveScenarioDataset(await readFile("examples/shop.yaml", "utf8"), "shop.yaml", "orders");
+    const scenario = (fields: Record<string, unknown>, dataset: EmitDataset = custom) =>
+      parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", run_id: "plan", date_prefix: "2026-02-01", ...fields }, EMIT_DEFAULTS, { now: NOW }, dataset, "fan-out");
+    assert.throws(
+      () => scenario({ stream_count: 4 }),
+      (err: Error & { field?: string }) => err.field === "events_per_second" && /paces a scenario's dataset \(shop.orders\) at events_per_second/.test(err.message),
+    );
+    assert.throws(() => scenario({ shape: "constant:10/1m", events_per_second: 10 }), /events_per_second does not apply with a shape/);
+    const r = scenario({ stream_count: 4, events_per_second: 2000 });
+    const counts = scenarioRecordCounts(custom.schema, custom.defaultSeed as number, "2026-02-01", 4, 1e6);
+    assert.deepEqual(r.streamEvents, counts);
+    assert.equal(r.blockEvents, undefined, "a stream is its file's entities in order");
+    assert.equal(r.shape!.text, `constant:2000/${counts.reduce((a, b) => a + b, 0) / 2000}s`);
+    // Counts the plan walked are taken as they are for the same seed and day, and walked again otherwise.
+    const counted = { seed: custom.defaultSeed as number, datePrefix: "2026-02-01", streamEvents: [1, 2, 3, 4] };
+    assert.deepEqual(scenario({ stream_count: 4, events_per_second: 2000 }, { ...custom, counted }).streamEvents, [1, 2, 3, 4]);
+    assert.deepEqual(scenario({ stream_count: 4, events_per_second: 2000, seed: 9 }, { ...custom, counted }).streamEvents, scenarioRecordCounts(custom.schema, 9, "2026-02-01", 4, 1e6));
+    // The cells of any layout send each stream's entities once, in order.
+    const layout = { emitters: 3, waves: 4, waveSeconds: Math.ceil(r.shape!.durationS / 4), startAt: 0 };
+    for (let s = 0; s < 4; s++) {
+      const indices: number[] = [];
+      for (let w = 0; w < 4; w++)
+        for (let e = 0; e < 3; e++) for (const c of cellRequest(r, layout, e, w).cell!.streams) if (c.index === s) for (let i = c.first; i < c.first + c.count; i++) indices.push(i);
+      assert.deepEqual(
+        indices,
+        Array.from({ length: counts[s]! }, (_, i) => i),
+        `stream ${s}`,
+      );
+    }
   });
 });
 
@@ -242,6 +280,153 @@ describe("the emit state machine as declared, executed: States Language interpre
     assert.deepEqual(again.restarted_cells, [{ wave: 0, emitter: 1 }]);
     assert.match(again.warning, /may have seen part of their events twice/);
     assert.equal(server.duplicates.length, r.total_events - r.sent, "exactly the lost cell's events arrived again, and the report says so");
+  });
+});
+
+describe("the emit state machine with a stored scenario's dataset: interpreter → bundled emit-events → loopback ingest API, S3 as strict as AWS", () => {
+  let s3: TestS3;
+  let strict: StrictS3;
+  let server: IngestServer;
+  let bundleDir: string;
+  let program: LoadedProgram;
+  let definition: Record<string, any>;
+  let tmp: string;
+  const shopText = () => readFile("examples/shop.yaml", "utf8");
+  const store = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}_datasets/${key}`, Body: body }));
+
+  before(async () => {
+    s3 = await startTestS3([BUCKET]);
+    server = await startIngestServer();
+    ({ dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" }));
+    // 128 MB: 289 HTTP events/s per emitter; a 20 s timeout makes 8 s waves.
+    program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url, emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "4" });
+    definition = fanOutDefinitionOf(program, "emit-fan-out");
+    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+    tmp = await mkdtemp(join(tmpdir(), "emit-fan-out-shop-"));
+    await store("shop.yaml", await shopText());
+  });
+  after(async () => {
+    await strict.close();
+    await server.close();
+    await s3.stop();
+    await rm(bundleDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  const execute = (executionName: string, input: unknown): Promise<DriverResult> =>
+    runProgramMachine({ program, component: "emit-events", definition, bundleDir, s3Endpoint: strict.endpoint, executionName, input });
+  const invoke = (event: unknown) =>
+    invokeProgramFunction({ program, component: "emit-events", bundleDir, s3Endpoint: strict.endpoint, event }) as Promise<{ statusCode?: number; body?: Record<string, any> }>;
+  const received = (runId: string) => server.accepted.filter((a) => a.key.startsWith(`${runId}:`));
+  /** What `synthgen generate --scenario` writes of one dataset for the day, record by record (canonical JSON). */
+  const generated = async (dataset: string, scenarioFile = "examples/shop.yaml") => {
+    const out = join(tmp, `${dataset}-${Math.random().toString(36).slice(2)}`);
+    const g = await synthgen(["generate", "--scenario", scenarioFile, "--date", "2026-02-01", "--size-mb", "1", "--out", out]);
+    assert.equal(g.code, 0, g.stderr);
+    const files = (await readdir(join(out, dataset))).sort();
+    return (await Promise.all(files.map((f) => readFile(join(out, dataset, f), "utf8"))))
+      .join("")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => JSON.stringify(JSON.parse(l)));
+  };
+
+  it("sends exactly the records generate --scenario writes for shop.tickets, over 2 waves whose emitters start mid-stream; the definition is read once, by the plan", async () => {
+    const written = await generated("tickets");
+    const mark = strict.requests.length;
+    // ~6,000 tickets at 500/s: 12 s, so 2 emitters × 2 waves of 8 s; wave 1 starts each stream where wave 0 stopped.
+    const result = await execute("emit-shop-tickets", { dataset: "shop.tickets", date_prefix: "2026-02-01", stream_count: 6, events_per_second: 500 });
+    assert.equal(result.status, "SUCCEEDED", `${result.error}: ${result.cause}`);
+    const r = JSON.parse((await s3.body(BUCKET, `${PREFIX}_emit/emit-shop-tickets/report.json`)).toString("utf8")) as Report;
+    assert.deepEqual([r.status, r.emitters, r.waves, r.total_events, r.sent, r.failed], ["completed", 2, 2, written.length, written.length, 0]);
+    const got = received("emit-shop-tickets");
+    assert.deepEqual(got.map((a) => JSON.stringify(a.body)).sort(), [...written].sort(), "the same tickets of the same users, none lost, none twice");
+    assert.deepEqual(server.duplicates, []);
+    // Stream s is file s of 6: generate --scenario with 6 files would hold the same records in the same order.
+    const byStream = new Map<number, number[]>();
+    for (const a of got) {
+      const [, stream, index] = a.key.split(":").map(Number) as [number, number, number];
+      byStream.set(stream, [...(byStream.get(stream) ?? []), index]);
+    }
+    for (const [stream, indices] of byStream)
+      assert.deepEqual(
+        indices,
+        indices.map((_, i) => i),
+        `stream ${stream} in order`,
+      );
+    const requests = strict.requests.slice(mark);
+    assert.deepEqual(
+      requests.filter((q) => q.outcome === "denied"),
+      [],
+      "the role allowed what the run needed",
+    );
+    assert.equal(requests.filter((q) => q.key === `${PREFIX}_datasets/shop.yaml`).length, 1, "the stored scenario is read by the plan only");
+    const copy = JSON.parse((await s3.body(BUCKET, `${PREFIX}_emit/emit-shop-tickets/definition.json`)).toString("utf8")) as Record<string, any>;
+    assert.deepEqual([copy.dataset, copy.source_key, copy.text], ["shop.tickets", `${PREFIX}_datasets/shop.yaml`, await shopText()]);
+    assert.equal(
+      copy.counted.stream_events.reduce((a: number, b: number) => a + b, 0),
+      written.length,
+      "the plan's entity counts, which the emitters take instead of walking the scenario again",
+    );
+  });
+
+  it("every emitter sends the planned definition when the stored object changes mid-run; planning that run_id again then is refused, sending nothing", async () => {
+    const runId = "shop-products-pinned";
+    const written = await generated("products");
+    const planned = await invoke({ action: "plan", execution_name: runId, request: { dataset: "shop.products", date_prefix: "2026-02-01", stream_count: 4, events_per_second: 1000 } });
+    assert.equal(planned.statusCode, 200, JSON.stringify(planned));
+    const plan = planned.body!;
+    assert.match(plan.request.definition_sha256, /^[0-9a-f]{64}$/);
+    assert.equal(plan.definition.copy_key, `${PREFIX}_emit/${runId}/definition.json`);
+    // The stored scenario changes after the plan: 10 products of another price range.
+    const changed = (await shopText()).replace("count: 2000", "count: 10").replace("mean: 40, stddev: 25", "mean: 900, stddev: 1");
+    await store("shop.yaml", changed);
+    try {
+      const layout = { emitters: plan.emitters, waves: plan.waves, wave_seconds: plan.wave_seconds, start_at: plan.start_at };
+      for (let w = 0; w < plan.waves; w++) {
+        for (const emitter of plan.emitter_list as number[]) {
+          const cell = await invoke({ action: "emit", request: plan.request, emitter, wave: w, ...layout });
+          assert.equal(cell.statusCode, 200, JSON.stringify(cell));
+        }
+      }
+      const report = await invoke({ action: "report", request: plan.request, ...layout });
+      assert.equal(report.statusCode, 200, JSON.stringify(report));
+      assert.deepEqual([report.body!.status, report.body!.sent], ["completed", 2000]);
+      assert.deepEqual(
+        received(runId)
+          .map((a) => JSON.stringify(a.body))
+          .sort(),
+        [...written].sort(),
+        "the 2,000 products planned, not the 10 stored now",
+      );
+
+      const before = server.accepted.length;
+      const again = await execute("emit-shop-products-again", { ...plan.request, definition_sha256: undefined });
+      assert.deepEqual([again.status, again.error], ["FAILED", "InvalidRequest"]);
+      assert.deepEqual(again.invocations, { Plan: 1 });
+      assert.equal(server.accepted.length, before);
+    } finally {
+      await store("shop.yaml", await shopText());
+    }
+  });
+
+  it("an emitter without the plan's pin, or with a pin the run has no copy of, is a 400 naming definition_sha256; nothing is sent", async () => {
+    const before = server.accepted.length;
+    const layout = { emitters: 1, waves: 1, wave_seconds: 8, start_at: Date.now() };
+    const request = { dataset: "shop.products", date_prefix: "2026-02-01", stream_count: 4, events_per_second: 1000, run_id: "unplanned", seed: 1, time: "2026-02-01T00:00:00Z" };
+    const unpinned = await invoke({ action: "emit", request, emitter: 0, wave: 0, ...layout });
+    assert.equal(unpinned.statusCode, 400, JSON.stringify(unpinned));
+    assert.equal(unpinned.body!.field, "definition_sha256");
+    const unknown = await invoke({ action: "emit", request: { ...request, definition_sha256: "0".repeat(64) }, emitter: 0, wave: 0, ...layout });
+    assert.equal(unknown.statusCode, 400, JSON.stringify(unknown));
+    assert.match(unknown.body!.error, /run unplanned has no copy of stored dataset shop.products/);
+    const builtIn = await invoke({ action: "plan", request: { dataset: "web-events", shape: "constant:10/2s", definition_sha256: "0".repeat(64) } });
+    assert.equal(builtIn.statusCode, 400, JSON.stringify(builtIn));
+    assert.equal(builtIn.body!.field, "definition_sha256");
+    const notStored = await invoke({ action: "plan", request: { dataset: "shop2.products", events_per_second: 100 } });
+    assert.equal(notStored.statusCode, 400, JSON.stringify(notStored));
+    assert.match(notStored.body!.error, /not found; stored: shop\)/);
+    assert.equal(server.accepted.length, before);
   });
 });
 

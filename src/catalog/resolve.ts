@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../core/errors";
@@ -103,30 +104,45 @@ async function listStored(sink: SinkSpec, prefix: string): Promise<StoredFolder>
   };
 }
 
+/** A stored definition as read: its key, its text, and the SHA-256 of the text, which pins it for a run. */
+export interface StoredDefinition {
+  /** The request's name for it: `readings`, or `shop.orders` for one dataset of scenario shop. */
+  readonly name: string;
+  readonly key: string;
+  readonly text: string;
+  readonly sha256: string;
+}
+
+export const sha256Of = (text: string): string => createHash("sha256").update(text).digest("hex");
+
 /**
- * The functions' loader: a name is `{prefix}_datasets/{name}.yaml|.yml|.json` in the bucket, or
- * `{scenario}.{dataset}` for one dataset of a stored scenario.
+ * Reads the definition a request's `dataset` names from `{prefix}_datasets/`: `{name}.yaml|.yml|.json`,
+ * or `{scenario}.{dataset}` for one dataset of a stored scenario (dataset names have no dots).
+ * An unknown name throws `DatasetNotFound` listing what is stored.
  */
+export async function readStoredDefinition(sink: SinkSpec, prefix: string, name: string): Promise<StoredDefinition> {
+  if (!STORED_NAME.test(name)) {
+    throw new ValidationError("dataset", `dataset must be a built-in (${DATASET_NAMES.join(", ")}) or the name of a stored dataset: letters, digits, ". _ -" (got "${name}")`);
+  }
+  const stored = await listStored(sink, prefix);
+  const dot = name.lastIndexOf(".");
+  const key = stored.find(name) ?? (dot > 0 ? stored.find(name.slice(0, dot)) : undefined);
+  if (key === undefined) throw new DatasetNotFound(stored.names());
+  const text = await stored.read(key);
+  if (text === undefined) throw new DatasetNotFound([]);
+  return { name, key, text, sha256: sha256Of(text) };
+}
+
+/** A stored definition's dataset: the schema itself, or the named dataset of a scenario. */
+export function resolveStoredDefinition(definition: Pick<StoredDefinition, "name" | "key" | "text">): ResolvedDataset {
+  const { name, key, text } = definition;
+  const own = key.slice(key.lastIndexOf("/") + 1).replace(/\.(ya?ml|json)$/, "");
+  return own === name ? resolveSchemaText(text, key) : resolveScenarioDataset(text, key, name.slice(own.length + 1));
+}
+
+/** The functions' loader: a name is a definition stored under `{prefix}_datasets/` (see `readStoredDefinition`). */
 export function storedDatasetLoader(sink: SinkSpec, prefix: string): DatasetLoader {
-  return async (name) => {
-    if (!STORED_NAME.test(name)) {
-      throw new ValidationError("dataset", `dataset must be a built-in (${DATASET_NAMES.join(", ")}) or the name of a stored dataset: letters, digits, ". _ -" (got "${name}")`);
-    }
-    const stored = await listStored(sink, prefix);
-    const key = stored.find(name);
-    // `shop.orders`: dataset orders of the scenario stored as shop.yaml (dataset names have no dots).
-    const dot = name.lastIndexOf(".");
-    const scenarioKey = key === undefined && dot > 0 ? stored.find(name.slice(0, dot)) : undefined;
-    if (scenarioKey !== undefined) {
-      const text = await stored.read(scenarioKey);
-      if (text === undefined) throw new DatasetNotFound([]);
-      return resolveScenarioDataset(text, scenarioKey, name.slice(dot + 1));
-    }
-    if (key === undefined) throw new DatasetNotFound(stored.names());
-    const text = await stored.read(key);
-    if (text === undefined) throw new DatasetNotFound([]);
-    return resolveSchemaText(text, key);
-  };
+  return async (name) => resolveStoredDefinition(await readStoredDefinition(sink, prefix, name));
 }
 
 /** Loads the scenario a request's `scenario` names; errors name `scenario`. */
@@ -154,7 +170,6 @@ export function storedScenarioLoader(sink: SinkSpec, prefix: string): ScenarioLo
     const { isScenarioDocument } = require("../scenarios/compile") as typeof import("../scenarios/compile");
     const { parseSchemaText } = require("../schema/dataset") as typeof import("../schema/dataset");
     if (!isScenarioDocument(parseSchemaText(text, key, "scenario"))) throw new ValidationError("scenario", `${key} is a dataset schema, not a scenario: give it as dataset "${name}"`);
-    const { createHash } = require("node:crypto") as typeof import("node:crypto");
-    return { ...loadScenarioText(text, key, "scenario"), sha256: createHash("sha256").update(text).digest("hex") };
+    return { ...loadScenarioText(text, key, "scenario"), sha256: sha256Of(text) };
   };
 }

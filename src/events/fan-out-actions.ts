@@ -1,13 +1,15 @@
 import { ValidationError } from "../core/errors";
 import { mapLimited, READS_IN_FLIGHT } from "../core/map-limited";
-import { describe, eventObject, identityEpochMs, integerField, numberField, type EventObject, type RequestContext } from "../core/fields";
+import { describe, eventObject, identityEpochMs, integerField, numberField, parseRunIdentity, type EventObject, type RequestContext } from "../core/fields";
 import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
 import { sleep } from "../core/retry";
 import { emitEvents, targetLabel, type EventSink } from "./emit";
 import { assertShardsCarry, assertTargetQuota, cellRequest, emitterRate, layoutEmitters, shardLoads, waveWindow, WAVE_LEAD_S, type EmitLayout, type EmitterSettings } from "./fan-out";
 import { mergeCells, type CellSummary } from "./fan-out-report";
-import { parseEmitRequest, totalEvents, type EmitDefaults, type EmitRequest } from "./request";
+import { parseEmitRequest, totalEvents, type EmitDataset, type EmitDefaults, type EmitRequest } from "./request";
+import { DATASET_NAMES } from "../datasets/names";
+import { DatasetNotFound, readStoredDefinition, resolveStoredDefinition, sha256Of, type StoredDefinition } from "../catalog/resolve";
 import { cumulative, peakRate } from "./shape";
 import { EventStream } from "./streams";
 
@@ -16,9 +18,12 @@ import { EventStream } from "./streams";
  * `{"action": "plan" | "emit" | "report", "request": {...emit event}, ...}`:
  * - `plan`: validates the whole run once, fixes its identity (run id defaults to the execution's
  *   name), lays out emitters and waves for this function's memory and timeout, and refuses what
- *   the deployment or the target cannot carry (Kinesis: every shard's share of the peak);
+ *   the deployment or the target cannot carry (Kinesis: every shard's share of the peak); a stored
+ *   dataset (`readings`, `shop.orders`) is read from `{prefix}_datasets/` once, here, and its text
+ *   copied to `{prefix}_emit/{run_id}/definition.json`, pinned by SHA-256 in the request;
  * - `emit`: emitter e's cell of wave w — waits for the wave's start on the clock, sends, writes
- *   its summary under `{prefix}_emit/{run_id}/cells/`;
+ *   its summary under `{prefix}_emit/{run_id}/cells/`; a stored dataset's definition is the run's
+ *   copy, so every emitter sends the same dataset even if the stored object changes mid-run;
  * - `report`: merges the cells' summaries into `{prefix}_emit/{run_id}/report.json`.
  */
 export const EMIT_FAN_OUT_ACTIONS = ["plan", "emit", "report"] as const;
@@ -42,17 +47,123 @@ export const emitRunPrefix = (keyPrefix: string, runId: string) => `${keyPrefix}
 export const cellKey = (keyPrefix: string, runId: string, wave: number, emitter: number) => `${emitRunPrefix(keyPrefix, runId)}cells/w${pad(wave)}-e${pad(emitter)}.json`;
 const startedKey = (keyPrefix: string, runId: string, wave: number, emitter: number) => `${emitRunPrefix(keyPrefix, runId)}started/w${pad(wave)}-e${pad(emitter)}.json`;
 export const reportKey = (keyPrefix: string, runId: string) => `${emitRunPrefix(keyPrefix, runId)}report.json`;
+/** The stored definition a run was planned with, copied for its emitters. */
+export const definitionKey = (keyPrefix: string, runId: string) => `${emitRunPrefix(keyPrefix, runId)}definition.json`;
+
+/** What `definition.json` holds: the definition's text as the plan read it, and the entity counts the plan walked. */
+interface PinnedDefinition {
+  readonly dataset: string;
+  readonly source_key: string;
+  readonly sha256: string;
+  readonly text: string;
+  readonly counted?: { readonly seed: number; readonly date_prefix: string; readonly stream_events: readonly number[] };
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+/** Definitions a warm emitter already resolved, by run and text: the same text always resolves the same. */
+const resolvedCopies = new Map<string, EmitDataset>();
 
 export function isEmitFanOutEvent(event: unknown): event is EventObject {
   return typeof event === "object" && event !== null && "action" in event;
 }
 
-function requestOf(e: EventObject, deps: EmitFanOutDeps): { request: EmitRequest; raw: EventObject } {
-  const raw = e.request ?? {};
-  if (typeof raw !== "object" || Array.isArray(raw)) throw new ValidationError("request", `request must be an emit event object (got ${describe(raw)})`);
+interface ParsedRequest {
+  readonly request: EmitRequest;
+  /** The event as given, without what the plan pins. */
+  readonly raw: EventObject;
+  /** A stored dataset's definition (read by the plan; the run's copy for an emitter or the report). */
+  readonly definition?: StoredDefinition & { readonly counted?: EmitDataset["counted"] };
+}
+
+async function requestOf(e: EventObject, deps: EmitFanOutDeps, store: SinkSpec, action: Action): Promise<ParsedRequest> {
+  const given = e.request ?? {};
+  if (typeof given !== "object" || Array.isArray(given)) throw new ValidationError("request", `request must be an emit event object (got ${describe(given)})`);
+  const { definition_sha256: pinned, ...raw } = given as EventObject;
   const name = typeof e.execution_name === "string" ? e.execution_name : undefined;
-  const event = { ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...(raw as EventObject) };
-  return { request: parseEmitRequest(event, deps.defaults, deps.context, undefined, "fan-out"), raw: raw as EventObject };
+  const event = { ...(name && !("run_id" in raw) ? { run_id: name } : {}), ...raw };
+  const parse = (custom?: EmitDataset) => parseEmitRequest(event, deps.defaults, deps.context, custom, "fan-out");
+  const dataset = raw.dataset;
+  if (typeof dataset !== "string" || DATASET_NAMES.includes(dataset)) {
+    if (pinned !== undefined) throw new ValidationError("definition_sha256", `definition_sha256 pins a stored dataset's text; ${describe(dataset ?? "tutoring-events")} is built in`);
+    return { request: parse(), raw };
+  }
+  if (pinned !== undefined && (typeof pinned !== "string" || !SHA256.test(pinned))) {
+    throw new ValidationError("definition_sha256", `definition_sha256 must be 64 lowercase hex digits, the SHA-256 of the stored definition's text (got ${describe(pinned)})`);
+  }
+  if (action === "plan") {
+    const definition = await readDefinition(store, deps.keyPrefix, dataset);
+    if (pinned !== undefined && pinned !== definition.sha256) {
+      throw new ValidationError(
+        "definition_sha256",
+        `the stored dataset ${dataset} changed since this run was planned (sha256 ${pinned.slice(0, 12)}…, now ${definition.sha256.slice(0, 12)}…): start a new run, or put the planned text back`,
+      );
+    }
+    const request = parse(resolveStoredDefinition(definition));
+    return {
+      request,
+      raw,
+      definition: { ...definition, ...(request.streamEvents && !request.blockEvents ? { counted: { seed: request.seed, datePrefix: request.datePrefix, streamEvents: request.streamEvents } } : {}) },
+    };
+  }
+  // An emitter or the report: the definition is the run's copy, which the plan pinned.
+  if (pinned === undefined) {
+    throw new ValidationError(
+      "definition_sha256",
+      `the ${action} step of stored dataset ${dataset} takes the definition its plan pinned: definition_sha256 is missing (start the run through the emit state machine, whose plan step adds it)`,
+    );
+  }
+  // The run id is checked before it is part of a key.
+  const { runId } = parseRunIdentity({ run_id: event.run_id }, deps.context);
+  const cacheKey = `${runId}\n${pinned}`;
+  let custom = resolvedCopies.get(cacheKey);
+  if (!custom) {
+    // Listed first: S3 answers 403, not 404, for a key that is not there (the role lists only with a prefix).
+    const key = definitionKey(deps.keyPrefix, runId);
+    const files = sinkFor(store);
+    const copy = (await presentKeys(files, [key])).has(key) ? ((await files.getJson(key)) as PinnedDefinition | undefined) : undefined;
+    if (copy === undefined || copy.sha256 !== pinned || sha256Of(copy.text) !== pinned || copy.dataset !== dataset) {
+      throw new ValidationError(
+        "definition_sha256",
+        `run ${runId} has no copy of stored dataset ${dataset} with sha256 ${pinned.slice(0, 12)}… under ${emitRunPrefix(deps.keyPrefix, runId)}: its plan step writes it; start the run through the emit state machine`,
+      );
+    }
+    const counted = copy.counted && { seed: copy.counted.seed, datePrefix: copy.counted.date_prefix, streamEvents: copy.counted.stream_events };
+    custom = { ...resolveStoredDefinition({ name: dataset, key: copy.source_key, text: copy.text }), ...(counted ? { counted } : {}) };
+    if (resolvedCopies.size >= 8) resolvedCopies.clear();
+    resolvedCopies.set(cacheKey, custom);
+  }
+  return { request: parse(custom), raw };
+}
+
+/** The stored definition the plan reads; an unknown name is a 400 listing what is stored. */
+async function readDefinition(store: SinkSpec, keyPrefix: string, name: string): Promise<StoredDefinition> {
+  try {
+    return await readStoredDefinition(store, keyPrefix, name);
+  } catch (err) {
+    if (!(err instanceof DatasetNotFound)) throw err;
+    const stored = err.stored.length ? `stored: ${err.stored.join(", ")}` : "none stored";
+    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, or a dataset stored under ${keyPrefix}_datasets/ (got "${name}": not found; ${stored})`);
+  }
+}
+
+/**
+ * Copies the plan's definition under the run's folder for its emitters, once: a run planned again
+ * (the same run_id) must find the same text there, or it would mix two datasets in one run.
+ */
+async function pinDefinition(store: SinkSpec, keyPrefix: string, request: EmitRequest, definition: NonNullable<ParsedRequest["definition"]>): Promise<void> {
+  const files = sinkFor(store);
+  const key = definitionKey(keyPrefix, request.runId);
+  if ((await presentKeys(files, [key])).has(key)) {
+    const copy = (await files.getJson(key)) as PinnedDefinition | undefined;
+    if (copy?.sha256 === definition.sha256 && copy.dataset === definition.name) return;
+    throw new ValidationError(
+      "run_id",
+      `run ${request.runId} was planned with another definition (${copy?.dataset} sha256 ${String(copy?.sha256).slice(0, 12)}…, now ${definition.name} ${definition.sha256.slice(0, 12)}…): resume it with that text, or start a new run_id`,
+    );
+  }
+  const counted = definition.counted && { seed: definition.counted.seed, date_prefix: definition.counted.datePrefix, stream_events: definition.counted.streamEvents };
+  const copy: PinnedDefinition = { dataset: definition.name, source_key: definition.key, sha256: definition.sha256, text: definition.text, ...(counted ? { counted } : {}) };
+  await files.putJson(key, copy);
 }
 
 function layoutOf(e: EventObject): EmitLayout {
@@ -88,14 +199,14 @@ export async function emitFanOutAction(event: EventObject, deps: EmitFanOutDeps)
   const action = e.action as Action;
   if (!EMIT_FAN_OUT_ACTIONS.includes(action)) throw new ValidationError("action", `action must be one of ${EMIT_FAN_OUT_ACTIONS.join(", ")} (got ${describe(e.action)})`);
   const store = storeOf(deps);
-  const { request, raw } = requestOf(e, deps);
-  if (action === "plan") return plan(request, raw, deps);
+  const { request, raw, definition } = await requestOf(e, deps, store, action);
+  if (action === "plan") return plan(request, raw, deps, store, definition);
   const layout = layoutOf(e);
   if (action === "emit") return emitCell(request, layout, integerField(e, "emitter", -1, 0, layout.emitters - 1), integerField(e, "wave", -1, 0, layout.waves - 1), store, deps);
   return report(request, layout, store, deps);
 }
 
-async function plan(request: EmitRequest, raw: EventObject, deps: EmitFanOutDeps) {
+async function plan(request: EmitRequest, raw: EventObject, deps: EmitFanOutDeps, store: SinkSpec, definition: ParsedRequest["definition"]) {
   const layout = layoutEmitters(request, deps.settings, deps.context.now.getTime());
   const shape = request.shape as NonNullable<EmitRequest["shape"]>;
   const bytes = meanEventBytes(request);
@@ -107,10 +218,18 @@ async function plan(request: EmitRequest, raw: EventObject, deps: EmitFanOutDeps
     assertShardsCarry(request, loads);
   }
   const targetLoad = assertTargetQuota(request, layout, bytes);
+  if (definition) await pinDefinition(store, deps.keyPrefix, request, definition);
   return {
     action: "plan" as const,
-    // The request with its identity fixed, for every emitter and the report.
-    request: { ...raw, run_id: request.runId, seed: request.seed, time: new Date(identityEpochMs(request)).toISOString().replace(".000Z", "Z") },
+    // The request with its identity fixed, for every emitter and the report (and a stored dataset's text, by its SHA-256).
+    request: {
+      ...raw,
+      run_id: request.runId,
+      seed: request.seed,
+      time: new Date(identityEpochMs(request)).toISOString().replace(".000Z", "Z"),
+      ...(definition ? { definition_sha256: definition.sha256 } : {}),
+    },
+    ...(definition ? { definition: { dataset: definition.name, key: definition.key, sha256: definition.sha256, copy_key: definitionKey(deps.keyPrefix, request.runId) } } : {}),
     target: targetLabel(request.target),
     total_events: totalEvents(request),
     peak_events_per_s: peakRate(shape),

@@ -34,10 +34,24 @@ export const EMIT_FAN_OUT_LIMITS = Object.freeze({
   MAX_STREAMS: 100_000,
   /** 100,000 events/s for a day is 8.64e9. */
   MAX_EVENTS: 10_000_000_000,
+  /**
+   * A scenario's dataset: its entities are counted stream by stream before the run (the plan walks
+   * every ancestor: about 4 million a second by `npm run bench -- --scenarios-only`), so the count
+   * stays where the walk takes well under a minute.
+   */
+  MAX_SCENARIO_EVENTS: 50_000_000,
 });
 
 /** Events per block of a fanned-out stream (see `EmitRequest.blockEvents`). */
 export const FAN_OUT_BLOCK_EVENTS = 10_000;
+
+/**
+ * A stored dataset as a fanned-out run's emitters get it: with each stream's entity count when
+ * the plan already walked the scenario for this seed and day, so no emitter walks it again.
+ */
+export interface EmitDataset extends ResolvedDataset {
+  readonly counted?: { readonly seed: number; readonly datePrefix: string; readonly streamEvents: readonly number[] };
+}
 
 /** How a request is read: as one invocation's run, or as a whole run the fan-out splits. */
 export type EmitMode = "invocation" | "fan-out";
@@ -254,14 +268,16 @@ function weightsOf(e: EventObject, dataset: string): Readonly<Record<string, num
  * Validates an emit event (Lambda payload or CLI flags in the same snake_case form). Throws a
  * `ValidationError` naming the first bad field; nothing has been sent.
  */
-export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: ResolvedDataset, mode: EmitMode = "invocation"): EmitRequest {
+export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: RequestContext, custom?: EmitDataset, mode: EmitMode = "invocation"): EmitRequest {
   let e = eventObject(event, EMIT_FIELDS);
   const target = targetOf(e, defaults.target);
   const fanOut = mode === "fan-out";
   const L = fanOut ? { ...EMIT_LIMITS, ...EMIT_FAN_OUT_LIMITS } : EMIT_LIMITS;
   const streamCount = integerField(e, "stream_count", defaults.streamCount, 1, L.MAX_STREAMS);
   const scenario = custom?.defaultSeed !== undefined;
-  if (fanOut && scenario) throw new ValidationError("dataset", `the emit fan-out sends built-in and schema datasets; a scenario's dataset (${custom?.name}) is emitted by one invocation`);
+  if (fanOut && scenario && (e.events_per_second === undefined || e.events_per_second === null)) {
+    throw new ValidationError("events_per_second", `the emit fan-out paces a scenario's dataset (${custom?.name}) at events_per_second: its events are its entities, so the count is the scenario's`);
+  }
   if (scenario && e.events_per_stream !== undefined) {
     throw new ValidationError("events_per_stream", `events_per_stream does not apply to a scenario's dataset (${custom?.name}): its events are its entities, split across stream_count streams`);
   }
@@ -313,7 +329,29 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
       `shape ${shape.text} peaks at ${peakRate(shape)} events/s, more than the ${EMIT_LIMITS.MAX_EVENTS_PER_SECOND} one invocation sends: run it through the emit fan-out (the emit state machine, or synthgen emit --plan to see its plan)`,
     );
   }
-  if (fanOut) {
+  if (scenario) {
+    if (streamSkew) throw new ValidationError("stream_skew", `stream_skew does not apply to a scenario's dataset (${custom?.name}): its streams hold the entities of their share of the roots`);
+    const max = fanOut ? EMIT_FAN_OUT_LIMITS.MAX_SCENARIO_EVENTS : L.MAX_EVENTS;
+    const known = custom?.counted;
+    if (known && known.seed === identity.seed && known.datePrefix === identity.datePrefix && known.streamEvents.length === streamCount) {
+      streamEvents = [...known.streamEvents];
+    } else {
+      const { scenarioRecordCounts } = require("../scenarios/plan") as typeof import("../scenarios/plan");
+      streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount, max);
+    }
+    const total = streamEvents.reduce((a, b) => a + b, 0);
+    if (total > max) {
+      const what = fanOut
+        ? `the ${max} the emit fan-out sends of a scenario's dataset: emit a smaller dataset of the scenario`
+        : `the ${max} events one invocation sends: emit it through the emit fan-out (the emit state machine), or a smaller dataset of the scenario`;
+      throw new ValidationError("dataset", `${custom?.name} has ${total} entities for this seed, more than ${what}`);
+    }
+  }
+  if (fanOut && scenario) {
+    // A scenario's entities, at a constant pace: the count is the scenario's, the rate the request's.
+    const total = (streamEvents as number[]).reduce((a, b) => a + b, 0);
+    shape = constantShape(eventsPerSecond as number, Math.max(total, 1) / (eventsPerSecond as number));
+  } else if (fanOut) {
     // The fan-out paces every emitter: by the shape, or by events_per_second for the count.
     if (!shape) {
       if (!eventsPerSecond) throw new ValidationError("events_per_second", "the emit fan-out paces its emitters: give a shape (e.g. constant:100000/30m) or events_per_second with events_per_stream");
@@ -329,15 +367,6 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     streamEvents = split(total, streamCount, streamSkew);
   } else if (streamSkew && !scenario) {
     streamEvents = split(streamCount * eventsPerStream, streamCount, streamSkew);
-  }
-  if (scenario) {
-    if (streamSkew) throw new ValidationError("stream_skew", `stream_skew does not apply to a scenario's dataset (${custom?.name}): its streams hold the entities of their share of the roots`);
-    const { scenarioRecordCounts } = require("../scenarios/plan") as typeof import("../scenarios/plan");
-    streamEvents = scenarioRecordCounts(custom?.schema, identity.seed, identity.datePrefix, streamCount, L.MAX_EVENTS);
-    const total = streamEvents.reduce((a, b) => a + b, 0);
-    if (total > L.MAX_EVENTS) {
-      throw new ValidationError("dataset", `${custom?.name} has ${total} entities for this seed, more than the ${L.MAX_EVENTS} events one invocation sends: emit a smaller dataset of the scenario`);
-    }
   }
   return Object.freeze({
     ...identity,
@@ -355,7 +384,8 @@ export function parseEmitRequest(event: unknown, defaults: EmitDefaults, ctx: Re
     ...(shape ? { shape } : {}),
     arrivals,
     ...(streamSkew ? { streamSkew } : {}),
-    ...(fanOut ? { blockEvents: FAN_OUT_BLOCK_EVENTS } : {}),
+    // A scenario's stream is its file's entities in order, not blocks of their own seeds: an emitter starts mid-way by rendering the stream's earlier records.
+    ...(fanOut && !scenario ? { blockEvents: FAN_OUT_BLOCK_EVENTS } : {}),
     ...(targetQuota ? { targetQuota } : {}),
   });
 }
