@@ -17,9 +17,6 @@ import { preflight, settleAbandoned, trapInterrupts } from "./run-guard";
 const NOT_WITH_SCENARIO: readonly (readonly [keyof GenerateFlags, string, string])[] = [
   ["files", "--files", "each dataset's files are sized from --size-mb, or set by its `files`"],
   ["dataset", "--dataset", "the scenario names its datasets"],
-  ["from", "--from", "a scenario covers one day"],
-  ["to", "--to", "a scenario covers one day"],
-  ["partition", "--partition", "a scenario covers one day"],
 ];
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -50,6 +47,9 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
     const event = eventFrom({
       target_size_mb: numeric(flags.sizeMb),
       date_prefix: flags.date,
+      date_from: flags.from,
+      date_to: flags.to,
+      partition: flags.partition,
       seed: numeric(flags.seed),
       run_id: flags.runId,
       daily_curve: flags.dailyCurve,

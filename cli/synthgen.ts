@@ -47,7 +47,7 @@ program
   .option("--threads <n>", "threads (default: one per 64 MiB planned, at most the machine's cores; 1 runs without a worker)")
   .option("--out <dest>", "a local folder, or s3://bucket/prefix", "synthgen-out")
   .option("--endpoint <url>", "S3-compatible endpoint for an s3:// --out, e.g. http://127.0.0.1:4568 (path-style)")
-  .option("--from <yyyy-mm-dd>", "backfill: first day (with --to); --files is per day")
+  .option("--from <yyyy-mm-dd>", "backfill: first day (with --to); --files is per day; with --scenario one world over the days, each entity under its own day")
   .option("--to <yyyy-mm-dd>", "backfill: last day, inclusive (at most 366 days)")
   .option("--partition <layout>", "backfill keys: dt (under dt=YYYY-MM-DD/, default) or flat (the original pattern side by side)")
   .option("--daily-curve", "timestamps follow a daily curve (busier by day than by night) instead of spreading evenly")

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { ValidationError } from "../src/core/errors";
 import { planRun } from "../src/files/plan";
-import { parseGenerateRequest } from "../src/files/request";
+import { parseDateRange, parseGenerateRequest } from "../src/files/request";
 import { fileDatasetLoader, readSchemaFile, resolveDataset } from "../src/catalog/resolve";
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
@@ -176,7 +176,8 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
       if (flags.dataset === undefined) throw new ValidationError("dataset", "--scenario needs --dataset, the scenario's dataset to verify");
       const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
       const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
-      const run = planScenario(loaded, typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5).find((r) => r.name === flags.dataset);
+      const days = parseDateRange(event, 1)?.length ?? 1;
+      const run = planScenario(loaded, typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5, days).find((r) => r.name === flags.dataset);
       if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${loaded.scenario.name}: ${[...loaded.scenario.datasets.keys()].join(", ")}`);
       custom = run.resolved;
       Object.assign(event, { dataset: run.resolved.name, file_count: run.files });

@@ -236,7 +236,7 @@ datasets:
       );
     await refuses({ action: "plan", request: { ...request, file_count: 3 } }, "file_count", /file_count does not apply to a scenario/);
     await refuses({ action: "plan", request: { ...request, dataset: "users" } }, "dataset", /the scenario names its datasets/);
-    await refuses({ action: "plan", request: { ...request, date_from: "2025-12-01" } }, "date_from", /a scenario covers one day/);
+    await refuses({ action: "plan", request: { ...request, date_from: "2025-12-01" } }, "date_to", /a backfill needs both date_from and date_to/);
     await refuses({ action: "plan", request: { ...request, scenario: "nope" } }, "scenario", /scenario "nope" is not stored under _datasets\/ \(stored: readings, tiny-shop\)/);
     await refuses({ action: "plan", request: { ...request, scenario: "readings" } }, "scenario", /_datasets\/readings.yaml is a dataset schema, not a scenario: give it as dataset "readings"/);
     await refuses({ action: "plan", request: { ...request, scenario: "../x" } }, "scenario", /scenario must be the name of a scenario stored under _datasets\//);
@@ -289,5 +289,39 @@ datasets:
       () => generate({ scenario: "tiny-shop" }, { ...deps, loadDataset: undefined }),
       (err) => err instanceof ValidationError && err.field === "scenario" && /runs through the fan-out state machine/.test(err.message),
     );
+  });
+  it("a scenario's backfill (date_from, date_to): each dataset's files per day under dt=DAY/, one manifest; each record in its partition's day", async () => {
+    const file = join(dir, "_datasets", "timed-shop.yaml");
+    await writeFile(
+      file,
+      SCENARIO.replace("name: tiny-shop", "name: timed-shop")
+        .replace("      bio: { faker: lorem.paragraph }", "      signup_at: { timestamp: iso }")
+        .replace("      user_id: { ref: users.user_id }", "      user_id: { ref: users.user_id }\n      placed_at: { timestamp: { after: users.signup_at, within: 1d } }"),
+    );
+    try {
+      const backfill = { scenario: "timed-shop", target_size_mb: 0.1, run_id: "timed", date_from: "2025-12-21", date_to: "2025-12-23" };
+      const plan = (await fanOutAction({ action: "plan", request: backfill }, deps)) as Record<string, any>;
+      assert.deepEqual([plan.request.date_from, plan.request.date_to, plan.request.date_prefix], ["2025-12-21", "2025-12-23", undefined]);
+      for (const d of plan.datasets) assert.equal(d.files % 3, 0, `${d.dataset}: ${d.files} files, the same number each day`);
+      const step = { request: plan.request, files_per_shard: plan.files_per_shard, shard_count: plan.shard_count };
+      for (const shard of plan.shards) await fanOutAction({ action: "shard", shard, ...step }, deps);
+      const done = (await fanOutAction({ action: "manifest", ...step }, deps)) as Record<string, any>;
+      assert.equal(done.status, "completed");
+      const manifest = JSON.parse(await readFile(join(dir, "_manifests", "timed.json"), "utf8"));
+      assert.equal(manifest.datasets.users.totals.records, 3000);
+      for (const name of ["users", "orders"]) {
+        assert.deepEqual((await readdir(join(dir, name))).filter((f) => f.startsWith("dt=")).sort(), ["dt=2025-12-21", "dt=2025-12-22", "dt=2025-12-23"]);
+        for (const f of manifest.datasets[name].files as { key: string }[]) {
+          const day = /dt=(\d{4}-\d{2}-\d{2})\//.exec(f.key)?.[1];
+          const text = await readFile(join(dir, f.key), "utf8");
+          for (const line of text.split("\n").filter(Boolean)) {
+            const r = JSON.parse(line) as Record<string, string>;
+            assert.equal((r.placed_at ?? r.signup_at)!.slice(0, 10), day, f.key);
+          }
+        }
+      }
+    } finally {
+      await rm(file);
+    }
   });
 });

@@ -635,10 +635,111 @@ datasets:
       assert.equal(a.keyPrefix, "orders/");
       assert.equal(parseGenerateRequest({ dataset: orders.name, seed: 3 }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders).seed, 3);
       assert.throws(() => resolveScenarioDataset(SHOP, "shop.yaml", "order"), /has no dataset "order"; its datasets: users, products, orders, lines/);
-      assert.throws(
-        () => parseGenerateRequest({ dataset: orders.name, date_from: "2026-01-01", date_to: "2026-01-02" }, { fileCount: 2, targetSizeMb: 1 }, { now: new Date() }, orders),
-        /covers one day/,
+    });
+  });
+
+  describe("a scenario backfill, --from/--to: one world over the days, each entity filed under the day of its own time (DuckDB)", () => {
+    // Orders follow their user within 2 days (some orphaned), lines their order within 5 days: the walk of a day reaches back 2 and 7 days.
+    const BACKFILL = SHOP.replace("within: 30d", "within: 2d").replace(
+      "    per_parent: { distribution: poisson, mean: 3 }\n",
+      "    per_parent: { distribution: poisson, mean: 3 }\n    orphans: 0.02\n",
+    );
+    const DAYS = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-07"];
+    let out: string;
+    let file: string;
+    let summary: Record<string, any>;
+    let duck: DuckDBConnection;
+    const rows = async (sql: string) => (await duck.runAndReadAll(sql)).getRowObjectsJson() as Record<string, any>[];
+    const one = async (sql: string) => Number(Object.values((await rows(sql))[0] as object)[0]);
+
+    before(async () => {
+      out = join(tmp, "backfill");
+      file = join(tmp, "backfill-shop.yaml");
+      await writeFile(file, BACKFILL);
+      const r = await synthgen(["generate", "--scenario", file, "--out", out, "--run-id", "bf-1", "--from", DAYS[0]!, "--to", DAYS[6]!, "--size-mb", "0.25", "--threads", "2"]);
+      assert.equal(r.code, 0, r.stderr);
+      summary = JSON.parse(r.stdout);
+      duck = await (await DuckDBInstance.create(":memory:")).connect();
+      for (const t of ["users", "products", "orders", "lines"]) {
+        await duck.run(`create table ${t} as select * from read_json_auto('${join(out, t)}/*/*.ndjson', format = 'newline_delimited', hive_partitioning = true, union_by_name = true)`);
+      }
+    });
+
+    it("writes every dataset under dt=DAY/ for each of the 7 days, and every record's first timestamp lies in its partition's day", async () => {
+      for (const t of ["users", "products", "orders", "lines"]) {
+        assert.deepEqual(
+          (await readdir(join(out, t))).sort(),
+          DAYS.map((d) => `dt=${d}`),
+          t,
+        );
+      }
+      assert.equal(await one("select count(*) from users where cast(signup_at as date) <> dt"), 0);
+      assert.equal(await one("select count(*) from orders where cast(placed_at as date) <> dt"), 0);
+      assert.equal(await one("select count(*) from lines where shipped_at is not null and cast(shipped_at as date) <> dt"), 0);
+      // The roots are spread evenly over the days; a root without timestamps (the catalogue) exists from the first.
+      assert.deepEqual(
+        (await rows("select cast(dt as varchar) dt, count(*) n from users group by dt order by dt")).map((r) => Number(r.n)),
+        DAYS.map((_, k) => Math.ceil(((k + 1) * 4000) / 7) - Math.ceil((k * 4000) / 7)),
       );
+      assert.equal(await one(`select count(*) from products where dt = '${DAYS[0]}'`), 500);
+      assert.equal(await one(`select count(*) from products where dt <> '${DAYS[0]}'`), 0);
+    });
+
+    it("keeps the time rules across day boundaries: every child after its parent, a line without a time under its order's day; every id once, 0 orphans but the declared ones", async () => {
+      assert.equal(await one("select count(*) from users"), 4000);
+      assert.equal(await one("select count(*) - count(distinct order_id) from orders"), 0);
+      assert.equal(await one("select count(*) - count(distinct line_id) from lines"), 0);
+      const orders = await one("select count(*) from orders");
+      const orphans = summary.datasets.orders.dirty_records?.orphan ?? 0;
+      assert.ok(orphans > 0, "some orders are orphans, as declared");
+      assert.equal(await one("select count(*) from orders o join users u using (user_id)"), orders - orphans, "every order but the orphans has its user");
+      assert.equal(await one("select count(*) from orders o join users u using (user_id) where not (o.placed_at > u.signup_at)"), 0);
+      assert.equal(await one("select count(*) from orders o join users u using (user_id) where o.dt < u.dt"), 0);
+      const crossing = await one("select count(*) from orders o join users u using (user_id) where o.dt > u.dt");
+      assert.ok(crossing > orders / 4, `${crossing} of ${orders} orders are filed on a later day than their user`);
+      assert.equal(await one("select count(*) from lines l left join orders o using (order_id) where o.order_id is null"), 0, "every line's order was written");
+      assert.equal(await one("select count(*) from lines l join orders o using (order_id) where l.shipped_at is not null and not (l.shipped_at > o.placed_at)"), 0);
+      assert.equal(await one("select count(*) from lines l join orders o using (order_id) where l.shipped_at is null and l.dt <> o.dt"), 0);
+    });
+
+    it("writes exactly the world's entities filed by the last day, nothing lost: the counts World.filingDay gives, walking every root", async () => {
+      const { World } = await import("../src/scenarios/world");
+      const scenario = compile(BACKFILL);
+      const seed = (await import("../src/scenarios/plan")).scenarioSeed("shop-test");
+      const world = new World(scenario, { seed, datePrefix: DAYS[0]!, days: 7 });
+      for (const t of ["orders", "lines"]) {
+        const d = scenario.datasets.get(t)!;
+        const byDay = new Array<number>(8).fill(0);
+        for (const path of world.paths(d, 0, 4000)) byDay[Math.min(7, world.filingDay(d, path))]!++;
+        const found = (await rows(`select cast(dt as varchar) dt, count(*) n from ${t} group by dt order by dt`)).map((r) => Number(r.n));
+        assert.deepEqual(found, byDay.slice(0, 7), t);
+        assert.ok(byDay[7]! > 0, `${t}: ${byDay[7]} fall after the last day and are not written`);
+      }
+    });
+
+    it("verify finds every record of a backfilled dataset under its day's partition", async () => {
+      const v = await synthgen(["verify", "--scenario", file, "--dataset", "lines", "--run-id", "bf-1", "--from", DAYS[0]!, "--to", DAYS[6]!, "--size-mb", "0.25", "--output", join(out, "lines")]);
+      assert.equal(v.code, 0, v.stderr);
+      const report = JSON.parse(v.stdout);
+      assert.deepEqual([report.status, report.missing, report.misplaced, report.found], ["passed", 0, 0, await one("select count(*) from lines")]);
+    });
+
+    it("a one-day run (--date) is unchanged: the whole world of the day under that day, children past midnight included", async () => {
+      const a = parseGenerateRequest(
+        { dataset: "shop-test.orders", date_prefix: DAYS[0] },
+        { fileCount: 2, targetSizeMb: 1 },
+        { now: new Date() },
+        resolveScenarioDataset(BACKFILL, "shop.yaml", "orders"),
+      );
+      assert.equal((a.schema as { range?: unknown }).range, undefined);
+      const b = parseGenerateRequest(
+        { dataset: "shop-test.orders", date_from: DAYS[0], date_to: DAYS[6] },
+        { fileCount: 2, targetSizeMb: 1 },
+        { now: new Date() },
+        resolveScenarioDataset(BACKFILL, "shop.yaml", "orders"),
+      );
+      assert.deepEqual((b.schema as { range?: unknown }).range, { from: DAYS[0], days: 7 });
+      assert.equal(b.days.length, 7);
     });
   });
 

@@ -2,7 +2,7 @@ import { DATASET_NAMES } from "../datasets/names";
 import { ValidationError } from "../core/errors";
 import { IDENTITY_FIELDS, choiceField, describe, eventObject, integerField, isRealDate, numberField, parseRunIdentity, stringField, type RequestContext } from "../core/fields";
 import { BYTES_PER_MB, formatBytes, LIMITS } from "../core/limits";
-import { bytesPerFile, type ResolvedDataset, type ScenarioSize } from "../records/dataset";
+import { bytesPerFile, perDay, type ResolvedDataset, type ScenarioSize } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
 import { parseFormat, parseParquetCodec, type Format, type ParquetCodec } from "../formats";
 
@@ -90,9 +90,11 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
       `target_size_mb ${targetSizeMb} MiB is smaller than one record of dataset ${custom.name}, which can reach ${custom.maxRecordBytes} bytes: raise target_size_mb to at least ${Math.ceil((custom.maxRecordBytes / BYTES_PER_MB) * 100) / 100}`,
     );
   }
-  if (custom?.size) assertScenarioFiles(custom.name, custom.size, fileCount, targetSizeMb);
   const range = parseDateRange(e, fileCount);
-  if (range && custom?.defaultSeed !== undefined) throw new ValidationError("date_from", `a scenario's dataset (${custom.name}) covers one day: give date_prefix, not date_from/date_to`);
+  // A scenario's backfill: one world over the days, each entity filed under its own day, so a day holds about 1/days of it.
+  const size = custom?.size && range ? perDay(custom.size, range.length) : custom?.size;
+  if (custom && size) assertScenarioFiles(custom.name, size, fileCount, targetSizeMb);
+  const schema = range && custom?.defaultSeed !== undefined ? { ...(custom.schema as object), range: { from: range[0], days: range.length } } : custom?.schema;
   const { runId, seed, datePrefix, hhmmss } = parseRunIdentity(range ? { ...e, date_prefix: range[0] } : e, ctx, custom?.defaultSeed !== undefined ? { fixedSeed: custom.defaultSeed } : {});
   const keyPrefix = normaliseKeyPrefix("key_prefix", stringField(e, "key_prefix") ?? custom?.defaultKeyPrefix ?? "");
   const partition = choiceField(e, "partition", PARTITIONS, "dt");
@@ -117,8 +119,8 @@ export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, 
     dirty,
     format,
     parquetCodec,
-    schema: custom?.schema,
-    ...(custom?.size ? { expectedFileBytes: bytesPerFile(custom.size, fileCount) } : {}),
+    schema,
+    ...(size ? { expectedFileBytes: bytesPerFile(size, fileCount) } : {}),
   });
 }
 
@@ -148,7 +150,7 @@ function assertScenarioFiles(name: string, size: ScenarioSize, fileCount: number
 }
 
 /** `date_from`/`date_to` (inclusive) as the list of days, or undefined without a range. */
-function parseDateRange(e: Record<string, unknown>, fileCount: number): string[] | undefined {
+export function parseDateRange(e: Record<string, unknown>, fileCount: number): string[] | undefined {
   const from = stringField(e, "date_from");
   const to = stringField(e, "date_to");
   if (from === undefined && to === undefined) {

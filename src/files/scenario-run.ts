@@ -6,7 +6,7 @@ import { sinkFor, type SinkSpec } from "../sinks";
 import { presentKeys } from "../sinks/sink";
 import { parametersOf, readShardResults, shardLines, totalsOf, type ManifestOutcome, type ManifestTotals, type ShardLayout } from "./fan-out";
 import { planRun, type RunPlan } from "./plan";
-import { normaliseKeyPrefix, parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
+import { normaliseKeyPrefix, parseDateRange, parseGenerateRequest, type RequestContext, type RequestDefaults } from "./request";
 
 /** One dataset of a scenario run: its plan (under `{prefix}{dataset}/`) and what it is expected to hold. */
 export interface ScenarioRunDataset {
@@ -28,9 +28,6 @@ export interface ScenarioRun {
 const DECIDED_BY_SCENARIO: readonly (readonly [string, string])[] = [
   ["file_count", "each dataset's files are sized from target_size_mb, or set by its `files`"],
   ["dataset", "the scenario names its datasets"],
-  ["date_from", "a scenario covers one day"],
-  ["date_to", "a scenario covers one day"],
-  ["partition", "a scenario covers one day"],
 ];
 
 /**
@@ -51,8 +48,10 @@ export function planScenarioRun(loaded: LoadedScenario, event: EventObject, defa
   const asked = rest.target_size_mb;
   // Sizing needs a valid size; the request check below names a bad one.
   const sizeMb = asked === undefined ? defaults.targetSizeMb : typeof asked === "number" && asked > 0 ? asked : defaults.targetSizeMb;
-  const runs = planScenario(loaded, sizeMb);
-  if (asked === undefined || asked === sizeMb) assertFilesFit(loaded, runs, sizeMb, "target_size_mb");
+  // A backfill (date_from, date_to): one world over its days, each dataset's files per day.
+  const days = parseDateRange(rest, 1)?.length ?? 1;
+  const runs = planScenario(loaded, sizeMb, days);
+  if (asked === undefined || asked === sizeMb) assertFilesFit(loaded, runs, sizeMb, "target_size_mb", days);
   const identity: EventObject = { ...rest };
   const datasets = runs.map((run) => {
     const request = parseGenerateRequest(
@@ -62,7 +61,7 @@ export function planScenarioRun(loaded: LoadedScenario, event: EventObject, defa
       run.resolved as ResolvedDataset,
     );
     // One identity for every dataset: the first request's (derived when not given).
-    Object.assign(identity, { run_id: request.runId, seed: request.seed, date_prefix: request.datePrefix, time: timeOf(request) });
+    Object.assign(identity, { run_id: request.runId, seed: request.seed, ...(rest.date_from === undefined ? { date_prefix: request.datePrefix } : {}), time: timeOf(request) });
     return { name: run.name, plan: planRun(request, configuredPrefix), expectedRecords: run.expectedRecords, bytes: run.size.bytes };
   });
   return { scenario: loaded.scenario.name, prefix: configuredPrefix + userPrefix, datasets };

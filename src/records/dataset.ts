@@ -82,5 +82,8 @@ export interface ScenarioSize {
   readonly files?: number;
 }
 
+/** What one day of a scenario's backfill of `days` days holds: about 1/days of the dataset (each entity is filed under its own day). */
+export const perDay = (size: ScenarioSize, days: number): ScenarioSize => (days === 1 ? size : { ...size, records: size.records / days, bytes: size.bytes / days });
+
 /** The bytes each file of a scenario's dataset is expected to take when `fileCount` files hold it (files past its roots are empty). */
 export const bytesPerFile = (size: ScenarioSize, fileCount: number): number => size.bytes / Math.max(1, Math.min(fileCount, size.roots));

@@ -1,13 +1,23 @@
 import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 import type { Prng } from "../core/prng";
-import { compileScenario, rootOf, type Scenario } from "./compile";
+import { compileScenario, rootOf, type Scenario, type ScenarioDataset } from "./compile";
 import { World } from "./world";
 
 /** What a file's identity carries for a scenario dataset: the scenario document and which dataset. */
 export interface ScenarioRef {
   readonly scenario: unknown;
   readonly dataset: string;
+  /** A backfill: its first day and how many days (each file's own day is its identity's `datePrefix`). */
+  readonly range?: ScenarioRange;
 }
+
+export interface ScenarioRange {
+  readonly from: string;
+  readonly days: number;
+}
+
+const DAY_MS = 86_400_000;
+const dayMs = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
 export const isScenarioRef = (schema: unknown): schema is ScenarioRef => typeof schema === "object" && schema !== null && "scenario" in schema && "dataset" in schema;
 
@@ -24,12 +34,45 @@ export function scenarioOf(doc: unknown): Scenario {
 }
 
 /** The world of a file: kept while a thread writes files of the same scenario, seed and day (its entity caches with it). */
-function worldFor(scenario: Scenario, ctx: FileContext): World {
-  const key = JSON.stringify([scenario.name, ctx.seed, ctx.datePrefix, ctx.secondOfDay !== undefined]);
+function worldFor(scenario: Scenario, ctx: FileContext, range: ScenarioRange | undefined): World {
+  const datePrefix = range ? range.from : ctx.datePrefix;
+  const key = JSON.stringify([scenario.name, ctx.seed, datePrefix, range?.days, ctx.secondOfDay !== undefined]);
   if (lastWorld?.key !== key || lastWorld.world.scenario !== scenario) {
-    lastWorld = { key, world: new World(scenario, { seed: ctx.seed, datePrefix: ctx.datePrefix, ...(ctx.secondOfDay ? { secondOfDay: ctx.secondOfDay } : {}) }) };
+    const id = { seed: ctx.seed, datePrefix, ...(ctx.secondOfDay ? { secondOfDay: ctx.secondOfDay } : {}), ...(range ? { days: range.days } : {}) };
+    lastWorld = { key, world: new World(scenario, id) };
   }
   return lastWorld.world;
+}
+
+/**
+ * The entities file f of F of backfill day k holds: those filed under day k (see
+ * `World.filingDay`) among the descendants of the roots that may have some on day k (`World.rootsFor`:
+ * the roots of the days before it that its time rules reach back to, and its own), which the day's
+ * files split evenly — a child of an earlier day's root may fall on this day. Returns the paths in order
+ * and how many there are; each candidate's day is computed once.
+ */
+function backfillPaths(world: World, d: ScenarioDataset, range: ScenarioRange, ctx: FileContext): { count: number; paths: Iterator<readonly number[]> } {
+  const k = Math.round((dayMs(ctx.datePrefix) - dayMs(range.from)) / DAY_MS);
+  if (!(k >= 0 && k < range.days)) throw new Error(`${d.name}: day ${ctx.datePrefix} is outside the backfill from ${range.from} for ${range.days} days`);
+  const [first, end] = world.rootsFor(d, k);
+  const [a, b] = World.rootRange(end - first, ctx.fileIndex, ctx.fileCount);
+  const [from, to] = [first + a, first + b];
+  const keep: boolean[] = [];
+  let count = 0;
+  for (const path of world.paths(d, from, to)) {
+    const mine = world.filingDay(d, path) === k;
+    keep.push(mine);
+    if (mine) count++;
+  }
+  const all = world.paths(d, from, to);
+  let i = 0;
+  const paths: Iterator<readonly number[]> = {
+    next() {
+      for (let next = all.next(); !next.done; next = all.next()) if (keep[i++]) return next;
+      return { done: true, value: undefined };
+    },
+  };
+  return { count, paths };
 }
 
 /**
@@ -38,7 +81,7 @@ function worldFor(scenario: Scenario, ctx: FileContext): World {
  * are the same records however many files (or shards) there are.
  */
 export function scenarioDataset(ref: ScenarioRef): Dataset {
-  const key = `${JSON.stringify(ref.scenario)}\n${ref.dataset}`;
+  const key = `${JSON.stringify(ref.scenario)}\n${ref.dataset}\n${ref.range ? `${ref.range.from}/${ref.range.days}` : ""}`;
   let dataset = datasets.get(key);
   if (dataset) return dataset;
   const scenario = scenarioOf(ref.scenario);
@@ -52,12 +95,19 @@ export function scenarioDataset(ref: ScenarioRef): Dataset {
     required: d.schema.required,
     columns: d.schema.columns,
     open(ctx: FileContext, _rng: Prng): RecordWriter {
-      const world = worldFor(scenario, ctx);
-      const [from, to] = World.rootRange(roots, ctx.fileIndex, ctx.fileCount);
-      const paths = world.paths(d, from, to);
+      const world = worldFor(scenario, ctx, ref.range);
+      let paths: Iterator<readonly number[]>;
+      let count: number;
+      if (ref.range) {
+        ({ paths, count } = backfillPaths(world, d, ref.range, ctx));
+      } else {
+        const [from, to] = World.rootRange(roots, ctx.fileIndex, ctx.fileCount);
+        paths = world.paths(d, from, to);
+        count = world.countIn(d, from, to);
+      }
       const counts = { orphan: 0, dangling: 0 };
       return {
-        count: world.countIn(d, from, to),
+        count,
         head() {
           const next = paths.next();
           if (next.done) throw new Error(`${d.name}: asked for more records than its file holds`);

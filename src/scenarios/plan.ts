@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { ValidationError } from "../core/errors";
 import { hash32 } from "../core/fields";
 import { LIMITS, BYTES_PER_MB, formatBytes } from "../core/limits";
-import { bytesPerFile, type ResolvedDataset, type ScenarioSize } from "../records/dataset";
+import { bytesPerFile, perDay, type ResolvedDataset, type ScenarioSize } from "../records/dataset";
 import { compileScenario, expectedCount, rootOf, type Scenario, type ScenarioDataset } from "./compile";
 import { scenarioOf } from "./dataset";
 import { World } from "./world";
@@ -142,12 +142,13 @@ const SAMPLE_ROOTS = 1000;
  * Sizes each dataset's files. The layout depends on the scenario alone — a fixed world is sampled
  * — so the same scenario and size always give the same files, whatever the seed.
  */
-export function planScenario(loaded: LoadedScenario, targetSizeMb: number): ScenarioDatasetRun[] {
+export function planScenario(loaded: LoadedScenario, targetSizeMb: number, days = 1): ScenarioDatasetRun[] {
   const { scenario } = loaded;
   return [...scenario.datasets.values()].map((d) => {
     const size = scenarioSize(scenario, d);
-    const bySize = Math.ceil(size.bytes / (targetSizeMb * BYTES_PER_MB));
-    const files = d.files ?? Math.max(1, Math.min(size.roots, LIMITS.MAX_FILE_COUNT, bySize));
+    // A backfill's files are per day, each day holding about 1/days of the dataset.
+    const bySize = Math.ceil(size.bytes / days / (targetSizeMb * BYTES_PER_MB));
+    const files = d.files ?? Math.max(1, Math.min(size.roots, Math.floor(LIMITS.MAX_FILE_COUNT / days), bySize));
     return {
       name: d.name,
       files,
@@ -164,15 +165,15 @@ export function planScenario(loaded: LoadedScenario, targetSizeMb: number): Scen
  * than the file-count limit, or (a file holding whole roots) files larger than asked. A dataset
  * with its own `files` is sized by them, not by the size asked for. Before anything is written.
  */
-export function assertFilesFit(loaded: LoadedScenario, runs: readonly ScenarioDatasetRun[], targetSizeMb: number, field: string): void {
+export function assertFilesFit(loaded: LoadedScenario, runs: readonly ScenarioDatasetRun[], targetSizeMb: number, field: string, days = 1): void {
   const target = targetSizeMb * BYTES_PER_MB;
   for (const run of runs) {
-    const { size } = run;
+    const size = perDay(run.size, days);
     if (size.files !== undefined) continue;
     const perFile = bytesPerFile(size, run.files);
     if (perFile <= target) continue;
     const needed = Math.ceil(size.bytes / target);
-    const at = `${loaded.scenario.name}.${run.name} holds about ${count(size.records)} records (~${formatBytes(size.bytes)})`;
+    const at = `${days > 1 ? `a day of ${days} of ` : ""}${loaded.scenario.name}.${run.name} holds about ${count(size.records)} records (~${formatBytes(size.bytes)})`;
     const atLeast = Math.ceil((perFile / BYTES_PER_MB) * 100) / 100;
     throw new ValidationError(
       field,

@@ -1,5 +1,5 @@
 import { Prng } from "../core/prng";
-import type { PartialValues, RecordScope } from "../schema/compile";
+import { timeMs, type PartialValues, type RecordScope, type TimestampFormat } from "../schema/compile";
 import { rootOf, type Reference, type Scenario, type ScenarioDataset } from "./compile";
 import { ZipfSampler, type ChildCount } from "./distributions";
 
@@ -21,9 +21,18 @@ type Values = Record<string, unknown>;
 /** The day and curve a world's timestamps fall in, and its seed. */
 export interface WorldIdentity {
   readonly seed: number;
+  /** The day; a backfill's first day. */
   readonly datePrefix: string;
   readonly secondOfDay?: (rng: Prng) => number;
+  /**
+   * A backfill's days from `datePrefix` on: the roots of a dataset with timestamps are spread over
+   * them in index order (root i of N on day ⌊i·days/N⌋, its own timestamps in that day), and each
+   * entity is filed under the day of its first timestamp field (see `filingDay`).
+   */
+  readonly days?: number;
 }
+
+const DAY_MS = 86_400_000;
 
 interface Links {
   /** An orphan's missing parent, as a ghost path at the parent's depth. */
@@ -94,6 +103,12 @@ function samePath(a: readonly number[], b: readonly number[], length: number): b
 const CACHE_ENTRIES = 4096;
 
 class DatasetState {
+  /** Its root dataset's entities, which a backfill spreads over its days. */
+  readonly roots: number;
+  /** The first timestamp field (declared order), which files an entity under its day; and what computing it needs. */
+  readonly timeField: { readonly name: string; readonly format: TimestampFormat; readonly wanted: ReadonlySet<string> } | undefined;
+  /** Whether its root dataset has a timestamp field (a root without one exists from the backfill's first day). */
+  readonly rootTimed: boolean;
   readonly valuesBase: Uint32Array;
   readonly countBase: Uint32Array;
   readonly linksBase: Uint32Array;
@@ -101,6 +116,8 @@ class DatasetState {
   readonly samplers: ReadonlyMap<string, { n: number; zipf?: ZipfSampler }>;
   /** Per related name: the fields this dataset reads of it, with what they depend on there. */
   readonly wanted: ReadonlyMap<string, ReadonlySet<string>>;
+  /** A backfill's bounds on how far from its root's day an entity is filed (see `World.dayOffsets`). */
+  offsets: { readonly before: boolean; readonly after: number } | undefined;
   /** The scope records being written are computed in, reused. */
   writing: EntityScope | undefined;
   /** Whether references pick its entities (then it keeps a cache of them beyond the last one). */
@@ -112,6 +129,11 @@ class DatasetState {
     seed: number,
     readonly d: ScenarioDataset,
   ) {
+    const root = rootOf(scenario, d);
+    this.roots = root.count as number;
+    this.rootTimed = root.schema.timeFormats.size > 0;
+    const [first] = d.schema.timeFormats;
+    this.timeField = first && { name: first[0], format: first[1], wanted: d.schema.closure([first[0]]) };
     this.valuesBase = base("scenario entity", scenario.name, seed, d.name);
     this.picked = [...scenario.datasets.values()].some((x) => x.references.some((r) => r.dataset === d.name));
     this.countBase = base("scenario children", scenario.name, seed, d.name);
@@ -154,7 +176,8 @@ class EntityScope implements RecordScope {
   constructor(
     private readonly world: World,
     private readonly state: DatasetState,
-    readonly dayStartMs: number,
+    /** The day of the entity's root: where its timestamps not tied to another fall. */
+    public dayStartMs: number,
     private readonly curve: ((rng: Prng) => number) | undefined,
   ) {}
 
@@ -163,8 +186,9 @@ class EntityScope implements RecordScope {
     return this.path;
   }
 
-  start(path: readonly number[], links: Links, index: number, a: number, b: number, c: number, w: number): void {
+  start(path: readonly number[], links: Links, index: number, a: number, b: number, c: number, w: number, dayStartMs: number): void {
     this.seen.clear();
+    this.dayStartMs = dayStartMs;
     this.path = path;
     this.links = links;
     this.index = index;
@@ -255,8 +279,86 @@ export class World {
   private scope(state: DatasetState, path: readonly number[], links: Links, reuse?: EntityScope): EntityScope {
     const [a, b, c, w] = mix(state.valuesBase, path);
     const scope = reuse ?? new EntityScope(this, state, this.dayStartMs, this.id.secondOfDay);
-    scope.start(path, links, this.number(state.d, path) - 1, a, b, c, w);
+    scope.start(path, links, this.number(state.d, path) - 1, a, b, c, w, this.id.days === undefined ? this.dayStartMs : this.dayStartMs + this.rootDay(state, path[0] as number) * DAY_MS);
     return scope;
+  }
+
+  /** A backfill's day of root i (ghosts, numbered N … 2N − 1, as root i − N): day 0 for a root without timestamps. */
+  private rootDay(state: DatasetState, root: number): number {
+    const days = this.id.days ?? 1;
+    if (!state.rootTimed) return 0;
+    const i = root >= state.roots ? root - state.roots : root;
+    return Math.floor((i * days) / state.roots);
+  }
+
+  /**
+   * The roots whose descendants of `d` a backfill may file under day k: roots of the days from
+   * k − (the most days after its root's day an entity of `d` can fall) to k — every root when a
+   * time follows a referenced entity's, which may lie on any day.
+   */
+  rootsFor(d: ScenarioDataset, k: number): [number, number] {
+    const state = this.state(d);
+    const { before, after } = this.dayOffsets(d);
+    const to = before ? state.roots : this.rootsThrough(d, k);
+    const from = after === Infinity || k - after - 1 < 0 ? 0 : this.rootsThrough(d, k - after - 1);
+    return [Math.min(from, to), to];
+  }
+
+  /**
+   * How an entity's filing day can lie from its root's day: `after` days later at most, and
+   * `before` whether it can be earlier (a time after a referenced entity's). Bounds in
+   * milliseconds past the root's day start: a time in its day < 1 day; after another ≤ that one's
+   * bound + `within`; a null first time (the parent's day) is covered by the parent's bound.
+   */
+  private dayOffsets(d: ScenarioDataset): { before: boolean; after: number } {
+    const state = this.state(d);
+    if (state.offsets) return state.offsets;
+    let before = false;
+    const lag = (ds: ScenarioDataset, field: string, depth: number): number => {
+      const rule = ds.schema.timeRules.get(field);
+      if (!rule || depth > 64) return Infinity;
+      if (rule.after === undefined) return DAY_MS;
+      const [a, b] = rule.after.split(".") as [string, string?];
+      if (b === undefined) return Math.max(DAY_MS, lag(ds, a, depth + 1)) + rule.withinMs;
+      const ancestor = ds.lineage.includes(a) && a !== ds.name ? this.dataset(a) : undefined;
+      if (!ancestor) before = true;
+      return ancestor ? Math.max(DAY_MS, lag(ancestor, b, depth + 1)) + rule.withinMs : Infinity;
+    };
+    let bound = 0;
+    for (const name of d.lineage) {
+      const ds = this.dataset(name);
+      const [first] = ds.schema.timeFormats.keys();
+      bound = Math.max(bound, first === undefined ? 0 : lag(ds, first, 0));
+    }
+    // The bound is exclusive: below one day past the root's day start is the root's own day.
+    const offsets = { before, after: bound === Infinity ? Infinity : Math.max(0, Math.ceil(bound / DAY_MS) - 1) };
+    state.offsets = offsets;
+    return offsets;
+  }
+
+  /** Root indices of `d`'s root dataset on days 0 … k of a backfill: [0, end). */
+  rootsThrough(d: ScenarioDataset, k: number): number {
+    const state = this.state(d);
+    return state.rootTimed ? Math.ceil(((k + 1) * state.roots) / (this.id.days ?? 1)) : state.roots;
+  }
+
+  /**
+   * The backfill day (0 = its first) an entity is filed under: the day of its first timestamp
+   * field; without one (or when it is null) its parent's day; a root without timestamps is on day
+   * 0. Timestamps only move forward from a parent's (`after`), so a child is on its parent's day or
+   * later; a day past the backfill's last is an entity that has not happened by its end.
+   */
+  filingDay(d: ScenarioDataset, path: readonly number[], length = path.length): number {
+    const state = this.state(d);
+    const t = state.timeField;
+    if (t) {
+      const ms = timeMs(this.values(d, path, t.wanted, length)[t.name], t.format);
+      if (ms !== undefined) return Math.floor((ms - this.dayStartMs) / DAY_MS);
+    }
+    if (d.parent === undefined || length === 1) return this.rootDay(state, path[0] as number);
+    const links = this.links(d, path.slice(0, length));
+    if (links.ghostParent) return this.filingDay(this.dataset(d.parent), links.ghostParent, links.ghostParent.length);
+    return this.filingDay(this.dataset(d.parent), path, length - 1);
   }
 
   /** An entity's values: all of them, or the `wanted` ones (a closure over their dependencies). */
@@ -290,7 +392,15 @@ export class World {
     let ghostParent: number[] | undefined;
     if (d.orphans > 0 && rng.float() < d.orphans) {
       const root = rootOf(this.scenario, d).count as number;
-      ghostParent = [root + rng.int(root), ...new Array<number>(path.length - 2).fill(0)];
+      let ghost = rng.int(root);
+      // A backfill's ghost is of the orphan's root's day, so the orphan's time follows a parent of its own day.
+      if (this.id.days !== undefined) {
+        const state = this.state(d);
+        const day = this.rootDay(state, path[0] as number);
+        const first = day === 0 ? 0 : this.rootsThrough(d, day - 1);
+        ghost = first + (ghost % Math.max(1, this.rootsThrough(d, day) - first));
+      }
+      ghostParent = [root + ghost, ...new Array<number>(path.length - 2).fill(0)];
     }
     for (const r of d.references) picks.set(r.name, this.pick(d, r, rng));
     return ghostParent ? { ghostParent, picks } : { picks };

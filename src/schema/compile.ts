@@ -104,6 +104,14 @@ interface Compiled {
   readonly type: () => ColumnType;
   /** A `timestamp` field's format, so a later timestamp can be set after it. */
   readonly time?: TimestampFormat;
+  /** A `timestamp` after another: the field it follows (`signup_at`, `users.signup_at`) and by at most how long. */
+  readonly timeRule?: TimeRule;
+}
+
+/** How a timestamp field is made: after another timestamp, by at most `withinMs`; without `after`, in its day. */
+export interface TimeRule {
+  readonly after?: string;
+  readonly withinMs: number;
 }
 
 export type TimestampFormat = (typeof TIMESTAMP_FORMATS)[number];
@@ -120,7 +128,7 @@ function durationMs(path: string, v: unknown): number {
 }
 
 /** A timestamp field's value as epoch milliseconds; undefined when it is null or absent. */
-function timeMs(value: unknown, format: TimestampFormat): number | undefined {
+export function timeMs(value: unknown, format: TimestampFormat): number | undefined {
   if (typeof value === "number") return format === "epoch_s" ? value * 1000 : value;
   if (typeof value === "string") {
     const ms = Date.parse(format === "date" ? `${value}T00:00:00Z` : value);
@@ -231,6 +239,7 @@ class Compiler {
       items: compiled.items,
       type: compiled.type,
       ...(compiled.time ? { time: compiled.time } : {}),
+      ...(compiled.timeRule ? { timeRule: compiled.timeRule } : {}),
     };
   }
 
@@ -468,6 +477,7 @@ class Compiler {
         // down, so the step starts a unit further on to stay after its base.
         const unit = format === "date" ? 86_400_000 : format === "epoch_s" ? 1000 : 1;
         return {
+          timeRule: { after, withinMs: within },
           gen: (s) => {
             const base = timeMs(read(s), formatOf());
             if (base === undefined) return render(inDay(s));
@@ -577,6 +587,8 @@ export interface CompiledSchema {
   /** Each top-level field's byte bound, and the formats of its timestamp fields (for scenarios). */
   readonly fieldBytes: ReadonlyMap<string, number>;
   readonly timeFormats: ReadonlyMap<string, TimestampFormat>;
+  /** Each timestamp field's rule (in declared order, as `timeFormats`). */
+  readonly timeRules: ReadonlyMap<string, TimeRule>;
   /** A record's values, computed in dependency order (left out: omitted fields). */
   values(scope: RecordScope): Record<string, unknown>;
   /** Computes the `wanted` fields (all when absent) not computed yet; `wanted` must hold what they depend on (see `closure`). */
@@ -640,7 +652,12 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
   const keyPrefixes = top.map((k) => [k, `${asciiText(JSON.stringify(k))}:`] as const);
   const timeFormats = new Map<string, TimestampFormat>();
-  for (const [k, c] of compiledFields) if (c.time) timeFormats.set(k, c.time);
+  const timeRules = new Map<string, TimeRule>();
+  for (const [k, c] of compiledFields) {
+    if (!c.time) continue;
+    timeFormats.set(k, c.time);
+    timeRules.set(k, c.timeRule ?? { withinMs: 0 });
+  }
   const position = new Map(top.map((k, i) => [k, i]));
   const orderedSteps = steps.map(([k, g]) => [k, g, position.get(k) as number] as const);
   const values = (scope: RecordScope): Obj => {
@@ -697,6 +714,7 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     columns: top.map((k) => ({ name: k, type: (compiledFields.get(k) as Compiled).type() })),
     fieldBytes: bound,
     timeFormats,
+    timeRules,
     values,
     fill,
     closure,
