@@ -5,11 +5,11 @@ import { createFilePool } from "../src/files/pool";
 import { planScenarioRun } from "../src/files/scenario-run";
 import { executeRun, foldErrors, responseBody } from "../src/files/run";
 import { loadScenarioText } from "../src/scenarios/plan";
-import { readSchemaFile } from "../src/catalog/resolve";
+import { readSchemaFile, sha256Of } from "../src/catalog/resolve";
 import { sinkLocation } from "../src/sinks";
 import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-options";
-import { executeSharded } from "./sharded-run";
+import { executeScenarioSharded } from "./sharded-run";
 import { progressBar } from "./progress";
 import { preflight, settleAbandoned, trapInterrupts } from "./run-guard";
 
@@ -39,10 +39,14 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
   let shards: number | undefined;
   let threads: number;
   let scenarioName: string;
+  let run: ReturnType<typeof planScenarioRun>;
+  let sha256: string;
   try {
     destination = parseDestination(flags.out, flags.endpoint);
     shards = parseShards(flags.shards);
-    const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
+    const text = await readSchemaFile("scenario", flags.scenario);
+    sha256 = sha256Of(text);
+    const loaded = loadScenarioText(text, flags.scenario, "scenario");
     scenarioName = loaded.scenario.name;
     const event = eventFrom({
       target_size_mb: numeric(flags.sizeMb),
@@ -58,7 +62,7 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
       dirty: parsePairs("--dirty", flags.dirty),
       key_prefix: flags.keyPrefix,
     });
-    const run = planScenarioRun(loaded, event, { fileCount: 1, targetSizeMb: 3.5 }, { now: new Date() }, destination.prefix);
+    run = planScenarioRun(loaded, event, { fileCount: 1, targetSizeMb: 3.5 }, { now: new Date() }, destination.prefix);
     plans = run.datasets.map((d) => ({ name: d.name, plan: d.plan, expected: d.expectedRecords, bytes: d.bytes }));
     threads = parseThreads(
       flags.threads,
@@ -80,51 +84,63 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
   const totals = { files: 0, records: 0, bytes: 0 };
   let failed = 0;
   try {
-    for (const { name, plan } of plans) {
-      const progress = progressBar(plan.files.length);
-      if (shards !== undefined) {
-        const outcome = await executeSharded(plan, shards, destination.sink, pool, progress, guard.interruption);
-        failed += outcome.failed;
+    let manifest: { status: string; key: string; missing_shards: readonly number[] } | undefined;
+    if (shards !== undefined) {
+      // The fan-out's code path: every dataset's shards into one manifest of the whole scenario.
+      const outcome = await executeScenarioSharded(run, shards, sha256, destination.sink, pool, (files) => progressBar(files), guard.interruption);
+      for (const [i, d] of outcome.datasets.entries()) {
+        const { plan } = plans[i]!;
+        const own = outcome.manifest?.datasets[d.name];
+        failed += d.failed;
         totals.files += plan.files.length;
-        totals.records += outcome.manifest?.totals.records ?? 0;
-        totals.bytes += outcome.manifest?.totals.bytes ?? 0;
-        datasets[name] = {
-          status: outcome.manifest?.status ?? "interrupted",
+        totals.records += own?.totals.records ?? 0;
+        totals.bytes += own?.totals.bytes ?? 0;
+        datasets[d.name] = {
+          status: own?.status ?? "interrupted",
           key_prefix: plan.keyPrefix,
           total_files: plan.files.length,
-          written: outcome.written,
-          skipped: outcome.skipped,
-          failed: outcome.failed,
-          ...(outcome.manifest ? { manifest: location.uri(outcome.manifest.key), totals: outcome.manifest.totals, missing_shards: outcome.manifest.missingShards } : {}),
-        };
-      } else {
-        const outcome = await executeRun(plan, destination.sink, pool, (r) => progress.onFileDone(r));
-        progress.stop();
-        const body = responseBody(outcome);
-        let written = body.successful;
-        if (guard.interruption())
-          written += await settleAbandoned(
-            destination.sink,
-            outcome.failures.map((f) => f.key),
-          );
-        else failed += outcome.failures.length;
-        totals.files += body.total_files;
-        totals.records += body.total_records;
-        totals.bytes += outcome.written.reduce((n, f) => n + f.bytes, 0);
-        datasets[name] = {
-          status: guard.interruption() ? "interrupted" : body.status,
-          key_prefix: plan.keyPrefix,
-          total_files: body.total_files,
-          successful: written,
-          failed: body.total_files - written,
-          total_records: body.total_records,
-          total_size_mb: body.total_size_mb,
-          ...(body.format ? { format: body.format } : {}),
-          ...(body.dirty_records ? { dirty_records: body.dirty_records } : {}),
-          ...(outcome.failures.length && !guard.interruption() ? { errors: foldErrors(outcome.failures) } : {}),
-          first_file: body.files[0] ? location.uri(body.files[0].key) : null,
+          written: d.written,
+          skipped: d.skipped,
+          failed: d.failed,
+          ...(own ? { totals: own.totals, missing_shards: own.missingShards } : {}),
         };
       }
+      if (outcome.stop) {
+        const first = plans[0] as { plan: RunPlan };
+        process.stdout.write(`${JSON.stringify({ status: "interrupted", signal: outcome.stop.signal, scenario: scenarioName, run_id: first.plan.request.runId, datasets }, null, 2)}\n`);
+        process.stderr.write(`synthgen: interrupted; run again with --run-id ${first.plan.request.runId} to write the same files\n`);
+        return outcome.stop.exitCode;
+      }
+      if (outcome.manifest) manifest = { status: outcome.manifest.status, key: location.uri(outcome.manifest.key), missing_shards: outcome.manifest.missingShards };
+    }
+    for (const { name, plan } of shards === undefined ? plans : []) {
+      const progress = progressBar(plan.files.length);
+      const outcome = await executeRun(plan, destination.sink, pool, (r) => progress.onFileDone(r));
+      progress.stop();
+      const body = responseBody(outcome);
+      let written = body.successful;
+      if (guard.interruption())
+        written += await settleAbandoned(
+          destination.sink,
+          outcome.failures.map((f) => f.key),
+        );
+      else failed += outcome.failures.length;
+      totals.files += body.total_files;
+      totals.records += body.total_records;
+      totals.bytes += outcome.written.reduce((n, f) => n + f.bytes, 0);
+      datasets[name] = {
+        status: guard.interruption() ? "interrupted" : body.status,
+        key_prefix: plan.keyPrefix,
+        total_files: body.total_files,
+        successful: written,
+        failed: body.total_files - written,
+        total_records: body.total_records,
+        total_size_mb: body.total_size_mb,
+        ...(body.format ? { format: body.format } : {}),
+        ...(body.dirty_records ? { dirty_records: body.dirty_records } : {}),
+        ...(outcome.failures.length && !guard.interruption() ? { errors: foldErrors(outcome.failures) } : {}),
+        first_file: body.files[0] ? location.uri(body.files[0].key) : null,
+      };
       const stop = guard.interruption();
       if (stop) {
         const first = plans[0] as { plan: RunPlan };
@@ -142,6 +158,7 @@ export async function runScenarioGenerate(flags: GenerateFlags & { scenario: str
         seed: first.seed,
         date_prefix: first.datePrefix,
         ...location.where,
+        ...(manifest ? { manifest: manifest.key, missing_shards: manifest.missing_shards } : {}),
         total_files: totals.files,
         total_records: totals.records,
         total_size_mb: round2(totals.bytes / BYTES_PER_MB),

@@ -1,4 +1,5 @@
 import { layoutByCount, runShard, writeManifest } from "../src/files/fan-out";
+import { joinLayouts, scenarioShardResultKey, writeScenarioManifest, type ScenarioRun } from "../src/files/scenario-run";
 import type { RunPlan } from "../src/files/plan";
 import type { FilePool } from "../src/files/pool";
 import type { SinkSpec } from "../src/sinks";
@@ -52,4 +53,54 @@ export async function executeSharded(
   const manifest = await writeManifest(plan, layout, sink);
   progress.stop();
   return { layout, written, skipped, failed, manifest, durationMs: Math.round(performance.now() - started) };
+}
+
+/** What running a whole scenario's shards did, per dataset. */
+export interface ScenarioShardedOutcome {
+  readonly datasets: readonly { readonly name: string; readonly written: number; readonly skipped: number; readonly failed: number }[];
+  readonly stop?: Interruption;
+  /** The scenario's one manifest, unless interrupted. */
+  readonly manifest?: Awaited<ReturnType<typeof writeScenarioManifest>>;
+}
+
+/**
+ * A whole scenario as the fan-out state machine runs it, locally: each dataset in `shards` shards,
+ * numbered one dataset after another, shard results under the run's one folder and one manifest
+ * at `{prefix}_manifests/{run_id}.json` (or `.failed.json` naming what is missing). Resumes.
+ */
+export async function executeScenarioSharded(
+  run: ScenarioRun,
+  shards: number,
+  sha256: string,
+  sink: SinkSpec,
+  pool: FilePool,
+  progressFor: (files: number) => ReturnType<typeof progressBar>,
+  interrupted: () => Interruption | undefined,
+): Promise<ScenarioShardedOutcome> {
+  const layout = joinLayouts(
+    run,
+    run.datasets.map((d) => layoutByCount(d.plan.files.length, shards)),
+  );
+  const datasets: { name: string; written: number; skipped: number; failed: number }[] = [];
+  const abandoned: string[] = [];
+  for (const [i, d] of run.datasets.entries()) {
+    const { layout: own, firstShard } = layout.datasets[i]!;
+    const progress = progressFor(d.plan.files.length);
+    const counts = { name: d.name, written: 0, skipped: 0, failed: 0 };
+    for (let k = 0; k < own.shardCount && !interrupted(); k++) {
+      const outcome = await runShard(d.plan, own, k, sink, pool, (r) => progress.onFileDone(r), scenarioShardResultKey(run, firstShard + k));
+      counts.written += outcome.written.filter((f) => !f.skipped).length;
+      counts.skipped += outcome.written.filter((f) => f.skipped).length;
+      counts.failed += outcome.failures.length;
+      abandoned.push(...outcome.failures.map((f) => f.key));
+    }
+    progress.stop();
+    datasets.push(counts);
+    const stop = interrupted();
+    if (stop) {
+      counts.written += await settleAbandoned(sink, abandoned);
+      return { datasets, stop };
+    }
+  }
+  return { datasets, manifest: await writeScenarioManifest(run, layout, sink, sha256) };
 }

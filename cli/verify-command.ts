@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { ValidationError } from "../src/core/errors";
 import { planRun } from "../src/files/plan";
 import { parseDateRange, parseGenerateRequest } from "../src/files/request";
-import { fileDatasetLoader, readSchemaFile, resolveDataset } from "../src/catalog/resolve";
+import { fileDatasetLoader, readSchemaFile, resolveDataset, sha256Of } from "../src/catalog/resolve";
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { sinkFor, sinkLocation } from "../src/sinks";
@@ -107,7 +107,13 @@ async function readManifestFile(path: string): Promise<string> {
 
 /** The generate event a manifest describes (its run's identity and request). */
 function eventFromManifest(manifest: Record<string, unknown>, dataset: string | undefined, where: string): Record<string, unknown> {
-  const request = manifest.parameters as Record<string, unknown> | undefined;
+  // A whole scenario's manifest: the identity at the top, each dataset's request under datasets.
+  const scenarioDatasets =
+    typeof manifest.scenario === "string" && typeof manifest.datasets === "object" && manifest.datasets !== null ? (manifest.datasets as Record<string, { parameters?: unknown }>) : undefined;
+  if (scenarioDatasets && (dataset === undefined || !Object.hasOwn(scenarioDatasets, dataset))) {
+    throw new ValidationError("dataset", `--manifest ${where} is scenario ${manifest.scenario}'s: --dataset must name one of its datasets (${Object.keys(scenarioDatasets).join(", ")})`);
+  }
+  const request = (scenarioDatasets ? scenarioDatasets[dataset as string]?.parameters : manifest.parameters) as Record<string, unknown> | undefined;
   if (typeof request !== "object" || request === null || typeof manifest.run_id !== "string" || typeof manifest.hhmmss !== "string") {
     throw new ValidationError("manifest", `--manifest ${where}: not a synthgen run manifest (no run_id, hhmmss and parameters)`);
   }
@@ -153,6 +159,17 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
         throw new ValidationError("manifest", `--manifest ${flags.manifest}: not JSON`);
       }
       event = eventFromManifest(manifest, flags.dataset, flags.manifest);
+      if (typeof manifest.scenario === "string") {
+        if (flags.scenario === undefined)
+          throw new ValidationError("scenario", `--manifest ${flags.manifest} is scenario ${manifest.scenario}'s: give --scenario FILE, the scenario it was written from`);
+        const sha = sha256Of(await readSchemaFile("scenario", flags.scenario));
+        if (typeof manifest.scenario_sha256 === "string" && manifest.scenario_sha256 !== sha) {
+          throw new ValidationError(
+            "scenario",
+            `--scenario ${flags.scenario} is not the text the run was written from (sha256 ${sha.slice(0, 12)}…, the manifest's ${manifest.scenario_sha256.slice(0, 12)}…)`,
+          );
+        }
+      }
     } else {
       event = eventFrom({
         file_count: numeric(flags.files),

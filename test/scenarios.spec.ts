@@ -450,6 +450,26 @@ datasets:
       );
       assert.equal(sharded.datasets.orders.skipped, sharded.datasets.orders.total_files, "a rerun resumes: every file already there");
       assert.equal(sharded.datasets.orders.totals.records, summary.datasets.orders.total_records);
+      // One manifest for the whole scenario, as the fan-out writes it, and none per dataset.
+      assert.equal(sharded.manifest, join(tmp, "s7", "_manifests", "shop-1.json"));
+      const manifest = JSON.parse(await readFile(sharded.manifest, "utf8"));
+      assert.deepEqual([manifest.scenario, manifest.status, Object.keys(manifest.datasets)], ["shop-test", "completed", ["users", "products", "orders", "lines"]]);
+      const own = Object.values<{ shard_count: number; first_shard: number }>(manifest.datasets);
+      assert.equal(
+        manifest.shard_count,
+        own.reduce((n, d) => n + d.shard_count, 0),
+        "each dataset's shards (up to 7, one per file at most), numbered one after another",
+      );
+      assert.ok(own.every((d) => d.shard_count >= 1 && d.shard_count <= 7));
+      assert.equal(manifest.totals.records, summary.total_records);
+      for (const name of ["users", "orders"]) assert.ok(!(await readdir(join(tmp, "s7", name))).includes("_manifests"), name);
+      // verify takes the scenario's manifest with the scenario it was written from, and a dataset of it.
+      const v = await synthgen(["verify", "--manifest", sharded.manifest, "--scenario", shopFile, "--dataset", "orders", "--output", join(tmp, "s7", "orders")]);
+      assert.equal(v.code, 0, v.stderr);
+      assert.equal(JSON.parse(v.stdout).found, summary.datasets.orders.total_records);
+      const other = await synthgen(["verify", "--manifest", sharded.manifest, "--scenario", join(EXAMPLES, "web-world.yaml"), "--dataset", "orders", "--output", join(tmp, "s7", "orders")]);
+      assert.equal(other.code, 2);
+      assert.match(other.stderr, /is not the text the run was written from/);
     });
   });
 
