@@ -39,6 +39,8 @@ export interface StackConfig {
   readonly logRetentionDays: number;
   /** An existing bucket to write into; when absent the stack creates one. */
   readonly inputBucketName: string | undefined;
+  /** SSE-KMS: a key the stack creates for its bucket, or an existing key's ARN (an existing bucket's, or for the created one); absent: SSE-S3. */
+  readonly bucketKmsKey: { readonly create: true } | { readonly arn: string } | undefined;
   /** Normalised to end with `/`, or empty. */
   readonly keyPrefix: string;
   readonly expireAfterDays: number | undefined;
@@ -225,6 +227,29 @@ function readIndexConfig(cfg: ConfigSource): IndexStackConfig | undefined {
   };
 }
 
+/** A KMS key's ARN (`key/` and its id, or a multi-Region `key/mrk-…`): IAM grants use on key ARNs, not aliases. */
+export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+
+function readBucketKmsKey(value: string | undefined, inputBucketName: string | undefined): StackConfig["bucketKmsKey"] {
+  if (value === undefined) return undefined;
+  if (value === "create") {
+    if (inputBucketName !== undefined) {
+      throw new ValidationError(
+        "bucketKmsKey",
+        `config bucketKmsKey "create" applies to the bucket the stack creates; inputBucketName ${inputBucketName} keeps its own encryption: give its key's ARN`,
+      );
+    }
+    return { create: true };
+  }
+  if (!KMS_KEY_ARN.test(value)) {
+    throw new ValidationError(
+      "bucketKmsKey",
+      `config bucketKmsKey must be "create" or a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias; got "${value}")`,
+    );
+  }
+  return { arn: value };
+}
+
 /**
  * Reads and validates the stack config. Throws a `ValidationError` naming the key and what is
  * allowed, before any resource is declared.
@@ -250,6 +275,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   if (inputBucketName !== undefined && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(inputBucketName)) {
     throw new ValidationError("inputBucketName", `config inputBucketName must be an S3 bucket name (got "${inputBucketName}")`);
   }
+  const bucketKmsKey = readBucketKmsKey(cfg.get("bucketKmsKey") || undefined, inputBucketName);
   const memoryMb = inRange("memoryMb", cfg.getNumber("memoryMb") ?? d.memoryMb, 128, 10_240, true);
   const timeoutSeconds = inRange("timeoutSeconds", cfg.getNumber("timeoutSeconds") ?? d.timeoutSeconds, 1, 900, true);
 
@@ -265,6 +291,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     scheduleEnabled: cfg.getBoolean("scheduleEnabled") ?? d.scheduleEnabled,
     logRetentionDays,
     inputBucketName,
+    bucketKmsKey,
     keyPrefix: normaliseKeyPrefix("keyPrefix", cfg.get("keyPrefix") ?? d.keyPrefix),
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,

@@ -10,6 +10,8 @@ export interface DataBucketArgs {
   readonly expireAfterDays?: number;
   /** Let `pulumi destroy` delete a created bucket that still holds objects. */
   readonly forceDestroy: boolean;
+  /** SSE-KMS: create a key for the created bucket, or the ARN of the key (an existing bucket's, or one the created bucket uses). */
+  readonly kmsKey?: { readonly create: true } | { readonly arn: string };
 }
 
 /**
@@ -23,6 +25,9 @@ export class DataBucket extends pulumi.ComponentResource {
   readonly encryption?: aws.s3.BucketServerSideEncryptionConfiguration;
   readonly publicAccessBlock?: aws.s3.BucketPublicAccessBlock;
   readonly lifecycle?: aws.s3.BucketLifecycleConfiguration;
+  /** The key the bucket's objects are encrypted with (SSE-KMS), when there is one. */
+  readonly kmsKeyArn?: pulumi.Output<string>;
+  readonly kmsKey?: aws.kms.Key;
 
   constructor(name: string, args: DataBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("synthgen:index:DataBucket", name, {}, opts);
@@ -31,14 +36,22 @@ export class DataBucket extends pulumi.ComponentResource {
         throw new Error("expireAfterDays applies only to a bucket the stack creates; unset inputBucketName or expireAfterDays");
       }
       const partition = aws.getPartitionOutput({}, { parent: this }).partition;
+      if (args.kmsKey && "create" in args.kmsKey) throw new Error("a KMS key is created for the bucket the stack creates; give an existing bucket's key by its ARN");
+      if (args.kmsKey && "arn" in args.kmsKey) this.kmsKeyArn = pulumi.output(args.kmsKey.arn);
       this.bucketName = pulumi.output(args.existingBucketName);
       this.bucketArn = pulumi.interpolate`arn:${partition}:s3:::${args.existingBucketName}`;
     } else {
       const bucket = new aws.s3.Bucket(`${name}-bucket`, { forceDestroy: args.forceDestroy }, { parent: this });
       this.bucket = bucket;
+      if (args.kmsKey && "create" in args.kmsKey) {
+        this.kmsKey = new aws.kms.Key(`${name}-key`, { description: "synthgen landing bucket (SSE-KMS default encryption)", enableKeyRotation: true, deletionWindowInDays: 7 }, { parent: this });
+        this.kmsKeyArn = this.kmsKey.arn;
+      } else if (args.kmsKey) this.kmsKeyArn = pulumi.output(args.kmsKey.arn);
+      // S3 Bucket Keys: one data key per bucket for a while, not a KMS call per object.
+      const byDefault = this.kmsKeyArn ? { sseAlgorithm: "aws:kms", kmsMasterKeyId: this.kmsKeyArn } : { sseAlgorithm: "AES256" };
       this.encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
         `${name}-encryption`,
-        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+        { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: byDefault, bucketKeyEnabled: true }] },
         { parent: this },
       );
       this.publicAccessBlock = new aws.s3.BucketPublicAccessBlock(
@@ -50,7 +63,7 @@ export class DataBucket extends pulumi.ComponentResource {
       this.bucketName = bucket.bucket;
       this.bucketArn = bucket.arn;
     }
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn });
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, ...(this.kmsKeyArn ? { kmsKeyArn: this.kmsKeyArn } : {}) });
   }
 }
 

@@ -5,12 +5,15 @@ import * as pulumi from "@pulumi/pulumi";
 export interface Deployment {
   readonly partition: string;
   readonly region: string;
+  /** The partition's DNS suffix (amazonaws.com; amazonaws.com.cn in China): service endpoints are `{service}.{region}.{dnsSuffix}`. */
+  readonly dnsSuffix: string;
   readonly accountId: string;
 }
 
 /** The deployment's partition, region and account, from the provider. */
 export function deployment(opts?: pulumi.InvokeOutputOptions): pulumi.Output<Deployment> {
+  const p = aws.getPartitionOutput({}, opts);
   return pulumi
-    .all([aws.getPartitionOutput({}, opts).partition, aws.getRegionOutput({}, opts).region, aws.getCallerIdentityOutput({}, opts).accountId])
-    .apply(([partition, region, accountId]) => ({ partition, region, accountId }));
+    .all([p.partition, p.dnsSuffix, aws.getRegionOutput({}, opts).region, aws.getCallerIdentityOutput({}, opts).accountId])
+    .apply(([partition, dnsSuffix, region, accountId]) => ({ partition, dnsSuffix, region, accountId }));
 }

@@ -10,7 +10,7 @@ export interface PolicyStatement {
   /** Absent only in trust policies, which name a principal instead. */
   readonly Resource?: string | readonly string[];
   readonly Principal?: Record<string, string>;
-  readonly Condition?: Record<string, Record<string, string>>;
+  readonly Condition?: Record<string, Record<string, string | readonly string[]>>;
 }
 
 export interface PolicyDocument {
@@ -63,6 +63,26 @@ export function bucketFanOutStatements(bucketArn: string, keyPrefix: string): Po
       Resource: [`${bucketArn}/${keyPrefix}_manifests/*.failed.json`, `${bucketArn}/${keyPrefix}*/_manifests/*.failed.json`],
     },
   ];
+}
+
+/**
+ * Use of the landing bucket's SSE-KMS key, as S3 needs it on the caller's behalf: a data key for
+ * every write (`kms:GenerateDataKey`), and `kms:Decrypt` to read an object back and to complete
+ * a multipart upload (S3 decrypts the parts). Only on that key, only through S3 in the stack's
+ * Region (`kms:ViaService`), and only for that bucket's objects (the encryption context S3 sets
+ * is the bucket's ARN with S3 Bucket Keys, else the object's).
+ */
+export function bucketKeyStatement(keyArn: string, bucketArn: string, viaService: string): PolicyStatement {
+  return {
+    Sid: "UseBucketKeyThroughS3",
+    Effect: "Allow",
+    Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+    Resource: keyArn,
+    Condition: {
+      StringEquals: { "kms:ViaService": viaService },
+      StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/*`] },
+    },
+  };
 }
 
 /** What a fan-out state machine may do: invoke one function and run its own Distributed Map children. */

@@ -12,6 +12,7 @@ import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
 import { MALLOC_ENV } from "../src/files/pool";
 import {
   bucketFanOutStatements,
+  bucketKeyStatement,
   bucketWriteStatement,
   emitRunStatements,
   storedDefinitionStatements,
@@ -67,8 +68,8 @@ function targetVariable(target: EventTarget): Record<string, string> {
 /** `emit-events`: the tutoring-event simulator, to the ingest API, Kinesis, Firehose, SQS or EventBridge. */
 function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
   const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi
-    .all([deployment(), data.bucketArn])
-    .apply(([d, bucketArn]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix), ...storedDefinitionStatements(bucketArn, keyPrefix)]);
+    .all([deployment(), data.bucketArn, bucketKeyStatements(data)])
+    .apply(([d, bucketArn, key]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix), ...storedDefinitionStatements(bucketArn, keyPrefix), ...key]);
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),
     handler: "functions/emit-events.handler",
@@ -94,6 +95,12 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
     asyncRetries: 0,
     alertTopicArn,
   });
+}
+
+/** Use of the bucket's SSE-KMS key through S3, for a function that reads or writes the bucket; none without one. */
+function bucketKeyStatements(data: DataBucket): pulumi.Output<PolicyStatement[]> {
+  if (!data.kmsKeyArn) return pulumi.output([]);
+  return pulumi.all([deployment(), data.kmsKeyArn, data.bucketArn]).apply(([d, keyArn, bucketArn]) => [bucketKeyStatement(keyArn, bucketArn, `s3.${d.region}.${d.dnsSuffix}`)]);
 }
 
 /** `index-documents`: merchant metrics to Elasticsearch, the API key in a secret only it may read. */
@@ -134,6 +141,7 @@ export function createStack(config: StackConfig) {
     keyPrefix: config.keyPrefix,
     expireAfterDays: config.expireAfterDays,
     forceDestroy: config.forceDestroy,
+    ...(config.bucketKmsKey ? { kmsKey: config.bucketKmsKey } : {}),
   });
 
   const generateFiles = new GeneratorFunction("generate-files", {
@@ -152,7 +160,9 @@ export function createStack(config: StackConfig) {
       FAN_OUT_CONCURRENCY: String(config.fanOutConcurrency),
       ...MALLOC_ENV,
     },
-    sinkStatements: data.bucketArn.apply((arn) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix)]),
+    sinkStatements: pulumi
+      .all([data.bucketArn, bucketKeyStatements(data)])
+      .apply(([arn, key]) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix), ...key]),
     schedule: {
       expression: config.scheduleExpression,
       enabled: config.scheduleEnabled,
@@ -173,6 +183,7 @@ export function createStack(config: StackConfig) {
     functionName: generateFiles.function.name,
     functionArn: generateFiles.function.arn,
     bucketName: data.bucketName,
+    ...(data.kmsKeyArn ? { bucketKmsKeyArn: data.kmsKeyArn } : {}),
     alertTopicArn: alerts.topic.arn,
     deadLetterQueueUrl: generateFiles.deadLetterQueue.url,
     invokeCommand: invokeCommand(generateFiles, { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb }),

@@ -3,16 +3,53 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 export const ACCOUNT = "123456789012";
 
 /**
- * Whether a role with this identity policy may do `action` on `resource` with these condition
- * keys, as the IAM policy simulator (`@cloud-copilot/iam-simulate`) evaluates it.
+ * The key policy KMS gives a key created without one (and `aws.kms.Key` without `policy`): the
+ * account may use it as its IAM policies allow. Without a key policy that allows, KMS denies
+ * whatever the identity policy says, as the simulator does too.
  */
-export async function simulate(policy: object, action: string, resource: string, context: Record<string, string> = {}, roleName = "synthgen-role"): Promise<boolean> {
+export const DEFAULT_KEY_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" }],
+};
+
+/**
+ * The simulator (0.1.x) matches templated condition keys only in the `prefix/variable` form
+ * (`aws:PrincipalTag/x`) and ignores KMS's `kms:EncryptionContext:<key>`, so a condition on it
+ * would always fail. It is evaluated through a string key the simulator knows for KMS's
+ * cryptographic operations, with the same operators, renamed in the policy and the request alike.
+ */
+const ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:s3:arn";
+const STAND_IN_KEY = "kms:RequestAlias";
+
+/**
+ * Whether a role with this identity policy may do `action` on `resource` with these condition
+ * keys, as the IAM policy simulator (`@cloud-copilot/iam-simulate`) evaluates it. A KMS key is
+ * evaluated with its key policy (by default the one KMS gives a new key).
+ */
+export async function simulate(
+  policy: object,
+  action: string,
+  resource: string,
+  context: Record<string, string> = {},
+  roleName = "synthgen-role",
+  keyPolicy: object = DEFAULT_KEY_POLICY,
+): Promise<boolean> {
+  let identity = policy;
+  let variables = context;
+  const kms = action.startsWith("kms:");
+  if (kms) {
+    const text = JSON.stringify(policy);
+    if (text.includes(STAND_IN_KEY)) throw new Error(`the policy uses ${STAND_IN_KEY}, which stands in for ${ENCRYPTION_CONTEXT} here`);
+    identity = JSON.parse(text.replaceAll(ENCRYPTION_CONTEXT, STAND_IN_KEY)) as object;
+    variables = Object.fromEntries(Object.entries(context).map(([k, v]) => [k === ENCRYPTION_CONTEXT ? STAND_IN_KEY : k, v]));
+  }
   const r = await runSimulation(
     {
-      identityPolicies: [{ name: "role-policy", policy: policy as never }],
+      identityPolicies: [{ name: "role-policy", policy: identity as never }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      request: { action, principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/session`, resource: { accountId: ACCOUNT, resource }, contextVariables: context },
+      ...(kms ? { resourcePolicy: keyPolicy } : {}),
+      request: { action, principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName}/session`, resource: { accountId: ACCOUNT, resource }, contextVariables: variables },
     },
     {},
   );

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 
 /** A resource the program asked the mock engine to create, with its resolved inputs. */
@@ -31,6 +32,12 @@ export function installMocks(): void {
           arn: service === "s3" ? `arn:aws:s3:::${physical}` : `arn:aws:${service}:${region}:${account}:${physical}`,
         };
         if (args.type === "aws:s3/bucket:Bucket") state.bucket = physical;
+        if (args.type === "aws:kms/key:Key") {
+          // A key's ARN names it by its id, a UUID, as KMS does.
+          const id = createHash("sha256").update(args.name).digest("hex");
+          state.keyId = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`;
+          state.arn = `arn:aws:kms:${region}:${account}:key/${state.keyId}`;
+        }
         if (args.type === "aws:sfn/stateMachine:StateMachine") state.arn = `arn:aws:states:${region}:${account}:stateMachine:${physical}`;
         if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.${region}.amazonaws.com/${account}/${physical}`;
         return { id: `${physical}-id`, state };

@@ -19,8 +19,10 @@ export interface StrictRequest {
   readonly action: string;
   readonly resource: string;
   readonly status: number;
-  /** "throttled" when answered 503 SlowDown, "denied" when IAM refused it. */
-  readonly outcome: "forwarded" | "denied" | "throttled" | "blocked" | "missing-hidden" | "bad-digest";
+  /** "throttled" when answered 503 SlowDown, "denied" when IAM refused it, "kms-denied" when the role may not use the bucket's key. */
+  readonly outcome: "forwarded" | "denied" | "kms-denied" | "throttled" | "blocked" | "missing-hidden" | "bad-digest";
+  /** The KMS actions S3 took on the caller's behalf (SSE-KMS bucket). */
+  readonly kms?: readonly string[];
   /** Body digests the request declared and the proxy checked against the bytes, as S3 does. */
   readonly verified?: readonly ("x-amz-content-sha256" | "x-amz-checksum-sha256")[];
 }
@@ -62,6 +64,28 @@ export function s3Action(method: string, key: string | undefined, query: URLSear
   return undefined;
 }
 
+/** A bucket whose default encryption is SSE-KMS with this key, as S3 applies it to every object. */
+export interface StrictS3Kms {
+  readonly keyArn: string;
+  readonly region: string;
+  /** S3 Bucket Keys (the encryption context is the bucket's ARN, else the object's); default true, as the stack creates it. */
+  readonly bucketKey?: boolean;
+}
+
+/**
+ * The KMS actions S3 calls with the caller's permissions for a request to an SSE-KMS bucket
+ * (S3 User Guide, "Using SSE-KMS": a write needs a data key; reading an object, and a multipart
+ * upload — S3 decrypts the parts — need kms:Decrypt). Read strictly where the guide is vague: every
+ * request of a multipart upload needs both, a HEAD needs Decrypt like a GET.
+ */
+export function kmsActions(method: string, query: URLSearchParams, action: string | undefined): string[] {
+  if (action === "s3:GetObject") return ["kms:Decrypt"];
+  if (action !== "s3:PutObject") return [];
+  if (method === "POST" && query.has("uploadId")) return ["kms:Decrypt"];
+  if (query.has("uploads") || query.has("uploadId")) return ["kms:GenerateDataKey", "kms:Decrypt"];
+  return ["kms:GenerateDataKey"];
+}
+
 function errorXml(code: string, message: string, resource: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><Resource>${resource}</Resource><RequestId>STRICT</RequestId></Error>`;
 }
@@ -76,9 +100,13 @@ function errorXml(code: string, message: string, resource: string): string {
  *   with no prefix condition; otherwise `403`, as S3 hides which keys exist (the stricter
  *   reading where S3's documentation leaves a case open);
  * - `AbortMultipartUpload` answers `204` as S3 does (s3rver itself answers 405);
- * - optionally `503 SlowDown` to a share of requests, and 403 for writes to blocked keys.
+ * - optionally `503 SlowDown` to a share of requests, and 403 for writes to blocked keys;
+ * - with `kms`, a bucket encrypted by default with that key: each request's KMS actions (see
+ *   `kmsActions`) are evaluated too, as S3 calls them for the caller — through S3
+ *   (`kms:ViaService` s3.REGION.amazonaws.com) with the encryption context `aws:s3:arn` — and a
+ *   role that may not use the key gets `403 AccessDenied` naming the KMS action and key.
  */
-export async function startStrictS3(upstream: string, policy: PolicyDocument, roleName = "synthgen-role"): Promise<StrictS3> {
+export async function startStrictS3(upstream: string, policy: PolicyDocument, roleName = "synthgen-role", options: { readonly kms?: StrictS3Kms } = {}): Promise<StrictS3> {
   const target = new URL(upstream);
   const requests: StrictRequest[] = [];
   const decisions = new Map<string, Promise<boolean>>();
@@ -121,8 +149,20 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
     const bucketArn = `arn:aws:s3:::${decodeURIComponent(bucket)}`;
     const resource = key === undefined ? bucketArn : `${bucketArn}/${key}`;
     let verified: StrictRequest["verified"];
+    let kmsUsed: string[] | undefined;
     const record = (status: number, outcome: StrictRequest["outcome"]) =>
-      requests.push({ method, bucket, key, query: url.search.slice(1), action: action ?? "unknown", resource, status, outcome, ...(verified ? { verified } : {}) });
+      requests.push({
+        method,
+        bucket,
+        key,
+        query: url.search.slice(1),
+        action: action ?? "unknown",
+        resource,
+        status,
+        outcome,
+        ...(verified ? { verified } : {}),
+        ...(kmsUsed?.length ? { kms: kmsUsed } : {}),
+      });
 
     const attempt = (attempts.get(`${method} ${req.url}`) ?? 0) + 1;
     attempts.set(`${method} ${req.url}`, attempt);
@@ -149,6 +189,23 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
         `User: ${roleName} is not authorized to perform: ${action ?? method} on resource: "${resource}" because no identity-based policy allows it`,
         resource,
       );
+    }
+    const kms = options.kms;
+    const kmsNeeded = kms && key !== undefined ? kmsActions(method, url.searchParams, action) : [];
+    kmsUsed = kmsNeeded;
+    for (const kmsAction of kmsNeeded) {
+      const context = { "kms:ViaService": `s3.${kms!.region}.amazonaws.com`, "kms:EncryptionContext:aws:s3:arn": kms!.bucketKey === false ? resource : bucketArn };
+      if (!(await allows(kmsAction, kms!.keyArn, context))) {
+        record(403, "kms-denied");
+        return answer(
+          req,
+          res,
+          403,
+          "AccessDenied",
+          `User: ${roleName} is not authorized to perform: ${kmsAction} on resource: ${kms!.keyArn} because no identity-based policy allows the ${kmsAction} action`,
+          resource,
+        );
+      }
     }
     if (blocked && key !== undefined && (method === "PUT" || method === "POST") && blocked(key)) {
       record(403, "blocked");
