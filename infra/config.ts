@@ -50,6 +50,8 @@ export interface StackConfig {
   readonly tracing: boolean;
   /** Shards the fan-out state machine runs at once (its Distributed Map's MaxConcurrency). */
   readonly fanOutConcurrency: number;
+  /** Concurrency reserved for generate-files; unreserved when absent. */
+  readonly reservedConcurrency: number | undefined;
   /** The `emit-events` function; absent when no target is set. */
   readonly emit: EmitStackConfig | undefined;
   /** The `index-documents` function; absent when no Elasticsearch node is set. */
@@ -62,6 +64,8 @@ export interface FunctionSettings {
   readonly timeoutSeconds: number;
   readonly scheduleExpression: string;
   readonly scheduleEnabled: boolean;
+  /** Concurrency reserved for the function (`emitReservedConcurrency`, `indexReservedConcurrency`); unreserved when absent. */
+  readonly reservedConcurrency: number | undefined;
 }
 
 export interface EmitStackConfig extends FunctionSettings {
@@ -79,6 +83,8 @@ export interface EmitStackConfig extends FunctionSettings {
   readonly arrivals: Arrivals;
   /** Default stream skew (`zipf:S`), undefined for uniform. */
   readonly streamSkew: { readonly zipf: number } | undefined;
+  /** Warm instances of emit-events on its alias `live` (emitProvisionedConcurrency), which the schedule and the emit state machine invoke. */
+  readonly provisionedConcurrency: number | undefined;
 }
 
 export interface IndexStackConfig extends FunctionSettings {
@@ -164,7 +170,30 @@ function functionSettings(cfg: ConfigSource, prefix: "emit" | "index", schedule:
     timeoutSeconds: inRange(`${prefix}TimeoutSeconds`, cfg.getNumber(`${prefix}TimeoutSeconds`) ?? 300, 1, 900, true),
     scheduleExpression: scheduleField(cfg, `${prefix}ScheduleExpression`, schedule),
     scheduleEnabled: cfg.getBoolean(`${prefix}ScheduleEnabled`) ?? enabled,
+    reservedConcurrency: reserved(cfg, `${prefix}ReservedConcurrency`),
   };
+}
+
+/** Lambda's default concurrency quota per Region: what a reservation can be at most without a raised quota. */
+const ACCOUNT_CONCURRENCY = 1000;
+
+/** A reserved concurrency: unset for none; 0 would throttle every invocation, so it is refused. */
+function reserved(cfg: ConfigSource, key: string): number | undefined {
+  const n = cfg.getNumber(key);
+  if (n === undefined) return undefined;
+  if (n === 0) throw new ValidationError(key, `config ${key} 0 would throttle every invocation; leave it unset for no reservation, or give 1 to ${ACCOUNT_CONCURRENCY - 100}`);
+  // Lambda keeps 100 of the account's concurrency unreserved.
+  return inRange(key, n, 1, ACCOUNT_CONCURRENCY - 100, true);
+}
+
+/** A fan-out's concurrency must fit in its function's reservation: beyond it the shards or emitters would be throttled. */
+function fitsReservation(concurrencyKey: string, concurrency: number, reservedKey: string, reservation: number | undefined): void {
+  if (reservation !== undefined && concurrency > reservation) {
+    throw new ValidationError(
+      concurrencyKey,
+      `config ${concurrencyKey} ${concurrency} runs more invocations at once than ${reservedKey} ${reservation} lets the function run: lower ${concurrencyKey} to at most ${reservation}, or raise ${reservedKey}`,
+    );
+  }
 }
 
 function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
@@ -199,10 +228,23 @@ function readEmitConfig(cfg: ConfigSource): EmitStackConfig | undefined {
   }
   const arrivals = cfg.get("emitArrivals") ?? "paced";
   if (!(ARRIVALS as readonly string[]).includes(arrivals)) throw new ValidationError("emitArrivals", `config emitArrivals must be one of ${ARRIVALS.join(", ")} (got "${arrivals}")`);
+  // Lambda's default concurrency is 1,000 per Region and account: a plan beyond it would be throttled.
+  const fanOutConcurrency = inRange("emitFanOutConcurrency", cfg.getNumber("emitFanOutConcurrency") ?? d.emitFanOutConcurrency, 1, 1000, true);
+  fitsReservation("emitFanOutConcurrency", fanOutConcurrency, "emitReservedConcurrency", settings.reservedConcurrency);
+  const provisioned = cfg.getNumber("emitProvisionedConcurrency");
+  if (provisioned !== undefined) {
+    inRange("emitProvisionedConcurrency", provisioned, 1, ACCOUNT_CONCURRENCY - 100, true);
+    if (settings.reservedConcurrency !== undefined && provisioned > settings.reservedConcurrency) {
+      throw new ValidationError(
+        "emitProvisionedConcurrency",
+        `config emitProvisionedConcurrency ${provisioned} is more than emitReservedConcurrency ${settings.reservedConcurrency}: warm instances count against the reservation`,
+      );
+    }
+  }
   return {
     ...settings,
-    // Lambda's default concurrency is 1,000 per Region and account: a plan beyond it would be throttled.
-    fanOutConcurrency: inRange("emitFanOutConcurrency", cfg.getNumber("emitFanOutConcurrency") ?? d.emitFanOutConcurrency, 1, 1000, true),
+    fanOutConcurrency,
+    provisionedConcurrency: provisioned,
     shape: shapeText,
     streamSkew: checkStreamSkew("emitStreamSkew", cfg.get("emitStreamSkew") || undefined),
     arrivals: arrivals as Arrivals,
@@ -277,6 +319,9 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   }
   const bucketKmsKey = readBucketKmsKey(cfg.get("bucketKmsKey") || undefined, inputBucketName);
   const memoryMb = inRange("memoryMb", cfg.getNumber("memoryMb") ?? d.memoryMb, 128, 10_240, true);
+  const fanOutConcurrency = inRange("fanOutConcurrency", cfg.getNumber("fanOutConcurrency") ?? d.fanOutConcurrency, 1, 10_000, true);
+  const reservedConcurrency = reserved(cfg, "reservedConcurrency");
+  fitsReservation("fanOutConcurrency", fanOutConcurrency, "reservedConcurrency", reservedConcurrency);
   const timeoutSeconds = inRange("timeoutSeconds", cfg.getNumber("timeoutSeconds") ?? d.timeoutSeconds, 1, 900, true);
 
   return Object.freeze({
@@ -297,7 +342,8 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     alertEmail,
     tracing: cfg.getBoolean("tracing") ?? d.tracing,
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
-    fanOutConcurrency: inRange("fanOutConcurrency", cfg.getNumber("fanOutConcurrency") ?? d.fanOutConcurrency, 1, 10_000, true),
+    fanOutConcurrency,
+    reservedConcurrency,
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
   });

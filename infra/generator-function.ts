@@ -32,7 +32,14 @@ export interface GeneratorFunctionArgs {
    * repeat side effects that already happened (events already sent); the DLQ still gets the event.
    */
   readonly asyncRetries?: number;
+  /** Concurrency reserved for the function (its ceiling, and a share no other function of the account can take); unreserved when absent. */
+  readonly reservedConcurrency?: number;
+  /** Warm instances kept on a published version behind the alias `live`, which the schedule (and a fan-out) then invokes. */
+  readonly provisionedConcurrency?: number;
 }
+
+/** The alias a function with provisioned concurrency is invoked through. */
+export const LIVE_ALIAS = "live";
 
 /** DLQ messages are kept for the SQS maximum, so a failed run over a long weekend is still there. */
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
@@ -127,6 +134,13 @@ export class GeneratorFunction extends pulumi.ComponentResource {
   readonly scheduleTarget: aws.cloudwatch.EventTarget;
   readonly schedulePermission: aws.lambda.Permission;
   readonly alarms: Record<AlarmSpec["id"], aws.cloudwatch.MetricAlarm>;
+  /** With provisioned concurrency: the alias on the published version, and its warm instances. */
+  readonly alias?: aws.lambda.Alias;
+  readonly provisionedConcurrency?: aws.lambda.ProvisionedConcurrencyConfig;
+  /** What callers invoke: the alias when there is one (warm), else the function. */
+  readonly invokeArn: pulumi.Output<string>;
+  /** The qualifier callers pass (`live`), when there is an alias. */
+  readonly qualifier?: string;
 
   constructor(name: string, args: GeneratorFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("synthgen:index:GeneratorFunction", name, {}, opts);
@@ -160,15 +174,29 @@ export class GeneratorFunction extends pulumi.ComponentResource {
         environment: { variables: args.environment },
         tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+        ...(args.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: args.reservedConcurrency } : {}),
+        // Provisioned concurrency lives on a published version, never on $LATEST.
+        ...(args.provisionedConcurrency !== undefined ? { publish: true } : {}),
       },
       // The policy must exist before the first invocation can write logs or objects.
       { parent: this, dependsOn: [this.rolePolicy] },
     );
+    if (args.provisionedConcurrency !== undefined) {
+      this.alias = new aws.lambda.Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: this.function.name, functionVersion: this.function.version }, parent);
+      this.provisionedConcurrency = new aws.lambda.ProvisionedConcurrencyConfig(
+        `${name}-warm`,
+        { functionName: this.function.name, qualifier: this.alias.name, provisionedConcurrentExecutions: args.provisionedConcurrency },
+        parent,
+      );
+      this.qualifier = LIVE_ALIAS;
+    }
+    this.invokeArn = this.alias ? this.alias.arn : this.function.arn;
 
     this.invokeConfig = new aws.lambda.FunctionEventInvokeConfig(
       `${name}-async`,
       {
         functionName: this.function.name,
+        ...(this.qualifier ? { qualifier: this.qualifier } : {}),
         maximumRetryAttempts: args.asyncRetries ?? DEFAULT_ASYNC_RETRIES,
         destinationConfig: { onFailure: { destination: this.deadLetterQueue.arn } },
       },
@@ -178,7 +206,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
     this.scheduleRule = new aws.cloudwatch.EventRule(`${name}-schedule`, { scheduleExpression: args.schedule.expression, state: args.schedule.enabled ? "ENABLED" : "DISABLED" }, parent);
     this.schedulePermission = new aws.lambda.Permission(
       `${name}-schedule-invoke`,
-      { action: "lambda:InvokeFunction", function: this.function.name, principal: "events.amazonaws.com", sourceArn: this.scheduleRule.arn },
+      { action: "lambda:InvokeFunction", function: this.function.name, ...(this.qualifier ? { qualifier: this.qualifier } : {}), principal: "events.amazonaws.com", sourceArn: this.scheduleRule.arn },
       parent,
     );
     this.deadLetterQueuePolicy = new aws.sqs.QueuePolicy(
@@ -193,7 +221,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
       `${name}-schedule-target`,
       {
         rule: this.scheduleRule.name,
-        arn: this.function.arn,
+        arn: this.invokeArn,
         inputTransformer: { inputPaths: { id: "$.id", time: "$.time" }, inputTemplate: scheduleInputTemplate(args.schedule.input) },
         retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
         deadLetterConfig: { arn: this.deadLetterQueue.arn },

@@ -30,7 +30,8 @@ type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">
 
 /** The invoke command a stack output prints, ready to paste. */
 function invokeCommand(fn: GeneratorFunction, payload: Record<string, unknown>): pulumi.Output<string> {
-  return pulumi.interpolate`aws lambda invoke --function-name ${fn.function.name} --cli-binary-format raw-in-base64-out --payload '${JSON.stringify(payload)}' response.json && cat response.json`;
+  const qualifier = fn.qualifier ? ` --qualifier ${fn.qualifier}` : "";
+  return pulumi.interpolate`aws lambda invoke --function-name ${fn.function.name}${qualifier} --cli-binary-format raw-in-base64-out --payload '${JSON.stringify(payload)}' response.json && cat response.json`;
 }
 
 /** The one statement an emit target needs, on its exact ARN (an ingest URL needs none). */
@@ -93,6 +94,8 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
     schedule: { expression: emit.scheduleExpression, enabled: emit.scheduleEnabled, input: {} },
     // A retry would send again the events that already landed; a failed run goes to the DLQ instead.
     asyncRetries: 0,
+    ...(emit.reservedConcurrency !== undefined ? { reservedConcurrency: emit.reservedConcurrency } : {}),
+    ...(emit.provisionedConcurrency !== undefined ? { provisionedConcurrency: emit.provisionedConcurrency } : {}),
     alertTopicArn,
   });
 }
@@ -127,6 +130,7 @@ function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTo
     // Documents have deterministic ids, so a retry updates what the failed attempt indexed.
     schedule: { expression: index.scheduleExpression, enabled: index.scheduleEnabled, input: {} },
     alertTopicArn,
+    ...(index.reservedConcurrency !== undefined ? { reservedConcurrency: index.reservedConcurrency } : {}),
   });
   return { fn, secret };
 }
@@ -169,13 +173,14 @@ export function createStack(config: StackConfig) {
       input: { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb },
     },
     alertTopicArn: alerts.topic.arn,
+    ...(config.reservedConcurrency !== undefined ? { reservedConcurrency: config.reservedConcurrency } : {}),
   });
 
   const fanOut = new FanOut("fan-out", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency });
   const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
 
   const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix) : undefined;
-  const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.function.arn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
+  const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.invokeArn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
   const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
 

@@ -245,7 +245,53 @@ describe("stack config: each key changes what it should", () => {
     assert.deepEqual([sub.protocol, sub.endpoint], ["email", "oncall@example.com"]);
   });
 
+  it("reservedConcurrency, emitReservedConcurrency and indexReservedConcurrency reserve each function's concurrency (unset reserves none)", async () => {
+    await stackWith({});
+    assert.equal(ofType(FUNCTION)[0]!.inputs.reservedConcurrentExecutions, undefined);
+    await stackWith({ reservedConcurrency: "80", fanOutConcurrency: "80", kinesisStreamName: "s", emitReservedConcurrency: "60", elasticsearchNode: "https://es:9200", indexReservedConcurrency: "2" });
+    const reserved = Object.fromEntries(ofType(FUNCTION).map((f) => [f.name, f.inputs.reservedConcurrentExecutions]));
+    assert.deepEqual(reserved, { "generate-files-function": 80, "emit-events-function": 60, "index-documents-function": 2 });
+  });
+
+  it("emitProvisionedConcurrency keeps emit-events warm on a published version behind the alias live, which the schedule, the emit state machine and the invoke command use", async () => {
+    const outputs = await stackWith({ ingestApiUrl: "https://api.example/ingest", emitProvisionedConcurrency: "10", emitReservedConcurrency: "50" });
+    const emit = ofType(FUNCTION).find((f) => f.name === "emit-events-function")!;
+    assert.equal(emit.inputs.publish, true);
+    assert.equal(ofType(FUNCTION).find((f) => f.name === "generate-files-function")!.inputs.publish, undefined, "generate-files is not published");
+    const alias = single("aws:lambda/alias:Alias").inputs;
+    assert.deepEqual([alias.name, alias.functionVersion], ["live", "1"]);
+    const warm = single("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig").inputs;
+    assert.deepEqual([warm.qualifier, warm.provisionedConcurrentExecutions], ["live", 10]);
+    const aliasArn = `arn:aws:lambda:us-east-1:123456789012:function:${alias.functionName}:live`;
+    const target = ofType("aws:cloudwatch/eventTarget:EventTarget").find((t) => t.name === "emit-events-schedule-target")!;
+    assert.equal(target.inputs.arn, aliasArn);
+    const permission = ofType("aws:lambda/permission:Permission").find((p) => p.name === "emit-events-schedule-invoke")!;
+    assert.equal(permission.inputs.qualifier, "live");
+    assert.equal(ofType("aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig").find((c) => c.name === "emit-events-async")!.inputs.qualifier, "live");
+    const machine = ofType("aws:sfn/stateMachine:StateMachine").find((m) => m.name === "emit-fan-out-machine")!;
+    assert.equal(JSON.parse(machine.inputs.definition as string).States.Plan.Parameters.FunctionName, aliasArn);
+    const machinePolicy = statements(ofType(ROLE_POLICY).find((p) => p.name === "emit-fan-out-policy")!);
+    assert.deepEqual(machinePolicy.find((st) => st.Sid === "InvokeGenerator")!.Resource, [aliasArn, `${aliasArn}:*`]);
+    assert.match(await promiseOf(outputs.emitInvokeCommand as pulumi.Output<string>), / --qualifier live /);
+  });
+
   const invalid: [string, Record<string, string>, RegExp][] = [
+    [
+      "a fan-out wider than generate-files' reservation",
+      { reservedConcurrency: "20", fanOutConcurrency: "50" },
+      /config fanOutConcurrency 50 runs more invocations at once than reservedConcurrency 20 lets the function run/,
+    ],
+    [
+      "an emit fan-out wider than emit-events' reservation",
+      { kinesisStreamName: "s", emitReservedConcurrency: "10" },
+      /config emitFanOutConcurrency 50 runs more invocations at once than emitReservedConcurrency 10/,
+    ],
+    ["a reservation of 0, which throttles every invocation", { reservedConcurrency: "0" }, /config reservedConcurrency 0 would throttle every invocation/],
+    [
+      "more warm emitters than reserved",
+      { kinesisStreamName: "s", emitReservedConcurrency: "60", emitProvisionedConcurrency: "70" },
+      /emitProvisionedConcurrency 70 is more than emitReservedConcurrency 60/,
+    ],
     ["an unknown architecture", { architecture: "sparc" }, /config architecture must be one of arm64, x86_64 \(got "sparc"\)/],
     ["memory below Lambda's minimum", { memoryMb: "64" }, /config memoryMb must be a whole number from 128 to 10240 \(got 64\)/],
     ["a timeout over 15 minutes", { timeoutSeconds: "1200" }, /config timeoutSeconds must be a whole number from 1 to 900/],
@@ -546,6 +592,7 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     ["with emit-events to an ingest URL", { ingestApiUrl: "https://api.example/ingest" }, [...GENERATE, ...EMIT]],
     ["with index-documents on an unsecured cluster", { elasticsearchNode: "https://es.example:9200" }, [...GENERATE, ...INDEX]],
     ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
+    ["with an SSE-KMS bucket the stack creates", { bucketKmsKey: "create" }, [...GENERATE, "bucketKmsKeyArn"]],
     [
       "with all three functions",
       { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" },

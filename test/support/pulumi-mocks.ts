@@ -32,6 +32,9 @@ export function installMocks(): void {
           arn: service === "s3" ? `arn:aws:s3:::${physical}` : `arn:aws:${service}:${region}:${account}:${physical}`,
         };
         if (args.type === "aws:s3/bucket:Bucket") state.bucket = physical;
+        // A published function's first version, and an alias's ARN: the function's, qualified by the alias.
+        if (args.type === "aws:lambda/function:Function") state.version = args.inputs.publish ? "1" : "$LATEST";
+        if (args.type === "aws:lambda/alias:Alias") state.arn = `arn:aws:lambda:${region}:${account}:function:${args.inputs.functionName}:${args.inputs.name}`;
         if (args.type === "aws:kms/key:Key") {
           // A key's ARN names it by its id, a UUID, as KMS does.
           const id = createHash("sha256").update(args.name).digest("hex");
