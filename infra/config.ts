@@ -52,10 +52,42 @@ export interface StackConfig {
   readonly fanOutConcurrency: number;
   /** Concurrency reserved for generate-files; unreserved when absent. */
   readonly reservedConcurrency: number | undefined;
+  /** Subnets and security groups for the functions that reach a private target (emit-events, index-documents); absent: no VPC. */
+  readonly vpc: VpcConfig | undefined;
   /** The `emit-events` function; absent when no target is set. */
   readonly emit: EmitStackConfig | undefined;
   /** The `index-documents` function; absent when no Elasticsearch node is set. */
   readonly index: IndexStackConfig | undefined;
+}
+
+export interface VpcConfig {
+  readonly subnetIds: readonly string[];
+  readonly securityGroupIds: readonly string[];
+}
+
+/** Lambda's limits on a function's VPC configuration. */
+const VPC_LIMITS = { subnets: 16, securityGroups: 5 };
+
+function idList(cfg: ConfigSource, key: string, pattern: RegExp, example: string, max: number): string[] | undefined {
+  const text = cfg.get(key) || undefined;
+  if (text === undefined) return undefined;
+  const ids = text.split(",").map((s) => s.trim());
+  const bad = ids.find((id) => !pattern.test(id));
+  if (bad !== undefined) throw new ValidationError(key, `config ${key} must be a comma-separated list of ids such as ${example} (got "${bad}")`);
+  if (new Set(ids).size !== ids.length) throw new ValidationError(key, `config ${key} names an id twice`);
+  if (ids.length > max) throw new ValidationError(key, `config ${key} lists ${ids.length}; a Lambda function takes at most ${max}`);
+  return ids;
+}
+
+function readVpcConfig(cfg: ConfigSource): VpcConfig | undefined {
+  const subnetIds = idList(cfg, "vpcSubnetIds", /^subnet-[0-9a-f]{8,17}$/, "subnet-0a1b2c3d4e5f67890", VPC_LIMITS.subnets);
+  const securityGroupIds = idList(cfg, "vpcSecurityGroupIds", /^sg-[0-9a-f]{8,17}$/, "sg-0a1b2c3d4e5f67890", VPC_LIMITS.securityGroups);
+  if (!subnetIds && !securityGroupIds) return undefined;
+  if (!subnetIds || !securityGroupIds) {
+    const missing = subnetIds ? "vpcSecurityGroupIds" : "vpcSubnetIds";
+    throw new ValidationError(missing, `config ${missing} is required with ${subnetIds ? "vpcSubnetIds" : "vpcSecurityGroupIds"}: a function in a VPC needs both its subnets and its security groups`);
+  }
+  return { subnetIds, securityGroupIds };
 }
 
 /** Settings of a function besides generate-files. */
@@ -344,6 +376,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency,
     reservedConcurrency,
+    vpc: readVpcConfig(cfg),
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
   });

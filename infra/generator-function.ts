@@ -36,6 +36,8 @@ export interface GeneratorFunctionArgs {
   readonly reservedConcurrency?: number;
   /** Warm instances kept on a published version behind the alias `live`, which the schedule (and a fan-out) then invokes. */
   readonly provisionedConcurrency?: number;
+  /** Run in these subnets with these security groups (a private target); the role gets what Lambda needs for it. */
+  readonly vpc?: { readonly subnetIds: readonly string[]; readonly securityGroupIds: readonly string[] };
 }
 
 /** The alias a function with provisioned concurrency is invoked through. */
@@ -175,6 +177,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
         tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
         loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
         ...(args.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: args.reservedConcurrency } : {}),
+        ...(args.vpc ? { vpcConfig: { subnetIds: [...args.vpc.subnetIds], securityGroupIds: [...args.vpc.securityGroupIds] } } : {}),
         // Provisioned concurrency lives on a published version, never on $LATEST.
         ...(args.provisionedConcurrency !== undefined ? { publish: true } : {}),
       },

@@ -85,6 +85,32 @@ export function bucketKeyStatement(keyArn: string, bucketArn: string, viaService
   };
 }
 
+/**
+ * What Lambda needs of a function's role to attach it to a VPC (the network interfaces it
+ * creates in the function's subnets): creating an interface only in those subnets with those
+ * security groups; deleting and (un)assigning addresses of interfaces in the stack's Region and
+ * account; and the EC2 `Describe*` calls, which have no resource-level permissions (`*`).
+ */
+export function vpcAccessStatements(d: { partition: string; region: string; accountId: string }, vpc: { subnetIds: readonly string[]; securityGroupIds: readonly string[] }): PolicyStatement[] {
+  const ec2 = `arn:${d.partition}:ec2:${d.region}:${d.accountId}`;
+  return [
+    {
+      Sid: "CreateFunctionInterfaces",
+      Effect: "Allow",
+      Action: "ec2:CreateNetworkInterface",
+      Resource: [`${ec2}:network-interface/*`, ...vpc.subnetIds.map((id) => `${ec2}:subnet/${id}`), ...vpc.securityGroupIds.map((id) => `${ec2}:security-group/${id}`)],
+    },
+    {
+      Sid: "ManageFunctionInterfaces",
+      Effect: "Allow",
+      Action: ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+      Resource: `${ec2}:network-interface/*`,
+    },
+    // No resource-level permissions exist for these.
+    { Sid: "DescribeNetwork", Effect: "Allow", Action: ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], Resource: "*" },
+  ];
+}
+
 /** What a fan-out state machine may do: invoke one function and run its own Distributed Map children. */
 export function stateMachineStatements(functionArn: string, stateMachineArn: string, executionsArn: string): PolicyStatement[] {
   return [

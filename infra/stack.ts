@@ -13,6 +13,7 @@ import { MALLOC_ENV } from "../src/files/pool";
 import {
   bucketFanOutStatements,
   bucketKeyStatement,
+  vpcAccessStatements,
   bucketWriteStatement,
   emitRunStatements,
   storedDefinitionStatements,
@@ -27,6 +28,12 @@ import {
 } from "./policies";
 
 type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
+
+/** A function in the configured VPC: its VPC settings and the statements Lambda needs for them (none without a VPC). */
+function inVpc(vpc: StackConfig["vpc"]): { vpc?: NonNullable<StackConfig["vpc"]>; statements: pulumi.Output<PolicyStatement[]> } {
+  if (!vpc) return { statements: pulumi.output([]) };
+  return { vpc, statements: deployment().apply((d) => vpcAccessStatements(d, vpc)) };
+}
 
 /** The invoke command a stack output prints, ready to paste. */
 function invokeCommand(fn: GeneratorFunction, payload: Record<string, unknown>): pulumi.Output<string> {
@@ -67,10 +74,11 @@ function targetVariable(target: EventTarget): Record<string, string> {
 }
 
 /** `emit-events`: the tutoring-event simulator, to the ingest API, Kinesis, Firehose, SQS or EventBridge. */
-function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string): GeneratorFunction {
+function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string, vpc: StackConfig["vpc"]): GeneratorFunction {
+  const network = inVpc(vpc);
   const sinkStatements: pulumi.Input<PolicyStatement[]> = pulumi
-    .all([deployment(), data.bucketArn, bucketKeyStatements(data)])
-    .apply(([d, bucketArn, key]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix), ...storedDefinitionStatements(bucketArn, keyPrefix), ...key]);
+    .all([deployment(), data.bucketArn, bucketKeyStatements(data), network.statements])
+    .apply(([d, bucketArn, key, net]) => [...targetStatements(emit.target, d), ...emitRunStatements(bucketArn, keyPrefix), ...storedDefinitionStatements(bucketArn, keyPrefix), ...key, ...net]);
   return new GeneratorFunction("emit-events", {
     code: bundleArchive({ handler: "functions/emit-events.ts" }),
     handler: "functions/emit-events.handler",
@@ -96,6 +104,7 @@ function emitEventsFunction(emit: EmitStackConfig, common: Common, alertTopicArn
     asyncRetries: 0,
     ...(emit.reservedConcurrency !== undefined ? { reservedConcurrency: emit.reservedConcurrency } : {}),
     ...(emit.provisionedConcurrency !== undefined ? { provisionedConcurrency: emit.provisionedConcurrency } : {}),
+    ...(network.vpc ? { vpc: network.vpc } : {}),
     alertTopicArn,
   });
 }
@@ -107,7 +116,8 @@ function bucketKeyStatements(data: DataBucket): pulumi.Output<PolicyStatement[]>
 }
 
 /** `index-documents`: merchant metrics to Elasticsearch, the API key in a secret only it may read. */
-function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTopicArn: pulumi.Input<string>) {
+function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, vpc: StackConfig["vpc"]) {
+  const network = inVpc(vpc);
   const secret = index.apiKey
     ? new ApiKeySecret("elasticsearch-api-key", {
         description: "Elasticsearch API key (encoded) for synthgen index-documents; only that function may read it",
@@ -126,7 +136,8 @@ function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTo
       METRICS_SEED: String(index.seed),
       ...(secret ? { ELASTICSEARCH_API_KEY_SECRET_ARN: secret.arn } : {}),
     },
-    sinkStatements: secret ? secret.arn.apply((arn) => [secretReadStatement(arn)]) : [],
+    sinkStatements: pulumi.all([secret ? secret.arn.apply((arn) => [secretReadStatement(arn)]) : [], network.statements]).apply(([read, net]) => [...read, ...net]),
+    ...(network.vpc ? { vpc: network.vpc } : {}),
     // Documents have deterministic ids, so a retry updates what the failed attempt indexed.
     schedule: { expression: index.scheduleExpression, enabled: index.scheduleEnabled, input: {} },
     alertTopicArn,
@@ -179,10 +190,10 @@ export function createStack(config: StackConfig) {
   const fanOut = new FanOut("fan-out", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency });
   const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
 
-  const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix) : undefined;
+  const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix, config.vpc) : undefined;
   const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.invokeArn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
   const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
-  const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn) : undefined;
+  const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn, config.vpc) : undefined;
 
   return {
     functionName: generateFiles.function.name,

@@ -275,7 +275,50 @@ describe("stack config: each key changes what it should", () => {
     assert.match(await promiseOf(outputs.emitInvokeCommand as pulumi.Output<string>), / --qualifier live /);
   });
 
+  it("vpcSubnetIds and vpcSecurityGroupIds put emit-events and index-documents in the VPC, with only the network-interface permissions Lambda needs (IAM policy simulator)", async () => {
+    await stackWith({ ingestApiUrl: "https://api.internal/ingest", elasticsearchNode: "https://es.internal:9200" });
+    assert.ok(ofType(FUNCTION).every((f) => f.inputs.vpcConfig === undefined));
+    assert.ok(
+      ofType(ROLE_POLICY).every((p) => !p.inputs.policy.includes("ec2:")),
+      "no VPC, no EC2 permission",
+    );
+    const subnets = ["subnet-0a1b2c3d4e5f67890", "subnet-0fedcba9876543210"];
+    const groups = ["sg-0123456789abcdef0"];
+    await stackWith({ ingestApiUrl: "https://api.internal/ingest", elasticsearchNode: "https://es.internal:9200", vpcSubnetIds: subnets.join(", "), vpcSecurityGroupIds: groups.join(",") });
+    const byName = Object.fromEntries(ofType(FUNCTION).map((f) => [f.name, f.inputs.vpcConfig]));
+    assert.deepEqual(byName["emit-events-function"], { subnetIds: subnets, securityGroupIds: groups });
+    assert.deepEqual(byName["index-documents-function"], { subnetIds: subnets, securityGroupIds: groups });
+    assert.equal(byName["generate-files-function"], undefined, "generate-files reaches only S3 and stays out of the VPC");
+    const ec2 = "arn:aws:ec2:us-east-1:123456789012";
+    for (const component of ["emit-events", "index-documents"]) {
+      const policy = JSON.parse(ofType(ROLE_POLICY).find((p) => p.name === `${component}-policy`)!.inputs.policy as string);
+      const may = (action: string, resource: string) => simulate(policy, action, resource);
+      assert.equal(await may("ec2:CreateNetworkInterface", `${ec2}:subnet/${subnets[1]}`), true, `${component}: an interface in its subnet`);
+      assert.equal(await may("ec2:CreateNetworkInterface", `${ec2}:security-group/${groups[0]}`), true);
+      assert.equal(await may("ec2:CreateNetworkInterface", `${ec2}:network-interface/eni-0123456789abcdef0`), true);
+      assert.equal(await may("ec2:CreateNetworkInterface", `${ec2}:subnet/subnet-00000000000000000`), false, `${component}: not in another subnet`);
+      assert.equal(await may("ec2:CreateNetworkInterface", `${ec2}:security-group/sg-00000000000000000`), false, `${component}: not with another security group`);
+      assert.equal(await may("ec2:DeleteNetworkInterface", `${ec2}:network-interface/eni-0123456789abcdef0`), true);
+      assert.equal(await may("ec2:DeleteNetworkInterface", "arn:aws:ec2:us-east-1:999999999999:network-interface/eni-0123456789abcdef0"), false, `${component}: not another account's`);
+      assert.equal(await may("ec2:DescribeNetworkInterfaces", "*"), true);
+      assert.equal(await may("ec2:RunInstances", `${ec2}:instance/*`), false);
+      assert.equal(await may("ec2:ModifyNetworkInterfaceAttribute", `${ec2}:network-interface/eni-0123456789abcdef0`), false);
+    }
+    assert.ok(!generatorPolicy().inputs.policy.includes("ec2:"));
+  });
+
   const invalid: [string, Record<string, string>, RegExp][] = [
+    ["subnets without security groups", { vpcSubnetIds: "subnet-0a1b2c3d4e5f67890" }, /config vpcSecurityGroupIds is required with vpcSubnetIds/],
+    [
+      "a subnet id that is not one",
+      { vpcSubnetIds: "subnet-xyz", vpcSecurityGroupIds: "sg-0123456789abcdef0" },
+      /config vpcSubnetIds must be a comma-separated list of ids such as subnet-0a1b2c3d4e5f67890 \(got "subnet-xyz"\)/,
+    ],
+    [
+      "six security groups",
+      { vpcSubnetIds: "subnet-0a1b2c3d4e5f67890", vpcSecurityGroupIds: [1, 2, 3, 4, 5, 6].map((i) => `sg-0000000000000000${i}`).join(",") },
+      /lists 6; a Lambda function takes at most 5/,
+    ],
     [
       "a fan-out wider than generate-files' reservation",
       { reservedConcurrency: "20", fanOutConcurrency: "50" },
