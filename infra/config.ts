@@ -48,6 +48,8 @@ export interface StackConfig {
   readonly forceDestroy: boolean;
   readonly alertEmail: string | undefined;
   readonly tracing: boolean;
+  /** The CloudWatch Lambda Insights extension's layer version ARN for the stack's Region and architecture; absent: no Insights. */
+  readonly lambdaInsightsLayerArn: string | undefined;
   /** Shards the fan-out state machine runs at once (its Distributed Map's MaxConcurrency). */
   readonly fanOutConcurrency: number;
   /** Concurrency reserved for generate-files; unreserved when absent. */
@@ -301,6 +303,28 @@ function readIndexConfig(cfg: ConfigSource): IndexStackConfig | undefined {
   };
 }
 
+/** AWS publishes the Lambda Insights extension from this account, one layer per architecture. */
+const INSIGHTS_LAYER = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):580247275435:layer:(LambdaInsightsExtension(-Arm64)?):(\d+)$/;
+
+function readInsightsLayer(value: string | undefined, architecture: Architecture): string | undefined {
+  if (value === undefined) return undefined;
+  const m = INSIGHTS_LAYER.exec(value);
+  if (!m) {
+    throw new ValidationError(
+      "lambdaInsightsLayerArn",
+      `config lambdaInsightsLayerArn must be a Lambda Insights extension layer version ARN, arn:aws:lambda:REGION:580247275435:layer:LambdaInsightsExtension[-Arm64]:VERSION, as the CloudWatch docs list for your Region (got "${value}")`,
+    );
+  }
+  const arm = m[3] !== undefined;
+  if (arm !== (architecture === "arm64")) {
+    throw new ValidationError(
+      "lambdaInsightsLayerArn",
+      `config lambdaInsightsLayerArn is the ${arm ? "arm64" : "x86_64"} layer (${m[2]}), but the functions run on ${architecture}: use LambdaInsightsExtension${architecture === "arm64" ? "-Arm64" : ""}`,
+    );
+  }
+  return value;
+}
+
 /** A KMS key's ARN (`key/` and its id, or a multi-Region `key/mrk-…`): IAM grants use on key ARNs, not aliases. */
 export const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 
@@ -373,6 +397,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,
     tracing: cfg.getBoolean("tracing") ?? d.tracing,
+    lambdaInsightsLayerArn: readInsightsLayer(cfg.get("lambdaInsightsLayerArn") || undefined, architecture as Architecture),
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency,
     reservedConcurrency,

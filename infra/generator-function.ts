@@ -21,6 +21,8 @@ export interface GeneratorFunctionArgs {
   readonly architecture: Architecture;
   readonly tracing: boolean;
   readonly logRetentionDays: number;
+  /** CloudWatch Lambda Insights: the extension's layer (the role gets AWS's managed policy for it). */
+  readonly insightsLayerArn?: string;
   readonly environment: Record<string, pulumi.Input<string>>;
   /** What the function may do to its sink (exact ARNs); logs, DLQ and tracing are added here. */
   readonly sinkStatements: pulumi.Input<PolicyStatement[]>;
@@ -143,6 +145,8 @@ export class GeneratorFunction extends pulumi.ComponentResource {
   readonly invokeArn: pulumi.Output<string>;
   /** The qualifier callers pass (`live`), when there is an alias. */
   readonly qualifier?: string;
+  /** With Lambda Insights: AWS's managed policy for the extension, attached to the role. */
+  readonly insightsPolicy?: aws.iam.RolePolicyAttachment;
 
   constructor(name: string, args: GeneratorFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("synthgen:index:GeneratorFunction", name, {}, opts);
@@ -163,12 +167,23 @@ export class GeneratorFunction extends pulumi.ComponentResource {
       parent,
     );
 
+    if (args.insightsLayerArn) {
+      const partition = args.insightsLayerArn.split(":")[1] as string;
+      // What the extension needs: its own log group and stream (/aws/lambda-insights), nothing else.
+      this.insightsPolicy = new aws.iam.RolePolicyAttachment(
+        `${name}-insights`,
+        { role: this.role.name, policyArn: `arn:${partition}:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy` },
+        parent,
+      );
+    }
+
     this.function = new aws.lambda.Function(
       `${name}-function`,
       {
         role: this.role.arn,
         runtime: aws.lambda.Runtime.NodeJS22dX,
         architectures: [args.architecture],
+        ...(args.insightsLayerArn ? { layers: [args.insightsLayerArn] } : {}),
         handler: args.handler,
         code: args.code,
         memorySize: args.memoryMb,
@@ -182,7 +197,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
         ...(args.provisionedConcurrency !== undefined ? { publish: true } : {}),
       },
       // The policy must exist before the first invocation can write logs or objects.
-      { parent: this, dependsOn: [this.rolePolicy] },
+      { parent: this, dependsOn: [this.rolePolicy, ...(this.insightsPolicy ? [this.insightsPolicy] : [])] },
     );
     if (args.provisionedConcurrency !== undefined) {
       this.alias = new aws.lambda.Alias(`${name}-live`, { name: LIVE_ALIAS, functionName: this.function.name, functionVersion: this.function.version }, parent);

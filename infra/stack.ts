@@ -27,7 +27,7 @@ import {
   type PolicyStatement,
 } from "./policies";
 
-type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays">;
+type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays"> & { insightsLayerArn?: string };
 
 /** A function in the configured VPC: its VPC settings and the statements Lambda needs for them (none without a VPC). */
 function inVpc(vpc: StackConfig["vpc"]): { vpc?: NonNullable<StackConfig["vpc"]>; statements: pulumi.Output<PolicyStatement[]> } {
@@ -149,7 +149,12 @@ function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTo
 /** Declares every resource of the stack from its config; returns the stack outputs. */
 export function createStack(config: StackConfig) {
   const alerts = new AlertTopic("alerts", { alertEmail: config.alertEmail });
-  const common: Common = { architecture: config.architecture, tracing: config.tracing, logRetentionDays: config.logRetentionDays };
+  const common: Common = {
+    architecture: config.architecture,
+    tracing: config.tracing,
+    logRetentionDays: config.logRetentionDays,
+    ...(config.lambdaInsightsLayerArn ? { insightsLayerArn: config.lambdaInsightsLayerArn } : {}),
+  };
 
   const data = new DataBucket("data", {
     existingBucketName: config.inputBucketName,

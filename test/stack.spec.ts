@@ -307,7 +307,34 @@ describe("stack config: each key changes what it should", () => {
     assert.ok(!generatorPolicy().inputs.policy.includes("ec2:"));
   });
 
+  it("lambdaInsightsLayerArn adds the Lambda Insights extension to every function and AWS's managed policy for it to every role (unset: neither)", async () => {
+    await stackWith({ kinesisStreamName: "s" });
+    assert.ok(ofType(FUNCTION).every((f) => f.inputs.layers === undefined));
+    assert.equal(ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").length, 0);
+    const layer = "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension-Arm64:20";
+    await stackWith({ kinesisStreamName: "s", lambdaInsightsLayerArn: layer });
+    assert.deepEqual(
+      ofType(FUNCTION).map((f) => f.inputs.layers),
+      [[layer], [layer]],
+    );
+    const attached = ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((a) => [a.name, a.inputs.policyArn]);
+    assert.deepEqual(attached.sort(), [
+      ["emit-events-insights", "arn:aws:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy"],
+      ["generate-files-insights", "arn:aws:iam::aws:policy/CloudWatchLambdaInsightsExecutionRolePolicy"],
+    ]);
+  });
+
   const invalid: [string, Record<string, string>, RegExp][] = [
+    [
+      "the x86 Insights layer on arm64",
+      { lambdaInsightsLayerArn: "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:53" },
+      /is the x86_64 layer \(LambdaInsightsExtension\), but the functions run on arm64: use LambdaInsightsExtension-Arm64/,
+    ],
+    [
+      "a layer that is not Lambda Insights",
+      { lambdaInsightsLayerArn: "arn:aws:lambda:us-east-1:123456789012:layer:mine:1" },
+      /config lambdaInsightsLayerArn must be a Lambda Insights extension layer version ARN/,
+    ],
     ["subnets without security groups", { vpcSubnetIds: "subnet-0a1b2c3d4e5f67890" }, /config vpcSecurityGroupIds is required with vpcSubnetIds/],
     [
       "a subnet id that is not one",
