@@ -162,6 +162,13 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
     return;
   }
+  if (process.argv.includes("--metrics-only")) {
+    const { runMetricsCost } = await import("./run-metrics-cost");
+    await runMetricsCost({ endpoint: s3.endpoint, bucket: "bench-bucket" });
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (process.argv.includes("--targets-only")) {
     await targetsBench();
     await s3.close();

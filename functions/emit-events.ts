@@ -7,6 +7,7 @@ import { eventSinkFor } from "../src/events/targets/index";
 import { resolveDataset, storedDatasetLoader } from "../src/catalog/resolve";
 import { readEmitEnvironment } from "./environment";
 import { log, rejectingBadInput, RESPONSE_MARGIN_MS, type LambdaContext } from "./lambda";
+import { publishEmitRun } from "./run-metrics";
 
 const env = readEmitEnvironment(process.env);
 const cores = availableParallelism();
@@ -49,6 +50,18 @@ export async function handler(event: unknown, context: LambdaContext) {
     );
     if (!step.ok) return step.response;
     log(step.value.action === "report" && step.value.status === "failed" ? "error" : "info", `emit fan-out ${step.value.action} finished`, { ...step.value, emitter_list: undefined });
+    if (step.value.action === "emit" && !("skipped" in step.value)) {
+      const cell = step.value;
+      publishEmitRun("emit-events", {
+        dataset: cell.dataset,
+        run_id: cell.run_id,
+        sent: cell.sent,
+        failed: cell.failed,
+        retried: cell.retried,
+        durationMs: cell.duration_ms,
+        targetPerS: cell.target_events_per_s,
+      });
+    }
     return { statusCode: 200, body: step.value };
   }
   const parsed = await rejectingBadInput(async () => {
@@ -61,6 +74,18 @@ export async function handler(event: unknown, context: LambdaContext) {
   const request = parsed.value;
   const body = emitResponseBody(await emitEvents(request, sinkOf(request), { timeBudgetMs: budgetMs() }));
   log(body.status === "failed" ? "error" : "info", "run finished", body);
+  const shapedFor = "duration_s" in body ? (body.duration_s ?? 0) : 0;
+  const targetPerS = shapedFor > 0 ? body.total_events / shapedFor : request.eventsPerSecond;
+  publishEmitRun("emit-events", {
+    dataset: body.dataset,
+    run_id: body.run_id,
+    sent: body.sent,
+    failed: body.failed,
+    retried: body.retried,
+    durationMs: body.duration_ms,
+    ...(targetPerS !== undefined ? { targetPerS } : {}),
+    ...(body.dirty_records ? { dirty_records: body.dirty_records } : {}),
+  });
   if (body.status === "failed") {
     throw new RunFailedError(
       `${body.failed} of ${body.total_events} events failed (${body.failed_ratio} > max_failed_ratio ${body.max_failed_ratio}, run ${body.run_id}): ${body.errors?.[0]?.error ?? ""}`,

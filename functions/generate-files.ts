@@ -7,6 +7,7 @@ import { createFilePool, type FilePool } from "../src/files/pool";
 import { storedDatasetLoader, storedScenarioLoader } from "../src/catalog/resolve";
 import { readEnvironment } from "./environment";
 import { log, rejectingBadInput, type LambdaContext } from "./lambda";
+import { publishFileRun, type FileRunFigures } from "./run-metrics";
 
 const env = readEnvironment(process.env);
 const cores = availableParallelism();
@@ -47,6 +48,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
     );
     if (!step.ok) return step.response;
     log("info", `fan-out ${step.value.action} finished`, { ...step.value, shards: undefined, files: undefined });
+    if (step.value.action === "shard") publishFileRun("generate-files", step.value as unknown as FileRunFigures);
     return { statusCode: 200, body: step.value };
   }
   const attempt = await rejectingBadInput(() =>
@@ -59,6 +61,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
   const result = attempt.value;
   const { body } = result;
   log(body.failed ? "error" : "info", "run finished", { ...body, files: undefined });
+  publishFileRun("generate-files", body);
   if (body.failed > 0) {
     throw new RunFailedError(`${body.failed} of ${body.total_files} files failed (run ${body.run_id}): ${result.outcome.failures[0]?.error}`);
   }

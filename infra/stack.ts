@@ -3,6 +3,7 @@ import { AlertTopic } from "./alert-topic";
 import { ApiKeySecret } from "./api-key-secret";
 import { bundleArchive } from "./bundle";
 import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
+import { RunDashboard, type WatchedFunction } from "./dashboard";
 import { DataBucket } from "./data-bucket";
 import { deployment } from "./deployment";
 import { emitFanOutDefinition } from "./emit-fan-out";
@@ -10,6 +11,7 @@ import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
 import { MALLOC_ENV } from "../src/files/pool";
+import { EMIT_RUN_METRICS, FILE_RUN_METRICS, type RunMetric } from "../src/core/run-metrics";
 import {
   bucketFanOutStatements,
   bucketKeyStatement,
@@ -146,6 +148,13 @@ function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTo
   return { fn, secret };
 }
 
+/** A function as the dashboard watches it: its names as CloudWatch's metrics carry them, and its run metrics. */
+function watched(fn: GeneratorFunction, service: string, runMetrics: readonly RunMetric[]): pulumi.Output<WatchedFunction> {
+  return pulumi
+    .all([fn.function.name, fn.deadLetterQueue.name, fn.logGroup.name])
+    .apply(([functionName, deadLetterQueueName, logGroupName]) => ({ service, functionName, deadLetterQueueName, logGroupName, runMetrics }));
+}
+
 /** Declares every resource of the stack from its config; returns the stack outputs. */
 export function createStack(config: StackConfig) {
   const alerts = new AlertTopic("alerts", { alertEmail: config.alertEmail });
@@ -199,6 +208,14 @@ export function createStack(config: StackConfig) {
   const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.invokeArn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
   const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn, config.vpc) : undefined;
+  const dashboard = new RunDashboard("runs", {
+    functions: [
+      watched(generateFiles, "generate-files", FILE_RUN_METRICS),
+      ...(emit ? [watched(emit, "emit-events", EMIT_RUN_METRICS)] : []),
+      ...(index ? [watched(index.fn, "index-documents", [])] : []),
+    ],
+    machines: [fanOut.stateMachine.arn.apply((arn) => ({ label: "fan-out", arn })), ...(emitFanOut ? [emitFanOut.stateMachine.arn.apply((arn) => ({ label: "emit fan-out", arn }))] : [])],
+  });
 
   return {
     functionName: generateFiles.function.name,
@@ -206,6 +223,7 @@ export function createStack(config: StackConfig) {
     bucketName: data.bucketName,
     ...(data.kmsKeyArn ? { bucketKmsKeyArn: data.kmsKeyArn } : {}),
     alertTopicArn: alerts.topic.arn,
+    dashboardUrl: dashboard.url,
     deadLetterQueueUrl: generateFiles.deadLetterQueue.url,
     invokeCommand: invokeCommand(generateFiles, { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb }),
     fanOutStateMachineArn: fanOut.stateMachine.arn,

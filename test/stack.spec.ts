@@ -653,7 +653,7 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("the program's exports are the stack outputs (what `pulumi stack output` lists)", () => {
-  const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
+  const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "dashboardUrl", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
   const EMIT = ["emitFunctionName", "emitScheduleRuleName", "emitDeadLetterQueueUrl", "emitInvokeCommand", "emitFanOutStateMachineArn", "startEmitFanOutCommand"];
   const INDEX = ["indexFunctionName", "indexDeadLetterQueueUrl", "indexInvokeCommand", "backfillInvokeCommand"];
   const combinations: [string, Record<string, string>, string[]][] = [

@@ -289,7 +289,20 @@ async function emitCell(request: EmitRequest, layout: EmitLayout, emitter: numbe
     ...(restarted ? { restarted: true } : {}),
   };
   await files.putJson(done, summary);
-  return { action: "emit" as const, emitter, wave, events: summary.events, sent: summary.sent, failed: summary.failed, retried: summary.retried, ...(restarted ? { restarted } : {}) };
+  return {
+    action: "emit" as const,
+    emitter,
+    wave,
+    dataset: request.dataset,
+    run_id: request.runId,
+    events: summary.events,
+    sent: summary.sent,
+    failed: summary.failed,
+    retried: summary.retried,
+    duration_ms: summary.duration_ms,
+    target_events_per_s: to > from ? Math.round((summary.target_events / (to - from)) * 100) / 100 : 0,
+    ...(restarted ? { restarted } : {}),
+  };
 }
 
 async function report(request: EmitRequest, layout: EmitLayout, store: SinkSpec, deps: EmitFanOutDeps) {

@@ -87,6 +87,18 @@ export async function invokeProgramFunction(args: {
   readonly s3Endpoint: string;
   readonly event: unknown;
 }): Promise<unknown> {
+  return (await invokeProgramFunctionLogged(args)).result;
+}
+
+/** The same, with what the function printed on stdout (its log lines, EMF metric lines among them). */
+export async function invokeProgramFunctionLogged(args: {
+  readonly program: LoadedProgram;
+  readonly component: string;
+  readonly bundleDir: string;
+  readonly s3Endpoint: string;
+  readonly event: unknown;
+  readonly environment?: Record<string, string>;
+}): Promise<{ result: unknown; stdout: string[] }> {
   const fn = functionOf(args.program, args.component);
   const file = join(args.bundleDir, `${fn.handler.split(".")[0]}.js`);
   const script = `
@@ -96,8 +108,9 @@ export async function invokeProgramFunction(args: {
     handler(${JSON.stringify(args.event)}, context)
       .catch((err) => ({ thrown: err.name + ": " + err.message }))
       .then((res) => { process.stdout.write("RESULT " + JSON.stringify(res) + "\\n"); process.exit(0); }, (err) => { process.stderr.write(String(err && err.stack)); process.exit(1); });`;
-  const { stdout } = await promisify(execFile)(lambdaNode(), ["-e", script], { cwd: args.bundleDir, env: programEnvironment(fn, args.s3Endpoint), maxBuffer: 64 * 1024 * 1024 });
-  const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  const { stdout } = await promisify(execFile)(lambdaNode(), ["-e", script], { cwd: args.bundleDir, env: programEnvironment(fn, args.s3Endpoint, args.environment), maxBuffer: 64 * 1024 * 1024 });
+  const lines = stdout.split("\n");
+  const line = lines.find((l) => l.startsWith("RESULT "));
   if (line === undefined) throw new Error(`no answer from ${args.component}: ${stdout.slice(-2000)}`);
-  return JSON.parse(line.slice(7)) as unknown;
+  return { result: JSON.parse(line.slice(7)) as unknown, stdout: lines.filter((l) => l !== "" && !l.startsWith("RESULT ")) };
 }
