@@ -41,6 +41,8 @@ export interface StackConfig {
   readonly inputBucketName: string | undefined;
   /** SSE-KMS: a key the stack creates for its bucket, or an existing key's ARN (an existing bucket's, or for the created one); absent: SSE-S3. */
   readonly bucketKmsKey: { readonly create: true } | { readonly arn: string } | undefined;
+  /** A key for the functions' log groups and dead-letter queues: created by the stack, or an existing key's ARN; absent: their default encryption. */
+  readonly opsKmsKey: { readonly create: true } | { readonly arn: string } | undefined;
   /** Normalised to end with `/`, or empty. */
   readonly keyPrefix: string;
   readonly expireAfterDays: number | undefined;
@@ -348,6 +350,13 @@ function readBucketKmsKey(value: string | undefined, inputBucketName: string | u
   return { arn: value };
 }
 
+function readOpsKmsKey(value: string | undefined): StackConfig["opsKmsKey"] {
+  if (value === undefined) return undefined;
+  if (value === "create") return { create: true };
+  if (!KMS_KEY_ARN.test(value)) throw new ValidationError("opsKmsKey", `config opsKmsKey must be "create" or a KMS key ARN (not an alias; got "${value}")`);
+  return { arn: value };
+}
+
 /**
  * Reads and validates the stack config. Throws a `ValidationError` naming the key and what is
  * allowed, before any resource is declared.
@@ -374,6 +383,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     throw new ValidationError("inputBucketName", `config inputBucketName must be an S3 bucket name (got "${inputBucketName}")`);
   }
   const bucketKmsKey = readBucketKmsKey(cfg.get("bucketKmsKey") || undefined, inputBucketName);
+  const opsKmsKey = readOpsKmsKey(cfg.get("opsKmsKey") || undefined);
   const memoryMb = inRange("memoryMb", cfg.getNumber("memoryMb") ?? d.memoryMb, 128, 10_240, true);
   const fanOutConcurrency = inRange("fanOutConcurrency", cfg.getNumber("fanOutConcurrency") ?? d.fanOutConcurrency, 1, 10_000, true);
   const reservedConcurrency = reserved(cfg, "reservedConcurrency");
@@ -393,6 +403,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     logRetentionDays,
     inputBucketName,
     bucketKmsKey,
+    opsKmsKey,
     keyPrefix: normaliseKeyPrefix("keyPrefix", cfg.get("keyPrefix") ?? d.keyPrefix),
     expireAfterDays: expireAfterDays === undefined ? undefined : inRange("expireAfterDays", expireAfterDays, 1, 3650, true),
     alertEmail,

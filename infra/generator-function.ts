@@ -23,6 +23,8 @@ export interface GeneratorFunctionArgs {
   readonly logRetentionDays: number;
   /** CloudWatch Lambda Insights: the extension's layer (the role gets AWS's managed policy for it). */
   readonly insightsLayerArn?: string;
+  /** A KMS key for the log group and the dead-letter queue (the role may use it through SQS). */
+  readonly opsKey?: { readonly arn: pulumi.Input<string>; readonly sqsViaService: pulumi.Input<string> };
   readonly environment: Record<string, pulumi.Input<string>>;
   /** What the function may do to its sink (exact ARNs); logs, DLQ and tracing are added here. */
   readonly sinkStatements: pulumi.Input<PolicyStatement[]>;
@@ -152,8 +154,13 @@ export class GeneratorFunction extends pulumi.ComponentResource {
     super("synthgen:index:GeneratorFunction", name, {}, opts);
     const parent = { parent: this };
 
-    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { namePrefix: `/aws/lambda/${name}-`, retentionInDays: args.logRetentionDays }, parent);
-    this.deadLetterQueue = new aws.sqs.Queue(`${name}-dlq`, { messageRetentionSeconds: DLQ_RETENTION_SECONDS, sqsManagedSseEnabled: true }, parent);
+    const key = args.opsKey;
+    this.logGroup = new aws.cloudwatch.LogGroup(`${name}-logs`, { namePrefix: `/aws/lambda/${name}-`, retentionInDays: args.logRetentionDays, ...(key ? { kmsKeyId: key.arn } : {}) }, parent);
+    this.deadLetterQueue = new aws.sqs.Queue(
+      `${name}-dlq`,
+      { messageRetentionSeconds: DLQ_RETENTION_SECONDS, ...(key ? { kmsMasterKeyId: key.arn, kmsDataKeyReusePeriodSeconds: 300 } : { sqsManagedSseEnabled: true }) },
+      parent,
+    );
 
     this.role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")) }, parent);
     this.rolePolicy = new aws.iam.RolePolicy(
@@ -161,8 +168,10 @@ export class GeneratorFunction extends pulumi.ComponentResource {
       {
         role: this.role.id,
         policy: pulumi
-          .all([args.sinkStatements, this.logGroup.arn, this.deadLetterQueue.arn])
-          .apply(([sink, logGroupArn, dlqArn]) => JSON.stringify(rolePolicy([...sink, ...functionBaseStatements({ logGroupArn, dlqArn, tracing: args.tracing })]))),
+          .all([args.sinkStatements, this.logGroup.arn, this.deadLetterQueue.arn, key?.arn, key?.sqsViaService])
+          .apply(([sink, logGroupArn, dlqArn, keyArn, viaService]) =>
+            JSON.stringify(rolePolicy([...sink, ...functionBaseStatements({ logGroupArn, dlqArn, tracing: args.tracing, ...(keyArn && viaService ? { dlqKey: { keyArn, viaService } } : {}) })])),
+          ),
       },
       parent,
     );

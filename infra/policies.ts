@@ -194,16 +194,55 @@ export function kinesisStreamArn(partition: string, region: string, accountId: s
 }
 
 /** Everything a generator function needs besides its sink: its own logs, its DLQ, tracing. */
-export function functionBaseStatements(args: { logGroupArn: string; dlqArn: string; tracing: boolean }): PolicyStatement[] {
+export function functionBaseStatements(args: { logGroupArn: string; dlqArn: string; tracing: boolean; dlqKey?: { keyArn: string; viaService: string } }): PolicyStatement[] {
   const statements: PolicyStatement[] = [
     { Sid: "OwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${args.logGroupArn}:*` },
     // Async invocations that exhaust their retries are sent here by Lambda with the role's rights.
     { Sid: "OwnDeadLetterQueue", Effect: "Allow", Action: "sqs:SendMessage", Resource: args.dlqArn },
   ];
+  if (args.dlqKey) {
+    // An SSE-KMS queue: SQS asks KMS for a data key with the sender's rights.
+    statements.push({
+      Sid: "DeadLetterQueueKey",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: args.dlqKey.keyArn,
+      Condition: { StringEquals: { "kms:ViaService": args.dlqKey.viaService } },
+    });
+  }
   if (args.tracing) {
     statements.push({ Sid: "XRay", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" });
   }
   return statements;
+}
+
+/**
+ * The key policy of the stack's operations key (`opsKmsKey: create`), which encrypts the
+ * functions' log groups and dead-letter queues: the account administers it through IAM (the
+ * default statement); CloudWatch Logs in the Region may use it for this account's log groups
+ * only (`kms:EncryptionContext:aws:logs:arn`); EventBridge may put a failed scheduled event on
+ * an encrypted DLQ, only for this account's rules (`aws:SourceArn`, `aws:SourceAccount`).
+ */
+export function opsKeyPolicy(d: { partition: string; region: string; accountId: string; dnsSuffix: string }): PolicyDocument {
+  return document([
+    { Sid: "EnableIamPolicies", Effect: "Allow", Principal: { AWS: `arn:${d.partition}:iam::${d.accountId}:root` }, Action: "kms:*", Resource: "*" },
+    {
+      Sid: "CloudWatchLogsForThisAccount",
+      Effect: "Allow",
+      Principal: { Service: `logs.${d.region}.${d.dnsSuffix}` },
+      Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"],
+      Resource: "*",
+      Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${d.partition}:logs:${d.region}:${d.accountId}:log-group:*` } },
+    },
+    {
+      Sid: "EventBridgeDeadLetters",
+      Effect: "Allow",
+      Principal: { Service: "events.amazonaws.com" },
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: "*",
+      Condition: { ArnLike: { "aws:SourceArn": `arn:${d.partition}:events:${d.region}:${d.accountId}:rule/*` }, StringEquals: { "aws:SourceAccount": d.accountId } },
+    },
+  ]);
 }
 
 /** A role's inline policy document from its statements. */

@@ -1,3 +1,4 @@
+import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "./alert-topic";
 import { ApiKeySecret } from "./api-key-secret";
@@ -15,6 +16,7 @@ import { EMIT_RUN_METRICS, FILE_RUN_METRICS, type RunMetric } from "../src/core/
 import {
   bucketFanOutStatements,
   bucketKeyStatement,
+  opsKeyPolicy,
   vpcAccessStatements,
   bucketWriteStatement,
   emitRunStatements,
@@ -29,7 +31,10 @@ import {
   type PolicyStatement,
 } from "./policies";
 
-type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays"> & { insightsLayerArn?: string };
+type Common = Pick<StackConfig, "architecture" | "tracing" | "logRetentionDays"> & {
+  insightsLayerArn?: string;
+  opsKey?: { arn: pulumi.Input<string>; sqsViaService: pulumi.Input<string> };
+};
 
 /** A function in the configured VPC: its VPC settings and the statements Lambda needs for them (none without a VPC). */
 function inVpc(vpc: StackConfig["vpc"]): { vpc?: NonNullable<StackConfig["vpc"]>; statements: pulumi.Output<PolicyStatement[]> } {
@@ -158,11 +163,23 @@ function watched(fn: GeneratorFunction, service: string, runMetrics: readonly Ru
 /** Declares every resource of the stack from its config; returns the stack outputs. */
 export function createStack(config: StackConfig) {
   const alerts = new AlertTopic("alerts", { alertEmail: config.alertEmail });
+  // The key of the functions' logs and dead-letter queues, when asked for.
+  const opsKey =
+    config.opsKmsKey && "create" in config.opsKmsKey
+      ? new aws.kms.Key("ops-key", {
+          description: "synthgen function logs and dead-letter queues",
+          enableKeyRotation: true,
+          deletionWindowInDays: 7,
+          policy: deployment().apply((d) => JSON.stringify(opsKeyPolicy(d))),
+        })
+      : undefined;
+  const opsKeyArn = opsKey ? opsKey.arn : config.opsKmsKey && "arn" in config.opsKmsKey ? pulumi.output(config.opsKmsKey.arn) : undefined;
   const common: Common = {
     architecture: config.architecture,
     tracing: config.tracing,
     logRetentionDays: config.logRetentionDays,
     ...(config.lambdaInsightsLayerArn ? { insightsLayerArn: config.lambdaInsightsLayerArn } : {}),
+    ...(opsKeyArn ? { opsKey: { arn: opsKeyArn, sqsViaService: deployment().apply((d) => `sqs.${d.region}.${d.dnsSuffix}`) } } : {}),
   };
 
   const data = new DataBucket("data", {
@@ -224,6 +241,7 @@ export function createStack(config: StackConfig) {
     ...(data.kmsKeyArn ? { bucketKmsKeyArn: data.kmsKeyArn } : {}),
     alertTopicArn: alerts.topic.arn,
     dashboardUrl: dashboard.url,
+    ...(opsKeyArn ? { opsKmsKeyArn: opsKeyArn } : {}),
     deadLetterQueueUrl: generateFiles.deadLetterQueue.url,
     invokeCommand: invokeCommand(generateFiles, { file_count: config.filesPerInvocation, target_size_mb: config.targetFileSizeMb }),
     fanOutStateMachineArn: fanOut.stateMachine.arn,

@@ -125,6 +125,32 @@ describe("run metrics and the dashboard: the bundled functions' EMF lines (check
     assert.equal(outputs.dashboardUrl, "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=synthgen-dev");
   });
 
+  it("a fan-out shard and an emitter cell state theirs too (the steps the state machines invoke)", async () => {
+    const step = async (component: string, bundleDir: string, event: unknown) => {
+      const strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, component));
+      opened.push(strict);
+      const { result, stdout } = await invokeProgramFunctionLogged({ program, component, bundleDir, s3Endpoint: strict.endpoint, event });
+      assert.equal((result as { statusCode?: number }).statusCode, 200, JSON.stringify(result));
+      return { body: (result as { body: Record<string, any> }).body, metrics: emfMetrics(stdout) };
+    };
+    const plan = await step("generate-files", generateBundle, { action: "plan", execution_name: "metrics-shards", request: { file_count: 4, target_size_mb: 0.05 } });
+    const shard = await step("generate-files", generateBundle, {
+      action: "shard",
+      request: plan.body.request,
+      shard: 0,
+      files_per_shard: plan.body.files_per_shard,
+      shard_count: plan.body.shard_count,
+    });
+    const written = shard.metrics.find((m) => m.name === "FilesWritten")!;
+    assert.deepEqual([written.value, written.properties.run_id, written.dimensions.Dataset], [shard.body.successful, "metrics-shards", "web-events"]);
+    const emitPlan = await step("emit-events", emitBundle, { action: "plan", execution_name: "metrics-cells", request: { shape: "constant:50/2s", stream_count: 2 } });
+    const layout = { emitters: emitPlan.body.emitters, waves: emitPlan.body.waves, wave_seconds: emitPlan.body.wave_seconds, start_at: emitPlan.body.start_at };
+    const cell = await step("emit-events", emitBundle, { action: "emit", request: emitPlan.body.request, emitter: 0, wave: 0, ...layout });
+    const sent = cell.metrics.find((m) => m.name === "EventsSent")!;
+    assert.deepEqual([sent.value, sent.properties.run_id, sent.dimensions.service], [cell.body.sent, "metrics-cells", "emit-events"]);
+    assert.ok(cell.metrics.some((m) => m.name === "TargetEventsPerSecond" && m.value > 0));
+  });
+
   it("the EMF check refuses what CloudWatch would not take", () => {
     const good = {
       _aws: { Timestamp: Date.now(), CloudWatchMetrics: [{ Namespace: "synthgen", Dimensions: [["service"]], Metrics: [{ Name: "FilesWritten", Unit: "Count" }] }] },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, ofType, promiseOf, resetResources, settle, single, type MockResource } from "./support/pulumi-mocks";
 import { loadProgram, type LoadedProgram } from "./support/program";
-import { simulate } from "./support/iam";
+import { simulate, simulateServiceAccess } from "./support/iam";
 import type { ConfigSource } from "../infra/config";
 
 // Mocks first, then config, and only then the program: index.ts reads config at import time
@@ -324,7 +324,37 @@ describe("stack config: each key changes what it should", () => {
     ]);
   });
 
+  it('opsKmsKey "create" encrypts every log group and DLQ with a rotated key that CloudWatch Logs and EventBridge may use for this account only, and each role through SQS only', async () => {
+    const outputs = await stackWith({ kinesisStreamName: "s", opsKmsKey: "create" });
+    const key = single("aws:kms/key:Key");
+    assert.equal(key.inputs.enableKeyRotation, true);
+    const keyArn = await promiseOf((outputs as unknown as { opsKmsKeyArn: pulumi.Output<string> }).opsKmsKeyArn);
+    assert.match(keyArn, /^arn:aws:kms:us-east-1:123456789012:key\//);
+    for (const g of ofType("aws:cloudwatch/logGroup:LogGroup")) assert.equal(g.inputs.kmsKeyId, keyArn, g.name);
+    for (const q of ofType("aws:sqs/queue:Queue")) assert.deepEqual([q.inputs.kmsMasterKeyId, q.inputs.sqsManagedSseEnabled], [keyArn, undefined], q.name);
+    const keyPolicy = JSON.parse(key.inputs.policy as string);
+    const logsOf = (account: string) => ({ "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:us-east-1:${account}:log-group:/aws/lambda/generate-files-abc123` });
+    assert.equal(await simulateServiceAccess(keyPolicy, "logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", keyArn, logsOf("123456789012")), true, "Logs, for this account's log group");
+    assert.equal(await simulateServiceAccess(keyPolicy, "logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", keyArn, logsOf("999999999999")), false, "not another account's");
+    assert.equal(await simulateServiceAccess(keyPolicy, "logs.us-east-1.amazonaws.com", "kms:GenerateDataKey", keyArn), false, "not without the log group's context");
+    assert.equal(await simulateServiceAccess(keyPolicy, "logs.us-east-1.amazonaws.com", "kms:ScheduleKeyDeletion", keyArn, logsOf("123456789012")), false);
+    const rule = { "aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/generate-files-schedule-abc123", "aws:SourceAccount": "123456789012" };
+    assert.equal(await simulateServiceAccess(keyPolicy, "events.amazonaws.com", "kms:GenerateDataKey", keyArn, rule), true, "EventBridge, for this account's rule");
+    assert.equal(await simulateServiceAccess(keyPolicy, "events.amazonaws.com", "kms:GenerateDataKey", keyArn, { ...rule, "aws:SourceAccount": "999999999999" }), false);
+    assert.equal(await simulateServiceAccess(keyPolicy, "sns.amazonaws.com", "kms:GenerateDataKey", keyArn, rule), false, "no other service");
+    for (const component of ["generate-files", "emit-events"]) {
+      const policy = JSON.parse(ofType(ROLE_POLICY).find((p) => p.name === `${component}-policy`)!.inputs.policy as string);
+      assert.equal(await simulate(policy, "kms:GenerateDataKey", keyArn, { "kms:ViaService": "sqs.us-east-1.amazonaws.com" }), true, `${component}: a DLQ message`);
+      assert.equal(await simulate(policy, "kms:GenerateDataKey", keyArn, { "kms:ViaService": "s3.us-east-1.amazonaws.com" }), false, `${component}: not through S3`);
+      assert.equal(await simulate(policy, "kms:Decrypt", keyArn, {}), false, `${component}: not directly`);
+    }
+    await stackWith({});
+    assert.equal(ofType("aws:kms/key:Key").length, 0);
+    assert.ok(ofType("aws:sqs/queue:Queue").every((q) => q.inputs.sqsManagedSseEnabled === true));
+  });
+
   const invalid: [string, Record<string, string>, RegExp][] = [
+    ["an ops key that is an alias", { opsKmsKey: "alias/ops" }, /config opsKmsKey must be "create" or a KMS key ARN/],
     [
       "the x86 Insights layer on arm64",
       { lambdaInsightsLayerArn: "arn:aws:lambda:us-east-1:580247275435:layer:LambdaInsightsExtension:53" },
@@ -663,6 +693,7 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     ["with index-documents on an unsecured cluster", { elasticsearchNode: "https://es.example:9200" }, [...GENERATE, ...INDEX]],
     ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
     ["with an SSE-KMS bucket the stack creates", { bucketKmsKey: "create" }, [...GENERATE, "bucketKmsKeyArn"]],
+    ["with a key for the logs and dead-letter queues", { opsKmsKey: "create" }, [...GENERATE, "opsKmsKeyArn"]],
     [
       "with all three functions",
       { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" },

@@ -56,3 +56,28 @@ export async function simulate(
   if (r.resultType === "error") throw new Error(`IAM simulation of ${action} on ${resource} failed: ${JSON.stringify(r.errors)}`);
   return r.overallResult === "Allowed";
 }
+
+/**
+ * Whether a service principal (`logs.us-east-1.amazonaws.com`, `events.amazonaws.com`) may do
+ * `action` on a resource by that resource's policy alone (a KMS key policy), as the simulator
+ * evaluates it. `kms:EncryptionContext:aws:logs:arn` goes through the same stand-in key as above.
+ */
+export async function simulateServiceAccess(resourcePolicy: object, service: string, action: string, resource: string, context: Record<string, string> = {}): Promise<boolean> {
+  const logsContext = "kms:EncryptionContext:aws:logs:arn";
+  const text = JSON.stringify(resourcePolicy);
+  if (text.includes(STAND_IN_KEY)) throw new Error(`the policy uses ${STAND_IN_KEY}, which stands in for ${logsContext} here`);
+  const policy = JSON.parse(text.replaceAll(logsContext, STAND_IN_KEY)) as object;
+  const variables = Object.fromEntries(Object.entries(context).map(([k, v]) => [k === logsContext ? STAND_IN_KEY : k, v]));
+  const r = await runSimulation(
+    {
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: policy,
+      request: { action, principal: service, resource: { accountId: ACCOUNT, resource }, contextVariables: variables },
+    },
+    {},
+  );
+  if (r.resultType === "error") throw new Error(`IAM simulation of ${action} by ${service} on ${resource} failed: ${JSON.stringify(r.errors)}`);
+  return r.overallResult === "Allowed";
+}
