@@ -29,6 +29,14 @@ describe("run metrics and the dashboard: the bundled functions' EMF lines (check
   const opened: StrictS3[] = [];
   let widgets: Widget[];
   const emitted: EmfMetric[] = [];
+  /** One invocation of a bundled function under its own role, through the strict S3: its answer and its EMF metrics. */
+  const invokeFor = async (component: string, bundleDir: string, event: unknown) => {
+    const strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, component));
+    opened.push(strict);
+    const { result, stdout } = await invokeProgramFunctionLogged({ program, component, bundleDir, s3Endpoint: strict.endpoint, event });
+    assert.equal((result as { statusCode?: number }).statusCode, 200, JSON.stringify(result));
+    return { body: (result as { body: Record<string, any> }).body, metrics: emfMetrics(stdout) };
+  };
 
   before(async () => {
     s3 = await startTestS3([BUCKET]);
@@ -38,13 +46,7 @@ describe("run metrics and the dashboard: the bundled functions' EMF lines (check
     program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url });
     const dashboard = program.resources.find((r) => r.type === "aws:cloudwatch/dashboard:Dashboard")!;
     widgets = (JSON.parse(dashboard.inputs.dashboardBody as string) as { widgets: Widget[] }).widgets;
-    const run = async (component: string, bundleDir: string, event: unknown) => {
-      const strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, component));
-      opened.push(strict);
-      const { result, stdout } = await invokeProgramFunctionLogged({ program, component, bundleDir, s3Endpoint: strict.endpoint, event });
-      assert.equal((result as { statusCode?: number }).statusCode, 200, JSON.stringify(result));
-      return { body: (result as { body: Record<string, any> }).body, metrics: emfMetrics(stdout) };
-    };
+    const run = invokeFor;
     const files = await run("generate-files", generateBundle, { file_count: 3, target_size_mb: 0.05, run_id: "metrics-files", dirty: { malformed: 0.05, duplicate: 0.05 } });
     const events = await run("emit-events", emitBundle, { run_id: "metrics-events", stream_count: 2, events_per_stream: 40, events_per_second: 400 });
     emitted.push(...files.metrics, ...events.metrics);
@@ -126,13 +128,7 @@ describe("run metrics and the dashboard: the bundled functions' EMF lines (check
   });
 
   it("a fan-out shard and an emitter cell state theirs too (the steps the state machines invoke)", async () => {
-    const step = async (component: string, bundleDir: string, event: unknown) => {
-      const strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, component));
-      opened.push(strict);
-      const { result, stdout } = await invokeProgramFunctionLogged({ program, component, bundleDir, s3Endpoint: strict.endpoint, event });
-      assert.equal((result as { statusCode?: number }).statusCode, 200, JSON.stringify(result));
-      return { body: (result as { body: Record<string, any> }).body, metrics: emfMetrics(stdout) };
-    };
+    const step = invokeFor;
     const plan = await step("generate-files", generateBundle, { action: "plan", execution_name: "metrics-shards", request: { file_count: 4, target_size_mb: 0.05 } });
     const shard = await step("generate-files", generateBundle, {
       action: "shard",
