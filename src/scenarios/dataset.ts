@@ -57,22 +57,73 @@ function backfillPaths(world: World, d: ScenarioDataset, range: ScenarioRange, c
   const [first, end] = world.rootsFor(d, k);
   const [a, b] = World.rootRange(end - first, ctx.fileIndex, ctx.fileCount);
   const [from, to] = [first + a, first + b];
-  const keep: boolean[] = [];
+  // Each root's descendants' days, computed once per thread and world: a backfill's later days walk the same roots again.
+  const days = filingDaysOf(world, d);
   let count = 0;
-  for (const path of world.paths(d, from, to)) {
-    const mine = world.filingDay(d, path) === k;
-    keep.push(mine);
-    if (mine) count++;
-  }
-  const all = world.paths(d, from, to);
-  let i = 0;
-  const paths: Iterator<readonly number[]> = {
-    next() {
-      for (let next = all.next(); !next.done; next = all.next()) if (keep[i++]) return next;
-      return { done: true, value: undefined };
-    },
+  for (let root = from; root < to; root++) for (const day of days(root)) if (day === k) count++;
+  let root = from;
+  let own: Int16Array = new Int16Array(0);
+  let paths: Iterator<readonly number[]> | undefined;
+  let j = 0;
+  const next = (): IteratorResult<readonly number[]> => {
+    for (;;) {
+      if (paths) {
+        for (let p = paths.next(); !p.done; p = paths.next()) if (own[j++] === k) return p;
+        paths = undefined;
+      }
+      if (root >= to) return { done: true, value: undefined };
+      own = days(root);
+      // A root none of whose descendants is on this day is not walked at all.
+      if (own.includes(k)) {
+        paths = world.paths(d, root, root + 1);
+        j = 0;
+      }
+      root++;
+    }
   };
-  return { count, paths };
+  return { count, paths: { next } };
+}
+
+/** Filing days kept per dataset and world: for up to this many roots, and this many entities (2 bytes each); past it they are computed again. */
+const MAX_CACHED_ROOTS = 1_000_000;
+const MAX_CACHED_DAYS = 8_000_000;
+
+/** One dataset's cached days: a flat pool of Int16 days, and where each root's run of them starts (-1: not yet). */
+interface DayCache {
+  readonly start: Float64Array;
+  readonly length: Int32Array;
+  pool: Int16Array;
+  used: number;
+}
+const filingCaches = new WeakMap<World, Map<string, DayCache | null>>();
+
+/** The filing days of `d`'s descendants of one root, in path order (past 32,767 days clamps: a backfill has at most 366). */
+function filingDaysOf(world: World, d: ScenarioDataset): (root: number) => Int16Array {
+  let perWorld = filingCaches.get(world);
+  if (!perWorld) filingCaches.set(world, (perWorld = new Map()));
+  let cache = perWorld.get(d.name);
+  if (cache === undefined) {
+    const roots = world.rootCount(d);
+    cache = roots <= MAX_CACHED_ROOTS ? { start: new Float64Array(roots).fill(-1), length: new Int32Array(roots), pool: new Int16Array(1024), used: 0 } : null;
+    perWorld.set(d.name, cache);
+  }
+  const c = cache;
+  return (root) => {
+    if (c && c.start[root]! >= 0) return c.pool.subarray(c.start[root]!, c.start[root]! + c.length[root]!);
+    const days: number[] = [];
+    for (const path of world.paths(d, root, root + 1)) days.push(Math.min(32_767, world.filingDay(d, path)));
+    if (!c || c.used + days.length > MAX_CACHED_DAYS) return Int16Array.from(days);
+    if (c.used + days.length > c.pool.length) {
+      const grown = new Int16Array(Math.min(MAX_CACHED_DAYS, Math.max(c.pool.length * 2, c.used + days.length)));
+      grown.set(c.pool.subarray(0, c.used));
+      c.pool = grown;
+    }
+    c.pool.set(days, c.used);
+    c.start[root] = c.used;
+    c.length[root] = days.length;
+    c.used += days.length;
+    return c.pool.subarray(c.used - days.length, c.used);
+  };
 }
 
 /**

@@ -336,6 +336,11 @@ export class World {
     return offsets;
   }
 
+  /** How many entities `d`'s root dataset has. */
+  rootCount(d: ScenarioDataset): number {
+    return this.state(d).roots;
+  }
+
   /** Root indices of `d`'s root dataset on days 0 … k of a backfill: [0, end). */
   rootsThrough(d: ScenarioDataset, k: number): number {
     const state = this.state(d);
