@@ -39,6 +39,28 @@ type Report = {
   latency: { requests: number };
 };
 
+/**
+ * The deployment the emit state machine specs run against: S3 behind the strict proxy under
+ * emit-events' own role, a loopback ingest API, the bundled function, and the program with 128 MB
+ * emitters, a 20 s timeout and at most 4 emitters at once.
+ */
+async function startEmitMachine() {
+  const s3 = await startTestS3([BUCKET]);
+  const server = await startIngestServer();
+  const { dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" });
+  const program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url, emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "4" });
+  const definition = fanOutDefinitionOf(program, "emit-fan-out");
+  const strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+  return { s3, server, bundleDir, program, definition, strict };
+}
+
+async function stopEmitMachine(m: { s3: TestS3; server: IngestServer; bundleDir: string; strict: StrictS3 }): Promise<void> {
+  await m.strict.close();
+  await m.server.close();
+  await m.s3.stop();
+  await rm(m.bundleDir, { recursive: true, force: true });
+}
+
 describe("emit fan-out: the plan's arithmetic", () => {
   const request = (fields: Record<string, unknown>) =>
     parseEmitRequest({ ingest_api_url: "http://127.0.0.1:9/x", run_id: "plan", seed: 1, ...fields }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");
@@ -158,20 +180,10 @@ describe("the emit state machine as declared, executed: States Language interpre
   let definition: Record<string, any>;
 
   before(async () => {
-    s3 = await startTestS3([BUCKET]);
-    server = await startIngestServer();
-    ({ dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" }));
     // 128 MB: 289 HTTP events/s per emitter, so a 1,000/s peak needs 4; a 20 s timeout makes 8 s waves.
-    program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url, emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "4" });
-    definition = fanOutDefinitionOf(program, "emit-fan-out");
-    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+    ({ s3, server, bundleDir, program, definition, strict } = await startEmitMachine());
   });
-  after(async () => {
-    await strict.close();
-    await server.close();
-    await s3.stop();
-    await rm(bundleDir, { recursive: true, force: true });
-  });
+  after(() => stopEmitMachine({ s3, server, bundleDir, strict }));
 
   const execute = (executionName: string, input: unknown): Promise<DriverResult> =>
     runProgramMachine({ program, component: "emit-events", definition, bundleDir, s3Endpoint: strict.endpoint, executionName, input });
@@ -295,21 +307,13 @@ describe("the emit state machine with a stored scenario's dataset: interpreter â
   const store = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}_datasets/${key}`, Body: body }));
 
   before(async () => {
-    s3 = await startTestS3([BUCKET]);
-    server = await startIngestServer();
-    ({ dir: bundleDir } = await writeBundle({ handler: "functions/emit-events.ts" }));
     // 128 MB: 289 HTTP events/s per emitter; a 20 s timeout makes 8 s waves.
-    program = await loadProgram({ inputBucketName: BUCKET, keyPrefix: PREFIX, ingestApiUrl: server.url, emitMemoryMb: "128", emitTimeoutSeconds: "20", emitFanOutConcurrency: "4" });
-    definition = fanOutDefinitionOf(program, "emit-fan-out");
-    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "emit-events"));
+    ({ s3, server, bundleDir, program, definition, strict } = await startEmitMachine());
     tmp = await mkdtemp(join(tmpdir(), "emit-fan-out-shop-"));
     await store("shop.yaml", await shopText());
   });
   after(async () => {
-    await strict.close();
-    await server.close();
-    await s3.stop();
-    await rm(bundleDir, { recursive: true, force: true });
+    await stopEmitMachine({ s3, server, bundleDir, strict });
     await rm(tmp, { recursive: true, force: true });
   });
 
@@ -425,7 +429,7 @@ describe("the emit state machine with a stored scenario's dataset: interpreter â
     assert.equal(builtIn.body!.field, "definition_sha256");
     const notStored = await invoke({ action: "plan", request: { dataset: "shop2.products", events_per_second: 100 } });
     assert.equal(notStored.statusCode, 400, JSON.stringify(notStored));
-    assert.match(notStored.body!.error, /not found; stored: shop\)/);
+    assert.match(notStored.body!.error, /or a stored dataset \(shop\) \(got "shop2.products": not found\)/);
     assert.equal(server.accepted.length, before);
   });
 });

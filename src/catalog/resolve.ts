@@ -53,11 +53,14 @@ export async function resolveDataset(event: unknown, load: DatasetLoader | undef
     if (!(err instanceof DatasetNotFound)) throw err;
     stored = err.stored;
   }
-  if (!found) {
-    const storedText = stored === undefined ? "or a stored dataset" : stored.length ? `or a stored dataset (${stored.join(", ")})` : "or a stored dataset (none stored)";
-    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, ${storedText} (got "${name}": not found)`);
-  }
+  if (!found) throw datasetNotFound(name, stored);
   return found;
+}
+
+/** The 400 for a `dataset` that is neither built in nor stored, listing what is stored when that is known. */
+export function datasetNotFound(name: string, stored: readonly string[] | undefined): ValidationError {
+  const storedText = stored === undefined ? "or a stored dataset" : stored.length ? `or a stored dataset (${stored.join(", ")})` : "or a stored dataset (none stored)";
+  return new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, ${storedText} (got "${name}": not found)`);
 }
 
 export const looksLikePath = (name: string) => /[\\/]/.test(name) || /\.(ya?ml|json)$/i.test(name);

@@ -9,7 +9,7 @@ import { assertShardsCarry, assertTargetQuota, cellRequest, emitterRate, layoutE
 import { mergeCells, type CellSummary } from "./fan-out-report";
 import { parseEmitRequest, totalEvents, type EmitDataset, type EmitDefaults, type EmitRequest } from "./request";
 import { DATASET_NAMES } from "../datasets/names";
-import { DatasetNotFound, readStoredDefinition, resolveStoredDefinition, sha256Of, type StoredDefinition } from "../catalog/resolve";
+import { DatasetNotFound, datasetNotFound, readStoredDefinition, resolveStoredDefinition, sha256Of, type StoredDefinition } from "../catalog/resolve";
 import { cumulative, peakRate } from "./shape";
 import { EventStream } from "./streams";
 
@@ -141,8 +141,7 @@ async function readDefinition(store: SinkSpec, keyPrefix: string, name: string):
     return await readStoredDefinition(store, keyPrefix, name);
   } catch (err) {
     if (!(err instanceof DatasetNotFound)) throw err;
-    const stored = err.stored.length ? `stored: ${err.stored.join(", ")}` : "none stored";
-    throw new ValidationError("dataset", `dataset must be one of ${DATASET_NAMES.join(", ")}, or a dataset stored under ${keyPrefix}_datasets/ (got "${name}": not found; ${stored})`);
+    throw datasetNotFound(name, err.stored);
   }
 }
 
