@@ -13,6 +13,8 @@ const LAYERS = [
   { name: "sinks", path: "^src/sinks/" },
   { name: "catalog", path: "^src/catalog/" },
   { name: "jobs", path: "^src/(files|events|metrics)/" },
+  // Loads a files run's records into a database, so it plans with the files job.
+  { name: "databases", path: "^src/databases/" },
   // Checks what a job wrote, so it may use the jobs' plans; nothing below imports it.
   { name: "checks", path: "^src/verify/" },
   { name: "edges", path: "^(functions|workers|cli|infra)/|^index\\.ts$" },

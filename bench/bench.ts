@@ -17,6 +17,7 @@ import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
 import { targetsBench } from "./targets";
 import { verifyBench } from "./verify";
+import { databasesBench } from "./databases";
 
 const run = promisify(execFile);
 
@@ -181,6 +182,12 @@ async function main(): Promise<void> {
     await rm(work, { recursive: true, force: true });
     return;
   }
+  if (process.argv.includes("--databases-only")) {
+    await databasesBench(work);
+    await s3.close();
+    await rm(work, { recursive: true, force: true });
+    return;
+  }
   if (process.argv.includes("--formats-only")) {
     const large = process.argv.includes("--large-gib") ? 1024 : 256;
     await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local"), large);
@@ -223,6 +230,7 @@ async function main(): Promise<void> {
   console.log("");
   await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local-formats"), 256);
   await verifyBench(work, [64, 256]);
+  await databasesBench(work);
   await s3.close();
   await rm(work, { recursive: true, force: true });
   console.log("\nRSS is the scenario process's peak resident set (main thread + workers), not the S3 server's.");

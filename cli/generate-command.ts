@@ -5,7 +5,8 @@ import { createFilePool, type FilePool } from "../src/files/pool";
 import { parseGenerateRequest } from "../src/files/request";
 import { sinkLocation } from "../src/sinks";
 import { resolveDataset, fileDatasetLoader } from "../src/catalog/resolve";
-import { badInput, crashed, eventFrom, finish, numeric, parsePairs } from "./common";
+import { isDatabaseUrl } from "../src/databases/target";
+import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-options";
 import { progressBar } from "./progress";
 import { preflight, settleAbandoned, trapInterrupts, type Interruption } from "./run-guard";
@@ -80,6 +81,14 @@ async function runSharded(
  * function. Prints the function's response body on stdout; returns the exit code.
  */
 export async function runGenerateCommand(flags: GenerateFlags): Promise<number> {
+  if (isDatabaseUrl(flags.out)) {
+    const { runDatabaseGenerate } = require("./generate-database") as typeof import("./generate-database");
+    return runDatabaseGenerate(flags);
+  }
+  if (flags.createTables !== undefined) {
+    process.stderr.write("synthgen: --create-tables applies to a database --out (postgres://, mysql://, pglite://)\n");
+    return EXIT.BAD_INPUT;
+  }
   if (flags.scenario !== undefined) {
     const { runScenarioGenerate } = require("./generate-scenario") as typeof import("./generate-scenario");
     return runScenarioGenerate({ ...flags, scenario: flags.scenario });

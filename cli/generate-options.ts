@@ -30,6 +30,8 @@ export interface GenerateFlags {
   dirty?: string;
   ignoreFreeSpace?: boolean;
   scenario?: string;
+  /** A database --out: create the tables that are missing. */
+  createTables?: boolean;
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */

@@ -45,7 +45,8 @@ program
   .option("--run-id <id>", "run identity; the same run id always writes the same keys (default: random)")
   .option("--key-prefix <prefix>", "prefix under the destination, e.g. loadtest/ (default none)")
   .option("--threads <n>", "threads (default: one per 64 MiB planned, at most the machine's cores; 1 runs without a worker)")
-  .option("--out <dest>", "a local folder, or s3://bucket/prefix", "synthgen-out")
+  .option("--out <dest>", "a local folder, s3://bucket/prefix, or a database: postgres://USER@HOST/DB, mysql://USER@HOST/DB, pglite://FOLDER (docs/databases.md)", "synthgen-out")
+  .option("--create-tables", "with a database --out: create the tables that are missing, with the scenario's primary and foreign keys")
   .option("--endpoint <url>", "S3-compatible endpoint for an s3:// --out, e.g. http://127.0.0.1:4568 (path-style)")
   .option("--from <yyyy-mm-dd>", "backfill: first day (with --to); --files is per day; with --scenario one world over the days, each entity under its own day")
   .option("--to <yyyy-mm-dd>", "backfill: last day, inclusive (at most 366 days)")
@@ -73,7 +74,8 @@ written), 130/143 interrupted.
 
 Examples:
   synthgen generate --files 100 --size-mb 3.5 --out ./data
-  synthgen generate --files 10 --out s3://my-landing-bucket/loadtest --seed 42 --run-id lt-001`,
+  synthgen generate --files 10 --out s3://my-landing-bucket/loadtest --seed 42 --run-id lt-001
+  synthgen generate --scenario examples/shop.yaml --out pglite://./shop-db --create-tables`,
   )
   .action(async (flags: GenerateFlags) => {
     const { runGenerateCommand } = require("./generate-command") as typeof import("./generate-command");

@@ -1,0 +1,126 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/** A port nothing listens on now (the kernel's pick, released at once). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningDatabase {
+  /** A URL for synthgen's --out, e.g. postgres://postgres@127.0.0.1:PORT/synthgen. */
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
+
+/** Runs a command as the `postgres` user when this process is root (initdb and postgres refuse root). */
+function asPostgres(command: string, args: readonly string[]): { file: string; args: string[] } {
+  if (!isRoot()) return { file: command, args: [...args] };
+  const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(" ");
+  return { file: "su", args: ["postgres", "-s", "/bin/sh", "-c", quoted] };
+}
+
+/**
+ * The system's PostgreSQL server (Debian's `postgresql` package: `pg_config --bindir` finds it),
+ * in a new data directory on a free loopback port, with trust authentication for `postgres` and a
+ * database `synthgen`. fsync is off: the specs need a real server's semantics, not its durability.
+ */
+export async function startPostgres(): Promise<RunningDatabase> {
+  const bin = execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
+  const dir = mkdtempSync(join(tmpdir(), "synthgen-pg-"));
+  if (isRoot()) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })));
+  const data = join(dir, "data");
+  const port = await freePort();
+  const run = (command: string, args: string[]) => {
+    const c = asPostgres(join(bin, command), args);
+    execFileSync(c.file, c.args, { stdio: ["ignore", "ignore", "pipe"] });
+  };
+  run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
+  run("pg_ctl", ["-D", data, "-w", "-l", join(dir, "server.log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`, "start"]);
+  const base = `postgres://postgres@127.0.0.1:${port}`;
+  const { Client } = require("pg") as typeof import("pg");
+  const admin = new Client({ connectionString: `${base}/postgres` });
+  await admin.connect();
+  await admin.query("CREATE DATABASE synthgen");
+  await admin.end();
+  return {
+    url: `${base}/synthgen`,
+    port,
+    async stop() {
+      try {
+        run("pg_ctl", ["-D", data, "-m", "immediate", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Whether MariaDB's server is installed (.ci/run installs Debian's mariadb-server-core and mariadb-client-core). */
+export const mariadbInstalled = (): boolean => existsSync("/usr/sbin/mariadbd") && existsSync("/usr/bin/mariadb-install-db");
+
+/**
+ * A MariaDB server (Debian's 10.11) in a new data directory on a free loopback port: `root` without
+ * a password, a database `synthgen`, strict SQL mode as MariaDB ships it. The binlog and fsyncs are
+ * off; InnoDB (foreign keys enforced) is the default engine.
+ */
+export async function startMariadb(): Promise<RunningDatabase> {
+  const dir = mkdtempSync(join(tmpdir(), "synthgen-mariadb-"));
+  const data = join(dir, "data");
+  const user = isRoot() ? ["--user=root"] : [];
+  execFileSync("mariadb-install-db", ["--no-defaults", `--datadir=${data}`, ...user, "--auth-root-authentication-method=normal", "--skip-test-db"], { stdio: "ignore" });
+  const port = await freePort();
+  const server: ChildProcess = spawn(
+    "/usr/sbin/mariadbd",
+    [
+      "--no-defaults",
+      `--datadir=${data}`,
+      ...user,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      `--socket=${join(dir, "sock")}`,
+      "--innodb-flush-log-at-trx-commit=0",
+      "--skip-log-bin",
+      "--innodb-buffer-pool-size=128M",
+    ],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((resolve) => server.once("exit", () => resolve()));
+  const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const conn = await mysql.createConnection({ host: "127.0.0.1", port, user: "root" });
+      await conn.query("CREATE DATABASE synthgen");
+      await conn.end();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || server.exitCode !== null) {
+        server.kill("SIGKILL");
+        throw new Error(`MariaDB did not start on port ${port}: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    url: `mysql://root@127.0.0.1:${port}/synthgen`,
+    port,
+    async stop() {
+      server.kill("SIGKILL");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
