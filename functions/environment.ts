@@ -153,3 +153,25 @@ export function readIndexEnvironment(env: Env): IndexEnvironment {
     secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT || undefined,
   });
 }
+
+/** `load-database`: the database (its URL without credentials), the secret with its credentials, and where stored definitions are. */
+export interface DatabaseEnvironment {
+  readonly databaseUrl: string;
+  readonly secretArn: string;
+  readonly bucket: string;
+  readonly keyPrefix: string;
+  /** Only for running the handler against local stand-ins (tests). */
+  readonly s3Endpoint: string | undefined;
+  readonly secretsManagerEndpoint: string | undefined;
+}
+
+export function readDatabaseEnvironment(env: Env): DatabaseEnvironment {
+  return Object.freeze({
+    databaseUrl: required(env, "DATABASE_URL"),
+    secretArn: required(env, "DATABASE_SECRET_ARN"),
+    bucket: required(env, "BUCKET_NAME"),
+    keyPrefix: normaliseKeyPrefix("KEY_PREFIX", env.KEY_PREFIX ?? ""),
+    s3Endpoint: env.S3_ENDPOINT || undefined,
+    secretsManagerEndpoint: env.SECRETS_MANAGER_ENDPOINT || undefined,
+  });
+}

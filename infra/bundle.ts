@@ -46,8 +46,10 @@ export function bundleFiles(entries: BundleEntries): Map<string, string> {
     outdir: join(root, ".bundle"),
     // The Lambda runtime ships an AWS SDK too, but bundling ours pins the version the tests ran.
     bundle: true,
-    // piscina loads this native, platform-specific module optionally (inside try/catch).
-    external: ["@napi-rs/nice"],
+    // piscina loads this native, platform-specific module optionally (inside try/catch); pg its
+    // libpq binding only when asked (pg.native). PGlite runs a database in the process, which a
+    // deployed function never does (load-database reaches a server): loaded only by pglite://.
+    external: ["@napi-rs/nice", "pg-native", "@electric-sql/pglite"],
     write: false,
     platform: "node",
     target: "node22",

@@ -62,6 +62,17 @@ export interface StackConfig {
   readonly emit: EmitStackConfig | undefined;
   /** The `index-documents` function; absent when no Elasticsearch node is set. */
   readonly index: IndexStackConfig | undefined;
+  /** The `load-database` function; absent when no database is set. */
+  readonly database: DatabaseStackConfig | undefined;
+}
+
+export interface DatabaseStackConfig extends FunctionSettings {
+  /** `postgres://HOST:PORT/DB` or `mysql://HOST:PORT/DB`, no credentials: an RDS or Aurora endpoint reached in the VPC. */
+  readonly url: string;
+  /** The Secrets Manager secret with the database's `username` and `password` (RDS's format), the only one the function may read. */
+  readonly secretArn: string;
+  /** The customer managed KMS key the secret is encrypted with, if not Secrets Manager's own. */
+  readonly secretKmsKeyArn: string | undefined;
 }
 
 export interface VpcConfig {
@@ -163,6 +174,9 @@ export const CONFIG_DEFAULTS = Object.freeze({
   indexScheduleExpression: "rate(1 hour)",
   indexScheduleEnabled: true,
   elasticsearchIndex: INDEX_DEFAULTS.index,
+  // A scheduled load (of the built-in dataset, unless the schedule is given another event) is off until switched on.
+  databaseScheduleExpression: "rate(1 day)",
+  databaseScheduleEnabled: false,
   metricsSeed: INDEX_DEFAULTS.seed,
 });
 
@@ -200,7 +214,7 @@ function urlConfig(cfg: ConfigSource, key: string): string | undefined {
 }
 
 /** Memory, timeout and schedule of a function, from keys named with its prefix (`emit`, `index`). */
-function functionSettings(cfg: ConfigSource, prefix: "emit" | "index", schedule: string, enabled: boolean): FunctionSettings {
+function functionSettings(cfg: ConfigSource, prefix: "emit" | "index" | "database", schedule: string, enabled: boolean): FunctionSettings {
   return {
     memoryMb: inRange(`${prefix}MemoryMb`, cfg.getNumber(`${prefix}MemoryMb`) ?? 512, 128, 10_240, true),
     timeoutSeconds: inRange(`${prefix}TimeoutSeconds`, cfg.getNumber(`${prefix}TimeoutSeconds`) ?? 300, 1, 900, true),
@@ -305,6 +319,38 @@ function readIndexConfig(cfg: ConfigSource): IndexStackConfig | undefined {
   };
 }
 
+/** A secret's full ARN, with the six characters Secrets Manager adds to its name: IAM grants on exact ARNs. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$/;
+
+function readDatabaseConfig(cfg: ConfigSource, vpc: VpcConfig | undefined): DatabaseStackConfig | undefined {
+  const d = CONFIG_DEFAULTS;
+  const url = cfg.get("databaseUrl") || undefined;
+  const secretArn = cfg.get("databaseSecretArn") || undefined;
+  if (url === undefined && secretArn === undefined) return undefined;
+  if (url === undefined || secretArn === undefined) {
+    const missing = url === undefined ? "databaseUrl" : "databaseSecretArn";
+    throw new ValidationError(
+      missing,
+      `config ${missing} is required with ${url === undefined ? "databaseSecretArn" : "databaseUrl"}: load-database needs the database's endpoint and the secret with its credentials`,
+    );
+  }
+  const m = /^(postgres|postgresql|mysql|mariadb):\/\/([^/?#]*)\/([^/?#]+)$/i.exec(url);
+  if (!m)
+    throw new ValidationError("databaseUrl", `config databaseUrl must be postgres://HOST:PORT/DB or mysql://HOST:PORT/DB, an RDS or Aurora endpoint (got "${url.replace(/:[^:@/]*@/, ":***@")}")`);
+  if ((m[2] as string).includes("@")) throw new ValidationError("databaseUrl", "config databaseUrl must not hold credentials: the user name and password come from databaseSecretArn");
+  if (!SECRET_ARN.test(secretArn)) {
+    throw new ValidationError(
+      "databaseSecretArn",
+      `config databaseSecretArn must be a Secrets Manager secret's full ARN, arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf (got "${secretArn}")`,
+    );
+  }
+  if (!vpc) throw new ValidationError("vpcSubnetIds", "config vpcSubnetIds and vpcSecurityGroupIds are required with databaseUrl: load-database reaches the database from the VPC");
+  const secretKmsKeyArn = cfg.get("databaseSecretKmsKeyArn") || undefined;
+  if (secretKmsKeyArn !== undefined && !KMS_KEY_ARN.test(secretKmsKeyArn))
+    throw new ValidationError("databaseSecretKmsKeyArn", `config databaseSecretKmsKeyArn must be a KMS key ARN (not an alias; got "${secretKmsKeyArn}")`);
+  return { ...functionSettings(cfg, "database", d.databaseScheduleExpression, d.databaseScheduleEnabled), url, secretArn, secretKmsKeyArn };
+}
+
 /** AWS publishes the Lambda Insights extension from this account, one layer per architecture. */
 const INSIGHTS_LAYER = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):580247275435:layer:(LambdaInsightsExtension(-Arm64)?):(\d+)$/;
 
@@ -389,6 +435,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   const reservedConcurrency = reserved(cfg, "reservedConcurrency");
   fitsReservation("fanOutConcurrency", fanOutConcurrency, "reservedConcurrency", reservedConcurrency);
   const timeoutSeconds = inRange("timeoutSeconds", cfg.getNumber("timeoutSeconds") ?? d.timeoutSeconds, 1, 900, true);
+  const vpc = readVpcConfig(cfg);
 
   return Object.freeze({
     filesPerInvocation: inRange("filesPerInvocation", cfg.getNumber("filesPerInvocation") ?? d.filesPerInvocation, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT, true),
@@ -412,8 +459,9 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency,
     reservedConcurrency,
-    vpc: readVpcConfig(cfg),
+    vpc,
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
+    database: readDatabaseConfig(cfg, vpc),
   });
 }

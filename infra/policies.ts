@@ -188,6 +188,24 @@ export function secretReadStatement(secretArn: string): PolicyStatement {
   return { Sid: "ReadApiKeySecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn };
 }
 
+/** Reading the database's credentials: its one secret, and the secret's key only through Secrets Manager. */
+export function databaseSecretStatements(secretArn: string, keyArn: string | undefined, secretsManager: string): PolicyStatement[] {
+  return [
+    { Sid: "ReadDatabaseSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn },
+    ...(keyArn
+      ? [
+          {
+            Sid: "DecryptDatabaseSecret",
+            Effect: "Allow" as const,
+            Action: "kms:Decrypt",
+            Resource: keyArn,
+            Condition: { StringEquals: { "kms:ViaService": secretsManager } },
+          },
+        ]
+      : []),
+  ];
+}
+
 /** The ARN of a Kinesis data stream by name, in the deployment's partition, region and account. */
 export function kinesisStreamArn(partition: string, region: string, accountId: string, streamName: string): string {
   return `arn:${partition}:kinesis:${region}:${accountId}:stream/${streamName}`;

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlertTopic } from "./alert-topic";
 import { ApiKeySecret } from "./api-key-secret";
 import { bundleArchive } from "./bundle";
-import type { EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
+import type { DatabaseStackConfig, EmitStackConfig, IndexStackConfig, StackConfig } from "./config";
 import { RunDashboard, type WatchedFunction } from "./dashboard";
 import { DataBucket } from "./data-bucket";
 import { deployment } from "./deployment";
@@ -28,6 +28,7 @@ import {
   sqsSendStatement,
   kinesisStreamArn,
   secretReadStatement,
+  databaseSecretStatements,
   type PolicyStatement,
 } from "./policies";
 
@@ -153,6 +154,46 @@ function indexDocumentsFunction(index: IndexStackConfig, common: Common, alertTo
   return { fn, secret };
 }
 
+/**
+ * `load-database`: datasets and stored scenarios into the stack's database, in the VPC. Its role
+ * reads the one secret with the database's credentials (and its key only through Secrets Manager)
+ * and the stored definitions; TLS to the database is verified against the CAs Lambda's Node.js
+ * runtime ships for RDS (NODE_EXTRA_CA_CERTS).
+ */
+function loadDatabaseFunction(database: DatabaseStackConfig, common: Common, alertTopicArn: pulumi.Input<string>, data: DataBucket, keyPrefix: string, vpc: StackConfig["vpc"]): GeneratorFunction {
+  const network = inVpc(vpc);
+  return new GeneratorFunction("load-database", {
+    code: bundleArchive({ handler: "functions/load-database.ts" }),
+    handler: "functions/load-database.handler",
+    memoryMb: database.memoryMb,
+    timeoutSeconds: database.timeoutSeconds,
+    ...common,
+    environment: {
+      DATABASE_URL: database.url,
+      DATABASE_SECRET_ARN: database.secretArn,
+      BUCKET_NAME: data.bucketName,
+      KEY_PREFIX: keyPrefix,
+      NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+    },
+    sinkStatements: pulumi
+      .all([deployment(), data.bucketArn, bucketKeyStatements(data), network.statements])
+      .apply(([d, bucketArn, key, net]) => [
+        ...databaseSecretStatements(database.secretArn, database.secretKmsKeyArn, `secretsmanager.${d.region}.${d.dnsSuffix}`),
+        ...storedDefinitionStatements(bucketArn, keyPrefix),
+        ...key,
+        ...net,
+      ]),
+    ...(network.vpc ? { vpc: network.vpc } : {}),
+    // A load is one transaction: a failed attempt left nothing, and the same run id again is a no-op once loaded.
+    schedule: { expression: database.scheduleExpression, enabled: database.scheduleEnabled, input: {} },
+    alertTopicArn,
+    ...(database.reservedConcurrency !== undefined ? { reservedConcurrency: database.reservedConcurrency } : {}),
+  });
+}
+
+/** Where Lambda's Node.js runtimes keep the Amazon RDS CA certificates, which Node 20 and later load only when NODE_EXTRA_CA_CERTS names them. */
+export const RDS_CA_BUNDLE = "/var/runtime/ca-cert.pem";
+
 /** A function as the dashboard watches it: its names as CloudWatch's metrics carry them, and its run metrics. */
 function watched(fn: GeneratorFunction, service: string, runMetrics: readonly RunMetric[]): pulumi.Output<WatchedFunction> {
   return pulumi
@@ -225,11 +266,13 @@ export function createStack(config: StackConfig) {
   const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.invokeArn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
   const bigEmit = JSON.stringify({ shape: "constant:100000/30m", stream_count: 1000, run_id: "emit-loadtest-001" });
   const index = config.index ? indexDocumentsFunction(config.index, common, alerts.topic.arn, config.vpc) : undefined;
+  const loadDatabase = config.database ? loadDatabaseFunction(config.database, common, alerts.topic.arn, data, config.keyPrefix, config.vpc) : undefined;
   const dashboard = new RunDashboard("runs", {
     functions: [
       watched(generateFiles, "generate-files", FILE_RUN_METRICS),
       ...(emit ? [watched(emit, "emit-events", EMIT_RUN_METRICS)] : []),
       ...(index ? [watched(index.fn, "index-documents", [])] : []),
+      ...(loadDatabase ? [watched(loadDatabase, "load-database", [])] : []),
     ],
     machines: [fanOut.stateMachine.arn.apply((arn) => ({ label: "fan-out", arn })), ...(emitFanOut ? [emitFanOut.stateMachine.arn.apply((arn) => ({ label: "emit fan-out", arn }))] : [])],
   });
@@ -269,6 +312,13 @@ export function createStack(config: StackConfig) {
           indexInvokeCommand: invokeCommand(index.fn, {}),
           backfillInvokeCommand: invokeCommand(index.fn, { hours: 720 }),
           ...(index.secret ? { elasticsearchApiKeySecretArn: index.secret.arn } : {}),
+        }
+      : {}),
+    ...(loadDatabase
+      ? {
+          loadDatabaseFunctionName: loadDatabase.function.name,
+          loadDatabaseDeadLetterQueueUrl: loadDatabase.deadLetterQueue.url,
+          loadDatabaseInvokeCommand: invokeCommand(loadDatabase, { scenario: "shop", create_tables: true, run_id: "seed-001" }),
         }
       : {}),
   };

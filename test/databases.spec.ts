@@ -5,7 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "pg";
 import { synthgen } from "./support/cli";
-import { freePort, mariadbInstalled, startMariadb, startPostgres, type RunningDatabase } from "./support/databases";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { freePort, mariadbInstalled, startMariadb, startPostgres, type RunningDatabase, type TlsDatabase } from "./support/databases";
+import { writeBundle } from "./support/lambda-runtime";
+import { loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
+import { startTestS3, type TestS3 } from "./support/s3";
+import { startFakeSecretsManager, type FakeSecretsManager } from "./support/secrets-manager";
+import { invokeProgramFunctionLogged } from "./support/state-machine";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
+import { urlParts as urlPartsOf } from "../src/databases/target";
 
 const SHOP = join(__dirname, "..", "..", "examples", "shop.yaml");
 /** One identity for every run of the shop, so the NDJSON files and the tables hold the same run. */
@@ -424,14 +432,108 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
     });
   });
 
+  describe("load-database, the stack's function: bundled, on Lambda's Node, its secret from Secrets Manager, a TLS-only PostgreSQL, S3 as strict as AWS under its own role", () => {
+    const BUCKET = "load-database-bucket";
+    const PREFIX = "landing/";
+    const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0a1b2c3d-AbC123";
+    let pg: TlsDatabase;
+    let s3: TestS3;
+    let strict: StrictS3;
+    let secrets: FakeSecretsManager;
+    let program: LoadedProgram;
+    let bundleDir: string;
+    before(async function () {
+      this.timeout(180_000);
+      if (!hasPostgres()) {
+        if (process.env.SYNTHGEN_REQUIRE_DATABASES === "1") throw new Error("PostgreSQL is not installed (.ci/run installs it)");
+        this.skip();
+      }
+      pg = await startPostgres({ tls: true });
+      s3 = await startTestS3([BUCKET]);
+      secrets = await startFakeSecretsManager({ [SECRET]: JSON.stringify({ username: pg.user, password: pg.password }) });
+      program = await loadProgram({
+        inputBucketName: BUCKET,
+        keyPrefix: PREFIX,
+        databaseUrl: `postgres://127.0.0.1:${pg.port}/synthgen`,
+        databaseSecretArn: SECRET,
+        vpcSubnetIds: "subnet-0a1b2c3d4e5f67890",
+        vpcSecurityGroupIds: "sg-0123456789abcdef0",
+      });
+      strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "load-database"));
+      ({ dir: bundleDir } = await writeBundle({ handler: "functions/load-database.ts" }));
+      await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${PREFIX}_datasets/shop.yaml`, Body: await readFile(SHOP) }));
+    });
+    after(async () => {
+      await strict?.close();
+      await s3?.stop();
+      await secrets?.close();
+      await pg?.stop();
+      if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
+    });
+    type Answer = { statusCode?: number; body?: Record<string, any>; thrown?: string };
+    const invoke = (event: unknown, environment: Record<string, string> = {}) =>
+      invokeProgramFunctionLogged({
+        program,
+        component: "load-database",
+        bundleDir,
+        s3Endpoint: strict.endpoint,
+        event,
+        environment: { SECRETS_MANAGER_ENDPOINT: secrets.endpoint, NODE_EXTRA_CA_CERTS: pg.caFile, ...environment },
+      }).then((r) => r.result as Answer);
+    const tlsUrl = () => `postgres://${pg.user}:${pg.password}@127.0.0.1:${pg.port}/synthgen`;
+
+    it("the stored shop with create_tables: the same rows as the CLI's NDJSON files of the same run, its foreign keys declared; the same event again changes nothing", async () => {
+      const event = { scenario: "shop", create_tables: true, run_id: "db-shop-1", seed: 42, date_prefix: "2026-03-01" };
+      const answer = await invoke(event);
+      assert.equal(answer.statusCode, 200, JSON.stringify(answer));
+      assert.equal(answer.body?.status, "completed");
+      assert.equal(answer.body?.database, `postgres://${pg.user}:***@127.0.0.1:${pg.port}/synthgen`, "the password never in the answer");
+      const { Client: PgClient } = require("pg") as typeof import("pg");
+      const client = new PgClient({ ...urlPartsOf(tlsUrl()), ssl: { ca: await readFile(pg.caFile, "utf8") } });
+      await client.connect();
+      try {
+        const fks = await client.query(`SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f'`);
+        assert.equal(fks.rows[0].n, FOREIGN_KEYS.length);
+        const rows = new Map<string, Row[]>();
+        for (const t of Object.keys(KEYS)) rows.set(t, await pgRows(client, t));
+        assertSameRows(shopRecords, rows);
+      } finally {
+        await client.end();
+      }
+      const again = await invoke(event);
+      assert.equal(again.body?.status, "already_loaded");
+      assert.ok(secrets.reads.count >= 2);
+    });
+
+    it("verifies the server's certificate: without the CA that signed it the function connects to nothing and answers 400 naming the database; the server takes no connection without TLS", async () => {
+      const answer = await invoke({ dataset: "tutoring-events", file_count: 1, target_size_mb: 0.05, create_tables: true }, { NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" });
+      assert.equal(answer.statusCode, 400, JSON.stringify(answer));
+      assert.equal(answer.body?.field, "database");
+      assert.match(answer.body?.error, /cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/synthgen: (unable to verify the first certificate|self[- ]signed certificate)/);
+      // The stand-in is as strict as RDS with rds.force_ssl: a connection without TLS is refused.
+      const { Client: PgClient } = require("pg") as typeof import("pg");
+      const plain = new PgClient({ connectionString: tlsUrl() });
+      await assert.rejects(plain.connect(), /pg_hba\.conf rejects connection .* no encryption/);
+    });
+
+    it("a request about files, or an unstored scenario, is a 400 naming the field; nothing is read from the database", async () => {
+      const bad = await invoke({ scenario: "shop", format: "parquet" });
+      assert.deepEqual([bad.statusCode, bad.body?.field], [400, "format"]);
+      const unstored = await invoke({ scenario: "nowhere" });
+      assert.deepEqual([unstored.statusCode, unstored.body?.field], [400, "scenario"]);
+      assert.match(unstored.body?.error, /scenario "nowhere" is not stored under landing\/_datasets\/ \(stored: shop\)/);
+    });
+  });
+
   describe("what a database --out refuses (exit 2, nothing written)", () => {
     it("a URL without a host or a database, an empty pglite://, file-only flags, --create-tables without a database, a server that does not answer", async () => {
       const cases: [string[], RegExp][] = [
         [["--out", "postgres://127.0.0.1"], /--out must name one database after the host/],
         [["--out", "mysql:///shop"], /--out must name a host/],
         [["--out", "pglite://"], /pglite:\/\/ needs a folder/],
-        [["--out", "pglite://./x", "--format", "csv"], /--format does not apply to a database --out/],
-        [["--out", "pglite://./x", "--dirty", "malformed=0.1"], /--dirty does not apply to a database --out/],
+        [["--out", "pglite://./x", "--format", "csv"], /--format: format does not apply to a database \(rows go in by the database's bulk path/],
+        [["--out", "pglite://./x", "--dirty", "malformed=0.1"], /--dirty: dirty does not apply to a database/],
+        [["--out", "pglite://./x", "--shards", "2"], /--shards does not apply to a database --out/],
         [["--out", join(work, "folder"), "--create-tables"], /--create-tables applies to a database --out/],
         [["--out", `postgres://postgres:secret@127.0.0.1:${await freePort()}/nothing`], /--out: cannot connect to postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/nothing/],
       ];

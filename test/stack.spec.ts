@@ -595,6 +595,85 @@ describe("stack with emit-events and index-documents (seeds 002 and 001)", () =>
   }
 });
 
+describe("stack with load-database (databaseUrl, databaseSecretArn, in the VPC)", () => {
+  const functionNamed = (prefix: string) => ofType(FUNCTION).find((f) => f.name === `${prefix}-function`)!;
+  const SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0a1b2c3d-AbC123";
+  const DATABASE = {
+    databaseUrl: "postgres://shop.cluster-abc.us-east-1.rds.amazonaws.com:5432/shop",
+    databaseSecretArn: SECRET,
+    vpcSubnetIds: "subnet-0a1b2c3d4e5f67890",
+    vpcSecurityGroupIds: "sg-0123456789abcdef0",
+  };
+
+  it("creates no load-database until a database is configured", async () => {
+    await stackWith({});
+    assert.equal(functionNamed("load-database"), undefined);
+  });
+
+  it("load-database: in the VPC, the database's URL and the secret's ARN (never its value), TLS verified against Lambda's RDS CAs, a disabled daily schedule, alarms", async () => {
+    const outputs = await stackWith({ ...DATABASE, keyPrefix: "landing/" });
+    const fn = functionNamed("load-database");
+    assert.deepEqual(fn.inputs.vpcConfig, { subnetIds: ["subnet-0a1b2c3d4e5f67890"], securityGroupIds: ["sg-0123456789abcdef0"] });
+    assert.equal(fn.inputs.handler, "functions/load-database.handler");
+    const env = { ...fn.inputs.environment.variables } as Record<string, string>;
+    assert.deepEqual(
+      { url: env.DATABASE_URL, secret: env.DATABASE_SECRET_ARN, prefix: env.KEY_PREFIX, ca: env.NODE_EXTRA_CA_CERTS },
+      { url: DATABASE.databaseUrl, secret: SECRET, prefix: "landing/", ca: "/var/runtime/ca-cert.pem" },
+    );
+    const rule = ofType("aws:cloudwatch/eventRule:EventRule").find((r) => r.name === "load-database-schedule")!;
+    assert.deepEqual([rule.inputs.scheduleExpression, rule.inputs.state], ["rate(1 day)", "DISABLED"]);
+    assert.equal(ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.startsWith("load-database-")).length, 4);
+    assert.match(await promiseOf(outputs.loadDatabaseInvokeCommand!), /--payload '\{"scenario":"shop","create_tables":true,"run_id":"seed-001"\}'/);
+    assert.equal(functionNamed("generate-files").inputs.vpcConfig, undefined, "generate-files stays out of the VPC");
+  });
+
+  it("load-database's role reads the one secret, the stored definitions and nothing else of the bucket (IAM policy simulator)", async () => {
+    await stackWith({ ...DATABASE, keyPrefix: "landing/", inputBucketName: "landing-bucket" });
+    const policy = JSON.parse(ofType(ROLE_POLICY).find((p) => p.name === "load-database-policy")!.inputs.policy as string);
+    const may = (action: string, resource: string, context: Record<string, string> = {}) => simulate(policy, action, resource, context);
+    assert.equal(await may("secretsmanager:GetSecretValue", SECRET), true);
+    assert.equal(await may("secretsmanager:GetSecretValue", "arn:aws:secretsmanager:us-east-1:123456789012:secret:other-AbC123"), false, "not another secret");
+    assert.equal(await may("secretsmanager:PutSecretValue", SECRET), false);
+    assert.equal(await may("secretsmanager:ListSecrets", "*"), false);
+    assert.equal(await may("s3:GetObject", "arn:aws:s3:::landing-bucket/landing/_datasets/shop.yaml"), true);
+    assert.equal(await may("s3:ListBucket", "arn:aws:s3:::landing-bucket", { "s3:prefix": "landing/_datasets/" }), true);
+    assert.equal(await may("s3:ListBucket", "arn:aws:s3:::landing-bucket", { "s3:prefix": "landing/" }), false, "not the data beside them");
+    assert.equal(await may("s3:GetObject", "arn:aws:s3:::landing-bucket/landing/2026-01-01-test0000-000000.ndjson"), false);
+    assert.equal(await may("s3:PutObject", "arn:aws:s3:::landing-bucket/landing/_datasets/shop.yaml"), false);
+    assert.equal(await may("ec2:CreateNetworkInterface", "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-0a1b2c3d4e5f67890"), true);
+    assert.equal(await may("ec2:CreateNetworkInterface", "arn:aws:ec2:us-east-1:123456789012:subnet/subnet-00000000000000000"), false);
+    assert.ok(!policy.Statement.some((st: Statement) => asList(st.Action).some((a) => a.startsWith("kms:"))), "no key named, no KMS permission");
+
+    const key = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    await stackWith({ ...DATABASE, databaseSecretKmsKeyArn: key });
+    const withKey = JSON.parse(ofType(ROLE_POLICY).find((p) => p.name === "load-database-policy")!.inputs.policy as string);
+    assert.equal(await simulate(withKey, "kms:Decrypt", key, { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" }), true);
+    assert.equal(await simulate(withKey, "kms:Decrypt", key), false, "not directly");
+    assert.equal(await simulate(withKey, "kms:Decrypt", key, { "kms:ViaService": "s3.us-east-1.amazonaws.com" }), false, "not through another service");
+    assert.equal(
+      await simulate(withKey, "kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000", { "kms:ViaService": "secretsmanager.us-east-1.amazonaws.com" }),
+      false,
+    );
+  });
+
+  for (const [what, values, key, message] of [
+    ["a database URL without its secret", { databaseUrl: DATABASE.databaseUrl }, "databaseSecretArn", /config databaseSecretArn is required with databaseUrl/],
+    ["a secret without a database URL", { databaseSecretArn: SECRET }, "databaseUrl", /config databaseUrl is required with databaseSecretArn/],
+    ["credentials in the URL", { ...DATABASE, databaseUrl: "postgres://admin:hunter2@db.internal:5432/shop" }, "databaseUrl", /must not hold credentials/],
+    ["a URL that is not a server's", { ...DATABASE, databaseUrl: "pglite://./db" }, "databaseUrl", /must be postgres:\/\/HOST:PORT\/DB or mysql:\/\/HOST:PORT\/DB/],
+    ["a secret's name instead of its full ARN", { ...DATABASE, databaseSecretArn: "rds!db-0a1b2c3d" }, "databaseSecretArn", /full ARN/],
+    ["a database outside a VPC", { databaseUrl: DATABASE.databaseUrl, databaseSecretArn: SECRET }, "vpcSubnetIds", /required with databaseUrl: load-database reaches the database from the VPC/],
+    ["an alias for the secret's key", { ...DATABASE, databaseSecretKmsKeyArn: "alias/db" }, "databaseSecretKmsKeyArn", /must be a KMS key ARN/],
+  ] as const) {
+    it(`rejects ${what}, naming the key`, () => {
+      assert.throws(
+        () => readStackConfig(source(values as Record<string, string>)),
+        (err: Error & { field?: string }) => err.field === key && message.test(err.message),
+      );
+    });
+  }
+});
+
 describe("fan-out state machine (Step Functions Distributed Map over generate-files)", () => {
   type State = Record<string, any>;
   const machine = () => single("aws:sfn/stateMachine:StateMachine");
@@ -664,7 +743,14 @@ describe("Pulumi.yaml", () => {
         .matchAll(/^ {2}([A-Za-z]+):$/gm),
     ].map((m) => m[1]);
     const read = new Set<string>();
-    const values: Record<string, string> = { ingestApiUrl: "https://a/b", elasticsearchNode: "https://es:9200" };
+    const values: Record<string, string> = {
+      ingestApiUrl: "https://a/b",
+      elasticsearchNode: "https://es:9200",
+      databaseUrl: "postgres://db.internal:5432/shop",
+      databaseSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123",
+      vpcSubnetIds: "subnet-0a1b2c3d4e5f67890",
+      vpcSecurityGroupIds: "sg-0123456789abcdef0",
+    };
     const spy = (k: string) => {
       read.add(k);
       return values[k];
@@ -686,6 +772,7 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
   const GENERATE = ["functionName", "functionArn", "bucketName", "alertTopicArn", "dashboardUrl", "deadLetterQueueUrl", "invokeCommand", "fanOutStateMachineArn", "startFanOutCommand"];
   const EMIT = ["emitFunctionName", "emitScheduleRuleName", "emitDeadLetterQueueUrl", "emitInvokeCommand", "emitFanOutStateMachineArn", "startEmitFanOutCommand"];
   const INDEX = ["indexFunctionName", "indexDeadLetterQueueUrl", "indexInvokeCommand", "backfillInvokeCommand"];
+  const DATABASE = ["loadDatabaseFunctionName", "loadDatabaseDeadLetterQueueUrl", "loadDatabaseInvokeCommand"];
   const combinations: [string, Record<string, string>, string[]][] = [
     ["generate-files only (default config)", {}, GENERATE],
     ["with emit-events to Kinesis", { kinesisStreamName: "events" }, [...GENERATE, ...EMIT]],
@@ -694,6 +781,16 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
     ["with an SSE-KMS bucket the stack creates", { bucketKmsKey: "create" }, [...GENERATE, "bucketKmsKeyArn"]],
     ["with a key for the logs and dead-letter queues", { opsKmsKey: "create" }, [...GENERATE, "opsKmsKeyArn"]],
+    [
+      "with load-database in a VPC",
+      {
+        databaseUrl: "mysql://db.internal:3306/shop",
+        databaseSecretArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbC123",
+        vpcSubnetIds: "subnet-0a1b2c3d4e5f67890",
+        vpcSecurityGroupIds: "sg-0123456789abcdef0",
+      },
+      [...GENERATE, ...DATABASE],
+    ],
     [
       "with all three functions",
       { kinesisStreamName: "events", elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" },

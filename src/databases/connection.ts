@@ -1,13 +1,24 @@
-import type { DatabaseTarget } from "./target";
+import { urlParts, type DatabaseTarget } from "./target";
 import { ident, type Dialect, type TableSpec } from "./tables";
 
 type Obj = Record<string, unknown>;
 
-/** Rows of one table on their way in, by the database's fastest path. */
-export interface BulkLoad {
-  /** Adds a record; a promise when the caller must wait (the connection is busy sending). */
-  add(record: Obj): Promise<void> | undefined;
-  /** Sends what is left; the rows the database took. */
+/** Rows of one table, encoded for the database's bulk path: CSV text (PostgreSQL) or rows of values (MySQL). */
+export type Batch = { readonly text: string; readonly rows: number } | { readonly values: unknown[][]; readonly rows: number };
+
+/** Encodes one table's records into batches; CPU only, no I/O, so it can run ahead of the sending. */
+export interface Encoder {
+  /** Adds a record; true when a batch is ready to `take`. */
+  add(record: Obj): boolean;
+  /** The batch so far (undefined when empty). */
+  take(): Batch | undefined;
+}
+
+/** Sends one table's batches, in order, on the connection. */
+export interface TableWriter {
+  /** Resolves when the connection can take the next batch. */
+  send(batch: Batch): Promise<void>;
+  /** After the last batch: the rows the database took. */
   end(): Promise<number>;
 }
 
@@ -16,7 +27,8 @@ export interface Connection {
   readonly dialect: Dialect;
   /** A statement with `$1`-style (PostgreSQL) or `?` (MySQL) parameters; its rows. */
   query(sql: string, params?: readonly unknown[]): Promise<Obj[]>;
-  bulk(table: TableSpec): BulkLoad;
+  encoder(table: TableSpec): Encoder;
+  writer(table: TableSpec): TableWriter;
   close(): Promise<void>;
 }
 
@@ -24,6 +36,8 @@ export interface Connection {
 const CHUNK_CHARS = 256 * 1024;
 /** What PGlite takes per COPY: its COPY reads a whole Blob, so a table goes in pieces of this size. */
 const PGLITE_COPY_BYTES = 8 * 1024 * 1024;
+/** Rows per PostgreSQL COPY statement, about: a table goes in as several, so that one's foreign-key checks overlap the next one's rows. */
+const ROWS_PER_COPY = 25_000;
 /** Rows per multi-row INSERT at most (and CHUNK_CHARS of values): well under MySQL's 16 MiB packet. */
 const MYSQL_ROWS_PER_INSERT = 5000;
 
@@ -65,66 +79,132 @@ export function mysqlValues(table: TableSpec, record: Obj): unknown[] {
   });
 }
 
+/** PostgreSQL's CSV lines, CHUNK_CHARS at a time. */
+function csvEncoder(table: TableSpec): Encoder {
+  let text = "";
+  let rows = 0;
+  return {
+    add(record) {
+      text += postgresCsvLine(table, record);
+      rows++;
+      return text.length >= CHUNK_CHARS;
+    },
+    take() {
+      if (rows === 0) return undefined;
+      const batch = { text, rows };
+      text = "";
+      rows = 0;
+      return batch;
+    },
+  };
+}
+
+/** MySQL's rows of values, one INSERT's worth at a time. */
+function valuesEncoder(table: TableSpec): Encoder {
+  let values: unknown[][] = [];
+  let chars = 0;
+  return {
+    add(record) {
+      const row = mysqlValues(table, record);
+      values.push(row);
+      for (const v of row) chars += typeof v === "string" ? v.length + 3 : 8;
+      return values.length >= MYSQL_ROWS_PER_INSERT || chars >= CHUNK_CHARS;
+    },
+    take() {
+      if (values.length === 0) return undefined;
+      const batch = { values, rows: values.length };
+      values = [];
+      chars = 0;
+      return batch;
+    },
+  };
+}
+
+const textOf = (batch: Batch): string => ("text" in batch ? batch.text : "");
+
 const columnList = (dialect: Dialect, table: TableSpec) => table.columns.map((c) => ident(dialect, c.name)).join(", ");
 
 /** Opens the one connection a load uses. Each driver loads only when its kind of database is used. */
 export async function connect(target: DatabaseTarget): Promise<Connection> {
-  if (target.kind === "mysql") return connectMysql(target.url);
+  if (target.kind === "mysql") return connectMysql(target.url, target.tls === true);
   if (target.kind === "pglite") return connectPglite(target.dir);
-  return connectPostgres(target.url);
+  return connectPostgres(target.url, target.tls === true);
 }
 
-async function connectPostgres(url: string): Promise<Connection> {
+/** TLS with the server's certificate checked against the trusted CAs (Node's, and NODE_EXTRA_CA_CERTS), and its name against the host. */
+const VERIFIED_TLS = { rejectUnauthorized: true } as const;
+
+async function connectPostgres(url: string, tls: boolean): Promise<Connection> {
   const { Client } = require("pg") as typeof import("pg");
   const { from: copyFrom } = require("pg-copy-streams") as typeof import("pg-copy-streams");
-  const client = new Client({ connectionString: url });
+  // With TLS the URL's parts are given one by one: pg lets a connection string override `ssl`.
+  const client = new Client(tls ? { ...urlParts(url), ssl: VERIFIED_TLS } : { connectionString: url });
   await client.connect();
   // A connection error between statements (the server went away) surfaces on the next query.
   client.on("error", () => undefined);
   return {
     dialect: "postgres",
     query: async (sql, params) => (await client.query(sql, params as unknown[] | undefined)).rows as Obj[],
-    bulk(table) {
-      const stream = client.query(copyFrom(`COPY ${ident("postgres", table.name)} (${columnList("postgres", table)}) FROM STDIN WITH (FORMAT csv)`));
+    encoder: csvEncoder,
+    writer(table) {
+      const sql = `COPY ${ident("postgres", table.name)} (${columnList("postgres", table)}) FROM STDIN WITH (FORMAT csv)`;
+      // A table goes in as COPY statements of about ROWS_PER_COPY rows: PostgreSQL checks a
+      // statement's foreign keys when it ends, so the checks of one overlap the sending of the next.
+      const finished: Promise<number>[] = [];
+      let stream: ReturnType<typeof copyFrom> | undefined;
+      let rows = 0;
       let failure: Error | undefined;
-      stream.on("error", (err: Error) => {
-        failure = err;
-      });
-      let text = "";
-      const send = (): Promise<void> | undefined => {
-        if (failure) throw failure;
-        const ok = stream.write(text);
-        text = "";
-        return ok
-          ? undefined
-          : new Promise<void>((resolve, reject) => {
-              const done = () => {
-                stream.off("drain", done);
-                stream.off("error", fail);
-                resolve();
-              };
-              const fail = (err: Error) => {
-                stream.off("drain", done);
-                reject(err);
-              };
-              stream.on("drain", done);
-              stream.once("error", fail);
-            });
+      const close = (s: ReturnType<typeof copyFrom>) => {
+        finished.push(
+          new Promise<number>((resolve, reject) => {
+            s.once("finish", () => resolve(s.rowCount));
+            s.once("error", reject);
+            s.end();
+          }),
+        );
+        // Seen by the next send; the rejection itself is awaited by end().
+        finished.at(-1)?.catch((err: Error) => {
+          failure ??= err;
+        });
       };
       return {
-        add(record) {
-          text += postgresCsvLine(table, record);
-          return text.length >= CHUNK_CHARS ? send() : undefined;
+        send(batch) {
+          if (failure) return Promise.reject(failure);
+          if (!stream) {
+            const s = client.query(copyFrom(sql));
+            s.on("error", (err: Error) => {
+              failure ??= err;
+            });
+            stream = s;
+          }
+          const s = stream;
+          rows += batch.rows;
+          if (rows >= ROWS_PER_COPY) {
+            stream = undefined;
+            rows = 0;
+          }
+          const ok = s.write(textOf(batch));
+          if (stream === undefined) close(s);
+          if (ok || stream === undefined) return Promise.resolve();
+          return new Promise<void>((resolve, reject) => {
+            const done = () => {
+              s.off("error", fail);
+              resolve();
+            };
+            const fail = (err: Error) => {
+              s.off("drain", done);
+              reject(err);
+            };
+            s.once("drain", done);
+            s.once("error", fail);
+          });
         },
         async end() {
-          if (text) await send();
-          await new Promise<void>((resolve, reject) => {
-            if (failure) return reject(failure);
-            stream.once("finish", resolve);
-            stream.once("error", reject);
-            stream.end();
-          });
-          return stream.rowCount;
+          if (stream) close(stream);
+          stream = undefined;
+          let total = 0;
+          for (const n of await Promise.all(finished)) total += n;
+          return total;
         },
       };
     },
@@ -140,32 +220,27 @@ async function connectPglite(dir: string): Promise<Connection> {
   return {
     dialect: "postgres",
     query: async (sql, params) => (await db.query(sql, params as unknown[] | undefined)).rows as Obj[],
-    bulk(table) {
+    encoder: csvEncoder,
+    writer(table) {
       const sql = `COPY ${ident("postgres", table.name)} (${columnList("postgres", table)}) FROM '/dev/blob' WITH (FORMAT csv)`;
       let parts: string[] = [];
-      let text = "";
       let bytes = 0;
       let rows = 0;
       const copy = async () => {
-        if (text) parts.push(text);
         const blob = new Blob(parts);
         parts = [];
-        text = "";
         bytes = 0;
-        const result = await db.query(sql, [], { blob });
-        rows += result.affectedRows ?? 0;
+        rows += (await db.query(sql, [], { blob })).affectedRows ?? 0;
       };
       return {
-        add(record) {
-          text += postgresCsvLine(table, record);
-          if (text.length < CHUNK_CHARS) return undefined;
+        async send(batch) {
+          const text = textOf(batch);
           parts.push(text);
           bytes += text.length;
-          text = "";
-          return bytes >= PGLITE_COPY_BYTES ? copy() : undefined;
+          if (bytes >= PGLITE_COPY_BYTES) await copy();
         },
         async end() {
-          if (text || parts.length) await copy();
+          if (parts.length) await copy();
           return rows;
         },
       };
@@ -174,9 +249,10 @@ async function connectPglite(dir: string): Promise<Connection> {
   };
 }
 
-async function connectMysql(url: string): Promise<Connection> {
+async function connectMysql(url: string, tls: boolean): Promise<Connection> {
   const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
-  const conn = await mysql.createConnection({ uri: url.replace(/^mariadb:/i, "mysql:"), timezone: "Z", dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+  const options = { timezone: "Z", dateStrings: true, supportBigNumbers: true, bigNumberStrings: true } as const;
+  const conn = await mysql.createConnection(tls ? { ...urlParts(url), ...options, ssl: { ...VERIFIED_TLS } } : { uri: url.replace(/^mariadb:/i, "mysql:"), ...options });
   // Strict: a value the column cannot hold is an error, never a warning and a silently changed value.
   await conn.query("SET SESSION time_zone = '+00:00', SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'");
   return {
@@ -185,29 +261,16 @@ async function connectMysql(url: string): Promise<Connection> {
       const [rows] = await conn.query(sql, params as unknown[] | undefined);
       return Array.isArray(rows) ? (rows as Obj[]) : [];
     },
-    bulk(table) {
+    encoder: valuesEncoder,
+    writer(table) {
       const sql = `INSERT INTO ${ident("mysql", table.name)} (${columnList("mysql", table)}) VALUES ?`;
-      let batch: unknown[][] = [];
-      let chars = 0;
       let rows = 0;
-      const insert = async () => {
-        const values = batch;
-        batch = [];
-        chars = 0;
-        const [result] = await conn.query(sql, [values]);
-        rows += (result as { affectedRows: number }).affectedRows;
-      };
       return {
-        add(record) {
-          const values = mysqlValues(table, record);
-          batch.push(values);
-          for (const v of values) chars += typeof v === "string" ? v.length + 3 : 8;
-          return batch.length >= MYSQL_ROWS_PER_INSERT || chars >= CHUNK_CHARS ? insert() : undefined;
+        async send(batch) {
+          const [result] = await conn.query(sql, ["values" in batch ? batch.values : []]);
+          rows += (result as { affectedRows: number }).affectedRows;
         },
-        async end() {
-          if (batch.length) await insert();
-          return rows;
-        },
+        end: async () => rows,
       };
     },
     close: () => conn.end(),

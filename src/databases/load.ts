@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { ValidationError } from "../core/errors";
 import type { RunPlan } from "../files/plan";
+import type { RenderStats } from "../formats/file-identity";
 import { renderFile } from "../formats/render";
 import { addCounts, type DirtyCounts } from "../records/dirty";
 import type { PlannedFile } from "../sinks/sink";
-import { connect, type Connection } from "./connection";
+import { connect, type Batch, type Connection } from "./connection";
 import { describeTarget, type DatabaseTarget } from "./target";
 import { createTableSql, foreignKeyName, type Dialect, type TableSpec } from "./tables";
 
@@ -187,6 +188,100 @@ function refusal(table: string, err: unknown): DatabaseLoadError {
   return new DatabaseLoadError(`loading table ${table}: ${parts.join("; ")}${e.constraint ? ` (constraint ${e.constraint})` : ""}; rolled back, nothing was written`);
 }
 
+/** How far generation may run ahead of the database: encoded batches waiting to be sent (UTF-16 characters, about 2 bytes each). */
+const AHEAD_CHARS = 4 * 1024 * 1024;
+
+/** What the generation hands the sending: a batch, a file's end (its stats), a table's end. */
+interface Item {
+  readonly table: number;
+  readonly batch?: Batch;
+  readonly file?: { readonly planned: PlannedFile; readonly stats: RenderStats };
+  readonly last?: true;
+}
+
+/**
+ * A bounded queue between two tasks of one thread. `put` waits while the queue holds `limit`
+ * characters and otherwise yields to the event loop (so the connection's I/O runs between
+ * batches); `take` waits for an item. `fail` makes both throw from then on.
+ */
+class Channel<T extends { batch?: Batch }> {
+  private readonly items: T[] = [];
+  private size = 0;
+  private failure: { err: unknown } | undefined;
+  private wakeTaker: (() => void) | undefined;
+  private wakePutter: (() => void) | undefined;
+  constructor(private readonly limit: number) {}
+
+  private static cost(item: { batch?: Batch }): number {
+    const b = item.batch;
+    return b === undefined ? 0 : "text" in b ? b.text.length : b.values.length * 64;
+  }
+
+  private check(): void {
+    if (this.failure) throw this.failure.err;
+  }
+
+  async put(item: T): Promise<void> {
+    this.check();
+    this.items.push(item);
+    this.size += Channel.cost(item);
+    this.wake("taker");
+    if (this.size >= this.limit) await new Promise<void>((resolve) => (this.wakePutter = resolve));
+    else await new Promise<void>((resolve) => setImmediate(resolve));
+    this.check();
+  }
+
+  async take(): Promise<T> {
+    for (;;) {
+      this.check();
+      const item = this.items.shift();
+      if (item) {
+        this.size -= Channel.cost(item);
+        if (this.size < this.limit) this.wake("putter");
+        return item;
+      }
+      await new Promise<void>((resolve) => (this.wakeTaker = resolve));
+    }
+  }
+
+  fail(err: unknown): void {
+    this.failure ??= { err };
+    this.wake("taker");
+    this.wake("putter");
+  }
+
+  private wake(who: "taker" | "putter"): void {
+    const wake = who === "taker" ? this.wakeTaker : this.wakePutter;
+    if (who === "taker") this.wakeTaker = undefined;
+    else this.wakePutter = undefined;
+    wake?.();
+  }
+}
+
+/** Renders each table's files (NDJSON: the run's own records), parses each record and encodes it for the database, table by table, file by file. */
+async function produce(loads: readonly TableLoad[], conn: Connection, channel: Channel<Item>): Promise<void> {
+  for (const [t, { table, plan }] of loads.entries()) {
+    const encoder = conn.encoder(table);
+    for (const file of plan.files) {
+      const { chunks, stats } = renderFile(file);
+      let carry = "";
+      for (const chunk of chunks) {
+        const text = carry + chunk.toString("latin1");
+        let start = 0;
+        for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+          if (encoder.add(JSON.parse(text.slice(start, end)) as Record<string, unknown>)) await channel.put({ table: t, batch: encoder.take() as Batch });
+          start = end + 1;
+        }
+        carry = text.slice(start);
+      }
+      if (carry) throw new Error(`${file.key}: its last record has no line end`);
+      const batch = encoder.take();
+      await channel.put({ table: t, ...(batch ? { batch } : {}), file: { planned: file, stats } });
+    }
+    await channel.put({ table: t, last: true });
+  }
+}
+
 /**
  * Loads a run's records into a database, in one transaction: every table or none. Tables go parents
  * first; each takes its records file by file, in file order, as the NDJSON files of the same run
@@ -255,48 +350,52 @@ export async function loadRun(target: DatabaseTarget, loads: readonly TableLoad[
       open = true;
     }
 
+    // Generation runs ahead of the sending (up to AHEAD_CHARS), so the database's work at the end of
+    // each table's COPY (its foreign keys checked) overlaps the encoding of the next table.
+    const channel = new Channel<Item>(AHEAD_CHARS);
+    const produced = produce(loads, conn, channel).catch((err: unknown) => channel.fail(err));
     const outcomes: TableOutcome[] = [];
     let totalRows = 0;
-    for (const { table, plan } of loads) {
-      const created = absent.includes(table);
-      let dirty: DirtyCounts | undefined;
-      let rows: number;
-      let records = 0;
-      try {
-        const bulk = conn.bulk(table);
-        for (const file of plan.files) {
-          const { chunks, stats } = renderFile(file);
-          let carry = "";
-          for (const chunk of chunks) {
-            const text = carry + chunk.toString("latin1");
-            let start = 0;
-            for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
-              const wait = bulk.add(JSON.parse(text.slice(start, end)) as Record<string, unknown>);
-              if (wait) await wait;
-              start = end + 1;
+    try {
+      for (const [t, { table }] of loads.entries()) {
+        const created = absent.includes(table);
+        let dirty: DirtyCounts | undefined;
+        let rows: number;
+        let records = 0;
+        try {
+          const writer = conn.writer(table);
+          for (;;) {
+            const item = await channel.take();
+            if (item.table !== t) throw new Error(`batch of table ${item.table} while loading table ${t}`);
+            if (item.batch) await writer.send(item.batch);
+            if (item.file) {
+              records += item.file.stats.records;
+              if (item.file.stats.dirty) dirty = addCounts(dirty ?? {}, item.file.stats.dirty);
+              options.onFile?.(item.file.planned, item.file.stats.records);
             }
-            carry = text.slice(start);
+            if (item.last) break;
           }
-          if (carry) throw new Error(`${file.key}: its last record has no line end`);
-          records += stats.records;
-          if (stats.dirty) dirty = addCounts(dirty ?? {}, stats.dirty);
-          options.onFile?.(file, stats.records);
+          rows = await writer.end();
+        } catch (err) {
+          throw err instanceof DatabaseLoadError ? err : refusal(table.name, err);
         }
-        rows = await bulk.end();
-      } catch (err) {
-        throw refusal(table.name, err);
+        if (rows !== records) throw new DatabaseLoadError(`loading table ${table.name}: the database took ${rows} rows of the ${records} records sent; rolled back, nothing was written`);
+        totalRows += rows;
+        const left = created ? table.foreignKeys.filter((f) => f.dangles) : [];
+        outcomes.push({
+          table: table.name,
+          rows,
+          created,
+          ...(created && table.foreignKeys.length > left.length ? { foreignKeys: table.foreignKeys.filter((f) => !f.dangles).map((f) => foreignKeyName(table.name, f)) } : {}),
+          ...(left.length ? { foreignKeysLeftOut: left.map((f) => ({ constraint: foreignKeyName(table.name, f), why: f.dangles as string })) } : {}),
+          ...(dirty ? { dirtyRecords: dirty } : {}),
+        });
       }
-      if (rows !== records) throw new DatabaseLoadError(`loading table ${table.name}: the database took ${rows} rows of the ${records} records sent; rolled back, nothing was written`);
-      totalRows += rows;
-      const left = created ? table.foreignKeys.filter((f) => f.dangles) : [];
-      outcomes.push({
-        table: table.name,
-        rows,
-        created,
-        ...(created && table.foreignKeys.length > left.length ? { foreignKeys: table.foreignKeys.filter((f) => !f.dangles).map((f) => foreignKeyName(table.name, f)) } : {}),
-        ...(left.length ? { foreignKeysLeftOut: left.map((f) => ({ constraint: foreignKeyName(table.name, f), why: f.dangles as string })) } : {}),
-        ...(dirty ? { dirtyRecords: dirty } : {}),
-      });
+    } catch (err) {
+      channel.fail(err);
+      throw err;
+    } finally {
+      await produced;
     }
     try {
       await conn.query(`INSERT INTO ${LEDGER_TABLE} (run_id, run_digest, tables, row_count) VALUES (${placeholders(conn.dialect, 4)})`, [

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +23,30 @@ export interface RunningDatabase {
   stop(): Promise<void>;
 }
 
+/** A server that takes TLS connections only, as RDS with `rds.force_ssl` does, and passwords (SCRAM). */
+export interface TlsDatabase extends RunningDatabase {
+  /** The certificate authority that signed the server's certificate (for NODE_EXTRA_CA_CERTS). */
+  readonly caFile: string;
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * A certificate authority and a server certificate it signs for 127.0.0.1 and localhost (openssl),
+ * in `dir`; the key readable only by `owner`.
+ */
+function certificates(dir: string, owner?: { uid: number; gid: number }): { caFile: string; certFile: string; keyFile: string } {
+  const at = (f: string) => join(dir, f);
+  const ssl = (...args: string[]) => execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=synthgen test CA", "-keyout", at("ca.key"), "-out", at("ca.crt"));
+  ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", at("server.key"), "-out", at("server.csr"));
+  writeFileSync(at("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  ssl("x509", "-req", "-in", at("server.csr"), "-CA", at("ca.crt"), "-CAkey", at("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", at("san.ext"), "-out", at("server.crt"));
+  chmodSync(at("server.key"), 0o600);
+  if (owner) for (const f of ["server.key", "server.crt"]) chownSync(at(f), owner.uid, owner.gid);
+  return { caFile: at("ca.crt"), certFile: at("server.crt"), keyFile: at("server.key") };
+}
+
 const isRoot = () => typeof process.getuid === "function" && process.getuid() === 0;
 
 /** Runs a command as the `postgres` user when this process is root (initdb and postgres refuse root). */
@@ -37,10 +61,13 @@ function asPostgres(command: string, args: readonly string[]): { file: string; a
  * in a new data directory on a free loopback port, with trust authentication for `postgres` and a
  * database `synthgen`. fsync is off: the specs need a real server's semantics, not its durability.
  */
-export async function startPostgres(): Promise<RunningDatabase> {
+export async function startPostgres(): Promise<RunningDatabase>;
+export async function startPostgres(options: { tls: true }): Promise<TlsDatabase>;
+export async function startPostgres(options: { tls?: true } = {}): Promise<RunningDatabase | TlsDatabase> {
   const bin = execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
   const dir = mkdtempSync(join(tmpdir(), "synthgen-pg-"));
-  if (isRoot()) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })));
+  const owner = isRoot() ? { uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" })), gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" })) } : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   const data = join(dir, "data");
   const port = await freePort();
   const run = (command: string, args: string[]) => {
@@ -48,16 +75,24 @@ export async function startPostgres(): Promise<RunningDatabase> {
     execFileSync(c.file, c.args, { stdio: ["ignore", "ignore", "pipe"] });
   };
   run("initdb", ["-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
-  run("pg_ctl", ["-D", data, "-w", "-l", join(dir, "server.log"), "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`, "start"]);
+  const tls = options.tls ? certificates(dir, owner) : undefined;
+  const password = "s3cret-pg-password";
+  // Until the password is set, local socket connections are trusted; TCP then takes only TLS with a password.
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off${tls ? ` -c ssl=on -c ssl_cert_file=${tls.certFile} -c ssl_key_file=${tls.keyFile}` : ""}`;
+  if (tls) writeFileSync(join(data, "pg_hba.conf"), "local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\nhostnossl all all 0.0.0.0/0 reject\n");
+  if (tls && owner) chownSync(join(data, "pg_hba.conf"), owner.uid, owner.gid);
+  run("pg_ctl", ["-D", data, "-w", "-l", join(dir, "server.log"), "-o", serverOptions, "start"]);
   const base = `postgres://postgres@127.0.0.1:${port}`;
   const { Client } = require("pg") as typeof import("pg");
-  const admin = new Client({ connectionString: `${base}/postgres` });
+  const admin = new Client(tls ? { host: dir, port, user: "postgres", database: "postgres" } : { connectionString: `${base}/postgres` });
   await admin.connect();
   await admin.query("CREATE DATABASE synthgen");
+  if (tls) await admin.query(`ALTER USER postgres PASSWORD '${password}'`);
   await admin.end();
   return {
     url: `${base}/synthgen`,
     port,
+    ...(tls ? { caFile: tls.caFile, user: "postgres", password } : {}),
     async stop() {
       try {
         run("pg_ctl", ["-D", data, "-m", "immediate", "stop"]);
