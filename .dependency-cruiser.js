@@ -15,6 +15,8 @@ const LAYERS = [
   { name: "jobs", path: "^src/(files|events|metrics)/" },
   // Loads a files run's records into a database, so it plans with the files job.
   { name: "databases", path: "^src/databases/" },
+  // Definitions from what a user has: samples, and databases read through the databases layer.
+  { name: "infer", path: "^src/infer/" },
   // Checks what a job wrote, so it may use the jobs' plans; nothing below imports it.
   { name: "checks", path: "^src/verify/" },
   { name: "edges", path: "^(functions|workers|cli|infra)/|^index\\.ts$" },

@@ -10,6 +10,7 @@ import type { PreviewFlags } from "./dataset-commands";
 import type { EmitFlags } from "./emit-flags";
 import type { GenerateFlags } from "./generate-options";
 import type { IndexFlags } from "./index-command";
+import type { InferFlags } from "./infer-command";
 import type { LocalFlags } from "./local-command";
 import { EXIT } from "./common";
 
@@ -224,6 +225,23 @@ program
   .action(async (file: string) => {
     const { runValidateCommand } = require("./dataset-commands") as typeof import("./dataset-commands");
     process.exitCode = await runValidateCommand(file);
+  });
+
+program
+  .command("infer")
+  .description("Write a dataset file from a sample (NDJSON or CSV), or a scenario file from a PostgreSQL database, that generate can run (docs/infer.md).")
+  .argument("<source>", "a sample file (.ndjson, .jsonl, .json, .csv), or postgres://USER@HOST/DB or pglite://FOLDER")
+  .option("--name <name>", "the dataset's or scenario's name (default: from the file or database name)")
+  .option("--out <file>", "write the file here (default: stdout)")
+  .option("--force", "replace --out when it exists")
+  .option("--records <n>", "records of the sample to read, 1-1000000 (default 100000)")
+  .addHelpText(
+    "after",
+    "\nA database is read by aggregates only (counts, ranges, moments, the frequencies of columns with few values), never its rows.\nExit codes: 0 written, 2 bad input or a source infer cannot read (nothing written).",
+  )
+  .action(async (source: string, flags: InferFlags) => {
+    const { runInferCommand } = require("./infer-command") as typeof import("./infer-command");
+    process.exitCode = await runInferCommand(source, flags);
   });
 
 program

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CsvRows } from "../src/verify/csv-rows";
+import { CsvRows } from "../src/formats/csv-rows";
 import { linesOf } from "../src/verify/output";
 import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
 import { synthgen } from "./support/cli";

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { FileSink } from "../sinks/sink";
 import { Micros } from "./canonical";
-import { CsvRows } from "./csv-rows";
+import { CsvRows } from "../formats/csv-rows";
 
 /** The formats verify reads, by how a key ends. */
 export type OutputFormat = "ndjson" | "ndjson.gz" | "csv" | "csv.gz" | "parquet";

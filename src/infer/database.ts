@@ -1,0 +1,290 @@
+import { ValidationError } from "../core/errors";
+import { connect, type Connection } from "../databases/connection";
+import { LEDGER_TABLE } from "../databases/load";
+import { ident } from "../databases/tables";
+import { describeTarget, type DatabaseTarget } from "../databases/target";
+import { fewWholeNumbers, freeTextSpec, type FieldSpec } from "./fields";
+
+/**
+ * A scenario from a live PostgreSQL database (a server, or PGlite): its tables as datasets, its
+ * foreign keys as parents and references, each child's `per_parent` fitted to the real numbers of
+ * children per parent, each column's values from aggregates — counts, ranges, moments, the
+ * frequencies of a column's values when it has few. Only aggregates are read, never rows.
+ */
+
+type Row = Record<string, unknown>;
+interface Column {
+  readonly name: string;
+  readonly type: string;
+}
+interface ForeignKey {
+  readonly table: string;
+  readonly column: string;
+  readonly references: string;
+  readonly key: string;
+}
+interface Table {
+  readonly name: string;
+  readonly columns: Column[];
+  primaryKey?: string;
+  rows: number;
+}
+
+/** Distinct values a column may have to become a weighted `choice`. */
+const MAX_CHOICES = 50;
+/** Tables a scenario may hold (SCENARIO_LIMITS.MAX_DATASETS). */
+const MAX_TABLES = 16;
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+const q = (name: string) => ident("postgres", name);
+const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
+
+const NUMERIC = /^(smallint|integer|bigint|numeric|decimal|real|double precision)$/;
+const INTEGER = /^(smallint|integer|bigint)$/;
+const TEXT = /^(text|character varying|character|varchar|char|citext|uuid)$/;
+
+async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
+  const columns = await conn.query(
+    `SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+     WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '${LEDGER_TABLE}' ORDER BY c.table_name, c.ordinal_position`,
+  );
+  const tables = new Map<string, Table>();
+  for (const c of columns) {
+    const name = String(c.table_name);
+    if (!tables.has(name)) tables.set(name, { name, columns: [], rows: 0 });
+    tables.get(name)?.columns.push({ name: String(c.column_name), type: String(c.data_type) });
+  }
+  const keys = await conn.query(
+    `SELECT con.contype, rel.relname AS table_name, att.attname AS column_name, frel.relname AS ref_table, fatt.attname AS ref_column, array_length(con.conkey, 1) AS width
+     FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = rel.relnamespace
+     JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = con.conkey[1]
+     LEFT JOIN pg_class frel ON frel.oid = con.confrelid LEFT JOIN pg_attribute fatt ON fatt.attrelid = con.confrelid AND fatt.attnum = con.confkey[1]
+     WHERE ns.nspname = current_schema() AND con.contype IN ('p', 'f') ORDER BY rel.relname, con.conname`,
+  );
+  const foreignKeys: ForeignKey[] = [];
+  for (const k of keys) {
+    if (Number(k.width) !== 1) continue;
+    const table = tables.get(String(k.table_name));
+    if (!table) continue;
+    if (k.contype === "p") table.primaryKey = String(k.column_name);
+    else if (tables.has(String(k.ref_table))) foreignKeys.push({ table: table.name, column: String(k.column_name), references: String(k.ref_table), key: String(k.ref_column) });
+  }
+  for (const t of tables.values()) t.rows = num((await conn.query(`SELECT count(*) AS n FROM ${q(t.name)}`))[0]?.n);
+  return { tables: [...tables.values()], foreignKeys };
+}
+
+/** The children per parent, as a histogram: how many parents have n children. */
+async function childCounts(conn: Connection, child: Table, fk: ForeignKey): Promise<{ histogram: Map<number, number>; orphans: number }> {
+  const rows = await conn.query(
+    `SELECT n, count(*) AS parents FROM (SELECT count(c.${q(fk.column)}) AS n FROM ${q(fk.references)} p LEFT JOIN ${q(child.name)} c ON c.${q(fk.column)} = p.${q(fk.key)} GROUP BY p.${q(fk.key)}) x GROUP BY n ORDER BY n`,
+  );
+  const orphans = await conn.query(
+    `SELECT count(*) AS n FROM ${q(child.name)} c WHERE c.${q(fk.column)} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${q(fk.references)} p WHERE p.${q(fk.key)} = c.${q(fk.column)})`,
+  );
+  return { histogram: new Map(rows.map((r) => [num(r.n), num(r.parents)])), orphans: num(orphans[0]?.n) };
+}
+
+/** The per_parent distribution that explains a histogram best (the largest log-likelihood): fixed, uniform or Poisson. */
+export function fitChildCount(histogram: ReadonlyMap<number, number>): Record<string, unknown> | number {
+  const entries = [...histogram.entries()].filter(([, c]) => c > 0);
+  const parents = entries.reduce((n, [, c]) => n + c, 0);
+  if (entries.length === 1) return (entries[0] as [number, number])[0];
+  const mean = entries.reduce((n, [k, c]) => n + k * c, 0) / Math.max(1, parents);
+  const min = Math.min(...entries.map(([k]) => k));
+  const max = Math.max(...entries.map(([k]) => k));
+  const logFactorial = (k: number) => {
+    let s = 0;
+    for (let i = 2; i <= k; i++) s += Math.log(i);
+    return s;
+  };
+  const poisson = mean > 0 ? entries.reduce((s, [k, c]) => s + c * (k * Math.log(mean) - mean - logFactorial(k)), 0) : -Infinity;
+  const uniform = -parents * Math.log(max - min + 1);
+  return poisson >= uniform ? { distribution: "poisson", mean: round(mean, 3) } : { distribution: "uniform", min, max };
+}
+
+/** What one column's aggregates say, as a field. */
+async function columnSpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
+  const c = q(column.name);
+  const t = q(table.name);
+  const base = (await conn.query(`SELECT count(${c}) AS present, count(DISTINCT ${c}) AS distinct FROM ${t}`))[0] as Row;
+  const present = num(base.present);
+  const distinct = num(base.distinct);
+  const nullShare = table.rows > 0 ? 1 - present / table.rows : 0;
+  const withNulls = (spec: FieldSpec): FieldSpec => (nullShare > 0.0005 ? { ...spec, null_probability: round(nullShare, 3) } : spec);
+  if (present === 0) return { const: null };
+  const frequencies = async () => {
+    const rows = await conn.query(`SELECT ${c}::text AS v, count(*) AS n FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} ORDER BY count(*) DESC, 1 LIMIT ${MAX_CHOICES + 1}`);
+    return rows.map((r) => [String(r.v), num(r.n)] as const);
+  };
+  const type = column.type;
+  if (type === "boolean") {
+    const trues = num((await conn.query(`SELECT count(*) FILTER (WHERE ${c}) AS n FROM ${t}`))[0]?.n);
+    return withNulls({ boolean: { probability: round(trues / present, 3) } });
+  }
+  if (/^timestamp/.test(type)) return withNulls({ timestamp: "iso" });
+  if (type === "date") return withNulls({ timestamp: "date" });
+  if (NUMERIC.test(type)) {
+    const s = (
+      await conn.query(
+        `SELECT min(${c})::float8 AS min, max(${c})::float8 AS max, avg(${c})::float8 AS mean, stddev_pop(${c})::float8 AS sd, max(length(split_part(${c}::text, '.', 2))) AS decimals FROM ${t}`,
+      )
+    )[0] as Row;
+    const ints = INTEGER.test(type);
+    const [min, max, mean, sd] = [num(s.min), num(s.max), num(s.mean), num(s.sd)];
+    const decimals = ints ? 0 : Math.min(6, num(s.decimals) || 0);
+    if (ints && distinct <= 10 && present >= 20) return withNulls(fewWholeNumbers(new Map(await frequencies())));
+    const uniformSd = (max - min) / Math.sqrt(12);
+    if (max === min || present < 20 || Math.abs(sd / uniformSd - 1) < 0.12) return withNulls({ number: { min, max, decimals } });
+    return withNulls({ number: { distribution: "normal", mean: round(mean, 4), stddev: round(sd, 4), min, max, decimals } });
+  }
+  if (TEXT.test(type)) {
+    if (type === "uuid") return withNulls({ faker: "string.uuid" });
+    const s = (
+      await conn.query(
+        `SELECT count(*) FILTER (WHERE ${c} ~ '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') AS email, count(*) FILTER (WHERE ${c} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') AS uuid,
+              count(*) FILTER (WHERE ${c} ~ '^\\d{4}-\\d\\d-\\d\\dT') AS iso, avg(length(${c}))::float8 AS length FROM ${t}`,
+      )
+    )[0] as Row;
+    const all = (n: unknown) => num(n) >= present * 0.98;
+    if (all(s.iso)) return withNulls({ timestamp: "iso" });
+    if (all(s.uuid)) return withNulls({ faker: "string.uuid" });
+    if (all(s.email)) return withNulls({ faker: "internet.email" });
+    if (distinct <= MAX_CHOICES && distinct <= Math.max(2, present / 4)) {
+      const f = await frequencies();
+      return withNulls({ choice: Object.fromEntries(f.map(([v, n]) => [v, Math.max(1, Math.round((n / present) * 1000))])) });
+    }
+    // Free-form text: the name decides the faker method (as for a sample); the mean length otherwise.
+    return withNulls(freeTextSpec(column.name, num(s.length)));
+  }
+  if (/^json/.test(type)) return withNulls({ const: {} });
+  return withNulls({ faker: { method: "string.alphanumeric", args: [8] } });
+}
+
+/**
+ * A child's time that always falls after a time of its parent: `{ timestamp: { after, within } }`,
+ * `within` the longest gap seen, in whole days (hours under a day). Undefined when some row is
+ * earlier than its parent's time, or the parent has no time.
+ */
+async function afterParent(conn: Connection, child: Table, column: Column, fk: ForeignKey, parent: Table): Promise<FieldSpec | undefined> {
+  for (const pc of parent.columns.filter((c) => /^timestamp/.test(c.type))) {
+    const r = (
+      await conn.query(
+        `SELECT count(*) FILTER (WHERE c.${q(column.name)} < p.${q(pc.name)}) AS before, max(extract(epoch FROM c.${q(column.name)} - p.${q(pc.name)}))::float8 AS most, count(c.${q(column.name)}) AS n
+       FROM ${q(child.name)} c JOIN ${q(parent.name)} p ON c.${q(fk.column)} = p.${q(fk.key)}`,
+      )
+    )[0] as Row;
+    const most = num(r.most);
+    if (num(r.before) === 0 && num(r.n) > 0 && Number.isFinite(most)) {
+      const nulls = child.rows > 0 ? 1 - num((await conn.query(`SELECT count(${q(column.name)}) AS n FROM ${q(child.name)}`))[0]?.n) / child.rows : 0;
+      const within = most >= 86_400 ? `${Math.ceil(most / 86_400)}d` : `${Math.max(1, Math.ceil(most / 3600))}h`;
+      return { timestamp: { after: `${parent.name}.${pc.name}`, within }, ...(nulls > 0.0005 ? { null_probability: round(nulls, 3) } : {}) };
+    }
+  }
+  return undefined;
+}
+
+/** How a reference's picks lean: Zipf with s = log2(top count ÷ second count) when the hottest key is clearly hotter; else uniform (nothing said). */
+async function pickSkew(conn: Connection, child: Table, fk: ForeignKey): Promise<{ skew?: { zipf: number } }> {
+  const top = await conn.query(`SELECT count(*) AS n FROM ${q(child.name)} WHERE ${q(fk.column)} IS NOT NULL GROUP BY ${q(fk.column)} ORDER BY count(*) DESC LIMIT 2`);
+  const [first, second] = [num(top[0]?.n), num(top[1]?.n)];
+  if (!(first > 0 && second > 0) || first / second < 1.5) return {};
+  return { skew: { zipf: round(Math.min(10, Math.log2(first / second)), 2) } };
+}
+
+/** A key column's sequence: numbers from the smallest, or the shared text before the numbers (`ord-{n}`). */
+async function keySpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
+  const c = q(column.name);
+  const t = q(table.name);
+  if (INTEGER.test(column.type)) {
+    const min = num((await conn.query(`SELECT min(${c}) AS min FROM ${t}`))[0]?.min);
+    return { sequence: Number.isFinite(min) && min !== 1 ? { start: min } : {} };
+  }
+  const s = (
+    await conn.query(
+      `SELECT min(regexp_replace(${c}::text, '[0-9]+$', '')) AS lo, max(regexp_replace(${c}::text, '[0-9]+$', '')) AS hi, count(*) FILTER (WHERE ${c}::text !~ '[0-9]+$') AS plain FROM ${t}`,
+    )
+  )[0] as Row;
+  if (num(s.plain) === 0 && s.lo === s.hi) return { sequence: { format: `${String(s.lo)}{n}` } };
+  return { faker: "string.uuid" };
+}
+
+/**
+ * Infers a scenario from the database's current schema: every table (at most 16) as a dataset,
+ * parents first. A table's first single-column foreign key is its parent; a foreign key to an
+ * ancestor becomes a `ref` through its lineage, one to another root table a reference; a foreign
+ * key neither can express (to a child table off the lineage, or closing a cycle) is kept as a
+ * plain column and listed in `notes`.
+ */
+export async function inferScenario(target: DatabaseTarget, name: string): Promise<{ document: Record<string, unknown>; notes: string[] }> {
+  if (target.kind === "mysql") throw new ValidationError("source", "infer reads PostgreSQL (postgres://, pglite://) databases; MySQL is not supported yet");
+  let conn: Connection;
+  try {
+    conn = await connect(target);
+  } catch (err) {
+    throw new ValidationError("source", `cannot connect to ${describeTarget(target)}: ${(err as Error).message}`);
+  }
+  try {
+    const { tables, foreignKeys } = await structure(conn);
+    if (tables.length === 0) throw new ValidationError("source", `${describeTarget(target)} has no tables in its current schema`);
+    if (tables.length > MAX_TABLES)
+      throw new ValidationError("source", `${describeTarget(target)} has ${tables.length} tables; a scenario holds at most ${MAX_TABLES}: infer from a schema with fewer (search_path)`);
+    const notes: string[] = [];
+    const byName = new Map(tables.map((t) => [t.name, t]));
+    const parent = new Map<string, ForeignKey>();
+    const lineage = (n: string): string[] => {
+      const p = parent.get(n);
+      return p ? [...lineage(p.references), n] : [n];
+    };
+    // Parents: of each table's foreign keys, the one on its earliest column (that closes no cycle).
+    for (const t of tables) {
+      const position = (f: ForeignKey) => t.columns.findIndex((c) => c.name === f.column);
+      const fk = foreignKeys.filter((f) => f.table === t.name && f.references !== t.name && !lineage(f.references).includes(t.name)).sort((a, b) => position(a) - position(b))[0];
+      if (fk) parent.set(t.name, fk);
+    }
+    const order: string[] = [];
+    const visit = (n: string) => {
+      if (order.includes(n)) return;
+      const p = parent.get(n);
+      if (p) visit(p.references);
+      for (const f of foreignKeys) if (f.table === n && f !== p && !parent.has(f.references) && f.references !== n && !lineage(f.references).includes(n)) visit(f.references);
+      order.push(n);
+    };
+    for (const t of tables) visit(t.name);
+
+    const datasets: Record<string, Record<string, unknown>> = {};
+    for (const n of order) {
+      const t = byName.get(n) as Table;
+      const p = parent.get(n);
+      const doc: Record<string, unknown> = {};
+      if (p) {
+        const { histogram, orphans } = await childCounts(conn, t, p);
+        doc.parent = p.references;
+        doc.per_parent = fitChildCount(histogram);
+        if (orphans > 0 && t.rows > 0) doc.orphans = round(orphans / t.rows, 4);
+      } else doc.count = Math.max(1, t.rows);
+      const references: Record<string, { dataset: string }> = {};
+      const fields: Record<string, FieldSpec> = {};
+      const line = lineage(n);
+      for (const column of t.columns) {
+        const fk = foreignKeys.find((f) => f.table === n && f.column === column.name);
+        if (column.name === t.primaryKey) fields[column.name] = await keySpec(conn, t, column);
+        else if (fk && line.includes(fk.references) && fk.references !== n) fields[column.name] = { ref: `${fk.references}.${fk.key}` };
+        else if (fk && !parent.has(fk.references) && fk.references !== n) {
+          references[fk.references] = { dataset: fk.references, ...(await pickSkew(conn, t, fk)) };
+          fields[column.name] = { ref: `${fk.references}.${fk.key}` };
+        } else if (p && /^timestamp/.test(column.type) && (await afterParent(conn, t, column, p, byName.get(p.references) as Table))) {
+          fields[column.name] = (await afterParent(conn, t, column, p, byName.get(p.references) as Table)) as FieldSpec;
+        } else {
+          if (fk) notes.push(`${n}.${column.name} refers to ${fk.references}, which is neither an ancestor of ${n} nor a root table: written as a plain column`);
+          fields[column.name] = await columnSpec(conn, t, column);
+        }
+      }
+      if (Object.keys(references).length) doc.references = references;
+      doc.fields = fields;
+      datasets[n] = doc;
+    }
+    return { document: { name, description: `Inferred by synthgen infer from ${describeTarget(target)} (aggregates only).`, datasets }, notes };
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
