@@ -25,10 +25,40 @@ function nameFrom(path: string): string {
   return (stem || "inferred").slice(0, 64);
 }
 
+/** Schema files infer reads whole: at most this many bytes. */
+const MAX_SCHEMA_BYTES = 1024 * 1024;
+
+/**
+ * The parsed schema when the source is a schema rather than a sample: an `.avsc` file, or a JSON
+ * file that is one JSON Schema or Avro document (a `.json` sample holds one record a line).
+ */
+async function schemaDocument(source: string): Promise<unknown> {
+  const ext = extname(source).toLowerCase();
+  if (ext !== ".avsc" && ext !== ".json") return undefined;
+  const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
+  const { isAvroSchema, isJsonSchema } = require("../src/infer/schemas") as typeof import("../src/infer/schemas");
+  let text: string;
+  try {
+    text = await readText(source, MAX_SCHEMA_BYTES);
+  } catch (err) {
+    throw new ValidationError("source", `cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    if (ext === ".avsc") throw new ValidationError("source", `${basename(source)} is not JSON: an Avro schema (.avsc) is a JSON document`);
+    return undefined;
+  }
+  if (isAvroSchema(doc) || isJsonSchema(doc)) return doc;
+  if (ext === ".avsc") throw new ValidationError("source", `${basename(source)}: an Avro schema for infer is a record: { "type": "record", "name": …, "fields": [ … ] }`);
+  return undefined;
+}
+
 /** YAML with each field's settings on one line (`{ number: { min: 1, max: 3 } }`), as the examples are written. */
 function yamlText(document: Record<string, unknown>): string {
   const YAML = require("yaml") as typeof import("yaml");
-  const doc = new YAML.Document(document);
+  const doc = new YAML.Document(document, { aliasDuplicateObjects: false });
   YAML.visit(doc, {
     Pair(_, pair) {
       // A field's spec (under fields:, or an object's fields) is one flow mapping unless it nests fields.
@@ -51,6 +81,7 @@ function yamlText(document: Record<string, unknown>): string {
 export async function runInferCommand(source: string, flags: InferFlags): Promise<number> {
   let text: string;
   let summary: string;
+  let schema: unknown;
   try {
     if (flags.name !== undefined && !/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(flags.name))
       throw new ValidationError("name", `--name must be 1-64 letters, digits, "_" or "-", starting with a letter (got "${flags.name}")`);
@@ -63,6 +94,24 @@ export async function runInferCommand(source: string, flags: InferFlags): Promis
       loadScenarioText(text, flags.out ?? "inferred.yaml", "source");
       const datasets = document.datasets as Record<string, unknown>;
       summary = `a scenario of ${Object.keys(datasets).length} datasets (${Object.keys(datasets).join(", ")})${notes.length ? `; ${notes.join("; ")}` : ""}`;
+    } else if (extname(source).toLowerCase() === ".sql") {
+      const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
+      const ddl = await readText(source, MAX_SCHEMA_BYTES).catch((err: NodeJS.ErrnoException) => {
+        throw new ValidationError("source", `cannot read ${source}: ${err.code ?? err.message}`);
+      });
+      const { inferScenarioFromDdl } = require("../src/infer/database") as typeof import("../src/infer/database");
+      const { document, notes } = await inferScenarioFromDdl(ddl, basename(source), flags.name ?? nameFrom(source));
+      text = `# ${String(document.description)}\n${yamlText(document)}`;
+      loadScenarioText(text, flags.out ?? "inferred.yaml", "source");
+      const datasets = document.datasets as Record<string, unknown>;
+      summary = `a scenario of ${Object.keys(datasets).length} datasets (${Object.keys(datasets).join(", ")}) from PostgreSQL DDL${notes.length ? `; ${notes.join("; ")}` : ""}`;
+    } else if ((schema = await schemaDocument(source)) !== undefined) {
+      const { fromAvro, fromJsonSchema, isAvroSchema } = require("../src/infer/schemas") as typeof import("../src/infer/schemas");
+      const name = flags.name ?? nameFrom(source.replace(/\.schema\.json$/i, ".json"));
+      const document = isAvroSchema(schema) ? fromAvro(schema, name, basename(source)) : fromJsonSchema(schema, name, basename(source));
+      text = `# ${document.description}\n${yamlText(document as unknown as Record<string, unknown>)}`;
+      resolveSchemaText(text, flags.out ?? "inferred.yaml");
+      summary = `a dataset of ${Object.keys(document.fields).length} fields from the ${isAvroSchema(schema) ? "Avro" : "JSON"} schema`;
     } else {
       if (flags.records !== undefined) {
         const n = numeric(flags.records);

@@ -207,6 +207,191 @@ describe("synthgen infer: a definition from what the user has, which generate tu
     }
   });
 
+  it("a Parquet sample: the same fields as from the NDJSON of that dataset (times as ISO text, structs as objects, lists as arrays)", async () => {
+    const dir = join(work, "orders-parquet");
+    assert.equal((await synthgen(["generate", "--dataset", join(EXAMPLES, "orders.yaml"), "--files", "1", "--size-mb", "1", "--format", "parquet", "--run-id", "inf-pq", "--out", dir])).code, 0);
+    const [file] = (await readdir(dir)).filter((f) => f.endsWith(".parquet"));
+    const run = await synthgen(["infer", join(dir, file as string), "--name", "orders_pq"]);
+    assert.equal(run.code, 0, run.stderr);
+    const doc = parseSchemaText(run.stdout, "stdout") as { fields: Record<string, Record<string, any>> };
+    assert.deepEqual(Object.keys(doc.fields), [
+      "order_id",
+      "customer_email",
+      "customer_name",
+      "placed_at",
+      "status",
+      "currency",
+      "amount",
+      "items",
+      "shipping",
+      "coupon",
+      "days_to_ship",
+      "receipt_to",
+      "summary",
+    ]);
+    assert.deepEqual([doc.fields.order_id, doc.fields.placed_at, doc.fields.customer_email], [{ sequence: { start: 100000, format: "ord_0_{n}" } }, { timestamp: "iso" }, { faker: "internet.email" }]);
+    assert.deepEqual(Object.keys(doc.fields.status?.choice).sort(), ["cancelled", "paid", "pending", "refunded"]);
+    assert.ok(doc.fields.items?.array?.items?.object && doc.fields.shipping?.object);
+  });
+
+  it("a JSON Schema and an Avro schema: datasets whose records keep to them (types, enums, ranges, formats, required fields always there)", async () => {
+    const jsonSchema = {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      type: "object",
+      required: ["id", "email", "total", "status", "address"],
+      properties: {
+        id: { type: "string", format: "uuid" },
+        email: { type: "string", format: "email" },
+        total: { type: "number", minimum: 0, maximum: 500 },
+        items: { type: "integer", exclusiveMinimum: 0, maximum: 9 },
+        status: { enum: ["paid", "open", "void"] },
+        placed: { type: "string", format: "date-time" },
+        note: { type: ["string", "null"], maxLength: 40 },
+        address: { $ref: "#/$defs/address" },
+        tags: { type: "array", items: { enum: ["a", "b"] }, maxItems: 4 },
+      },
+      $defs: { address: { type: "object", required: ["city", "zip"], properties: { city: { type: "string" }, zip: { type: "string", minLength: 5, maxLength: 5 } } } },
+    };
+    const avro = {
+      type: "record",
+      name: "Reading",
+      fields: [
+        { name: "id", type: { type: "string", logicalType: "uuid" } },
+        { name: "at", type: { type: "long", logicalType: "timestamp-millis" } },
+        { name: "unit", type: { type: "enum", name: "Unit", symbols: ["C", "F"] } },
+        { name: "site", type: ["null", "string"] },
+        { name: "meta", type: { type: "record", name: "Meta", fields: [{ name: "fw", type: "int" }] } },
+        { name: "unit_again", type: "Unit" },
+      ],
+    };
+    await writeFile(join(work, "order.schema.json"), JSON.stringify(jsonSchema));
+    await writeFile(join(work, "reading.avsc"), JSON.stringify(avro));
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+    const checks: [string, (r: Row) => void, string[]][] = [
+      [
+        "order.schema.json",
+        (r) => {
+          assert.match(String(r.id), uuid);
+          assert.match(String(r.email), /^[^@\s]+@[^@\s]+\.[^@\s]+$/);
+          assert.ok(typeof r.total === "number" && r.total >= 0 && r.total <= 500);
+          assert.ok(r.items === null || (Number.isInteger(r.items) && (r.items as number) >= 1 && (r.items as number) <= 9));
+          assert.ok(["paid", "open", "void"].includes(String(r.status)));
+          assert.ok(r.note === null || (typeof r.note === "string" && r.note.length <= 40));
+          const address = r.address as Row;
+          assert.ok(typeof address.city === "string" && String(address.zip).length === 5);
+          assert.ok(r.tags === null || (Array.isArray(r.tags) && r.tags.length <= 4 && r.tags.every((t) => t === "a" || t === "b")));
+        },
+        ["items", "placed", "note", "tags"],
+      ],
+      [
+        "reading.avsc",
+        (r) => {
+          assert.match(String(r.id), uuid);
+          assert.ok(Number.isInteger(r.at) && (r.at as number) > 1e12);
+          assert.ok(["C", "F"].includes(String(r.unit)) && ["C", "F"].includes(String(r.unit_again)));
+          assert.ok(Number.isInteger((r.meta as Row).fw));
+        },
+        ["site"],
+      ],
+    ];
+    for (const [file, check, optional] of checks) {
+      const out = join(work, `${file}.yaml`);
+      const run = await synthgen(["infer", join(work, file), "--out", out]);
+      assert.equal(run.code, 0, run.stderr);
+      const dir = join(work, `${file}-generated`);
+      assert.equal((await synthgen(["generate", "--dataset", out, "--files", "1", "--size-mb", "0.5", "--out", dir])).code, 0);
+      const rows = await records(dir);
+      assert.ok(rows.length > 1000);
+      for (const r of rows) check(r);
+      for (const f of optional) {
+        const nulls = share(rows, (r) => r[f] == null);
+        assert.ok(Math.abs(nulls - 0.1) < 0.03, `${file} ${f}: optional, ${nulls.toFixed(3)} null (0.1 stated)`);
+      }
+    }
+  });
+
+  it("PostgreSQL DDL, run by PGlite's own parser: a scenario with the tables' keys; generate's children name existing parents", async () => {
+    const ddl = join(work, "store.sql");
+    await writeFile(
+      ddl,
+      `CREATE TABLE customers (customer_id bigint PRIMARY KEY, email text NOT NULL, name varchar(80), created_at timestamptz NOT NULL);
+       CREATE TABLE orders (order_id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers (customer_id), total numeric(10,2), placed_at timestamptz);
+       CREATE TABLE order_items (item_id serial PRIMARY KEY, order_id bigint NOT NULL REFERENCES orders, qty integer NOT NULL);`,
+    );
+    const out = join(work, "store.yaml");
+    const run = await synthgen(["infer", ddl, "--out", out]);
+    assert.equal(run.code, 0, run.stderr);
+    const doc = parseSchemaText(await readFile(out, "utf8"), out, "scenario") as { datasets: Record<string, Record<string, any>> };
+    assert.deepEqual([doc.datasets.customers?.count, doc.datasets.orders?.parent, doc.datasets.order_items?.parent], [1000, "customers", "orders"]);
+    assert.deepEqual(doc.datasets.orders?.fields.customer_id, { ref: "customers.customer_id" });
+    assert.deepEqual(doc.datasets.customers?.fields.email, { faker: "internet.email" });
+    const dir = join(work, "store-generated");
+    assert.equal((await synthgen(["generate", "--scenario", out, "--out", dir])).code, 0);
+    const customers = new Set((await records(join(dir, "customers"))).map((r) => r.customer_id));
+    const orders = await records(join(dir, "orders"));
+    assert.equal(customers.size, 1000);
+    assert.ok(orders.length > 2000 && orders.every((o) => customers.has(o.customer_id)));
+    const bad = join(work, "bad.sql");
+    await writeFile(bad, "CREATE TABLE t (a nosuchtype);");
+    const refused = await synthgen(["infer", bad]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /bad\.sql: PostgreSQL refused the DDL: type "nosuchtype" does not exist \(statement 1: CREATE TABLE t/);
+  });
+
+  it("DDL as pg_dump --schema-only writes it (a named schema, owners, grants, settings, psql lines, a function body with semicolons): read; a statement that would query, write or loop: refused before anything runs", async () => {
+    const dump = join(work, "dump.sql");
+    await writeFile(
+      dump,
+      `--
+-- PostgreSQL database dump
+--
+\\restrict abc123
+SET statement_timeout = 0;
+SELECT pg_catalog.set_config('search_path', '', false);
+CREATE SCHEMA shop;
+ALTER SCHEMA shop OWNER TO app;
+CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA public;
+CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $_$ BEGIN NEW.note := 'a;b'; RETURN NEW; END; $_$;
+CREATE TABLE shop.accounts (
+    account_id bigint NOT NULL,
+    "e-mail" text NOT NULL, -- a comment; with a semicolon
+    note text DEFAULT 'x;y'
+);
+ALTER TABLE shop.accounts OWNER TO app;
+CREATE TABLE shop.payments (payment_id bigint NOT NULL, account_id bigint NOT NULL, amount numeric(8,2));
+ALTER TABLE ONLY shop.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
+ALTER TABLE ONLY shop.payments ADD CONSTRAINT payments_pkey PRIMARY KEY (payment_id);
+ALTER TABLE ONLY shop.payments ADD CONSTRAINT payments_account_fkey FOREIGN KEY (account_id) REFERENCES shop.accounts(account_id);
+CREATE TRIGGER accounts_touch BEFORE INSERT ON shop.accounts FOR EACH ROW EXECUTE FUNCTION shop.touch();
+GRANT SELECT ON TABLE shop.accounts TO reader;
+\\unrestrict abc123
+`,
+    );
+    const run = await synthgen(["infer", dump]);
+    assert.equal(run.code, 0, run.stderr);
+    const doc = parseSchemaText(run.stdout, "dump.yaml", "scenario") as { datasets: Record<string, Record<string, any>> };
+    assert.deepEqual(Object.keys(doc.datasets), ["accounts", "payments"]);
+    assert.equal(doc.datasets.payments?.parent, "accounts");
+    assert.ok(doc.datasets.accounts?.fields["e-mail"]);
+    assert.match(run.stderr, /8 statements skipped \(owners, grants, settings, extensions/);
+    const hostile: [string, RegExp][] = [
+      ["CREATE TABLE t (a int);\nDO $$BEGIN LOOP END LOOP; END$$;", /statement 2 \(DO '' …\) is not DDL/],
+      ["CREATE TABLE t (a int);\nINSERT INTO t SELECT generate_series(1, 1e9);", /statement 2 \(INSERT INTO T …\) is not DDL/],
+      ["CREATE TABLE big AS SELECT generate_series(1, 1e9) AS a;", /statement 1 \(CREATE TABLE BIG …\) is not DDL: infer reads a schema/],
+      ["CREATE TABLE t (a int);\nCOPY t FROM stdin;", /statement 2 \(COPY T FROM …\) is not DDL/],
+      ["CREATE TABLE t (a text DEFAULT 'never closed);", /a string opened at character \d+ is never closed/],
+      ["SET search_path = public;", /holds no CREATE statement/],
+    ];
+    for (const [i, [sql, message]] of hostile.entries()) {
+      const file = join(work, `hostile-${i}.sql`);
+      await writeFile(file, sql);
+      const refused = await synthgen(["infer", file, "--out", join(work, `hostile-${i}.yaml`)]);
+      assert.equal(refused.code, 2, sql);
+      assert.match(refused.stderr, message, sql);
+      await assert.rejects(readFile(join(work, `hostile-${i}.yaml`)), sql);
+    }
+  });
+
   it("refuses what it cannot read, naming it, and writes nothing: an unknown extension, no record, a line past 1 MiB, an existing --out, MySQL", async () => {
     const path = (name: string) => join(work, name);
     await writeFile(path("data.xml"), "<a/>");
@@ -215,7 +400,7 @@ describe("synthgen infer: a definition from what the user has, which generate tu
     await writeFile(path("taken.yaml"), "keep me");
     await writeFile(path("ok.ndjson"), '{"a":1}\n{"a":2}\n');
     const cases: [string[], RegExp][] = [
-      [[path("data.xml")], /infer reads NDJSON .* or CSV .* samples, or a database URL \(got "\.xml"\)/],
+      [[path("data.xml")], /infer reads NDJSON .*, CSV .* or Parquet .* samples, JSON Schema .* or Avro .* schemas, or a database URL \(got "\.xml"\)/],
       [[path("empty.ndjson")], /holds no record infer can read \(2 lines are not JSON objects\)/],
       [[path("long.ndjson")], /has a line longer than 1048576 characters/],
       [[path("ok.ndjson"), "--out", path("taken.yaml")], /taken\.yaml exists; give --force to replace it/],

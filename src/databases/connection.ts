@@ -29,6 +29,8 @@ export interface Connection {
   query(sql: string, params?: readonly unknown[]): Promise<Obj[]>;
   encoder(table: TableSpec): Encoder;
   writer(table: TableSpec): TableWriter;
+  /** Several statements in one text, without parameters (PGlite only: a DDL file run by `infer`). */
+  exec?(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -212,13 +214,19 @@ async function connectPostgres(url: string, tls: boolean): Promise<Connection> {
   };
 }
 
+/** A PGlite database held in memory only, gone when closed. */
+export const PGLITE_MEMORY = "memory://";
+
 async function connectPglite(dir: string): Promise<Connection> {
   const { mkdirSync } = require("node:fs") as typeof import("node:fs");
-  mkdirSync(dir, { recursive: true });
+  if (dir !== PGLITE_MEMORY) mkdirSync(dir, { recursive: true });
   const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
   const db = await PGlite.create(dir);
   return {
     dialect: "postgres",
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
     query: async (sql, params) => (await db.query(sql, params as unknown[] | undefined)).rows as Obj[],
     encoder: csvEncoder,
     writer(table) {

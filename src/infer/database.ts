@@ -1,9 +1,11 @@
 import { ValidationError } from "../core/errors";
-import { connect, type Connection } from "../databases/connection";
+import { connect, PGLITE_MEMORY, type Connection } from "../databases/connection";
 import { LEDGER_TABLE } from "../databases/load";
 import { ident } from "../databases/tables";
 import { describeTarget, type DatabaseTarget } from "../databases/target";
+import { ddlStatements } from "./ddl";
 import { fewWholeNumbers, freeTextSpec, type FieldSpec } from "./fields";
+import { OPTIONAL_NULLS } from "./schemas";
 
 /**
  * A scenario from a live PostgreSQL database (a server, or PGlite): its tables as datasets, its
@@ -16,6 +18,9 @@ type Row = Record<string, unknown>;
 interface Column {
   readonly name: string;
   readonly type: string;
+  readonly nullable: boolean;
+  /** varchar(n), char(n): n. */
+  readonly length: number | undefined;
 }
 interface ForeignKey {
   readonly table: string;
@@ -29,6 +34,10 @@ interface Table {
   primaryKey?: string;
   rows: number;
 }
+
+/** An empty table's rows (a DDL file's): a root's count, a child's children per parent. */
+const EMPTY_COUNT = 1000;
+const EMPTY_PER_PARENT = { distribution: "poisson", mean: 3 };
 
 /** Distinct values a column may have to become a weighted `choice`. */
 const MAX_CHOICES = 50;
@@ -45,14 +54,19 @@ const TEXT = /^(text|character varying|character|varchar|char|citext|uuid)$/;
 
 async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
   const columns = await conn.query(
-    `SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+    `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, c.character_maximum_length FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '${LEDGER_TABLE}' ORDER BY c.table_name, c.ordinal_position`,
   );
   const tables = new Map<string, Table>();
   for (const c of columns) {
     const name = String(c.table_name);
     if (!tables.has(name)) tables.set(name, { name, columns: [], rows: 0 });
-    tables.get(name)?.columns.push({ name: String(c.column_name), type: String(c.data_type) });
+    tables.get(name)?.columns.push({
+      name: String(c.column_name),
+      type: String(c.data_type),
+      nullable: c.is_nullable === "YES",
+      length: c.character_maximum_length === null ? undefined : num(c.character_maximum_length),
+    });
   }
   const keys = await conn.query(
     `SELECT con.contype, rel.relname AS table_name, att.attname AS column_name, frel.relname AS ref_table, fatt.attname AS ref_column, array_length(con.conkey, 1) AS width
@@ -102,8 +116,27 @@ export function fitChildCount(histogram: ReadonlyMap<number, number>): Record<st
   return poisson >= uniform ? { distribution: "poisson", mean: round(mean, 3) } : { distribution: "uniform", min, max };
 }
 
+/** What an empty table's column can be, by its type alone (a DDL file's tables): a schema says what values may be, not how often. */
+function typeOnlySpec(column: Column): FieldSpec {
+  const spec = ((): FieldSpec => {
+    const t = column.type;
+    if (t === "boolean") return { boolean: { probability: 0.5 } };
+    if (/^timestamp/.test(t)) return { timestamp: "iso" };
+    if (t === "date") return { timestamp: "date" };
+    if (t === "uuid") return { faker: "string.uuid" };
+    if (INTEGER.test(t)) return { number: { min: 0, max: 1000, decimals: 0 } };
+    if (NUMERIC.test(t)) return { number: { min: 0, max: 1000, decimals: 2 } };
+    if (/^json/.test(t)) return { const: {} };
+    const byName = freeTextSpec(column.name, 12);
+    if (column.length === undefined || typeof byName.faker === "string") return byName;
+    return { faker: { method: "string.alphanumeric", args: [{ length: { min: 1, max: Math.min(column.length, 64) } }] } };
+  })();
+  return column.nullable ? { ...spec, null_probability: OPTIONAL_NULLS } : spec;
+}
+
 /** What one column's aggregates say, as a field. */
 async function columnSpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
+  if (table.rows === 0) return typeOnlySpec(column);
   const c = q(column.name);
   const t = q(table.name);
   const base = (await conn.query(`SELECT count(${c}) AS present, count(DISTINCT ${c}) AS distinct FROM ${t}`))[0] as Row;
@@ -193,6 +226,7 @@ async function pickSkew(conn: Connection, child: Table, fk: ForeignKey): Promise
 
 /** A key column's sequence: numbers from the smallest, or the shared text before the numbers (`ord-{n}`). */
 async function keySpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
+  if (table.rows === 0) return INTEGER.test(column.type) ? { sequence: {} } : column.type === "uuid" ? { faker: "string.uuid" } : { sequence: { format: `${table.name}-{n}` } };
   const c = q(column.name);
   const t = q(table.name);
   if (INTEGER.test(column.type)) {
@@ -224,10 +258,58 @@ export async function inferScenario(target: DatabaseTarget, name: string): Promi
     throw new ValidationError("source", `cannot connect to ${describeTarget(target)}: ${(err as Error).message}`);
   }
   try {
+    return await fromConnection(conn, describeTarget(target), name);
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+/**
+ * A scenario from PostgreSQL DDL (`CREATE TABLE` statements with their keys): run by PGlite, real
+ * PostgreSQL, in memory, so the database's own parser reads it; its empty tables give each column
+ * by its type, roots EMPTY_COUNT entities and children EMPTY_PER_PARENT per parent.
+ */
+export async function inferScenarioFromDdl(ddl: string, source: string, name: string): Promise<{ document: Record<string, unknown>; notes: string[] }> {
+  const { run, skipped } = ddlStatements(ddl, source);
+  if (run.length === 0) throw new ValidationError("source", `${source} holds no CREATE statement`);
+  const conn = await connect({ kind: "pglite", dir: PGLITE_MEMORY });
+  try {
+    for (const { statement, number } of run) {
+      try {
+        await conn.exec?.(statement);
+      } catch (err) {
+        throw new ValidationError(
+          "source",
+          `${source}: PostgreSQL refused the DDL: ${(err as Error).message} (statement ${number}: ${statement.slice(0, 60).replace(/\s+/g, " ")}${statement.length > 60 ? "…" : ""})`,
+        );
+      }
+    }
+    // A dump that names its schema (shop.users) is read in that schema when it is the only one with tables.
+    const schemas = await conn.query("SELECT DISTINCT table_schema AS s FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')");
+    if (schemas.length === 1 && schemas[0]?.s !== "public") await conn.exec?.(`SET search_path TO ${q(String(schemas[0]?.s))}`);
+    const result = await fromConnection(
+      conn,
+      source,
+      name,
+      `Inferred by synthgen infer from the PostgreSQL DDL ${source}: each column by its type, ${EMPTY_COUNT} entities a root, Poisson ${EMPTY_PER_PARENT.mean} children a parent.`,
+    );
+    if (skipped) result.notes.push(`${skipped} statements skipped (owners, grants, settings, extensions: not the tables' structure)`);
+    return result;
+  } finally {
+    await conn.close().catch(() => undefined);
+  }
+}
+
+async function fromConnection(
+  conn: Connection,
+  where: string,
+  name: string,
+  description = `Inferred by synthgen infer from ${where} (aggregates only).`,
+): Promise<{ document: Record<string, unknown>; notes: string[] }> {
+  {
     const { tables, foreignKeys } = await structure(conn);
-    if (tables.length === 0) throw new ValidationError("source", `${describeTarget(target)} has no tables in its current schema`);
-    if (tables.length > MAX_TABLES)
-      throw new ValidationError("source", `${describeTarget(target)} has ${tables.length} tables; a scenario holds at most ${MAX_TABLES}: infer from a schema with fewer (search_path)`);
+    if (tables.length === 0) throw new ValidationError("source", `${where} has no tables in its current schema`);
+    if (tables.length > MAX_TABLES) throw new ValidationError("source", `${where} has ${tables.length} tables; a scenario holds at most ${MAX_TABLES}: infer from a schema with fewer (search_path)`);
     const notes: string[] = [];
     const byName = new Map(tables.map((t) => [t.name, t]));
     const parent = new Map<string, ForeignKey>();
@@ -257,11 +339,14 @@ export async function inferScenario(target: DatabaseTarget, name: string): Promi
       const p = parent.get(n);
       const doc: Record<string, unknown> = {};
       if (p) {
-        const { histogram, orphans } = await childCounts(conn, t, p);
         doc.parent = p.references;
-        doc.per_parent = fitChildCount(histogram);
-        if (orphans > 0 && t.rows > 0) doc.orphans = round(orphans / t.rows, 4);
-      } else doc.count = Math.max(1, t.rows);
+        if (t.rows === 0) doc.per_parent = { ...EMPTY_PER_PARENT };
+        else {
+          const { histogram, orphans } = await childCounts(conn, t, p);
+          doc.per_parent = fitChildCount(histogram);
+          if (orphans > 0) doc.orphans = round(orphans / t.rows, 4);
+        }
+      } else doc.count = t.rows > 0 ? t.rows : EMPTY_COUNT;
       const references: Record<string, { dataset: string }> = {};
       const fields: Record<string, FieldSpec> = {};
       const line = lineage(n);
@@ -283,8 +368,6 @@ export async function inferScenario(target: DatabaseTarget, name: string): Promi
       doc.fields = fields;
       datasets[n] = doc;
     }
-    return { document: { name, description: `Inferred by synthgen infer from ${describeTarget(target)} (aggregates only).`, datasets }, notes };
-  } finally {
-    await conn.close().catch(() => undefined);
+    return { document: { name, description, datasets }, notes };
   }
 }

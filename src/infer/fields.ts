@@ -12,6 +12,9 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Faker methods for free-form text, by what a field's name says it holds. */
 const BY_NAME: readonly [RegExp, string][] = [
+  [/e_?mail/i, "internet.email"],
+  [/uuid|guid/i, "string.uuid"],
+  [/url|website|link/i, "internet.url"],
   [/first_?name/i, "person.firstName"],
   [/last_?name|surname/i, "person.lastName"],
   [/(^|_)(full_?)?name$/i, "person.fullName"],

@@ -8,7 +8,7 @@ import { FieldProfile } from "./profile";
 /** What `infer` reads of a sample at most: records, and characters in one line. */
 export const SAMPLE_LIMITS = Object.freeze({ MAX_RECORDS: 1_000_000, DEFAULT_RECORDS: 100_000, MAX_LINE_CHARS: 1024 * 1024 });
 
-export type SampleFormat = "ndjson" | "csv";
+export type SampleFormat = "ndjson" | "csv" | "parquet";
 
 export interface SampleProfile {
   readonly records: number;
@@ -22,9 +22,10 @@ export function sampleFormat(path: string): SampleFormat {
   const ext = extname(path).toLowerCase();
   if ([".ndjson", ".jsonl", ".json"].includes(ext)) return "ndjson";
   if (ext === ".csv") return "csv";
+  if (ext === ".parquet") return "parquet";
   throw new ValidationError(
     "sample",
-    `${basename(path)}: infer reads NDJSON (.ndjson, .jsonl, .json: one object a line) or CSV (.csv with a header row) samples, or a database URL (got "${ext || "no extension"}")`,
+    `${basename(path)}: infer reads NDJSON (.ndjson, .jsonl, .json: one object a line), CSV (.csv with a header row) or Parquet (.parquet) samples, JSON Schema (.schema.json) or Avro (.avsc) schemas, or a database URL (got "${ext || "no extension"}")`,
   );
 }
 
@@ -66,6 +67,11 @@ export async function profileSample(path: string, maxRecords: number = SAMPLE_LI
     root.add(record);
     records++;
   };
+  if (format === "parquet") {
+    for await (const record of parquetRecords(path, maxRecords)) add(record);
+    if (records === 0) throw new ValidationError("sample", `${basename(path)} holds no rows`);
+    return { records, skipped, root };
+  }
   const stream = createReadStream(path, { encoding: "utf8", highWaterMark: 256 * 1024 });
   try {
     if (format === "ndjson") {
@@ -118,6 +124,59 @@ export async function profileSample(path: string, maxRecords: number = SAMPLE_LI
   }
   if (records === 0) throw new ValidationError("sample", `${basename(path)} holds no record infer can read${skipped ? ` (${skipped} lines are not JSON objects)` : ""}`);
   return { records, skipped, root };
+}
+
+/** A Parquet value as JSON would hold it: times as ISO text, 64-bit integers as numbers, bytes as text. */
+function plain(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "bigint") return Number(v);
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("utf8");
+  if (Array.isArray(v)) return v.map(plain);
+  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+/** A Parquet file's rows, row group by row group (hyparquet), read from the file by ranges, up to `maxRecords`. */
+async function* parquetRecords(path: string, maxRecords: number): AsyncGenerator<Record<string, unknown>> {
+  const { open } = require("node:fs/promises") as typeof import("node:fs/promises");
+  const hyparquet = require("hyparquet") as typeof import("hyparquet");
+  const { gunzipSync } = require("node:zlib") as typeof import("node:zlib");
+  const zlib = require("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Buffer };
+  const handle = await open(path, "r");
+  try {
+    const byteLength = (await handle.stat()).size;
+    const file = {
+      byteLength,
+      slice: async (start: number, end?: number) => {
+        const buffer = Buffer.alloc((end ?? byteLength) - start);
+        await handle.read(buffer, 0, buffer.length, start);
+        return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length) as ArrayBuffer;
+      },
+    };
+    const compressors = {
+      GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+      ...(zlib.zstdDecompressSync ? { ZSTD: (input: Uint8Array) => new Uint8Array((zlib.zstdDecompressSync as (b: Uint8Array) => Buffer)(input)) } : {}),
+    };
+    let metadata: Awaited<ReturnType<typeof hyparquet.parquetMetadataAsync>>;
+    try {
+      metadata = await hyparquet.parquetMetadataAsync(file);
+    } catch (err) {
+      throw new ValidationError("sample", `${basename(path)} is not a Parquet file: ${(err as Error).message}`);
+    }
+    let rowStart = 0;
+    let given = 0;
+    for (const group of metadata.row_groups) {
+      const rowEnd = Math.min(rowStart + Number(group.num_rows), rowStart + (maxRecords - given));
+      const rows = await hyparquet.parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors });
+      for (const row of rows) {
+        yield plain(row) as Record<string, unknown>;
+        if (++given >= maxRecords) return;
+      }
+      rowStart += Number(group.num_rows);
+    }
+  } finally {
+    await handle.close();
+  }
 }
 
 /** The dataset document a sample implies: its name, where it came from, and a field for each field seen. */
