@@ -230,9 +230,9 @@ program
 program
   .command("infer")
   .description(
-    "Write a dataset file from a sample (NDJSON, CSV, Parquet) or a schema (JSON Schema, Avro), or a scenario file from a PostgreSQL database or its DDL (.sql), that generate can run (docs/infer.md).",
+    "Write a dataset file from a sample (NDJSON, CSV, Parquet) or a schema (JSON Schema, Avro), or a scenario file from a PostgreSQL or MySQL database or PostgreSQL DDL (.sql), that generate can run (docs/infer.md).",
   )
-  .argument("<source>", "a sample (.ndjson, .jsonl, .json, .csv, .parquet), a schema (.json, .avsc, .sql), or postgres://USER@HOST/DB or pglite://FOLDER")
+  .argument("<source>", "a sample (.ndjson, .jsonl, .json, .csv, .parquet), a schema (.json, .avsc, .sql), or postgres://USER@HOST/DB, mysql://USER@HOST/DB, pglite://FOLDER")
   .option("--name <name>", "the dataset's or scenario's name (default: from the file or database name)")
   .option("--out <file>", "write the file here (default: stdout)")
   .option("--force", "replace --out when it exists")

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Client } from "pg";
 import { synthgen } from "./support/cli";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { freePort, mariadbInstalled, startMariadb, startPostgres, type RunningDatabase, type TlsDatabase } from "./support/databases";
+import { freePort, mariadbInstalled, serverSuite, startMariadb, startPostgres, type TlsDatabase } from "./support/databases";
 import { writeBundle } from "./support/lambda-runtime";
 import { loadProgram, rolePolicyOf, type LoadedProgram } from "./support/program";
 import { startTestS3, type TestS3 } from "./support/s3";
@@ -156,25 +156,6 @@ before(async function () {
 after(async () => {
   await rm(work, { recursive: true, force: true });
 });
-
-/** A server the CI machine must have (.ci/run installs it and sets SYNTHGEN_REQUIRE_DATABASES); elsewhere its specs are pending when it is missing. */
-function serverSuite(name: string, installed: () => boolean, start: () => Promise<RunningDatabase>, body: (db: () => RunningDatabase) => void): void {
-  describe(name, () => {
-    let db: RunningDatabase | undefined;
-    before(async function () {
-      this.timeout(120_000);
-      if (!installed()) {
-        if (process.env.SYNTHGEN_REQUIRE_DATABASES === "1") throw new Error(`${name}: the server is not installed (.ci/run installs it)`);
-        this.skip();
-      }
-      db = await start();
-    });
-    after(async () => {
-      await db?.stop();
-    });
-    body(() => db as RunningDatabase);
-  });
-}
 
 const hasPostgres = () => {
   try {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseSchemaText } from "../src/schema/dataset";
 import { synthgen } from "./support/cli";
+import { mariadbInstalled, serverSuite, startMariadb } from "./support/databases";
 
 const EXAMPLES = join(__dirname, "..", "..", "examples");
 type Row = Record<string, unknown>;
@@ -112,6 +113,47 @@ function foreignSample(n: number): { csv: string; rows: Row[] } {
   return { csv: `${csv}\n`, rows };
 }
 
+/**
+ * The shop scenario loaded into a database, inferred back: its parents, references, per_parent,
+ * skew and time windows are the declared ones, no e-mail or name of the first 200 users is in the
+ * file, and generate from it matches the shop's choices, prices and null shares.
+ */
+async function inferredShopMatches(url: string, label: string, someUsers: () => Promise<{ email: string; name: string }[]>): Promise<void> {
+  const load = await synthgen(["generate", "--scenario", join(EXAMPLES, "shop.yaml"), "--out", url, "--create-tables", "--run-id", "inf-db", "--date", "2026-03-01"]);
+  assert.equal(load.code, 0, load.stderr);
+  const out = join(work, `shop-inferred-${label}.yaml`);
+  const inferred = await synthgen(["infer", url, "--name", "shop_inferred", "--out", out]);
+  assert.equal(inferred.code, 0, inferred.stderr);
+  const text = await readFile(out, "utf8");
+  const doc = parseSchemaText(text, out, "scenario") as { datasets: Record<string, Record<string, any>> };
+  const d = doc.datasets;
+  assert.deepEqual(Object.keys(d), ["users", "products", "orders", "order_lines", "tickets"], "parents first");
+  assert.deepEqual([d.users?.count, d.products?.count], [20_000, 2_000]);
+  assert.deepEqual([d.orders?.parent, d.order_lines?.parent, d.tickets?.parent], ["users", "orders", "users"]);
+  assert.equal(d.orders?.per_parent.distribution, "poisson");
+  assert.ok(Math.abs(d.orders?.per_parent.mean - 2.5) < 0.1, `orders per user ${d.orders?.per_parent.mean} (declared 2.5)`);
+  assert.deepEqual(d.order_lines?.per_parent, { distribution: "uniform", min: 1, max: 4 });
+  assert.ok(Math.abs(d.tickets?.per_parent.mean - 0.3) < 0.03);
+  assert.ok(Math.abs(d.orders?.references.products.skew.zipf - 1.1) < 0.3, `zipf ${d.orders?.references.products.skew.zipf} (declared 1.1)`);
+  assert.deepEqual(d.orders?.fields.placed_at, { timestamp: { after: "users.signup_at", within: "30d" } });
+  assert.deepEqual(d.order_lines?.fields.user_id, { ref: "users.user_id" });
+  assert.deepEqual(d.orders?.fields.order_id, { sequence: { format: "ord-{n}" } });
+  assert.deepEqual(d.users?.fields.email, { faker: "internet.email" });
+  // Aggregates only: no user's e-mail or name is in the file.
+  for (const r of await someUsers()) assert.ok(!text.includes(r.email) && !text.includes(r.name), `${r.email} copied out`);
+  // And generate turns it back into the shop's shape.
+  const genDir = join(work, `shop-generated-${label}`);
+  const g = await synthgen(["generate", "--scenario", out, "--out", genDir, "--run-id", "inf-gen"]);
+  assert.equal(g.code, 0, g.stderr);
+  const sampleDir = join(work, `shop-original-${label}`);
+  assert.equal((await synthgen(["generate", "--scenario", join(EXAMPLES, "shop.yaml"), "--out", sampleDir, "--run-id", "inf-db", "--date", "2026-03-01"])).code, 0);
+  for (const [dataset, spec] of Object.entries({ users: { choices: ["country", "plan"] }, orders: { choices: ["status"], numbers: ["unit_price"] }, order_lines: { nulls: ["shipped_at"] } })) {
+    const [a, b] = [await records(join(sampleDir, dataset)), await records(join(genDir, dataset))];
+    assert.ok(Math.abs(b.length / a.length - 1) < 0.05, `${dataset}: ${b.length} records generated, ${a.length} in the database`);
+    assertSameShape(a, b, spec);
+  }
+}
+
 describe("synthgen infer: a definition from what the user has, which generate turns back into the same shape", function () {
   this.timeout(180_000);
 
@@ -166,45 +208,15 @@ describe("synthgen infer: a definition from what the user has, which generate tu
 
   it("a PostgreSQL database (the shop loaded into PGlite): a scenario whose parents, references, per_parent, Zipf skew and time windows are the real ones, read by aggregates only", async () => {
     const dir = join(work, "shop-db");
-    const load = await synthgen(["generate", "--scenario", join(EXAMPLES, "shop.yaml"), "--out", `pglite://${dir}`, "--create-tables", "--run-id", "inf-db", "--date", "2026-03-01"]);
-    assert.equal(load.code, 0, load.stderr);
-    const out = join(work, "shop-inferred.yaml");
-    const inferred = await synthgen(["infer", `pglite://${dir}`, "--name", "shop_inferred", "--out", out]);
-    assert.equal(inferred.code, 0, inferred.stderr);
-    const text = await readFile(out, "utf8");
-    const doc = parseSchemaText(text, out, "scenario") as { datasets: Record<string, Record<string, any>> };
-    const d = doc.datasets;
-    assert.deepEqual(Object.keys(d), ["users", "products", "orders", "order_lines", "tickets"], "parents first");
-    assert.deepEqual([d.users?.count, d.products?.count], [20_000, 2_000]);
-    assert.deepEqual([d.orders?.parent, d.order_lines?.parent, d.tickets?.parent], ["users", "orders", "users"]);
-    assert.equal(d.orders?.per_parent.distribution, "poisson");
-    assert.ok(Math.abs(d.orders?.per_parent.mean - 2.5) < 0.1, `orders per user ${d.orders?.per_parent.mean} (declared 2.5)`);
-    assert.deepEqual(d.order_lines?.per_parent, { distribution: "uniform", min: 1, max: 4 });
-    assert.ok(Math.abs(d.tickets?.per_parent.mean - 0.3) < 0.03);
-    assert.ok(Math.abs(d.orders?.references.products.skew.zipf - 1.1) < 0.3, `zipf ${d.orders?.references.products.skew.zipf} (declared 1.1)`);
-    assert.deepEqual(d.orders?.fields.placed_at, { timestamp: { after: "users.signup_at", within: "30d" } });
-    assert.deepEqual(d.order_lines?.fields.user_id, { ref: "users.user_id" });
-    assert.deepEqual(d.orders?.fields.order_id, { sequence: { format: "ord-{n}" } });
-    // Aggregates only: no user's e-mail or name is in the file.
-    const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
-    const pg = await PGlite.create(dir);
-    try {
-      const some = await pg.query<{ email: string; name: string }>("SELECT email, name FROM users ORDER BY user_id LIMIT 200");
-      for (const r of some.rows) assert.ok(!text.includes(r.email) && !text.includes(r.name), `${r.email} copied out`);
-    } finally {
-      await pg.close();
-    }
-    // And generate turns it back into the shop's shape.
-    const genDir = join(work, "shop-generated");
-    const g = await synthgen(["generate", "--scenario", out, "--out", genDir, "--run-id", "inf-gen"]);
-    assert.equal(g.code, 0, g.stderr);
-    const sampleDir = join(work, "shop-original");
-    assert.equal((await synthgen(["generate", "--scenario", join(EXAMPLES, "shop.yaml"), "--out", sampleDir, "--run-id", "inf-db", "--date", "2026-03-01"])).code, 0);
-    for (const [dataset, spec] of Object.entries({ users: { choices: ["country", "plan"] }, orders: { choices: ["status"], numbers: ["unit_price"] }, order_lines: { nulls: ["shipped_at"] } })) {
-      const [a, b] = [await records(join(sampleDir, dataset)), await records(join(genDir, dataset))];
-      assert.ok(Math.abs(b.length / a.length - 1) < 0.05, `${dataset}: ${b.length} records generated, ${a.length} in the database`);
-      assertSameShape(a, b, spec);
-    }
+    await inferredShopMatches(`pglite://${dir}`, "pglite", async () => {
+      const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
+      const pg = await PGlite.create(dir);
+      try {
+        return (await pg.query<{ email: string; name: string }>("SELECT email, name FROM users ORDER BY user_id LIMIT 200")).rows;
+      } finally {
+        await pg.close();
+      }
+    });
   });
 
   it("a Parquet sample: the same fields as from the NDJSON of that dataset (times as ISO text, structs as objects, lists as arrays)", async () => {
@@ -392,7 +404,7 @@ GRANT SELECT ON TABLE shop.accounts TO reader;
     }
   });
 
-  it("refuses what it cannot read, naming it, and writes nothing: an unknown extension, no record, a line past 1 MiB, an existing --out, MySQL", async () => {
+  it("refuses what it cannot read, naming it, and writes nothing: an unknown extension, no record, a line past 1 MiB, an existing --out, a database that does not answer", async () => {
     const path = (name: string) => join(work, name);
     await writeFile(path("data.xml"), "<a/>");
     await writeFile(path("empty.ndjson"), "[1]\nnot json\n");
@@ -404,7 +416,7 @@ GRANT SELECT ON TABLE shop.accounts TO reader;
       [[path("empty.ndjson")], /holds no record infer can read \(2 lines are not JSON objects\)/],
       [[path("long.ndjson")], /has a line longer than 1048576 characters/],
       [[path("ok.ndjson"), "--out", path("taken.yaml")], /taken\.yaml exists; give --force to replace it/],
-      [["mysql://root@127.0.0.1:1/db"], /infer reads PostgreSQL \(postgres:\/\/, pglite:\/\/\) databases; MySQL is not supported yet/],
+      [["mysql://root@127.0.0.1:1/db"], /cannot connect to mysql:\/\/root@127\.0\.0\.1:1\/db: .*ECONNREFUSED/],
     ];
     for (const [args, message] of cases) {
       const run = await synthgen(["infer", ...args]);
@@ -413,5 +425,21 @@ GRANT SELECT ON TABLE shop.accounts TO reader;
       assert.equal(run.stdout, "");
     }
     assert.equal(await readFile(path("taken.yaml"), "utf8"), "keep me");
+  });
+});
+
+serverSuite("synthgen infer from MySQL (MariaDB 10.11, started on a loopback port)", mariadbInstalled, startMariadb, (db) => {
+  it("the shop loaded into MariaDB: the same scenario as from PostgreSQL — parents, references, per_parent, Zipf skew, time windows — by aggregates only", async function () {
+    this.timeout(300_000);
+    await inferredShopMatches(db().url, "mysql", async () => {
+      const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
+      const conn = await mysql.createConnection(db().url);
+      try {
+        const [rows] = await conn.query("SELECT email, name FROM users ORDER BY user_id LIMIT 200");
+        return rows as { email: string; name: string }[];
+      } finally {
+        await conn.end();
+      }
+    });
   });
 });

@@ -1,14 +1,14 @@
 import { ValidationError } from "../core/errors";
 import { connect, PGLITE_MEMORY, type Connection } from "../databases/connection";
 import { LEDGER_TABLE } from "../databases/load";
-import { ident } from "../databases/tables";
+import { type Dialect, ident } from "../databases/tables";
 import { describeTarget, type DatabaseTarget } from "../databases/target";
 import { ddlStatements } from "./ddl";
 import { fewWholeNumbers, freeTextSpec, type FieldSpec } from "./fields";
 import { OPTIONAL_NULLS } from "./schemas";
 
 /**
- * A scenario from a live PostgreSQL database (a server, or PGlite): its tables as datasets, its
+ * A scenario from a live database — PostgreSQL (a server, or PGlite), MySQL or MariaDB: its tables as datasets, its
  * foreign keys as parents and references, each child's `per_parent` fitted to the real numbers of
  * children per parent, each column's values from aggregates — counts, ranges, moments, the
  * frequencies of a column's values when it has few. Only aggregates are read, never rows.
@@ -45,7 +45,61 @@ const MAX_CHOICES = 50;
 const MAX_TABLES = 16;
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
-const q = (name: string) => ident("postgres", name);
+/**
+ * What differs between PostgreSQL and MySQL/MariaDB in the aggregate queries. Patterns avoid
+ * backslashes (MySQL's string literals read them as escapes) and case (its REGEXP follows the
+ * column's collation, usually case-insensitive).
+ */
+interface Sql {
+  readonly dialect: Dialect;
+  q(name: string): string;
+  /** A value as text. */
+  text(expr: string): string;
+  /** A number as a double. */
+  float(expr: string): string;
+  /** True when text matches a regular expression. */
+  matches(expr: string, pattern: string): string;
+  /** Seconds from b to a (two times). */
+  seconds(a: string, b: string): string;
+  /** The most digits after the decimal point of a numeric column. */
+  decimals(expr: string): string;
+}
+const POSTGRES: Sql = {
+  dialect: "postgres",
+  q: (n) => ident("postgres", n),
+  text: (e) => `CAST(${e} AS text)`,
+  float: (e) => `CAST(${e} AS double precision)`,
+  matches: (e, p) => `${e} ~ '${p}'`,
+  seconds: (a, b) => `extract(epoch FROM ${a} - ${b})`,
+  decimals: (e) => `max(length(split_part(CAST(${e} AS text), '.', 2)))`,
+};
+const MYSQL: Sql = {
+  dialect: "mysql",
+  q: (n) => ident("mysql", n),
+  text: (e) => `CAST(${e} AS CHAR)`,
+  float: (e) => `(${e} + 0e0)`,
+  matches: (e, p) => `${e} REGEXP '${p}'`,
+  seconds: (a, b) => `TIMESTAMPDIFF(SECOND, ${b}, ${a})`,
+  decimals: (e) => `max(CASE WHEN LOCATE('.', CAST(${e} AS CHAR)) > 0 THEN LENGTH(SUBSTRING_INDEX(CAST(${e} AS CHAR), '.', -1)) ELSE 0 END)`,
+};
+const sqlOf = (conn: Connection): Sql => (conn.dialect === "mysql" ? MYSQL : POSTGRES);
+/** How many rows a condition holds for, in either dialect. */
+const countWhere = (condition: string) => `coalesce(sum(CASE WHEN ${condition} THEN 1 ELSE 0 END), 0)`;
+
+/** MySQL's column types by the names PostgreSQL's information_schema gives (the rest of infer reads those). */
+function mysqlType(dataType: string, columnType: string): string {
+  const t = dataType.toLowerCase();
+  if (t === "tinyint" && /^tinyint\(1\)/i.test(columnType)) return "boolean";
+  if (t === "tinyint" || t === "mediumint" || t === "int") return "integer";
+  if (t === "decimal") return "numeric";
+  if (t === "float") return "real";
+  if (t === "double") return "double precision";
+  if (t === "varchar") return "character varying";
+  if (t === "char") return "character";
+  if (/text$/.test(t) || t === "enum" || t === "set") return "text";
+  if (t === "datetime" || t === "timestamp") return "timestamp";
+  return t;
+}
 const num = (v: unknown): number => (v === null || v === undefined ? Number.NaN : Number(v));
 
 const NUMERIC = /^(smallint|integer|bigint|numeric|decimal|real|double precision)$/;
@@ -53,6 +107,8 @@ const INTEGER = /^(smallint|integer|bigint)$/;
 const TEXT = /^(text|character varying|character|varchar|char|citext|uuid)$/;
 
 async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
+  if (conn.dialect === "mysql") return structureMysql(conn);
+  const q = POSTGRES.q;
   const columns = await conn.query(
     `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, c.character_maximum_length FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '${LEDGER_TABLE}' ORDER BY c.table_name, c.ordinal_position`,
@@ -87,8 +143,46 @@ async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKe
   return { tables: [...tables.values()], foreignKeys };
 }
 
+/** The tables of the connection's database (MySQL, MariaDB), as structure() gives PostgreSQL's. */
+async function structureMysql(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
+  const columns = await conn.query(
+    `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type, c.IS_NULLABLE AS is_nullable, c.CHARACTER_MAXIMUM_LENGTH AS max_length
+     FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
+     WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_NAME <> '${LEDGER_TABLE}' ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+  );
+  const tables = new Map<string, Table>();
+  for (const c of columns) {
+    const name = String(c.table_name);
+    if (!tables.has(name)) tables.set(name, { name, columns: [], rows: 0 });
+    const type = mysqlType(String(c.data_type), String(c.column_type));
+    tables.get(name)?.columns.push({
+      name: String(c.column_name),
+      type,
+      nullable: c.is_nullable === "YES",
+      length: c.max_length === null || !/^character/.test(type) ? undefined : num(c.max_length),
+    });
+  }
+  const keys = await conn.query(
+    `SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, tc.CONSTRAINT_TYPE AS kind, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column,
+            (SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE w WHERE w.TABLE_SCHEMA = k.TABLE_SCHEMA AND w.TABLE_NAME = k.TABLE_NAME AND w.CONSTRAINT_NAME = k.CONSTRAINT_NAME) AS width
+     FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+     WHERE k.TABLE_SCHEMA = DATABASE() AND k.ORDINAL_POSITION = 1 AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'FOREIGN KEY') ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME`,
+  );
+  const foreignKeys: ForeignKey[] = [];
+  for (const k of keys) {
+    if (Number(k.width) !== 1) continue;
+    const table = tables.get(String(k.table_name));
+    if (!table) continue;
+    if (k.kind === "PRIMARY KEY") table.primaryKey = String(k.column_name);
+    else if (tables.has(String(k.ref_table))) foreignKeys.push({ table: table.name, column: String(k.column_name), references: String(k.ref_table), key: String(k.ref_column) });
+  }
+  for (const t of tables.values()) t.rows = num((await conn.query(`SELECT count(*) AS n FROM ${MYSQL.q(t.name)}`))[0]?.n);
+  return { tables: [...tables.values()], foreignKeys };
+}
+
 /** The children per parent, as a histogram: how many parents have n children. */
 async function childCounts(conn: Connection, child: Table, fk: ForeignKey): Promise<{ histogram: Map<number, number>; orphans: number }> {
+  const { q } = sqlOf(conn);
   const rows = await conn.query(
     `SELECT n, count(*) AS parents FROM (SELECT count(c.${q(fk.column)}) AS n FROM ${q(fk.references)} p LEFT JOIN ${q(child.name)} c ON c.${q(fk.column)} = p.${q(fk.key)} GROUP BY p.${q(fk.key)}) x GROUP BY n ORDER BY n`,
   );
@@ -137,21 +231,22 @@ function typeOnlySpec(column: Column): FieldSpec {
 /** What one column's aggregates say, as a field. */
 async function columnSpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
   if (table.rows === 0) return typeOnlySpec(column);
-  const c = q(column.name);
-  const t = q(table.name);
-  const base = (await conn.query(`SELECT count(${c}) AS present, count(DISTINCT ${c}) AS distinct FROM ${t}`))[0] as Row;
+  const sql = sqlOf(conn);
+  const c = sql.q(column.name);
+  const t = sql.q(table.name);
+  const base = (await conn.query(`SELECT count(${c}) AS present, count(DISTINCT ${c}) AS n_distinct FROM ${t}`))[0] as Row;
   const present = num(base.present);
-  const distinct = num(base.distinct);
+  const distinct = num(base.n_distinct);
   const nullShare = table.rows > 0 ? 1 - present / table.rows : 0;
   const withNulls = (spec: FieldSpec): FieldSpec => (nullShare > 0.0005 ? { ...spec, null_probability: round(nullShare, 3) } : spec);
   if (present === 0) return { const: null };
   const frequencies = async () => {
-    const rows = await conn.query(`SELECT ${c}::text AS v, count(*) AS n FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} ORDER BY count(*) DESC, 1 LIMIT ${MAX_CHOICES + 1}`);
+    const rows = await conn.query(`SELECT ${sql.text(c)} AS v, count(*) AS n FROM ${t} WHERE ${c} IS NOT NULL GROUP BY ${c} ORDER BY count(*) DESC, 1 LIMIT ${MAX_CHOICES + 1}`);
     return rows.map((r) => [String(r.v), num(r.n)] as const);
   };
   const type = column.type;
   if (type === "boolean") {
-    const trues = num((await conn.query(`SELECT count(*) FILTER (WHERE ${c}) AS n FROM ${t}`))[0]?.n);
+    const trues = num((await conn.query(`SELECT ${countWhere(c)} AS n FROM ${t}`))[0]?.n);
     return withNulls({ boolean: { probability: round(trues / present, 3) } });
   }
   if (/^timestamp/.test(type)) return withNulls({ timestamp: "iso" });
@@ -159,7 +254,7 @@ async function columnSpec(conn: Connection, table: Table, column: Column): Promi
   if (NUMERIC.test(type)) {
     const s = (
       await conn.query(
-        `SELECT min(${c})::float8 AS min, max(${c})::float8 AS max, avg(${c})::float8 AS mean, stddev_pop(${c})::float8 AS sd, max(length(split_part(${c}::text, '.', 2))) AS decimals FROM ${t}`,
+        `SELECT ${sql.float(`min(${c})`)} AS min, ${sql.float(`max(${c})`)} AS max, ${sql.float(`avg(${c})`)} AS mean, ${sql.float(`stddev_pop(${c})`)} AS sd, ${sql.decimals(c)} AS decimals FROM ${t}`,
       )
     )[0] as Row;
     const ints = INTEGER.test(type);
@@ -174,8 +269,9 @@ async function columnSpec(conn: Connection, table: Table, column: Column): Promi
     if (type === "uuid") return withNulls({ faker: "string.uuid" });
     const s = (
       await conn.query(
-        `SELECT count(*) FILTER (WHERE ${c} ~ '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$') AS email, count(*) FILTER (WHERE ${c} ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$') AS uuid,
-              count(*) FILTER (WHERE ${c} ~ '^\\d{4}-\\d\\d-\\d\\dT') AS iso, avg(length(${c}))::float8 AS length FROM ${t}`,
+        `SELECT ${countWhere(sql.matches(c, "^[^@[:space:]]+@[^@[:space:]]+[.][^@[:space:]]+$"))} AS email,
+                ${countWhere(sql.matches(c, "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"))} AS uuid,
+                ${countWhere(sql.matches(c, "^[0-9]{4}-[0-9][0-9]-[0-9][0-9]T"))} AS iso, ${sql.float(`avg(length(${c}))`)} AS mean_length FROM ${t}`,
       )
     )[0] as Row;
     const all = (n: unknown) => num(n) >= present * 0.98;
@@ -187,7 +283,7 @@ async function columnSpec(conn: Connection, table: Table, column: Column): Promi
       return withNulls({ choice: Object.fromEntries(f.map(([v, n]) => [v, Math.max(1, Math.round((n / present) * 1000))])) });
     }
     // Free-form text: the name decides the faker method (as for a sample); the mean length otherwise.
-    return withNulls(freeTextSpec(column.name, num(s.length)));
+    return withNulls(freeTextSpec(column.name, num(s.mean_length)));
   }
   if (/^json/.test(type)) return withNulls({ const: {} });
   return withNulls({ faker: { method: "string.alphanumeric", args: [8] } });
@@ -199,15 +295,17 @@ async function columnSpec(conn: Connection, table: Table, column: Column): Promi
  * earlier than its parent's time, or the parent has no time.
  */
 async function afterParent(conn: Connection, child: Table, column: Column, fk: ForeignKey, parent: Table): Promise<FieldSpec | undefined> {
+  const sql = sqlOf(conn);
+  const q = sql.q;
   for (const pc of parent.columns.filter((c) => /^timestamp/.test(c.type))) {
     const r = (
       await conn.query(
-        `SELECT count(*) FILTER (WHERE c.${q(column.name)} < p.${q(pc.name)}) AS before, max(extract(epoch FROM c.${q(column.name)} - p.${q(pc.name)}))::float8 AS most, count(c.${q(column.name)}) AS n
+        `SELECT ${countWhere(`c.${q(column.name)} < p.${q(pc.name)}`)} AS n_before, ${sql.float(`max(${sql.seconds(`c.${q(column.name)}`, `p.${q(pc.name)}`)})`)} AS most, count(c.${q(column.name)}) AS n
        FROM ${q(child.name)} c JOIN ${q(parent.name)} p ON c.${q(fk.column)} = p.${q(fk.key)}`,
       )
     )[0] as Row;
     const most = num(r.most);
-    if (num(r.before) === 0 && num(r.n) > 0 && Number.isFinite(most)) {
+    if (num(r.n_before) === 0 && num(r.n) > 0 && Number.isFinite(most)) {
       const nulls = child.rows > 0 ? 1 - num((await conn.query(`SELECT count(${q(column.name)}) AS n FROM ${q(child.name)}`))[0]?.n) / child.rows : 0;
       const within = most >= 86_400 ? `${Math.ceil(most / 86_400)}d` : `${Math.max(1, Math.ceil(most / 3600))}h`;
       return { timestamp: { after: `${parent.name}.${pc.name}`, within }, ...(nulls > 0.0005 ? { null_probability: round(nulls, 3) } : {}) };
@@ -218,6 +316,7 @@ async function afterParent(conn: Connection, child: Table, column: Column, fk: F
 
 /** How a reference's picks lean: Zipf with s = log2(top count ÷ second count) when the hottest key is clearly hotter; else uniform (nothing said). */
 async function pickSkew(conn: Connection, child: Table, fk: ForeignKey): Promise<{ skew?: { zipf: number } }> {
+  const { q } = sqlOf(conn);
   const top = await conn.query(`SELECT count(*) AS n FROM ${q(child.name)} WHERE ${q(fk.column)} IS NOT NULL GROUP BY ${q(fk.column)} ORDER BY count(*) DESC LIMIT 2`);
   const [first, second] = [num(top[0]?.n), num(top[1]?.n)];
   if (!(first > 0 && second > 0) || first / second < 1.5) return {};
@@ -227,15 +326,16 @@ async function pickSkew(conn: Connection, child: Table, fk: ForeignKey): Promise
 /** A key column's sequence: numbers from the smallest, or the shared text before the numbers (`ord-{n}`). */
 async function keySpec(conn: Connection, table: Table, column: Column): Promise<FieldSpec> {
   if (table.rows === 0) return INTEGER.test(column.type) ? { sequence: {} } : column.type === "uuid" ? { faker: "string.uuid" } : { sequence: { format: `${table.name}-{n}` } };
-  const c = q(column.name);
-  const t = q(table.name);
+  const sql = sqlOf(conn);
+  const c = sql.q(column.name);
+  const t = sql.q(table.name);
   if (INTEGER.test(column.type)) {
     const min = num((await conn.query(`SELECT min(${c}) AS min FROM ${t}`))[0]?.min);
     return { sequence: Number.isFinite(min) && min !== 1 ? { start: min } : {} };
   }
   const s = (
     await conn.query(
-      `SELECT min(regexp_replace(${c}::text, '[0-9]+$', '')) AS lo, max(regexp_replace(${c}::text, '[0-9]+$', '')) AS hi, count(*) FILTER (WHERE ${c}::text !~ '[0-9]+$') AS plain FROM ${t}`,
+      `SELECT min(regexp_replace(${sql.text(c)}, '[0-9]+$', '')) AS lo, max(regexp_replace(${sql.text(c)}, '[0-9]+$', '')) AS hi, ${countWhere(`NOT (${sql.matches(sql.text(c), "[0-9]+$")})`)} AS plain FROM ${t}`,
     )
   )[0] as Row;
   if (num(s.plain) === 0 && s.lo === s.hi) return { sequence: { format: `${String(s.lo)}{n}` } };
@@ -250,7 +350,6 @@ async function keySpec(conn: Connection, table: Table, column: Column): Promise<
  * plain column and listed in `notes`.
  */
 export async function inferScenario(target: DatabaseTarget, name: string): Promise<{ document: Record<string, unknown>; notes: string[] }> {
-  if (target.kind === "mysql") throw new ValidationError("source", "infer reads PostgreSQL (postgres://, pglite://) databases; MySQL is not supported yet");
   let conn: Connection;
   try {
     conn = await connect(target);
@@ -286,7 +385,7 @@ export async function inferScenarioFromDdl(ddl: string, source: string, name: st
     }
     // A dump that names its schema (shop.users) is read in that schema when it is the only one with tables.
     const schemas = await conn.query("SELECT DISTINCT table_schema AS s FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')");
-    if (schemas.length === 1 && schemas[0]?.s !== "public") await conn.exec?.(`SET search_path TO ${q(String(schemas[0]?.s))}`);
+    if (schemas.length === 1 && schemas[0]?.s !== "public") await conn.exec?.(`SET search_path TO ${POSTGRES.q(String(schemas[0]?.s))}`);
     const result = await fromConnection(
       conn,
       source,
@@ -308,8 +407,12 @@ async function fromConnection(
 ): Promise<{ document: Record<string, unknown>; notes: string[] }> {
   {
     const { tables, foreignKeys } = await structure(conn);
-    if (tables.length === 0) throw new ValidationError("source", `${where} has no tables in its current schema`);
-    if (tables.length > MAX_TABLES) throw new ValidationError("source", `${where} has ${tables.length} tables; a scenario holds at most ${MAX_TABLES}: infer from a schema with fewer (search_path)`);
+    if (tables.length === 0) throw new ValidationError("source", `${where} has no tables in its ${conn.dialect === "mysql" ? "database" : "current schema"}`);
+    if (tables.length > MAX_TABLES)
+      throw new ValidationError(
+        "source",
+        `${where} has ${tables.length} tables; a scenario holds at most ${MAX_TABLES}: infer from ${conn.dialect === "mysql" ? "a database" : "a schema (search_path)"} with fewer`,
+      );
     const notes: string[] = [];
     const byName = new Map(tables.map((t) => [t.name, t]));
     const parent = new Map<string, ForeignKey>();

@@ -159,3 +159,22 @@ export async function startMariadb(): Promise<RunningDatabase> {
     },
   };
 }
+
+/** A server the CI machine must have (.ci/run installs it and sets SYNTHGEN_REQUIRE_DATABASES); elsewhere its specs are pending when it is missing. */
+export function serverSuite(name: string, installed: () => boolean, start: () => Promise<RunningDatabase>, body: (db: () => RunningDatabase) => void): void {
+  describe(name, () => {
+    let db: RunningDatabase | undefined;
+    before(async function () {
+      this.timeout(120_000);
+      if (!installed()) {
+        if (process.env.SYNTHGEN_REQUIRE_DATABASES === "1") throw new Error(`${name}: the server is not installed (.ci/run installs it)`);
+        this.skip();
+      }
+      db = await start();
+    });
+    after(async () => {
+      await db?.stop();
+    });
+    body(() => db as RunningDatabase);
+  });
+}
