@@ -156,7 +156,11 @@ Exit codes: 0 all indexed, 1 a document was not indexed, 2 bad input (nothing se
 program
   .command("verify")
   .description("Check a pipeline's output against the run that fed it: every record found once, with its values; prints the report as JSON on stdout.")
-  .requiredOption("--output <dest>", "the pipeline's output: a local folder, or s3://bucket/prefix (.ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)")
+  .requiredOption(
+    "--output <dest>",
+    "the pipeline's output: a local folder, s3://bucket/prefix (.ndjson, .jsonl, .json, .csv, .parquet, optionally .gz), or a table: postgres://USER@HOST/DB, pglite://FOLDER",
+  )
+  .option("--table <name>", "with a database --output: the table (default: the dataset's name)")
   .option("--endpoint <url>", "S3-compatible endpoint for s3:// locations (path-style)")
   .option("--run-id <id>", "the run to check: the run id generate printed")
   .option("--manifest <file|s3-uri>", "or the run's manifest (generate --shards, the fan-out): its identity and request")

@@ -7,7 +7,7 @@ import { fileDatasetLoader, readSchemaFile, resolveDataset, sha256Of } from "../
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { sinkFor, sinkLocation } from "../src/sinks";
-import { OUTCOMES, type Outcome, type VerifyReport, verifyOutput } from "../src/verify/verify";
+import { OUTCOMES, type Outcome, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
 
@@ -38,6 +38,7 @@ export interface VerifyFlags {
   examples?: string;
   junit?: string;
   threads?: string;
+  table?: string;
 }
 
 const FLAGS: Record<string, string> = {
@@ -53,6 +54,7 @@ const FLAGS: Record<string, string> = {
   scenario: "--scenario",
   files: "--files",
   "--out": "--output",
+  table: "--table",
 };
 
 const list = (text: string | undefined): string[] | undefined =>
@@ -146,7 +148,11 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (flags.runId === undefined && flags.manifest === undefined) {
       throw new ValidationError("run_id", "--run-id is required (the run id generate printed), or --manifest with the run's manifest");
     }
-    const output = parseDestination(flags.output, flags.endpoint);
+    const { isDatabaseUrl, parseDatabaseTarget } = require("../src/databases/target") as typeof import("../src/databases/target");
+    const database = isDatabaseUrl(flags.output) ? parseDatabaseTarget("output", flags.output) : undefined;
+    if (database === undefined && flags.table !== undefined) throw new ValidationError("table", "--table applies to a database --output (postgres://, pglite://)");
+    if (database?.kind === "mysql") throw new ValidationError("output", "verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet");
+    const output = database ? undefined : parseDestination(flags.output, flags.endpoint);
     let event: Record<string, unknown>;
     if (flags.manifest !== undefined) {
       const manifestAt = flags.manifest.startsWith("s3://") ? parseDestination(flags.manifest, flags.endpoint) : undefined;
@@ -200,8 +206,6 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
       Object.assign(event, { dataset: run.resolved.name, file_count: run.files });
     } else custom = await resolveDataset(event, fileDatasetLoader);
     const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), "");
-    const sink = sinkFor(output.sink);
-    const location = sinkLocation(output.sink);
     const started = performance.now();
     let files = 0;
     const key = list(flags.key);
@@ -214,7 +218,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new ValidationError("threads", `--threads must be a whole number from 1 to 64 (got "${flags.threads}")`);
     }
-    report = await verifyOutput(plan.files, sink, output.prefix, (k) => location.uri(k), {
+    const options: VerifyOptions = {
       ...(key ? { key } : {}),
       ...(map ? { map } : {}),
       ...(drop ? { drop } : {}),
@@ -226,7 +230,29 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
         files++;
         if (process.stderr.isTTY) process.stderr.write(`\rsynthgen: read ${files} output files (${rows} rows in the last)`);
       },
-    });
+    };
+    if (output) {
+      const location = sinkLocation(output.sink);
+      report = await verifyOutput(plan.files, sinkFor(output.sink), output.prefix, (k) => location.uri(k), options);
+    } else {
+      const target = database as NonNullable<typeof database>;
+      const { connect } = require("../src/databases/connection") as typeof import("../src/databases/connection");
+      const { describeTarget } = require("../src/databases/target") as typeof import("../src/databases/target");
+      const { tableReader } = require("../src/verify/table") as typeof import("../src/verify/table");
+      const { verifyReader } = require("../src/verify/verify") as typeof import("../src/verify/verify");
+      const where = describeTarget(target);
+      // Verify reads: a PGlite folder that is not there is not created.
+      if (target.kind === "pglite" && !require("node:fs").existsSync(target.dir)) throw new ValidationError("output", `${where}: no PGlite database there`);
+      const conn = await connect(target).catch((err: Error) => {
+        throw new ValidationError("output", `cannot connect to ${where}: ${err.message}`);
+      });
+      try {
+        const table = flags.table ?? (flags.scenario !== undefined ? String(flags.dataset) : custom ? custom.name : String(plan.request.dataset));
+        report = await verifyReader(plan.files, await tableReader(conn, table, where), options);
+      } finally {
+        await conn.close().catch(() => undefined);
+      }
+    }
     if (process.stderr.isTTY) process.stderr.write("\n");
     const body = {
       ...report,

@@ -215,6 +215,17 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
       }
     });
 
+    it("synthgen verify reads each table back over TCP (every column as PostgreSQL's text): every record of the run found once, none changed", async () => {
+      for (const table of Object.keys(KEYS)) {
+        const run = await synthgen(["verify", "--scenario", SHOP, "--dataset", table, ...RUN, "--output", db().url]);
+        assert.equal(run.code, 0, `${table}: ${run.stderr}`);
+        const report = JSON.parse(run.stdout);
+        assert.equal(report.found, report.expected_records);
+        assert.equal(report.output.rows, report.expected_records, `${table}: rows read`);
+        assert.deepEqual([report.missing, report.changed, report.unexpected, report.output.formats], [0, 0, 0, { table: 1 }]);
+      }
+    });
+
     it("the same run again changes nothing; the same run id with other rows, or another run over the same keys, is refused and writes nothing", async () => {
       const before = await pgCounts(db().url, [...Object.keys(KEYS), "synthgen_runs"]);
       const again = await synthgen(["generate", "--scenario", SHOP, ...RUN, "--out", db().url, "--create-tables"]);
@@ -365,6 +376,51 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
       }
       const again = await synthgen(["generate", "--scenario", SHOP, ...RUN, "--out", `pglite://${dir}`, "--create-tables"]);
       assert.equal(JSON.parse(again.stdout).status, "already_loaded");
+    });
+
+    it("synthgen verify of a table the pipeline changed: the rows it deleted missing, the value it altered changed (expected and found), the row it added unexpected; exit 1", async () => {
+      const dir = join(work, "shop-db");
+      const verify = (...extra: string[]) => synthgen(["verify", "--scenario", SHOP, "--dataset", "tickets", ...RUN, "--output", `pglite://${dir}`, ...extra]);
+      const clean = await verify();
+      assert.equal(clean.code, 0, clean.stderr);
+      const { PGlite } = require("@electric-sql/pglite") as typeof import("@electric-sql/pglite");
+      const pg = await PGlite.create(dir);
+      let altered: string;
+      try {
+        await pg.query("DELETE FROM tickets WHERE ticket_id IN (SELECT ticket_id FROM tickets ORDER BY ticket_id LIMIT 3)");
+        altered = String((await pg.query<{ id: string }>("UPDATE tickets SET subject = 'changed' WHERE ticket_id = (SELECT max(ticket_id) FROM tickets) RETURNING ticket_id AS id")).rows[0]?.id);
+        await pg.query("INSERT INTO tickets (ticket_id, user_id, subject) SELECT 't-extra', user_id, 'x' FROM users LIMIT 1");
+      } finally {
+        await pg.close();
+      }
+      const run = await verify("--examples", "1");
+      assert.equal(run.code, 1, run.stderr);
+      const report = JSON.parse(run.stdout);
+      assert.deepEqual([report.status, report.missing, report.changed, report.unexpected], ["failed", 3, 1, 1]);
+      assert.equal(report.found, report.expected_records - 3);
+      assert.equal(report.changed_fields.subject.rows, 1);
+      assert.deepEqual(report.changed_fields.subject.examples[0].key, [altered]);
+      assert.equal(report.changed_fields.subject.examples[0].found, "changed");
+      assert.match(report.changed_fields.subject.examples[0].expected, / plan: help with my account$/);
+      assert.deepEqual(report.unexpected_examples[0].key, ["t-extra"]);
+      assert.equal(report.output.location, `pglite://${dir} table tickets`);
+      // A table that is not there, a folder that is not a database (not created), MySQL: exit 2 naming the flag.
+      const refused: [string[], RegExp][] = [[["--table", "nope"], /--table: pglite:\/\/.* has no table "nope" in its current schema; its tables: order_lines, orders, products, tickets, users/]];
+      for (const [extra, message] of refused) {
+        const r = await verify(...extra);
+        assert.equal(r.code, 2);
+        assert.match(r.stderr, message);
+      }
+      const missing = join(work, "no-db-here");
+      const none = await synthgen(["verify", "--scenario", SHOP, "--dataset", "tickets", ...RUN, "--output", `pglite://${missing}`]);
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /--output: pglite:\/\/.*no-db-here: no PGlite database there/);
+      await assert.rejects(readdir(missing));
+      const mysql = await synthgen(["verify", "--scenario", SHOP, "--dataset", "tickets", ...RUN, "--output", "mysql://root@127.0.0.1:1/db"]);
+      assert.equal(mysql.code, 2);
+      assert.match(mysql.stderr, /--output: verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet/);
+      const table = await synthgen(["verify", "--files", "1", "--run-id", "x", "--output", work, "--table", "t"]);
+      assert.match(table.stderr, /--table: --table applies to a database --output/);
     });
   });
 

@@ -4,7 +4,7 @@ import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { FileSink, PlannedFile } from "../sinks/sink";
 import { canonical, fieldHash, shown, valueAt } from "./canonical";
 import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, expectedRun, keyOf, recordValues } from "./expected";
-import { listOutput, type OutputFormat, partitionOf, rowsOf } from "./output";
+import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
 
 /** What a pipeline did with one kind of dirty record. */
 export const OUTCOMES = ["dropped", "kept", "repaired", "deduplicated", "changed"] as const;
@@ -43,6 +43,21 @@ const SATURATED = 255;
  * Memory: a few bytes per generated record and field; output files are streamed.
  */
 export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
+  return verifyReader(files, { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) }, options);
+}
+
+/** Where verify reads a pipeline's output: its parts (files, or a table), each part's rows, and how to name them. */
+export interface OutputReader {
+  listed(): Promise<{ files: { key: string; format: OutputFormat | "table" }[]; skipped: { key: string; why: string }[] }>;
+  rows(key: string, format: OutputFormat | "table"): AsyncIterable<OutputRow>;
+  location(key: string): string;
+  /** The output as a whole, as the report names it. */
+  readonly where: string;
+}
+
+/** Checks the output a reader gives against the run: see verifyOutput. */
+export async function verifyReader(files: readonly PlannedFile[], reader: OutputReader, options: VerifyOptions = {}) {
+  const location = reader.location;
   const first = files[0];
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const keyNames = options.key ?? defaultKey(first);
@@ -61,8 +76,8 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
       `the key ${(keyNames ?? []).join(",")} does not identify a record: ${expected.sharedKeys} generated records share a key with another (e.g. ${JSON.stringify(expected.firstShared?.split("\u0001").slice(0, -1))}); name fields that together are unique`,
     );
   }
-  const listed = await listOutput(sink, prefix);
-  if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${location(prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+  const listed = await reader.listed();
+  if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
   const { leaves, key } = comparison;
   const examples = options.examples ?? 3;
   const mapped = new Map(Object.entries(options.map ?? {}).map(([out, gen]) => [gen, out]));
@@ -90,7 +105,7 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
   let rowsRead = 0;
   const seenColumns = new Set<string>();
   const extraColumns = new Set<string>();
-  const byFormat: Partial<Record<OutputFormat, number>> = {};
+  const byFormat: Partial<Record<OutputFormat | "table", number>> = {};
   const foundByPartition = new Map<string, number>();
   const dayOf = dayIndex(expected);
   /** One output row's values at each compared leaf, and their hashes: reused row after row. */
@@ -101,7 +116,7 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
     byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
     const partition = partitionOf(file.key);
     let rows = 0;
-    for await (const row of rowsOf(sink, file.key, file.format)) {
+    for await (const row of reader.rows(file.key, file.format)) {
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
@@ -266,7 +281,7 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
       partitions: Object.fromEntries([...partitions].map(([day, p]) => [day, { expected: p.expected, found_under_partition: foundByPartition.get(day) ?? null, missing: p.missing }])),
       files_with_problems: perFile,
       output: {
-        location: location(prefix),
+        location: reader.where,
         files: listed.files.length,
         rows: rowsRead,
         formats: byFormat,
@@ -283,6 +298,7 @@ export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink
           "timestamps compare as instants, to the microsecond (an ISO string equals a Parquet TIMESTAMP); one without a zone is UTC",
           "JSON values compare with their keys in any order",
           "CSV cells are read as their column's type",
+          ...(byFormat.table ? ["a table's values are read as PostgreSQL's text of them, by their column's type, as CSV cells are"] : []),
         ],
       },
     };
