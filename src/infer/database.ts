@@ -106,77 +106,60 @@ const NUMERIC = /^(smallint|integer|bigint|numeric|decimal|real|double precision
 const INTEGER = /^(smallint|integer|bigint)$/;
 const TEXT = /^(text|character varying|character|varchar|char|citext|uuid)$/;
 
-async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
-  if (conn.dialect === "mysql") return structureMysql(conn);
-  const q = POSTGRES.q;
-  const columns = await conn.query(
-    `SELECT c.table_name, c.column_name, c.data_type, c.is_nullable, c.character_maximum_length FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+/**
+ * The catalogue queries of each dialect, giving the same columns: a table's columns
+ * (table_name, column_name, data_type, column_type, is_nullable, max_length) and the first column
+ * of each primary and foreign key (table_name, kind, column_name, ref_table, ref_column, width).
+ */
+const CATALOGUE: Record<Dialect, { columns: string; keys: string; type(dataType: string, columnType: string): string }> = {
+  postgres: {
+    columns: `SELECT c.table_name, c.column_name, c.data_type, c.data_type AS column_type, c.is_nullable, c.character_maximum_length AS max_length
+     FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '${LEDGER_TABLE}' ORDER BY c.table_name, c.ordinal_position`,
-  );
-  const tables = new Map<string, Table>();
-  for (const c of columns) {
-    const name = String(c.table_name);
-    if (!tables.has(name)) tables.set(name, { name, columns: [], rows: 0 });
-    tables.get(name)?.columns.push({
-      name: String(c.column_name),
-      type: String(c.data_type),
-      nullable: c.is_nullable === "YES",
-      length: c.character_maximum_length === null ? undefined : num(c.character_maximum_length),
-    });
-  }
-  const keys = await conn.query(
-    `SELECT con.contype, rel.relname AS table_name, att.attname AS column_name, frel.relname AS ref_table, fatt.attname AS ref_column, array_length(con.conkey, 1) AS width
+    keys: `SELECT rel.relname AS table_name, CASE con.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'FOREIGN KEY' END AS kind, att.attname AS column_name, frel.relname AS ref_table, fatt.attname AS ref_column, array_length(con.conkey, 1) AS width
      FROM pg_constraint con JOIN pg_class rel ON rel.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = rel.relnamespace
      JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = con.conkey[1]
      LEFT JOIN pg_class frel ON frel.oid = con.confrelid LEFT JOIN pg_attribute fatt ON fatt.attrelid = con.confrelid AND fatt.attnum = con.confkey[1]
      WHERE ns.nspname = current_schema() AND con.contype IN ('p', 'f') ORDER BY rel.relname, con.conname`,
-  );
-  const foreignKeys: ForeignKey[] = [];
-  for (const k of keys) {
-    if (Number(k.width) !== 1) continue;
-    const table = tables.get(String(k.table_name));
-    if (!table) continue;
-    if (k.contype === "p") table.primaryKey = String(k.column_name);
-    else if (tables.has(String(k.ref_table))) foreignKeys.push({ table: table.name, column: String(k.column_name), references: String(k.ref_table), key: String(k.ref_column) });
-  }
-  for (const t of tables.values()) t.rows = num((await conn.query(`SELECT count(*) AS n FROM ${q(t.name)}`))[0]?.n);
-  return { tables: [...tables.values()], foreignKeys };
-}
-
-/** The tables of the connection's database (MySQL, MariaDB), as structure() gives PostgreSQL's. */
-async function structureMysql(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
-  const columns = await conn.query(
-    `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type, c.IS_NULLABLE AS is_nullable, c.CHARACTER_MAXIMUM_LENGTH AS max_length
+    type: (dataType) => dataType,
+  },
+  mysql: {
+    columns: `SELECT c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name, c.DATA_TYPE AS data_type, c.COLUMN_TYPE AS column_type, c.IS_NULLABLE AS is_nullable, c.CHARACTER_MAXIMUM_LENGTH AS max_length
      FROM information_schema.COLUMNS c JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
      WHERE c.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND c.TABLE_NAME <> '${LEDGER_TABLE}' ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
-  );
+    keys: `SELECT k.TABLE_NAME AS table_name, tc.CONSTRAINT_TYPE AS kind, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column,
+            (SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE w WHERE w.TABLE_SCHEMA = k.TABLE_SCHEMA AND w.TABLE_NAME = k.TABLE_NAME AND w.CONSTRAINT_NAME = k.CONSTRAINT_NAME) AS width
+     FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
+     WHERE k.TABLE_SCHEMA = DATABASE() AND k.ORDINAL_POSITION = 1 AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'FOREIGN KEY') ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME`,
+    type: mysqlType,
+  },
+};
+
+/** The current schema's (MySQL: database's) tables, their columns by PostgreSQL's type names, single-column keys and row counts. */
+async function structure(conn: Connection): Promise<{ tables: Table[]; foreignKeys: ForeignKey[] }> {
+  const catalogue = CATALOGUE[conn.dialect];
   const tables = new Map<string, Table>();
-  for (const c of columns) {
+  for (const c of await conn.query(catalogue.columns)) {
     const name = String(c.table_name);
     if (!tables.has(name)) tables.set(name, { name, columns: [], rows: 0 });
-    const type = mysqlType(String(c.data_type), String(c.column_type));
+    const type = catalogue.type(String(c.data_type), String(c.column_type));
     tables.get(name)?.columns.push({
       name: String(c.column_name),
       type,
       nullable: c.is_nullable === "YES",
-      length: c.max_length === null || !/^character/.test(type) ? undefined : num(c.max_length),
+      length: c.max_length === null || c.max_length === undefined || !/^character/.test(type) ? undefined : num(c.max_length),
     });
   }
-  const keys = await conn.query(
-    `SELECT k.TABLE_NAME AS table_name, k.CONSTRAINT_NAME AS name, tc.CONSTRAINT_TYPE AS kind, k.COLUMN_NAME AS column_name, k.REFERENCED_TABLE_NAME AS ref_table, k.REFERENCED_COLUMN_NAME AS ref_column,
-            (SELECT count(*) FROM information_schema.KEY_COLUMN_USAGE w WHERE w.TABLE_SCHEMA = k.TABLE_SCHEMA AND w.TABLE_NAME = k.TABLE_NAME AND w.CONSTRAINT_NAME = k.CONSTRAINT_NAME) AS width
-     FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND tc.TABLE_NAME = k.TABLE_NAME AND tc.CONSTRAINT_NAME = k.CONSTRAINT_NAME
-     WHERE k.TABLE_SCHEMA = DATABASE() AND k.ORDINAL_POSITION = 1 AND tc.CONSTRAINT_TYPE IN ('PRIMARY KEY', 'FOREIGN KEY') ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME`,
-  );
   const foreignKeys: ForeignKey[] = [];
-  for (const k of keys) {
+  for (const k of await conn.query(catalogue.keys)) {
     if (Number(k.width) !== 1) continue;
     const table = tables.get(String(k.table_name));
     if (!table) continue;
     if (k.kind === "PRIMARY KEY") table.primaryKey = String(k.column_name);
     else if (tables.has(String(k.ref_table))) foreignKeys.push({ table: table.name, column: String(k.column_name), references: String(k.ref_table), key: String(k.ref_column) });
   }
-  for (const t of tables.values()) t.rows = num((await conn.query(`SELECT count(*) AS n FROM ${MYSQL.q(t.name)}`))[0]?.n);
+  const { q } = sqlOf(conn);
+  for (const t of tables.values()) t.rows = num((await conn.query(`SELECT count(*) AS n FROM ${q(t.name)}`))[0]?.n);
   return { tables: [...tables.values()], foreignKeys };
 }
 
