@@ -35,7 +35,9 @@ export function eventFrom(fields: Record<string, unknown>): Record<string, unkno
 export function badInput(err: unknown, flagForField: Readonly<Record<string, string>>): number {
   if (!(err instanceof ValidationError || err instanceof CapacityError)) throw err;
   const flag = flagForField[err.field];
-  process.stderr.write(`synthgen: ${flag ? `${flag}: ` : ""}${err.message}\n`);
+  // A message that starts with its flag already names it.
+  const named = flag === undefined || err.message.startsWith(flag);
+  process.stderr.write(`synthgen: ${named ? "" : `${flag}: `}${err.message}\n`);
   return EXIT.BAD_INPUT;
 }
 

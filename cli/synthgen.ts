@@ -185,6 +185,15 @@ program
   .option("--examples <n>", "examples per problem in the report (default 3)")
   .option("--junit <file>", "also write the checks as JUnit XML")
   .option("--threads <n>", "threads recomputing the run's files (default: the machine's cores); the report is the same for any count")
+  .option("--emit-report <file>", "an emit run instead: the report synthgen emit printed (its identity, streams and events)")
+  .option("--streams <n>", "or an emit run by its flags, as given to emit (with --events-per-stream, --date, --run-id)")
+  .option("--events-per-stream <n>", "as given to emit")
+  .option("--weights <pairs>", "as given to emit")
+  .option("--skew <skew>", "as given to emit")
+  .option("--idempotency-field <column>", "an emit run: the column holding each event's Idempotency-Key as received (redeliveries, wrong keys)")
+  .option("--sent-field <column>", "an emit run: the column holding when each event was sent (e.g. the Synthgen-Sent-At header kept)")
+  .option("--arrival-field <column>", "an emit run: the column holding when each event landed (orders the landing; with --sent-field, the delay p50/p95/p99/max)")
+  .option("--in-order", "an emit run: fail when a stream's events landed out of the order they were sent")
   .addHelpText(
     "after",
     `
@@ -196,11 +205,13 @@ pipeline did with each kind of dirty record (dropped, kept, repaired, deduplicat
 Exit codes: 0 every check holds, 1 the pipeline lost, added or changed data (or an --expect does not
 hold), 2 bad input.
 
-Example:
+Examples:
   synthgen generate --files 4 --size-mb 0.5 --run-id lt-1 --out ./landing
-  synthgen verify --run-id lt-1 --files 4 --size-mb 0.5 --output ./pipeline-out`,
+  synthgen verify --run-id lt-1 --files 4 --size-mb 0.5 --output ./pipeline-out
+  synthgen emit --to http://localhost:3000/ingest --streams 4 --events-per-stream 100 > emit.json
+  synthgen verify --emit-report emit.json --output ./landed --idempotency-field idempotency_key`,
   )
-  .action(async (flags: import("./verify-command").VerifyFlags) => {
+  .action(async (flags: import("./verify-flags").VerifyFlags) => {
     const { runVerifyCommand } = require("./verify-command") as typeof import("./verify-command");
     process.exitCode = await runVerifyCommand(flags);
   });

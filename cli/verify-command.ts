@@ -8,38 +8,12 @@ import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { sinkFor, sinkLocation } from "../src/sinks";
 import { OUTCOMES, type Outcome, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
+import type { ExpectedSource } from "../src/verify/expected";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
+import type { VerifyFlags } from "./verify-flags";
 
-/** `synthgen verify` flags, as commander hands them over. */
-export interface VerifyFlags {
-  output: string;
-  endpoint?: string;
-  manifest?: string;
-  dataset?: string;
-  scenario?: string;
-  files?: string;
-  sizeMb?: string;
-  date?: string;
-  seed?: string;
-  runId?: string;
-  from?: string;
-  to?: string;
-  partition?: string;
-  dailyCurve?: boolean;
-  format?: string;
-  parquetCodec?: string;
-  dirty?: string;
-  key?: string;
-  map?: string;
-  drop?: string;
-  ignore?: string;
-  expect?: string;
-  examples?: string;
-  junit?: string;
-  threads?: string;
-  table?: string;
-}
+export type { VerifyFlags } from "./verify-flags";
 
 const FLAGS: Record<string, string> = {
   ...FLAG_FOR_FIELD,
@@ -55,6 +29,15 @@ const FLAGS: Record<string, string> = {
   files: "--files",
   "--out": "--output",
   table: "--table",
+  emit_report: "--emit-report",
+  stream_count: "--streams",
+  events_per_stream: "--events-per-stream",
+  event_weights: "--weights",
+  stream_skew: "--skew",
+  idempotency_field: "--idempotency-field",
+  sent_field: "--sent-field",
+  arrival_field: "--arrival-field",
+  events: "--in-order",
 };
 
 const list = (text: string | undefined): string[] | undefined =>
@@ -145,67 +128,36 @@ function eventFromManifest(manifest: Record<string, unknown>, dataset: string | 
 export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
   let report: VerifyReport;
   try {
-    if (flags.runId === undefined && flags.manifest === undefined) {
-      throw new ValidationError("run_id", "--run-id is required (the run id generate printed), or --manifest with the run's manifest");
+    const { isEmitRun } = require("./verify-emit") as typeof import("./verify-emit");
+    const emitRun = isEmitRun(flags);
+    if (flags.runId === undefined && flags.manifest === undefined && !emitRun) {
+      throw new ValidationError("run_id", "--run-id is required (the run id generate printed), or --manifest with the run's manifest (an emit run: --emit-report with what emit printed)");
     }
+    const eventFlags = { "--idempotency-field": flags.idempotencyField, "--sent-field": flags.sentField, "--arrival-field": flags.arrivalField, "--in-order": flags.inOrder };
+    const eventFlag = Object.entries(eventFlags).find(([, v]) => v !== undefined)?.[0];
+    if (eventFlag !== undefined && !emitRun) throw new ValidationError("events", `${eventFlag} applies to an emit run (--emit-report, or --streams and --events-per-stream)`);
     const { isDatabaseUrl, parseDatabaseTarget } = require("../src/databases/target") as typeof import("../src/databases/target");
     const database = isDatabaseUrl(flags.output) ? parseDatabaseTarget("output", flags.output) : undefined;
     if (database === undefined && flags.table !== undefined) throw new ValidationError("table", "--table applies to a database --output (postgres://, pglite://)");
     if (database?.kind === "mysql") throw new ValidationError("output", "verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet");
     const output = database ? undefined : parseDestination(flags.output, flags.endpoint);
-    let event: Record<string, unknown>;
-    if (flags.manifest !== undefined) {
-      const manifestAt = flags.manifest.startsWith("s3://") ? parseDestination(flags.manifest, flags.endpoint) : undefined;
-      const text = manifestAt ? await sinkFor(manifestAt.sink).getText(manifestAt.prefix.replace(/\/$/, "")) : await readManifestFile(flags.manifest);
-      if (text === undefined) throw new ValidationError("manifest", `--manifest ${flags.manifest}: not found`);
-      let manifest: Record<string, unknown>;
-      try {
-        manifest = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        throw new ValidationError("manifest", `--manifest ${flags.manifest}: not JSON`);
-      }
-      event = eventFromManifest(manifest, flags.dataset, flags.manifest);
-      if (typeof manifest.scenario === "string") {
-        if (flags.scenario === undefined)
-          throw new ValidationError("scenario", `--manifest ${flags.manifest} is scenario ${manifest.scenario}'s: give --scenario FILE, the scenario it was written from`);
-        const sha = sha256Of(await readSchemaFile("scenario", flags.scenario));
-        if (typeof manifest.scenario_sha256 === "string" && manifest.scenario_sha256 !== sha) {
-          throw new ValidationError(
-            "scenario",
-            `--scenario ${flags.scenario} is not the text the run was written from (sha256 ${sha.slice(0, 12)}…, the manifest's ${manifest.scenario_sha256.slice(0, 12)}…)`,
-          );
-        }
-      }
+    let parts: readonly ExpectedSource[];
+    let run: Record<string, unknown>;
+    let defaultTable: string;
+    if (emitRun) {
+      const { emitRunOf } = require("./verify-emit") as typeof import("./verify-emit");
+      const { emittedStreams } = require("../src/verify/expected") as typeof import("../src/verify/expected");
+      const { request, custom } = await emitRunOf(flags);
+      parts = emittedStreams(request);
+      const { totalEvents } = require("../src/events/request") as typeof import("../src/events/request");
+      run = { run_id: request.runId, dataset: request.dataset, seed: request.seed, date: request.datePrefix, hhmmss: request.hhmmss, streams: request.streamCount, events: totalEvents(request) };
+      defaultTable = custom?.name ?? request.dataset;
     } else {
-      event = eventFrom({
-        file_count: numeric(flags.files),
-        target_size_mb: numeric(flags.sizeMb),
-        date_prefix: flags.date,
-        dataset: flags.dataset,
-        seed: numeric(flags.seed),
-        run_id: flags.runId,
-        date_from: flags.from,
-        date_to: flags.to,
-        partition: flags.partition,
-        daily_curve: flags.dailyCurve,
-        format: flags.format,
-        parquet_codec: flags.parquetCodec,
-        dirty: parsePairs("--dirty", flags.dirty),
-      });
+      const plan = await generateRunOf(flags);
+      parts = plan.files;
+      run = { run_id: plan.request.runId, dataset: plan.request.dataset, seed: plan.request.seed, days: plan.request.days, files: plan.files.length, format: plan.request.format };
+      defaultTable = plan.table;
     }
-    let custom: ResolvedDataset | undefined;
-    if (flags.scenario !== undefined) {
-      // One dataset of a scenario, with the files generate --scenario gave it at this size.
-      if (flags.dataset === undefined) throw new ValidationError("dataset", "--scenario needs --dataset, the scenario's dataset to verify");
-      const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
-      const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
-      const days = parseDateRange(event, 1)?.length ?? 1;
-      const run = planScenario(loaded, typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5, days).find((r) => r.name === flags.dataset);
-      if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${loaded.scenario.name}: ${[...loaded.scenario.datasets.keys()].join(", ")}`);
-      custom = run.resolved;
-      Object.assign(event, { dataset: run.resolved.name, file_count: run.files });
-    } else custom = await resolveDataset(event, fileDatasetLoader);
-    const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), "");
     const started = performance.now();
     let files = 0;
     const key = list(flags.key);
@@ -214,7 +166,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     const ignore = list(flags.ignore);
     const expect = parseExpect(flags.expect);
     const examples = numeric(flags.examples);
-    const threads = flags.threads === undefined ? Math.min(availableParallelism(), plan.files.length) : numeric(flags.threads);
+    const threads = flags.threads === undefined ? Math.min(availableParallelism(), parts.length) : numeric(flags.threads);
     if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new ValidationError("threads", `--threads must be a whole number from 1 to 64 (got "${flags.threads}")`);
     }
@@ -225,6 +177,16 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
       ...(ignore ? { ignore } : {}),
       ...(expect ? { expect } : {}),
       ...(typeof examples === "number" ? { examples } : {}),
+      ...(eventFlag !== undefined
+        ? {
+            events: {
+              ...(flags.idempotencyField !== undefined ? { idempotencyField: flags.idempotencyField } : {}),
+              ...(flags.sentField !== undefined ? { sentField: flags.sentField } : {}),
+              ...(flags.arrivalField !== undefined ? { arrivalField: flags.arrivalField } : {}),
+              ...(flags.inOrder ? { ordered: true } : {}),
+            },
+          }
+        : {}),
       threads,
       onFile: (_, rows) => {
         files++;
@@ -233,7 +195,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     };
     if (output) {
       const location = sinkLocation(output.sink);
-      report = await verifyOutput(plan.files, sinkFor(output.sink), output.prefix, (k) => location.uri(k), options);
+      report = await verifyOutput(parts, sinkFor(output.sink), output.prefix, (k) => location.uri(k), options);
     } else {
       const target = database as NonNullable<typeof database>;
       const { connect } = require("../src/databases/connection") as typeof import("../src/databases/connection");
@@ -247,18 +209,13 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
         throw new ValidationError("output", `cannot connect to ${where}: ${err.message}`);
       });
       try {
-        const table = flags.table ?? (flags.scenario !== undefined ? String(flags.dataset) : custom ? custom.name : String(plan.request.dataset));
-        report = await verifyReader(plan.files, await tableReader(conn, table, where), options);
+        report = await verifyReader(parts, await tableReader(conn, flags.table ?? defaultTable, where), options);
       } finally {
         await conn.close().catch(() => undefined);
       }
     }
     if (process.stderr.isTTY) process.stderr.write("\n");
-    const body = {
-      ...report,
-      run: { run_id: plan.request.runId, dataset: plan.request.dataset, seed: plan.request.seed, days: plan.request.days, files: plan.files.length, format: plan.request.format },
-      duration_ms: Math.round(performance.now() - started),
-    };
+    const body = { ...report, run, duration_ms: Math.round(performance.now() - started) };
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
     process.stderr.write(`synthgen: ${summary(report)}\n`);
     if (flags.junit !== undefined) await writeFile(flags.junit, junit(report));
@@ -267,6 +224,65 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (err instanceof ValidationError) return badInput(err, FLAGS);
     return crashed(err);
   }
+}
+
+/** The generate run the flags (or its manifest) name: its planned files, and the table a database output holds it in by default. */
+async function generateRunOf(flags: VerifyFlags) {
+  let event: Record<string, unknown>;
+  if (flags.manifest !== undefined) {
+    const manifestAt = flags.manifest.startsWith("s3://") ? parseDestination(flags.manifest, flags.endpoint) : undefined;
+    const text = manifestAt ? await sinkFor(manifestAt.sink).getText(manifestAt.prefix.replace(/\/$/, "")) : await readManifestFile(flags.manifest);
+    if (text === undefined) throw new ValidationError("manifest", `--manifest ${flags.manifest}: not found`);
+    let manifest: Record<string, unknown>;
+    try {
+      manifest = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      throw new ValidationError("manifest", `--manifest ${flags.manifest}: not JSON`);
+    }
+    event = eventFromManifest(manifest, flags.dataset, flags.manifest);
+    if (typeof manifest.scenario === "string") {
+      if (flags.scenario === undefined)
+        throw new ValidationError("scenario", `--manifest ${flags.manifest} is scenario ${manifest.scenario}'s: give --scenario FILE, the scenario it was written from`);
+      const sha = sha256Of(await readSchemaFile("scenario", flags.scenario));
+      if (typeof manifest.scenario_sha256 === "string" && manifest.scenario_sha256 !== sha) {
+        throw new ValidationError(
+          "scenario",
+          `--scenario ${flags.scenario} is not the text the run was written from (sha256 ${sha.slice(0, 12)}…, the manifest's ${manifest.scenario_sha256.slice(0, 12)}…)`,
+        );
+      }
+    }
+  } else {
+    event = eventFrom({
+      file_count: numeric(flags.files),
+      target_size_mb: numeric(flags.sizeMb),
+      date_prefix: flags.date,
+      dataset: flags.dataset,
+      seed: numeric(flags.seed),
+      run_id: flags.runId,
+      date_from: flags.from,
+      date_to: flags.to,
+      partition: flags.partition,
+      daily_curve: flags.dailyCurve,
+      format: flags.format,
+      parquet_codec: flags.parquetCodec,
+      dirty: parsePairs("--dirty", flags.dirty),
+    });
+  }
+  let custom: ResolvedDataset | undefined;
+  if (flags.scenario !== undefined) {
+    // One dataset of a scenario, with the files generate --scenario gave it at this size.
+    if (flags.dataset === undefined) throw new ValidationError("dataset", "--scenario needs --dataset, the scenario's dataset to verify");
+    const { loadScenarioText, planScenario } = require("../src/scenarios/plan") as typeof import("../src/scenarios/plan");
+    const loaded = loadScenarioText(await readSchemaFile("scenario", flags.scenario), flags.scenario, "scenario");
+    const days = parseDateRange(event, 1)?.length ?? 1;
+    const run = planScenario(loaded, typeof event.target_size_mb === "number" ? event.target_size_mb : 3.5, days).find((r) => r.name === flags.dataset);
+    if (!run) throw new ValidationError("dataset", `--dataset must name a dataset of scenario ${loaded.scenario.name}: ${[...loaded.scenario.datasets.keys()].join(", ")}`);
+    custom = run.resolved;
+    Object.assign(event, { dataset: run.resolved.name, file_count: run.files });
+  } else custom = await resolveDataset(event, fileDatasetLoader);
+  const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }, custom), "");
+  const table = flags.scenario !== undefined ? String(flags.dataset) : custom ? custom.name : String(plan.request.dataset);
+  return { ...plan, table };
 }
 
 function summary(r: VerifyReport): string {

@@ -224,7 +224,7 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
     assert.equal(report.dirty.duplicate.injected, JSON.parse(g.stdout).totals.dirty_records.duplicate);
     const missing = await verify(["--manifest", join(out, "_manifests", "nope.json"), "--output", out]);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /^synthgen: --manifest: --manifest .*nope\.json: cannot read it \(ENOENT\)/);
+    assert.match(missing.stderr, /^synthgen: --manifest .*nope\.json: cannot read it \(ENOENT\)/);
   });
 
   it("one dataset of a scenario: the files generate --scenario gave it at that size, its sequence field the key", async () => {
@@ -258,11 +258,11 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
 
   describe("bad input: exit 2 naming the flag, nothing checked", () => {
     const cases: [string, string[], RegExp][] = [
-      ["a mapping that names a column the output lacks", ["--map", "event_id=id"], /^synthgen: --map: --map event_id=id: the output has no column "event_id"/],
-      ["a mapping to a field the dataset does not have", ["--map", "x=nope"], /^synthgen: --map: .*the dataset has no field "nope"/],
-      ["a key the dataset does not have", ["--key", "idd"], /^synthgen: --key: --key idd: the dataset has no field "idd"/],
+      ["a mapping that names a column the output lacks", ["--map", "event_id=id"], /^synthgen: --map event_id=id: the output has no column "event_id"/],
+      ["a mapping to a field the dataset does not have", ["--map", "x=nope"], /^synthgen: --map x=nope: the dataset has no field "nope"/],
+      ["a key the dataset does not have", ["--key", "idd"], /^synthgen: --key idd: the dataset has no field "idd"/],
       ["a key that does not identify a record", ["--key", "country"], /^synthgen: --key: the key country does not identify a record/],
-      ["an unknown dirty kind", ["--expect", "broken=dropped"], /^synthgen: --expect: --expect: unknown dirty kind "broken"/],
+      ["an unknown dirty kind", ["--expect", "broken=dropped"], /^synthgen: --expect: unknown dirty kind "broken"/],
       ["an outcome that cannot happen", ["--expect", "late=deduplicated"], /only duplicates are deduplicated/],
       ["an output with no data files", ["--output", "/nonexistent-synthgen-dir"], /^synthgen: --output: no data files under/],
     ];

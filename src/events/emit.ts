@@ -132,8 +132,12 @@ export function emitResponseBody(outcome: EmitOutcome) {
     dataset: request.dataset,
     run_id: request.runId,
     seed: request.seed,
+    // The rest of the run's identity, so `synthgen verify --emit-report` recomputes the very events.
+    date_prefix: request.datePrefix,
+    hhmmss: request.hhmmss,
+    ...(request.eventWeights ? { event_weights: request.eventWeights } : {}),
     streams: request.streamCount,
-    ...(request.streamEvents ? {} : { events_per_stream: request.eventsPerStream }),
+    ...(request.streamEvents ? { events_by_stream: request.streamEvents } : { events_per_stream: request.eventsPerStream }),
     total_events: total,
     sent: stats.sent,
     failed: stats.failed,
@@ -146,7 +150,7 @@ export function emitResponseBody(outcome: EmitOutcome) {
     by_event_type: stats.perType(),
     ...(outcome.dirty ? { dirty_rates: request.dirty, dirty_records: outcome.dirty } : {}),
     ...(request.shape ? shapeSummary(request, stats) : {}),
-    ...(request.streamSkew ? { stream_skew: { zipf: request.streamSkew.zipf }, events_by_stream: request.streamEvents } : {}),
+    ...(request.streamSkew ? { stream_skew: { zipf: request.streamSkew.zipf } } : {}),
     ...(stats.failures.length ? { errors: stats.failures } : {}),
   };
 }

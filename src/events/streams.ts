@@ -1,7 +1,7 @@
 import { addCounts, type DirtyCounts } from "../records/dirty";
 import { hash32 } from "../core/fields";
 import { datasetOf } from "../datasets";
-import { RecordSource } from "../records/record-source";
+import { RecordSource, type RecordTap } from "../records/record-source";
 import type { EmitRequest } from "./request";
 
 /** One event, ready to send: its JSON text and where it belongs. */
@@ -34,12 +34,13 @@ export class EventStream {
   /** The second copy of a record dirt duplicated, sent right after the first. */
   private pending: StreamEvent | undefined;
 
-  /** Events [first, first + count) of the stream; by default all of them. */
+  /** Events [first, first + count) of the stream; by default all of them. `tap` sees each record made (as `RecordSource`'s; for verify). */
   constructor(
     private readonly request: EmitRequest,
     readonly index: number,
     first = 0,
     count = request.streamEvents?.[index] ?? request.eventsPerStream,
+    private readonly tap?: RecordTap,
   ) {
     this.nextIndex = first;
     this.end = first + count;
@@ -71,7 +72,7 @@ export class EventStream {
       ...(r.dirty ? { dirty: r.dirty } : {}),
       ...(r.schema !== undefined ? { schema: r.schema } : {}),
     };
-    return new RecordSource(id, datasetOf(id));
+    return new RecordSource(id, datasetOf(id), undefined, this.tap);
   }
 
   /** Renders and drops the block's records before `index`; their dirt is not this stream's. */

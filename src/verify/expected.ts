@@ -7,7 +7,54 @@ import type { Leaf } from "../records/columns";
 import { leavesOf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { PlannedFile } from "../sinks/sink";
+import type { EmitRequest } from "../events/request";
+import { EventStream } from "../events/streams";
+import type { RecordTap } from "../records/record-source";
 import { canonical, fieldHash, valueAt } from "./canonical";
+
+/**
+ * One event stream of an emit run, as verify recomputes it: the records stream `emit.stream` of
+ * `emit.request` sends, in order (dirt's second copies aside, which are the same record).
+ */
+export interface EmittedStream {
+  /** How the report names it: `stream 3`. */
+  readonly key: string;
+  readonly datePrefix: string;
+  readonly dataset: string;
+  readonly schema?: unknown;
+  readonly emit: { readonly request: EmitRequest; readonly stream: number };
+}
+
+/** What verify recomputes a run from, part by part: a generated file, or an emitted event stream. */
+export type ExpectedSource = PlannedFile | EmittedStream;
+
+/** The event streams of an emit run, every event of each (a fanned-out run's whole streams, not one cell's). */
+export function emittedStreams(request: EmitRequest): EmittedStream[] {
+  return Array.from({ length: request.streamCount }, (_, stream) => ({
+    key: `stream ${stream}`,
+    datePrefix: request.datePrefix,
+    dataset: request.dataset,
+    ...(request.schema !== undefined ? { schema: request.schema } : {}),
+    emit: { request, stream },
+  }));
+}
+
+/** Makes a part's records again, each through `tap`, as generate wrote them or emit sent them. */
+function replay(part: ExpectedSource, tap: RecordTap, stop: () => boolean = () => false): void {
+  if ("emit" in part) {
+    const { request, stream } = part.emit;
+    const { cell: _, ...whole } = request;
+    const events = new EventStream(whole, stream, 0, undefined, tap);
+    while (!stop() && events.next() !== undefined) {
+      // Each record is tapped as it is made; a dirty duplicate's second send is the same record.
+    }
+    return;
+  }
+  for (const _ of renderFile(part, { tap }).chunks) {
+    // Drained for the tap; the bytes are not kept.
+    if (stop()) break;
+  }
+}
 
 /** A growable Uint32Array: 4 bytes per value however many records a run has. */
 export class U32s {
@@ -67,7 +114,7 @@ export interface ExpectedRun {
  * merchant's metrics by merchant and hour), a schema's first `sequence` field; none for the
  * tutoring events, which carry no id (matched by their whole content).
  */
-export function defaultKey(file: PlannedFile): string[] | undefined {
+export function defaultKey(file: Pick<ExpectedSource, "dataset" | "schema">): string[] | undefined {
   if (file.schema === undefined) return { "web-events": ["id"], "merchant-metrics": ["merchant_id", "timestamp"] }[file.dataset];
   const schema = file.schema as { scenario?: { datasets?: Record<string, { fields?: unknown }> }; dataset?: string; fields?: unknown };
   const fields = (schema.scenario && schema.dataset ? schema.scenario.datasets?.[schema.dataset]?.fields : schema.fields) as Record<string, unknown> | undefined;
@@ -103,7 +150,7 @@ function canonicalOf(json: string, leaves: readonly Leaf[]): (string | null)[] {
 }
 
 /** The compared leaves of a plan's dataset, less the dropped ones, with the key's indices. */
-export function comparisonOf(file: PlannedFile, keyNames: readonly string[] | undefined, dropped: readonly string[]): Comparison {
+export function comparisonOf(file: Pick<ExpectedSource, "dataset" | "schema">, keyNames: readonly string[] | undefined, dropped: readonly string[]): Comparison {
   const all = leavesOf(datasetOf(file).columns);
   const names = new Set(all.map((l) => l.name));
   for (const d of dropped) {
@@ -133,10 +180,11 @@ export interface FileExpectation {
 }
 
 /**
- * Renders one planned file as `generate` wrote it (in its format, so it holds the same records)
- * and keeps what verify needs of every record. Rendering is what generate does less the writing.
+ * Renders one planned file as `generate` wrote it (in its format, so it holds the same records),
+ * or one stream's events as `emit` sent them, and keeps what verify needs of every record.
+ * Rendering is what generate does less the writing.
  */
-export function expectFile(file: PlannedFile, comparison: Comparison): FileExpectation {
+export function expectFile(file: ExpectedSource, comparison: Comparison): FileExpectation {
   const { leaves, key } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
@@ -144,31 +192,28 @@ export function expectFile(file: PlannedFile, comparison: Comparison): FileExpec
   const dirty: { at: number; hashes: Uint32Array; key: string | undefined }[] = [];
   const malformed: [number, number][] = [];
   let at = 0;
-  const rendered = renderFile(file, {
-    tap: (clean, kind, dirtyJson) => {
-      const raw = rawOf(clean, leaves);
-      for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
-      kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
-      keys.push(keyOf(raw, leaves, key));
-      if (kind === "malformed") {
-        if (dirtyJson !== undefined && file.format === undefined) malformed.push([fieldHash("string", dirtyJson), at]);
-      } else if (dirtyJson !== undefined) {
-        const d = rawOf(dirtyJson, leaves);
-        // A dirty version without its key is found by its whole content.
-        dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: keyOf(d, leaves, key) ?? keyOf(d, leaves, []) });
-      }
-      at++;
-    },
+  // Emitted events are NDJSON lines (a malformed one is sent cut, as a file's would be written).
+  const ndjson = "emit" in file || file.format === undefined;
+  replay(file, (clean, kind, dirtyJson) => {
+    const raw = rawOf(clean, leaves);
+    for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
+    kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
+    keys.push(keyOf(raw, leaves, key));
+    if (kind === "malformed") {
+      if (dirtyJson !== undefined && ndjson) malformed.push([fieldHash("string", dirtyJson), at]);
+    } else if (dirtyJson !== undefined) {
+      const d = rawOf(dirtyJson, leaves);
+      // A dirty version without its key is found by its whole content.
+      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: keyOf(d, leaves, key) ?? keyOf(d, leaves, []) });
+    }
+    at++;
   });
-  for (const _ of rendered.chunks) {
-    // Drained for the tap; the bytes are not kept.
-  }
   return { count: at, hashes: hashes.data.slice(0, hashes.length), kinds: Uint8Array.from(kinds), keys, dirty, malformed };
 }
 
 /** The task a verify worker runs: `expectFile` on another thread. */
 export interface ExpectTask {
-  readonly file: PlannedFile;
+  readonly file: ExpectedSource;
   readonly comparison: Comparison;
 }
 
@@ -179,7 +224,7 @@ const WORKER_FILE = join(__dirname, "..", "..", "workers", "verify-file.js");
  * The run's records, recomputed file by file on `threads` threads (each file independent, as in
  * generate) and merged in file order, so the result is the same whatever the thread count.
  */
-export async function expectedRun(files: readonly PlannedFile[], comparison: Comparison, threads = 1): Promise<ExpectedRun> {
+export async function expectedRun(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<ExpectedRun> {
   const parts: (FileExpectation | Promise<FileExpectation>)[] = [];
   if (threads <= 1 || files.length <= 1 || !existsSync(WORKER_FILE)) {
     for (const file of files) parts.push(expectFile(file, comparison));
@@ -194,7 +239,7 @@ export async function expectedRun(files: readonly PlannedFile[], comparison: Com
   }
 }
 
-function merge(files: readonly PlannedFile[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
+function merge(files: readonly ExpectedSource[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
   const width = comparison.leaves.length;
   const records = parts.reduce((n, p) => n + p.count, 0);
   const hashes = new Uint32Array(records * width);
@@ -229,25 +274,24 @@ function merge(files: readonly PlannedFile[], parts: readonly FileExpectation[],
       }
     }
     for (const [hash, at] of part.malformed) malformedLines.set(hash, first + at);
-    const file = files[n] as PlannedFile;
+    const file = files[n] as ExpectedSource;
     out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
     first += part.count;
   });
   return { comparison, files: out, records, byKey, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
 }
 
-/** Record `index`'s canonical values again, by rendering its file (for a report's examples only). */
-export function recordValues(file: PlannedFile, first: number, index: number, leaves: readonly Leaf[]): (string | null)[] | undefined {
+/** Record `index`'s canonical values again, by rendering its file or stream (for a report's examples only). */
+export function recordValues(file: ExpectedSource, first: number, index: number, leaves: readonly Leaf[]): (string | null)[] | undefined {
   let i = first;
   let found: (string | null)[] | undefined;
-  const rendered = renderFile(file, {
-    tap: (clean) => {
+  replay(
+    file,
+    (clean) => {
       if (i++ === index) found = canonicalOf(clean, leaves);
     },
-  });
-  for (const _ of rendered.chunks) {
-    if (found) break;
-  }
+    () => found !== undefined,
+  );
   return found;
 }
 

@@ -1,9 +1,10 @@
 import { ValidationError } from "../core/errors";
 import type { Leaf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
-import type { FileSink, PlannedFile } from "../sinks/sink";
+import type { FileSink } from "../sinks/sink";
 import { canonical, fieldHash, shown, valueAt } from "./canonical";
-import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, expectedRun, keyOf, recordValues } from "./expected";
+import { EventChecks, type EventChecksOptions } from "./events";
+import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, type ExpectedSource, expectedRun, keyOf, recordValues } from "./expected";
 import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
 
 /** What a pipeline did with one kind of dirty record. */
@@ -27,6 +28,8 @@ export interface VerifyOptions {
   readonly threads?: number;
   /** Called after each output file is read, for progress. */
   readonly onFile?: (key: string, rows: number) => void;
+  /** An emit run's checks besides its records (order, idempotency keys, delay); its parts must be event streams. */
+  readonly events?: EventChecksOptions;
 }
 
 interface FieldChange {
@@ -42,7 +45,7 @@ const SATURATED = 255;
  * missing, duplicated or changed (field by field); rows the run never made are unexpected.
  * Memory: a few bytes per generated record and field; output files are streamed.
  */
-export async function verifyOutput(files: readonly PlannedFile[], sink: FileSink, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
+export async function verifyOutput(files: readonly ExpectedSource[], sink: FileSink, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
   return verifyReader(files, { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) }, options);
 }
 
@@ -56,10 +59,12 @@ export interface OutputReader {
 }
 
 /** Checks the output a reader gives against the run: see verifyOutput. */
-export async function verifyReader(files: readonly PlannedFile[], reader: OutputReader, options: VerifyOptions = {}) {
+export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, options: VerifyOptions = {}) {
   const location = reader.location;
   const first = files[0];
   if (!first) throw new ValidationError("files", "the run has no files to verify");
+  const emitted = "emit" in first ? first.emit.request : undefined;
+  if (options.events && !emitted) throw new ValidationError("events", "the order, idempotency and delay checks apply to an emit run's events");
   const keyNames = options.key ?? defaultKey(first);
   let comparison = comparisonOf(first, keyNames, options.drop ?? []);
   let expected = await expectedRun(files, comparison, options.threads ?? 1);
@@ -89,6 +94,9 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
   const outPath = outName.map((n) => n.split("."));
   const generatedNames = new Set(leaves.map((l) => l.name));
   const ignored = new Set(options.ignore ?? []);
+  // An emit run's events: each stream's order is always reported; keys and delay when their columns are named.
+  const events = emitted ? new EventChecks(expected, emitted.runId, options.events ?? {}) : undefined;
+  for (const f of events?.fields ?? []) ignored.add(f.split(".")[0] as string);
 
   /** Expected values of the records a report shows as examples, rendered again once each. */
   const cache = new Map<number, (string | null)[]>();
@@ -149,6 +157,7 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
           unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : key.map((i) => shown(canonical((leaves[i] as Leaf).type, raw[i], textual))) });
         continue;
       }
+      events?.row(index, found[index] === 0, row.values, textual, location(file.key), row.line);
       if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
       if (partition !== undefined) {
         foundByPartition.set(partition, (foundByPartition.get(partition) ?? 0) + 1);
@@ -189,6 +198,8 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
       throw new ValidationError("map", `--map ${name}=${options.map[name]}: the output has no column "${name}"; its columns: ${[...seenColumns].join(", ")}`);
     }
   }
+
+  events?.checkColumns(seenColumns);
 
   return report();
 
@@ -250,6 +261,8 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
       misplacedCount > 0 && "misplaced",
       !expectationsHold && "dirty expectations",
     ].filter((x): x is string => typeof x === "string");
+    const landing = events?.report();
+    if (landing) failedBy.push(...landing.failedBy);
     const fields: Record<string, { rows: number; examples: { key: unknown; expected: unknown; found: unknown }[] }> = {};
     changes.forEach((change, f) => {
       if (change.rows === 0) return;
@@ -279,6 +292,8 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
       ...(unparseable.length ? { unparseable_examples: unparseable } : {}),
       ...(Object.keys(dirty).length ? { dirty } : {}),
       partitions: Object.fromEntries([...partitions].map(([day, p]) => [day, { expected: p.expected, found_under_partition: foundByPartition.get(day) ?? null, missing: p.missing }])),
+      ...(landing ? { events: landing.events } : {}),
+      // An emit run's parts are its streams: `stream 3`.
       files_with_problems: perFile,
       output: {
         location: reader.where,
@@ -315,7 +330,7 @@ export async function verifyReader(files: readonly PlannedFile[], reader: Output
 
   function expectedValues(index: number): (string | null)[] | undefined {
     const file = expected.files.find((f) => index >= f.first && index < f.first + f.count) as { first: number };
-    const planned = files[expected.files.indexOf(file as (typeof expected.files)[number])] as PlannedFile;
+    const planned = files[expected.files.indexOf(file as (typeof expected.files)[number])] as ExpectedSource;
     return cache.get(index) ?? cache.set(index, recordValues(planned, file.first, index, leaves) ?? []).get(index);
   }
 }

@@ -20,7 +20,8 @@ interface Attempt {
  * streams running concurrently over keep-alive connections. Failed attempts are retried with
  * backoff and full jitter, waiting at least what a `Retry-After` asks; a 4xx other than 408 and
  * 429 is the event's fault and is reported, not retried. Every request carries an
- * `Idempotency-Key` so a receiver can drop the repeat of a request that timed out after it landed.
+ * `Idempotency-Key` so a receiver can drop the repeat of a request that timed out after it landed,
+ * and `Synthgen-Sent-At` (ISO-8601, this attempt's) so a pipeline can keep when it was sent.
  */
 export class HttpEventSink implements EventSink {
   private readonly url: URL;
@@ -86,7 +87,8 @@ export class HttpEventSink implements EventSink {
       const res = await this.pool.request({
         path: this.path,
         method: "POST",
-        headers: { "content-type": "application/json", "idempotency-key": event.idempotencyKey, "user-agent": "synthgen" },
+        // Synthgen-Sent-At: this attempt's send time, for a collector to keep (verify's end-to-end delay).
+        headers: { "content-type": "application/json", "idempotency-key": event.idempotencyKey, "synthgen-sent-at": new Date().toISOString(), "user-agent": "synthgen" },
         body: event.body,
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,

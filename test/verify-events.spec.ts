@@ -1,0 +1,195 @@
+import assert from "node:assert/strict";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { synthgen } from "./support/cli";
+import { type CollectorFault, type EventCollector, startEventCollector } from "./support/event-collector";
+
+type Report = Record<string, any>;
+
+/** The emit run every check below sends: 4 streams of 300 web-events, 2% sent twice by dirt (each copy under its own key). */
+const RUN = ["--streams", "4", "--events-per-stream", "300", "--dataset", "web-events", "--date", "2026-02-01", "--seed", "5", "--run-id", "ev-1", "--dirty", "duplicate=0.02"];
+const EVENT_COLUMNS = ["--idempotency-field", "idempotency_key", "--sent-field", "sent_at", "--arrival-field", "received_at"];
+
+async function verify(args: string[]): Promise<{ code: number; report: Report; stderr: string }> {
+  const run = await synthgen(["verify", ...args]);
+  return { code: run.code, report: run.stdout ? (JSON.parse(run.stdout) as Report) : {}, stderr: run.stderr };
+}
+
+/** The event's index in its stream, from its idempotency key. */
+const indexOf = (key: string) => Number(key.replace(/:dup$/, "").split(":").pop());
+
+/** Sends the run to a collector with these faults and lands what it kept under `dir`; returns the collector and emit's report file. */
+async function emitThrough(dir: string, fault: (key: string) => CollectorFault): Promise<{ collector: EventCollector; reportFile: string; emitted: Report }> {
+  const collector = await startEventCollector(fault);
+  await mkdir(dir, { recursive: true });
+  try {
+    const e = await synthgen(["emit", "--to", collector.url, ...RUN]);
+    assert.equal(e.code, 0, e.stderr);
+    const reportFile = join(dir, "emit-report.json");
+    await writeFile(reportFile, e.stdout);
+    await collector.flush(join(dir, "landed"));
+    return { collector, reportFile, emitted: JSON.parse(e.stdout) as Report };
+  } finally {
+    await collector.close();
+  }
+}
+
+describe("synthgen verify of an emit run: what an events pipeline landed, against what emit sent", function () {
+  this.timeout(300_000);
+  let tmp: string;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "synthgen-verify-events-"));
+  });
+  after(() => rm(tmp, { recursive: true, force: true }));
+
+  describe("a faithful collector", () => {
+    let dir: string;
+    let reportFile: string;
+    let emitted: Report;
+    before(async () => {
+      dir = join(tmp, "faithful");
+      ({ reportFile, emitted } = await emitThrough(dir, () => undefined));
+    });
+
+    it("every event found once, in its stream's order, under its own key: exit 0, with the delay from Synthgen-Sent-At to landing", async () => {
+      const { code, report, stderr } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS, "--in-order"]);
+      assert.equal(code, 0, stderr);
+      assert.equal(report.status, "passed");
+      assert.equal(report.expected_records, 1200);
+      assert.equal(report.missing, 0);
+      assert.equal(report.duplicated, 0);
+      assert.equal(report.changed, 0);
+      assert.equal(report.unexpected, 0);
+      // Dirt's second copies are sent under `…:dup`: a pipeline dropping repeats by key keeps them, and verify says so.
+      const dups = emitted.dirty_records.duplicate as number;
+      assert.ok(dups > 5, `dirt duplicated ${dups} events`);
+      assert.deepEqual(report.dirty.duplicate, { injected: dups, kept: dups });
+      assert.deepEqual(report.events.idempotency, { field: "idempotency_key", redelivered: 0, without_key: 0, mismatched: 0 });
+      assert.equal(report.events.order.out_of_order, 0);
+      assert.equal(report.events.streams, 4);
+      const delay = report.events.delay_ms;
+      assert.equal(delay.events, 1200);
+      assert.ok(delay.min >= 0 && delay.min <= delay.p50 && delay.p50 <= delay.p95 && delay.p95 <= delay.p99 && delay.p99 <= delay.max, JSON.stringify(delay));
+      assert.ok(delay.max < 10_000, `loopback delay ${delay.max} ms`);
+      assert.deepEqual(report.output.columns_not_generated, undefined, "the event columns are the checks', not unknown columns");
+    });
+
+    it("the same run named by emit's own flags gives the same report", async () => {
+      const byReport = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), "--idempotency-field", "idempotency_key"]);
+      const byFlags = await verify([...RUN, "--output", join(dir, "landed"), "--idempotency-field", "idempotency_key"]);
+      assert.equal(byFlags.code, 0, byFlags.stderr);
+      const strip = ({ duration_ms: _d, run: _r, ...rest }: Report) => rest;
+      assert.deepEqual(strip(byFlags.report), strip(byReport.report));
+      assert.equal(byFlags.report.run.hhmmss, emitted.hhmmss);
+    });
+
+    it("a pipeline that put another event's key on a row: mismatched keys fail the check, with the key expected", async () => {
+      const landed = join(tmp, "swapped");
+      const files = (await readdir(join(dir, "landed"))).sort();
+      await mkdir(landed, { recursive: true });
+      for (const f of files) {
+        let text = await readFile(join(dir, "landed", f), "utf8");
+        if (f === files[0]) {
+          // Rows 1 and 2 trade their keys.
+          const lines = text
+            .trimEnd()
+            .split("\n")
+            .map((l) => JSON.parse(l) as Record<string, unknown>);
+          const [a, b] = [lines[0] as Record<string, unknown>, lines[1] as Record<string, unknown>];
+          [a.idempotency_key, b.idempotency_key] = [b.idempotency_key, a.idempotency_key];
+          text = `${lines.map((l) => JSON.stringify(l)).join("\n")}\n`;
+        }
+        await writeFile(join(landed, f), text);
+      }
+      const { code, report } = await verify(["--emit-report", reportFile, "--output", landed, "--idempotency-field", "idempotency_key"]);
+      assert.equal(code, 1);
+      assert.deepEqual(report.failed_by, ["idempotency keys"]);
+      assert.equal(report.events.idempotency.mismatched, 2);
+      assert.match(report.events.idempotency.mismatched_examples[0].expected, /^ev-1:\d+:\d+$/);
+      assert.equal(report.missing, 0);
+    });
+  });
+
+  describe("a collector that loses, redelivers and reorders events at known places", () => {
+    let dir: string;
+    let collector: EventCollector;
+    let reportFile: string;
+    before(async () => {
+      dir = join(tmp, "faulty");
+      // By the event's index in its stream, never its dirty copy: the counts are the collector's own.
+      const fault = (key: string): CollectorFault => {
+        if (key.endsWith(":dup")) return undefined;
+        const i = indexOf(key);
+        return i % 37 === 5 ? "lose" : i % 41 === 7 ? "land-then-fail" : i % 43 === 11 ? "hold" : undefined;
+      };
+      ({ collector, reportFile } = await emitThrough(dir, fault));
+      assert.ok(collector.counts.lost > 0 && collector.counts.redelivered > 0 && collector.counts.held > 0, JSON.stringify(collector.counts));
+    });
+
+    /**
+     * What verify must say, from the collector's own log. An event dirt sent twice is a dirty
+     * record: losing its first copy leaves it found once by its second (deduplicated), holding its
+     * first copy lands it after its second (found in order), and a redelivery of it is the dirt's
+     * count, not a clean record's duplicate.
+     */
+    const expected = () => {
+      const sentTwice = (key: string) => collector.keys.has(`${key}:dup`);
+      const clean = (fault: string) => collector.faults.filter((f) => f.fault === fault && !sentTwice(f.key)).length;
+      return { missing: clean("lose"), duplicated: clean("land-then-fail"), outOfOrder: clean("hold"), dirtyLost: collector.faults.filter((f) => f.fault === "lose" && sentTwice(f.key)).length };
+    };
+
+    it("reports exactly what it did: lost events missing, retried writes redelivered under their key, held events out of order", async () => {
+      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS]);
+      const want = expected();
+      assert.ok(want.missing > 20 && want.duplicated > 20 && want.outOfOrder > 20, JSON.stringify(want));
+      assert.equal(code, 1);
+      assert.deepEqual(report.failed_by, ["missing", "duplicated"]);
+      assert.equal(report.missing, want.missing);
+      assert.equal(report.duplicated, want.duplicated);
+      assert.equal(report.events.idempotency.redelivered, collector.counts.redelivered);
+      assert.equal(report.events.idempotency.mismatched, 0);
+      assert.equal(report.events.order.out_of_order, want.outOfOrder);
+      assert.equal(report.events.order.streams_out_of_order, 4);
+      assert.equal(report.events.order.required, false);
+      assert.equal(report.events.delay_ms.events, 1200 - want.missing);
+      assert.equal(report.dirty.duplicate.deduplicated ?? 0, want.dirtyLost);
+      for (const s of report.files_with_problems) assert.match(s.key, /^stream [0-3]$/);
+    });
+
+    it("--in-order makes the reordering fail the check; in reading order (no arrival column) the count is the same", async () => {
+      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), "--in-order"]);
+      assert.equal(code, 1);
+      assert.deepEqual(report.failed_by, ["missing", "duplicated", "out of order"]);
+      assert.match(report.events.order.judged_by, /order rows were read/);
+      assert.equal(report.events.order.out_of_order, expected().outOfOrder);
+      assert.equal(report.events.idempotency, undefined);
+    });
+  });
+
+  describe("bad input: exit 2, the flag named, no report", () => {
+    it("refuses a column the output does not have, generate's flags with an emit run, event checks of a generate run, an emit run by flags without --date", async () => {
+      const dir = join(tmp, "faithful");
+      const cases: [string[], RegExp][] = [
+        [
+          ["--emit-report", join(dir, "emit-report.json"), "--output", join(dir, "landed"), "--idempotency-field", "key_of_event"],
+          /--idempotency-field key_of_event: the output has no column "key_of_event"/,
+        ],
+        [["--emit-report", join(dir, "emit-report.json"), "--output", join(dir, "landed"), "--files", "3"], /--files applies to a generate run/],
+        [["--emit-report", join(dir, "emit-report.json"), "--output", join(dir, "landed"), "--run-id", "x"], /--run-id is in the emit report/],
+        [["--emit-report", join(dir, "emit-report.json"), "--output", join(dir, "landed"), "--sent-field", "sent_at"], /--sent-field needs --arrival-field/],
+        [["--files", "3", "--run-id", "x", "--output", join(dir, "landed"), "--in-order"], /--in-order applies to an emit run/],
+        [["--streams", "4", "--events-per-stream", "300", "--run-id", "ev-1", "--output", join(dir, "landed")], /--date is required to verify an emit run by its flags/],
+        [["--emit-report", join(dir, "landed", "part-00000.ndjson"), "--output", join(dir, "landed")], /--emit-report .*: not JSON/],
+        [["--emit-report", join(dir, "emit-report.json"), "--dataset", "tutoring-events", "--output", join(dir, "landed")], /the report's run sent web-events/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await synthgen(["verify", ...args]);
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, message);
+        assert.equal(r.stdout, "");
+      }
+    });
+  });
+});
