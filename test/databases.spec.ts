@@ -420,7 +420,7 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
       assert.equal(mysql.code, 2);
       assert.match(mysql.stderr, /--output: verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet/);
       const table = await synthgen(["verify", "--files", "1", "--run-id", "x", "--output", work, "--table", "t"]);
-      assert.match(table.stderr, /--table: --table applies to a database --output/);
+      assert.match(table.stderr, /synthgen: --table applies to a database --output/);
     });
   });
 
