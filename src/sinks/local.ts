@@ -59,18 +59,27 @@ export class LocalSink implements FileSink {
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
-  async list(prefix: string, last?: string): Promise<string[]> {
+  async putBytes(key: string, bytes: Uint8Array): Promise<void> {
+    const target = join(this.spec.dir, key);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(`${target}.partial`, bytes);
+    await rename(`${target}.partial`, target);
+  }
+
+  async list(prefix: string, last?: string, sizes?: Map<string, number>): Promise<string[]> {
     const slash = prefix.lastIndexOf("/");
     const base = join(this.spec.dir, prefix.slice(0, slash + 1));
     const entries = await readdir(base, { recursive: true, withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
       if (err.code === "ENOENT") return [];
       throw err;
     });
-    return entries
+    const keys = entries
       .filter((e) => e.isFile() && !e.name.endsWith(".partial"))
       .map((e) => relative(this.spec.dir, join(e.parentPath, e.name)).split(sep).join("/"))
       .filter((key) => key.startsWith(prefix) && (last === undefined || key <= last))
       .sort();
+    if (sizes) for (const key of keys) sizes.set(key, (await stat(join(this.spec.dir, key))).size);
+    return keys;
   }
 
   async getText(key: string, maxBytes?: number): Promise<string | undefined> {

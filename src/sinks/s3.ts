@@ -215,7 +215,15 @@ export class S3Sink implements FileSink {
     return text === undefined ? undefined : (JSON.parse(text) as unknown);
   }
 
-  async list(prefix: string, last?: string): Promise<string[]> {
+  async putBytes(key: string, bytes: Uint8Array): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.spec.bucket, Key: key, Body: bytes, ContentType: "application/octet-stream" }));
+    } catch (err) {
+      throw new Error(`writing s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  async list(prefix: string, last?: string, sizes?: Map<string, number>): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     try {
@@ -225,6 +233,7 @@ export class S3Sink implements FileSink {
           if (o.Key === undefined) continue;
           if (last !== undefined && o.Key > last) return keys;
           keys.push(o.Key);
+          sizes?.set(o.Key, o.Size ?? 0);
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

@@ -40,9 +40,12 @@ export interface FileSink {
   /**
    * Keys under a prefix in ascending order, stopping after `last` when given. S3 answers 403, not
    * 404, for a missing key to a role without an unconditional `s3:ListBucket`, so whether a key
-   * exists is learned by listing (see `presentKeys`), never by reading it.
+   * exists is learned by listing (see `presentKeys`), never by reading it. `sizes`, when given,
+   * receives each listed key's size in bytes.
    */
-  list(prefix: string, last?: string): Promise<string[]>;
+  list(prefix: string, last?: string, sizes?: Map<string, number>): Promise<string[]>;
+  /** Bytes beside the data (verify's digests of a slice): written whole under the key. */
+  putBytes(key: string, bytes: Uint8Array): Promise<void>;
   /** An object's text, or undefined when there is none; only its first `maxBytes + 1` bytes when given. */
   getText(key: string, maxBytes?: number): Promise<string | undefined>;
   /** An object's bytes as a stream, never held whole (how `verify` reads a pipeline's output). */

@@ -10,7 +10,7 @@ import type { PlannedFile } from "../sinks/sink";
 import type { EmitRequest } from "../events/request";
 import { EventStream } from "../events/streams";
 import type { RecordTap } from "../records/record-source";
-import { canonical, fieldHash, valueAt } from "./canonical";
+import { canonical, contentKeyOf, fieldHash, valueAt } from "./canonical";
 
 /**
  * One event stream of an emit run, as verify recomputes it: the records stream `emit.stream` of
@@ -198,13 +198,14 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
     const raw = rawOf(clean, leaves);
     for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
-    keys.push(keyOf(raw, leaves, key));
+    // Without key fields a record is found by its content, made from its hashes when merged.
+    keys.push(key.length ? keyOf(raw, leaves, key) : undefined);
     if (kind === "malformed") {
       if (dirtyJson !== undefined && ndjson) malformed.push([fieldHash("string", dirtyJson), at]);
     } else if (dirtyJson !== undefined) {
       const d = rawOf(dirtyJson, leaves);
-      // A dirty version without its key is found by its whole content.
-      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: keyOf(d, leaves, key) ?? keyOf(d, leaves, []) });
+      // A dirty version without its key is found by its whole content (see merge).
+      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: key.length ? keyOf(d, leaves, key) : undefined });
     }
     at++;
   });
@@ -225,21 +226,27 @@ const WORKER_FILE = join(__dirname, "..", "..", "workers", "verify-file.js");
  * generate) and merged in file order, so the result is the same whatever the thread count.
  */
 export async function expectedRun(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<ExpectedRun> {
-  const parts: (FileExpectation | Promise<FileExpectation>)[] = [];
-  if (threads <= 1 || files.length <= 1 || !existsSync(WORKER_FILE)) {
-    for (const file of files) parts.push(expectFile(file, comparison));
-    return merge(files, parts as FileExpectation[], comparison);
-  }
+  return mergeExpectations(files, await expectedParts(files, comparison, threads), comparison);
+}
+
+/** Each file's expectation, recomputed on `threads` threads, in file order. */
+export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<FileExpectation[]> {
+  if (threads <= 1 || files.length <= 1 || !existsSync(WORKER_FILE)) return files.map((file) => expectFile(file, comparison));
   const Piscina = require("piscina") as typeof import("piscina").default;
   const pool = new Piscina<ExpectTask, FileExpectation>({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
   try {
-    return merge(files, await Promise.all(files.map((file) => pool.run({ file, comparison }))), comparison);
+    return await Promise.all(files.map((file) => pool.run({ file, comparison })));
   } finally {
     await pool.destroy();
   }
 }
 
-function merge(files: readonly ExpectedSource[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
+/**
+ * The run as verify keeps it, from its files' expectations in file order (made here, on workers,
+ * or by the slices of the verify state machine). With no key fields, or for a dirty version that
+ * lost its key, a record is remembered by its content: its field hashes.
+ */
+export function mergeExpectations(files: readonly ExpectedSource[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
   const width = comparison.leaves.length;
   const records = parts.reduce((n, p) => n + p.count, 0);
   const hashes = new Uint32Array(records * width);
@@ -264,12 +271,13 @@ function merge(files: readonly ExpectedSource[], parts: readonly FileExpectation
     hashes.set(part.hashes, first * width);
     kinds.set(part.kinds, first);
     let d = 0;
+    const byContent = comparison.key.length === 0;
     for (let i = 0; i < part.count; i++) {
-      remember(part.keys[i], first + i);
+      remember(byContent ? contentKeyOf(part.hashes, i * width, width) : part.keys[i], first + i);
       const dirty = part.dirty[d];
       if (dirty && dirty.at === i) {
         dirtyHashes.set(first + i, dirty.hashes);
-        remember(dirty.key, first + i);
+        remember(byContent ? contentKeyOf(dirty.hashes) : (dirty.key ?? contentKeyOf(dirty.hashes)), first + i);
         d++;
       }
     }

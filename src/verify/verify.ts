@@ -2,9 +2,10 @@ import { ValidationError } from "../core/errors";
 import type { Leaf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { FileSink } from "../sinks/sink";
-import { canonical, fieldHash, shown, valueAt } from "./canonical";
+import { canonical, contentKeyOf, shown, valueAt } from "./canonical";
+import { type DigestedObject, outputNames, RowDigester } from "./digest";
 import { EventChecks, type EventChecksOptions } from "./events";
-import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, type ExpectedSource, expectedRun, keyOf, recordValues } from "./expected";
+import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, type ExpectedSource, expectedParts, type FileExpectation, mergeExpectations, recordValues } from "./expected";
 import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
 
 /** What a pipeline did with one kind of dirty record. */
@@ -34,7 +35,8 @@ export interface VerifyOptions {
 
 interface FieldChange {
   rows: number;
-  examples: { index: number; found: string | null }[];
+  /** `found` is read again from the output when the row was not kept (stored digests). */
+  examples: { index: number; object: string; line: number; found?: string | null }[];
 }
 
 const SATURATED = 255;
@@ -58,22 +60,39 @@ export interface OutputReader {
   readonly where: string;
 }
 
-/** Checks the output a reader gives against the run: see verifyOutput. */
-export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, options: VerifyOptions = {}) {
-  const location = reader.location;
-  const first = files[0];
-  if (!first) throw new ValidationError("files", "the run has no files to verify");
-  const emitted = "emit" in first ? first.emit.request : undefined;
-  if (options.events && !emitted) throw new ValidationError("events", "the order, idempotency and delay checks apply to an emit run's events");
+/** What a verify request compares, fixed before any output is read: the fields, the key, the output's column names. */
+export interface VerifyPlan {
+  readonly comparison: Comparison;
+  readonly keyNames: readonly string[] | undefined;
+  /** Each compared field's output column (after `--map`). */
+  readonly outName: readonly string[];
+}
+
+/** The comparison a request makes, its flags checked against the dataset (a field --map, --key or --drop names must exist). */
+export function verifyPlan(first: ExpectedSource, options: VerifyOptions): VerifyPlan {
   const keyNames = options.key ?? defaultKey(first);
-  let comparison = comparisonOf(first, keyNames, options.drop ?? []);
-  let expected = await expectedRun(files, comparison, options.threads ?? 1);
+  const comparison = comparisonOf(first, keyNames, options.drop ?? []);
+  const { leaves } = comparison;
+  for (const [out, gen] of Object.entries(options.map ?? {})) {
+    if (!leaves.some((l) => l.name === gen)) throw new ValidationError("map", `--map ${out}=${gen}: the dataset has no field "${gen}"; its fields: ${leaves.map((l) => l.name).join(", ")}`);
+  }
+  return { comparison, keyNames, outName: outputNames(comparison, options.map) };
+}
+
+/**
+ * The run's records as verify keeps them, from its files' expectations. When the dataset's own
+ * id repeats in the run (a schema's sequence restarts each day) and no --key was named, records
+ * are matched by content instead, and the note says so; a named key that repeats is refused.
+ */
+export function expectedOf(files: readonly ExpectedSource[], parts: readonly FileExpectation[], plan: VerifyPlan, options: VerifyOptions): { expected: ExpectedRun; keyNote?: string } {
+  const { keyNames } = plan;
+  let comparison = plan.comparison;
+  let expected = mergeExpectations(files, parts, comparison);
   let keyNote: string | undefined;
   if (options.key === undefined && comparison.key.length > 0 && expected.sharedKeys > 0) {
-    // The dataset's own id repeats in this run (a schema's sequence restarts each day): match by content, and say so.
     keyNote = `${(keyNames ?? []).join(",")} repeats in this run (${expected.sharedKeys} records share one): matched by content, so a changed record counts as missing plus unexpected; name a unique key with --key`;
     comparison = { ...comparison, key: [] };
-    expected = await expectedRun(files, comparison, options.threads ?? 1);
+    expected = mergeExpectations(files, parts, comparison);
   }
   if (comparison.key.length > 0 && expected.sharedKeys > 0) {
     throw new ValidationError(
@@ -81,17 +100,60 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
       `the key ${(keyNames ?? []).join(",")} does not identify a record: ${expected.sharedKeys} generated records share a key with another (e.g. ${JSON.stringify(expected.firstShared?.split("\u0001").slice(0, -1))}); name fields that together are unique`,
     );
   }
+  return { expected, ...(keyNote ? { keyNote } : {}) };
+}
+
+/** Checks the output a reader gives against the run: see verifyOutput. */
+export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, options: VerifyOptions = {}) {
+  const first = files[0];
+  if (!first) throw new ValidationError("files", "the run has no files to verify");
+  const plan = verifyPlan(first, options);
+  const parts = await expectedParts(files, plan.comparison, options.threads ?? 1);
   const listed = await reader.listed();
   if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+  // Keys are made by the plan's comparison; matched by content instead, the join ignores them.
+  const digester = new RowDigester(plan.comparison, plan.outName);
+  const objects = listed.files.map((file): DigestedObject => {
+    const columns: string[] = [];
+    return { key: file.key, format: file.format, columns, rows: digester.rows(reader.rows(file.key, file.format), columns) };
+  });
+  return verifyDigests(files, parts, plan, objects, { where: reader.where, location: reader.location, skipped: listed.skipped }, options);
+}
+
+/** How a report names the output, and what the listing left out. */
+export interface OutputNames {
+  readonly where: string;
+  location(key: string): string;
+  readonly skipped: readonly { key: string; why: string }[];
+  /**
+   * The canonical values of rows a report shows as examples, when their digests did not keep the
+   * row (the verify state machine's merge reads them again): object key → line → values.
+   */
+  foundValues?(wanted: ReadonlyMap<string, ReadonlySet<number>>): Promise<Map<string, Map<number, (string | null)[]>>>;
+}
+
+/**
+ * The check itself, over digested output objects in order (read here, or digested by the slices
+ * of the verify state machine and read back): the same report either way.
+ */
+export async function verifyDigests(
+  files: readonly ExpectedSource[],
+  parts: readonly FileExpectation[],
+  plan: VerifyPlan,
+  objects: Iterable<DigestedObject> | AsyncIterable<DigestedObject>,
+  names: OutputNames,
+  options: VerifyOptions = {},
+) {
+  const location = (key: string) => names.location(key);
+  const first = files[0];
+  if (!first) throw new ValidationError("files", "the run has no files to verify");
+  const emitted = "emit" in first ? first.emit.request : undefined;
+  if (options.events && !emitted) throw new ValidationError("events", "the order, idempotency and delay checks apply to an emit run's events");
+  const { expected, keyNote } = expectedOf(files, parts, plan, options);
+  const { comparison } = expected;
   const { leaves, key } = comparison;
   const examples = options.examples ?? 3;
-  const mapped = new Map(Object.entries(options.map ?? {}).map(([out, gen]) => [gen, out]));
-  for (const gen of mapped.keys()) {
-    if (!leaves.some((l) => l.name === gen))
-      throw new ValidationError("map", `--map ${mapped.get(gen)}=${gen}: the dataset has no field "${gen}"; its fields: ${leaves.map((l) => l.name).join(", ")}`);
-  }
-  const outName = leaves.map((l) => mapped.get(l.name) ?? l.name);
-  const outPath = outName.map((n) => n.split("."));
+  const outName = plan.outName;
   const generatedNames = new Set(leaves.map((l) => l.name));
   const ignored = new Set(options.ignore ?? []);
   // An emit run's events: each stream's order is always reported; keys and delay when their columns are named.
@@ -111,24 +173,23 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   let unkeyed = 0;
   let unparseableCount = 0;
   let rowsRead = 0;
+  let objectCount = 0;
   const seenColumns = new Set<string>();
   const extraColumns = new Set<string>();
   const byFormat: Partial<Record<OutputFormat | "table", number>> = {};
   const foundByPartition = new Map<string, number>();
   const dayOf = dayIndex(expected);
-  /** One output row's values at each compared leaf, and their hashes: reused row after row. */
-  const raw: unknown[] = new Array(leaves.length);
-  const hashes = new Uint32Array(leaves.length);
 
-  for (const file of listed.files) {
+  for await (const file of objects) {
+    objectCount++;
     byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
     const partition = partitionOf(file.key);
     let rows = 0;
-    for await (const row of reader.rows(file.key, file.format)) {
+    for await (const row of file.rows) {
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
-        const cut = row.text === undefined ? undefined : expected.malformedLines.get(fieldHash("string", row.text));
+        const cut = row.textHash === undefined ? undefined : expected.malformedLines.get(row.textHash);
         if (cut !== undefined) {
           if (found[cut] !== SATURATED) found[cut] = (found[cut] as number) + 1;
           matched[cut] = (matched[cut] as number) | 2;
@@ -138,26 +199,20 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
         if (unparseable.length < examples) unparseable.push({ file: location(file.key), line: row.line, error: row.error });
         continue;
       }
-      const columns = row.textual ? Object.keys(row.values) : topLevel(row.values);
-      for (const c of columns) {
-        if (!seenColumns.has(c)) {
-          seenColumns.add(c);
-          if (!ignored.has(c) && !generatedNames.has(c) && !outName.includes(c) && !outName.some((n) => n.startsWith(`${c}.`))) extraColumns.add(c);
-        }
-      }
-      const textual = row.textual;
-      for (let f = 0; f < leaves.length; f++) raw[f] = textual ? row.values[outName[f] as string] : valueAt(row.values, outPath[f] as string[]);
-      const k = keyOf(raw, leaves, key, textual);
+      const hashes = row.hashes;
+      const k = key.length ? row.key : contentKeyOf(hashes);
       let index = k === undefined ? undefined : expected.byKey.get(k);
-      if (index === undefined && key.length > 0) index = expected.byKey.get(keyOf(raw, leaves, [], textual) as string);
+      if (index === undefined && key.length > 0) index = expected.byKey.get(contentKeyOf(hashes));
       if (index === undefined) {
         if (k === undefined) unkeyed++;
         else unexpectedCount++;
-        if (unexpected.length < examples)
-          unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : key.map((i) => shown(canonical((leaves[i] as Leaf).type, raw[i], textual))) });
+        if (unexpected.length < examples) unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : keyShownOf(k, key.length) });
         continue;
       }
-      events?.row(index, found[index] === 0, row.values, textual, location(file.key), row.line);
+      if (events) {
+        if (row.values === undefined) throw new ValidationError("events", "the order, idempotency and delay checks read each row: not available from stored digests");
+        events.row(index, found[index] === 0, row.values, row.textual === true, location(file.key), row.line);
+      }
       if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
       if (partition !== undefined) {
         foundByPartition.set(partition, (foundByPartition.get(partition) ?? 0) + 1);
@@ -168,8 +223,7 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
       let clean = true;
       let asDirty = dirty !== undefined;
       for (let f = 0; f < leaves.length; f++) {
-        const h = fieldHash((leaves[f] as Leaf).type, raw[f], textual);
-        hashes[f] = h;
+        const h = hashes[f] as number;
         if (h !== expected.hashes[base + f]) clean = false;
         if (dirty && h !== dirty[f]) asDirty = false;
       }
@@ -183,14 +237,26 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
             if (hashes[f] === expected.hashes[base + f]) continue;
             const change = changes[f] as FieldChange;
             change.rows++;
-            if (change.examples.length < examples) change.examples.push({ index, found: canonical((leaves[f] as Leaf).type, raw[f], textual) });
+            if (change.examples.length < examples) {
+              const values = row.values;
+              const value =
+                values === undefined ? undefined : canonical((leaves[f] as Leaf).type, row.textual ? values[outName[f] as string] : valueAt(values, (outName[f] as string).split(".")), row.textual);
+              change.examples.push({ index, object: file.key, line: row.line, ...(value !== undefined ? { found: value } : {}) });
+            }
           }
         }
+      }
+    }
+    for (const c of file.columns) {
+      if (!seenColumns.has(c)) {
+        seenColumns.add(c);
+        if (!ignored.has(c) && !generatedNames.has(c) && !outName.includes(c) && !outName.some((n) => n.startsWith(`${c}.`))) extraColumns.add(c);
       }
     }
     rowsRead += rows;
     options.onFile?.(file.key, rows);
   }
+  if (objectCount === 0) throw new ValidationError("output", `no data files under ${names.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
 
   for (const name of outName) {
     const top = name.split(".")[0] as string;
@@ -200,8 +266,21 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   }
 
   events?.checkColumns(seenColumns);
+  await resolveFound();
 
   return report();
+
+  /** The found values of examples whose digests did not keep their row, read again from the output. */
+  async function resolveFound(): Promise<void> {
+    const wanted = new Map<string, Set<number>>();
+    for (const change of changes) for (const e of change.examples) if (e.found === undefined) (wanted.get(e.object) ?? wanted.set(e.object, new Set()).get(e.object))?.add(e.line);
+    if (wanted.size === 0) return;
+    if (!names.foundValues) throw new Error("verify: examples without their rows, and no way to read them again");
+    const values = await names.foundValues(wanted);
+    changes.forEach((change, f) => {
+      for (const e of change.examples) if (e.found === undefined) e.found = values.get(e.object)?.get(e.line)?.[f] ?? null;
+    });
+  }
 
   function report() {
     let missing = 0;
@@ -268,7 +347,7 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
       if (change.rows === 0) return;
       fields[(leaves[f] as { name: string }).name] = {
         rows: change.rows,
-        examples: change.examples.map((e) => ({ key: keyShown(e.index), expected: shown(expectedValue(e.index, f)), found: shown(e.found) })),
+        examples: change.examples.map((e) => ({ key: keyShown(e.index), expected: shown(expectedValue(e.index, f)), found: shown(e.found ?? null) })),
       };
     });
     const dirtyRecords = [...expected.kinds].filter((k) => k !== 0).length;
@@ -296,11 +375,11 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
       // An emit run's parts are its streams: `stream 3`.
       files_with_problems: perFile,
       output: {
-        location: reader.where,
-        files: listed.files.length,
+        location: names.where,
+        files: objectCount,
         rows: rowsRead,
         formats: byFormat,
-        ...(listed.skipped.length ? { skipped: listed.skipped.map((s) => ({ file: location(s.key), why: s.why })) } : {}),
+        ...(names.skipped.length ? { skipped: names.skipped.map((s) => ({ file: location(s.key), why: s.why })) } : {}),
         ...(extraColumns.size ? { columns_not_generated: [...extraColumns] } : {}),
       },
       compared: {
@@ -345,8 +424,14 @@ function dirtyOutcome(kind: DirtyKind, found: number, matched: number): Outcome 
   return kind === "malformed" || (matched & 1) !== 0 ? "repaired" : "changed";
 }
 
-function topLevel(values: Record<string, unknown>): string[] {
-  return Object.keys(values);
+/** A key as the report shows it: the key fields' values (from its canonical text), or none when matched by content. */
+function keyShownOf(key: string, fields: number): unknown {
+  return fields === 0
+    ? []
+    : key
+        .split("\u0001")
+        .slice(0, -1)
+        .map((v) => shown(v));
 }
 
 function dayIndex(expected: ExpectedRun): (index: number) => string {
