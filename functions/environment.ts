@@ -43,6 +43,12 @@ function parquetCodecVar(text: string): ParquetCodec {
   return text as ParquetCodec;
 }
 
+function s3UriVar(env: Env, name: string): string {
+  const text = env[name] ?? "";
+  if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.*\/)?$/.test(text)) throw new ValidationError(name, `environment variable ${name} must be an s3://bucket/prefix/ URI (got "${text}")`);
+  return text;
+}
+
 const memoryMb = (env: Env) => numberVar(env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", 512, 128, 10_240);
 
 /** `generate-files`. */
@@ -57,6 +63,8 @@ export interface FunctionEnvironment {
   readonly memoryMb: number;
   /** The fan-out state machine's MaxConcurrency, so its plan step makes enough shards. */
   readonly fanOutConcurrency: number;
+  /** VERIFY_OUTPUT_URI: the pipeline output (`s3://bucket/prefix/`) the verify state machine may read; unset, verify steps are refused. */
+  readonly verifyOutputUri: string | undefined;
   /** Only for running the handler against a local S3-compatible server (tests, bench). */
   readonly s3Endpoint: string | undefined;
 }
@@ -71,6 +79,7 @@ export function readEnvironment(env: Env): FunctionEnvironment {
     defaultParquetCodec: env.DEFAULT_PARQUET_CODEC ? parquetCodecVar(env.DEFAULT_PARQUET_CODEC) : undefined,
     memoryMb: memoryMb(env),
     fanOutConcurrency: numberVar(env, "FAN_OUT_CONCURRENCY", 1, 1, 10_000),
+    verifyOutputUri: env.VERIFY_OUTPUT_URI ? s3UriVar(env, "VERIFY_OUTPUT_URI") : undefined,
     s3Endpoint: env.S3_ENDPOINT || undefined,
   });
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { assertFitsInTime, threadsFor } from "../src/files/capacity";
 import { RunFailedError } from "../src/core/errors";
 import { fanOutAction, isFanOutEvent } from "../src/files/fan-out-actions";
+import { isVerifyEvent, verifyAction } from "../src/verify/fan-out-actions";
 import { generate } from "../src/files/generate";
 import { createFilePool, type FilePool } from "../src/files/pool";
 import { storedDatasetLoader, storedScenarioLoader } from "../src/catalog/resolve";
@@ -34,6 +35,22 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
   pool ??= createFilePool(threadsFor(env.memoryMb, cores), { parquet: env.defaultFormat === "parquet" });
   // What a whole run and a fan-out step share.
   const run = { defaults, configuredPrefix: env.keyPrefix, sink, pool, loadDataset, context: { requestId: lambdaContext.awsRequestId, now: new Date() } };
+  if (isVerifyEvent(event)) {
+    // A step of the verify state machine: plan, one slice's digests, or the merged report.
+    const step = await rejectingBadInput(() =>
+      verifyAction(event as Record<string, unknown>, {
+        ...run,
+        outputUri: env.verifyOutputUri,
+        memoryMb: env.memoryMb,
+        cores,
+        remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
+        concurrency: env.fanOutConcurrency,
+      }),
+    );
+    if (!step.ok) return step.response;
+    log("info", `verify ${step.value.action} finished`, { ...step.value, slices: undefined, request: undefined });
+    return { statusCode: 200, body: step.value };
+  }
   if (isFanOutEvent(event)) {
     // A step of the fan-out state machine: plan, one shard, or the manifest.
     const step = await rejectingBadInput(() =>

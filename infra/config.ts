@@ -56,6 +56,8 @@ export interface StackConfig {
   readonly fanOutConcurrency: number;
   /** Concurrency reserved for generate-files; unreserved when absent. */
   readonly reservedConcurrency: number | undefined;
+  /** The pipeline output the verify state machine checks (`s3://bucket/prefix/`): generate-files may read it; absent: no verify machine. */
+  readonly verifyOutput: { readonly uri: string; readonly bucket: string; readonly prefix: string } | undefined;
   /** Subnets and security groups for the functions that reach a private target (emit-events, index-documents); absent: no VPC. */
   readonly vpc: VpcConfig | undefined;
   /** The `emit-events` function; absent when no target is set. */
@@ -459,9 +461,18 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency,
     reservedConcurrency,
+    verifyOutput: readVerifyOutput(cfg.get("verifyOutputUri") || undefined),
     vpc,
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
     database: readDatabaseConfig(cfg, vpc),
   });
+}
+
+/** `verifyOutputUri`: a folder of a bucket, `s3://bucket/prefix/` (a bucket's root: `s3://bucket/`). */
+function readVerifyOutput(uri: string | undefined): StackConfig["verifyOutput"] {
+  if (uri === undefined) return undefined;
+  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/((?:[^*?]+\/)?)$/.exec(uri);
+  if (!m) throw new ValidationError("verifyOutputUri", `config verifyOutputUri must be s3://BUCKET/PREFIX/ (a folder, ending in "/", no wildcards; got "${uri}")`);
+  return { uri, bucket: m[1] as string, prefix: m[2] ?? "" };
 }

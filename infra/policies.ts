@@ -183,6 +183,19 @@ export function storedDefinitionStatements(bucketArn: string, keyPrefix: string)
   ];
 }
 
+/**
+ * Reading the pipeline output that verify checks, and nothing else of its bucket: listing under
+ * its prefix only (so a missing object is learned by listing, as S3 answers 403 without it) and
+ * reading the objects there. Verify's digests and reports go under `{keyPrefix}_verify/` of the
+ * landing bucket, which generate-files already writes and reads.
+ */
+export function verifyOutputStatements(output: { bucketArn: string; prefix: string }): PolicyStatement[] {
+  return [
+    { Sid: "ListVerifiedOutput", Effect: "Allow", Action: "s3:ListBucket", Resource: output.bucketArn, Condition: { StringLike: { "s3:prefix": `${output.prefix}*` } } },
+    { Sid: "ReadVerifiedOutput", Effect: "Allow", Action: "s3:GetObject", Resource: `${output.bucketArn}/${output.prefix}*` },
+  ];
+}
+
 /** Reading one secret's value, nothing else. */
 export function secretReadStatement(secretArn: string): PolicyStatement {
   return { Sid: "ReadApiKeySecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: secretArn };

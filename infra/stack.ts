@@ -8,6 +8,7 @@ import { RunDashboard, type WatchedFunction } from "./dashboard";
 import { DataBucket } from "./data-bucket";
 import { deployment } from "./deployment";
 import { emitFanOutDefinition } from "./emit-fan-out";
+import { verifyFanOutDefinition } from "./verify-fan-out";
 import { FanOut } from "./fan-out";
 import { GeneratorFunction } from "./generator-function";
 import { TARGET_VARIABLES, type EventTarget } from "../src/events/request";
@@ -15,6 +16,7 @@ import { MALLOC_ENV } from "../src/files/pool";
 import { EMIT_RUN_METRICS, FILE_RUN_METRICS, type RunMetric } from "../src/core/run-metrics";
 import {
   bucketFanOutStatements,
+  verifyOutputStatements,
   bucketKeyStatement,
   opsKeyPolicy,
   vpcAccessStatements,
@@ -245,11 +247,16 @@ export function createStack(config: StackConfig) {
       ...(config.fileFormat !== "ndjson" ? { DEFAULT_FORMAT: config.fileFormat } : {}),
       ...(config.parquetCodec !== "snappy" ? { DEFAULT_PARQUET_CODEC: config.parquetCodec } : {}),
       FAN_OUT_CONCURRENCY: String(config.fanOutConcurrency),
+      ...(config.verifyOutput ? { VERIFY_OUTPUT_URI: config.verifyOutput.uri } : {}),
       ...MALLOC_ENV,
     },
-    sinkStatements: pulumi
-      .all([data.bucketArn, bucketKeyStatements(data)])
-      .apply(([arn, key]) => [bucketWriteStatement(arn, config.keyPrefix), ...bucketFanOutStatements(arn, config.keyPrefix), ...key]),
+    sinkStatements: pulumi.all([data.bucketArn, bucketKeyStatements(data)]).apply(([arn, key]) => [
+      bucketWriteStatement(arn, config.keyPrefix),
+      ...bucketFanOutStatements(arn, config.keyPrefix),
+      ...key,
+      // The verify state machine's slices read the pipeline's output: that prefix, nothing else of its bucket.
+      ...(config.verifyOutput ? verifyOutputStatements({ bucketArn: `arn:${arn.split(":")[1]}:s3:::${config.verifyOutput.bucket}`, prefix: config.verifyOutput.prefix }) : []),
+    ]),
     schedule: {
       expression: config.scheduleExpression,
       enabled: config.scheduleEnabled,
@@ -261,6 +268,8 @@ export function createStack(config: StackConfig) {
 
   const fanOut = new FanOut("fan-out", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency });
   const bigRun = JSON.stringify({ file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" });
+  const verify = config.verifyOutput ? new FanOut("verify", { functionArn: generateFiles.function.arn, maxConcurrency: config.fanOutConcurrency, definition: verifyFanOutDefinition }) : undefined;
+  const verifyRun = JSON.stringify({ run: { file_count: 10_000, target_size_mb: config.targetFileSizeMb, run_id: "loadtest-001" }, output: config.verifyOutput?.uri });
 
   const emit = config.emit ? emitEventsFunction(config.emit, common, alerts.topic.arn, data, config.keyPrefix, config.vpc) : undefined;
   const emitFanOut = emit && config.emit ? new FanOut("emit-fan-out", { functionArn: emit.invokeArn, maxConcurrency: config.emit.fanOutConcurrency, definition: emitFanOutDefinition }) : undefined;
@@ -274,7 +283,11 @@ export function createStack(config: StackConfig) {
       ...(index ? [watched(index.fn, "index-documents", [])] : []),
       ...(loadDatabase ? [watched(loadDatabase, "load-database", [])] : []),
     ],
-    machines: [fanOut.stateMachine.arn.apply((arn) => ({ label: "fan-out", arn })), ...(emitFanOut ? [emitFanOut.stateMachine.arn.apply((arn) => ({ label: "emit fan-out", arn }))] : [])],
+    machines: [
+      fanOut.stateMachine.arn.apply((arn) => ({ label: "fan-out", arn })),
+      ...(emitFanOut ? [emitFanOut.stateMachine.arn.apply((arn) => ({ label: "emit fan-out", arn }))] : []),
+      ...(verify ? [verify.stateMachine.arn.apply((arn) => ({ label: "verify", arn }))] : []),
+    ],
   });
 
   return {
@@ -290,6 +303,13 @@ export function createStack(config: StackConfig) {
     fanOutStateMachineArn: fanOut.stateMachine.arn,
     // Starting the same run_id again (under a new execution name) resumes a partly failed run.
     startFanOutCommand: pulumi.interpolate`aws stepfunctions start-execution --state-machine-arn ${fanOut.stateMachine.arn} --input '${bigRun}'`,
+    ...(verify
+      ? {
+          verifyStateMachineArn: verify.stateMachine.arn,
+          // Checks what the pipeline made of that run: the execution fails PipelineCheckFailed when it lost, added or changed records.
+          startVerifyCommand: pulumi.interpolate`aws stepfunctions start-execution --state-machine-arn ${verify.stateMachine.arn} --input '${verifyRun}'`,
+        }
+      : {}),
     ...(emit
       ? {
           emitFunctionName: emit.function.name,

@@ -1,5 +1,5 @@
 import type { Leaf } from "../records/columns";
-import { fieldHash, valueAt } from "./canonical";
+import { canonical, fieldHash, valueAt } from "./canonical";
 import type { Comparison, FileExpectation } from "./expected";
 import { keyOf } from "./expected";
 import type { OutputFormat, OutputRow } from "./output";
@@ -37,6 +37,11 @@ export interface DigestedObject {
 export function outputNames(comparison: Comparison, map: Readonly<Record<string, string>> | undefined): string[] {
   const renamed = new Map(Object.entries(map ?? {}).map(([out, gen]) => [gen, out]));
   return comparison.leaves.map((l) => renamed.get(l.name) ?? l.name);
+}
+
+/** An output row's canonical value of each compared field (for a report's examples). */
+export function canonicalValues(values: Record<string, unknown>, textual: boolean, comparison: Comparison, outName: readonly string[]): (string | null)[] {
+  return comparison.leaves.map((l, f) => canonical(l.type, textual ? values[outName[f] as string] : valueAt(values, (outName[f] as string).split(".")), textual));
 }
 
 /**

@@ -27,11 +27,11 @@ export function partitionOf(key: string): string | undefined {
   return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
 }
 
-/** The data files under a prefix, and what was left out with why. */
-export async function listOutput(sink: FileSink, prefix: string): Promise<{ files: { key: string; format: OutputFormat }[]; skipped: { key: string; why: string }[] }> {
+/** The data files under a prefix, and what was left out with why (`sizes`, when given, receives each key's size). */
+export async function listOutput(sink: FileSink, prefix: string, sizes?: Map<string, number>): Promise<{ files: { key: string; format: OutputFormat }[]; skipped: { key: string; why: string }[] }> {
   const files: { key: string; format: OutputFormat }[] = [];
   const skipped: { key: string; why: string }[] = [];
-  for (const key of await sink.list(prefix)) {
+  for (const key of await sink.list(prefix, undefined, sizes)) {
     const rel = key.slice(prefix.length);
     if (NOT_DATA.test(rel)) continue;
     const format = formatOf(key);

@@ -1,0 +1,336 @@
+import { ValidationError } from "../core/errors";
+import { describe, type EventObject, eventObject, integerField, type RequestContext } from "../core/fields";
+import { BYTES_PER_MB } from "../core/limits";
+import { vcpusFor } from "../core/vcpus";
+import { type DatasetLoader, resolveDataset } from "../catalog/resolve";
+import { rateOf } from "../files/capacity";
+import { layoutByTime } from "../files/fan-out";
+import { planRun, type RunPlan } from "../files/plan";
+import { parseGenerateRequest, type RequestDefaults } from "../files/request";
+import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
+import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
+import { decodeExpectations, decodeObjects, type DigestedObject, encodeExpectations, encodeObjects, RowDigester, canonicalValues } from "./digest";
+import { expectedParts } from "./expected";
+import { formatOf, listOutput, type OutputFormat, rowsOf } from "./output";
+import { OUTCOMES, type Outcome, type VerifyOptions, type VerifyPlan, verifyDigests, verifyPlan } from "./verify";
+
+/**
+ * The three steps the verify state machine asks of `generate-files`, as events
+ * `{"action": "verify-plan" | "verify-slice" | "verify-merge", "request": {...}, ...}`:
+ * - `verify-plan`: checks the request, lists the pipeline's output once (kept as the run's
+ *   listing), and lays out slices: generated files to recompute, output objects to read;
+ * - `verify-slice`: one slice's digests (generated records' field hashes and keys, or output
+ *   rows' keys and field hashes), written beside the run as bytes;
+ * - `verify-merge`: the digests read back in order and joined: the report `synthgen verify`
+ *   prints for the same run and output, written as `{scratch}report.json`.
+ * A slice is a pure function of the request and the listing, so a retried one overwrites itself.
+ */
+export const VERIFY_ACTIONS = ["verify-plan", "verify-slice", "verify-merge"] as const;
+export type VerifyAction = (typeof VERIFY_ACTIONS)[number];
+
+export function isVerifyEvent(event: unknown): boolean {
+  return typeof event === "object" && event !== null && typeof (event as { action?: unknown }).action === "string" && (event as { action: string }).action.startsWith("verify-");
+}
+
+export interface VerifyDeps {
+  readonly defaults: RequestDefaults;
+  /** The deployment's key prefix: digests and reports go under `{prefix}_verify/`. */
+  readonly configuredPrefix: string;
+  /** The landing bucket (digests, reports, stored datasets). */
+  readonly sink: SinkSpec;
+  /** The output a deployment may read (`s3://bucket/prefix/`), or none: the state machine is not deployed without it. */
+  readonly outputUri: string | undefined;
+  readonly context: RequestContext;
+  readonly memoryMb: number;
+  readonly cores: number;
+  readonly remainingMs: () => number;
+  /** Slices the state machine runs at once; the plan makes at least this many where it can. */
+  readonly concurrency: number;
+  readonly loadDataset?: DatasetLoader;
+}
+
+/**
+ * Bytes of pipeline output one vCPU reads and digests per second, for sizing slices and the cost
+ * estimate: deliberately below what was measured here (NDJSON of web-events ~80 MB/s, Parquet
+ * ~15 MB/s on one core: `synthgen verify --threads 1` over 8 × 8 MiB files of each).
+ */
+const READ_BYTES_PER_VCPU_SECOND = 10 * BYTES_PER_MB;
+/** The share of a slice's timeout its work may be planned to take. */
+const SLICE_TIME_SHARE = 0.5;
+/** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
+const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
+
+const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "expect", "examples", "scratch"];
+const RUN_FIELDS = ["file_count", "target_size_mb", "date_prefix", "date_from", "date_to", "seed", "run_id", "time", "dataset", "format", "parquet_codec", "dirty", "partition", "daily_curve"];
+
+interface VerifyRequest {
+  readonly raw: EventObject;
+  readonly plan: RunPlan;
+  readonly output: { readonly bucket: string; readonly prefix: string };
+  readonly options: VerifyOptions;
+  readonly scratch: string;
+}
+
+const S3_URI = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.*)$/;
+
+/** `s3://bucket/prefix/` as bucket and prefix (the prefix ends in `/` or is empty). */
+export function parseS3Uri(field: string, uri: unknown): { bucket: string; prefix: string } {
+  const m = typeof uri === "string" ? S3_URI.exec(uri) : null;
+  if (!m) throw new ValidationError(field, `${field} must be an s3://bucket/prefix/ URI (got ${describe(uri)})`);
+  const prefix = m[2] ?? "";
+  if (prefix !== "" && !prefix.endsWith("/")) throw new ValidationError(field, `${field} must end in "/" (a folder of objects; got ${describe(uri)})`);
+  return { bucket: m[1] as string, prefix };
+}
+
+const strings = (e: EventObject, field: string): string[] | undefined => {
+  const v = e[field];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.length === 0 || !v.every((s) => typeof s === "string" && s !== "")) throw new ValidationError(field, `${field} must be a list of field names (got ${describe(v)})`);
+  return v as string[];
+};
+
+/** The request every step is given, checked the same way in each. */
+async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string | undefined): Promise<VerifyRequest> {
+  const raw = e.request;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ValidationError("request", `request must be a verify request object (got ${describe(raw)})`);
+  const r = eventObject(raw, REQUEST_FIELDS);
+  if (deps.outputUri === undefined) throw new ValidationError("output", "this deployment reads no pipeline output: set verifyOutputUri in the stack config");
+  const allowed = parseS3Uri("verifyOutputUri", deps.outputUri);
+  const output = parseS3Uri("output", r.output);
+  if (output.bucket !== allowed.bucket || !output.prefix.startsWith(allowed.prefix)) {
+    throw new ValidationError("output", `output must be under ${deps.outputUri}, the output this deployment may read (got ${describe(r.output)})`);
+  }
+  if (typeof r.run !== "object" || r.run === null || Array.isArray(r.run)) throw new ValidationError("run", `run must be the generate request of the run to verify (got ${describe(r.run)})`);
+  const run = eventObject(r.run, RUN_FIELDS);
+  if (typeof run.run_id !== "string") throw new ValidationError("run.run_id", "run.run_id is required: the run id generate printed, which the records were made from");
+  const custom = await resolveDataset(run, deps.loadDataset);
+  const plan = planRun(parseGenerateRequest(run, deps.defaults, deps.context, custom), "");
+  const map = r.map;
+  if (map !== undefined && (typeof map !== "object" || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === "string"))) {
+    throw new ValidationError("map", `map must be an object of output column → generated field (got ${describe(map)})`);
+  }
+  const expect = r.expect;
+  if (expect !== undefined) {
+    if (typeof expect !== "object" || expect === null || Array.isArray(expect)) throw new ValidationError("expect", `expect must be an object of dirty kind → outcome (got ${describe(expect)})`);
+    for (const [kind, outcome] of Object.entries(expect)) {
+      if (!(DIRTY_KINDS as readonly string[]).includes(kind)) throw new ValidationError("expect", `expect: unknown dirty kind "${kind}"; kinds: ${DIRTY_KINDS.join(", ")}`);
+      if (!(OUTCOMES as readonly unknown[]).includes(outcome)) throw new ValidationError("expect", `expect.${kind} must be one of ${OUTCOMES.join(", ")} (got ${describe(outcome)})`);
+    }
+  }
+  const key = strings(r, "key");
+  const drop = strings(r, "drop");
+  const ignore = strings(r, "ignore");
+  const examples = r.examples === undefined ? undefined : integerField(r, "examples", 3, 0, 100);
+  const options: VerifyOptions = {
+    ...(key ? { key } : {}),
+    ...(map ? { map: map as Record<string, string> } : {}),
+    ...(drop ? { drop } : {}),
+    ...(ignore ? { ignore } : {}),
+    ...(expect ? { expect: expect as Partial<Record<DirtyKind, Outcome>> } : {}),
+    ...(examples !== undefined ? { examples } : {}),
+  };
+  let scratch = r.scratch;
+  if (scratch === undefined) {
+    // The plan names the run's folder once; every later step is given it.
+    if (executionName === undefined) throw new ValidationError("scratch", "scratch is set by the plan step: start the state machine, or give the plan's request");
+    scratch = `${deps.configuredPrefix}_verify/${plan.request.runId}/${executionName}/`;
+  }
+  if (typeof scratch !== "string" || !scratch.startsWith(`${deps.configuredPrefix}_verify/`) || scratch.includes("..")) {
+    throw new ValidationError("scratch", `scratch must be a folder under ${deps.configuredPrefix}_verify/ (got ${describe(scratch)})`);
+  }
+  return { raw: { ...(raw as EventObject), scratch }, plan, output, options, scratch };
+}
+
+interface Listing {
+  readonly files: { readonly key: string; readonly format: OutputFormat; readonly bytes: number }[];
+  readonly skipped: { readonly key: string; readonly why: string }[];
+}
+
+interface Slice {
+  readonly kind: "expect" | "read";
+  /** Its number among the slices of its kind: digests are read back in this order. */
+  readonly n: number;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** Contiguous runs of items, at most `slices` of them, each about the same total weight. */
+function contiguous(weights: readonly number[], slices: number): { first: number; count: number }[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  const out: { first: number; count: number }[] = [];
+  let first = 0;
+  let acc = 0;
+  for (let i = 0; i < weights.length; i++) {
+    acc += weights[i] as number;
+    const last = i === weights.length - 1;
+    // Cut where the running total passes the next share, leaving at least one item for each slice still to come.
+    if (last || (acc >= (total * (out.length + 1)) / slices && weights.length - i - 1 >= slices - out.length - 1 && out.length < slices - 1)) {
+      out.push({ first, count: i + 1 - first });
+      first = i + 1;
+    }
+  }
+  return out;
+}
+
+export async function verifyAction(event: EventObject, deps: VerifyDeps) {
+  const e = eventObject(event, ["action", "request", "execution_name", "slice", "expect_slices", "read_slices"]);
+  const action = e.action as VerifyAction;
+  if (!VERIFY_ACTIONS.includes(action)) throw new ValidationError("action", `action must be one of ${VERIFY_ACTIONS.join(", ")} (got ${describe(e.action)})`);
+  const request = await requestOf(e, deps, typeof e.execution_name === "string" ? e.execution_name : undefined);
+  const { plan, output, scratch } = request;
+  const first = plan.files[0];
+  if (!first) throw new ValidationError("run", "the run has no files to verify");
+  const checks = verifyPlan(first, request.options);
+  const landing = sinkFor(deps.sink);
+  const outputSink = sinkFor({ ...deps.sink, kind: "s3", bucket: output.bucket } as SinkSpec);
+  const where = (key: string) => `s3://${output.bucket}/${key}`;
+
+  if (action === "verify-plan") {
+    const sizes = new Map<string, number>();
+    const listed = await listOutput(outputSink, output.prefix, sizes);
+    if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${where(output.prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+    const listing: Listing = { files: listed.files.map((f) => ({ ...f, bytes: sizes.get(f.key) ?? 0 })), skipped: listed.skipped };
+    await landing.putJson(`${scratch}listing.json`, listing);
+    const seconds = deps.remainingMs() / 1000;
+    const vcpus = vcpusFor(deps.memoryMb, deps.cores);
+    const expectLayout = layoutByTime(plan.files.length, plan.fileBytes, deps.memoryMb, seconds, deps.cores, deps.concurrency, plan.request);
+    const bytes = listing.files.reduce((n, f) => n + f.bytes, 0);
+    const perSlice = READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE;
+    const readSlices = Math.min(listing.files.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
+    const expect: Slice[] = Array.from({ length: expectLayout.shardCount }, (_, n) => {
+      const from = n * expectLayout.filesPerShard;
+      return { kind: "expect", n, first: from, count: Math.min(expectLayout.filesPerShard, plan.files.length - from) };
+    });
+    const read: Slice[] = contiguous(
+      listing.files.map((f) => Math.max(1, f.bytes)),
+      readSlices,
+    ).map((s, n) => ({ kind: "read", n, ...s }));
+    const generatedBytes = plan.files.length * plan.fileBytes;
+    const lambdaSeconds = generatedBytes / (rateOf(plan.request) * BYTES_PER_MB * vcpus) + bytes / (READ_BYTES_PER_VCPU_SECOND * vcpus);
+    const gbSeconds = (lambdaSeconds * deps.memoryMb) / 1024;
+    // GETs: a listing page per 1,000 keys, each object once (a Parquet file: its footer, then each row group), the digests read back.
+    const gets = Math.ceil(listing.files.length / 1000) + listing.files.length + expect.length + read.length;
+    const puts = expect.length + read.length + 2;
+    const transitions = 6 + 3 * (expect.length + read.length);
+    const dollars = gbSeconds * PRICE.lambdaGbSecond + (gets * PRICE.get1k + puts * PRICE.put1k + transitions * PRICE.transition1k) / 1000;
+    return {
+      action,
+      request: request.raw,
+      slices: [...expect, ...read],
+      expect_slices: expect.length,
+      read_slices: read.length,
+      output: { location: where(output.prefix), objects: listing.files.length, bytes, skipped: listing.skipped.length },
+      run: { run_id: plan.request.runId, files: plan.files.length, bytes: generatedBytes },
+      estimate: {
+        lambda_gb_seconds: Math.round(gbSeconds * 10) / 10,
+        s3_requests: { get: gets, put_and_list: puts },
+        state_transitions: transitions,
+        usd: Math.round(dollars * 10000) / 10000,
+        assumes: `${READ_BYTES_PER_VCPU_SECOND / BYTES_PER_MB} MiB of output read and ${rateOf(plan.request)} MiB of the run recomputed per vCPU-second, at ${deps.memoryMb} MB; us-east-1 prices`,
+      },
+    };
+  }
+
+  if (action === "verify-slice") {
+    const s = e.slice;
+    if (typeof s !== "object" || s === null || Array.isArray(s)) throw new ValidationError("slice", `slice must be one of the plan's slices (got ${describe(s)})`);
+    const slice = eventObject(s, ["kind", "n", "first", "count"]);
+    if (slice.kind === "expect") {
+      const from = integerField(slice, "first", -1, 0, plan.files.length - 1);
+      const count = integerField(slice, "count", -1, 1, plan.files.length - from);
+      const n = integerField(slice, "n", -1, 0, plan.files.length - 1);
+      const parts = await expectedParts(plan.files.slice(from, from + count), checks.comparison, 1);
+      const bytes = encodeExpectations(parts, checks.comparison.leaves.length);
+      await landing.putBytes(`${scratch}expect-${digits(n)}.bin`, bytes);
+      return { action, kind: "expect", n, files: count, records: parts.reduce((a, p) => a + p.count, 0), digest_bytes: bytes.length };
+    }
+    if (slice.kind !== "read") throw new ValidationError("slice.kind", `slice.kind must be expect or read (got ${describe(slice.kind)})`);
+    const listing = await readListing(landing, scratch);
+    const from = integerField(slice, "first", -1, 0, listing.files.length - 1);
+    const count = integerField(slice, "count", -1, 1, listing.files.length - from);
+    const n = integerField(slice, "n", -1, 0, listing.files.length - 1);
+    const digester = new RowDigester(checks.comparison, checks.outName, true);
+    let rows = 0;
+    const objects = function* (): Generator<DigestedObject> {
+      for (const f of listing.files.slice(from, from + count)) {
+        const columns: string[] = [];
+        yield { key: f.key, format: f.format, columns, rows: counted(digester.rows(rowsOf(outputSink, f.key, f.format), columns)) };
+      }
+    };
+    async function* counted<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
+      for await (const x of it) {
+        rows++;
+        yield x;
+      }
+    }
+    const bytes = await encodeObjects(objects(), checks.comparison.leaves.length);
+    await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);
+    return { action, kind: "read", n, objects: count, rows, digest_bytes: bytes.length };
+  }
+
+  // verify-merge: every digest back, in order, joined as `synthgen verify` joins what it reads.
+  const expectSlices = integerField(e, "expect_slices", -1, 1, 100_000);
+  const readSlices = integerField(e, "read_slices", -1, 1, 100_000);
+  const listing = await readListing(landing, scratch);
+  const width = checks.comparison.leaves.length;
+  const parts = [];
+  for (let n = 0; n < expectSlices; n++) parts.push(...decodeExpectations(await readDigest(landing, `${scratch}expect-${digits(n)}.bin`), width));
+  if (parts.length !== plan.files.length) throw new Error(`the expect digests hold ${parts.length} files, the run has ${plan.files.length}: a slice is missing`);
+  const objects = async function* (): AsyncGenerator<DigestedObject> {
+    for (let n = 0; n < readSlices; n++) yield* decodeObjects(await readDigest(landing, `${scratch}read-${digits(n)}.bin`), width);
+  };
+  const report = await verifyDigests(plan.files, parts, checks, objects(), {
+    where: where(output.prefix),
+    location: where,
+    skipped: listing.skipped,
+    foundValues: (wanted) => foundValues(outputSink, listing, checks, wanted),
+  });
+  const r = plan.request;
+  const body = { ...report, run: { run_id: r.runId, dataset: r.dataset, seed: r.seed, days: r.days, files: plan.files.length, format: r.format } };
+  const reportKey = `${scratch}report.json`;
+  await landing.putJson(reportKey, body);
+  return {
+    action,
+    status: report.status,
+    ...(report.status === "failed" ? { failed_by: report.failed_by } : {}),
+    expected_records: report.expected_records,
+    found: report.found,
+    missing: report.missing,
+    duplicated: report.duplicated,
+    changed: report.changed,
+    unexpected: report.unexpected,
+    report_uri: `s3://${(deps.sink as { bucket: string }).bucket}/${reportKey}`,
+  };
+}
+
+const digits = (n: number) => String(n).padStart(5, "0");
+
+/** The listing the plan kept: every step reads the same objects in the same order. */
+async function readListing(sink: FileSink, scratch: string): Promise<Listing> {
+  const listing = (await sink.getJson(`${scratch}listing.json`)) as Listing | undefined;
+  if (!listing) throw new ValidationError("request.scratch", `no listing under ${scratch}: run the plan step first`);
+  return listing;
+}
+
+async function readDigest(sink: FileSink, key: string): Promise<Buffer> {
+  const size = await sink.size(key);
+  return Buffer.from(await sink.range(key, 0, size));
+}
+
+/** The canonical values of a few output rows (a report's examples), read again from their objects. */
+async function foundValues(sink: FileSink, listing: Listing, checks: VerifyPlan, wanted: ReadonlyMap<string, ReadonlySet<number>>) {
+  const out = new Map<string, Map<number, (string | null)[]>>();
+  for (const [key, lines] of wanted) {
+    const format = listing.files.find((f) => f.key === key)?.format ?? formatOf(key);
+    if (format === undefined) continue;
+    const values = new Map<number, (string | null)[]>();
+    let left = lines.size;
+    for await (const row of rowsOf(sink, key, format)) {
+      if ("error" in row || !lines.has(row.line)) continue;
+      values.set(row.line, canonicalValues(row.values, row.textual, checks.comparison, checks.outName));
+      if (--left === 0) break;
+    }
+    out.set(key, values);
+  }
+  return out;
+}

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import aslValidator from "asl-validator";
+import { synthgen } from "./support/cli";
+import { simulate } from "./support/iam";
+import { convert } from "./support/pipeline-under-test";
+import { fanOutDefinitionOf, type LoadedProgram, loadProgram, rolePolicyOf } from "./support/program";
+import { startTestS3, type TestS3 } from "./support/s3";
+import { type DriverResult, invokeProgramFunction, runProgramMachine } from "./support/state-machine";
+import { writeBundle } from "./support/lambda-runtime";
+import { startStrictS3, type StrictS3 } from "./support/strict-s3";
+
+const LANDING = "verify-landing";
+const OUT = "pipeline-out";
+const CONFIG = { inputBucketName: LANDING, keyPrefix: "landing/", memoryMb: "512", timeoutSeconds: "60", fanOutConcurrency: "4", verifyOutputUri: `s3://${OUT}/lake/` };
+/** The run under test, as generate took it and as the state machine's request names it. */
+const RUN_FLAGS = ["--files", "6", "--size-mb", "0.25", "--date", "2026-03-01", "--seed", "7", "--run-id", "vsm-1", "--dirty", "duplicate=0.01,out_of_range=0.01"];
+const RUN = { file_count: 6, target_size_mb: 0.25, date_prefix: "2026-03-01", seed: 7, run_id: "vsm-1", dirty: { duplicate: 0.01, out_of_range: 0.01 } };
+
+type Report = Record<string, any>;
+
+describe("the verify state machine as declared, executed: slices digest the run and the pipeline's output, the merge reports what synthgen verify reports", function () {
+  this.timeout(300_000);
+  let s3: TestS3;
+  let strict: StrictS3;
+  let bundleDir: string;
+  let program: LoadedProgram;
+  let definition: Record<string, any>;
+  let tmp: string;
+
+  const put = (key: string, body: Buffer | string) => s3.client.send(new PutObjectCommand({ Bucket: OUT, Key: key, Body: body }));
+  const execute = (name: string, input: unknown): Promise<DriverResult> =>
+    runProgramMachine({ program, component: "generate-files", definition, bundleDir, s3Endpoint: strict.endpoint, executionName: name, input });
+  /** What `synthgen verify` prints for the same run and output, read straight from S3 (not through the role). */
+  const local = async (prefix: string): Promise<Report> => {
+    const r = await synthgen(["verify", ...RUN_FLAGS, "--output", `s3://${OUT}/${prefix}`, "--endpoint", s3.endpoint]);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    const { duration_ms: _, ...report } = JSON.parse(r.stdout) as Report;
+    return report;
+  };
+  /** The report the merge step wrote under the execution's folder. */
+  const stored = async (execution: string): Promise<Report> => JSON.parse((await s3.body(LANDING, `landing/_verify/vsm-1/${execution}/report.json`)).toString("utf8")) as Report;
+
+  before(async () => {
+    tmp = await mkdtemp(join(tmpdir(), "synthgen-verify-sfn-"));
+    s3 = await startTestS3([LANDING, OUT]);
+    program = await loadProgram(CONFIG);
+    definition = fanOutDefinitionOf(program, "verify");
+    strict = await startStrictS3(s3.endpoint, rolePolicyOf(program, "generate-files"));
+    ({ dir: bundleDir } = await writeBundle({ handler: "functions/generate-files.ts", worker: "workers/generate-file.ts" }));
+
+    // The run, and two pipelines' output of it: one faithful (NDJSON as landed, and Parquet), one that loses, repeats, alters and adds rows.
+    const landing = join(tmp, "landing");
+    const g = await synthgen(["generate", ...RUN_FLAGS, "--out", landing]);
+    assert.equal(g.code, 0, g.stderr);
+    const files = (await readdir(landing)).filter((f) => f.endsWith(".ndjson")).sort();
+    assert.equal(files.length, 6);
+    for (const [i, f] of files.entries()) {
+      const one = join(tmp, `in-${i}`);
+      await mkdir(one, { recursive: true });
+      await copyFile(join(landing, f), join(one, f));
+      // File 0 lands as it was sent; the others go through the converter.
+      if (i === 0) {
+        const text = await readFile(join(landing, f));
+        await put(`lake/faithful/dt=2026-03-01/part-${i}.ndjson`, text);
+        await put(`lake/faulty/dt=2026-03-01/part-${i}.ndjson`, text);
+        continue;
+      }
+      await convert(one, join(tmp, `clean-${i}`), "parquet");
+      await put(`lake/faithful/dt=2026-03-01/part-${i}.parquet`, await readFile(join(tmp, `clean-${i}`, "part-0.parquet")));
+      const faults = { loseEvery: 17 + i, duplicateEvery: 23, alter: { every: 29, field: "country", to: "Atlantis" }, ...(i === 3 ? { extraRows: 2 } : {}) };
+      await convert(one, join(tmp, `faulty-${i}`), "parquet", faults);
+      await put(`lake/faulty/dt=2026-03-01/part-${i}.parquet`, await readFile(join(tmp, `faulty-${i}`, "part-0.parquet")));
+    }
+    await put("lake/faulty/README.txt", "not data");
+  });
+  after(async () => {
+    await strict?.close();
+    await s3?.stop();
+    await rm(bundleDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it("is valid Amazon States Language by asl-validator, whose Map runs the plan's slices at most fanOutConcurrency at a time", () => {
+    const verdict = aslValidator(definition as never);
+    assert.equal(verdict.isValid, true, verdict.errorsText("\n"));
+    assert.equal(definition.States.Slices.MaxConcurrency, 4);
+    assert.equal(definition.States.Slices.ItemProcessor.ProcessorConfig.Mode, "DISTRIBUTED");
+    assert.ok(program.outputs.verifyStateMachineArn, "the stack exports the verify machine");
+    assert.match(String(program.outputs.startVerifyCommand), /start-execution .*"output":"s3:\/\/pipeline-out\/lake\/"/);
+  });
+
+  it("a pipeline that lost, repeated, altered and added rows: PipelineCheckFailed, and report.json equals the single process's report (4 read slices, every run file recomputed in slices)", async () => {
+    const result = await execute("verify-faulty", { run: RUN, output: `s3://${OUT}/lake/faulty/` });
+    assert.deepEqual([result.status, result.error], ["FAILED", "PipelineCheckFailed"], `${result.error}: ${result.cause}`);
+    // A failed execution has no output: what the slices left under the run's folder says what ran.
+    const scratch = "landing/_verify/vsm-1/verify-faulty/";
+    const kept = await s3.keys(LANDING, scratch);
+    const expectSlices = kept.filter((k) => /expect-\d{5}\.bin$/.test(k)).length;
+    const readSlices = kept.filter((k) => /read-\d{5}\.bin$/.test(k)).length;
+    assert.equal(readSlices, 4, "6 objects in 4 slices (fanOutConcurrency)");
+    assert.ok(expectSlices >= 2, `the run's 6 files recomputed in ${expectSlices} slices`);
+    assert.deepEqual(result.invocations, { Plan: 1, Slice: expectSlices + readSlices, Merge: 1 });
+    const merged = await stored("verify-faulty");
+    const single = await local("lake/faulty/");
+    assert.equal(single.status, "failed");
+    assert.ok(single.missing > 0 && single.duplicated > 0 && single.changed > 0 && single.unexpected === 2, JSON.stringify(single));
+    assert.ok(single.changed_fields.country.examples.length > 0, "examples of found values, which the merge reads again");
+    assert.deepEqual(merged, single);
+    assert.deepEqual(
+      strict.requests.filter((r) => r.outcome === "denied"),
+      [],
+      "the role allowed everything the verify needed",
+    );
+  });
+
+  it("a faithful pipeline: the execution succeeds with a passed report equal to the single process's", async () => {
+    const result = await execute("verify-faithful", { run: RUN, output: `s3://${OUT}/lake/faithful/` });
+    assert.equal(result.status, "SUCCEEDED", `${result.error}: ${result.cause}`);
+    assert.equal((result.output as { verify: { body: { report_uri: string } } }).verify.body.report_uri, `s3://${LANDING}/landing/_verify/vsm-1/verify-faithful/report.json`);
+    const merged = await stored("verify-faithful");
+    assert.equal(merged.status, "passed");
+    assert.deepEqual(merged, await local("lake/faithful/"));
+  });
+
+  it("plans before reading: how many objects and bytes, the slices, and what the execution costs", async () => {
+    const answer = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-plan", request: { run: RUN, output: `s3://${OUT}/lake/faulty/` }, execution_name: "plan-only" },
+    })) as { statusCode: number; body: Report };
+    assert.equal(answer.statusCode, 200, JSON.stringify(answer.body));
+    const plan = answer.body;
+    assert.deepEqual([plan.output.objects, plan.output.skipped, plan.read_slices], [6, 1, 4]);
+    const sizes = await Promise.all((await s3.keys(OUT, "lake/faulty/dt=")).map(async (k) => (await s3.body(OUT, k)).length));
+    assert.equal(
+      plan.output.bytes,
+      sizes.reduce((a, b) => a + b, 0),
+      "the bytes it will read, from the listing",
+    );
+    assert.equal(plan.slices.length, plan.expect_slices + plan.read_slices);
+    assert.ok(plan.estimate.usd > 0 && plan.estimate.lambda_gb_seconds > 0 && plan.estimate.s3_requests.get >= 6 && plan.estimate.state_transitions > 0, JSON.stringify(plan.estimate));
+    assert.match(plan.estimate.assumes, /MiB of output read/);
+  });
+
+  it("refuses output outside verifyOutputUri before reading anything (InvalidRequest), and the role could not read it anyway", async () => {
+    const mark = strict.requests.length;
+    const result = await execute("verify-outside", { run: RUN, output: `s3://${OUT}/elsewhere/` });
+    assert.deepEqual([result.status, result.error], ["FAILED", "InvalidRequest"]);
+    assert.deepEqual(
+      strict.requests.slice(mark).filter((r) => r.bucket === OUT),
+      [],
+      "nothing of the output bucket was touched",
+    );
+    const policy = rolePolicyOf(program, "generate-files");
+    assert.equal(await simulate(policy, "s3:GetObject", `arn:aws:s3:::${OUT}/lake/faulty/dt=2026-03-01/part-1.parquet`), true);
+    assert.equal(await simulate(policy, "s3:GetObject", `arn:aws:s3:::${OUT}/elsewhere/x.parquet`), false);
+    assert.equal(await simulate(policy, "s3:PutObject", `arn:aws:s3:::${OUT}/lake/faulty/x.parquet`), false, "verify never writes the pipeline's output");
+    assert.equal(await simulate(policy, "s3:ListBucket", `arn:aws:s3:::${OUT}`, { "s3:prefix": "elsewhere/" }), false);
+    assert.equal(await simulate(policy, "s3:ListBucket", `arn:aws:s3:::${OUT}`, { "s3:prefix": "lake/faulty/" }), true);
+  });
+});
