@@ -16,7 +16,7 @@ import { lambdaShapedRun } from "./lambda-shaped";
 import { generateRun, type Figures } from "./child";
 import { ratios } from "./ratios";
 import { targetsBench } from "./targets";
-import { verifyBench } from "./verify";
+import { verifyBench, verifyReadRates } from "./verify";
 import { databasesBench } from "./databases";
 
 const run = promisify(execFile);
@@ -178,6 +178,7 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes("--verify-only")) {
     await verifyBench(work, process.argv.includes("--large-gib") ? [256, 1024] : [64, 256]);
+    await verifyReadRates(work);
     await s3.close();
     await rm(work, { recursive: true, force: true });
     return;
@@ -230,6 +231,7 @@ async function main(): Promise<void> {
   console.log("");
   await formatsBench({ endpoint: s3.endpoint, bucket: "bench-bucket" }, join(work, "local-formats"), 256);
   await verifyBench(work, [64, 256]);
+  await verifyReadRates(work);
   await databasesBench(work);
   await s3.close();
   await rm(work, { recursive: true, force: true });

@@ -1,6 +1,5 @@
 import { planRun } from "../src/files/plan";
 import { parseGenerateRequest } from "../src/files/request";
-import { sinkFor } from "../src/sinks";
 import { verifyOutput } from "../src/verify/verify";
 
 /** One `verify` of a bench run's local folder in its own process (its peak RSS its own). Prints one JSON line. */
@@ -13,7 +12,7 @@ async function main(): Promise<void> {
     { now: new Date() },
   );
   const plan = planRun(request, spec.prefix);
-  const report = await verifyOutput(plan.files, sinkFor({ kind: "local", dir: spec.dir }), spec.prefix, (k) => k, { threads: spec.threads ?? 1 });
+  const report = await verifyOutput(plan.files, { kind: "local", dir: spec.dir }, spec.prefix, (k) => k, { threads: spec.threads ?? 1 });
   if (report.status !== "passed") throw new Error(`bench verify failed: ${JSON.stringify(report.failed_by)}`);
   const seconds = (performance.now() - started) / 1000;
   const mb = spec.files * spec.sizeMb;

@@ -1,6 +1,12 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { planRun } from "../src/files/plan";
+import { parseGenerateRequest } from "../src/files/request";
+import { sinkFor } from "../src/sinks";
+import { decodeObjects, digestObjects } from "../src/verify/digest";
+import { listOutput } from "../src/verify/output";
+import { verifyPlan } from "../src/verify/verify";
 import { child, generateRun } from "./child";
 import { spread } from "./ratios";
 
@@ -47,6 +53,42 @@ export async function verifyBench(work: string, sizesMb: readonly number[]): Pro
     console.log(
       `| ${files} × 8 MiB | ${s(g)} | ${s(v)} | ${s(v2)} | ${s(d)} | ${(v.median / g.median).toFixed(1)}× | ${(v2.median / g.median).toFixed(1)}× | ${verRss.toFixed(0)} | ${genRss.toFixed(0)} |`,
     );
+    await rm(dir, { recursive: true, force: true });
+  }
+  console.log("");
+}
+
+/**
+ * How fast one thread digests a pipeline's output (reads each row, hashes each compared field):
+ * the rate the verify state machine's plan sizes read slices and its estimate by (it assumes
+ * less, see READ_BYTES_PER_VCPU_SECOND). The same run as NDJSON and as Parquet, 8 × 8 MiB each.
+ */
+export async function verifyReadRates(work: string): Promise<void> {
+  console.log(`verify read rate: one thread digesting 8 × 8 MiB of web-events output, min / median of ${ROUNDS} rounds\n`);
+  console.log("| format | rows | MiB/s, median (best) | rows/s, median |");
+  console.log("|---|---|---|---|");
+  for (const format of ["ndjson", "parquet"] as const) {
+    const dir = join(work, `read-rate-${format}`);
+    await rm(dir, { recursive: true, force: true });
+    await generateRun({ files: 8, sizeMb: 8, threads: 2, sink: { kind: "local", dir }, prefix: "", format });
+    const event = { file_count: 8, target_size_mb: 8, run_id: "bench", seed: 1, date_prefix: "2025-12-23", format };
+    const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
+    const checks = verifyPlan(plan.files[0] as (typeof plan.files)[number], {});
+    const sink = sinkFor({ kind: "local", dir });
+    const sizes = new Map<string, number>();
+    const { files } = await listOutput(sink, "", sizes);
+    const mib = [...sizes.values()].reduce((a, b) => a + b, 0) / 1048576;
+    const seconds: number[] = [];
+    let digest: Buffer = Buffer.alloc(0);
+    for (let round = 0; round < ROUNDS; round++) {
+      const started = performance.now();
+      digest = await digestObjects(sink, files, checks.comparison, checks.outName);
+      seconds.push((performance.now() - started) / 1000);
+    }
+    let rows = 0;
+    for (const object of decodeObjects(digest, checks.comparison.leaves.length)) for await (const _ of object.rows) rows++;
+    const t = spread(seconds);
+    console.log(`| ${format} | ${rows} | ${(mib / t.median).toFixed(1)} (${(mib / t.min).toFixed(1)}) | ${Math.round(rows / t.median)} |`);
     await rm(dir, { recursive: true, force: true });
   }
   console.log("");

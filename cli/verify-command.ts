@@ -195,7 +195,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     };
     if (output) {
       const location = sinkLocation(output.sink);
-      report = await verifyOutput(parts, sinkFor(output.sink), output.prefix, (k) => location.uri(k), options);
+      report = await verifyOutput(parts, output.sink, output.prefix, (k) => location.uri(k), options);
     } else {
       const target = database as NonNullable<typeof database>;
       const { connect } = require("../src/databases/connection") as typeof import("../src/databases/connection");

@@ -781,6 +781,7 @@ describe("the program's exports are the stack outputs (what `pulumi stack output
     ["with index-documents and its API key", { elasticsearchNode: "https://es.example:9200", elasticsearchApiKey: "k" }, [...GENERATE, ...INDEX, "elasticsearchApiKeySecretArn"]],
     ["with an SSE-KMS bucket the stack creates", { bucketKmsKey: "create" }, [...GENERATE, "bucketKmsKeyArn"]],
     ["with a key for the logs and dead-letter queues", { opsKmsKey: "create" }, [...GENERATE, "opsKmsKeyArn"]],
+    ["with the verify state machine", { verifyOutputUri: "s3://pipeline-out/lake/" }, [...GENERATE, "verifyStateMachineArn", "startVerifyCommand"]],
     [
       "with load-database in a VPC",
       {

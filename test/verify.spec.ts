@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
@@ -70,6 +71,38 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
         "custom_data.feature_flags.feature_3",
       ]);
       assert.deepEqual(unmapped.report.output.columns_not_generated, ["experiment_id", "variant", "feature_1", "feature_2", "feature_3"]);
+    });
+
+    it("a Hive-partitioned lake whose rows lost the partition columns: event_type and items_viewed are read from the folders, by their types; a file under the wrong folder is changed", async () => {
+      const out = join(tmp, "hive");
+      const db = await DuckDBInstance.create(":memory:");
+      const duck = await db.connect();
+      try {
+        await duck.run("SET TimeZone = 'UTC'");
+        // DuckDB leaves partition columns out of the files, as Hive and Spark do.
+        await duck.run(`COPY (SELECT * FROM read_json('${join(landing, "*.ndjson")}', format = 'newline_delimited')) TO '${out}' (FORMAT parquet, PARTITION_BY (event_type, items_viewed))`);
+      } finally {
+        duck.closeSync();
+      }
+      const folders = (await readdir(out)).sort();
+      assert.ok(folders.length > 2 && folders.every((f) => f.startsWith("event_type=")), folders.join(", "));
+      const faithful = await verify([...RUN, "--output", out]);
+      assert.equal(faithful.code, 0, JSON.stringify(faithful.report.changed_fields));
+      assert.equal(faithful.report.output.columns_not_generated, undefined);
+
+      // One file moved under another event type's folder: its rows' event_type is changed, nothing else.
+      const from = join(out, folders[0] as string);
+      const sub = (await readdir(from)).sort()[0] as string;
+      const file = (await readdir(join(from, sub)))[0] as string;
+      const to = join(out, folders[1] as string, sub);
+      await mkdir(to, { recursive: true });
+      await rename(join(from, sub, file), join(to, "moved.parquet"));
+      const moved = await verify([...RUN, "--output", out]);
+      assert.equal(moved.code, 1);
+      assert.deepEqual(Object.keys(moved.report.changed_fields), ["event_type"]);
+      const example = moved.report.changed_fields.event_type.examples[0];
+      assert.deepEqual([example.expected, example.found], [(folders[0] as string).slice("event_type=".length), (folders[1] as string).slice("event_type=".length)]);
+      assert.equal(moved.report.missing, 0);
     });
   });
 

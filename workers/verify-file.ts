@@ -1,6 +1,13 @@
+import { sinkFor } from "../src/sinks";
+import type { SinkSpec } from "../src/sinks/sink";
+import { type DigestTask, digestObjects } from "../src/verify/digest";
 import { type ExpectTask, expectFile, type FileExpectation } from "../src/verify/expected";
 
-/** piscina task: one generated file's records recomputed for `synthgen verify`; returns hashes and keys, never the data. */
-export default function verifyFile(task: ExpectTask): FileExpectation {
+/**
+ * piscina task of `synthgen verify`: one generated file's records recomputed (their hashes and
+ * keys), or one output object digested (its rows' keys and field hashes, encoded); never the data.
+ */
+export default async function verifyFile(task: ExpectTask | (DigestTask & { readonly sink: SinkSpec })): Promise<FileExpectation | Uint8Array> {
+  if ("digest" in task) return digestObjects(sinkFor(task.sink), [task.digest], task.comparison, task.outName);
   return expectFile(task.file, task.comparison);
 }

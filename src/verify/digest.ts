@@ -1,8 +1,8 @@
 import type { Leaf } from "../records/columns";
 import { canonical, fieldHash, valueAt } from "./canonical";
 import type { Comparison, FileExpectation } from "./expected";
-import { keyOf } from "./expected";
-import type { OutputFormat, OutputRow } from "./output";
+import type { FileSink } from "../sinks/sink";
+import { hivePartitionsOf, type OutputFormat, type OutputRow, rowsOf } from "./output";
 
 /**
  * One output row as verify compares it: the key it is matched by (undefined when a key field is
@@ -39,34 +39,81 @@ export function outputNames(comparison: Comparison, map: Readonly<Record<string,
   return comparison.leaves.map((l) => renamed.get(l.name) ?? l.name);
 }
 
+/**
+ * Each compared field's value in a row, by its output name; a field the row lacks is taken from
+ * the object's Hive partition of that name, if any (as text, read by the field's type). `text`
+ * receives whether each value is text to be read by its field's type (a CSV cell, a partition).
+ */
+function rowValues(values: Record<string, unknown>, textual: boolean, outName: readonly string[], outPath: readonly string[][], partition: PartitionValues, raw: unknown[], text: boolean[]): void {
+  for (let f = 0; f < outName.length; f++) {
+    raw[f] = textual ? values[outName[f] as string] : valueAt(values, outPath[f] as string[]);
+    text[f] = textual;
+    if (raw[f] === undefined && partition !== undefined && partition[f] !== undefined) {
+      raw[f] = partition[f];
+      text[f] = true;
+    }
+  }
+}
+
+/** Per compared field, its value from the object's Hive partitions (undefined: none of that name). */
+type PartitionValues = (string | null | undefined)[] | undefined;
+
+function partitionValues(objectKey: string, outName: readonly string[]): PartitionValues {
+  const hive = hivePartitionsOf(objectKey);
+  if (hive === undefined) return undefined;
+  const out = outName.map((n) => (Object.hasOwn(hive, n) ? hive[n] : undefined));
+  return out.some((v) => v !== undefined) ? out : undefined;
+}
+
 /** An output row's canonical value of each compared field (for a report's examples). */
-export function canonicalValues(values: Record<string, unknown>, textual: boolean, comparison: Comparison, outName: readonly string[]): (string | null)[] {
-  return comparison.leaves.map((l, f) => canonical(l.type, textual ? values[outName[f] as string] : valueAt(values, (outName[f] as string).split(".")), textual));
+export function canonicalValues(objectKey: string, values: Record<string, unknown>, textual: boolean, comparison: Comparison, outName: readonly string[]): (string | null)[] {
+  const raw: unknown[] = [];
+  const text: boolean[] = [];
+  rowValues(
+    values,
+    textual,
+    outName,
+    outName.map((n) => n.split(".")),
+    partitionValues(objectKey, outName),
+    raw,
+    text,
+  );
+  return comparison.leaves.map((l, f) => canonical(l.type, raw[f], text[f]));
 }
 
 /**
  * Turns output rows into digests: each compared field's value read (by its output name), hashed,
- * and the key made. One digester per reader; its hash array is reused row after row.
+ * and the key made. One digester per reader; its hash array is reused row after row, so a row's
+ * digest is used (joined, or encoded) before the next is made.
  */
 export class RowDigester {
   private readonly outPath: string[][];
   private readonly raw: unknown[];
+  private readonly text: boolean[];
   private readonly hashes: Uint32Array;
 
   constructor(
     private readonly comparison: Comparison,
     private readonly outName: readonly string[],
-    /** A stored digest needs each row's own copy of its hashes. */
-    private readonly copy = false,
   ) {
     this.outPath = outName.map((n) => n.split("."));
     this.raw = new Array(comparison.leaves.length);
+    this.text = new Array(comparison.leaves.length).fill(false);
     this.hashes = new Uint32Array(comparison.leaves.length);
   }
 
-  /** Digests of one object's rows, its columns collected into `columns`. */
-  async *rows(rows: AsyncIterable<OutputRow>, columns: string[]): AsyncGenerator<DigestedRow | UnreadableRow> {
+  /**
+   * Digests of one object's rows, its columns collected into `columns` (a Hive partition in its
+   * key counts as a column where it stands for a compared field the rows lack).
+   */
+  async *rows(objectKey: string, rows: AsyncIterable<OutputRow>, columns: string[]): AsyncGenerator<DigestedRow | UnreadableRow> {
     const seen = new Set<string>();
+    const partition = partitionValues(objectKey, this.outName);
+    partition?.forEach((v, f) => {
+      if (v === undefined) return;
+      seen.add(this.outName[f] as string);
+      columns.push(this.outName[f] as string);
+    });
     for await (const row of rows) {
       if ("error" in row) {
         yield { line: row.line, error: row.error, ...(row.text !== undefined ? { textHash: fieldHash("string", row.text) } : {}) };
@@ -78,17 +125,28 @@ export class RowDigester {
           columns.push(c);
         }
       }
-      yield this.digest(row.values, row.textual, row.line);
+      yield this.digest(row.values, row.textual, row.line, partition);
     }
   }
 
-  digest(values: Record<string, unknown>, textual: boolean, line: number): DigestedRow {
+  digest(values: Record<string, unknown>, textual: boolean, line: number, partition?: PartitionValues): DigestedRow {
     const { leaves, key } = this.comparison;
-    const raw = this.raw;
-    for (let f = 0; f < leaves.length; f++) raw[f] = textual ? values[this.outName[f] as string] : valueAt(values, this.outPath[f] as string[]);
-    const hashes = this.copy ? new Uint32Array(leaves.length) : this.hashes;
-    for (let f = 0; f < leaves.length; f++) hashes[f] = fieldHash((leaves[f] as Leaf).type, raw[f], textual);
-    return { line, key: key.length ? keyOf(raw, leaves, key, textual) : undefined, hashes, values, textual };
+    const { raw, text, hashes } = this;
+    rowValues(values, textual, this.outName, this.outPath, partition, raw, text);
+    for (let f = 0; f < leaves.length; f++) hashes[f] = fieldHash((leaves[f] as Leaf).type, raw[f], text[f]);
+    let k: string | undefined;
+    if (key.length) {
+      k = "";
+      for (const i of key) {
+        const v = canonical((leaves[i] as Leaf).type, raw[i], text[i]);
+        if (v === null) {
+          k = undefined;
+          break;
+        }
+        k += `${v}\u0001`;
+      }
+    }
+    return { line, key: k, hashes, values, textual };
   }
 }
 
@@ -124,12 +182,11 @@ class Bytes {
     this.buf.write(s, this.length, "utf8");
     this.length += n;
   }
+  /** The platform's byte order: digests are read back by the same code on the same kind of machine (little-endian: x86-64, Graviton). */
   words(a: Uint32Array): void {
-    this.room(a.length * 4);
-    for (let i = 0; i < a.length; i++) {
-      this.buf.writeUInt32LE(a[i] as number, this.length);
-      this.length += 4;
-    }
+    this.room(a.byteLength);
+    this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.length);
+    this.length += a.byteLength;
   }
   bytes(a: Uint8Array): void {
     this.room(a.length);
@@ -171,7 +228,7 @@ class Reader {
   words(n: number): Uint32Array {
     this.need(n * 4);
     const out = new Uint32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.buf.readUInt32LE(this.at + i * 4);
+    new Uint8Array(out.buffer).set(this.buf.subarray(this.at, this.at + n * 4));
     this.at += n * 4;
     return out;
   }
@@ -287,4 +344,47 @@ export function decodeExpectations(buf: Buffer, width: number): FileExpectation[
   }
   if (r.more) throw new Error("a verify digest of generated records has bytes after its last file");
   return parts;
+}
+
+/** One output object's digest, made on a worker thread (see `verifyOutput`) or by a state machine slice. */
+export interface DigestTask {
+  readonly digest: { readonly key: string; readonly format: OutputFormat };
+  readonly comparison: Comparison;
+  readonly outName: readonly string[];
+}
+
+/** Digests output objects in order and encodes them as one slice. */
+export function digestObjects(sink: FileSink, objects: readonly { key: string; format: OutputFormat }[], comparison: Comparison, outName: readonly string[]): Promise<Buffer> {
+  const digester = new RowDigester(comparison, outName);
+  const digested = function* (): Generator<DigestedObject> {
+    for (const o of objects) {
+      const columns: string[] = [];
+      yield { key: o.key, format: o.format, columns, rows: digester.rows(o.key, rowsOf(sink, o.key, o.format), columns) };
+    }
+  };
+  return encodeObjects(digested(), comparison.leaves.length);
+}
+
+/** The canonical values of a few output rows (a report's examples), read again from their objects: object key → line → values. */
+export async function readFoundValues(
+  sink: FileSink,
+  formatOf: (key: string) => OutputFormat | undefined,
+  comparison: Comparison,
+  outName: readonly string[],
+  wanted: ReadonlyMap<string, ReadonlySet<number>>,
+) {
+  const out = new Map<string, Map<number, (string | null)[]>>();
+  for (const [key, lines] of wanted) {
+    const format = formatOf(key);
+    if (format === undefined) continue;
+    const values = new Map<number, (string | null)[]>();
+    let left = lines.size;
+    for await (const row of rowsOf(sink, key, format)) {
+      if ("error" in row || !lines.has(row.line)) continue;
+      values.set(row.line, canonicalValues(key, row.values, row.textual, comparison, outName));
+      if (--left === 0) break;
+    }
+    out.set(key, values);
+  }
+  return out;
 }

@@ -219,7 +219,7 @@ export interface ExpectTask {
 }
 
 /** workers/verify-file.js, beside the file workers (built by `npm run build`). */
-const WORKER_FILE = join(__dirname, "..", "..", "workers", "verify-file.js");
+export const VERIFY_WORKER_FILE = join(__dirname, "..", "..", "workers", "verify-file.js");
 
 /**
  * The run's records, recomputed file by file on `threads` threads (each file independent, as in
@@ -231,9 +231,9 @@ export async function expectedRun(files: readonly ExpectedSource[], comparison: 
 
 /** Each file's expectation, recomputed on `threads` threads, in file order. */
 export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<FileExpectation[]> {
-  if (threads <= 1 || files.length <= 1 || !existsSync(WORKER_FILE)) return files.map((file) => expectFile(file, comparison));
+  if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison));
   const Piscina = require("piscina") as typeof import("piscina").default;
-  const pool = new Piscina<ExpectTask, FileExpectation>({ filename: WORKER_FILE, minThreads: threads, maxThreads: threads });
+  const pool = new Piscina<ExpectTask, FileExpectation>({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads });
   try {
     return await Promise.all(files.map((file) => pool.run({ file, comparison })));
   } finally {

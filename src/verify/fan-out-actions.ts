@@ -9,10 +9,10 @@ import { planRun, type RunPlan } from "../files/plan";
 import { parseGenerateRequest, type RequestDefaults } from "../files/request";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
-import { decodeExpectations, decodeObjects, type DigestedObject, encodeExpectations, encodeObjects, RowDigester, canonicalValues } from "./digest";
+import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
 import { expectedParts } from "./expected";
-import { formatOf, listOutput, type OutputFormat, rowsOf } from "./output";
-import { OUTCOMES, type Outcome, type VerifyOptions, type VerifyPlan, verifyDigests, verifyPlan } from "./verify";
+import { listOutput, type OutputFormat } from "./output";
+import { OUTCOMES, type Outcome, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
 
 /**
  * The three steps the verify state machine asks of `generate-files`, as events
@@ -51,10 +51,11 @@ export interface VerifyDeps {
 
 /**
  * Bytes of pipeline output one vCPU reads and digests per second, for sizing slices and the cost
- * estimate: deliberately below what was measured here (NDJSON of web-events ~80 MB/s, Parquet
- * ~15 MB/s on one core: `synthgen verify --threads 1` over 8 × 8 MiB files of each).
+ * estimate: a third of the slowest format measured here (`npm run bench -- --verify-only`, its
+ * read-rate table, 2026-12-05: web-events NDJSON 103.6 MiB/s, Parquet 14.8 MiB/s median on one
+ * thread), since a slice that runs out of time costs a retry while one too many costs a few transitions.
  */
-const READ_BYTES_PER_VCPU_SECOND = 10 * BYTES_PER_MB;
+const READ_BYTES_PER_VCPU_SECOND = 5 * BYTES_PER_MB;
 /** The share of a slice's timeout its work may be planned to take. */
 const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
@@ -249,23 +250,9 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     const from = integerField(slice, "first", -1, 0, listing.files.length - 1);
     const count = integerField(slice, "count", -1, 1, listing.files.length - from);
     const n = integerField(slice, "n", -1, 0, listing.files.length - 1);
-    const digester = new RowDigester(checks.comparison, checks.outName, true);
-    let rows = 0;
-    const objects = function* (): Generator<DigestedObject> {
-      for (const f of listing.files.slice(from, from + count)) {
-        const columns: string[] = [];
-        yield { key: f.key, format: f.format, columns, rows: counted(digester.rows(rowsOf(outputSink, f.key, f.format), columns)) };
-      }
-    };
-    async function* counted<T>(it: AsyncIterable<T>): AsyncGenerator<T> {
-      for await (const x of it) {
-        rows++;
-        yield x;
-      }
-    }
-    const bytes = await encodeObjects(objects(), checks.comparison.leaves.length);
+    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName);
     await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);
-    return { action, kind: "read", n, objects: count, rows, digest_bytes: bytes.length };
+    return { action, kind: "read", n, objects: count, digest_bytes: bytes.length };
   }
 
   // verify-merge: every digest back, in order, joined as `synthgen verify` joins what it reads.
@@ -283,7 +270,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     where: where(output.prefix),
     location: where,
     skipped: listing.skipped,
-    foundValues: (wanted) => foundValues(outputSink, listing, checks, wanted),
+    foundValues: (wanted) => readFoundValues(outputSink, (key) => listing.files.find((f) => f.key === key)?.format, checks.comparison, checks.outName, wanted),
   });
   const r = plan.request;
   const body = { ...report, run: { run_id: r.runId, dataset: r.dataset, seed: r.seed, days: r.days, files: plan.files.length, format: r.format } };
@@ -315,22 +302,4 @@ async function readListing(sink: FileSink, scratch: string): Promise<Listing> {
 async function readDigest(sink: FileSink, key: string): Promise<Buffer> {
   const size = await sink.size(key);
   return Buffer.from(await sink.range(key, 0, size));
-}
-
-/** The canonical values of a few output rows (a report's examples), read again from their objects. */
-async function foundValues(sink: FileSink, listing: Listing, checks: VerifyPlan, wanted: ReadonlyMap<string, ReadonlySet<number>>) {
-  const out = new Map<string, Map<number, (string | null)[]>>();
-  for (const [key, lines] of wanted) {
-    const format = listing.files.find((f) => f.key === key)?.format ?? formatOf(key);
-    if (format === undefined) continue;
-    const values = new Map<number, (string | null)[]>();
-    let left = lines.size;
-    for await (const row of rowsOf(sink, key, format)) {
-      if ("error" in row || !lines.has(row.line)) continue;
-      values.set(row.line, canonicalValues(row.values, row.textual, checks.comparison, checks.outName));
-      if (--left === 0) break;
-    }
-    out.set(key, values);
-  }
-  return out;
 }

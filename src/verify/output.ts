@@ -22,6 +22,28 @@ export function formatOf(key: string): OutputFormat | undefined {
   return BY_EXTENSION.find(([re]) => re.test(key))?.[1];
 }
 
+/**
+ * The Hive-style partition values of a key's folders (`event_type=page_view/dt=2026-01-15/…`):
+ * name → value, percent-escapes decoded as Hive writes them, Hive's default partition as null.
+ * A pipeline that moves a field into its path (and out of its rows) keeps it there.
+ */
+export function hivePartitionsOf(key: string): Record<string, string | null> | undefined {
+  let out: Record<string, string | null> | undefined;
+  const folders = key.split("/").slice(0, -1);
+  for (const folder of folders) {
+    const eq = folder.indexOf("=");
+    if (eq <= 0) continue;
+    let value: string | null;
+    try {
+      value = decodeURIComponent(folder.slice(eq + 1));
+    } catch {
+      value = folder.slice(eq + 1);
+    }
+    (out ??= {})[folder.slice(0, eq)] = value === "__HIVE_DEFAULT_PARTITION__" ? null : value;
+  }
+  return out;
+}
+
 /** The `dt=YYYY-MM-DD` partition a key sits under, if any. */
 export function partitionOf(key: string): string | undefined {
   return /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];

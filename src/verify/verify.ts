@@ -1,11 +1,24 @@
 import { ValidationError } from "../core/errors";
-import type { Leaf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
-import type { FileSink } from "../sinks/sink";
-import { canonical, contentKeyOf, shown, valueAt } from "./canonical";
-import { type DigestedObject, outputNames, RowDigester } from "./digest";
+import { existsSync } from "node:fs";
+import { sinkFor } from "../sinks";
+import type { SinkSpec } from "../sinks/sink";
+import { contentKeyOf, shown } from "./canonical";
+import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
 import { EventChecks, type EventChecksOptions } from "./events";
-import { type Comparison, comparisonOf, defaultKey, type ExpectedRun, type ExpectedSource, expectedParts, type FileExpectation, mergeExpectations, recordValues } from "./expected";
+import {
+  type Comparison,
+  comparisonOf,
+  defaultKey,
+  type ExpectedRun,
+  type ExpectedSource,
+  type ExpectTask,
+  expectedParts,
+  type FileExpectation,
+  mergeExpectations,
+  recordValues,
+  VERIFY_WORKER_FILE,
+} from "./expected";
 import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
 
 /** What a pipeline did with one kind of dirty record. */
@@ -45,10 +58,65 @@ const SATURATED = 255;
  * Checks a pipeline's output against the run that fed it: every output row is matched to a
  * generated record by its key, and each record is found once with its values, or reported as
  * missing, duplicated or changed (field by field); rows the run never made are unexpected.
- * Memory: a few bytes per generated record and field; output files are streamed.
+ * Memory: a few bytes per generated record and field; output files are streamed. On more than
+ * one thread the run's files are recomputed and the output's objects digested on a pool of
+ * workers, a few objects ahead of the join, which takes them in order: the same report.
  */
-export async function verifyOutput(files: readonly ExpectedSource[], sink: FileSink, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
-  return verifyReader(files, { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) }, options);
+export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkSpec, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
+  const sink = sinkFor(spec);
+  const reader: OutputReader = { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) };
+  const threads = options.threads ?? 1;
+  // An emit run's checks read every row's own values: those are joined as they are read.
+  if (threads <= 1 || options.events !== undefined || !existsSync(VERIFY_WORKER_FILE)) return verifyReader(files, reader, options);
+  const first = files[0];
+  if (!first) throw new ValidationError("files", "the run has no files to verify");
+  const plan = verifyPlan(first, options);
+  const Piscina = require("piscina") as typeof import("piscina").default;
+  const pool = new Piscina<ExpectTask | (DigestTask & { readonly sink: SinkSpec }), FileExpectation | Uint8Array>({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads });
+  try {
+    // The run's files first, so the join can start; the output's objects behind them.
+    const expecting = files.map((file) => pool.run({ file, comparison: plan.comparison }) as Promise<FileExpectation>);
+    for (const p of expecting) p.catch(() => undefined);
+    const listed = await reader.listed();
+    if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+    // At most this many digests wait for the join: memory stays flat however many objects there are.
+    const ahead = threads * 2;
+    const digests: (Promise<Uint8Array> | undefined)[] = [];
+    const digest = (i: number) => {
+      const f = listed.files[i];
+      if (f === undefined || f.format === "table") return;
+      const p = pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, sink: spec }) as Promise<Uint8Array>;
+      p.catch(() => undefined);
+      digests[i] = p;
+    };
+    for (let i = 0; i < ahead; i++) digest(i);
+    const parts = await Promise.all(expecting);
+    const width = plan.comparison.leaves.length;
+    const objects = async function* (): AsyncGenerator<DigestedObject> {
+      for (let i = 0; i < listed.files.length; i++) {
+        const bytes = await (digests[i] as Promise<Uint8Array>);
+        digests[i] = undefined;
+        digest(i + ahead);
+        yield* decodeObjects(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), width);
+      }
+    };
+    const formats = new Map(listed.files.map((f) => [f.key, f.format as OutputFormat]));
+    return await verifyDigests(
+      files,
+      parts,
+      plan,
+      objects(),
+      {
+        where: reader.where,
+        location,
+        skipped: listed.skipped,
+        foundValues: (wanted) => readFoundValues(sink, (key) => formats.get(key), plan.comparison, plan.outName, wanted),
+      },
+      options,
+    );
+  } finally {
+    await pool.destroy();
+  }
 }
 
 /** Where verify reads a pipeline's output: its parts (files, or a table), each part's rows, and how to name them. */
@@ -115,7 +183,7 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   const digester = new RowDigester(plan.comparison, plan.outName);
   const objects = listed.files.map((file): DigestedObject => {
     const columns: string[] = [];
-    return { key: file.key, format: file.format, columns, rows: digester.rows(reader.rows(file.key, file.format), columns) };
+    return { key: file.key, format: file.format, columns, rows: digester.rows(file.key, reader.rows(file.key, file.format), columns) };
   });
   return verifyDigests(files, parts, plan, objects, { where: reader.where, location: reader.location, skipped: listed.skipped }, options);
 }
@@ -238,9 +306,8 @@ export async function verifyDigests(
             const change = changes[f] as FieldChange;
             change.rows++;
             if (change.examples.length < examples) {
-              const values = row.values;
-              const value =
-                values === undefined ? undefined : canonical((leaves[f] as Leaf).type, row.textual ? values[outName[f] as string] : valueAt(values, (outName[f] as string).split(".")), row.textual);
+              // A row read here gives its value now; a stored digest's is read again once the join ends.
+              const value = row.values === undefined ? undefined : canonicalValues(file.key, row.values, row.textual === true, comparison, outName)[f];
               change.examples.push({ index, object: file.key, line: row.line, ...(value !== undefined ? { found: value } : {}) });
             }
           }
