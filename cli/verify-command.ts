@@ -7,7 +7,7 @@ import { fileDatasetLoader, readSchemaFile, resolveDataset, sha256Of } from "../
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { sinkFor, sinkLocation } from "../src/sinks";
-import { OUTCOMES, type Outcome, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
+import { OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
 import type { ExpectedSource } from "../src/verify/expected";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
@@ -19,6 +19,7 @@ const FLAGS: Record<string, string> = {
   ...FLAG_FOR_FIELD,
   key: "--key",
   threads: "--threads",
+  precision: "--precision",
   map: "--map",
   drop: "--drop",
   ignore: "--ignore",
@@ -138,8 +139,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (eventFlag !== undefined && !emitRun) throw new ValidationError("events", `${eventFlag} applies to an emit run (--emit-report, or --streams and --events-per-stream)`);
     const { isDatabaseUrl, parseDatabaseTarget } = require("../src/databases/target") as typeof import("../src/databases/target");
     const database = isDatabaseUrl(flags.output) ? parseDatabaseTarget("output", flags.output) : undefined;
-    if (database === undefined && flags.table !== undefined) throw new ValidationError("table", "--table applies to a database --output (postgres://, pglite://)");
-    if (database?.kind === "mysql") throw new ValidationError("output", "verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet");
+    if (database === undefined && flags.table !== undefined) throw new ValidationError("table", "--table applies to a database --output (postgres://, mysql://, pglite://)");
     const output = database ? undefined : parseDestination(flags.output, flags.endpoint);
     let parts: readonly ExpectedSource[];
     let run: Record<string, unknown>;
@@ -170,7 +170,11 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new ValidationError("threads", `--threads must be a whole number from 1 to 64 (got "${flags.threads}")`);
     }
+    if (flags.precision !== undefined && !Object.hasOwn(PRECISION_UNITS, flags.precision)) {
+      throw new ValidationError("precision", `--precision must be one of ${Object.keys(PRECISION_UNITS).join(", ")} (got "${flags.precision}")`);
+    }
     const options: VerifyOptions = {
+      ...(flags.precision !== undefined ? { precision: flags.precision as Precision } : {}),
       ...(key ? { key } : {}),
       ...(map ? { map } : {}),
       ...(drop ? { drop } : {}),

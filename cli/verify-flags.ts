@@ -25,6 +25,7 @@ export interface VerifyFlags {
   examples?: string;
   junit?: string;
   threads?: string;
+  precision?: string;
   table?: string;
   /** An emit run: its report, or the flags emit took. */
   emitReport?: string;

@@ -418,7 +418,7 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
       await assert.rejects(readdir(missing));
       const mysql = await synthgen(["verify", "--scenario", SHOP, "--dataset", "tickets", ...RUN, "--output", "mysql://root@127.0.0.1:1/db"]);
       assert.equal(mysql.code, 2);
-      assert.match(mysql.stderr, /--output: verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet/);
+      assert.match(mysql.stderr, /--output: cannot connect to mysql:\/\/root@127\.0\.0\.1:1\/db/);
       const table = await synthgen(["verify", "--files", "1", "--run-id", "x", "--output", work, "--table", "t"]);
       assert.match(table.stderr, /synthgen: --table applies to a database --output/);
     });
@@ -463,9 +463,32 @@ describe("Databases: a run's records into PostgreSQL and MySQL tables (generate 
       const run = await synthgen(["generate", "--scenario", await scenarioFile(small(0.05)), "--out", url, "--date", "2026-03-01"]);
       assert.equal(run.code, 2, run.stderr);
       assert.match(run.stderr, /foreign key orders_belong_to_users of table orders rejects/);
-      const ok = await synthgen(["generate", "--scenario", await scenarioFile(small()), "--out", url, "--date", "2026-03-01"]);
+      const scenario = await scenarioFile(small());
+      const ok = await synthgen(["generate", "--scenario", scenario, "--out", url, "--date", "2026-03-01"]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(JSON.parse(ok.stdout).tables.users.rows, 300);
+
+      // verify reads the table back: booleans from tinyint(1), JSON, doubles, DATETIME(3) times (compared to the millisecond, the columns' precision).
+      const runId = String(JSON.parse(ok.stdout).run_id);
+      const verify = (...extra: string[]) => synthgen(["verify", "--scenario", scenario, "--dataset", "users", "--date", "2026-03-01", "--run-id", runId, "--output", url, ...extra]);
+      const clean = await verify();
+      assert.equal(clean.code, 0, clean.stderr + clean.stdout.slice(0, 2000));
+      const report = JSON.parse(clean.stdout);
+      assert.deepEqual([report.expected_records, report.found, report.output.location], [300, 300, `${url} table users`]);
+      assert.match(report.compared.rules.join("\n"), /to the millisecond/);
+      const pipeline = await mysql.createConnection({ uri: url });
+      try {
+        await pipeline.query("UPDATE users SET vip = NOT vip WHERE user_id = 7");
+        await pipeline.query("DELETE FROM orders WHERE user_id = 8");
+        await pipeline.query("DELETE FROM users WHERE user_id = 8");
+      } finally {
+        await pipeline.end();
+      }
+      const changed = await verify();
+      assert.equal(changed.code, 1);
+      const after = JSON.parse(changed.stdout);
+      assert.deepEqual([after.missing, after.changed, Object.keys(after.changed_fields)], [1, 1, ["vip"]]);
+      assert.deepEqual(after.changed_fields.vip.examples[0].key, [7]);
     });
   });
 

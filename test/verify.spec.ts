@@ -73,6 +73,40 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       assert.deepEqual(unmapped.report.output.columns_not_generated, ["experiment_id", "variant", "feature_1", "feature_2", "feature_3"]);
     });
 
+    it("a pipeline that stores milliseconds, rounded (DuckDB's TIMESTAMP_MS): changed at the microsecond and when truncated; --precision ms-rounded compares what it keeps", async () => {
+      const out = join(tmp, "millis");
+      await mkdir(out, { recursive: true });
+      const db = await DuckDBInstance.create(":memory:");
+      const duck = await db.connect();
+      try {
+        await duck.run("SET TimeZone = 'UTC'");
+        const src = `read_json('${join(landing, "*.ndjson")}', format = 'newline_delimited')`;
+        // A TIMESTAMP_MS column: Parquet TIMESTAMP(MILLIS); DuckDB rounds the microseconds away.
+        await duck.run(`COPY (SELECT * REPLACE (CAST("timestamp" AS TIMESTAMP_MS) AS "timestamp") FROM ${src}) TO '${join(out, "part-0.parquet")}' (FORMAT parquet)`);
+      } finally {
+        duck.closeSync();
+      }
+      const micro = await verify([...RUN, "--output", out]);
+      assert.equal(micro.code, 1);
+      assert.deepEqual(Object.keys(micro.report.changed_fields), ["timestamp"]);
+      const records = micro.report.expected_records as number;
+      assert.ok(micro.report.changed_fields.timestamp.rows > records * 0.9, `${micro.report.changed_fields.timestamp.rows} changed`);
+      const example = micro.report.changed_fields.timestamp.examples[0];
+      const us = (iso: string) => Number(isoMicros(iso));
+      assert.ok(Math.abs(us(example.found) - us(example.expected)) <= 500 && example.found.endsWith("000Z"), JSON.stringify(example));
+      // Truncating where the pipeline rounded: the records whose dropped digits were 500 µs or more differ.
+      const truncated = await verify([...RUN, "--output", out, "--precision", "ms"]);
+      assert.equal(truncated.code, 1);
+      const share = truncated.report.changed_fields.timestamp.rows / records;
+      assert.ok(share > 0.4 && share < 0.6, `${share} of records changed when truncated`);
+      const rounded = await verify([...RUN, "--output", out, "--precision", "ms-rounded"]);
+      assert.equal(rounded.code, 0, JSON.stringify(rounded.report.changed_fields));
+      assert.match(rounded.report.compared.rules.join("\n"), /to the millisecond, the generated value rounded/);
+      const bad = await verify([...RUN, "--output", out, "--precision", "ns"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--precision must be one of us, ms, s, ms-rounded, s-rounded \(got "ns"\)/);
+    });
+
     it("a Hive-partitioned lake whose rows lost the partition columns: event_type and items_viewed are read from the folders, by their types; a file under the wrong folder is changed", async () => {
       const out = join(tmp, "hive");
       const db = await DuckDBInstance.create(":memory:");

@@ -31,6 +31,8 @@ export interface Connection {
   writer(table: TableSpec): TableWriter;
   /** Several statements in one text, without parameters (PGlite only: a DDL file run by `infer`). */
   exec?(sql: string): Promise<void>;
+  /** A query's rows as the server sends them, never held whole (MySQL: the driver's row stream). */
+  stream?(sql: string): AsyncIterable<Obj>;
   close(): Promise<void>;
 }
 
@@ -257,6 +259,11 @@ async function connectPglite(dir: string): Promise<Connection> {
   };
 }
 
+/** The callback connection under mysql2's promise one (its `connection`, not in its types): the one that streams rows. */
+interface CallbackConnection {
+  query(sql: string): { stream(options: { highWaterMark: number }): NodeJS.ReadableStream };
+}
+
 async function connectMysql(url: string, tls: boolean): Promise<Connection> {
   const mysql = require("mysql2/promise") as typeof import("mysql2/promise");
   const options = { timezone: "Z", dateStrings: true, supportBigNumbers: true, bigNumberStrings: true } as const;
@@ -269,6 +276,8 @@ async function connectMysql(url: string, tls: boolean): Promise<Connection> {
       const [rows] = await conn.query(sql, params as unknown[] | undefined);
       return Array.isArray(rows) ? (rows as Obj[]) : [];
     },
+    // The driver pauses the socket while the stream's buffer is full: a table is read a few rows at a time.
+    stream: (sql) => (conn as unknown as { connection: CallbackConnection }).connection.query(sql).stream({ highWaterMark: 1000 }) as AsyncIterable<Obj>,
     encoder: valuesEncoder,
     writer(table) {
       const sql = `INSERT INTO ${ident("mysql", table.name)} (${columnList("mysql", table)}) VALUES ?`;

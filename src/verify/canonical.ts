@@ -52,16 +52,16 @@ const NUMBER_TEXT = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
  * itself (`?string:12`), so a number written as a string is a change. `textual` says the value is
  * a CSV cell, whose text stands for the column's type.
  */
-export function canonical(type: Leaf["type"], value: unknown, textual = false): string | null {
+export function canonical(type: Leaf["type"], value: unknown, textual = false, unit = 1): string | null {
   if (value === null || value === undefined) return null;
-  if (textual && typeof value === "string") return canonicalText(type, value);
+  if (textual && typeof value === "string") return canonicalText(type, value, unit);
   switch (type) {
     case "timestamp": {
-      if (value instanceof Micros) return `t:${value.value}`;
-      if (value instanceof Date) return `t:${BigInt(value.getTime()) * 1000n}`;
+      if (value instanceof Micros) return `t:${cutTo(Number(value.value), unit)}`;
+      if (value instanceof Date) return `t:${cutTo(value.getTime() * 1000, unit)}`;
       if (typeof value === "string") {
-        const us = isoMicros(value);
-        if (us !== undefined) return `t:${us}`;
+        const us = isoMicrosNumber(value);
+        if (us !== undefined) return `t:${cutTo(us, unit)}`;
       }
       break;
     }
@@ -82,12 +82,25 @@ export function canonical(type: Leaf["type"], value: unknown, textual = false): 
   return `?${typeof value}:${typeof value === "string" ? value : stableJson(value)}`;
 }
 
+/**
+ * An instant in microseconds, cut down to a whole `unit` as a pipeline that stores less precision
+ * does: `unit` > 0 truncates to a multiple of it (1: microseconds, 1000: milliseconds, 1e6:
+ * seconds — Spark, Java, MariaDB), `unit` < 0 rounds half away from zero to a multiple of `-unit`
+ * (DuckDB, a MySQL server). Exact: any instant of this era is under 2^53 µs.
+ */
+export function cutTo(us: number, unit: number): number {
+  if (unit === 1) return us;
+  if (unit > 0) return Math.floor(us / unit) * unit;
+  const step = -unit;
+  return Math.sign(us) * Math.round(Math.abs(us) / step) * step;
+}
+
 /** A CSV cell's text read as its column's type (as docs/formats.md maps each type to text). */
-function canonicalText(type: Leaf["type"], text: string): string | null {
+function canonicalText(type: Leaf["type"], text: string, unit: number): string | null {
   switch (type) {
     case "timestamp": {
-      const us = isoMicros(text);
-      return us === undefined ? `?string:${text}` : `t:${us}`;
+      const us = isoMicrosNumber(text);
+      return us === undefined ? `?string:${text}` : `t:${cutTo(us, unit)}`;
     }
     case "int":
     case "double":
@@ -164,13 +177,13 @@ function hashString(tag: number, s: string): number {
  * hash alike exactly when `canonical` makes them equal (but for a 2^-32 chance). What verify keeps
  * of each field, and compares each output field by; `canonical` is only made for a report's examples.
  */
-export function fieldHash(type: Leaf["type"], value: unknown, textual = false): number {
+export function fieldHash(type: Leaf["type"], value: unknown, textual = false, unit = 1): number {
   if (value === null || value === undefined) return TAG.null;
   if (textual && typeof value === "string") {
     switch (type) {
       case "timestamp": {
         const us = isoMicrosNumber(value);
-        return us === undefined ? hashString(TAG.other, `string:${value}`) : hashNumber(TAG.timestamp, us);
+        return us === undefined ? hashString(TAG.other, `string:${value}`) : hashNumber(TAG.timestamp, cutTo(us, unit));
       }
       case "int":
       case "double":
@@ -189,11 +202,11 @@ export function fieldHash(type: Leaf["type"], value: unknown, textual = false): 
   }
   switch (type) {
     case "timestamp":
-      if (value instanceof Micros) return hashNumber(TAG.timestamp, Number(value.value));
-      if (value instanceof Date) return hashNumber(TAG.timestamp, value.getTime() * 1000);
+      if (value instanceof Micros) return hashNumber(TAG.timestamp, cutTo(Number(value.value), unit));
+      if (value instanceof Date) return hashNumber(TAG.timestamp, cutTo(value.getTime() * 1000, unit));
       if (typeof value === "string") {
         const us = isoMicrosNumber(value);
-        if (us !== undefined) return hashNumber(TAG.timestamp, us);
+        if (us !== undefined) return hashNumber(TAG.timestamp, cutTo(us, unit));
       }
       break;
     case "int":

@@ -78,7 +78,7 @@ export function canonicalValues(objectKey: string, values: Record<string, unknow
     raw,
     text,
   );
-  return comparison.leaves.map((l, f) => canonical(l.type, raw[f], text[f]));
+  return comparison.leaves.map((l, f) => canonical(l.type, raw[f], text[f], comparison.unit));
 }
 
 /**
@@ -130,15 +130,15 @@ export class RowDigester {
   }
 
   digest(values: Record<string, unknown>, textual: boolean, line: number, partition?: PartitionValues): DigestedRow {
-    const { leaves, key } = this.comparison;
+    const { leaves, key, unit } = this.comparison;
     const { raw, text, hashes } = this;
     rowValues(values, textual, this.outName, this.outPath, partition, raw, text);
-    for (let f = 0; f < leaves.length; f++) hashes[f] = fieldHash((leaves[f] as Leaf).type, raw[f], text[f]);
+    for (let f = 0; f < leaves.length; f++) hashes[f] = fieldHash((leaves[f] as Leaf).type, raw[f], text[f], unit);
     let k: string | undefined;
     if (key.length) {
       k = "";
       for (const i of key) {
-        const v = canonical((leaves[i] as Leaf).type, raw[i], text[i]);
+        const v = canonical((leaves[i] as Leaf).type, raw[i], text[i], unit);
         if (v === null) {
           k = undefined;
           break;

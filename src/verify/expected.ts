@@ -76,6 +76,8 @@ export interface Comparison {
   readonly leaves: readonly Leaf[];
   /** Indices into `leaves` of the key; empty: records are matched by their whole content. */
   readonly key: readonly number[];
+  /** Timestamps are compared cut down to this many microseconds (1, 1000: milliseconds, 1e6: seconds). */
+  readonly unit: number;
 }
 
 /** One generated file, as verify remembers it: where its records start in the run's numbering. */
@@ -126,11 +128,11 @@ export function defaultKey(file: Pick<ExpectedSource, "dataset" | "schema">): st
  * A record's (or an output row's) key from its fields' values as read: the key fields' canonical
  * values, or with no key fields all of them; undefined when a key field is null or missing.
  */
-export function keyOf(raw: readonly unknown[], leaves: readonly Leaf[], key: readonly number[], textual = false): string | undefined {
-  if (key.length === 0) return raw.map((v, i) => canonical((leaves[i] as Leaf).type, v, textual) ?? "\u0000").join("\u0001");
+export function keyOf(raw: readonly unknown[], leaves: readonly Leaf[], key: readonly number[], textual = false, unit = 1): string | undefined {
+  if (key.length === 0) return raw.map((v, i) => canonical((leaves[i] as Leaf).type, v, textual, unit) ?? "\u0000").join("\u0001");
   let out = "";
   for (const k of key) {
-    const v = canonical((leaves[k] as Leaf).type, raw[k], textual);
+    const v = canonical((leaves[k] as Leaf).type, raw[k], textual, unit);
     if (v === null) return undefined;
     out += `${v}\u0001`;
   }
@@ -144,13 +146,13 @@ const rawOf = (json: string, leaves: readonly Leaf[]): unknown[] => {
 };
 
 /** A generated record's canonical values, field by field. */
-function canonicalOf(json: string, leaves: readonly Leaf[]): (string | null)[] {
+function canonicalOf(json: string, leaves: readonly Leaf[], unit: number): (string | null)[] {
   const record = JSON.parse(json) as unknown;
-  return leaves.map((l) => canonical(l.type, valueAt(record, l.path)));
+  return leaves.map((l) => canonical(l.type, valueAt(record, l.path), false, unit));
 }
 
 /** The compared leaves of a plan's dataset, less the dropped ones, with the key's indices. */
-export function comparisonOf(file: Pick<ExpectedSource, "dataset" | "schema">, keyNames: readonly string[] | undefined, dropped: readonly string[]): Comparison {
+export function comparisonOf(file: Pick<ExpectedSource, "dataset" | "schema">, keyNames: readonly string[] | undefined, dropped: readonly string[], unit = 1): Comparison {
   const all = leavesOf(datasetOf(file).columns);
   const names = new Set(all.map((l) => l.name));
   for (const d of dropped) {
@@ -162,7 +164,7 @@ export function comparisonOf(file: Pick<ExpectedSource, "dataset" | "schema">, k
     if (i < 0) throw new ValidationError("key", `--key ${k}: the dataset has no field "${k}"${dropped.includes(k) ? " (it is dropped)" : ""}; its fields: ${leaves.map((l) => l.name).join(", ")}`);
     return i;
   });
-  return { leaves, key };
+  return { leaves, key, unit };
 }
 
 /** What one generated file holds, as verify keeps it: made on any thread, merged in file order. */
@@ -185,7 +187,7 @@ export interface FileExpectation {
  * Rendering is what generate does less the writing.
  */
 export function expectFile(file: ExpectedSource, comparison: Comparison): FileExpectation {
-  const { leaves, key } = comparison;
+  const { leaves, key, unit } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
   const keys: (string | undefined)[] = [];
@@ -196,16 +198,16 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
   const ndjson = "emit" in file || file.format === undefined;
   replay(file, (clean, kind, dirtyJson) => {
     const raw = rawOf(clean, leaves);
-    for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f]));
+    for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
     // Without key fields a record is found by its content, made from its hashes when merged.
-    keys.push(key.length ? keyOf(raw, leaves, key) : undefined);
+    keys.push(key.length ? keyOf(raw, leaves, key, false, unit) : undefined);
     if (kind === "malformed") {
       if (dirtyJson !== undefined && ndjson) malformed.push([fieldHash("string", dirtyJson), at]);
     } else if (dirtyJson !== undefined) {
       const d = rawOf(dirtyJson, leaves);
       // A dirty version without its key is found by its whole content (see merge).
-      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f])), key: key.length ? keyOf(d, leaves, key) : undefined });
+      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f], false, unit)), key: key.length ? keyOf(d, leaves, key, false, unit) : undefined });
     }
     at++;
   });
@@ -290,13 +292,13 @@ export function mergeExpectations(files: readonly ExpectedSource[], parts: reado
 }
 
 /** Record `index`'s canonical values again, by rendering its file or stream (for a report's examples only). */
-export function recordValues(file: ExpectedSource, first: number, index: number, leaves: readonly Leaf[]): (string | null)[] | undefined {
+export function recordValues(file: ExpectedSource, first: number, index: number, leaves: readonly Leaf[], unit = 1): (string | null)[] | undefined {
   let i = first;
   let found: (string | null)[] | undefined;
   replay(
     file,
     (clean) => {
-      if (i++ === index) found = canonicalOf(clean, leaves);
+      if (i++ === index) found = canonicalOf(clean, leaves, unit);
     },
     () => found !== undefined,
   );

@@ -12,7 +12,7 @@ import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
 import { expectedParts } from "./expected";
 import { listOutput, type OutputFormat } from "./output";
-import { OUTCOMES, type Outcome, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
+import { OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
 
 /**
  * The three steps the verify state machine asks of `generate-files`, as events
@@ -61,7 +61,7 @@ const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
 const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
 
-const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "expect", "examples", "scratch"];
+const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "expect", "examples", "precision", "scratch"];
 const RUN_FIELDS = ["file_count", "target_size_mb", "date_prefix", "date_from", "date_to", "seed", "run_id", "time", "dataset", "format", "parquet_codec", "dirty", "partition", "daily_curve"];
 
 interface VerifyRequest {
@@ -122,7 +122,12 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   const drop = strings(r, "drop");
   const ignore = strings(r, "ignore");
   const examples = r.examples === undefined ? undefined : integerField(r, "examples", 3, 0, 100);
+  const precision = r.precision;
+  if (precision !== undefined && !Object.hasOwn(PRECISION_UNITS, precision as string)) {
+    throw new ValidationError("precision", `precision must be one of ${Object.keys(PRECISION_UNITS).join(", ")} (got ${describe(precision)})`);
+  }
   const options: VerifyOptions = {
+    ...(precision !== undefined ? { precision: precision as Precision } : {}),
     ...(key ? { key } : {}),
     ...(map ? { map: map as Record<string, string> } : {}),
     ...(drop ? { drop } : {}),

@@ -15,11 +15,13 @@ export const FETCH_ROWS = 5000;
  * by its column's type.
  */
 export async function tableReader(conn: Connection, table: string, where: string): Promise<OutputReader> {
-  if (conn.dialect !== "postgres") throw new ValidationError("output", "verify reads PostgreSQL and PGlite tables; MySQL tables are not supported yet");
+  if (conn.dialect === "mysql") return mysqlTableReader(conn, table, where);
   const q = (n: string) => ident("postgres", n);
-  const columns = (await conn.query("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position", [table])).map((r) =>
-    String(r.column_name),
+  const described = await conn.query(
+    "SELECT column_name, data_type, datetime_precision FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+    [table],
   );
+  const columns = described.map((r) => String(r.column_name));
   if (columns.length === 0) {
     const tables = (
       await conn.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> '${LEDGER_TABLE}' ORDER BY 1`)
@@ -27,9 +29,11 @@ export async function tableReader(conn: Connection, table: string, where: string
     throw new ValidationError("table", `${where} has no table "${table}" in its current schema; its tables: ${tables.join(", ") || "none"} (name one with --table)`);
   }
   const select = `SELECT ${columns.map((c) => `CAST(${q(c)} AS text) AS ${q(c)}`).join(", ")} FROM ${q(table)}`;
+  const precision = precisionOf(described.filter((r) => /^timestamp/.test(String(r.data_type))).map((r) => Number(r.datetime_precision)));
   return {
     where: `${where} table ${table}`,
     location: (key) => `${where} table ${key}`,
+    ...(precision ? { precision } : {}),
     listed: async () => ({ files: [{ key: table, format: "table" }], skipped: [] }),
     rows: async function* (): AsyncGenerator<OutputRow> {
       await conn.query("BEGIN TRANSACTION READ ONLY");
@@ -45,6 +49,62 @@ export async function tableReader(conn: Connection, table: string, where: string
             yield { values, textual: true, line };
           }
           if (batch.length < FETCH_ROWS) break;
+        }
+      } finally {
+        await conn.query("ROLLBACK").catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** The coarsest fractional-second digits of a table's time columns, as verify's precision (none: microseconds). */
+function precisionOf(digits: readonly number[]): "ms" | "s" | undefined {
+  const least = Math.min(...digits.filter((d) => Number.isInteger(d)));
+  return least === 0 ? "s" : least <= 3 ? "ms" : undefined;
+}
+
+/**
+ * A MySQL or MariaDB table as verify's output: every column read as text (`CAST … AS CHAR`) by
+ * the driver's row stream in a read-only transaction; a `tinyint(1)` (MySQL's boolean) as
+ * `true`/`false`. Its time columns' precision (synthgen loads `DATETIME(3)`) is what timestamps are
+ * compared at unless `--precision` says otherwise.
+ */
+async function mysqlTableReader(conn: Connection, table: string, where: string): Promise<OutputReader> {
+  const q = (n: string) => ident("mysql", n);
+  const described = await conn.query(
+    "SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type, DATA_TYPE AS data, DATETIME_PRECISION AS digits FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+    [table],
+  );
+  if (described.length === 0) {
+    const tables = (
+      await conn.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> ? ORDER BY 1", [LEDGER_TABLE])
+    ).map((r) => String(r.name));
+    throw new ValidationError("table", `${where} has no table "${table}" in its database; its tables: ${tables.join(", ") || "none"} (name one with --table)`);
+  }
+  if (!conn.stream) throw new Error("verify: this MySQL connection cannot stream a table");
+  const columns = described.map((r) => String(r.name));
+  const select = described
+    .map((r) => {
+      const c = q(String(r.name));
+      return /^tinyint\(1\)/i.test(String(r.type)) ? `CASE ${c} WHEN 1 THEN 'true' WHEN 0 THEN 'false' ELSE CAST(${c} AS CHAR) END AS ${c}` : `CAST(${c} AS CHAR) AS ${c}`;
+    })
+    .join(", ");
+  const precision = precisionOf(described.filter((r) => /^(datetime|timestamp)$/i.test(String(r.data))).map((r) => Number(r.digits)));
+  const stream = conn.stream.bind(conn);
+  return {
+    where: `${where} table ${table}`,
+    location: (key) => `${where} table ${key}`,
+    ...(precision ? { precision } : {}),
+    listed: async () => ({ files: [{ key: table, format: "table" }], skipped: [] }),
+    rows: async function* (): AsyncGenerator<OutputRow> {
+      await conn.query("START TRANSACTION READ ONLY");
+      try {
+        let line = 0;
+        for await (const r of stream(`SELECT ${select} FROM ${q(table)}`)) {
+          line++;
+          const values: Record<string, unknown> = {};
+          for (const c of columns) values[c] = r[c] ?? null;
+          yield { values, textual: true, line };
         }
       } finally {
         await conn.query("ROLLBACK").catch(() => undefined);

@@ -40,6 +40,8 @@ export interface VerifyOptions {
   readonly examples?: number;
   /** Threads that recompute the run's files (1: this thread only). */
   readonly threads?: number;
+  /** Timestamps compared to the microsecond (default), millisecond or second: a pipeline that stores less truncates. */
+  readonly precision?: Precision;
   /** Called after each output file is read, for progress. */
   readonly onFile?: (key: string, rows: number) => void;
   /** An emit run's checks besides its records (order, idempotency keys, delay); its parts must be event streams. */
@@ -53,6 +55,17 @@ interface FieldChange {
 }
 
 const SATURATED = 255;
+
+/** Each timestamp precision verify compares at, as `cutTo`'s unit: microseconds, truncated (> 0) or rounded (< 0). */
+export const PRECISION_UNITS = { us: 1, ms: 1000, s: 1_000_000, "ms-rounded": -1000, "s-rounded": -1_000_000 } as const;
+export type Precision = keyof typeof PRECISION_UNITS;
+const PRECISION_RULES: Readonly<Record<Precision, string>> = {
+  us: "microsecond",
+  ms: "millisecond, the generated value truncated (the pipeline stores no finer)",
+  s: "second, the generated value truncated (the pipeline stores no finer)",
+  "ms-rounded": "millisecond, the generated value rounded (the pipeline stores no finer)",
+  "s-rounded": "second, the generated value rounded (the pipeline stores no finer)",
+};
 
 /**
  * Checks a pipeline's output against the run that fed it: every output row is matched to a
@@ -126,6 +139,8 @@ export interface OutputReader {
   location(key: string): string;
   /** The output as a whole, as the report names it. */
   readonly where: string;
+  /** The finest time the output can hold (a table's time columns), compared at unless the options say otherwise. */
+  readonly precision?: Precision;
 }
 
 /** What a verify request compares, fixed before any output is read: the fields, the key, the output's column names. */
@@ -139,7 +154,7 @@ export interface VerifyPlan {
 /** The comparison a request makes, its flags checked against the dataset (a field --map, --key or --drop names must exist). */
 export function verifyPlan(first: ExpectedSource, options: VerifyOptions): VerifyPlan {
   const keyNames = options.key ?? defaultKey(first);
-  const comparison = comparisonOf(first, keyNames, options.drop ?? []);
+  const comparison = comparisonOf(first, keyNames, options.drop ?? [], PRECISION_UNITS[options.precision ?? "us"]);
   const { leaves } = comparison;
   for (const [out, gen] of Object.entries(options.map ?? {})) {
     if (!leaves.some((l) => l.name === gen)) throw new ValidationError("map", `--map ${out}=${gen}: the dataset has no field "${gen}"; its fields: ${leaves.map((l) => l.name).join(", ")}`);
@@ -172,7 +187,8 @@ export function expectedOf(files: readonly ExpectedSource[], parts: readonly Fil
 }
 
 /** Checks the output a reader gives against the run: see verifyOutput. */
-export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, options: VerifyOptions = {}) {
+export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, given: VerifyOptions = {}) {
+  const options: VerifyOptions = given.precision === undefined && reader.precision !== undefined ? { ...given, precision: reader.precision } : given;
   const first = files[0];
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const plan = verifyPlan(first, options);
@@ -456,7 +472,7 @@ export async function verifyDigests(
         rules: [
           "null and a missing field are the same value",
           "numbers compare by value (3 equals 3.0); a number written as text is a change",
-          "timestamps compare as instants, to the microsecond (an ISO string equals a Parquet TIMESTAMP); one without a zone is UTC",
+          `timestamps compare as instants, to the ${PRECISION_RULES[options.precision ?? "us"]} (an ISO string equals a Parquet TIMESTAMP); one without a zone is UTC`,
           "JSON values compare with their keys in any order",
           "CSV cells are read as their column's type",
           ...(byFormat.table ? ["a table's values are read as PostgreSQL's text of them, by their column's type, as CSV cells are"] : []),
@@ -477,7 +493,7 @@ export async function verifyDigests(
   function expectedValues(index: number): (string | null)[] | undefined {
     const file = expected.files.find((f) => index >= f.first && index < f.first + f.count) as { first: number };
     const planned = files[expected.files.indexOf(file as (typeof expected.files)[number])] as ExpectedSource;
-    return cache.get(index) ?? cache.set(index, recordValues(planned, file.first, index, leaves) ?? []).get(index);
+    return cache.get(index) ?? cache.set(index, recordValues(planned, file.first, index, leaves, comparison.unit) ?? []).get(index);
   }
 }
 
