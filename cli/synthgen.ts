@@ -158,7 +158,7 @@ program
   .description("Check a pipeline's output against the run that fed it: every record found once, with its values; prints the report as JSON on stdout.")
   .requiredOption(
     "--output <dest>",
-    "the pipeline's output: a local folder, s3://bucket/prefix (.ndjson, .jsonl, .json, .csv, .parquet, optionally .gz), or a table: postgres://USER@HOST/DB, mysql://USER@HOST/DB, pglite://FOLDER",
+    "the pipeline's output: a local folder, s3://bucket/prefix (.ndjson, .jsonl, .json, .csv, .parquet, optionally .gz), or a table: postgres://USER@HOST/DB, mysql://USER@HOST/DB, pglite://FOLDER, or an Elasticsearch index: https://HOST:9200/INDEX",
   )
   .option("--table <name>", "with a database --output: the table (default: the dataset's name)")
   .option("--endpoint <url>", "S3-compatible endpoint for s3:// locations (path-style)")
@@ -186,6 +186,7 @@ program
   .option("--junit <file>", "also write the checks as JUnit XML")
   .option("--threads <n>", "threads recomputing the run's files and reading the output (default: the machine's cores); the report is the same for any count")
   .option("--precision <unit>", "compare timestamps to the us (default), or to the ms or s a pipeline keeps: ms, s (it truncates), ms-rounded, s-rounded")
+  .option("--index-report <file>", "an index run instead: the report synthgen index printed; --output is then the index, https://HOST:9200/INDEX (API key from ELASTICSEARCH_API_KEY)")
   .option("--emit-report <file>", "an emit run instead: the report synthgen emit printed (its identity, streams and events)")
   .option("--streams <n>", "or an emit run by its flags, as given to emit (with --events-per-stream, --date, --run-id)")
   .option("--events-per-stream <n>", "as given to emit")

@@ -31,6 +31,7 @@ const FLAGS: Record<string, string> = {
   "--out": "--output",
   table: "--table",
   emit_report: "--emit-report",
+  index_report: "--index-report",
   stream_count: "--streams",
   events_per_stream: "--events-per-stream",
   event_weights: "--weights",
@@ -131,7 +132,15 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
   try {
     const { isEmitRun } = require("./verify-emit") as typeof import("./verify-emit");
     const emitRun = isEmitRun(flags);
-    if (flags.runId === undefined && flags.manifest === undefined && !emitRun) {
+    // An http(s) URL is an Elasticsearch index (`https://HOST:9200/INDEX`), which an index run fills.
+    const searchIndex = /^https?:\/\//i.test(flags.output);
+    if (searchIndex !== (flags.indexReport !== undefined)) {
+      throw new ValidationError(
+        "index_report",
+        searchIndex ? "an Elasticsearch --output holds an index run: give --index-report with what synthgen index printed" : "--index-report needs an Elasticsearch --output (https://HOST:9200/INDEX)",
+      );
+    }
+    if (flags.runId === undefined && flags.manifest === undefined && !emitRun && !searchIndex) {
       throw new ValidationError("run_id", "--run-id is required (the run id generate printed), or --manifest with the run's manifest (an emit run: --emit-report with what emit printed)");
     }
     const eventFlags = { "--idempotency-field": flags.idempotencyField, "--sent-field": flags.sentField, "--arrival-field": flags.arrivalField, "--in-order": flags.inOrder };
@@ -140,11 +149,16 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     const { isDatabaseUrl, parseDatabaseTarget } = require("../src/databases/target") as typeof import("../src/databases/target");
     const database = isDatabaseUrl(flags.output) ? parseDatabaseTarget("output", flags.output) : undefined;
     if (database === undefined && flags.table !== undefined) throw new ValidationError("table", "--table applies to a database --output (postgres://, mysql://, pglite://)");
-    const output = database ? undefined : parseDestination(flags.output, flags.endpoint);
+    const output = database || searchIndex ? undefined : parseDestination(flags.output, flags.endpoint);
     let parts: readonly ExpectedSource[];
     let run: Record<string, unknown>;
     let defaultTable: string;
-    if (emitRun) {
+    if (searchIndex) {
+      const indexed = await indexRunOf(flags.indexReport as string, flags.output);
+      parts = [indexed.part];
+      run = indexed.run;
+      defaultTable = indexed.index;
+    } else if (emitRun) {
       const { emitRunOf } = require("./verify-emit") as typeof import("./verify-emit");
       const { emittedStreams } = require("../src/verify/expected") as typeof import("../src/verify/expected");
       const { request, custom } = await emitRunOf(flags);
@@ -200,6 +214,17 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (output) {
       const location = sinkLocation(output.sink);
       report = await verifyOutput(parts, output.sink, output.prefix, (k) => location.uri(k), options);
+    } else if (searchIndex) {
+      const { searchIndexReader } = require("../src/verify/search-index") as typeof import("../src/verify/search-index");
+      const { verifyReader } = require("../src/verify/verify") as typeof import("../src/verify/verify");
+      const url = new URL(flags.output);
+      const apiKey = process.env.ELASTICSEARCH_API_KEY || undefined;
+      const reader = await searchIndexReader({ node: `${url.protocol}//${url.host}`, ...(apiKey ? { apiKey } : {}) }, defaultTable);
+      try {
+        report = await verifyReader(parts, reader, options);
+      } finally {
+        await reader.close?.();
+      }
     } else {
       const target = database as NonNullable<typeof database>;
       const { connect } = require("../src/databases/connection") as typeof import("../src/databases/connection");
@@ -228,6 +253,37 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     if (err instanceof ValidationError) return badInput(err, FLAGS);
     return crashed(err);
   }
+}
+
+/** An index report (what `synthgen index` printed) is small: its errors are capped. */
+const MAX_INDEX_REPORT_BYTES = 1024 * 1024;
+
+/** The index run a report names, and the index the output URL's path names (it must be the report's). */
+async function indexRunOf(file: string, output: string) {
+  const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
+  const text = await readText(file, MAX_INDEX_REPORT_BYTES).catch((err: NodeJS.ErrnoException) => {
+    throw new ValidationError("index_report", `--index-report ${file}: cannot read it (${err.code ?? err.message})`);
+  });
+  let report: Record<string, unknown>;
+  try {
+    report = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ValidationError("index_report", `--index-report ${file}: not JSON`);
+  }
+  const { index, seed, hours, to, run_id } = report;
+  const endMs = typeof to === "string" ? Date.parse(to) : Number.NaN;
+  if (typeof index !== "string" || !Number.isInteger(seed) || !Number.isInteger(hours) || (hours as number) < 1 || Number.isNaN(endMs)) {
+    throw new ValidationError("index_report", `--index-report ${file}: not a synthgen index report (it has index, seed, hours and to)`);
+  }
+  const path = new URL(output).pathname.replace(/^\/+|\/+$/g, "");
+  if (path !== "" && path !== index) throw new ValidationError("output", `--output names index "${path}"; the report's run indexed "${index}"`);
+  const part: ExpectedSource = {
+    key: `index ${index}`,
+    datePrefix: new Date(endMs).toISOString().slice(0, 10),
+    dataset: "merchant-metrics",
+    indexed: { seed: seed as number, endMs, hours: hours as number },
+  };
+  return { part, index, run: { run_id, index, seed, hours, to } };
 }
 
 /** The generate run the flags (or its manifest) name: its planned files, and the table a database output holds it in by default. */

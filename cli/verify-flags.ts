@@ -26,6 +26,8 @@ export interface VerifyFlags {
   junit?: string;
   threads?: string;
   precision?: string;
+  /** An index run: what `synthgen index` printed (its index, seed, hours and last hour). */
+  indexReport?: string;
   table?: string;
   /** An emit run: its report, or the flags emit took. */
   emitReport?: string;

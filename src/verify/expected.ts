@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ValidationError } from "../core/errors";
 import { datasetOf } from "../datasets";
+import { merchantPoints } from "../datasets/merchant-metrics";
 import { renderFile } from "../formats/render";
 import type { Leaf } from "../records/columns";
 import { leavesOf } from "../records/columns";
@@ -25,8 +26,21 @@ export interface EmittedStream {
   readonly emit: { readonly request: EmitRequest; readonly stream: number };
 }
 
-/** What verify recomputes a run from, part by part: a generated file, or an emitted event stream. */
-export type ExpectedSource = PlannedFile | EmittedStream;
+/**
+ * An index run's documents (`synthgen index`, `index-documents`), as verify recomputes them: every
+ * merchant's point for each hour, the last hour the one holding `endMs`.
+ */
+export interface IndexedDocuments {
+  /** How the report names it: `index pp-merchantai`. */
+  readonly key: string;
+  readonly datePrefix: string;
+  readonly dataset: "merchant-metrics";
+  readonly schema?: undefined;
+  readonly indexed: { readonly seed: number; readonly endMs: number; readonly hours: number };
+}
+
+/** What verify recomputes a run from, part by part: a generated file, an emitted event stream, or an index run's documents. */
+export type ExpectedSource = PlannedFile | EmittedStream | IndexedDocuments;
 
 /** The event streams of an emit run, every event of each (a fanned-out run's whole streams, not one cell's). */
 export function emittedStreams(request: EmitRequest): EmittedStream[] {
@@ -41,6 +55,14 @@ export function emittedStreams(request: EmitRequest): EmittedStream[] {
 
 /** Makes a part's records again, each through `tap`, as generate wrote them or emit sent them. */
 function replay(part: ExpectedSource, tap: RecordTap, stop: () => boolean = () => false): void {
+  if ("indexed" in part) {
+    const { seed, endMs, hours } = part.indexed;
+    for (const point of merchantPoints(seed, endMs, hours)) {
+      tap(point.json, undefined, undefined);
+      if (stop()) return;
+    }
+    return;
+  }
   if ("emit" in part) {
     const { request, stream } = part.emit;
     const { cell: _, ...whole } = request;
@@ -195,7 +217,7 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
   const malformed: [number, number][] = [];
   let at = 0;
   // Emitted events are NDJSON lines (a malformed one is sent cut, as a file's would be written).
-  const ndjson = "emit" in file || file.format === undefined;
+  const ndjson = "emit" in file || "indexed" in file || file.format === undefined;
   replay(file, (clean, kind, dirtyJson) => {
     const raw = rawOf(clean, leaves);
     for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));

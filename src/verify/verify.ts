@@ -141,6 +141,8 @@ export interface OutputReader {
   readonly where: string;
   /** The finest time the output can hold (a table's time columns), compared at unless the options say otherwise. */
   readonly precision?: Precision;
+  /** Lets go of what the reader holds open (a connection, a point in time), read to the end or not. */
+  close?(): Promise<void>;
 }
 
 /** What a verify request compares, fixed before any output is read: the fields, the key, the output's column names. */
