@@ -40,6 +40,29 @@ export function renderFile(id: FileIdentity, options: RenderOptions = {}): Rende
   return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena, options.tap), stats };
 }
 
+/**
+ * The records of a file as generate writes them, each through `tap`, without making its bytes
+ * (how `verify` recomputes a run): an NDJSON file's records are counted by their lines' lengths
+ * (ASCII, so a character is a byte), another format's by rendering it. Stops when `stop` says so.
+ */
+export function tapRecords(id: FileIdentity, tap: RecordTap, stop: () => boolean = () => false): void {
+  if (id.format !== undefined && id.format !== "ndjson") {
+    for (const _ of renderFile(id, { tap }).chunks) {
+      // Drained for the tap: a format's size decides how many records a file holds.
+      if (stop()) return;
+    }
+    return;
+  }
+  const records = new RecordSource(id, datasetOf(id), undefined, tap);
+  if (records.count === 0) return;
+  let bytes = 0;
+  for (let i = 0; !stop(); i++) {
+    const { text, last } = records.line(i, id.targetBytes - bytes);
+    bytes += text.length;
+    if (last) return;
+  }
+}
+
 /** Room for a file's worth of the rest, capped at a chunk unless the caller gave an arena. */
 const bufferFor = (id: FileIdentity, written: number, chunkBytes: number, atLeast = 0): Buffer =>
   Buffer.allocUnsafe(Math.max(atLeast, Math.min(chunkBytes, Math.max(1, id.targetBytes - written) + LAST_RECORD_RESERVE)));

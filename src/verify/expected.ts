@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ValidationError } from "../core/errors";
 import { datasetOf } from "../datasets";
 import { merchantPoints } from "../datasets/merchant-metrics";
-import { renderFile } from "../formats/render";
+import { tapRecords } from "../formats/render";
 import type { Leaf } from "../records/columns";
 import { leavesOf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
@@ -72,10 +72,7 @@ function replay(part: ExpectedSource, tap: RecordTap, stop: () => boolean = () =
     }
     return;
   }
-  for (const _ of renderFile(part, { tap }).chunks) {
-    // Drained for the tap; the bytes are not kept.
-    if (stop()) break;
-  }
+  tapRecords(part, tap, stop);
 }
 
 /** A growable Uint32Array: 4 bytes per value however many records a run has. */
