@@ -187,6 +187,7 @@ program
   .option("--threads <n>", "threads recomputing the run's files and reading the output (default: the machine's cores); the report is the same for any count")
   .option("--precision <unit>", "compare timestamps to the us (default), or to the ms or s a pipeline keeps: ms, s (it truncates), ms-rounded, s-rounded")
   .option("--index-report <file>", "an index run instead: the report synthgen index printed; --output is then the index, https://HOST:9200/INDEX (API key from ELASTICSEARCH_API_KEY)")
+  .option("--require <columns>", "columns the pipeline adds that every row must hold a value in (a load time, a batch id): rows without one fail the check")
   .option("--emit-report <file>", "an emit run instead: the report synthgen emit printed (its identity, streams and events)")
   .option("--streams <n>", "or an emit run by its flags, as given to emit (with --events-per-stream, --date, --run-id)")
   .option("--events-per-stream <n>", "as given to emit")

@@ -7,7 +7,7 @@ import { fileDatasetLoader, readSchemaFile, resolveDataset, sha256Of } from "../
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { sinkFor, sinkLocation } from "../src/sinks";
-import { OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
+import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
 import type { ExpectedSource } from "../src/verify/expected";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
@@ -23,6 +23,7 @@ const FLAGS: Record<string, string> = {
   map: "--map",
   drop: "--drop",
   ignore: "--ignore",
+  require: "--require",
   expect: "--expect",
   output: "--output",
   manifest: "--manifest",
@@ -178,6 +179,8 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
     const map = parseMap(flags.map);
     const drop = list(flags.drop);
     const ignore = list(flags.ignore);
+    const required = list(flags.require);
+    if (required && required.length > MAX_REQUIRED) throw new ValidationError("require", `--require names at most ${MAX_REQUIRED} columns (got ${required.length})`);
     const expect = parseExpect(flags.expect);
     const examples = numeric(flags.examples);
     const threads = flags.threads === undefined ? Math.min(availableParallelism(), parts.length) : numeric(flags.threads);
@@ -193,6 +196,7 @@ export async function runVerifyCommand(flags: VerifyFlags): Promise<number> {
       ...(map ? { map } : {}),
       ...(drop ? { drop } : {}),
       ...(ignore ? { ignore } : {}),
+      ...(required ? { require: required } : {}),
       ...(expect ? { expect } : {}),
       ...(typeof examples === "number" ? { examples } : {}),
       ...(eventFlag !== undefined

@@ -21,6 +21,7 @@ export interface VerifyFlags {
   map?: string;
   drop?: string;
   ignore?: string;
+  require?: string;
   expect?: string;
   examples?: string;
   junit?: string;

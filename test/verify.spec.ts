@@ -107,6 +107,38 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       assert.match(bad.stderr, /--precision must be one of us, ms, s, ms-rounded, s-rounded \(got "ns"\)/);
     });
 
+    it("--require: a load time the pipeline adds must be in every row; rows without it fail the check, named by file and line, on any thread count", async () => {
+      const out = join(tmp, "loaded-at");
+      await mkdir(out, { recursive: true });
+      const db = await DuckDBInstance.create(":memory:");
+      const duck = await db.connect();
+      let without: number;
+      try {
+        await duck.run("SET TimeZone = 'UTC'");
+        const src = `SELECT *, row_number() OVER () AS rn FROM read_json('${join(landing, "*.ndjson")}', format = 'newline_delimited')`;
+        // Every 13th row loses its load time, as a pipeline's late-arriving batch might.
+        await duck.run(
+          `COPY (SELECT * EXCLUDE (rn), CASE WHEN rn % 13 = 0 THEN NULL ELSE TIMESTAMP '2026-01-16 02:00:00' END AS loaded_at FROM (${src}) ORDER BY rn) TO '${join(out, "part-0.parquet")}' (FORMAT parquet)`,
+        );
+        without = Number((await duck.runAndReadAll(`SELECT count(*) AS n FROM (${src}) WHERE rn % 13 = 0`)).getRowObjectsJson()[0]?.n);
+      } finally {
+        duck.closeSync();
+      }
+      for (const threads of ["1", "2"]) {
+        const { code, report } = await verify([...RUN, "--output", out, "--require", "loaded_at,batch_id", "--threads", threads]);
+        assert.equal(code, 1);
+        assert.deepEqual(report.failed_by, ["required columns"]);
+        assert.equal(report.required_columns.loaded_at.rows_without, without);
+        assert.equal(report.required_columns.loaded_at.examples[0].line, 13);
+        assert.equal(report.required_columns.batch_id.rows_without, report.output.rows, "a column the pipeline never added is missing from every row");
+        assert.equal(report.output.columns_not_generated, undefined, "required columns are known columns");
+        assert.equal(report.changed, 0);
+      }
+      const held = await verify([...RUN, "--output", join(tmp, "faithful-parquet"), "--require", "id"]);
+      assert.equal(held.code, 0);
+      assert.deepEqual(held.report.required_columns, { id: { rows_without: 0 } });
+    });
+
     it("a Hive-partitioned lake whose rows lost the partition columns: event_type and items_viewed are read from the folders, by their types; a file under the wrong folder is changed", async () => {
       const out = join(tmp, "hive");
       const db = await DuckDBInstance.create(":memory:");

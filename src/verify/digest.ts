@@ -15,6 +15,8 @@ export interface DigestedRow {
   readonly hashes: Uint32Array;
   readonly values?: Record<string, unknown>;
   readonly textual?: boolean;
+  /** Bit j set: the row holds a value (not null, not empty) in the j-th column `--require` names. */
+  readonly present: number;
 }
 
 /** A row that could not be read, with the hash of its text when it has one (a malformed record passed through). */
@@ -92,10 +94,15 @@ export class RowDigester {
   private readonly text: boolean[];
   private readonly hashes: Uint32Array;
 
+  private readonly requiredPath: string[][];
+
   constructor(
     private readonly comparison: Comparison,
     private readonly outName: readonly string[],
+    /** Columns every row must hold a value in (`--require`), at most 32. */
+    private readonly required: readonly string[] = [],
   ) {
+    this.requiredPath = required.map((n) => n.split("."));
     this.outPath = outName.map((n) => n.split("."));
     this.raw = new Array(comparison.leaves.length);
     this.text = new Array(comparison.leaves.length).fill(false);
@@ -146,11 +153,16 @@ export class RowDigester {
         k += `${v}\u0001`;
       }
     }
-    return { line, key: k, hashes, values, textual };
+    let present = 0;
+    for (let j = 0; j < this.required.length; j++) {
+      const v = textual ? values[this.required[j] as string] : valueAt(values, this.requiredPath[j] as string[]);
+      if (v !== undefined && v !== null && v !== "") present |= 1 << j;
+    }
+    return { line, key: k, hashes, values, textual, present };
   }
 }
 
-const MAGIC = "SGVD1";
+const MAGIC = "SGVD2";
 const START = 0;
 const END = 1;
 const ROW = 2;
@@ -269,6 +281,7 @@ export async function encodeObjects(objects: AsyncIterable<DigestedObject> | Ite
         out.bytes(Buffer.from(row.key, "utf8"));
       }
       out.words(row.hashes);
+      out.u32(row.present);
     }
     out.u8(END);
     out.text(JSON.stringify({ columns: object.columns, rows }));
@@ -299,7 +312,8 @@ export function decodeObjects(buf: Buffer, width: number): DigestedObject[] {
       } else if (tag === ROW) {
         const n = r.u32();
         const key = n === 0 ? undefined : r.bytes(n - 1);
-        rows.push({ line, key: key === undefined ? undefined : Buffer.from(key).toString("utf8"), hashes: r.words(width) });
+        const hashes = r.words(width);
+        rows.push({ line, key: key === undefined ? undefined : Buffer.from(key).toString("utf8"), hashes, present: r.u32() });
       } else throw new Error(`a verify digest is corrupt at byte ${r.at - 1}`);
     }
     const tail = JSON.parse(r.text()) as { columns: string[]; rows: number };
@@ -351,11 +365,18 @@ export interface DigestTask {
   readonly digest: { readonly key: string; readonly format: OutputFormat };
   readonly comparison: Comparison;
   readonly outName: readonly string[];
+  readonly required: readonly string[];
 }
 
 /** Digests output objects in order and encodes them as one slice. */
-export function digestObjects(sink: FileSink, objects: readonly { key: string; format: OutputFormat }[], comparison: Comparison, outName: readonly string[]): Promise<Buffer> {
-  const digester = new RowDigester(comparison, outName);
+export function digestObjects(
+  sink: FileSink,
+  objects: readonly { key: string; format: OutputFormat }[],
+  comparison: Comparison,
+  outName: readonly string[],
+  required: readonly string[] = [],
+): Promise<Buffer> {
+  const digester = new RowDigester(comparison, outName, required);
   const digested = function* (): Generator<DigestedObject> {
     for (const o of objects) {
       const columns: string[] = [];

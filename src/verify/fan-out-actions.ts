@@ -12,7 +12,7 @@ import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
 import { expectedParts } from "./expected";
 import { listOutput, type OutputFormat } from "./output";
-import { OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
+import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
 
 /**
  * The three steps the verify state machine asks of `generate-files`, as events
@@ -61,7 +61,7 @@ const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
 const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
 
-const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "expect", "examples", "precision", "scratch"];
+const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "require", "expect", "examples", "precision", "scratch"];
 const RUN_FIELDS = ["file_count", "target_size_mb", "date_prefix", "date_from", "date_to", "seed", "run_id", "time", "dataset", "format", "parquet_codec", "dirty", "partition", "daily_curve"];
 
 interface VerifyRequest {
@@ -121,6 +121,8 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   const key = strings(r, "key");
   const drop = strings(r, "drop");
   const ignore = strings(r, "ignore");
+  const required = strings(r, "require");
+  if (required && required.length > MAX_REQUIRED) throw new ValidationError("require", `require names at most ${MAX_REQUIRED} columns (got ${required.length})`);
   const examples = r.examples === undefined ? undefined : integerField(r, "examples", 3, 0, 100);
   const precision = r.precision;
   if (precision !== undefined && !Object.hasOwn(PRECISION_UNITS, precision as string)) {
@@ -132,6 +134,7 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     ...(map ? { map: map as Record<string, string> } : {}),
     ...(drop ? { drop } : {}),
     ...(ignore ? { ignore } : {}),
+    ...(required ? { require: required } : {}),
     ...(expect ? { expect: expect as Partial<Record<DirtyKind, Outcome>> } : {}),
     ...(examples !== undefined ? { examples } : {}),
   };
@@ -255,7 +258,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     const from = integerField(slice, "first", -1, 0, listing.files.length - 1);
     const count = integerField(slice, "count", -1, 1, listing.files.length - from);
     const n = integerField(slice, "n", -1, 0, listing.files.length - 1);
-    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName);
+    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName, request.options.require);
     await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);
     return { action, kind: "read", n, objects: count, digest_bytes: bytes.length };
   }

@@ -21,6 +21,9 @@ import {
 } from "./expected";
 import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
 
+/** Columns `--require` may name: each row's answer is one bit of a 32-bit word. */
+export const MAX_REQUIRED = 32;
+
 /** What a pipeline did with one kind of dirty record. */
 export const OUTCOMES = ["dropped", "kept", "repaired", "deduplicated", "changed"] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -34,6 +37,8 @@ export interface VerifyOptions {
   readonly drop?: readonly string[];
   /** Output columns the pipeline adds and that are not reported as unknown. */
   readonly ignore?: readonly string[];
+  /** Output columns the pipeline adds that every row must hold a value in (a load time, a batch id); not reported as unknown. */
+  readonly require?: readonly string[];
   /** What the pipeline should do with each dirty kind; the check fails where it did otherwise. */
   readonly expect?: Readonly<Partial<Record<DirtyKind, Outcome>>>;
   /** Examples per changed field, per kind of problem (default 3). */
@@ -98,7 +103,7 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
     const digest = (i: number) => {
       const f = listed.files[i];
       if (f === undefined || f.format === "table") return;
-      const p = pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, sink: spec }) as Promise<Uint8Array>;
+      const p = pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, required: options.require ?? [], sink: spec }) as Promise<Uint8Array>;
       p.catch(() => undefined);
       digests[i] = p;
     };
@@ -198,7 +203,7 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   const listed = await reader.listed();
   if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
   // Keys are made by the plan's comparison; matched by content instead, the join ignores them.
-  const digester = new RowDigester(plan.comparison, plan.outName);
+  const digester = new RowDigester(plan.comparison, plan.outName, options.require);
   const objects = listed.files.map((file): DigestedObject => {
     const columns: string[] = [];
     return { key: file.key, format: file.format, columns, rows: digester.rows(file.key, reader.rows(file.key, file.format), columns) };
@@ -241,7 +246,8 @@ export async function verifyDigests(
   const examples = options.examples ?? 3;
   const outName = plan.outName;
   const generatedNames = new Set(leaves.map((l) => l.name));
-  const ignored = new Set(options.ignore ?? []);
+  const ignored = new Set([...(options.ignore ?? []), ...(options.require ?? []).map((c) => c.split(".")[0] as string)]);
+  const required = (options.require ?? []).map((column) => ({ column, rows: 0, examples: [] as { file: string; line: number }[] }));
   // An emit run's events: each stream's order is always reported; keys and delay when their columns are named.
   const events = emitted ? new EventChecks(expected, emitted.runId, options.events ?? {}) : undefined;
   for (const f of events?.fields ?? []) ignored.add(f.split(".")[0] as string);
@@ -284,6 +290,12 @@ export async function verifyDigests(
         unparseableCount++;
         if (unparseable.length < examples) unparseable.push({ file: location(file.key), line: row.line, error: row.error });
         continue;
+      }
+      for (let j = 0; j < required.length; j++) {
+        if ((row.present & (1 << j)) !== 0) continue;
+        const r = required[j] as (typeof required)[number];
+        r.rows++;
+        if (r.examples.length < examples) r.examples.push({ file: location(file.key), line: row.line });
       }
       const hashes = row.hashes;
       const k = key.length ? row.key : contentKeyOf(hashes);
@@ -424,6 +436,7 @@ export async function verifyDigests(
       unparseableCount > 0 && "unparseable",
       misplacedCount > 0 && "misplaced",
       !expectationsHold && "dirty expectations",
+      required.some((r) => r.rows > 0) && "required columns",
     ].filter((x): x is string => typeof x === "string");
     const landing = events?.report();
     if (landing) failedBy.push(...landing.failedBy);
@@ -452,6 +465,7 @@ export async function verifyDigests(
       unparseable: unparseableCount,
       misplaced: misplacedCount,
       changed_fields: fields,
+      ...(required.length ? { required_columns: Object.fromEntries(required.map((r) => [r.column, { rows_without: r.rows, ...(r.examples.length ? { examples: r.examples } : {}) }])) } : {}),
       ...(unexpected.length ? { unexpected_examples: unexpected } : {}),
       ...(unparseable.length ? { unparseable_examples: unparseable } : {}),
       ...(Object.keys(dirty).length ? { dirty } : {}),
