@@ -3,7 +3,7 @@ import type { Connection } from "../databases/connection";
 import { LEDGER_TABLE } from "../databases/load";
 import { ident } from "../databases/tables";
 import type { OutputRow } from "./output";
-import type { OutputReader } from "./verify";
+import type { OutputReader, Precision } from "./verify";
 
 /** Rows fetched from the cursor at a time: the table is never held whole. */
 export const FETCH_ROWS = 5000;
@@ -30,25 +30,43 @@ export async function tableReader(conn: Connection, table: string, where: string
   }
   const select = `SELECT ${columns.map((c) => `CAST(${q(c)} AS text) AS ${q(c)}`).join(", ")} FROM ${q(table)}`;
   const precision = precisionOf(described.filter((r) => /^timestamp/.test(String(r.data_type))).map((r) => Number(r.datetime_precision)));
+  return tableOutput(conn, `${where} table ${table}`, table, columns, precision, "BEGIN TRANSACTION READ ONLY", async function* () {
+    await conn.query(`DECLARE synthgen_verify NO SCROLL CURSOR FOR ${select}`);
+    for (;;) {
+      const batch = await conn.query(`FETCH FORWARD ${FETCH_ROWS} FROM synthgen_verify`);
+      yield* batch;
+      if (batch.length < FETCH_ROWS) break;
+    }
+  });
+}
+
+/**
+ * A table as verify's output, one part: its rows as `source` gives them, in a read-only
+ * transaction (`begin`) rolled back at the end, each column's text read by its field's type.
+ */
+function tableOutput(
+  conn: Connection,
+  where: string,
+  table: string,
+  columns: readonly string[],
+  precision: Precision | undefined,
+  begin: string,
+  source: () => AsyncIterable<Record<string, unknown>>,
+): OutputReader {
   return {
-    where: `${where} table ${table}`,
-    location: (key) => `${where} table ${key}`,
+    where,
+    location: () => where,
     ...(precision ? { precision } : {}),
     listed: async () => ({ files: [{ key: table, format: "table" }], skipped: [] }),
     rows: async function* (): AsyncGenerator<OutputRow> {
-      await conn.query("BEGIN TRANSACTION READ ONLY");
+      await conn.query(begin);
       try {
-        await conn.query(`DECLARE synthgen_verify NO SCROLL CURSOR FOR ${select}`);
         let line = 0;
-        for (;;) {
-          const batch = await conn.query(`FETCH FORWARD ${FETCH_ROWS} FROM synthgen_verify`);
-          for (const r of batch) {
-            line++;
-            const values: Record<string, unknown> = {};
-            for (const c of columns) values[c] = r[c] ?? null;
-            yield { values, textual: true, line };
-          }
-          if (batch.length < FETCH_ROWS) break;
+        for await (const r of source()) {
+          line++;
+          const values: Record<string, unknown> = {};
+          for (const c of columns) values[c] = r[c] ?? null;
+          yield { values, textual: true, line };
         }
       } finally {
         await conn.query("ROLLBACK").catch(() => undefined);
@@ -91,24 +109,5 @@ async function mysqlTableReader(conn: Connection, table: string, where: string):
     .join(", ");
   const precision = precisionOf(described.filter((r) => /^(datetime|timestamp)$/i.test(String(r.data))).map((r) => Number(r.digits)));
   const stream = conn.stream.bind(conn);
-  return {
-    where: `${where} table ${table}`,
-    location: (key) => `${where} table ${key}`,
-    ...(precision ? { precision } : {}),
-    listed: async () => ({ files: [{ key: table, format: "table" }], skipped: [] }),
-    rows: async function* (): AsyncGenerator<OutputRow> {
-      await conn.query("START TRANSACTION READ ONLY");
-      try {
-        let line = 0;
-        for await (const r of stream(`SELECT ${select} FROM ${q(table)}`)) {
-          line++;
-          const values: Record<string, unknown> = {};
-          for (const c of columns) values[c] = r[c] ?? null;
-          yield { values, textual: true, line };
-        }
-      } finally {
-        await conn.query("ROLLBACK").catch(() => undefined);
-      }
-    },
-  };
+  return tableOutput(conn, `${where} table ${table}`, table, columns, precision, "START TRANSACTION READ ONLY", () => stream(`SELECT ${select} FROM ${q(table)}`));
 }
