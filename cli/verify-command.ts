@@ -376,6 +376,32 @@ function summary(r: VerifyReport): string {
 const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 /** The report as JUnit XML, one test case per check: what CI systems show as test results. */
+/** What junit reads of an emit run's `events` part (see src/verify/events.ts). */
+interface EventsPart {
+  readonly order: { readonly required: boolean; readonly out_of_order: number; readonly streams_out_of_order: number };
+  readonly idempotency?: { readonly mismatched: number; readonly without_key: number };
+}
+
+/** An emit run's checks that can fail: the landing order when required, the idempotency keys when read. */
+function eventCases(events: EventsPart | undefined): [string, string | undefined][] {
+  if (!events) return [];
+  const cases: [string, string | undefined][] = [];
+  if (events.order.required) {
+    cases.push([
+      "every stream's events landed in the order they were sent",
+      events.order.out_of_order ? `${events.order.out_of_order} events out of order in ${events.order.streams_out_of_order} streams` : undefined,
+    ]);
+  }
+  const keys = events.idempotency;
+  if (keys) {
+    cases.push([
+      "every row carries its own event's idempotency key",
+      keys.mismatched + keys.without_key ? `${keys.mismatched} rows with another event's key, ${keys.without_key} without one` : undefined,
+    ]);
+  }
+  return cases;
+}
+
 export function junit(r: VerifyReport): string {
   const cases: [string, string | undefined][] = [
     ["every clean record is in the output", r.missing ? `${r.missing} of ${r.clean_records} missing` : undefined],
@@ -394,6 +420,11 @@ export function junit(r: VerifyReport): string {
     ...Object.entries(r.dirty ?? {})
       .filter(([, d]) => d.expected !== undefined)
       .map(([kind, d]): [string, string | undefined] => [`${kind} records are ${d.expected}`, d.holds ? undefined : `${d[d.expected as Outcome] ?? 0} of ${d.injected} ${d.expected}`]),
+    ...Object.entries(r.required_columns ?? {}).map(([column, c]): [string, string | undefined] => [
+      `every row holds ${column}`,
+      c.rows_without ? `${c.rows_without} rows without ${column}` : undefined,
+    ]),
+    ...eventCases(r.events as EventsPart | undefined),
   ];
   const failures = cases.filter(([, f]) => f !== undefined).length;
   const body = cases.map(([name, failure]) => `    <testcase classname="synthgen.verify" name="${xml(name)}">${failure ? `<failure message="${xml(failure)}"/>` : ""}</testcase>`).join("\n");

@@ -159,9 +159,15 @@ describe("synthgen verify of an emit run: what an events pipeline landed, agains
     });
 
     it("--in-order makes the reordering fail the check; in reading order (no arrival column) the count is the same", async () => {
-      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), "--in-order"]);
+      const junitFile = join(dir, "junit.xml");
+      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), "--in-order", "--junit", junitFile]);
       assert.equal(code, 1);
       assert.deepEqual(report.failed_by, ["missing", "duplicated", "out of order"]);
+      // The CI view shows the order check failing too, not only the exit code.
+      assert.match(
+        await readFile(junitFile, "utf8"),
+        new RegExp(`name="every stream's events landed in the order they were sent"><failure message="${report.events.order.out_of_order} events out of order in 4 streams"/>`),
+      );
       assert.match(report.events.order.judged_by, /order rows were read/);
       assert.equal(report.events.order.out_of_order, expected().outOfOrder);
       assert.equal(report.events.idempotency, undefined);

@@ -125,8 +125,10 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
         duck.closeSync();
       }
       for (const threads of ["1", "2"]) {
-        const { code, report } = await verify([...RUN, "--output", out, "--require", "loaded_at,batch_id", "--threads", threads]);
+        const junitFile = join(tmp, `junit-required-${threads}.xml`);
+        const { code, report } = await verify([...RUN, "--output", out, "--require", "loaded_at,batch_id", "--threads", threads, "--junit", junitFile]);
         assert.equal(code, 1);
+        assert.match(await readFile(junitFile, "utf8"), new RegExp(`name="every row holds loaded_at"><failure message="${without} rows without loaded_at"/>`));
         assert.deepEqual(report.failed_by, ["required columns"]);
         assert.equal(report.required_columns.loaded_at.rows_without, without);
         assert.equal(report.required_columns.loaded_at.examples[0].line, 13);
