@@ -6,8 +6,8 @@ import { parseGenerateRequest } from "../src/files/request";
 import { sinkLocation } from "../src/sinks";
 import { resolveDataset, fileDatasetLoader } from "../src/catalog/resolve";
 import { isDatabaseUrl } from "../src/databases/target";
-import { badInput, crashed, EXIT, eventFrom, finish, numeric, parsePairs } from "./common";
-import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, type GenerateFlags } from "./generate-options";
+import { badInput, crashed, EXIT, eventFrom, finish, parsePairs } from "./common";
+import { FLAG_FOR_FIELD, parseDestination, parseShards, parseThreads, runEventOf, type GenerateFlags } from "./generate-options";
 import { progressBar } from "./progress";
 import { preflight, settleAbandoned, trapInterrupts, type Interruption } from "./run-guard";
 import { executeSharded } from "./sharded-run";
@@ -93,21 +93,7 @@ export async function runGenerateCommand(flags: GenerateFlags): Promise<number> 
     const { runScenarioGenerate } = require("./generate-scenario") as typeof import("./generate-scenario");
     return runScenarioGenerate({ ...flags, scenario: flags.scenario });
   }
-  const event = eventFrom({
-    file_count: numeric(flags.files),
-    target_size_mb: numeric(flags.sizeMb),
-    date_prefix: flags.date,
-    dataset: flags.dataset,
-    seed: numeric(flags.seed),
-    run_id: flags.runId,
-    key_prefix: flags.keyPrefix,
-    date_from: flags.from,
-    date_to: flags.to,
-    partition: flags.partition,
-    daily_curve: flags.dailyCurve,
-    format: flags.format,
-    parquet_codec: flags.parquetCodec,
-  });
+  const event = { ...runEventOf(flags), ...eventFrom({ key_prefix: flags.keyPrefix }) };
 
   let threads: number;
   let destination: ReturnType<typeof parseDestination>;

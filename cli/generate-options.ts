@@ -6,7 +6,7 @@ import { LIMITS } from "../src/core/limits";
 import { threadsForVolume } from "../src/files/capacity";
 import { normaliseKeyPrefix } from "../src/files/request";
 import type { SinkSpec } from "../src/sinks";
-import { numeric } from "./common";
+import { eventFrom, numeric } from "./common";
 
 /** `synthgen generate` flags, as commander hands them over (strings until validated). */
 export interface GenerateFlags {
@@ -32,6 +32,27 @@ export interface GenerateFlags {
   scenario?: string;
   /** A database --out: create the tables that are missing. */
   createTables?: boolean;
+}
+
+/** The flags that name a generate run: what `generate` takes and `verify` takes again. */
+export type RunFlags = Pick<GenerateFlags, "files" | "sizeMb" | "date" | "dataset" | "seed" | "runId" | "from" | "to" | "partition" | "dailyCurve" | "format" | "parquetCodec">;
+
+/** A generate run's event from its flags (dirt aside, which the caller parses where its errors are caught). */
+export function runEventOf(flags: RunFlags): Record<string, unknown> {
+  return eventFrom({
+    file_count: numeric(flags.files),
+    target_size_mb: numeric(flags.sizeMb),
+    date_prefix: flags.date,
+    dataset: flags.dataset,
+    seed: numeric(flags.seed),
+    run_id: flags.runId,
+    date_from: flags.from,
+    date_to: flags.to,
+    partition: flags.partition,
+    daily_curve: flags.dailyCurve,
+    format: flags.format,
+    parquet_codec: flags.parquetCodec,
+  });
 }
 
 /** Which flag carries each event field, so CLI errors name what the user typed. */

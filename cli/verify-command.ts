@@ -10,7 +10,7 @@ import { sinkFor, sinkLocation } from "../src/sinks";
 import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
 import type { ExpectedSource } from "../src/verify/expected";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
-import { FLAG_FOR_FIELD, parseDestination } from "./generate-options";
+import { FLAG_FOR_FIELD, parseDestination, runEventOf } from "./generate-options";
 import type { VerifyFlags } from "./verify-flags";
 
 export type { VerifyFlags } from "./verify-flags";
@@ -316,21 +316,7 @@ async function generateRunOf(flags: VerifyFlags) {
       }
     }
   } else {
-    event = eventFrom({
-      file_count: numeric(flags.files),
-      target_size_mb: numeric(flags.sizeMb),
-      date_prefix: flags.date,
-      dataset: flags.dataset,
-      seed: numeric(flags.seed),
-      run_id: flags.runId,
-      date_from: flags.from,
-      date_to: flags.to,
-      partition: flags.partition,
-      daily_curve: flags.dailyCurve,
-      format: flags.format,
-      parquet_codec: flags.parquetCodec,
-      dirty: parsePairs("--dirty", flags.dirty),
-    });
+    event = { ...runEventOf(flags), ...eventFrom({ dirty: parsePairs("--dirty", flags.dirty) }) };
   }
   let custom: ResolvedDataset | undefined;
   if (flags.scenario !== undefined) {
