@@ -1,21 +1,11 @@
-/** `synthgen verify` flags, as commander hands them over. */
-export interface VerifyFlags {
+import type { RunFlags } from "./generate-options";
+
+/** `synthgen verify` flags, as commander hands them over: a generate run's own flags, and verify's. */
+export interface VerifyFlags extends RunFlags {
   output: string;
   endpoint?: string;
   manifest?: string;
-  dataset?: string;
   scenario?: string;
-  files?: string;
-  sizeMb?: string;
-  date?: string;
-  seed?: string;
-  runId?: string;
-  from?: string;
-  to?: string;
-  partition?: string;
-  dailyCurve?: boolean;
-  format?: string;
-  parquetCodec?: string;
   dirty?: string;
   key?: string;
   map?: string;

@@ -1,12 +1,13 @@
 import { ValidationError } from "../core/errors";
-import { describe, type EventObject, eventObject, integerField, type RequestContext } from "../core/fields";
+import { describe, type EventObject, eventObject, integerField } from "../core/fields";
 import { BYTES_PER_MB } from "../core/limits";
 import { vcpusFor } from "../core/vcpus";
-import { type DatasetLoader, resolveDataset } from "../catalog/resolve";
+import { resolveDataset } from "../catalog/resolve";
 import { rateOf } from "../files/capacity";
 import { layoutByTime } from "../files/fan-out";
+import type { FanOutDeps } from "../files/fan-out-actions";
 import { planRun, type RunPlan } from "../files/plan";
-import { parseGenerateRequest, type RequestDefaults } from "../files/request";
+import { parseGenerateRequest } from "../files/request";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
@@ -32,21 +33,10 @@ export function isVerifyEvent(event: unknown): boolean {
   return typeof event === "object" && event !== null && typeof (event as { action?: unknown }).action === "string" && (event as { action: string }).action.startsWith("verify-");
 }
 
-export interface VerifyDeps {
-  readonly defaults: RequestDefaults;
-  /** The deployment's key prefix: digests and reports go under `{prefix}_verify/`. */
-  readonly configuredPrefix: string;
-  /** The landing bucket (digests, reports, stored datasets). */
-  readonly sink: SinkSpec;
+/** What a verify step needs of its function: the fan-out's settings, less the file pool, plus the output it may read. */
+export interface VerifyDeps extends Omit<FanOutDeps, "pool" | "loadScenario"> {
   /** The output a deployment may read (`s3://bucket/prefix/`), or none: the state machine is not deployed without it. */
   readonly outputUri: string | undefined;
-  readonly context: RequestContext;
-  readonly memoryMb: number;
-  readonly cores: number;
-  readonly remainingMs: () => number;
-  /** Slices the state machine runs at once; the plan makes at least this many where it can. */
-  readonly concurrency: number;
-  readonly loadDataset?: DatasetLoader;
 }
 
 /**
