@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
 import { linesOf } from "../src/verify/output";
 import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
+import { hashContent, hashKey, KeyTable } from "../src/verify/key-table";
 import { synthgen } from "./support/cli";
 import { convert } from "./support/pipeline-under-test";
 import { startTestS3 } from "./support/s3";
@@ -477,6 +478,24 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
           assert.equal(fieldHash(a[0], a[1], a[2]) === fieldHash(b[0], b[1], b[2]), same, `${JSON.stringify([a, b], (_, v) => (typeof v === "bigint" ? `${v}n` : v))}`);
         }
       }
+    });
+
+    it("keys are kept as 64-bit hashes: 200,000 distinct ids stored and found again, a repeat reported with the first index, content apart from keys", () => {
+      const table = new KeyTable(200_001);
+      const k = { h1: 0, h2: 0 };
+      for (let i = 0; i < 200_000; i++) assert.equal(table.add(hashKey(`s:evt_${i}\u0001`, k), i), -1, `id ${i} collided`);
+      for (let i = 0; i < 200_000; i += 997) assert.equal(table.get(hashKey(`s:evt_${i}\u0001`, k)), i);
+      assert.equal(table.get(hashKey("s:evt_200000\u0001", k)), -1);
+      assert.equal(table.add(hashKey("s:evt_7\u0001", k), 200_000), 7, "a key stored twice answers the first record");
+      const words = Uint32Array.from([1, 2, 3]);
+      const content = { ...hashContent(words, 0, 3, k) };
+      assert.deepEqual(hashContent(Uint32Array.from([9, 1, 2, 3]), 1, 3, k), content, "content hashes by the words alone");
+      assert.notDeepEqual(hashContent(Uint32Array.from([1, 2, 4]), 0, 3, k), content);
+      assert.notDeepEqual(hashKey("", k), { h1: 0, h2: 0 }, "(0, 0) stays free for no key");
+      assert.throws(() => {
+        const small = new KeyTable(1);
+        for (let i = 0; i < 20; i++) small.add(hashKey(String(i), k), i);
+      }, /key table is full/);
     });
 
     it("NDJSON lines: split where the bytes are, across chunks (a multi-byte character too), CRLF or not, the last without a newline", async () => {

@@ -274,16 +274,3 @@ export function fieldHash(type: Leaf["type"], value: unknown, textual = false, u
   // A value of another type than its column's: a string "12" in an int column is not the number 12.
   return hashString(TAG.other, `${typeof value}:${typeof value === "string" ? value : stableJson(value)}`);
 }
-
-/**
- * A record's whole content as a key, from its field hashes: how records without a key (and dirty
- * versions that lost theirs) are matched. One UTF-16 unit per 16 bits of hash.
- */
-export function contentKeyOf(hashes: Uint32Array, start = 0, width = hashes.length - start): string {
-  let out = "\u0002";
-  for (let f = start; f < start + width; f++) {
-    const h = hashes[f] as number;
-    out += String.fromCharCode(h & 0xffff, h >>> 16);
-  }
-  return out;
-}

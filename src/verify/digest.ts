@@ -163,6 +163,8 @@ export class RowDigester {
 }
 
 const MAGIC = "SGVD2";
+/** Expectations keep 64-bit key hashes from SGVE2 on (SGVE1 kept the keys' text). */
+const EXPECTED_MAGIC = "SGVE2";
 const START = 0;
 const END = 1;
 const ROW = 2;
@@ -330,13 +332,14 @@ async function* asAsync<T>(items: readonly T[]): AsyncGenerator<T> {
 /** Generated files' expectations, stored by a slice that recomputed them, read back by the merge. */
 export function encodeExpectations(parts: readonly FileExpectation[], width: number): Buffer {
   const out = new Bytes();
-  out.text("SGVE1");
+  out.text(EXPECTED_MAGIC);
   out.u32(width);
   out.u32(parts.length);
   for (const p of parts) {
-    out.text(JSON.stringify({ count: p.count, keys: p.keys.map((k) => k ?? null), dirty: p.dirty.map((d) => ({ at: d.at, key: d.key ?? null })), malformed: p.malformed }));
+    out.text(JSON.stringify({ count: p.count, dirty: p.dirty.map((d) => ({ at: d.at, key: d.key ? [d.key.h1, d.key.h2] : null })), malformed: p.malformed }));
     out.words(p.hashes);
     out.bytes(p.kinds);
+    out.words(p.keys);
     for (const d of p.dirty) out.words(d.hashes);
   }
   return out.done();
@@ -344,17 +347,18 @@ export function encodeExpectations(parts: readonly FileExpectation[], width: num
 
 export function decodeExpectations(buf: Buffer, width: number): FileExpectation[] {
   const r = new Reader(buf);
-  if (r.text() !== "SGVE1") throw new Error("not a verify digest of generated records");
+  if (r.text() !== EXPECTED_MAGIC) throw new Error("not a verify digest of generated records (or one of an older synthgen)");
   const stored = r.u32();
   if (stored !== width) throw new Error(`a verify digest of ${stored} fields where the comparison has ${width}: not this request's`);
   const n = r.u32();
   const parts: FileExpectation[] = [];
   for (let i = 0; i < n; i++) {
-    const head = JSON.parse(r.text()) as { count: number; keys: (string | null)[]; dirty: { at: number; key: string | null }[]; malformed: [number, number][] };
+    const head = JSON.parse(r.text()) as { count: number; dirty: { at: number; key: [number, number] | null }[]; malformed: [number, number][] };
     const hashes = r.words(head.count * width);
     const kinds = r.bytes(head.count);
-    const dirty = head.dirty.map((d) => ({ at: d.at, key: d.key ?? undefined, hashes: r.words(width) }));
-    parts.push({ count: head.count, hashes, kinds, keys: head.keys.map((k) => k ?? undefined), dirty, malformed: head.malformed });
+    const keys = r.words(head.count * 2);
+    const dirty = head.dirty.map((d) => ({ at: d.at, key: d.key ? { h1: d.key[0], h2: d.key[1] } : undefined, hashes: r.words(width) }));
+    parts.push({ count: head.count, hashes, kinds, keys, dirty, malformed: head.malformed });
   }
   if (r.more) throw new Error("a verify digest of generated records has bytes after its last file");
   return parts;

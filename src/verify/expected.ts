@@ -11,7 +11,8 @@ import type { PlannedFile } from "../sinks/sink";
 import type { EmitRequest } from "../events/request";
 import { EventStream } from "../events/streams";
 import type { RecordTap } from "../records/record-source";
-import { canonical, contentKeyOf, fieldHash, valueAt } from "./canonical";
+import { canonical, fieldHash, valueAt } from "./canonical";
+import { hashContent, hashKey, type KeyHash, KeyTable, NO_KEY } from "./key-table";
 
 /**
  * One event stream of an emit run, as verify recomputes it: the records stream `emit.stream` of
@@ -115,8 +116,8 @@ export interface ExpectedRun {
   readonly comparison: Comparison;
   readonly files: readonly ExpectedFile[];
   readonly records: number;
-  /** Record index by key (a dirty version's key too, when the dirt changed it). */
-  readonly byKey: Map<string, number>;
+  /** Record index by key hash (a dirty version's key too, when the dirt changed it); by content hash without key fields. */
+  readonly keys: KeyTable;
   /** `records × leaves` field hashes of the clean records. */
   readonly hashes: Uint32Array;
   /** 0 for a clean record, else 1 + the index of its kind in DIRTY_KINDS. */
@@ -127,7 +128,8 @@ export interface ExpectedRun {
   readonly malformedLines: Map<number, number>;
   /** Records that share a key with an earlier one (the key does not identify a record). */
   readonly sharedKeys: number;
-  readonly firstShared?: string;
+  /** The first record found sharing one (its index in the run). */
+  readonly firstShared?: number;
 }
 
 /**
@@ -192,10 +194,10 @@ export interface FileExpectation {
   /** `count × leaves` field hashes of the clean records. */
   readonly hashes: Uint32Array;
   readonly kinds: Uint8Array;
-  /** Each record's key (undefined when a key field is null). */
-  readonly keys: (string | undefined)[];
-  /** Records whose dirt changed them: their field hashes, and the key (or, without one, the content) they were written with. */
-  readonly dirty: { readonly at: number; readonly hashes: Uint32Array; readonly key: string | undefined }[];
+  /** Each record's key hash as `h1, h2` pairs (see key-table.ts); `0, 0` when a key field is null or there are no key fields. */
+  readonly keys: Uint32Array;
+  /** Records whose dirt changed them: their field hashes, and the hash of the key they were written with (none: found by content). */
+  readonly dirty: { readonly at: number; readonly hashes: Uint32Array; readonly key: KeyHash | undefined }[];
   /** Malformed records by the hash of their cut line. */
   readonly malformed: [number, number][];
 }
@@ -209,8 +211,9 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
   const { leaves, key, unit } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
-  const keys: (string | undefined)[] = [];
-  const dirty: { at: number; hashes: Uint32Array; key: string | undefined }[] = [];
+  const keys = new U32s();
+  const keyHash: KeyHash = { h1: 0, h2: 0 };
+  const dirty: { at: number; hashes: Uint32Array; key: KeyHash | undefined }[] = [];
   const malformed: [number, number][] = [];
   let at = 0;
   // Emitted events are NDJSON lines (a malformed one is sent cut, as a file's would be written).
@@ -219,18 +222,27 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
     const raw = rawOf(clean, leaves);
     for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
-    // Without key fields a record is found by its content, made from its hashes when merged.
-    keys.push(key.length ? keyOf(raw, leaves, key, false, unit) : undefined);
+    // Without key fields a record is found by its content, hashed when merged.
+    const k = key.length ? keyOf(raw, leaves, key, false, unit) : undefined;
+    if (k === undefined) {
+      keys.push(NO_KEY);
+      keys.push(NO_KEY);
+    } else {
+      hashKey(k, keyHash);
+      keys.push(keyHash.h1);
+      keys.push(keyHash.h2);
+    }
     if (kind === "malformed") {
       if (dirtyJson !== undefined && ndjson) malformed.push([fieldHash("string", dirtyJson), at]);
     } else if (dirtyJson !== undefined) {
       const d = rawOf(dirtyJson, leaves);
       // A dirty version without its key is found by its whole content (see merge).
-      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f], false, unit)), key: key.length ? keyOf(d, leaves, key, false, unit) : undefined });
+      const dk = key.length ? keyOf(d, leaves, key, false, unit) : undefined;
+      dirty.push({ at, hashes: Uint32Array.from(leaves, (l, f) => fieldHash(l.type, d[f], false, unit)), key: dk === undefined ? undefined : hashKey(dk, { h1: 0, h2: 0 }) });
     }
     at++;
   });
-  return { count: at, hashes: hashes.data.slice(0, hashes.length), kinds: Uint8Array.from(kinds), keys, dirty, malformed };
+  return { count: at, hashes: hashes.data.slice(0, hashes.length), kinds: Uint8Array.from(kinds), keys: keys.data.slice(0, keys.length), dirty, malformed };
 }
 
 /** The task a verify worker runs: `expectFile` on another thread. */
@@ -272,33 +284,38 @@ export function mergeExpectations(files: readonly ExpectedSource[], parts: reado
   const records = parts.reduce((n, p) => n + p.count, 0);
   const hashes = new Uint32Array(records * width);
   const kinds = new Uint8Array(records);
-  const byKey = new Map<string, number>();
+  const keys = new KeyTable(records + parts.reduce((n, p) => n + p.dirty.length, 0));
   const dirtyHashes = new Map<number, Uint32Array>();
   const malformedLines = new Map<number, number>();
   let sharedKeys = 0;
-  let firstShared: string | undefined;
+  let firstShared: number | undefined;
   const out: ExpectedFile[] = [];
-  const remember = (k: string | undefined, i: number) => {
-    if (k === undefined) return;
-    const seen = byKey.get(k);
-    if (seen === undefined) byKey.set(k, i);
-    else if (seen !== i) {
+  const k: KeyHash = { h1: 0, h2: 0 };
+  const remember = (key: KeyHash, i: number) => {
+    const seen = keys.add(key, i);
+    if (seen >= 0 && seen !== i) {
       sharedKeys++;
-      firstShared ??= k;
+      firstShared ??= i;
     }
   };
   let first = 0;
+  const byContent = comparison.key.length === 0;
   parts.forEach((part, n) => {
     hashes.set(part.hashes, first * width);
     kinds.set(part.kinds, first);
     let d = 0;
-    const byContent = comparison.key.length === 0;
     for (let i = 0; i < part.count; i++) {
-      remember(byContent ? contentKeyOf(part.hashes, i * width, width) : part.keys[i], first + i);
+      if (byContent) remember(hashContent(part.hashes, i * width, width, k), first + i);
+      else {
+        k.h1 = part.keys[2 * i] as number;
+        k.h2 = part.keys[2 * i + 1] as number;
+        if (k.h1 !== NO_KEY || k.h2 !== NO_KEY) remember(k, first + i);
+      }
       const dirty = part.dirty[d];
       if (dirty && dirty.at === i) {
         dirtyHashes.set(first + i, dirty.hashes);
-        remember(byContent ? contentKeyOf(dirty.hashes) : (dirty.key ?? contentKeyOf(dirty.hashes)), first + i);
+        // A dirty version without its key is found by its whole content.
+        remember(byContent || dirty.key === undefined ? hashContent(dirty.hashes, 0, width, k) : dirty.key, first + i);
         d++;
       }
     }
@@ -307,7 +324,7 @@ export function mergeExpectations(files: readonly ExpectedSource[], parts: reado
     out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
     first += part.count;
   });
-  return { comparison, files: out, records, byKey, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
+  return { comparison, files: out, records, keys, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
 }
 
 /** Record `index`'s canonical values again, by rendering its file or stream (for a report's examples only). */

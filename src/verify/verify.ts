@@ -3,7 +3,8 @@ import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { existsSync } from "node:fs";
 import { sinkFor } from "../sinks";
 import type { SinkSpec } from "../sinks/sink";
-import { contentKeyOf, shown } from "./canonical";
+import { shown } from "./canonical";
+import { hashContent, hashKey, type KeyHash } from "./key-table";
 import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
 import { EventChecks, type EventChecksOptions } from "./events";
 import {
@@ -91,9 +92,19 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
   const plan = verifyPlan(first, options);
   const Piscina = require("piscina") as typeof import("piscina").default;
   const pool = new Piscina<ExpectTask | (DigestTask & { readonly sink: SinkSpec }), FileExpectation | Uint8Array>({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads });
+  // Tasks still running when the check ends early (bad input found by the join): settled before the pool goes, which would otherwise fail on their answers.
+  const running = new Set<Promise<unknown>>();
+  const run = <T>(task: Promise<T>): Promise<T> => {
+    running.add(task);
+    task.then(
+      () => running.delete(task),
+      () => running.delete(task),
+    );
+    return task;
+  };
   try {
     // The run's files first, so the join can start; the output's objects behind them.
-    const expecting = files.map((file) => pool.run({ file, comparison: plan.comparison }) as Promise<FileExpectation>);
+    const expecting = files.map((file) => run(pool.run({ file, comparison: plan.comparison }) as Promise<FileExpectation>));
     for (const p of expecting) p.catch(() => undefined);
     const listed = await reader.listed();
     if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
@@ -103,7 +114,7 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
     const digest = (i: number) => {
       const f = listed.files[i];
       if (f === undefined || f.format === "table") return;
-      const p = pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, required: options.require ?? [], sink: spec }) as Promise<Uint8Array>;
+      const p = run(pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, required: options.require ?? [], sink: spec }) as Promise<Uint8Array>);
       p.catch(() => undefined);
       digests[i] = p;
     };
@@ -133,6 +144,7 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
       options,
     );
   } finally {
+    await Promise.allSettled(running);
     await pool.destroy();
   }
 }
@@ -185,9 +197,16 @@ export function expectedOf(files: readonly ExpectedSource[], parts: readonly Fil
     expected = mergeExpectations(files, parts, comparison);
   }
   if (comparison.key.length > 0 && expected.sharedKeys > 0) {
+    // Keys are kept as hashes: the example's key is read again from its record.
+    const at = expected.firstShared ?? 0;
+    const n = Math.max(
+      0,
+      expected.files.findIndex((f) => at < f.first + f.count),
+    );
+    const values = recordValues(files[n] as ExpectedSource, (expected.files[n] as { first: number }).first, at, comparison.leaves, comparison.unit);
     throw new ValidationError(
       "key",
-      `the key ${(keyNames ?? []).join(",")} does not identify a record: ${expected.sharedKeys} generated records share a key with another (e.g. ${JSON.stringify(expected.firstShared?.split("\u0001").slice(0, -1))}); name fields that together are unique`,
+      `the key ${(keyNames ?? []).join(",")} does not identify a record: ${expected.sharedKeys} generated records share a key with another (e.g. ${JSON.stringify(comparison.key.map((i) => shown(values?.[i] ?? null)))}); name fields that together are unique`,
     );
   }
   return { expected, ...(keyNote ? { keyNote } : {}) };
@@ -271,6 +290,8 @@ export async function verifyDigests(
   const byFormat: Partial<Record<OutputFormat | "table", number>> = {};
   const foundByPartition = new Map<string, number>();
   const dayOf = dayIndex(expected);
+  const width = leaves.length;
+  const keyHash: KeyHash = { h1: 0, h2: 0 };
 
   for await (const file of objects) {
     objectCount++;
@@ -298,13 +319,14 @@ export async function verifyDigests(
         if (r.examples.length < examples) r.examples.push({ file: location(file.key), line: row.line });
       }
       const hashes = row.hashes;
-      const k = key.length ? row.key : contentKeyOf(hashes);
-      let index = k === undefined ? undefined : expected.byKey.get(k);
-      if (index === undefined && key.length > 0) index = expected.byKey.get(contentKeyOf(hashes));
-      if (index === undefined) {
-        if (k === undefined) unkeyed++;
+      // By key, else (a dirty version that lost its key, or no key fields) by content.
+      const k = row.key;
+      let index = key.length && k !== undefined ? expected.keys.get(hashKey(k, keyHash)) : -1;
+      if (index < 0) index = expected.keys.get(hashContent(hashes, 0, width, keyHash));
+      if (index < 0) {
+        if (key.length && k === undefined) unkeyed++;
         else unexpectedCount++;
-        if (unexpected.length < examples) unexpected.push({ file: location(file.key), line: row.line, key: k === undefined ? null : keyShownOf(k, key.length) });
+        if (unexpected.length < examples) unexpected.push({ file: location(file.key), line: row.line, key: key.length === 0 ? [] : k === undefined ? null : keyShownOf(k) });
         continue;
       }
       if (events) {
@@ -523,14 +545,12 @@ function dirtyOutcome(kind: DirtyKind, found: number, matched: number): Outcome 
   return kind === "malformed" || (matched & 1) !== 0 ? "repaired" : "changed";
 }
 
-/** A key as the report shows it: the key fields' values (from its canonical text), or none when matched by content. */
-function keyShownOf(key: string, fields: number): unknown {
-  return fields === 0
-    ? []
-    : key
-        .split("\u0001")
-        .slice(0, -1)
-        .map((v) => shown(v));
+/** A key as the report shows it: the key fields' values, from its canonical text. */
+function keyShownOf(key: string): unknown {
+  return key
+    .split("\u0001")
+    .slice(0, -1)
+    .map((v) => shown(v));
 }
 
 function dayIndex(expected: ExpectedRun): (index: number) => string {
