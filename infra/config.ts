@@ -57,7 +57,8 @@ export interface StackConfig {
   /** Concurrency reserved for generate-files; unreserved when absent. */
   readonly reservedConcurrency: number | undefined;
   /** The pipeline output the verify state machine checks (`s3://bucket/prefix/`): generate-files may read it; absent: no verify machine. */
-  readonly verifyOutput: { readonly uri: string; readonly bucket: string; readonly prefix: string } | undefined;
+  /** The pipeline output the verify state machine reads, and the SSE-KMS key its objects are encrypted with, if any. */
+  readonly verifyOutput: { readonly uri: string; readonly bucket: string; readonly prefix: string; readonly kmsKeyArn?: string } | undefined;
   /** Subnets and security groups for the functions that reach a private target (emit-events, index-documents); absent: no VPC. */
   readonly vpc: VpcConfig | undefined;
   /** The `emit-events` function; absent when no target is set. */
@@ -461,7 +462,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     forceDestroy: cfg.getBoolean("forceDestroy") ?? d.forceDestroy,
     fanOutConcurrency,
     reservedConcurrency,
-    verifyOutput: readVerifyOutput(cfg.get("verifyOutputUri") || undefined),
+    verifyOutput: readVerifyOutput(cfg.get("verifyOutputUri") || undefined, cfg.get("verifyOutputKmsKeyArn") || undefined),
     vpc,
     emit: readEmitConfig(cfg),
     index: readIndexConfig(cfg),
@@ -469,10 +470,23 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
   });
 }
 
-/** `verifyOutputUri`: a folder of a bucket, `s3://bucket/prefix/` (a bucket's root: `s3://bucket/`). */
-function readVerifyOutput(uri: string | undefined): StackConfig["verifyOutput"] {
-  if (uri === undefined) return undefined;
+/**
+ * `verifyOutputUri`: a folder of a bucket, `s3://bucket/prefix/` (a bucket's root: `s3://bucket/`);
+ * `verifyOutputKmsKeyArn`: the key of that bucket's SSE-KMS encryption (S3 then decrypts each
+ * object read with the reader's permission on the key, and answers 403 without it).
+ */
+function readVerifyOutput(uri: string | undefined, kmsKeyArn: string | undefined): StackConfig["verifyOutput"] {
+  if (uri === undefined) {
+    if (kmsKeyArn !== undefined) throw new ValidationError("verifyOutputKmsKeyArn", "config verifyOutputKmsKeyArn is the key of the verify output's bucket: set verifyOutputUri too");
+    return undefined;
+  }
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/((?:[^*?]+\/)?)$/.exec(uri);
   if (!m) throw new ValidationError("verifyOutputUri", `config verifyOutputUri must be s3://BUCKET/PREFIX/ (a folder, ending in "/", no wildcards; got "${uri}")`);
-  return { uri, bucket: m[1] as string, prefix: m[2] ?? "" };
+  if (kmsKeyArn !== undefined && !KMS_KEY_ARN.test(kmsKeyArn)) {
+    throw new ValidationError(
+      "verifyOutputKmsKeyArn",
+      `config verifyOutputKmsKeyArn must be a KMS key ARN such as arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab (not an alias; got "${kmsKeyArn}")`,
+    );
+  }
+  return { uri, bucket: m[1] as string, prefix: m[2] ?? "", ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
 }

@@ -189,10 +189,27 @@ export function storedDefinitionStatements(bucketArn: string, keyPrefix: string)
  * reading the objects there. Verify's digests and reports go under `{keyPrefix}_verify/` of the
  * landing bucket, which generate-files already writes and reads.
  */
-export function verifyOutputStatements(output: { bucketArn: string; prefix: string }): PolicyStatement[] {
+export function verifyOutputStatements(output: { bucketArn: string; prefix: string; kmsKeyArn?: string | undefined; viaService: string }): PolicyStatement[] {
   return [
     { Sid: "ListVerifiedOutput", Effect: "Allow", Action: "s3:ListBucket", Resource: output.bucketArn, Condition: { StringLike: { "s3:prefix": `${output.prefix}*` } } },
     { Sid: "ReadVerifiedOutput", Effect: "Allow", Action: "s3:GetObject", Resource: `${output.bucketArn}/${output.prefix}*` },
+    // An SSE-KMS output bucket: S3 decrypts what is read with the reader's permission on its key —
+    // only that key, only through S3 in the stack's Region, only for that bucket (its ARN is the
+    // encryption context with S3 Bucket Keys) or the objects under the prefix (without them).
+    ...(output.kmsKeyArn
+      ? [
+          {
+            Sid: "DecryptVerifiedOutput",
+            Effect: "Allow" as const,
+            Action: "kms:Decrypt",
+            Resource: output.kmsKeyArn,
+            Condition: {
+              StringEquals: { "kms:ViaService": output.viaService },
+              StringLike: { "kms:EncryptionContext:aws:s3:arn": [output.bucketArn, `${output.bucketArn}/${output.prefix}*`] },
+            },
+          },
+        ]
+      : []),
   ];
 }
 

@@ -250,12 +250,19 @@ export function createStack(config: StackConfig) {
       ...(config.verifyOutput ? { VERIFY_OUTPUT_URI: config.verifyOutput.uri } : {}),
       ...MALLOC_ENV,
     },
-    sinkStatements: pulumi.all([data.bucketArn, bucketKeyStatements(data)]).apply(([arn, key]) => [
+    sinkStatements: pulumi.all([data.bucketArn, bucketKeyStatements(data), deployment()]).apply(([arn, key, d]) => [
       bucketWriteStatement(arn, config.keyPrefix),
       ...bucketFanOutStatements(arn, config.keyPrefix),
       ...key,
-      // The verify state machine's slices read the pipeline's output: that prefix, nothing else of its bucket.
-      ...(config.verifyOutput ? verifyOutputStatements({ bucketArn: `arn:${arn.split(":")[1]}:s3:::${config.verifyOutput.bucket}`, prefix: config.verifyOutput.prefix }) : []),
+      // The verify state machine's slices read the pipeline's output: that prefix (and its key), nothing else of its bucket.
+      ...(config.verifyOutput
+        ? verifyOutputStatements({
+            bucketArn: `arn:${d.partition}:s3:::${config.verifyOutput.bucket}`,
+            prefix: config.verifyOutput.prefix,
+            kmsKeyArn: config.verifyOutput.kmsKeyArn,
+            viaService: `s3.${d.region}.${d.dnsSuffix}`,
+          })
+        : []),
     ]),
     schedule: {
       expression: config.scheduleExpression,

@@ -4,6 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import aslValidator from "asl-validator";
+import { readStackConfig } from "../infra/config";
+import { ValidationError } from "../src/core/errors";
 import { synthgen } from "./support/cli";
 import { simulate } from "./support/iam";
 import { convert } from "./support/pipeline-under-test";
@@ -15,12 +17,22 @@ import { startStrictS3, type StrictS3 } from "./support/strict-s3";
 
 const LANDING = "verify-landing";
 const OUT = "pipeline-out";
+/** The pipeline output bucket's SSE-KMS key, in one case. */
+const OUTPUT_KEY = "arn:aws:kms:us-east-1:123456789012:key/0badc0de-12ab-34cd-56ef-1234567890ab";
 const CONFIG = { inputBucketName: LANDING, keyPrefix: "landing/", memoryMb: "512", timeoutSeconds: "60", fanOutConcurrency: "4", verifyOutputUri: `s3://${OUT}/lake/` };
 /** The run under test, as generate took it and as the state machine's request names it. */
 const RUN_FLAGS = ["--files", "6", "--size-mb", "0.25", "--date", "2026-03-01", "--seed", "7", "--run-id", "vsm-1", "--dirty", "duplicate=0.01,out_of_range=0.01"];
 const RUN = { file_count: 6, target_size_mb: 0.25, date_prefix: "2026-03-01", seed: 7, run_id: "vsm-1", dirty: { duplicate: 0.01, out_of_range: 0.01 } };
 
 type Report = Record<string, any>;
+
+/** Stack config from plain values, as `pulumi.Config` reads them. */
+const configOf = (values: Record<string, string>) => ({
+  get: (k: string) => values[k],
+  getNumber: (k: string) => (values[k] === undefined ? undefined : Number(values[k])),
+  getBoolean: () => undefined,
+  getSecret: () => undefined,
+});
 
 describe("the verify state machine as declared, executed: slices digest the run and the pipeline's output, the merge reports what synthgen verify reports", function () {
   this.timeout(300_000);
@@ -146,6 +158,68 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.equal(plan.slices.length, plan.expect_slices + plan.read_slices);
     assert.ok(plan.estimate.usd > 0 && plan.estimate.lambda_gb_seconds > 0 && plan.estimate.s3_requests.get >= 6 && plan.estimate.state_transitions > 0, JSON.stringify(plan.estimate));
     assert.match(plan.estimate.assumes, /MiB of output read/);
+  });
+
+  it("an SSE-KMS output bucket: without verifyOutputKmsKeyArn every read is 403 naming kms:Decrypt and the execution fails; with it the report equals the single process's, the key usable only to decrypt through S3 for that bucket", async () => {
+    const kms = { keyArn: OUTPUT_KEY, region: "us-east-1", buckets: [OUT] };
+    const run = async (p: LoadedProgram, name: string) => {
+      const proxy = await startStrictS3(s3.endpoint, rolePolicyOf(p, "generate-files"), "synthgen-role", { kms });
+      try {
+        const result = await runProgramMachine({
+          program: p,
+          component: "generate-files",
+          definition: fanOutDefinitionOf(p, "verify"),
+          bundleDir,
+          s3Endpoint: proxy.endpoint,
+          executionName: name,
+          input: { run: RUN, output: `s3://${OUT}/lake/faithful/` },
+        });
+        return { result, requests: proxy.requests };
+      } finally {
+        await proxy.close();
+      }
+    };
+    const without = await run(program, "verify-kms-without");
+    assert.equal(without.result.status, "FAILED", "a read S3 refused is never a passed check");
+    assert.match(String(without.result.cause), /reading s3:\/\/pipeline-out\/lake\/faithful\/\S+ failed: AccessDenied: .*kms:Decrypt/, "the failure names the object and the key action");
+    const refused = without.requests.filter((r) => r.outcome === "kms-denied");
+    assert.ok(refused.length > 0 && refused.every((r) => r.bucket === OUT && r.status === 403 && r.kms?.join() === "kms:Decrypt"), JSON.stringify(refused.slice(0, 2)));
+    assert.deepEqual(
+      without.requests.filter((r) => r.bucket === LANDING && r.outcome !== "forwarded"),
+      [],
+      "the landing bucket is not encrypted here: only the output's reads are refused",
+    );
+
+    const keyed = await loadProgram({ ...CONFIG, verifyOutputKmsKeyArn: OUTPUT_KEY });
+    const withKey = await run(keyed, "verify-kms-with");
+    assert.equal(withKey.result.status, "SUCCEEDED", `${withKey.result.error}: ${withKey.result.cause}`);
+    assert.deepEqual(
+      withKey.requests.filter((r) => r.outcome !== "forwarded"),
+      [],
+    );
+    assert.ok(
+      withKey.requests.some((r) => r.bucket === OUT && r.kms?.join() === "kms:Decrypt"),
+      "the output's objects were read through the key",
+    );
+    assert.deepEqual(await stored("verify-kms-with"), await local("lake/faithful/"));
+
+    const policy = rolePolicyOf(keyed, "generate-files");
+    const s3Via = "s3.us-east-1.amazonaws.com";
+    const context = (service: string, arn: string) => ({ "kms:ViaService": service, "kms:EncryptionContext:aws:s3:arn": arn });
+    assert.equal(await simulate(policy, "kms:Decrypt", OUTPUT_KEY, context(s3Via, `arn:aws:s3:::${OUT}`)), true, "with S3 Bucket Keys");
+    assert.equal(await simulate(policy, "kms:Decrypt", OUTPUT_KEY, context(s3Via, `arn:aws:s3:::${OUT}/lake/faithful/x.parquet`)), true, "without them, an object under the prefix");
+    assert.equal(await simulate(policy, "kms:Decrypt", OUTPUT_KEY, context(s3Via, `arn:aws:s3:::${OUT}/elsewhere/x.parquet`)), false, "an object outside the prefix");
+    assert.equal(await simulate(policy, "kms:Decrypt", OUTPUT_KEY, context(s3Via, "arn:aws:s3:::another-bucket")), false, "another bucket");
+    assert.equal(await simulate(policy, "kms:Decrypt", OUTPUT_KEY, context("sqs.us-east-1.amazonaws.com", `arn:aws:s3:::${OUT}`)), false, "through another service");
+    assert.equal(await simulate(policy, "kms:GenerateDataKey", OUTPUT_KEY, context(s3Via, `arn:aws:s3:::${OUT}`)), false, "never to encrypt: verify does not write the output");
+    assert.throws(
+      () => readStackConfig(configOf({ ...CONFIG, verifyOutputKmsKeyArn: "alias/pipeline" })),
+      (e: unknown) => e instanceof ValidationError && e.field === "verifyOutputKmsKeyArn" && /not an alias/.test(e.message),
+    );
+    assert.throws(
+      () => readStackConfig(configOf({ inputBucketName: LANDING, verifyOutputKmsKeyArn: OUTPUT_KEY })),
+      (e: unknown) => e instanceof ValidationError && /set verifyOutputUri too/.test(e.message),
+    );
   });
 
   it("refuses output outside verifyOutputUri before reading anything (InvalidRequest), and the role could not read it anyway", async () => {

@@ -70,6 +70,8 @@ export interface StrictS3Kms {
   readonly region: string;
   /** S3 Bucket Keys (the encryption context is the bucket's ARN, else the object's); default true, as the stack creates it. */
   readonly bucketKey?: boolean;
+  /** The buckets encrypted with the key; default: every bucket behind the proxy. */
+  readonly buckets?: readonly string[];
 }
 
 /**
@@ -191,7 +193,7 @@ export async function startStrictS3(upstream: string, policy: PolicyDocument, ro
       );
     }
     const kms = options.kms;
-    const kmsNeeded = kms && key !== undefined ? kmsActions(method, url.searchParams, action) : [];
+    const kmsNeeded = kms && key !== undefined && (kms.buckets === undefined || kms.buckets.includes(bucket)) ? kmsActions(method, url.searchParams, action) : [];
     kmsUsed = kmsNeeded;
     for (const kmsAction of kmsNeeded) {
       const context = { "kms:ViaService": `s3.${kms!.region}.amazonaws.com`, "kms:EncryptionContext:aws:s3:arn": kms!.bucketKey === false ? resource : bucketArn };
