@@ -198,6 +198,8 @@ async function main(): Promise<void> {
   }
   if (!process.argv.includes("--lambda-only")) await ratios({ endpoint: s3.endpoint, bucket: "bench-bucket" });
   await lambdaShapedRun({ endpoint: s3.endpoint, bucket: "bench-bucket" });
+  // One large file (multipart, rendered once through /tmp) where rendering's CPU is Lambda's share.
+  await lambdaShapedRun({ endpoint: s3.endpoint, bucket: "bench-bucket" }, 1024, 1, 128);
   if (process.argv.includes("--ratios-only") || process.argv.includes("--lambda-only")) {
     await s3.close();
     await rm(work, { recursive: true, force: true });

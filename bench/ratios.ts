@@ -186,6 +186,14 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
     async () => (await child("baseline.js", { kind: "upload", files: 1, sizeMb: 256, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-up-${n++}/` })).mbPerS,
   );
   console.log(line("S3 1 × 256 MiB multipart vs pre-built Upload (same parts)", fmt(multipart, 1, "MiB/s"), fmt(plainUpload, 1, "MiB/s"), (multipart.median / plainUpload.median).toFixed(2)));
+  if (process.argv.includes("--large-gib")) {
+    const [gib, plainGib] = await interleaved(
+      3,
+      async () => (await child("generate-run.js", { files: 1, sizeMb: 1024, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-gib-${n++}/` })).mbPerS,
+      async () => (await child("baseline.js", { kind: "upload", files: 1, sizeMb: 1024, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-gup-${n++}/` })).mbPerS,
+    );
+    console.log(line("S3 1 × 1 GiB multipart vs pre-built Upload (same parts)", fmt(gib, 1, "MiB/s"), fmt(plainGib, 1, "MiB/s"), (gib.median / plainGib.median).toFixed(2)));
+  }
 
   await emitVsAutocannon();
 

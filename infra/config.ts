@@ -32,6 +32,8 @@ export interface StackConfig {
   /** Parquet's codec when the event does not say (event field `parquet_codec`). */
   readonly parquetCodec: ParquetCodec;
   readonly memoryMb: number;
+  /** generate-files' ephemeral storage (/tmp), where a file larger than a part is rendered once before its upload. */
+  readonly ephemeralStorageMb: number;
   readonly timeoutSeconds: number;
   readonly architecture: Architecture;
   readonly scheduleExpression: string;
@@ -160,6 +162,7 @@ export const CONFIG_DEFAULTS = Object.freeze({
   fileFormat: "ndjson" as Format,
   parquetCodec: "snappy" as ParquetCodec,
   memoryMb: 512,
+  ephemeralStorageMb: 512,
   timeoutSeconds: 300,
   architecture: "arm64" as Architecture,
   scheduleExpression: "rate(1 hour)",
@@ -446,6 +449,7 @@ export function readStackConfig(cfg: ConfigSource): StackConfig {
     fileFormat: fileFormat(cfg.get("fileFormat") ?? d.fileFormat),
     parquetCodec: parquetCodec(cfg.get("parquetCodec") ?? d.parquetCodec),
     memoryMb,
+    ephemeralStorageMb: inRange("ephemeralStorageMb", cfg.getNumber("ephemeralStorageMb") ?? d.ephemeralStorageMb, 512, 10_240, true),
     timeoutSeconds,
     architecture: architecture as Architecture,
     scheduleExpression,

@@ -17,6 +17,8 @@ export interface GeneratorFunctionArgs {
   /** `file.export` inside the archive, e.g. `functions/generate-files.handler`. */
   readonly handler: string;
   readonly memoryMb: number;
+  /** Ephemeral storage (/tmp) in MB; Lambda's 512 when absent. */
+  readonly ephemeralStorageMb?: number;
   readonly timeoutSeconds: number;
   readonly architecture: Architecture;
   readonly tracing: boolean;
@@ -196,6 +198,7 @@ export class GeneratorFunction extends pulumi.ComponentResource {
         handler: args.handler,
         code: args.code,
         memorySize: args.memoryMb,
+        ...(args.ephemeralStorageMb !== undefined ? { ephemeralStorage: { size: args.ephemeralStorageMb } } : {}),
         timeout: args.timeoutSeconds,
         environment: { variables: args.environment },
         tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },

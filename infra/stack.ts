@@ -237,6 +237,7 @@ export function createStack(config: StackConfig) {
     code: bundleArchive({ handler: "functions/generate-files.ts", worker: "workers/generate-file.ts" }),
     handler: "functions/generate-files.handler",
     memoryMb: config.memoryMb,
+    ephemeralStorageMb: config.ephemeralStorageMb,
     timeoutSeconds: config.timeoutSeconds,
     ...common,
     environment: {

@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { BYTES_PER_MB } from "../src/core/limits";
 import { fileKey } from "../src/files/plan";
 import type { PlannedFile } from "../src/sinks/sink";
@@ -84,6 +87,45 @@ describe("S3 sink against s3rver", () => {
     const sha = createHash("sha256").update(body).digest("hex");
     assert.equal(sha, stats.sha256);
     assert.equal((await s3.head(BUCKET, file.key)).metadata.sha256, sha);
+  });
+
+  it("renders a file larger than a part once, through a spill file removed afterwards (after a failed upload too); with no room for it, or spillDir false, twice; the same object either way", async () => {
+    const render = require("../src/formats/render") as { renderFile: typeof renderFile };
+    const original = render.renderFile;
+    let renders = 0;
+    render.renderFile = (...args: Parameters<typeof renderFile>) => {
+      renders++;
+      return original(...args);
+    };
+    const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+    try {
+      const file = { ...planned(5, 2 * PART_SIZE + 777), key: fileKey("spill/", "2025-12-23", 5, "101010") };
+      const objects: { body: Buffer; metadata: Record<string, string> }[] = [];
+      for (const [dir, times] of [
+        [spillDir, 1],
+        [join(spillDir, "no-such-folder"), 2],
+        [false, 2],
+      ] as const) {
+        renders = 0;
+        await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir: dir }).write(file);
+        assert.equal(renders, times, `spillDir ${dir}`);
+        assert.deepEqual(await readdir(spillDir), [], "no spill file left behind");
+        objects.push({ body: await s3.body(BUCKET, file.key), metadata: (await s3.head(BUCKET, file.key)).metadata });
+      }
+      assert.ok(objects[0]?.body.equals(Buffer.concat([...original(file).chunks])));
+      assert.deepEqual(objects[1], objects[0]);
+      assert.deepEqual(objects[2], objects[0]);
+
+      const failing = { ...planned(6, 3 * PART_SIZE), key: fileKey("spill/", "2025-12-23", 6, "101010") };
+      proxy.failAfter(2);
+      await assert.rejects(new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, maxAttempts: 2, spillDir }).write(failing), /failed/);
+      proxy.failAfter(Infinity);
+      assert.deepEqual(await readdir(spillDir), [], "no spill file left behind a failed upload");
+      assert.deepEqual(await s3.keys(BUCKET, failing.key), []);
+    } finally {
+      render.renderFile = original;
+      await rm(spillDir, { recursive: true, force: true });
+    }
   });
 
   it("lists what it wrote under the key prefix", async () => {

@@ -70,6 +70,7 @@ describe("the stack with default config (index.ts)", () => {
     assert.equal(fn.runtime, "nodejs22.x");
     assert.deepEqual(fn.architectures, ["arm64"]);
     assert.equal(fn.memorySize, 512);
+    assert.deepEqual(fn.ephemeralStorage, { size: 512 });
     assert.equal(fn.timeout, 300);
     assert.equal(fn.handler, "functions/generate-files.handler");
     assert.equal(fn.tracingConfig.mode, "PassThrough");
@@ -162,10 +163,10 @@ describe("the stack with default config (index.ts)", () => {
 });
 
 describe("stack config: each key changes what it should", () => {
-  it("memoryMb, timeoutSeconds, architecture and tracing shape the function (and the duration alarm)", async () => {
-    await stackWith({ memoryMb: "3538", timeoutSeconds: "600", architecture: "x86_64", tracing: "true" });
+  it("memoryMb, timeoutSeconds, architecture, tracing and ephemeralStorageMb shape the function (and the duration alarm)", async () => {
+    await stackWith({ memoryMb: "3538", timeoutSeconds: "600", architecture: "x86_64", tracing: "true", ephemeralStorageMb: "4096" });
     const fn = single(FUNCTION).inputs;
-    assert.deepEqual([fn.memorySize, fn.timeout, fn.architectures, fn.tracingConfig.mode], [3538, 600, ["x86_64"], "Active"]);
+    assert.deepEqual([fn.memorySize, fn.timeout, fn.architectures, fn.tracingConfig.mode, fn.ephemeralStorage], [3538, 600, ["x86_64"], "Active", { size: 4096 }]);
     const duration = ofType("aws:cloudwatch/metricAlarm:MetricAlarm").find((a) => a.inputs.metricName === "Duration")!;
     assert.equal(duration.inputs.threshold, 480_000);
     const xray = statements(generatorPolicy()).find((s) => s.Sid === "XRay")!;
@@ -394,6 +395,7 @@ describe("stack config: each key changes what it should", () => {
     ],
     ["an unknown architecture", { architecture: "sparc" }, /config architecture must be one of arm64, x86_64 \(got "sparc"\)/],
     ["memory below Lambda's minimum", { memoryMb: "64" }, /config memoryMb must be a whole number from 128 to 10240 \(got 64\)/],
+    ["ephemeral storage below Lambda's 512 MB", { ephemeralStorageMb: "256" }, /config ephemeralStorageMb must be a whole number from 512 to 10240 \(got 256\)/],
     ["a timeout over 15 minutes", { timeoutSeconds: "1200" }, /config timeoutSeconds must be a whole number from 1 to 900/],
     ["a retention CloudWatch does not offer", { logRetentionDays: "8" }, /config logRetentionDays must be one of 0, 1, 3, 5, 7, 14/],
     ["a malformed schedule", { scheduleExpression: "every hour" }, /config scheduleExpression must be rate\(N unit\) or cron/],

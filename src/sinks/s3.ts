@@ -1,4 +1,9 @@
+import { createReadStream } from "node:fs";
+import { type FileHandle, open, rm, statfs } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
+import { threadId } from "node:worker_threads";
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -137,29 +142,44 @@ export class S3Sink implements FileSink {
 
   /**
    * A file larger than a part: S3 metadata is fixed when a multipart upload starts, but
-   * `record_count` and `sha256` are only known at the end. Rendering is deterministic, so the
-   * file is rendered twice — once to count and hash, once streamed to S3 and checked against the
-   * first hash before the final part leaves — and never held whole.
+   * `record_count` and `sha256` are only known at the end. So the file is rendered once into a
+   * spill file on local disk (counted and hashed on the way), then its parts are read from there;
+   * never held whole in memory. Where the disk has no room for it (or `spillDir` is false) it is
+   * rendered twice instead — once to count and hash, once streamed to S3 and checked against the
+   * first hash before the final part leaves: deterministic rendering makes both the same bytes.
    */
   private async uploadInParts(file: PlannedFile): Promise<RenderStats> {
-    const counted = renderFile(file);
-    let n = 0;
-    // Hand the thread back now and then: the counting pass of a large file takes seconds.
-    for (const _ of counted.chunks) if (++n % 16 === 0) await new Promise(setImmediate);
-    const stats = counted.stats;
-    const upload = new Upload({
-      client: this.client,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      partSize: PART_SIZE,
-      leavePartsOnError: false,
-      params: { ...this.objectParams(file, stats), Body: Readable.from(verified(file, stats.sha256), { highWaterMark: 1 }), ContentLength: stats.bytes },
-    });
+    const spilled = this.spec.spillDir === false ? undefined : await spill(file, this.spec.spillDir ?? tmpdir());
     try {
-      await upload.done();
-    } catch (err) {
-      throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+      let stats: RenderStats;
+      let body: Readable;
+      if (spilled) {
+        stats = spilled.stats;
+        body = createReadStream(spilled.path, { highWaterMark: 1024 * 1024 });
+      } else {
+        const counted = renderFile(file);
+        let n = 0;
+        // Hand the thread back now and then: the counting pass of a large file takes seconds.
+        for (const _ of counted.chunks) if (++n % 16 === 0) await new Promise(setImmediate);
+        stats = counted.stats;
+        body = Readable.from(verified(file, stats.sha256), { highWaterMark: 1 });
+      }
+      const upload = new Upload({
+        client: this.client,
+        queueSize: UPLOAD_QUEUE_SIZE,
+        partSize: PART_SIZE,
+        leavePartsOnError: false,
+        params: { ...this.objectParams(file, stats), Body: body, ContentLength: stats.bytes },
+      });
+      try {
+        await upload.done();
+      } catch (err) {
+        throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+      }
+      return stats;
+    } finally {
+      if (spilled) await rm(spilled.path, { force: true });
     }
-    return stats;
   }
 
   private objectParams(file: PlannedFile, stats: RenderStats) {
@@ -309,6 +329,42 @@ export class S3Sink implements FileSink {
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
+}
+
+/** Room a spill file needs beyond its target: a scenario's file can run over it (its parents' children vary), and the disk is shared. */
+const SPILL_MARGIN_BYTES = 64 * BYTES_PER_MB;
+let spills = 0;
+
+/**
+ * Renders a file once into a file under `dir`, counted and hashed as it goes: its path and stats,
+ * or undefined (nothing left behind) when the disk has no room for it, so the caller renders twice.
+ */
+async function spill(file: PlannedFile, dir: string): Promise<{ path: string; stats: RenderStats } | undefined> {
+  try {
+    const fs = await statfs(dir);
+    if (fs.bavail * fs.bsize < file.targetBytes + SPILL_MARGIN_BYTES) return undefined;
+  } catch {
+    return undefined;
+  }
+  const path = join(dir, `synthgen-${process.pid}-${threadId}-${spills++}.spill`);
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, "wx", 0o600);
+    const rendered = renderFile(file);
+    for (const chunk of rendered.chunks) {
+      // Each chunk is its own Buffer (no arena), so it may be written while the next is made.
+      await handle.write(chunk);
+    }
+    await handle.close();
+    handle = undefined;
+    return { path, stats: rendered.stats };
+  } catch (err) {
+    await handle?.close().catch(() => undefined);
+    await rm(path, { force: true });
+    // Out of room after all (or the folder unusable): the file is rendered twice instead.
+    if (["ENOSPC", "EDQUOT", "EACCES", "EROFS", "ENOENT"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
+    throw err;
+  }
 }
 
 /** The file's chunks again, failing before the last one if they hash differently this time. */

@@ -15,6 +15,12 @@ export interface S3SinkSpec {
   readonly region?: string;
   /** Attempts per request, the first included (default `S3_MAX_ATTEMPTS`); specs of an endpoint that keeps failing lower it. */
   readonly maxAttempts?: number;
+  /**
+   * Where a file larger than a part is rendered once before its multipart upload (its
+   * `record_count` and `sha256` go with the upload's start): the system's temporary folder by
+   * default (Lambda's ephemeral storage); `false` renders it twice instead, keeping nothing on disk.
+   */
+  readonly spillDir?: string | false;
 }
 
 /** A folder on the local disk; keys become relative paths inside it. */
