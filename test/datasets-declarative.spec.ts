@@ -8,7 +8,7 @@ import { createFilePool, type FilePool } from "../src/files/pool";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { parseGenerateRequest } from "../src/files/request";
-import { compileSchema } from "../src/schema/compile";
+import { compileSchema, isoOfMs } from "../src/schema/compile";
 import { parseSchemaText } from "../src/schema/dataset";
 import { DIRTY_KINDS, OVERSIZE_BYTES, type DirtyKind } from "../src/records/dirty";
 import { synthgen } from "./support/cli";
@@ -163,6 +163,48 @@ describe("declarative datasets: the schema language", () => {
       );
     });
   }
+});
+
+describe("a record's text, written value by value", () => {
+  it("is asciiText(JSON.stringify(record)) for any value: quotes, backslashes, control and non-ASCII characters, lone surrogates, -0, NaN, Infinity, nesting, omitted fields", () => {
+    const c = compileSchema({ name: "texts", fields: { a: { const: 1 }, b: { const: 1 }, c: { const: 1 } } });
+    const values: unknown[] = [
+      "plain",
+      "",
+      'say "hi"',
+      "back\\slash",
+      "tab\there\nline",
+      "\u0000\u001f\u007f",
+      "é ü € 😀",
+      "\ud800 lone",
+      "~ { } [ ] / <>",
+      0,
+      -0,
+      1.5e300,
+      -2.25,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      true,
+      false,
+      null,
+      undefined,
+      { nested: ["é", 1, null, { 'k"ey': "v" }] },
+      [],
+    ];
+    for (const a of values) {
+      for (const b of [undefined, "x", "ü"]) {
+        const record = { a, b, c: -0 };
+        const expected = JSON.stringify(record).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+        assert.equal(c.text(record), expected, JSON.stringify(record));
+      }
+    }
+  });
+
+  it("writes an ISO time as Date's toISOString does, from 1970 to 9999 and past it", () => {
+    const times = [0, 1, 999, 1000, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 999), 253_402_300_799_999, 253_402_300_800_000, 8.64e15];
+    for (let i = 0; i < 20_000; i++) times.push(Math.floor(((i * 2_654_435_761) % 4_294_967_296) * 59_000));
+    for (const ms of times) assert.equal(isoOfMs(ms), new Date(ms).toISOString(), String(ms));
+  });
 });
 
 describe("dirty data on purpose", () => {

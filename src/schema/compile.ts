@@ -434,7 +434,21 @@ class Compiler {
         if (format === undefined) return fixed((s) => start + step * s.index, 24, Number.isInteger(start) && Number.isInteger(step) ? "int" : "double");
         if (format.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(`${path}.format`, `is ${format.length} characters; at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const occurrences = format.split("{").length - 1;
-        return fixed((s) => format.replaceAll("{file}", String(s.fileIndex)).replaceAll("{n}", String(start + step * s.index)), 2 * format.length + 24 * occurrences, "string");
+        // Cut once at its placeholders (what replacing {file}, then {n}, everywhere gives: a file
+        // index is digits, so it never makes a new {n}); each record joins the pieces.
+        const pieces = format.split(/(\{file\}|\{n\})/);
+        return fixed(
+          (s) => {
+            let out = "";
+            for (let i = 0; i < pieces.length; i++) {
+              const piece = pieces[i] as string;
+              out += i % 2 === 0 ? piece : piece === "{n}" ? String(start + step * s.index) : String(s.fileIndex);
+            }
+            return out;
+          },
+          2 * format.length + 24 * occurrences,
+          "string",
+        );
       }
       case "timestamp": {
         // `timestamp: iso`, or `timestamp: { format, after, within }`: a time after another timestamp.
@@ -446,7 +460,7 @@ class Compiler {
         const render = (ms: number): unknown => {
           if (format === "epoch_ms") return ms;
           if (format === "epoch_s") return Math.floor(ms / 1000);
-          const iso = new Date(ms).toISOString();
+          const iso = isoOfMs(ms);
           return format === "date" ? iso.slice(0, 10) : iso;
         };
         const type: ColumnType = format === "iso" ? "timestamp" : format === "date" ? "string" : "int";
@@ -600,6 +614,60 @@ export interface CompiledSchema {
   /** The JSON text of a record's values, keys in declared order. */
   text(values: Record<string, unknown>): string;
   record(scope: RecordScope): string;
+  /** `record` less its closing brace, made without a copy. */
+  recordHead(scope: RecordScope): string;
+}
+
+/** `YYYY-MM-DD` of each day seen, by its number since the epoch: a run's times share a few days. */
+const DAY_TEXT = new Map<number, string>();
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+const DAY_MS = 86_400_000;
+
+/** `new Date(ms).toISOString()`, without a Date for each time of years 1970–9999. */
+export function isoOfMs(ms: number): string {
+  if (!(ms >= 0 && ms < 253_402_300_800_000) || !Number.isInteger(ms)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  let date = DAY_TEXT.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (DAY_TEXT.size > 4096) DAY_TEXT.clear();
+    DAY_TEXT.set(day, date);
+  }
+  let rest = ms - day * DAY_MS;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const sec = rest % 60;
+  rest = (rest - sec) / 60;
+  const min = rest % 60;
+  const hour = (rest - min) / 60;
+  return `${date}T${TWO_DIGITS[hour]}:${TWO_DIGITS[min]}:${TWO_DIGITS[sec]}.${milli < 10 ? "00" : milli < 100 ? "0" : ""}${milli}Z`;
+}
+
+/** A string JSON.stringify would write as itself in quotes, and asciiText leave alone: printable ASCII but `"` and `\\`. */
+const PLAIN_STRING = /^[ !#-[\]-~]*$/;
+
+/**
+ * One value's JSON text with non-ASCII characters escaped: exactly asciiText(JSON.stringify(v))
+ * (asciiText works character by character, so a record's text is its values' texts joined), with
+ * the common values written directly: a string without quotes, backslashes, control or non-ASCII
+ * characters in quotes as it is, a finite number as String does (JSON's own form), a boolean, null.
+ */
+function valueText(v: unknown): string | undefined {
+  switch (typeof v) {
+    case "string":
+      return PLAIN_STRING.test(v) ? `"${v}"` : asciiText(JSON.stringify(v));
+    case "number":
+      return Number.isFinite(v) ? String(v) : "null";
+    case "boolean":
+      return v ? "true" : "false";
+    case "undefined":
+      return undefined;
+    default: {
+      if (v === null) return "null";
+      const json = JSON.stringify(v) as string | undefined;
+      return json === undefined ? undefined : asciiText(json);
+    }
+  }
 }
 
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
@@ -691,22 +759,23 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     for (const k of fields) add(k);
     return out;
   };
-  const text = (values: Obj): string => {
-    // The same text as JSON.stringify of the record in declared order, without building that
-    // object: each key's `"name":` is made once per schema, each value stringified on its own.
+  /** The record's text less its closing brace (a dataset's head: the renderer adds the tail). */
+  const head = (values: Obj): string => {
+    // The same text as asciiText(JSON.stringify(record)) in declared order, without building that
+    // object: each key's `"name":` is made once per schema, each value written by its type (see
+    // valueText), ASCII already, so the line needs no pass of its own.
     let json = "{";
     for (const [k, prefix] of keyPrefixes) {
-      if (!(k in values)) continue;
-      const value = JSON.stringify(values[k]);
+      const value = valueText(values[k]);
       if (value === undefined) continue;
       json += json.length === 1 ? prefix : `,${prefix}`;
       json += value;
     }
-    const line = asciiText(`${json}}`);
     // The bound above is computed, faker's part of it from probes: a last guard, never silent.
-    if (line.length > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${line.length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
-    return line;
+    if (json.length + 1 > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${json.length + 1} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
+    return json;
   };
+  const text = (values: Obj): string => `${head(values)}}`;
   return {
     schema,
     required: required as string[],
@@ -721,5 +790,6 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     externalReads: compiler.externalReads,
     text,
     record: (scope) => text(values(scope)),
+    recordHead: (scope) => head(values(scope)),
   };
 }

@@ -35,7 +35,7 @@ export function schemaDataset(schema: unknown): Dataset {
         return {
           head(i: number) {
             scope.index = i;
-            return c.record(scope).slice(0, -1);
+            return c.recordHead(scope);
           },
         };
       },
