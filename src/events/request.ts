@@ -1,6 +1,7 @@
 import { DATASET_NAMES, WEIGHTABLE_EVENT_TYPES } from "../datasets/names";
 import type { ResolvedDataset } from "../records/dataset";
 import { parseDirty, type DirtyRates } from "../records/dirty";
+import { EMIT_LIMITS } from "./limits";
 import { ARRIVALS, constantShape, cumulative, parseShape, peakRate, seconds, shapedTotal, SHAPE_LIMITS, type Arrivals, type RateShape } from "./shape";
 import { ValidationError } from "../core/errors";
 import {
@@ -19,15 +20,7 @@ import {
   type RunIdentity,
 } from "../core/fields";
 
-/** Limits of one emit invocation; more events than this go through several invocations. */
-export const EMIT_LIMITS = Object.freeze({
-  MAX_STREAMS: 1000,
-  MAX_EVENTS_PER_STREAM: 100_000,
-  MAX_EVENTS: 1_000_000,
-  MAX_EVENTS_PER_SECOND: 100_000,
-  MIN_TIMEOUT_MS: 100,
-  MAX_TIMEOUT_MS: 60_000,
-});
+export { EMIT_LIMITS };
 
 /** Limits of a run fanned out over many emit invocations (the emit state machine). */
 export const EMIT_FAN_OUT_LIMITS = Object.freeze({

@@ -1,10 +1,8 @@
 import { ValidationError } from "../core/errors";
 import { describe, eventObject, integerField, parseRunIdentity, stringField, type RequestContext } from "../core/fields";
+import { INDEX_DEFAULTS, INDEX_LIMITS } from "./limits";
 
-export const INDEX_LIMITS = Object.freeze({ MIN_HOURS: 1, MAX_HOURS: 8784 });
-
-/** The original generator's index; documents for one hour of 20 merchants per scheduled run. */
-export const INDEX_DEFAULTS = Object.freeze({ index: "pp-merchantai", hours: 1, seed: 1 });
+export { INDEX_DEFAULTS, INDEX_LIMITS };
 
 export interface IndexRequest {
   readonly index: string;
