@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BYTES_PER_MB } from "../src/core/limits";
@@ -89,7 +90,7 @@ describe("S3 sink against s3rver", () => {
     assert.equal((await s3.head(BUCKET, file.key)).metadata.sha256, sha);
   });
 
-  it("renders a file larger than a part once, through a spill file removed afterwards (after a failed upload too); with no room for it, or spillDir false, twice; the same object either way", async () => {
+  it("renders a file larger than a part once, through a spill file removed afterwards (after a failed upload too, and one a stopped process left); with no room for it, or spillDir false, twice; the same object either way", async () => {
     const render = require("../src/formats/render") as { renderFile: typeof renderFile };
     const original = render.renderFile;
     let renders = 0;
@@ -98,6 +99,11 @@ describe("S3 sink against s3rver", () => {
       return original(...args);
     };
     const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+    // What an invocation stopped at its timeout leaves (its process gone), and a live process's file.
+    const gone = spawnSync(process.execPath, ["-e", ""]).pid as number;
+    await writeFile(join(spillDir, `synthgen-${gone}-1-0.spill`), "stale");
+    const live = `synthgen-${process.ppid}-1-0.spill`;
+    await writeFile(join(spillDir, live), "in use");
     try {
       const file = { ...planned(5, 2 * PART_SIZE + 777), key: fileKey("spill/", "2025-12-23", 5, "101010") };
       const objects: { body: Buffer; metadata: Record<string, string> }[] = [];
@@ -109,7 +115,7 @@ describe("S3 sink against s3rver", () => {
         renders = 0;
         await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir: dir }).write(file);
         assert.equal(renders, times, `spillDir ${dir}`);
-        assert.deepEqual(await readdir(spillDir), [], "no spill file left behind");
+        assert.deepEqual(await readdir(spillDir), [live], "no spill file left behind, the dead process's swept, the live one's kept");
         objects.push({ body: await s3.body(BUCKET, file.key), metadata: (await s3.head(BUCKET, file.key)).metadata });
       }
       assert.ok(objects[0]?.body.equals(Buffer.concat([...original(file).chunks])));
@@ -120,7 +126,7 @@ describe("S3 sink against s3rver", () => {
       proxy.failAfter(2);
       await assert.rejects(new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, maxAttempts: 2, spillDir }).write(failing), /failed/);
       proxy.failAfter(Infinity);
-      assert.deepEqual(await readdir(spillDir), [], "no spill file left behind a failed upload");
+      assert.deepEqual(await readdir(spillDir), [live], "no spill file left behind a failed upload");
       assert.deepEqual(await s3.keys(BUCKET, failing.key), []);
     } finally {
       render.renderFile = original;

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { type FileHandle, open, rm, statfs } from "node:fs/promises";
+import { type FileHandle, open, readdir, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -150,9 +150,9 @@ export class S3Sink implements FileSink {
    */
   private async uploadInParts(file: PlannedFile): Promise<RenderStats> {
     const spilled = this.spec.spillDir === false ? undefined : await spill(file, this.spec.spillDir ?? tmpdir());
+    let body: Readable | undefined;
     try {
       let stats: RenderStats;
-      let body: Readable;
       if (spilled) {
         stats = spilled.stats;
         body = createReadStream(spilled.path, { highWaterMark: 1024 * 1024 });
@@ -178,7 +178,10 @@ export class S3Sink implements FileSink {
       }
       return stats;
     } finally {
-      if (spilled) await rm(spilled.path, { force: true });
+      if (spilled) {
+        body?.destroy();
+        await rm(spilled.path, { force: true });
+      }
     }
   }
 
@@ -333,13 +336,42 @@ function isNotFound(err: unknown): boolean {
 
 /** Room a spill file needs beyond its target: a scenario's file can run over it (its parents' children vary), and the disk is shared. */
 const SPILL_MARGIN_BYTES = 64 * BYTES_PER_MB;
+const SPILL_NAME = /^synthgen-(\d+)-\d+-\d+\.spill$/;
 let spills = 0;
+/** Folders already swept of spill files that outlived their process. */
+const swept = new Set<string>();
+
+/**
+ * Removes spill files of processes that are gone — an invocation Lambda stopped at its timeout
+ * leaves its file in /tmp, which the next invocations of that environment share — once per folder.
+ * A live process's files (another synthgen on the same machine) are left alone.
+ */
+async function sweepStale(dir: string): Promise<void> {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(SPILL_NAME.exec(name)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ESRCH") await rm(join(dir, name), { force: true });
+    }
+  }
+}
 
 /**
  * Renders a file once into a file under `dir`, counted and hashed as it goes: its path and stats,
  * or undefined (nothing left behind) when the disk has no room for it, so the caller renders twice.
  */
 async function spill(file: PlannedFile, dir: string): Promise<{ path: string; stats: RenderStats } | undefined> {
+  await sweepStale(dir);
   try {
     const fs = await statfs(dir);
     if (fs.bavail * fs.bsize < file.targetBytes + SPILL_MARGIN_BYTES) return undefined;
@@ -352,7 +384,7 @@ async function spill(file: PlannedFile, dir: string): Promise<{ path: string; st
     handle = await open(path, "wx", 0o600);
     const rendered = renderFile(file);
     for (const chunk of rendered.chunks) {
-      // Each chunk is its own Buffer (no arena), so it may be written while the next is made.
+      // Written before the next chunk is made: a renderer may fill the rest of the same Buffer.
       await handle.write(chunk);
     }
     await handle.close();
