@@ -45,6 +45,7 @@ export async function handler(event: unknown, lambdaContext: LambdaContext) {
         cores,
         remainingMs: () => lambdaContext.getRemainingTimeInMillis(),
         concurrency: env.fanOutConcurrency,
+        loadScenario,
       }),
     );
     if (!step.ok) return step.response;

@@ -222,6 +222,61 @@ describe("the verify state machine as declared, executed: slices digest the run 
     );
   });
 
+  it("one dataset of a stored scenario's run (run.scenario, dataset): the merged report equals synthgen verify --scenario's; a scenario stored again after the plan is refused by the later steps", async () => {
+    const shopKey = "landing/_datasets/shop.yaml";
+    await s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: shopKey, Body: await readFile("examples/shop.yaml") }));
+    const flags = ["--size-mb", "1", "--date", "2026-03-02", "--run-id", "vsm-shop"];
+    const out = join(tmp, "shop");
+    const g = await synthgen(["generate", "--scenario", "examples/shop.yaml", ...flags, "--out", out]);
+    assert.equal(g.code, 0, g.stderr);
+    // The pipeline lands the orders files as they are, less the first file's first 3 lines.
+    const files = (await readdir(join(out, "orders"))).filter((f) => f.endsWith(".ndjson")).sort();
+    assert.ok(files.length > 1, `${files.length} orders files`);
+    for (const [i, f] of files.entries()) {
+      const text = await readFile(join(out, "orders", f), "utf8");
+      await put(`lake/shop-orders/${f}`, i === 0 ? text.split("\n").slice(3).join("\n") : text);
+    }
+    const request = { run: { scenario: "shop", target_size_mb: 1, date_prefix: "2026-03-02", run_id: "vsm-shop" }, dataset: "orders", output: `s3://${OUT}/lake/shop-orders/` };
+    const result = await execute("verify-shop", request);
+    assert.deepEqual([result.status, result.error], ["FAILED", "PipelineCheckFailed"], `${result.error}: ${result.cause}`);
+    const merged = JSON.parse((await s3.body(LANDING, "landing/_verify/vsm-shop/verify-shop/report.json")).toString("utf8")) as Report;
+    const r = await synthgen(["verify", "--scenario", "examples/shop.yaml", "--dataset", "orders", ...flags, "--output", `s3://${OUT}/lake/shop-orders/`, "--endpoint", s3.endpoint]);
+    assert.equal(r.code, 1, r.stderr);
+    const { duration_ms: _, ...single } = JSON.parse(r.stdout) as Report;
+    assert.equal(single.missing, 3);
+    assert.deepEqual(merged, single);
+
+    // The plan pinned the scenario's text; a slice after it was stored again refuses to go on.
+    const plan = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-plan", request, execution_name: "shop-pinned" },
+    })) as { statusCode: number; body: Report };
+    assert.equal(plan.statusCode, 200, JSON.stringify(plan.body));
+    assert.match(plan.body.request.scenario_sha256, /^[0-9a-f]{64}$/);
+    await s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: shopKey, Body: `${await readFile("examples/shop.yaml", "utf8")}\n# edited\n` }));
+    const slice = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-slice", request: plan.body.request, slice: plan.body.slices[0] },
+    })) as { statusCode: number; body: Report };
+    assert.equal(slice.statusCode, 400);
+    assert.match(JSON.stringify(slice.body), /scenario_sha256.*changed since this verify was planned/);
+    const noDataset = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-plan", request: { ...request, dataset: "carts" }, execution_name: "shop-bad" },
+    })) as { statusCode: number; body: Report };
+    assert.equal(noDataset.statusCode, 400);
+    assert.match(JSON.stringify(noDataset.body), /one of users, products, orders, order_lines, tickets/);
+  });
+
   it("refuses output outside verifyOutputUri before reading anything (InvalidRequest), and the role could not read it anyway", async () => {
     const mark = strict.requests.length;
     const result = await execute("verify-outside", { run: RUN, output: `s3://${OUT}/elsewhere/` });

@@ -8,6 +8,7 @@ import { layoutByTime } from "../files/fan-out";
 import type { FanOutDeps } from "../files/fan-out-actions";
 import { planRun, type RunPlan } from "../files/plan";
 import { parseGenerateRequest } from "../files/request";
+import { planScenarioRun, type ScenarioRun } from "../files/scenario-run";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
@@ -34,7 +35,7 @@ export function isVerifyEvent(event: unknown): boolean {
 }
 
 /** What a verify step needs of its function: the fan-out's settings, less the file pool, plus the output it may read. */
-export interface VerifyDeps extends Omit<FanOutDeps, "pool" | "loadScenario"> {
+export interface VerifyDeps extends Omit<FanOutDeps, "pool"> {
   /** The output a deployment may read (`s3://bucket/prefix/`), or none: the state machine is not deployed without it. */
   readonly outputUri: string | undefined;
 }
@@ -51,12 +52,31 @@ const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
 const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
 
-const REQUEST_FIELDS = ["run", "output", "key", "map", "drop", "ignore", "require", "expect", "examples", "precision", "scratch"];
-const RUN_FIELDS = ["file_count", "target_size_mb", "date_prefix", "date_from", "date_to", "seed", "run_id", "time", "dataset", "format", "parquet_codec", "dirty", "partition", "daily_curve"];
+const REQUEST_FIELDS = ["run", "output", "dataset", "key", "map", "drop", "ignore", "require", "expect", "examples", "precision", "scratch", "scenario_sha256"];
+const RUN_FIELDS = [
+  "file_count",
+  "target_size_mb",
+  "date_prefix",
+  "date_from",
+  "date_to",
+  "seed",
+  "run_id",
+  "time",
+  "dataset",
+  "format",
+  "parquet_codec",
+  "dirty",
+  "partition",
+  "daily_curve",
+  "scenario",
+  "key_prefix",
+];
 
 interface VerifyRequest {
   readonly raw: EventObject;
   readonly plan: RunPlan;
+  /** `scenario.dataset` for one dataset of a scenario run. */
+  readonly scenario?: string;
   readonly output: { readonly bucket: string; readonly prefix: string };
   readonly options: VerifyOptions;
   readonly scratch: string;
@@ -94,8 +114,10 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   if (typeof r.run !== "object" || r.run === null || Array.isArray(r.run)) throw new ValidationError("run", `run must be the generate request of the run to verify (got ${describe(r.run)})`);
   const run = eventObject(r.run, RUN_FIELDS);
   if (typeof run.run_id !== "string") throw new ValidationError("run.run_id", "run.run_id is required: the run id generate printed, which the records were made from");
-  const custom = await resolveDataset(run, deps.loadDataset);
-  const plan = planRun(parseGenerateRequest(run, deps.defaults, deps.context, custom), "");
+  const scenario = run.scenario === undefined ? undefined : await scenarioPlan(run, r, deps);
+  if (scenario === undefined && r.dataset !== undefined)
+    throw new ValidationError("dataset", "dataset names one dataset of a scenario run (run.scenario); a single dataset's run names it in run.dataset");
+  const plan = scenario?.plan ?? planRun(parseGenerateRequest(run, deps.defaults, deps.context, await resolveDataset(run, deps.loadDataset)), "");
   const map = r.map;
   if (map !== undefined && (typeof map !== "object" || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === "string"))) {
     throw new ValidationError("map", `map must be an object of output column → generated field (got ${describe(map)})`);
@@ -137,7 +159,38 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   if (typeof scratch !== "string" || !scratch.startsWith(`${deps.configuredPrefix}_verify/`) || scratch.includes("..")) {
     throw new ValidationError("scratch", `scratch must be a folder under ${deps.configuredPrefix}_verify/ (got ${describe(scratch)})`);
   }
-  return { raw: { ...(raw as EventObject), scratch }, plan, output, options, scratch };
+  // A scenario's text is pinned by the plan: every later step checks it reads the same.
+  return { raw: { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}) }, plan, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}) };
+}
+
+/**
+ * One dataset of a stored scenario's run (`run.scenario`, and the request's `dataset`), planned as
+ * the fan-out planned the whole scenario: the same files, with the run's identity. The plan step
+ * pins the scenario's text by its SHA-256; a later step that reads another text refuses to go on.
+ */
+async function scenarioPlan(run: EventObject, r: EventObject, deps: VerifyDeps): Promise<{ plan: RunPlan; sha256: string; name: string }> {
+  const { scenario, ...rest } = run;
+  if (typeof scenario !== "string") throw new ValidationError("run.scenario", `run.scenario must be the name of a stored scenario (got ${describe(scenario)})`);
+  if (!deps.loadScenario) throw new ValidationError("run.scenario", "run.scenario is not available here: a scenario is read from the bucket by the deployed function");
+  const loaded = await deps.loadScenario(scenario);
+  const pinned = r.scenario_sha256;
+  if (pinned !== undefined && pinned !== loaded.sha256) {
+    throw new ValidationError(
+      "scenario_sha256",
+      `the stored scenario ${scenario} changed since this verify was planned (sha256 ${String(pinned).slice(0, 12)}…, now ${loaded.sha256.slice(0, 12)}…): start a new execution`,
+    );
+  }
+  let planned: ScenarioRun;
+  try {
+    planned = planScenarioRun(loaded, rest, deps.defaults, deps.context, "");
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(`run.${err.field}`, `scenario ${scenario}: ${err.message}`);
+    throw err;
+  }
+  const names = planned.datasets.map((d) => d.name);
+  const one = planned.datasets.find((d) => d.name === r.dataset);
+  if (!one) throw new ValidationError("dataset", `dataset must name the dataset of scenario ${scenario} whose output this is: one of ${names.join(", ")} (got ${describe(r.dataset)})`);
+  return { plan: one.plan, sha256: loaded.sha256, name: `${scenario}.${one.name}` };
 }
 
 interface Listing {
@@ -271,7 +324,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     foundValues: (wanted) => readFoundValues(outputSink, (key) => listing.files.find((f) => f.key === key)?.format, checks.comparison, checks.outName, wanted),
   });
   const r = plan.request;
-  const body = { ...report, run: { run_id: r.runId, dataset: r.dataset, seed: r.seed, days: r.days, files: plan.files.length, format: r.format } };
+  const body = { ...report, run: { run_id: r.runId, dataset: request.scenario ?? r.dataset, seed: r.seed, days: r.days, files: plan.files.length, format: r.format } };
   const reportKey = `${scratch}report.json`;
   await landing.putJson(reportKey, body);
   return {
