@@ -380,8 +380,10 @@ async function spill(file: PlannedFile, dir: string): Promise<{ path: string; st
   }
   const path = join(dir, `synthgen-${process.pid}-${threadId}-${spills++}.spill`);
   let handle: FileHandle | undefined;
+  let created = false;
   try {
     handle = await open(path, "wx", 0o600);
+    created = true;
     const rendered = renderFile(file);
     for (const chunk of rendered.chunks) {
       // Written before the next chunk is made: a renderer may fill the rest of the same Buffer.
@@ -392,9 +394,10 @@ async function spill(file: PlannedFile, dir: string): Promise<{ path: string; st
     return { path, stats: rendered.stats };
   } catch (err) {
     await handle?.close().catch(() => undefined);
-    await rm(path, { force: true });
-    // Out of room after all (or the folder unusable): the file is rendered twice instead.
-    if (["ENOSPC", "EDQUOT", "EACCES", "EROFS", "ENOENT"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
+    // Only a file this call made: a name someone else holds (EEXIST) is theirs.
+    if (created) await rm(path, { force: true });
+    // Out of room after all, the folder unusable, or the name taken: the file is rendered twice instead.
+    if (["ENOSPC", "EDQUOT", "EACCES", "EROFS", "ENOENT", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
     throw err;
   }
 }
