@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { BYTES_PER_MB } from "../src/core/limits";
-import { child } from "./child";
+import { child, pinCpus, pinned } from "./child";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { parseSchemaText } from "../src/schema/dataset";
@@ -48,8 +48,9 @@ export function line(path: string, ours: string, limit: string, ratio: string): 
 }
 
 async function wallSeconds(args: string[], program = process.execPath): Promise<number> {
+  const [cmd, all] = pinned(program, args);
   const started = performance.now();
-  await run(program, args, { cwd: ROOT });
+  await run(cmd, all, { cwd: ROOT });
   return (performance.now() - started) / 1000;
 }
 
@@ -112,7 +113,8 @@ function serialisationBound(mib: number): number {
  * to day.
  */
 export async function ratios(s3: { endpoint: string; bucket: string }): Promise<void> {
-  console.log("ratios: each path against its own limit, same run, interleaved (min / median)\n");
+  const pin = pinCpus();
+  console.log(`ratios: each path against its own limit, same run, interleaved (min / median); ${pin.note}\n`);
   console.log(line("path", "synthgen", "its limit", "ratio (med.)"));
   console.log(`|${"-".repeat(60)}|${"-".repeat(26)}|${"-".repeat(26)}|${"-".repeat(14)}|`);
 
@@ -149,19 +151,20 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
 
   renderRate(2);
   serialisationBound(16);
+  // In this process, where pinning cannot separate the two: more, shorter rounds.
   const [builtin, bound] = await interleaved(
-    5,
-    () => renderRate(8).mbPerS,
-    () => serialisationBound(64),
+    11,
+    () => renderRate(4).mbPerS,
+    () => serialisationBound(32),
   );
   console.log(line("built-in web-events, 1 thread vs JSON.stringify bound", fmt(builtin, 1, "MiB/s"), fmt(bound, 1, "MiB/s"), (builtin.median / bound.median).toFixed(2)));
 
   const schema = parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml");
   renderRate(1, { dataset: "web-events-like", schema });
   const [declared, hand] = await interleaved(
-    5,
-    () => renderRate(4, { dataset: "web-events-like", schema }).recordsPerS,
-    () => renderRate(4).recordsPerS,
+    11,
+    () => renderRate(2, { dataset: "web-events-like", schema }).recordsPerS,
+    () => renderRate(2).recordsPerS,
   );
   console.log(
     line(
@@ -196,6 +199,8 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   }
 
   await emitVsAutocannon();
+  // Thread counts below need every core.
+  pin.release();
 
   console.log("\npeak RSS of 100 × 3.5 MiB to S3 by thread count (goal ≤ 256 MB at 2 threads):");
   for (const threads of [1, 2, 4]) {
@@ -220,14 +225,16 @@ async function emitVsAutocannon(): Promise<void> {
       3,
       async () => {
         const { stdout } = await run(
-          process.execPath,
-          [join(__dirname, "stream-scenario.js"), JSON.stringify({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 1000, run_id: "bench", seed: 1 } })],
+          ...pinned(process.execPath, [
+            join(__dirname, "stream-scenario.js"),
+            JSON.stringify({ kind: "emit", event: { ingest_api_url: url, stream_count: 50, events_per_stream: 1000, run_id: "bench", seed: 1 } }),
+          ]),
           { env: process.env, maxBuffer: 1 << 20 },
         );
         return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { perS: number }).perS;
       },
       async () => {
-        const { stdout } = await run(process.execPath, [join(__dirname, "autocannon-run.js"), JSON.stringify({ url, body, connections: 50, amount: events })], { maxBuffer: 1 << 20 });
+        const { stdout } = await run(...pinned(process.execPath, [join(__dirname, "autocannon-run.js"), JSON.stringify({ url, body, connections: 50, amount: events })]), { maxBuffer: 1 << 20 });
         return (JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { perS: number }).perS;
       },
     );
