@@ -728,14 +728,24 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
   }
   const position = new Map(top.map((k, i) => [k, i]));
   const orderedSteps = steps.map(([k, g]) => [k, g, position.get(k) as number] as const);
+  // The same steps as flat arrays, for the loop every record runs.
+  const stepKeys = orderedSteps.map(([k]) => k);
+  const stepGens = orderedSteps.map(([, g]) => g);
+  const stepPositions = orderedSteps.map(([, , i]) => i);
+  /** The last record's values by declared position (undefined: omitted), filled by `values`: read by index, not by name. */
+  const row: unknown[] = new Array(top.length).fill(undefined);
   const values = (scope: RecordScope): Obj => {
     const out: Obj = {};
     scope.values = out;
     const fieldRng = scope.fieldRng;
-    for (const [k, g, i] of orderedSteps) {
+    for (let n = 0; n < stepGens.length; n++) {
+      const i = stepPositions[n] as number;
       if (fieldRng) scope.rng = fieldRng.call(scope, i);
-      const v = g(scope);
-      if (v !== OMIT) out[k] = v;
+      const v = (stepGens[n] as Gen)(scope);
+      if (v !== OMIT) {
+        out[stepKeys[n] as string] = v;
+        row[i] = v;
+      } else row[i] = undefined;
     }
     return out;
   };
@@ -776,6 +786,19 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     return json;
   };
   const text = (values: Obj): string => `${head(values)}}`;
+  const prefixes = keyPrefixes.map(([, prefix]) => prefix);
+  /** `head` of the record `values` just made, read from `row`. */
+  const headOfRow = (): string => {
+    let json = "{";
+    for (let j = 0; j < prefixes.length; j++) {
+      const value = valueText(row[j]);
+      if (value === undefined) continue;
+      json += json.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
+      json += value;
+    }
+    if (json.length + 1 > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${json.length + 1} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
+    return json;
+  };
   return {
     schema,
     required: required as string[],
@@ -790,6 +813,9 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     externalReads: compiler.externalReads,
     text,
     record: (scope) => text(values(scope)),
-    recordHead: (scope) => head(values(scope)),
+    recordHead: (scope) => {
+      values(scope);
+      return headOfRow();
+    },
   };
 }
