@@ -1,12 +1,8 @@
 import { execFile, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { BYTES_PER_MB } from "../src/core/limits";
 import { child, pinCpus, pinned } from "./child";
-import type { FileIdentity } from "../src/formats/file-identity";
-import { renderFile } from "../src/formats/render";
-import { parseSchemaText } from "../src/schema/dataset";
+import type { RenderRateSpec } from "./render-rate";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { openStreams } from "../src/events/streams";
 
@@ -54,59 +50,6 @@ async function wallSeconds(args: string[], program = process.execPath): Promise<
   return (performance.now() - started) / 1000;
 }
 
-const identity = (i: number, over: Partial<FileIdentity> = {}): FileIdentity => ({
-  dataset: "web-events",
-  seed: 1,
-  runId: "ratios",
-  datePrefix: "2025-12-23",
-  hhmmss: "120000",
-  fileIndex: i,
-  fileCount: 100,
-  targetBytes: 8 * BYTES_PER_MB,
-  ...over,
-});
-
-/** MiB/s (and records/s) of rendering `files` files of a dataset in this thread, bytes as a sink gets them. */
-function renderRate(files: number, over: Partial<FileIdentity> = {}): { mbPerS: number; recordsPerS: number } {
-  const started = performance.now();
-  let bytes = 0;
-  let records = 0;
-  for (let i = 0; i < files; i++) {
-    const f = renderFile(identity(i, over));
-    for (const _ of f.chunks);
-    bytes += f.stats.bytes;
-    records += f.stats.records;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  return { mbPerS: bytes / BYTES_PER_MB / seconds, recordsPerS: records / seconds };
-}
-
-/**
- * The serialisation bound: the same volume of NDJSON made by `JSON.stringify` of one fixed
- * web-events record, written straight into preallocated 256 KiB Buffers the way the renderer
- * writes its own records — no data generation, no hashing.
- */
-function serialisationBound(mib: number): number {
-  const first = renderFile(identity(0)).chunks[Symbol.iterator]().next().value as Buffer;
-  const record = JSON.parse(first.toString("utf8").split("\n")[0] as string) as Record<string, unknown>;
-  const target = mib * BYTES_PER_MB;
-  const started = performance.now();
-  let bytes = 0;
-  let buffer = Buffer.allocUnsafe(256 * 1024);
-  let used = 0;
-  while (bytes + used < target) {
-    const line = `${JSON.stringify(record)}\n`;
-    if (used + line.length > buffer.length) {
-      bytes += used;
-      buffer = Buffer.allocUnsafe(256 * 1024);
-      used = 0;
-    }
-    used += buffer.write(line, used, "latin1");
-  }
-  bytes += used;
-  return bytes / BYTES_PER_MB / ((performance.now() - started) / 1000);
-}
-
 /**
  * Each path against its own physical limit on this machine, in the same run, interleaved: the
  * ratios are what `docs/performance.md` reports, since absolute numbers here move by 2× from day
@@ -149,22 +92,20 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
     console.log(line("`generate` 10 × 3.5 MiB vs the original's approach", "skipped", "python3 not found", "—"));
   }
 
-  renderRate(2);
-  serialisationBound(16);
-  // In this process, where pinning cannot separate the two: more, shorter rounds.
+  // Each measured in a process of its own, pinned like the others, warmed up before it counts.
+  const rate = async (spec: RenderRateSpec) => (await child("render-rate.js", spec)).mbPerS;
   const [builtin, bound] = await interleaved(
-    11,
-    () => renderRate(4).mbPerS,
-    () => serialisationBound(32),
+    7,
+    () => rate({ kind: "built-in", files: 6 }),
+    () => rate({ kind: "bound", files: 6 }),
   );
   console.log(line("built-in web-events, 1 thread vs JSON.stringify bound", fmt(builtin, 1, "MiB/s"), fmt(bound, 1, "MiB/s"), (builtin.median / bound.median).toFixed(2)));
 
-  const schema = parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml");
-  renderRate(1, { dataset: "web-events-like", schema });
+  const records = async (spec: RenderRateSpec) => (await child("render-rate.js", spec)).recordsPerS as number;
   const [declared, hand] = await interleaved(
-    11,
-    () => renderRate(2, { dataset: "web-events-like", schema }).recordsPerS,
-    () => renderRate(2).recordsPerS,
+    7,
+    () => records({ kind: "schema", files: 4 }),
+    () => records({ kind: "built-in", files: 4 }),
   );
   console.log(
     line(
