@@ -50,7 +50,21 @@ export interface RequestDefaults {
   readonly parquetCodec?: ParquetCodec;
 }
 
-const EVENT_FIELDS = ["file_count", "target_size_mb", "dataset", "key_prefix", "date_from", "date_to", "partition", "daily_curve", "dirty", "format", "parquet_codec", ...IDENTITY_FIELDS];
+/** The fields a generate event may have: what decides its files and their records. */
+export const GENERATE_EVENT_FIELDS = [
+  "file_count",
+  "target_size_mb",
+  "dataset",
+  "key_prefix",
+  "date_from",
+  "date_to",
+  "partition",
+  "daily_curve",
+  "dirty",
+  "format",
+  "parquet_codec",
+  ...IDENTITY_FIELDS,
+];
 const KEY_PREFIX_PATTERN = /^[A-Za-z0-9!_.*'()=/-]*$/;
 
 /** Normalises a key prefix to end with `/` (empty stays empty); rejects unsafe ones. */
@@ -80,7 +94,7 @@ export const RESERVED_SEGMENTS = ["_manifests", "_datasets", "."] as const;
  * adding files. `seed` and the keys' `HHMMSS` default to values derived from the run id.
  */
 export function parseGenerateRequest(event: unknown, defaults: RequestDefaults, ctx: RequestContext, custom?: ResolvedDataset): GenerateRequest {
-  const e = eventObject(event, EVENT_FIELDS);
+  const e = eventObject(event, GENERATE_EVENT_FIELDS);
   const fileCount = integerField(e, "file_count", defaults.fileCount, LIMITS.MIN_FILE_COUNT, LIMITS.MAX_FILE_COUNT);
   const targetSizeMb = numberField(e, "target_size_mb", defaults.targetSizeMb, LIMITS.MIN_TARGET_SIZE_MB, LIMITS.MAX_TARGET_SIZE_MB, " of MiB");
   const dataset = custom ? custom.name : choiceField(e, "dataset", DATASET_NAMES, "web-events");

@@ -7,7 +7,7 @@ import { rateOf } from "../files/capacity";
 import { layoutByTime } from "../files/fan-out";
 import type { FanOutDeps } from "../files/fan-out-actions";
 import { planRun, type RunPlan } from "../files/plan";
-import { parseGenerateRequest } from "../files/request";
+import { GENERATE_EVENT_FIELDS, parseGenerateRequest } from "../files/request";
 import { planScenarioRun, type ScenarioRun } from "../files/scenario-run";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
@@ -53,24 +53,8 @@ const SLICE_TIME_SHARE = 0.5;
 const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
 
 const REQUEST_FIELDS = ["run", "output", "dataset", "key", "map", "drop", "ignore", "require", "expect", "examples", "precision", "scratch", "scenario_sha256"];
-const RUN_FIELDS = [
-  "file_count",
-  "target_size_mb",
-  "date_prefix",
-  "date_from",
-  "date_to",
-  "seed",
-  "run_id",
-  "time",
-  "dataset",
-  "format",
-  "parquet_codec",
-  "dirty",
-  "partition",
-  "daily_curve",
-  "scenario",
-  "key_prefix",
-];
+/** A run is named by its generate request (or, with `scenario`, the fan-out's request for a stored scenario). */
+const RUN_FIELDS = [...GENERATE_EVENT_FIELDS, "scenario"];
 
 interface VerifyRequest {
   readonly raw: EventObject;
