@@ -73,14 +73,19 @@ export function bucketFanOutStatements(bucketArn: string, keyPrefix: string): Po
  * is the bucket's ARN with S3 Bucket Keys, else the object's).
  */
 export function bucketKeyStatement(keyArn: string, bucketArn: string, viaService: string): PolicyStatement {
+  return keyThroughS3("UseBucketKeyThroughS3", ["kms:GenerateDataKey", "kms:Decrypt"], keyArn, viaService, [bucketArn, `${bucketArn}/*`]);
+}
+
+/** Use of a KMS key only as S3 uses it on the caller's behalf: through S3 in one Region, for the given encryption contexts (a bucket's ARN with S3 Bucket Keys, else its objects'). */
+function keyThroughS3(sid: string, actions: string[], keyArn: string, viaService: string, s3Arns: string[]): PolicyStatement {
   return {
-    Sid: "UseBucketKeyThroughS3",
+    Sid: sid,
     Effect: "Allow",
-    Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+    Action: actions,
     Resource: keyArn,
     Condition: {
       StringEquals: { "kms:ViaService": viaService },
-      StringLike: { "kms:EncryptionContext:aws:s3:arn": [bucketArn, `${bucketArn}/*`] },
+      StringLike: { "kms:EncryptionContext:aws:s3:arn": s3Arns },
     },
   };
 }
@@ -196,20 +201,7 @@ export function verifyOutputStatements(output: { bucketArn: string; prefix: stri
     // An SSE-KMS output bucket: S3 decrypts what is read with the reader's permission on its key —
     // only that key, only through S3 in the stack's Region, only for that bucket (its ARN is the
     // encryption context with S3 Bucket Keys) or the objects under the prefix (without them).
-    ...(output.kmsKeyArn
-      ? [
-          {
-            Sid: "DecryptVerifiedOutput",
-            Effect: "Allow" as const,
-            Action: "kms:Decrypt",
-            Resource: output.kmsKeyArn,
-            Condition: {
-              StringEquals: { "kms:ViaService": output.viaService },
-              StringLike: { "kms:EncryptionContext:aws:s3:arn": [output.bucketArn, `${output.bucketArn}/${output.prefix}*`] },
-            },
-          },
-        ]
-      : []),
+    ...(output.kmsKeyArn ? [keyThroughS3("DecryptVerifiedOutput", ["kms:Decrypt"], output.kmsKeyArn, output.viaService, [output.bucketArn, `${output.bucketArn}/${output.prefix}*`])] : []),
   ];
 }
 

@@ -718,7 +718,7 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     fail(`${where}.fields`, `records can reach ${maxRecordBytes} bytes (${largest[0]}: up to ${largest[1]}); a record may be at most ${SCHEMA_LIMITS.MAX_RECORD_BYTES} bytes`);
   }
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
-  const keyPrefixes = top.map((k) => [k, `${asciiText(JSON.stringify(k))}:`] as const);
+  const prefixes = top.map((k) => `${asciiText(JSON.stringify(k))}:`);
   const timeFormats = new Map<string, TimestampFormat>();
   const timeRules = new Map<string, TimeRule>();
   for (const [k, c] of compiledFields) {
@@ -770,35 +770,25 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     return out;
   };
   /** The record's text less its closing brace (a dataset's head: the renderer adds the tail). */
-  const head = (values: Obj): string => {
-    // The same text as asciiText(JSON.stringify(record)) in declared order, without building that
-    // object: each key's `"name":` is made once per schema, each value written by its type (see
-    // valueText), ASCII already, so the line needs no pass of its own.
+  /**
+   * A record's text less its closing brace, from its values in declared order: the same text as
+   * asciiText(JSON.stringify(record)) without building that object — each key's `"name":` made once
+   * per schema, each value written by its type (see valueText), ASCII already, so the line needs no
+   * pass of its own.
+   */
+  const joined = (inOrder: readonly unknown[]): string => {
     let json = "{";
-    for (const [k, prefix] of keyPrefixes) {
-      const value = valueText(values[k]);
+    for (let j = 0; j < prefixes.length; j++) {
+      const value = valueText(inOrder[j]);
       if (value === undefined) continue;
-      json += json.length === 1 ? prefix : `,${prefix}`;
+      json += json.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
       json += value;
     }
     // The bound above is computed, faker's part of it from probes: a last guard, never silent.
     if (json.length + 1 > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${json.length + 1} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
     return json;
   };
-  const text = (values: Obj): string => `${head(values)}}`;
-  const prefixes = keyPrefixes.map(([, prefix]) => prefix);
-  /** `head` of the record `values` just made, read from `row`. */
-  const headOfRow = (): string => {
-    let json = "{";
-    for (let j = 0; j < prefixes.length; j++) {
-      const value = valueText(row[j]);
-      if (value === undefined) continue;
-      json += json.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
-      json += value;
-    }
-    if (json.length + 1 > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${json.length + 1} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
-    return json;
-  };
+  const text = (values: Obj): string => `${joined(top.map((k) => values[k]))}}`;
   return {
     schema,
     required: required as string[],
@@ -814,8 +804,9 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     text,
     record: (scope) => text(values(scope)),
     recordHead: (scope) => {
+      // `values` leaves the record's values by position in `row`: read from there, not by name.
       values(scope);
-      return headOfRow();
+      return joined(row);
     },
   };
 }
