@@ -116,6 +116,23 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
     ),
   );
 
+  // Parquet's limit is the same records as NDJSON: records/s of each, the same dataset, one thread.
+  for (const kind of ["built-in", "schema"] as const) {
+    const [parquet, ndjson] = await interleaved(
+      5,
+      () => records({ kind, files: 2, format: "parquet" }),
+      () => records({ kind, files: 4 }),
+    );
+    console.log(
+      line(
+        `Parquet (snappy) vs NDJSON records/s, ${kind === "schema" ? "web-events-like schema" : "web-events"}`,
+        fmt({ min: parquet.min / 1000, median: parquet.median / 1000 }, 1, "k rec/s"),
+        fmt({ min: ndjson.min / 1000, median: ndjson.median / 1000 }, 1, "k rec/s"),
+        (parquet.median / ndjson.median).toFixed(2),
+      ),
+    );
+  }
+
   let n = 0;
   const [put, plainPut] = await interleaved(
     3,

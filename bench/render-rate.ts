@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BYTES_PER_MB } from "../src/core/limits";
+import type { Format } from "../src/formats";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { parseSchemaText } from "../src/schema/dataset";
@@ -12,6 +13,8 @@ export interface RenderRateSpec {
   readonly kind: "built-in" | "schema" | "bound";
   /** 8 MiB files (or their volume, for the bound). */
   readonly files: number;
+  /** The files' format (NDJSON when absent). */
+  readonly format?: Format;
 }
 
 const identity = (i: number, over: Partial<FileIdentity> = {}): FileIdentity => ({
@@ -79,8 +82,10 @@ function main(): void {
     process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     return;
   }
-  const over: Partial<FileIdentity> =
-    spec.kind === "schema" ? { dataset: "web-events-like", schema: parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml") } : {};
+  const over: Partial<FileIdentity> = {
+    ...(spec.kind === "schema" ? { dataset: "web-events-like", schema: parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml") } : {}),
+    ...(spec.format ? { format: spec.format } : {}),
+  };
   renderRate(3, over);
   const { mbPerS, recordsPerS } = renderRate(spec.files, over);
   process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, recordsPerS, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

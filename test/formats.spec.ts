@@ -226,6 +226,129 @@ describe("formats: gzip NDJSON, CSV and Parquet, read back by DuckDB", function 
     assert.deepEqual(await rows(`SELECT count(*)::INTEGER AS n FROM read_parquet('${none}')`), [{ n: 0 }]);
   });
 
+  it("compresses Snappy pages byte for byte as hyparquet-writer's own compressor does: text, random, repetitive and tiny inputs", () => {
+    const { snappyCompress: reference } = require("hyparquet-writer/src/snappy.js") as typeof import("hyparquet-writer/src/snappy.js");
+    const { snappyCompress } = require("../src/formats/snappy") as typeof import("../src/formats/snappy");
+    const text = Buffer.concat([...renderFile(identity("web-events", "ndjson", 400_000)).chunks]);
+    const inputs: Uint8Array[] = [];
+    for (const n of [0, 1, 14, 15, 16, 61, 4096, 65_535, 65_536, 70_000, 300_000]) {
+      inputs.push(
+        new Uint8Array(text.subarray(0, n)),
+        new Uint8Array(n),
+        Uint8Array.from({ length: n }, (_, i) => (i * 7) % 13),
+      );
+      const random = new Uint8Array(n);
+      for (let i = 0; i < n; i++) random[i] = (Math.imul(i + 1, 2654435761) >>> 13) & 0xff;
+      inputs.push(random);
+    }
+    for (const input of inputs) assert.deepEqual(Buffer.from(snappyCompress(input)), Buffer.from(reference(input)), `${input.length} bytes`);
+  });
+
+  it("makes the same Parquet bytes from a dataset's values as from its text, for every dataset that hands its values over", () => {
+    const { ParquetPages } = require("../src/formats/parquet") as typeof import("../src/formats/parquet");
+    const scenario = parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "shop.yaml"), "utf8"), "shop.yaml");
+    const cases: Partial<FileIdentity>[] = [
+      { dataset: "web-events" },
+      { dataset: "web-events-like", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "web-events-like.yaml"), "utf8"), "web-events-like.yaml") },
+      { dataset: "orders", schema: parseSchemaText(require("node:fs").readFileSync(join(EXAMPLES, "orders.yaml"), "utf8"), "orders.yaml") },
+      { dataset: "shop.orders", schema: { scenario, dataset: "orders" }, fileIndex: 0, fileCount: 1 },
+    ];
+    for (const over of cases) {
+      const id = identity(over.dataset as string, "parquet", 0, over);
+      const dataset = datasetOf(id);
+      const source = new RecordSource(id, dataset);
+      const fromValues = new ParquetPages(dataset.columns, "snappy", dataset.name);
+      const fromText = new ParquetPages(dataset.columns, "snappy", dataset.name);
+      let taken = 0;
+      const count = Math.min(3000, source.count ?? 3000);
+      for (let i = 0; i < count; i++) {
+        const { text } = source.line(i);
+        const row = source.row();
+        assert.ok(row, `${dataset.name} hands its values over`);
+        if (fromValues.addRow(row, i)) taken++;
+        else fromValues.add(text, i);
+        fromText.add(text, i);
+        if (i % 1000 === 999) {
+          fromValues.page();
+          fromText.page();
+        }
+      }
+      assert.ok(taken > count * 0.99, `${dataset.name}: ${taken} of ${count} records taken from their values`);
+      const bytes = (p: InstanceType<typeof ParquetPages>) => Buffer.concat([...p.rowGroup(), p.finish()]);
+      assert.deepEqual(bytes(fromValues), bytes(fromText), dataset.name);
+    }
+  });
+
+  it("takes a record's text, not its values, where a value might read back differently: -0, NaN, infinities, a Date, an array for a struct", () => {
+    const { ParquetPages } = require("../src/formats/parquet") as typeof import("../src/formats/parquet");
+    const columns: Column[] = [
+      { name: "d", type: "double" },
+      { name: "j", type: "json" },
+      { name: "t", type: "timestamp" },
+      { name: "s", type: { struct: [{ name: "x", type: "double" }] } },
+    ];
+    const parquet = new ParquetPages(columns, "snappy", "hostile");
+    for (const row of [
+      [-0],
+      [Number.NaN],
+      [Number.POSITIVE_INFINITY],
+      [1, Number.NEGATIVE_INFINITY],
+      [1, null, new Date(0)],
+      [1, null, null, [1]],
+      [1, null, null, { x: -0 }],
+      [1, null, null, new Date(0)],
+    ]) {
+      assert.equal(parquet.addRow(row, 0), false, JSON.stringify(row));
+    }
+    assert.equal(parquet.rows, 0, "nothing added by a refused row");
+    assert.equal(parquet.addRow([0.5, { a: [1, -0] }, "2024-02-29T23:59:59.5Z", { x: 2 }], 0), true);
+    assert.equal(parquet.rows, 1);
+  });
+
+  it("reads ISO timestamps digit by digit exactly as Date.parse does, and leaves anything else to it", () => {
+    const { timestampMicros } = require("../src/formats/parquet") as typeof import("../src/formats/parquet");
+    const slow = (v: string): number | bigint | undefined => {
+      const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$/.exec(v);
+      if (!m) return undefined;
+      const ms = Date.parse(`${m[1]}Z`);
+      if (Number.isNaN(ms)) return undefined;
+      return BigInt(ms) * 1000n + BigInt((m[2] ?? "").padEnd(6, "0"));
+    };
+    const cases = [
+      "1970-01-01T00:00:00Z",
+      "1970-01-01T00:00:00.000001Z",
+      "2000-02-29T12:00:00.5Z",
+      "2100-03-01T00:00:00Z",
+      "2255-06-05T23:47:34.740991Z",
+      "2255-06-05T23:47:34.740992Z",
+      "9999-12-31T23:59:59.999999Z",
+      "1969-12-31T23:59:59Z",
+      "0001-01-01T00:00:00Z",
+    ];
+    for (let i = 0; i < 20_000; i++) {
+      const ms = Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 253_402_300_799_999);
+      const iso = new Date(ms).toISOString();
+      const digits = i % 7;
+      cases.push(digits === 3 ? iso : digits === 0 ? iso.replace(/\.\d+Z$/, "Z") : iso.replace(/\.\d+Z$/, `.${String(i).padStart(6, "0").slice(0, digits)}Z`));
+    }
+    for (const v of cases) {
+      const got = timestampMicros(v);
+      assert.equal(got === undefined ? undefined : BigInt(got), slow(v), v);
+    }
+    for (const bad of [
+      "2023-02-29T00:00:00Z",
+      "2024-13-01T00:00:00Z",
+      "2024-01-01T24:00:00Z",
+      "2024-01-01T00:60:00Z",
+      "2024-01-01 00:00:00Z",
+      "2024-01-01T00:00:00.Z",
+      "2024-01-01T00:00:00.1234567Z",
+      "2024-01-01T00:00:00",
+    ]) {
+      assert.equal(timestampMicros(bad) === undefined ? undefined : BigInt(timestampMicros(bad) as number), slow(bad), bad);
+    }
+  });
+
   it("ends each file at its stored-size target: csv at most one record over, compressed formats within 1% or 4 KiB", () => {
     for (const format of OTHER_FORMATS) {
       for (const dataset of ["web-events", "tutoring-events", "merchant-metrics"]) {

@@ -14,3 +14,6 @@ declare module "hyparquet-writer/src/metadata.js" {
 declare module "hyparquet-writer/src/snappy.js" {
   export * from "hyparquet-writer/types/snappy";
 }
+declare module "hyparquet-writer/src/encoding.js" {
+  export * from "hyparquet-writer/types/encoding";
+}

@@ -210,6 +210,9 @@ class WebEventWriter implements RecordWriter {
   private readonly idPrefix: string;
   private readonly filePart: string;
   private readonly secondOfDay: ((rng: Prng) => number) | undefined;
+  /** The last record's values as `head` left them, and as `row` hands them out. */
+  private readonly values: unknown[] = new Array(26).fill(undefined);
+  private readonly parsed: unknown[] = new Array(26).fill(undefined);
 
   constructor(
     ctx: FileContext,
@@ -246,21 +249,77 @@ class WebEventWriter implements RecordWriter {
     const lat = (city.lat + rng.normal() * 0.03).toFixed(4);
     const lon = (city.lon + rng.normal() * 0.04).toFixed(4);
     const flags = rng.next();
+    const id = `${this.idPrefix}${this.filePart}${String(recordIndex).padStart(7, "0")}`;
+    const userId = `user_${rng.range(1, 50_000)}`;
+    const sessionId = hex32(rng);
+    const ip = ipAddress(rng);
+    const userAgent = rng.pick(platform.userAgents);
+    const pageUrl = rng.pick(p.pageUrls);
+    const referrer = rng.pick(src.referrers);
+    const experiment = `exp_${((flags >>> 8) % 50) + 1}`;
+    const variant = flags & 1 ? "B" : "A";
+    const f1 = (flags & 2) !== 0;
+    const f2 = (flags & 4) !== 0;
+    const f3 = (flags & 8) !== 0;
+
+    // The values as they are: what only Parquet needs (numbers from their text, the nested object) waits for `row`.
+    const row = this.values;
+    row[0] = id;
+    row[1] = timestamp;
+    row[2] = eventType;
+    row[3] = userId;
+    row[4] = sessionId;
+    row[5] = ip;
+    row[6] = userAgent;
+    row[7] = city.country;
+    row[8] = city.city;
+    row[9] = lat;
+    row[10] = lon;
+    row[11] = platform.device;
+    row[12] = platform.os;
+    row[13] = platform.browser;
+    row[14] = pageUrl;
+    row[15] = referrer;
+    row[16] = src.source;
+    row[17] = src.medium;
+    row[18] = campaign;
+    row[19] = duration;
+    row[20] = bounce;
+    row[21] = conversion;
+    row[22] = revenue;
+    row[23] = items;
+    row[24] = flags;
 
     return (
-      `{"id":"${this.idPrefix}${this.filePart}${String(recordIndex).padStart(7, "0")}","timestamp":"${timestamp}",` +
-      `"event_type":"${eventType}","user_id":"user_${rng.range(1, 50_000)}","session_id":"${hex32(rng)}",` +
-      `"ip_address":"${ipAddress(rng)}","user_agent":"${rng.pick(platform.userAgents)}",` +
+      `{"id":"${id}","timestamp":"${timestamp}",` +
+      `"event_type":"${eventType}","user_id":"${userId}","session_id":"${sessionId}",` +
+      `"ip_address":"${ip}","user_agent":"${userAgent}",` +
       `"country":"${city.country}","city":"${city.city}","latitude":${lat},"longitude":${lon},` +
       `"device_type":"${platform.device}","os":"${platform.os}","browser":"${platform.browser}",` +
-      `"page_url":"${rng.pick(p.pageUrls)}","referrer":"${rng.pick(src.referrers)}",` +
+      `"page_url":"${pageUrl}","referrer":"${referrer}",` +
       `"utm_source":"${src.source}","utm_medium":"${src.medium}","utm_campaign":"${campaign}",` +
       `"duration_seconds":${duration},"bounce":${bounce},"conversion":${conversion},` +
       `"revenue":${revenue},"items_viewed":${items},` +
-      `"custom_data":{"experiment_id":"exp_${((flags >>> 8) % 50) + 1}","variant":"${flags & 1 ? "B" : "A"}",` +
-      `"feature_flags":{"feature_1":${(flags & 2) !== 0},"feature_2":${(flags & 4) !== 0},"feature_3":${(flags & 8) !== 0}}},` +
+      `"custom_data":{"experiment_id":"${experiment}","variant":"${variant}",` +
+      `"feature_flags":{"feature_1":${f1},"feature_2":${f2},"feature_3":${f3}}},` +
       `"padding":"`
     );
+  }
+
+  /** The last record's values by column; the last slot, the padding, is the renderer's. */
+  row(): unknown[] {
+    const row = this.values;
+    const out = this.parsed;
+    for (let i = 0; i < 24; i++) out[i] = row[i];
+    out[9] = Number(row[9]);
+    out[10] = Number(row[10]);
+    const flags = row[24] as number;
+    out[24] = {
+      experiment_id: `exp_${((flags >>> 8) % 50) + 1}`,
+      variant: flags & 1 ? "B" : "A",
+      feature_flags: { feature_1: (flags & 2) !== 0, feature_2: (flags & 4) !== 0, feature_3: (flags & 8) !== 0 },
+    };
+    return out;
   }
 }
 

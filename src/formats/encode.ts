@@ -190,6 +190,9 @@ export function* encodedChunks(id: FileIdentity, format: Format, dataset: Datase
       const first = stats.records;
       const chunk = next(records);
       text += chunk.length;
+      // The record's values as the dataset made them; its text parsed where it has none to give.
+      const row = records.row();
+      if (row !== undefined && parquet.addRow(row, first)) continue;
       let r = first;
       for (const line of chunk.split("\n")) if (line !== "") parquet.add(line, r++);
     } while (text < budget && more());

@@ -31,6 +31,14 @@ export interface RecordWriter {
    * the file ends after them instead of at a byte target.
    */
   readonly count?: number;
+  /**
+   * The values of the record `head` last returned, by top-level column in declared order (structs
+   * as objects, undefined for a left-out field; a padded dataset leaves its last column, the
+   * padding, to the renderer), each what JSON.parse of the record's text would give: Parquet
+   * takes them instead of parsing the text. A writer that does not keep them leaves this out.
+   * The array may be reused from record to record.
+   */
+  row?(): unknown[];
   /** Records it wrote that break a relationship on purpose (orphans, dangling references), by kind. */
   linkCounts?(): Readonly<Record<string, number>>;
 }

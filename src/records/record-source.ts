@@ -68,6 +68,9 @@ export class RecordSource {
   private readonly tail: string;
   private readonly source: string;
   private readonly dirt: DirtInjector | undefined;
+  /** The last record's padding, and whether it was written as made (no dirt changed it). */
+  private padding = "";
+  private clean = false;
 
   constructor(
     id: RecordIdentity,
@@ -107,6 +110,17 @@ export class RecordSource {
   }
 
   /**
+   * The values of the record `line` last returned (see `RecordWriter.row`), padding included;
+   * undefined when the dataset does not keep them or dirt changed the record.
+   */
+  row(): readonly unknown[] | undefined {
+    if (!this.clean || !this.writer.row) return undefined;
+    const row = this.writer.row();
+    if (this.pad) row[row.length - 1] = this.padding;
+    return row;
+  }
+
+  /**
    * Record `i` as NDJSON text (one line, or two when dirt duplicated it), ending in a newline.
    * With a byte budget left in the file, a padded record that would leave less than a record's
    * worth stretches to use it all up and reports itself as the last; the last record is never dirty.
@@ -127,13 +141,16 @@ export class RecordSource {
       last = remaining - (fixed + length) < LAST_RECORD_RESERVE;
       if (last) length = Math.max(0, remaining - fixed);
       const start = this.rng.int(PADDING_SOURCE_LENGTH - length);
-      text = head + this.source.slice(start, start + length) + this.tail;
+      this.padding = this.source.slice(start, start + length);
+      text = head + this.padding + this.tail;
     }
     if (!this.dirt || last) {
+      this.clean = true;
       this.tap?.(text.slice(0, -1), undefined, undefined);
       return { text: this.encoder === NDJSON_LINES ? text : `${this.encoder.encode(text.slice(0, -1))}\n`, last, lines: 1 };
     }
     const lines = this.dirt.apply(text.slice(0, -1), this.encoder);
+    this.clean = this.dirt.lastKind === undefined;
     this.tap?.(text.slice(0, -1), this.dirt.lastKind, this.dirt.lastJson);
     return { text: `${lines.join("\n")}\n`, last, lines: lines.length };
   }

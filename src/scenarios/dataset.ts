@@ -157,15 +157,23 @@ export function scenarioDataset(ref: ScenarioRef): Dataset {
         count = world.countIn(d, from, to);
       }
       const counts = { orphan: 0, dangling: 0 };
+      const names = d.schema.columns.map((c) => c.name);
+      const row: unknown[] = new Array(names.length).fill(undefined);
+      let last: Readonly<Record<string, unknown>> = {};
       return {
         count,
         head() {
           const next = paths.next();
           if (next.done) throw new Error(`${d.name}: asked for more records than its file holds`);
-          const { text, links } = world.record(d, next.value);
+          const { text, values, links } = world.record(d, next.value);
+          last = values;
           if (links.ghostParent) counts.orphan++;
           for (const r of d.references) if ((links.picks.get(r.name) as number) >= (scenario.datasets.get(r.dataset)?.count as number)) counts.dangling++;
           return text.slice(0, -1);
+        },
+        row() {
+          for (let i = 0; i < names.length; i++) row[i] = last[names[i] as string];
+          return row;
         },
         linkCounts() {
           return Object.fromEntries(Object.entries(counts).filter(([k, n]) => n > 0 || (k === "orphan" ? d.orphans > 0 : d.references.some((r) => r.dangling > 0))));

@@ -380,13 +380,14 @@ export class World {
    * The JSON text of the record of an entity a file writes. Nothing reads a record once written,
    * so it is computed in one reused scope, without the cache (parents and picks are cached).
    */
-  record(d: ScenarioDataset, path: readonly number[]): { text: string; links: Links } {
+  record(d: ScenarioDataset, path: readonly number[]): { text: string; values: Readonly<Record<string, unknown>>; links: Links } {
     // Computed afresh even when a child has cached it: the same values either way.
     const state = this.state(d);
     const links = this.links(d, path);
     const scope = this.scope(state, path.slice(), links, state.writing);
     state.writing = scope;
-    return { text: d.schema.text(d.schema.values(scope)), links };
+    const values = d.schema.values(scope);
+    return { text: d.schema.text(values), values, links };
   }
 
   /** Whether an entity is an orphan and what its references pick: its own PRNG, apart from its values. */

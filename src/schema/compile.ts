@@ -616,6 +616,8 @@ export interface CompiledSchema {
   record(scope: RecordScope): string;
   /** `record` less its closing brace, made without a copy. */
   recordHead(scope: RecordScope): string;
+  /** The values of the record `recordHead` last made, by declared position (undefined: omitted); reused. */
+  lastRow(): unknown[];
 }
 
 /** `YYYY-MM-DD` of each day seen, by its number since the epoch: a run's times share a few days. */
@@ -808,5 +810,6 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
       values(scope);
       return joined(row);
     },
+    lastRow: () => row,
   };
 }

@@ -37,6 +37,7 @@ export function schemaDataset(schema: unknown): Dataset {
             scope.index = i;
             return c.recordHead(scope);
           },
+          row: () => c.lastRow(),
         };
       },
     };
