@@ -12,8 +12,6 @@ const hashTables: (Uint32Array | undefined)[] = [];
 let output = new Uint8Array(64 * 1024);
 
 const hash = (key: number, shift: number): number => Math.imul(key, 0x1e35a7bd) >>> shift;
-const load32 = (a: Uint8Array, i: number): number => (a[i] as number) | ((a[i + 1] as number) << 8) | ((a[i + 2] as number) << 16) | ((a[i + 3] as number) << 24);
-const equals32 = (a: Uint8Array, i: number, j: number): boolean => a[i] === a[j] && a[i + 1] === a[j + 1] && a[i + 2] === a[j + 2] && a[i + 3] === a[j + 3];
 
 /**
  * `input` compressed. The bytes returned are a view of a buffer the next call reuses: a caller
@@ -82,11 +80,16 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
     hashTables[bits] = table;
   } else table.fill(0);
 
+  // Four bytes at a time, little-endian (reads past the end only where the result goes unused: 0).
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const last4 = n - 4;
+  const load32 = (i: number): number => (i <= last4 ? view.getInt32(i, true) : 0);
+  const equals32 = (i: number, j: number): boolean => view.getInt32(i, true) === view.getInt32(j, true);
   let nextEmit = 0;
   if (n >= INPUT_MARGIN) {
     const ipLimit = n - INPUT_MARGIN;
     let ip = 1;
-    let nextHash = hash(load32(input, ip), shift);
+    let nextHash = hash(load32(ip), shift);
     outer: for (;;) {
       let skip = 32;
       let nextIp = ip;
@@ -98,27 +101,28 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
         skip++;
         nextIp = ip + step;
         if (ip > ipLimit) break outer;
-        nextHash = hash(load32(input, nextIp), shift);
+        nextHash = hash(load32(nextIp), shift);
         candidate = table[h] as number;
         table[h] = ip;
-      } while (ip - candidate > MAX_OFFSET || !equals32(input, ip, candidate));
+      } while (ip - candidate > MAX_OFFSET || !equals32(ip, candidate));
 
       literal(nextEmit, ip - nextEmit);
       do {
         const base = ip;
         let matched = 4;
+        while (ip + matched <= last4 && view.getInt32(ip + matched, true) === view.getInt32(candidate + matched, true)) matched += 4;
         while (ip + matched < n && input[ip + matched] === input[candidate + matched]) matched++;
         ip += matched;
         copy(base - candidate, matched);
         nextEmit = ip;
         if (ip >= ipLimit) break outer;
-        table[hash(load32(input, ip - 1), shift)] = ip - 1;
-        const h = hash(load32(input, ip), shift);
+        table[hash(load32(ip - 1), shift)] = ip - 1;
+        const h = hash(load32(ip), shift);
         candidate = table[h] as number;
         table[h] = ip;
-      } while (ip - candidate <= MAX_OFFSET && equals32(input, ip, candidate));
+      } while (ip - candidate <= MAX_OFFSET && equals32(ip, candidate));
       ip++;
-      nextHash = hash(load32(input, ip), shift);
+      nextHash = hash(load32(ip), shift);
     }
   }
   if (nextEmit < n) literal(nextEmit, n - nextEmit);
