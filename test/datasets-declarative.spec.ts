@@ -8,6 +8,8 @@ import { createFilePool, type FilePool } from "../src/files/pool";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { parseGenerateRequest } from "../src/files/request";
+import { Prng } from "../src/core/prng";
+import { compileRecord } from "../src/schema/codegen";
 import { compileSchema, isoOfMs } from "../src/schema/compile";
 import { parseSchemaText } from "../src/schema/dataset";
 import { DIRTY_KINDS, OVERSIZE_BYTES, type DirtyKind } from "../src/records/dirty";
@@ -198,6 +200,97 @@ describe("a record's text, written value by value", () => {
         assert.equal(c.text(record), expected, JSON.stringify(record));
       }
     }
+  });
+
+  it("writes each field by its generator's own writer exactly as asciiText(JSON.stringify(value)): choices and pools of any values, numbers, booleans, times, sequence formats, objects, nulls and omissions", () => {
+    const c = compileSchema({
+      name: "writers",
+      fields: {
+        pick: { choice: ["plain", 'q"uote', "back\\slash", "é", "\ud800", 0, -0, 1.5, true, null, { o: [1, "ü"] }, [2]] },
+        weighted: { choice: { a: 1, 'b"': 2, ключ: 3 }, null_probability: 0.2 },
+        pooled: { faker: { method: "person.fullName", pool: 50 } },
+        pooled_numbers: { faker: { method: "location.latitude", pool: 20 } },
+        whole: { number: { min: -5, max: 5 } },
+        fraction: { number: { min: -0.004, max: 0.004, decimals: 2 }, omit_probability: 0.3 },
+        normal: { number: { distribution: "normal", mean: 0, stddev: 1, decimals: 3 } },
+        flag: { boolean: { probability: 0.5 }, null_probability: 0.3 },
+        at: { timestamp: "iso" },
+        day: { timestamp: "date" },
+        ms: { timestamp: "epoch_ms" },
+        later: { timestamp: { after: "at", within: "2h" } },
+        seq: { sequence: { start: -3, step: 0.5, format: "s-{n}/{file}" } },
+        quoted_seq: { sequence: { format: 'q"{n}' } },
+        bare_seq: { sequence: { start: 1e20, step: 1e20 } },
+        nested: {
+          object: {
+            constructor: { choice: ["c"], omit_probability: 0.5 },
+            toString: { number: { min: 1, max: 2 }, omit_probability: 0.5 },
+            inner: { object: { x: { choice: ["é", "e"] }, y: { boolean: {} } } },
+          },
+        },
+        indexed: { object: { b: { choice: [1] }, "1": { choice: [2] }, a: { choice: [3] } } },
+      },
+    });
+    const reference = (values: Record<string, unknown>): string => {
+      const ascii = (json: string) => json.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+      const parts: string[] = [];
+      for (const k of Object.keys(c.schema.fields)) {
+        const json = JSON.stringify(values[k]) as string | undefined;
+        if (values[k] !== undefined && json !== undefined) parts.push(`${ascii(JSON.stringify(k))}:${ascii(json)}`);
+      }
+      return `{${parts.join(",")}}`;
+    };
+    const scope = (seed: number) => ({ rng: Prng.fromParts("writers", seed), index: 0, fileIndex: 3, values: {}, dayStartMs: Date.UTC(2025, 0, 1), secondOfDay: () => 43_200 });
+    for (let seed = 0; seed < 3; seed++) {
+      const byHead = scope(seed);
+      const byValues = scope(seed);
+      for (let i = 0; i < 2000; i++) {
+        byHead.index = byValues.index = i;
+        const line = `${c.recordHead(byHead)}}`;
+        const values = c.values(byValues);
+        assert.equal(line, reference(values), `seed ${seed} record ${i}`);
+        assert.equal(c.text(values), line);
+      }
+    }
+  });
+
+  it("compiles a record into code that holds no part of the schema: hostile names and values stay data", () => {
+    const hostile = ['"]; globalThis.pwned = 1; //', "*/ globalThis.pwned = 1; /*", `$${"{"}globalThis.pwned = 1}`, "\\", "a\u2028b", "');globalThis.pwned=1;('", "0", "constructor", "é😀"];
+    const fields: Record<string, unknown> = {};
+    hostile.forEach((name, i) => {
+      fields[name] = i % 2 ? { choice: [name, `${name}\n`] } : { sequence: { format: `${name}{n}` } };
+    });
+    fields.nested = { object: Object.fromEntries(hostile.map((name) => [name, { const: name }])) };
+    const c = compileSchema({ name: "hostile", fields });
+    const scope = { rng: Prng.fromParts("hostile"), index: 0, fileIndex: 0, values: {}, dayStartMs: 0, secondOfDay: () => 0 };
+    for (let i = 0; i < 50; i++) {
+      scope.index = i;
+      const record = JSON.parse(`${c.recordHead(scope)}}`) as Record<string, unknown>;
+      assert.deepEqual(Object.keys(record).sort(), [...hostile, "nested"].sort());
+      assert.deepEqual(record.nested, Object.fromEntries(hostile.map((name) => [name, name])));
+    }
+    assert.equal((globalThis as Record<string, unknown>).pwned, undefined);
+    // The generated functions' source: positions and this module's own names, nothing of the schema.
+    const code = compileRecord({
+      order: hostile.map((_, i) => hostile.length - 1 - i),
+      keys: hostile,
+      gens: hostile.map((name) => () => name),
+      writers: hostile.map(() => (v: unknown) => JSON.stringify(v)),
+      prefixes: hostile.map((name) => `${JSON.stringify(name)}:`),
+      omit: Symbol("omit"),
+      tooLarge: () => {
+        throw new Error("too large");
+      },
+      maxRecordBytes: 1 << 20,
+    });
+    for (const source of [String(code.values), String(code.head)]) {
+      assert.match(source, /^[A-Za-z0-9_ \n(){}[\];.,=!<>+"?:|&-]*$/, "the source is made of identifiers, positions and operators only");
+      for (const name of hostile) if (name.length > 1) assert.ok(!source.includes(name), `the source does not hold ${JSON.stringify(name)}`);
+    }
+    const row: unknown[] = [];
+    const values = code.values({ values: {}, rng: undefined }, row);
+    assert.deepEqual(Object.keys(values).sort(), [...hostile].sort());
+    assert.equal(JSON.parse(`${code.head(row)}}`)[hostile[0] as string], hostile[0]);
   });
 
   it("writes an ISO time as Date's toISOString does, from 1970 to 9999 and past it", () => {

@@ -160,6 +160,9 @@ function rowPhysical(value: unknown, kind: LeafKind): Physical | null | undefine
   }
 }
 
+/** A field of a record's object: its own, never one it inherits (a field named `constructor` left out is missing, not a function). */
+const own = (object: Record<string, unknown>, key: string): unknown => (Object.hasOwn(object, key) ? object[key] : undefined);
+
 /** Strings in UTF-8 byte order (code point order), as Parquet orders BYTE_ARRAY statistics. */
 function compareStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
@@ -670,7 +673,7 @@ export class ParquetPages {
       // A plain object only: anything else (a Date, an array) has other JSON text.
       if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return -1;
       for (const child of c.type.struct) {
-        leaf = this.rowLeaves(child, (value as Record<string, unknown>)[child.name], definition + 1, leaf);
+        leaf = this.rowLeaves(child, own(value as Record<string, unknown>, child.name), definition + 1, leaf);
         if (leaf < 0) return -1;
       }
       return leaf;
@@ -685,7 +688,7 @@ export class ParquetPages {
   /** Fills the leaves under `columns` from `object`; returns the next leaf's index, or -1 for a value that does not fit. */
   private fill(columns: readonly Column[], object: Record<string, unknown> | undefined, definition: number, leaf: number, prefix: string): number {
     for (const c of columns) {
-      const value = object === undefined ? undefined : object[c.name];
+      const value = object === undefined ? undefined : own(object, c.name);
       if (typeof c.type === "object") {
         const count = this.leafCount.get(c) as number;
         if (value === null || value === undefined) {

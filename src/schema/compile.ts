@@ -5,6 +5,7 @@ import { Prng, WeightedTable } from "../core/prng";
 import { describe } from "../core/fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
+import { compileRecord } from "./codegen";
 import { didYouMean } from "../core/suggest";
 
 /**
@@ -106,7 +107,14 @@ interface Compiled {
   readonly time?: TimestampFormat;
   /** A `timestamp` after another: the field it follows (`signup_at`, `users.signup_at`) and by at most how long. */
   readonly timeRule?: TimeRule;
+  /**
+   * Its values' JSON text, exactly `valueText` of each value this generator can make, written
+   * without asking what the value is (see WRITERS); absent: `valueText`.
+   */
+  readonly text?: Writer;
 }
+
+type Writer = (value: unknown) => string | undefined;
 
 /** How a timestamp field is made: after another timestamp, by at most `withinMs`; without `after`, in its day. */
 export interface TimeRule {
@@ -137,7 +145,7 @@ export function timeMs(value: unknown, format: TimestampFormat): number | undefi
   return undefined;
 }
 
-const fixed = (gen: Gen, bytes: number, type: ColumnType, items = 0): Compiled => ({ gen, bytes: () => bytes, items, type: () => type });
+const fixed = (gen: Gen, bytes: number, type: ColumnType, text?: Writer): Compiled => ({ gen, bytes: () => bytes, items: 0, type: () => type, ...(text ? { text } : {}) });
 
 /** The type of a field inside a struct type, by path; JSON when the path leads out of known structs. */
 function typeAt(type: ColumnType, path: readonly string[]): ColumnType {
@@ -240,6 +248,7 @@ class Compiler {
       type: compiled.type,
       ...(compiled.time ? { time: compiled.time } : {}),
       ...(compiled.timeRule ? { timeRule: compiled.timeRule } : {}),
+      ...(compiled.text ? { text: orNull(compiled.text) } : {}),
     };
   }
 
@@ -354,7 +363,8 @@ class Compiler {
             if (total > SCHEMA_LIMITS.MAX_POOL_BYTES) tooBig();
             values.push(value);
           }
-          return fixed((s) => values[s.rng.int(size)], largest, fakerType);
+          const pool = drawnFrom(values);
+          return fixed((s) => pool.drawn(s.rng.int(size)), largest, fakerType, pool.text);
         }
         return fixed(
           (s) => {
@@ -374,8 +384,10 @@ class Compiler {
         if (entries.some(([v]) => v === "__proto__")) fail(path, `"__proto__" is not allowed as a value`);
         const bytes = Math.max(...entries.map(([v]) => jsonBytes(v)));
         if (bytes > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(path, `has a value of ${bytes} bytes as JSON; a value may be at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
-        const table = new WeightedTable(entries.filter(([, w]) => w > 0));
-        return fixed((s) => table.draw(s.rng), bytes, typeOfValues(entries.map(([v]) => v)));
+        const weighted = entries.filter(([, w]) => w > 0);
+        const choices = drawnFrom(weighted.map(([v]) => v));
+        const table = new WeightedTable(weighted.map(([, w], i) => [i, w] as const));
+        return fixed((s) => choices.drawn(table.draw(s.rng)), bytes, typeOfValues(entries.map(([v]) => v)), choices.text);
       }
       case "number": {
         const o = isObj(arg) ? arg : {};
@@ -401,24 +413,24 @@ class Compiler {
             const lo = Math.ceil(min);
             const hi = Math.floor(max);
             if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) fail(path, `whole numbers must lie within ±${Number.MAX_SAFE_INTEGER} (got ${min} to ${max})`);
-            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES, "int");
+            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES, "int", WRITERS.number);
           }
-          return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES, numberType);
+          return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES, numberType, WRITERS.number);
         }
         if (distribution === "normal") {
           const mean = num(`${path}.mean`, o.mean, undefined);
           const sd = num(`${path}.stddev`, o.stddev, undefined, 0);
           if (!Number.isFinite(Math.abs(mean) + 40 * sd)) fail(path, `mean ${mean} and stddev ${sd} would overflow to Infinity`);
-          return fixed((s) => round(mean + s.rng.normal() * sd), NUMBER_BYTES, numberType);
+          return fixed((s) => round(mean + s.rng.normal() * sd), NUMBER_BYTES, numberType, WRITERS.number);
         }
         const rate = num(`${path}.rate`, o.rate, undefined, Number.MIN_VALUE);
         const offset = o.min === undefined ? 0 : min;
         if (!Number.isFinite(Math.abs(offset) + 50 / rate)) fail(`${path}.rate`, `rate ${rate} is so small its values would overflow to Infinity`);
-        return fixed((s) => round(offset - Math.log(1 - s.rng.float()) / rate), NUMBER_BYTES, numberType);
+        return fixed((s) => round(offset - Math.log(1 - s.rng.float()) / rate), NUMBER_BYTES, numberType, WRITERS.number);
       }
       case "boolean": {
         const p = arg === true || arg === null || arg === undefined ? 0.5 : num(path, isObj(arg) ? arg.probability : arg, 0.5, 0, 1);
-        return fixed((s) => s.rng.float() < p, 5, "boolean");
+        return fixed((s) => s.rng.float() < p, 5, "boolean", WRITERS.boolean);
       }
       case "sequence": {
         const o = isObj(arg) ? arg : {};
@@ -431,7 +443,7 @@ class Compiler {
           fail(path, `start ${start} and step ${step} would overflow to Infinity within a file's records`);
         }
         if (this.options.scenario && format?.includes("{file}")) fail(`${path}.format`, `{file} depends on how a run is split into files; in a scenario use {n}, the entity's number`);
-        if (format === undefined) return fixed((s) => start + step * s.index, 24, Number.isInteger(start) && Number.isInteger(step) ? "int" : "double");
+        if (format === undefined) return fixed((s) => start + step * s.index, 24, Number.isInteger(start) && Number.isInteger(step) ? "int" : "double", WRITERS.number);
         if (format.length > SCHEMA_LIMITS.MAX_CONST_BYTES) fail(`${path}.format`, `is ${format.length} characters; at most ${SCHEMA_LIMITS.MAX_CONST_BYTES}`);
         const occurrences = format.split("{").length - 1;
         // Cut once at its placeholders (what replacing {file}, then {n}, everywhere gives: a file
@@ -448,6 +460,8 @@ class Compiler {
           },
           2 * format.length + 24 * occurrences,
           "string",
+          // Placeholders become digits (and a minus sign, a point, an exponent): plain if the rest is.
+          pieces.every((piece, i) => i % 2 === 1 || PLAIN_STRING.test(piece)) ? WRITERS.plainString : undefined,
         );
       }
       case "timestamp": {
@@ -464,10 +478,12 @@ class Compiler {
           return format === "date" ? iso.slice(0, 10) : iso;
         };
         const type: ColumnType = format === "iso" ? "timestamp" : format === "date" ? "string" : "int";
+        // An ISO time or date (digits, "-", ":", "T", ".", "Z"; "+" for a year past 9999) is a plain string.
+        const timeWriter: Writer = format === "iso" || format === "date" ? WRITERS.plainString : WRITERS.number;
         const inDay = (s: RecordScope) => s.dayStartMs + s.secondOfDay() * 1000 + s.rng.int(1000);
         if (o.after === undefined) {
           if (o.within !== undefined) fail(`${path}.within`, "applies with after (a time within this long after another timestamp)");
-          return { ...fixed((s) => render(inDay(s)), 26, type), time: format };
+          return { ...fixed((s) => render(inDay(s)), 26, type, timeWriter), time: format };
         }
         if (typeof o.after !== "string") fail(`${path}.after`, `must name a timestamp field, e.g. created_at or users.signup_at (got ${describe(o.after)})`);
         const after = o.after;
@@ -504,6 +520,7 @@ class Compiler {
             return type;
           },
           time: format,
+          text: timeWriter,
         };
       }
       case "template": {
@@ -551,6 +568,7 @@ class Compiler {
           bytes: () => fields.reduce((n, [k, c]) => n + jsonBytes(k) + 2 + c.bytes(), 2),
           items: fields.reduce((n, [, c]) => n + c.items, 0),
           type: () => ({ struct: fields.map(([k, c]) => ({ name: k, type: c.type() })) }),
+          ...objectWriter(fields),
         };
       }
       case "array": {
@@ -672,6 +690,69 @@ function valueText(v: unknown): string | undefined {
   }
 }
 
+/**
+ * Writers for generators whose values are known to be of one kind — each gives exactly what
+ * `valueText` gives for such a value, without its questions: a number as `String` writes it (null
+ * when not finite), a boolean as a word, a string made only of printable ASCII without `"` or `\\`
+ * (an ISO time, a sequence format of such characters) in quotes as it is.
+ */
+const WRITERS = {
+  number: (v: unknown): string => (Number.isFinite(v) ? String(v) : "null"),
+  boolean: (v: unknown): string => (v ? "true" : "false"),
+  plainString: (v: unknown): string => `"${v as string}"`,
+} as const;
+
+/** A writer that also takes null (a field with `null_probability`). */
+const orNull =
+  (writer: Writer): Writer =>
+  (v) =>
+    v === null ? "null" : writer(v);
+
+/**
+ * Values drawn from a fixed list, each one's text made once: the writer takes the last drawn
+ * value's text without a lookup, and looks any other up by value (equal values, equal texts).
+ */
+function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown; text: Writer } {
+  const texts = values.map(valueText);
+  const byValue = new Map(values.map((v, i) => [v, texts[i]]));
+  let last = 0;
+  return {
+    drawn: (i) => {
+      last = i;
+      return values[i];
+    },
+    text: (v) => (v === values[last] ? texts[last] : byValue.get(v)),
+  };
+}
+
+/**
+ * The writer of an object field's values: each child by its own writer, after its `"name":` made
+ * once — exactly asciiText(JSON.stringify(object)). The children come in the order JSON.stringify
+ * writes them: the schema's object is a JavaScript object too, its index-like names already first.
+ */
+function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text: Writer } {
+  const keys = fields.map(([k]) => k);
+  const prefixes = keys.map((k) => `${asciiText(JSON.stringify(k))}:`);
+  const writers = fields.map(([, c]) => c.text ?? valueText);
+  return {
+    text: (value) => {
+      const o = value as Obj;
+      let t = "{";
+      for (let j = 0; j < keys.length; j++) {
+        // Own fields only, as JSON.stringify reads them (a left-out `constructor` is not Object's).
+        const key = keys[j] as string;
+        const v = Object.hasOwn(o, key) ? o[key] : undefined;
+        if (v === undefined) continue;
+        const w = (writers[j] as Writer)(v);
+        if (w === undefined) continue;
+        t += t.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
+        t += w;
+      }
+      return `${t}}`;
+    },
+  };
+}
+
 /** Checks a schema (parsed JSON or YAML) and compiles it; throws a ValidationError naming the path. */
 export function compileSchema(input: unknown, where = "dataset", options: CompileOptions = {}): CompiledSchema {
   if (!isObj(input)) fail(where, `a dataset schema must be an object with name and fields (got ${describe(input)})`);
@@ -730,27 +811,23 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
   }
   const position = new Map(top.map((k, i) => [k, i]));
   const orderedSteps = steps.map(([k, g]) => [k, g, position.get(k) as number] as const);
-  // The same steps as flat arrays, for the loop every record runs.
-  const stepKeys = orderedSteps.map(([k]) => k);
-  const stepGens = orderedSteps.map(([, g]) => g);
-  const stepPositions = orderedSteps.map(([, , i]) => i);
   /** The last record's values by declared position (undefined: omitted), filled by `values`: read by index, not by name. */
   const row: unknown[] = new Array(top.length).fill(undefined);
-  const values = (scope: RecordScope): Obj => {
-    const out: Obj = {};
-    scope.values = out;
-    const fieldRng = scope.fieldRng;
-    for (let n = 0; n < stepGens.length; n++) {
-      const i = stepPositions[n] as number;
-      if (fieldRng) scope.rng = fieldRng.call(scope, i);
-      const v = (stepGens[n] as Gen)(scope);
-      if (v !== OMIT) {
-        out[stepKeys[n] as string] = v;
-        row[i] = v;
-      } else row[i] = undefined;
-    }
-    return out;
-  };
+  // The record as straight-line code (see codegen.ts: the source holds positions only, never the schema's text).
+  const code = compileRecord<RecordScope>({
+    order: orderedSteps.map(([, , i]) => i),
+    keys: top,
+    gens: top.map((k) => (compiledFields.get(k) as Compiled).gen),
+    writers: top.map((k) => (compiledFields.get(k) as Compiled).text ?? valueText),
+    prefixes,
+    omit: OMIT,
+    maxRecordBytes: SCHEMA_LIMITS.MAX_RECORD_BYTES,
+    // The bound above is computed, faker's part of it from probes: a last guard, never silent.
+    tooLarge: (length) => {
+      throw new Error(`${where}: a record of ${length} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
+    },
+  });
+  const values = (scope: RecordScope): Obj => code.values(scope, row);
   const fill = (scope: RecordScope, target: PartialValues, wanted?: ReadonlySet<string>): void => {
     scope.values = target.values;
     for (const [k, g, i] of orderedSteps) {
@@ -771,26 +848,8 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     for (const k of fields) add(k);
     return out;
   };
-  /** The record's text less its closing brace (a dataset's head: the renderer adds the tail). */
-  /**
-   * A record's text less its closing brace, from its values in declared order: the same text as
-   * asciiText(JSON.stringify(record)) without building that object — each key's `"name":` made once
-   * per schema, each value written by its type (see valueText), ASCII already, so the line needs no
-   * pass of its own.
-   */
-  const joined = (inOrder: readonly unknown[]): string => {
-    let json = "{";
-    for (let j = 0; j < prefixes.length; j++) {
-      const value = valueText(inOrder[j]);
-      if (value === undefined) continue;
-      json += json.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
-      json += value;
-    }
-    // The bound above is computed, faker's part of it from probes: a last guard, never silent.
-    if (json.length + 1 > SCHEMA_LIMITS.MAX_RECORD_BYTES) throw new Error(`${where}: a record of ${json.length + 1} bytes is over the ${SCHEMA_LIMITS.MAX_RECORD_BYTES}-byte limit`);
-    return json;
-  };
-  const text = (values: Obj): string => `${joined(top.map((k) => values[k]))}}`;
+  /** A record's text from its values: each key's `"name":` made once per schema, each value by its field's writer (see valueText), ASCII already. */
+  const text = (values: Obj): string => `${code.head(top.map((k) => values[k]))}}`;
   return {
     schema,
     required: required as string[],
@@ -807,8 +866,8 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     record: (scope) => text(values(scope)),
     recordHead: (scope) => {
       // `values` leaves the record's values by position in `row`: read from there, not by name.
-      values(scope);
-      return joined(row);
+      code.values(scope, row);
+      return code.head(row);
     },
     lastRow: () => row,
   };
