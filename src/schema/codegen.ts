@@ -3,11 +3,15 @@
  * computed by its own call (in dependency order) and written by its own writer (in declared
  * order), with no loop over the fields — so every call site sees one function and V8 can inline it.
  *
- * The generated source holds nothing of the schema but counts and positions: whole numbers this
- * module writes, and its own identifiers. Every name, value, prefix and generator reaches the code
- * through the arrays it is handed when it is made, never as source text — so no field name or
- * value, however hostile, can become code (a spec compiles names and values made of quotes,
- * backslashes, `*\/`, `${}` and statements and checks the source and the records).
+ * What of the schema the generated source holds: positions (whole numbers this module writes) and
+ * each field's name as the string literal `JSON.stringify` makes of it, inside the brackets of a
+ * property store (`out["name"] = v`: V8 stores a literal name as a named property, where a name
+ * from a variable is a keyed store, and an object given more than a dozen of those goes to
+ * dictionary mode — a third of the schema path's speed). A JSON string is a valid JavaScript
+ * string literal of the same value (U+2028 and U+2029 included since ES2019), so a name cannot end
+ * the literal or the brackets. Every value, prefix, generator and writer reaches the code through
+ * the arrays it is handed, never as source text. A spec compiles names and values built to break
+ * out (quotes, backslashes, `*\/`, `${}`, statements, U+2028) and checks the source and the records.
  */
 
 /** What one record needs from its schema, each array by declared position. */
@@ -46,12 +50,17 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   const lines: string[] = ['"use strict";'];
   for (let i = 0; i < n; i++) {
     const p = integer(i);
-    lines.push(`const g${p} = G[${p}], k${p} = K[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}];`);
+    lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}];`);
   }
   lines.push("function values(s, row) {", "const out = {};", "s.values = out;", "const fr = s.fieldRng;", "let v;");
   for (const i of plan.order) {
     const p = integer(i);
-    lines.push(`if (fr !== undefined) s.rng = fr.call(s, ${p});`, `v = g${p}(s);`, `if (v !== O) { out[k${p}] = v; row[${p}] = v; } else row[${p}] = undefined;`);
+    const name = plan.keys[i] as string;
+    // Refused by the schema's checks already: as a literal store it would set the prototype.
+    if (name === "__proto__") throw new Error('codegen: "__proto__" is not a field name');
+    const literal = JSON.stringify(name);
+    if (JSON.parse(literal) !== name) throw new Error(`codegen: ${literal} does not read back as the field's name`);
+    lines.push(`if (fr !== undefined) s.rng = fr.call(s, ${p});`, `v = g${p}(s);`, `if (v !== O) { out[${literal}] = v; row[${p}] = v; } else row[${p}] = undefined;`);
   }
   lines.push("return out;", "}");
   lines.push("function head(row) {", 'let t = "{";', "let v, w;");
@@ -61,11 +70,10 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   }
   lines.push("if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
   const source = lines.join("\n");
-  // The factory's parameters are this module's names; the arrays carry everything from the schema.
-  const factory = new Function("G", "K", "X", "P", "C", "O", "L", "tooLarge", source) as (...args: unknown[]) => RecordCode<Scope>;
+  // The factory's parameters are this module's names; the arrays carry the rest of the schema.
+  const factory = new Function("G", "X", "P", "C", "O", "L", "tooLarge", source) as (...args: unknown[]) => RecordCode<Scope>;
   return factory(
     plan.gens,
-    plan.keys,
     plan.writers,
     plan.prefixes,
     plan.prefixes.map((prefix) => `,${prefix}`),
