@@ -126,19 +126,27 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
   console.log(line("built-in web-events, 1 thread vs JSON.stringify bound", fmt(builtin, 1, "MiB/s"), fmt(bound, 1, "MiB/s"), (builtin.median / bound.median).toFixed(2)));
 
   const records = async (spec: RenderRateSpec) => (await child("render-rate.js", spec)).recordsPerS as number;
-  const [declared, hand] = await interleaved(
-    7,
-    () => records({ kind: "schema", files: 4 }),
-    () => records({ kind: "built-in", files: 4 }),
-  );
-  console.log(
-    line(
-      "schema `examples/web-events-like.yaml` vs built-in",
-      fmt({ min: declared.min / 1000, median: declared.median / 1000 }, 1, "k rec/s"),
-      fmt({ min: hand.min / 1000, median: hand.median / 1000 }, 1, "k rec/s"),
-      (declared.median / hand.median).toFixed(2),
-    ),
-  );
+  // Each shipped schema example, and a scenario's child dataset, against the built-in web-events.
+  const schemas: [string, Partial<RenderRateSpec>, number][] = [
+    ["schema `examples/web-events-like.yaml` vs built-in", {}, 7],
+    ["schema `examples/orders.yaml` vs built-in", { example: "orders.yaml" }, 5],
+    ["scenario `examples/shop.yaml` orders (a child) vs built-in", { example: "shop.yaml", scenarioDataset: "orders" }, 5],
+  ];
+  for (const [label, example, rounds] of schemas) {
+    const [declared, hand] = await interleaved(
+      rounds,
+      () => records({ kind: "schema", files: 4, ...example }),
+      () => records({ kind: "built-in", files: 4 }),
+    );
+    console.log(
+      line(
+        label,
+        fmt({ min: declared.min / 1000, median: declared.median / 1000 }, 1, "k rec/s"),
+        fmt({ min: hand.min / 1000, median: hand.median / 1000 }, 1, "k rec/s"),
+        (declared.median / hand.median).toFixed(2),
+      ),
+    );
+  }
 
   // Parquet's limit is the same records as NDJSON: records/s of each, the same dataset, one thread —
   // as a whole process writing one 64 MiB file (the issue's measure), then rendering alone in a warm process.

@@ -15,6 +15,10 @@ export interface RenderRateSpec {
   readonly files: number;
   /** The files' format (NDJSON when absent). */
   readonly format?: Format;
+  /** A schema's example file under `examples/` (web-events-like.yaml when absent). */
+  readonly example?: string;
+  /** With a scenario's example, the dataset of it measured; its files split the scenario's roots 10 ways. */
+  readonly scenarioDataset?: string;
 }
 
 const identity = (i: number, over: Partial<FileIdentity> = {}): FileIdentity => ({
@@ -82,8 +86,11 @@ function main(): void {
     process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
     return;
   }
+  const example = spec.example ?? "web-events-like.yaml";
+  const schema = spec.kind === "schema" ? parseSchemaText(readFileSync(join(ROOT, "examples", example), "utf8"), example) : undefined;
   const over: Partial<FileIdentity> = {
-    ...(spec.kind === "schema" ? { dataset: "web-events-like", schema: parseSchemaText(readFileSync(join(ROOT, "examples", "web-events-like.yaml"), "utf8"), "web-events-like.yaml") } : {}),
+    ...(schema !== undefined && spec.scenarioDataset === undefined ? { dataset: example.replace(/\.ya?ml$/, ""), schema } : {}),
+    ...(schema !== undefined && spec.scenarioDataset !== undefined ? { dataset: spec.scenarioDataset, schema: { scenario: schema, dataset: spec.scenarioDataset }, fileCount: 10 } : {}),
     ...(spec.format ? { format: spec.format } : {}),
   };
   renderRate(3, over);
