@@ -86,6 +86,19 @@ describe("HTTP event sink against a loopback ingest server", () => {
     assert.deepEqual(server.duplicates, []);
   });
 
+  it("retries a connection dropped without an answer, and reports a long error body by its first 200 characters", async () => {
+    const long = `${"é".repeat(150)}${"x".repeat(5000)}`;
+    server = await startIngestServer((r) => {
+      if (r.key === "http-run:0:1" && r.attempt === 1) return { kind: "reset" };
+      if (r.key === "http-run:1:0") return { kind: "status", status: 422, body: long };
+      return { kind: "accept" };
+    });
+    const body = await emitTo(server, { stream_count: 2, events_per_stream: 3, max_failed_ratio: 0.5 });
+    assert.deepEqual([body.sent, body.failed, body.retried], [5, 1, 1]);
+    assert.equal(server.accepted.filter((a) => a.key === "http-run:0:1").length, 1);
+    assert.equal(body.errors?.[0]?.error, `HTTP 422: ${long.slice(0, 200)}`);
+  });
+
   it("reports a 400 without retrying it, and fails the run past max_failed_ratio", async () => {
     server = await startIngestServer((r) => (r.key === "http-run:1:3" ? { kind: "status", status: 400, body: '{"message":"invalid payload"}' } : { kind: "accept" }));
     const body = await emitTo(server, { stream_count: 5, events_per_stream: 10, max_failed_ratio: 0 });

@@ -6,7 +6,9 @@ export type IngestAnswer =
   | { readonly kind: "accept" }
   | { readonly kind: "status"; readonly status: number; readonly retryAfter?: string; readonly body?: string }
   /** Reads the request and never answers: the client's timeout must fire. */
-  | { readonly kind: "hang" };
+  | { readonly kind: "hang" }
+  /** Reads the request and drops the connection without a word. */
+  | { readonly kind: "reset" };
 
 export interface IngestRequestInfo {
   readonly key: string;
@@ -58,6 +60,10 @@ export async function startIngestServer(answer: (req: IngestRequestInfo) => Inge
       const a = answer(info);
       if (a.kind === "hang") {
         hanging.push(res);
+        return;
+      }
+      if (a.kind === "reset") {
+        req.socket.destroy();
         return;
       }
       if (a.kind === "status") {
