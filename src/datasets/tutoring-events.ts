@@ -1,3 +1,4 @@
+import { isoOfMs } from "../core/iso-time";
 import { col } from "../records/columns";
 import { identityEpochMs } from "../core/fields";
 import { type Prng, WeightedTable } from "../core/prng";
@@ -51,7 +52,7 @@ function round2(x: number): number {
 }
 
 function isoMicros(ms: number, micros: number): string {
-  return `${new Date(ms).toISOString().slice(0, 23)}${String(micros).padStart(3, "0")}Z`;
+  return `${isoOfMs(ms).slice(0, 23)}${String(micros).padStart(3, "0")}Z`;
 }
 
 function eventTable(weights: Readonly<Record<string, number>> | undefined): WeightedTable<string> {
