@@ -1,3 +1,4 @@
+import { isoOfMs } from "../core/iso-time";
 import { col } from "../records/columns";
 import { identityEpochMs } from "../core/fields";
 import { Prng } from "../core/prng";
@@ -113,7 +114,8 @@ const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 /** `YYYYMMDDHH` of an hour, for document ids. */
 function hourTag(hourMs: number): string {
-  return new Date(hourMs).toISOString().slice(0, 13).replace(/[-T]/g, "");
+  const iso = isoOfMs(hourMs);
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}`;
 }
 
 /** One merchant's point for one hour: its document id and JSON text. */
@@ -136,7 +138,7 @@ export function merchantPoint(seed: number, merchant: Merchant, hourMs: number):
     id: `${merchant.id}_${hourTag(hourMs)}`,
     json:
       `{"merchant_id":"${merchant.id}","merchant_name":"${merchant.name}","category":"${merchant.category}",` +
-      `"timestamp":"${new Date(hourMs).toISOString().slice(0, 19)}Z",${issue}${merchant.locationJson}` +
+      `"timestamp":"${isoOfMs(hourMs).slice(0, 19)}Z",${issue}${merchant.locationJson}` +
       `"conversion_rate":${conversion},"error_rate":${errorRate},"transaction_count":${transactions},` +
       `"successful_transactions":${transactions - failed},"failed_transactions":${failed},"visitor_count":${visitors}}`,
   };
