@@ -213,6 +213,8 @@ class WebEventWriter implements RecordWriter {
   /** The last record's values as `head` left them, and as `row` hands them out. */
   private readonly values: unknown[] = new Array(26).fill(undefined);
   private readonly parsed: unknown[] = new Array(26).fill(undefined);
+  private experiment = "";
+  private variant = "";
 
   constructor(
     ctx: FileContext,
@@ -289,6 +291,8 @@ class WebEventWriter implements RecordWriter {
     row[22] = revenue;
     row[23] = items;
     row[24] = flags;
+    this.experiment = experiment;
+    this.variant = variant;
 
     return (
       `{"id":"${id}","timestamp":"${timestamp}",` +
@@ -315,8 +319,8 @@ class WebEventWriter implements RecordWriter {
     out[10] = Number(row[10]);
     const flags = row[24] as number;
     out[24] = {
-      experiment_id: `exp_${((flags >>> 8) % 50) + 1}`,
-      variant: flags & 1 ? "B" : "A",
+      experiment_id: this.experiment,
+      variant: this.variant,
       feature_flags: { feature_1: (flags & 2) !== 0, feature_2: (flags & 4) !== 0, feature_3: (flags & 8) !== 0 },
     };
     return out;

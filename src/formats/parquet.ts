@@ -144,20 +144,9 @@ function physical(value: unknown, kind: LeafKind): Physical | undefined {
  */
 function rowPhysical(value: unknown, kind: LeafKind): Physical | null | undefined {
   if (value === undefined || value === null) return null;
-  switch (kind) {
-    case "string":
-      return typeof value === "string" ? value : undefined;
-    case "timestamp":
-      return physical(value, kind);
-    case "int":
-      return Number.isSafeInteger(value) ? (value as number) : undefined;
-    case "double":
-      return typeof value === "number" && Number.isFinite(value) && (value !== 0 || 1 / value > 0) ? value : undefined;
-    case "boolean":
-      return typeof value === "boolean" ? value : undefined;
-    case "json":
-      return typeof value === "number" && !Number.isFinite(value) ? undefined : JSON.stringify(value);
-  }
+  // Text writes -0 as 0 and NaN or an infinity as null: the text decides those.
+  if (typeof value === "number" && (!Number.isFinite(value) || (value === 0 && 1 / value < 0))) return undefined;
+  return physical(value, kind);
 }
 
 /** A field of a record's object: its own, never one it inherits (a field named `constructor` left out is missing, not a function). */
@@ -322,14 +311,11 @@ class LeafChunk {
       this.encodedPlain += size;
       return;
     }
+    let size = 0;
     if (this.kind === "boolean") {
-      if (this.min === undefined || less(value, this.min)) this.min = value;
-      if (this.max === undefined || less(this.max, value)) this.max = value;
       if (k === this.booleans.length) this.booleans = grown(this.booleans, k);
       this.booleans[k] = value ? 1 : 0;
-      return;
-    }
-    const size = this.plain.add(value, this.kind);
+    } else size = this.plain.add(value, this.kind);
     if (typeof value !== "string") {
       if (this.min === undefined || less(value, this.min)) this.min = value;
       if (this.max === undefined || less(this.max, value)) this.max = value;
@@ -378,12 +364,10 @@ class LeafChunk {
       writeRleBitPackedHybrid(rle, this.booleans.subarray(0, this.count), 1);
       values.appendUint32(rle.offset);
       values.appendBytes(new Uint8Array(rle.buffer, 0, rle.index));
-    } else {
     }
     // A plain page's values are its bytes already.
     const pageBytes = dictionary || this.kind === "boolean" ? new Uint8Array(values.buffer, 0, values.index) : this.plain.bytes();
-    const codec = this.encoder.codec;
-    const compressed = (this.encoder.compressors as Record<string, ((input: Uint8Array) => Uint8Array) | undefined>)[codec]?.(pageBytes) ?? pageBytes;
+    const compressed = this.compress(pageBytes);
     writePageHeader(out, {
       type: "DATA_PAGE_V2",
       uncompressed_page_size: levels.offset + pageBytes.length,
@@ -395,7 +379,7 @@ class LeafChunk {
         encoding,
         definition_levels_byte_length: definitionBytes,
         repetition_levels_byte_length: 0,
-        is_compressed: !!codec,
+        is_compressed: !!this.encoder.codec,
       },
     } as never);
     const headerSize = out.offset;
@@ -417,13 +401,18 @@ class LeafChunk {
     this.plain.length = 0;
   }
 
+  /** A page's bytes compressed by the column's codec (as they are, uncompressed). */
+  private compress(bytes: Uint8Array): Uint8Array {
+    return (this.encoder.compressors as Record<string, ((input: Uint8Array) => Uint8Array) | undefined>)[this.encoder.codec]?.(bytes) ?? bytes;
+  }
+
   /**
    * Writes the dictionary page (its values laid out as they were added) into `writer`: the bytes
    * hyparquet-writer's writeDictionaryPage writes for them. Returns its uncompressed size.
    */
   private writeDictionary(writer: ByteWriter): number {
     const bytes = this.dictionaryPlain.bytes();
-    const compressed = (this.encoder.compressors as Record<string, ((input: Uint8Array) => Uint8Array) | undefined>)[this.encoder.codec]?.(bytes) ?? bytes;
+    const compressed = this.compress(bytes);
     const start = writer.offset;
     writePageHeader(writer, {
       type: "DICTIONARY_PAGE",
