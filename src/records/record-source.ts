@@ -7,9 +7,11 @@ import { DirtInjector, NDJSON_LINES, type DirtyCounts, type DirtyKind, type Dirt
  * Sees each record as it is made, for a check that recomputes what a run wrote (`synthgen
  * verify`): its clean JSON text, the dirt injected into it, and what was written instead when the
  * dirt changed it — the changed JSON, or a malformed record's cut line (undefined when it wrote
- * the record as is, or twice).
+ * the record as is, or twice). `row`, when the dataset keeps them, is the clean record's values by
+ * top-level column, padding included (see `RecordWriter.row`; dirt never changes them); it is
+ * valid only during the call.
  */
-export type RecordTap = (clean: string, kind: DirtyKind | undefined, dirtyJson: string | undefined) => void;
+export type RecordTap = (clean: string, kind: DirtyKind | undefined, dirtyJson: string | undefined, row?: readonly unknown[]) => void;
 
 /** Everything that decides the records of one file or event stream: a file's identity less its size and format. */
 export interface RecordIdentity {
@@ -114,7 +116,12 @@ export class RecordSource {
    * undefined when the dataset does not keep them or dirt changed the record.
    */
   row(): readonly unknown[] | undefined {
-    if (!this.clean || !this.writer.row) return undefined;
+    return this.clean ? this.values() : undefined;
+  }
+
+  /** The last record's values as made, before any dirt: the writer's row and the padding. */
+  private values(): readonly unknown[] | undefined {
+    if (!this.writer.row) return undefined;
     const row = this.writer.row();
     if (this.pad) row[row.length - 1] = this.padding;
     return row;
@@ -146,12 +153,12 @@ export class RecordSource {
     }
     if (!this.dirt || last) {
       this.clean = true;
-      this.tap?.(text.slice(0, -1), undefined, undefined);
+      this.tap?.(text.slice(0, -1), undefined, undefined, this.values());
       return { text: this.encoder === NDJSON_LINES ? text : `${this.encoder.encode(text.slice(0, -1))}\n`, last, lines: 1 };
     }
     const lines = this.dirt.apply(text.slice(0, -1), this.encoder);
     this.clean = this.dirt.lastKind === undefined;
-    this.tap?.(text.slice(0, -1), this.dirt.lastKind, this.dirt.lastJson);
+    this.tap?.(text.slice(0, -1), this.dirt.lastKind, this.dirt.lastJson, this.values());
     return { text: `${lines.join("\n")}\n`, last, lines: lines.length };
   }
 }

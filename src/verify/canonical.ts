@@ -184,11 +184,11 @@ export function shown(value: string | null): unknown {
   return value.slice(1);
 }
 
-/** The value at a leaf's path in a record (nested objects), or undefined. */
+/** The value at a leaf's path in a record (nested objects), or undefined; own fields only (a missing `constructor` is missing, not Object's). */
 export function valueAt(record: unknown, path: readonly string[]): unknown {
   let v: unknown = record;
   for (const p of path) {
-    if (v === null || typeof v !== "object") return undefined;
+    if (v === null || typeof v !== "object" || !Object.hasOwn(v, p)) return undefined;
     v = (v as Record<string, unknown>)[p];
   }
   return v;

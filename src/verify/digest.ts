@@ -121,15 +121,30 @@ export class RowDigester {
       seen.add(this.outName[f] as string);
       columns.push(this.outName[f] as string);
     });
+    // The previous row's names, in order: a row with the same ones (most rows) adds no column.
+    let last: string[] = [];
     for await (const row of rows) {
       if ("error" in row) {
         yield { line: row.line, error: row.error, ...(row.text !== undefined ? { textHash: fieldHash("string", row.text) } : {}) };
         continue;
       }
-      for (const c of Object.keys(row.values)) {
-        if (!seen.has(c)) {
-          seen.add(c);
-          columns.push(c);
+      let i = 0;
+      let same = true;
+      for (const c in row.values) {
+        if (same && last[i] === c) {
+          i++;
+          continue;
+        }
+        same = false;
+        break;
+      }
+      if (!same || i !== last.length) {
+        last = Object.keys(row.values);
+        for (const c of last) {
+          if (!seen.has(c)) {
+            seen.add(c);
+            columns.push(c);
+          }
         }
       }
       yield this.digest(row.values, row.textual, row.line, partition);

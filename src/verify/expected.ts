@@ -4,7 +4,7 @@ import { ValidationError } from "../core/errors";
 import { datasetOf } from "../datasets";
 import { merchantPoints } from "../datasets/merchant-metrics";
 import { tapRecords } from "../formats/render";
-import type { Leaf } from "../records/columns";
+import type { Column, Leaf } from "../records/columns";
 import { leavesOf } from "../records/columns";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import type { PlannedFile } from "../sinks/sink";
@@ -166,6 +166,42 @@ const rawOf = (json: string, leaves: readonly Leaf[]): unknown[] => {
   return leaves.map((l) => valueAt(record, l.path));
 };
 
+/** Where a leaf's value sits in a record's row (see `RecordWriter.row`): its top-level column, then the path below it. */
+interface RowLeaf {
+  readonly column: number;
+  readonly below: readonly string[];
+  readonly type: Leaf["type"];
+}
+
+/**
+ * Reads each compared leaf's value from the row a dataset handed over instead of parsing the
+ * record's text: the same values JSON.parse of the text would give, or false where that is not
+ * certain (a -0, NaN or infinite number, a value that is not a string, boolean or number, an
+ * object that is not plain), and the text is parsed instead. A json leaf's value is taken
+ * through its own JSON text, so it is the parsed value by construction.
+ */
+export function rowReader(columns: readonly Column[], leaves: readonly Leaf[]): (row: readonly unknown[], out: unknown[]) => boolean {
+  const names = columns.map((c) => c.name);
+  const at: RowLeaf[] = leaves.map((l) => ({ column: names.indexOf(l.path[0] as string), below: l.path.slice(1), type: l.type }));
+  return (row, out) => {
+    for (let f = 0; f < at.length; f++) {
+      const { column, below, type } = at[f] as RowLeaf;
+      let v = row[column];
+      for (let d = 0; d < below.length && v !== undefined && v !== null; d++) {
+        if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
+        const name = below[d] as string;
+        v = Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined;
+      }
+      if (v !== undefined && v !== null && typeof v !== "string" && typeof v !== "boolean") {
+        if (type === "json") v = JSON.parse(JSON.stringify(v) ?? "null");
+        else if (typeof v !== "number" || !Number.isFinite(v) || (v === 0 && 1 / v < 0)) return false;
+      }
+      out[f] = v;
+    }
+    return true;
+  };
+}
+
 /** A generated record's canonical values, field by field. */
 function canonicalOf(json: string, leaves: readonly Leaf[], unit: number): (string | null)[] {
   const record = JSON.parse(json) as unknown;
@@ -205,9 +241,11 @@ export interface FileExpectation {
 /**
  * Renders one planned file as `generate` wrote it (in its format, so it holds the same records),
  * or one stream's events as `emit` sent them, and keeps what verify needs of every record.
- * Rendering is what generate does less the writing.
+ * Rendering is what generate does less the writing. Each record's values come from the row its
+ * dataset made it from where it hands one over (`rows`; false parses every record's text, as a
+ * check of the rows does).
  */
-export function expectFile(file: ExpectedSource, comparison: Comparison): FileExpectation {
+export function expectFile(file: ExpectedSource, comparison: Comparison, rows = true): FileExpectation {
   const { leaves, key, unit } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
@@ -218,8 +256,10 @@ export function expectFile(file: ExpectedSource, comparison: Comparison): FileEx
   let at = 0;
   // Emitted events are NDJSON lines (a malformed one is sent cut, as a file's would be written).
   const ndjson = "emit" in file || "indexed" in file || file.format === undefined;
-  replay(file, (clean, kind, dirtyJson) => {
-    const raw = rawOf(clean, leaves);
+  const fromRow = rowReader(datasetOf(file).columns, leaves);
+  const values: unknown[] = new Array(leaves.length);
+  replay(file, (clean, kind, dirtyJson, row) => {
+    const raw = rows && row !== undefined && fromRow(row, values) ? values : rawOf(clean, leaves);
     for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
     // Without key fields a record is found by its content, hashed when merged.
