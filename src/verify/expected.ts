@@ -166,13 +166,6 @@ const rawOf = (json: string, leaves: readonly Leaf[]): unknown[] => {
   return leaves.map((l) => valueAt(record, l.path));
 };
 
-/** Where a leaf's value sits in a record's row (see `RecordWriter.row`): its top-level column, then the path below it. */
-interface RowLeaf {
-  readonly column: number;
-  readonly below: readonly string[];
-  readonly type: Leaf["type"];
-}
-
 /**
  * Reads each compared leaf's value from the row a dataset handed over instead of parsing the
  * record's text: the same values JSON.parse of the text would give, or false where that is not
@@ -182,19 +175,29 @@ interface RowLeaf {
  */
 export function rowReader(columns: readonly Column[], leaves: readonly Leaf[]): (row: readonly unknown[], out: unknown[]) => boolean {
   const names = columns.map((c) => c.name);
-  const at: RowLeaf[] = leaves.map((l) => ({ column: names.indexOf(l.path[0] as string), below: l.path.slice(1), type: l.type }));
+  // Per leaf: its top-level column, the path below it (none for most), whether it is json.
+  const column = Int32Array.from(leaves, (l) => names.indexOf(l.path[0] as string));
+  const below = leaves.map((l) => (l.path.length > 1 ? l.path.slice(1) : undefined));
+  const json = leaves.map((l) => l.type === "json");
   return (row, out) => {
-    for (let f = 0; f < at.length; f++) {
-      const { column, below, type } = at[f] as RowLeaf;
-      let v = row[column];
-      for (let d = 0; d < below.length && v !== undefined && v !== null; d++) {
-        if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
-        const name = below[d] as string;
-        v = Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined;
+    for (let f = 0; f < column.length; f++) {
+      let v = row[column[f] as number];
+      const path = below[f];
+      if (path !== undefined) {
+        for (let d = 0; d < path.length && v !== undefined && v !== null; d++) {
+          if (typeof v !== "object" || Object.getPrototypeOf(v) !== Object.prototype) return false;
+          const name = path[d] as string;
+          v = Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined;
+        }
       }
-      if (v !== undefined && v !== null && typeof v !== "string" && typeof v !== "boolean") {
-        if (type === "json") v = JSON.parse(JSON.stringify(v) ?? "null");
-        else if (typeof v !== "number" || !Number.isFinite(v) || (v === 0 && 1 / v < 0)) return false;
+      if (typeof v === "number") {
+        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) {
+          if (!json[f]) return false;
+          v = JSON.parse(JSON.stringify(v)) as unknown;
+        }
+      } else if (v !== undefined && v !== null && typeof v !== "string" && typeof v !== "boolean") {
+        if (!json[f]) return false;
+        v = JSON.parse(JSON.stringify(v) ?? "null") as unknown;
       }
       out[f] = v;
     }
