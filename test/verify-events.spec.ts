@@ -140,8 +140,12 @@ describe("synthgen verify of an emit run: what an events pipeline landed, agains
       return { missing: clean("lose"), duplicated: clean("land-then-fail"), outOfOrder: clean("hold"), dirtyLost: collector.faults.filter((f) => f.fault === "lose" && sentTwice(f.key)).length };
     };
 
-    it("reports exactly what it did: lost events missing, retried writes redelivered under their key, held events out of order", async () => {
-      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS]);
+    it("reports exactly what it did: lost events missing, retried writes redelivered under their key, held events out of order; the same on 1 thread as on 2 (rows digested on workers carry their event fields)", async () => {
+      const { code, report } = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS, "--threads", "2"]);
+      const one = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS, "--threads", "1"]);
+      const { duration_ms: _a, ...two } = report;
+      const { duration_ms: _b, ...single } = one.report;
+      assert.deepEqual(two, single);
       const want = expected();
       assert.ok(want.missing > 20 && want.duplicated > 20 && want.outOfOrder > 20, JSON.stringify(want));
       assert.equal(code, 1);

@@ -1,5 +1,6 @@
 import type { Leaf } from "../records/columns";
 import { canonical, fieldHash, valueAt } from "./canonical";
+import { type EventChecksOptions, type EventFields, eventFieldsOf } from "./events";
 import type { Comparison, FileExpectation } from "./expected";
 import type { FileSink } from "../sinks/sink";
 import { hivePartitionsOf, type OutputFormat, type OutputRow, rowsOf } from "./output";
@@ -17,6 +18,8 @@ export interface DigestedRow {
   readonly textual?: boolean;
   /** Bit j set: the row holds a value (not null, not empty) in the j-th column `--require` names. */
   readonly present: number;
+  /** An emit run's event fields of the row (when and sent, its idempotency key), read when its checks name them. */
+  readonly events?: EventFields;
 }
 
 /** A row that could not be read, with the hash of its text when it has one (a malformed record passed through). */
@@ -101,6 +104,8 @@ export class RowDigester {
     private readonly outName: readonly string[],
     /** Columns every row must hold a value in (`--require`), at most 32. */
     private readonly required: readonly string[] = [],
+    /** An emit run's checks: each row's event fields are read with its digest. */
+    private readonly events?: EventChecksOptions,
   ) {
     this.requiredPath = required.map((n) => n.split("."));
     this.outPath = outName.map((n) => n.split("."));
@@ -173,17 +178,20 @@ export class RowDigester {
       const v = textual ? values[this.required[j] as string] : valueAt(values, this.requiredPath[j] as string[]);
       if (v !== undefined && v !== null && v !== "") present |= 1 << j;
     }
-    return { line, key: k, hashes, values, textual, present };
+    return { line, key: k, hashes, values, textual, present, ...(this.events ? { events: eventFieldsOf(this.events, values, textual) } : {}) };
   }
 }
 
-const MAGIC = "SGVD2";
+/** SGVD3: a row may carry its event fields (SGVD2 had none). */
+const MAGIC = "SGVD3";
 /** Expectations keep 64-bit key hashes from SGVE2 on (SGVE1 kept the keys' text). */
 const EXPECTED_MAGIC = "SGVE2";
 const START = 0;
 const END = 1;
 const ROW = 2;
 const UNREADABLE = 3;
+/** A row with its event fields after its digest. */
+const EVENT_ROW = 4;
 
 /** A growable byte buffer for digests. */
 class Bytes {
@@ -203,6 +211,20 @@ class Bytes {
     this.room(4);
     this.buf.writeUInt32LE(v >>> 0, this.length);
     this.length += 4;
+  }
+  f64(v: number): void {
+    this.room(8);
+    this.buf.writeDoubleLE(v, this.length);
+    this.length += 8;
+  }
+  /** Text or none: its byte length plus one, 0 for none. */
+  optionalText(s: string | undefined): void {
+    if (s === undefined) return this.u32(0);
+    const n = Buffer.byteLength(s);
+    this.u32(n + 1);
+    this.room(n);
+    this.buf.write(s, this.length, "utf8");
+    this.length += n;
   }
   text(s: string): void {
     const n = Buffer.byteLength(s);
@@ -247,6 +269,20 @@ class Reader {
     this.at += 4;
     return v;
   }
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.at);
+    this.at += 8;
+    return v;
+  }
+  optionalText(): string | undefined {
+    const n = this.u32();
+    if (n === 0) return undefined;
+    this.need(n - 1);
+    const s = this.buf.toString("utf8", this.at, this.at + n - 1);
+    this.at += n - 1;
+    return s;
+  }
   text(): string {
     const n = this.u32();
     this.need(n);
@@ -288,17 +324,17 @@ export async function encodeObjects(objects: AsyncIterable<DigestedObject> | Ite
         out.u32(row.textHash ?? 0);
         continue;
       }
-      out.u8(ROW);
+      out.u8(row.events ? EVENT_ROW : ROW);
       out.u32(row.line);
-      // A key's length is one more than its bytes, so 0 stands for no key.
-      if (row.key === undefined) out.u32(0);
-      else {
-        const n = Buffer.byteLength(row.key);
-        out.u32(n + 1);
-        out.bytes(Buffer.from(row.key, "utf8"));
-      }
+      out.optionalText(row.key);
       out.words(row.hashes);
       out.u32(row.present);
+      if (row.events) {
+        // NaN for an instant the row does not hold.
+        out.f64(row.events.arrival ?? Number.NaN);
+        out.f64(row.events.sent ?? Number.NaN);
+        out.optionalText(row.events.key);
+      }
     }
     out.u8(END);
     out.text(JSON.stringify({ columns: object.columns, rows }));
@@ -326,11 +362,17 @@ export function decodeObjects(buf: Buffer, width: number): DigestedObject[] {
         const has = r.u8();
         const textHash = r.u32();
         rows.push({ line, error, ...(has ? { textHash } : {}) });
-      } else if (tag === ROW) {
-        const n = r.u32();
-        const key = n === 0 ? undefined : r.bytes(n - 1);
+      } else if (tag === ROW || tag === EVENT_ROW) {
+        const key = r.optionalText();
         const hashes = r.words(width);
-        rows.push({ line, key: key === undefined ? undefined : Buffer.from(key).toString("utf8"), hashes, present: r.u32() });
+        const present = r.u32();
+        if (tag === ROW) rows.push({ line, key, hashes, present });
+        else {
+          const instant = (v: number) => (Number.isNaN(v) ? undefined : v);
+          const arrival = instant(r.f64());
+          const sent = instant(r.f64());
+          rows.push({ line, key, hashes, present, events: { arrival, sent, key: r.optionalText() } });
+        }
       } else throw new Error(`a verify digest is corrupt at byte ${r.at - 1}`);
     }
     const tail = JSON.parse(r.text()) as { columns: string[]; rows: number };
@@ -385,6 +427,7 @@ export interface DigestTask {
   readonly comparison: Comparison;
   readonly outName: readonly string[];
   readonly required: readonly string[];
+  readonly events?: EventChecksOptions;
 }
 
 /** Digests output objects in order and encodes them as one slice. */
@@ -394,8 +437,9 @@ export function digestObjects(
   comparison: Comparison,
   outName: readonly string[],
   required: readonly string[] = [],
+  events?: EventChecksOptions,
 ): Promise<Buffer> {
-  const digester = new RowDigester(comparison, outName, required);
+  const digester = new RowDigester(comparison, outName, required, events);
   const digested = function* (): Generator<DigestedObject> {
     for (const o of objects) {
       const columns: string[] = [];

@@ -16,6 +16,35 @@ export interface EventChecksOptions {
 
 const EXAMPLES = 3;
 
+/**
+ * What the event checks read of one output row: when it landed and was sent (epoch ms; undefined
+ * when the column is not named, or holds no instant), and its idempotency key's text (undefined
+ * when not named, or null, missing or empty). Read once where the row is read, so a stored digest
+ * carries it to the merge.
+ */
+export interface EventFields {
+  readonly arrival: number | undefined;
+  readonly sent: number | undefined;
+  readonly key: string | undefined;
+}
+
+/** The value of an output column in a row: a CSV cell by its name, else by its dotted path (or a name with dots, if the row has it). */
+function columnOf(values: Record<string, unknown>, textual: boolean, field: string): unknown {
+  if (textual || Object.hasOwn(values, field)) return Object.hasOwn(values, field) ? values[field] : undefined;
+  return valueAt(values, field.split("."));
+}
+
+/** The event fields of one output row, as `options` name them. */
+export function eventFieldsOf(options: EventChecksOptions, values: Record<string, unknown>, textual: boolean): EventFields {
+  const at = (field: string | undefined) => (field === undefined ? undefined : instantMs(columnOf(values, textual, field)));
+  let key: string | undefined;
+  if (options.idempotencyField !== undefined) {
+    const v = columnOf(values, textual, options.idempotencyField);
+    if (v !== undefined && v !== null && v !== "") key = String(v);
+  }
+  return { arrival: at(options.arrivalField), sent: at(options.sentField), key };
+}
+
 /** An instant a row holds (ISO text, SQL's form, epoch milliseconds, a Parquet TIMESTAMP) in epoch milliseconds. */
 export function instantMs(value: unknown): number | undefined {
   if (value instanceof Micros) return Number(value.value) / 1000;
@@ -77,32 +106,25 @@ export class EventChecks {
     return [this.options.idempotencyField, this.options.sentField, this.options.arrivalField].filter((f): f is string => f !== undefined);
   }
 
-  private read(values: Record<string, unknown>, textual: boolean, field: string): unknown {
-    if (textual || field in values) return values[field];
-    return valueAt(values, field.split("."));
-  }
-
   /** One output row matched to record `index`; `first` when no copy of it was found before. */
-  row(index: number, first: boolean, values: Record<string, unknown>, textual: boolean, file: string, line: number): void {
+  row(index: number, first: boolean, fields: EventFields, file: string, line: number): void {
     const seq = this.sequence++;
     const o = this.options;
-    let arrival: number | undefined;
-    if (o.arrivalField !== undefined) arrival = instantMs(this.read(values, textual, o.arrivalField));
+    const arrival = fields.arrival;
     if (first) {
       this.landed[index] = o.arrivalField === undefined ? seq : (arrival ?? Number.NaN);
       if (o.sentField !== undefined) {
-        const sent = instantMs(this.read(values, textual, o.sentField));
+        const sent = fields.sent;
         if (sent === undefined || arrival === undefined) this.withoutTimes++;
         else this.delays.push(arrival - sent);
       } else if (o.arrivalField !== undefined && arrival === undefined) this.withoutTimes++;
     }
     if (this.keysSeen && o.idempotencyField !== undefined) {
-      const key = this.read(values, textual, o.idempotencyField);
-      if (key === undefined || key === null || key === "") {
+      const text = fields.key;
+      if (text === undefined) {
         this.withoutKey++;
         return;
       }
-      const text = String(key);
       const dup = text.endsWith(":dup");
       const body = dup ? text.slice(0, -4) : text;
       const stream = this.streamOf[index] as number;

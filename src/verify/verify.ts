@@ -6,7 +6,7 @@ import type { SinkSpec } from "../sinks/sink";
 import { shown } from "./canonical";
 import { hashContent, hashKey, type KeyHash } from "./key-table";
 import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
-import { EventChecks, type EventChecksOptions } from "./events";
+import { EventChecks, type EventChecksOptions, eventFieldsOf } from "./events";
 import {
   type Comparison,
   comparisonOf,
@@ -85,8 +85,7 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
   const sink = sinkFor(spec);
   const reader: OutputReader = { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) };
   const threads = options.threads ?? 1;
-  // An emit run's checks read every row's own values: those are joined as they are read.
-  if (threads <= 1 || options.events !== undefined || !existsSync(VERIFY_WORKER_FILE)) return verifyReader(files, reader, options);
+  if (threads <= 1 || !existsSync(VERIFY_WORKER_FILE)) return verifyReader(files, reader, options);
   const first = files[0];
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const plan = verifyPlan(first, options);
@@ -114,7 +113,16 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
     const digest = (i: number) => {
       const f = listed.files[i];
       if (f === undefined || f.format === "table") return;
-      const p = run(pool.run({ digest: { key: f.key, format: f.format }, comparison: plan.comparison, outName: plan.outName, required: options.require ?? [], sink: spec }) as Promise<Uint8Array>);
+      const p = run(
+        pool.run({
+          digest: { key: f.key, format: f.format },
+          comparison: plan.comparison,
+          outName: plan.outName,
+          required: options.require ?? [],
+          ...(options.events ? { events: options.events } : {}),
+          sink: spec,
+        }) as Promise<Uint8Array>,
+      );
       p.catch(() => undefined);
       digests[i] = p;
     };
@@ -222,7 +230,7 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   const listed = await reader.listed();
   if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
   // Keys are made by the plan's comparison; matched by content instead, the join ignores them.
-  const digester = new RowDigester(plan.comparison, plan.outName, options.require);
+  const digester = new RowDigester(plan.comparison, plan.outName, options.require, options.events);
   const objects = listed.files.map((file): DigestedObject => {
     const columns: string[] = [];
     return { key: file.key, format: file.format, columns, rows: digester.rows(file.key, reader.rows(file.key, file.format), columns) };
@@ -330,8 +338,9 @@ export async function verifyDigests(
         continue;
       }
       if (events) {
-        if (row.values === undefined) throw new ValidationError("events", "the order, idempotency and delay checks read each row: not available from stored digests");
-        events.row(index, found[index] === 0, row.values, row.textual === true, location(file.key), row.line);
+        const fields = row.events ?? (row.values !== undefined ? eventFieldsOf(options.events ?? {}, row.values, row.textual === true) : undefined);
+        if (fields === undefined) throw new Error("verify: an emit run's output digested without its event fields");
+        events.row(index, found[index] === 0, fields, location(file.key), row.line);
       }
       if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
       if (partition !== undefined) {
