@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -227,6 +227,38 @@ describe("the emit state machine as declared, executed: States Language interpre
         indices.map((_, i) => i),
         `stream ${stream}`,
       );
+
+    // report.json names the run whole: verify recomputes every stream from it and finds what the server received, once each, in order.
+    const identity = r as unknown as { date_prefix: string; hhmmss: string; events_by_stream: number[]; block_events: number };
+    assert.match(`${identity.date_prefix} ${identity.hhmmss}`, /^\d{4}-\d{2}-\d{2} \d{6}$/);
+    assert.deepEqual([identity.events_by_stream.length, identity.events_by_stream.reduce((a, b) => a + b, 0), identity.block_events], [40, 7200, 10_000]);
+    const landed = await mkdtemp(join(tmpdir(), "synthgen-emit-landed-"));
+    try {
+      await mkdir(join(landed, "out"));
+      await writeFile(join(landed, "report.json"), JSON.stringify(r));
+      const lines = server.accepted.map((a) => JSON.stringify({ ...(a.body as object), idempotency_key: a.key, received_at: new Date(a.at).toISOString() }));
+      await writeFile(join(landed, "out", "part-0.ndjson"), `${lines.join("\n")}\n`);
+      const v = await synthgen([
+        "verify",
+        "--emit-report",
+        join(landed, "report.json"),
+        "--output",
+        join(landed, "out"),
+        "--idempotency-field",
+        "idempotency_key",
+        "--arrival-field",
+        "received_at",
+        "--in-order",
+      ]);
+      assert.equal(v.code, 0, v.stdout + v.stderr);
+      const verified = JSON.parse(v.stdout) as Record<string, any>;
+      assert.deepEqual(
+        [verified.expected_records, verified.found, verified.missing, verified.unexpected, verified.events.idempotency.mismatched, verified.events.order.out_of_order],
+        [7200, 7200, 0, 0, 0, 0],
+      );
+    } finally {
+      await rm(landed, { recursive: true, force: true });
+    }
 
     // The server's own clock: second k of wave w counted from when that wave started.
     const parsed = parseEmitRequest({ ingest_api_url: server.url, shape }, EMIT_DEFAULTS, { now: NOW }, undefined, "fan-out");

@@ -313,6 +313,7 @@ async function report(request: EmitRequest, layout: EmitLayout, store: SinkSpec,
   const merged = mergeCells(request, layout, cells);
   const key = reportKey(deps.keyPrefix, request.runId);
   await files.putJson(key, merged);
-  const { seconds: _seconds, ...brief } = merged;
+  // The step's answer stays small (Step Functions passes at most 256 KB): the per-second and per-stream lists are in report.json.
+  const { seconds: _seconds, events_by_stream: _streams, ...brief } = merged;
   return { action: "report" as const, report_key: key, ...brief };
 }

@@ -87,6 +87,11 @@ export function mergeCells(request: EmitRequest, layout: EmitLayout, cells: read
     dataset: request.dataset,
     run_id: request.runId,
     seed: request.seed,
+    // The rest of the run's identity, so verify recomputes the very events (`synthgen verify --emit-report`, the verify state machine's `emit`).
+    date_prefix: request.datePrefix,
+    hhmmss: request.hhmmss,
+    ...(request.eventWeights ? { event_weights: request.eventWeights } : {}),
+    ...(request.blockEvents ? { block_events: request.blockEvents } : {}),
     shape: shape.text,
     arrivals: request.arrivals,
     duration_s: shape.durationS,
@@ -113,5 +118,7 @@ export function mergeCells(request: EmitRequest, layout: EmitLayout, cells: read
     ...(dirty ? { dirty_rates: request.dirty, dirty_records: dirty } : {}),
     errors: present.flatMap((c) => c.errors).slice(0, LISTED_FAILURES),
     seconds: rows,
+    // Each stream's events (one number per stream, up to 100,000): in report.json, not in the step's answer.
+    events_by_stream: request.streamEvents ?? [],
   };
 }
