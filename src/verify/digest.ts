@@ -219,7 +219,10 @@ class Bytes {
   }
   /** Text or none: its byte length plus one, 0 for none. */
   optionalText(s: string | undefined): void {
-    if (s === undefined) return this.u32(0);
+    if (s === undefined) {
+      this.u32(0);
+      return;
+    }
     const n = Buffer.byteLength(s);
     this.u32(n + 1);
     this.room(n);
