@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
@@ -7,6 +7,7 @@ import aslValidator from "asl-validator";
 import { readStackConfig } from "../infra/config";
 import { ValidationError } from "../src/core/errors";
 import { synthgen } from "./support/cli";
+import { startEventCollector } from "./support/event-collector";
 import { simulate } from "./support/iam";
 import { convert } from "./support/pipeline-under-test";
 import { fanOutDefinitionOf, type LoadedProgram, loadProgram, rolePolicyOf } from "./support/program";
@@ -275,6 +276,103 @@ describe("the verify state machine as declared, executed: slices digest the run 
     })) as { statusCode: number; body: Report };
     assert.equal(noDataset.statusCode, 400);
     assert.match(JSON.stringify(noDataset.body), /one of users, products, orders, order_lines, tickets/);
+  });
+
+  it("an emit run (emit: the report emit printed): lost, redelivered and held events, idempotency keys and delays; the merged report equals synthgen verify --emit-report's, its options (in_order, examples) applied", async () => {
+    // 3 streams of 200 events through a collector that loses, redelivers and holds some, landed as NDJSON objects.
+    const collector = await startEventCollector((key) => {
+      if (key.endsWith(":dup")) return undefined;
+      const i = Number(key.split(":").pop());
+      return i % 31 === 3 ? "lose" : i % 37 === 5 ? "land-then-fail" : i % 41 === 7 ? "hold" : undefined;
+    }, 150);
+    const dir = join(tmp, "emitted");
+    let reportFile: string;
+    let emitted: Report;
+    try {
+      const e = await synthgen([
+        "emit",
+        "--to",
+        collector.url,
+        "--streams",
+        "3",
+        "--events-per-stream",
+        "200",
+        "--dataset",
+        "web-events",
+        "--date",
+        "2026-03-01",
+        "--seed",
+        "9",
+        "--run-id",
+        "vsm-emit",
+        "--dirty",
+        "duplicate=0.02",
+      ]);
+      assert.equal(e.code, 0, e.stderr);
+      emitted = JSON.parse(e.stdout) as Report;
+      await collector.flush(join(dir, "landed"));
+      reportFile = join(dir, "emit-report.json");
+      await writeFile(reportFile, e.stdout);
+    } finally {
+      await collector.close();
+    }
+    const objects = (await readdir(join(dir, "landed"))).sort();
+    assert.ok(objects.length >= 4, `${objects.length} objects`);
+    for (const f of objects) await put(`lake/events/${f}`, await readFile(join(dir, "landed", f)));
+    const columns = { idempotency_field: "idempotency_key", sent_field: "sent_at", arrival_field: "received_at" };
+    const result = await execute("verify-emit", { emit: emitted, output: `s3://${OUT}/lake/events/`, ...columns, in_order: true, examples: 2 });
+    assert.deepEqual([result.status, result.error], ["FAILED", "PipelineCheckFailed"], `${result.error}: ${result.cause}`);
+    const merged = JSON.parse((await s3.body(LANDING, "landing/_verify/vsm-emit/verify-emit/report.json")).toString("utf8")) as Report;
+    const r = await synthgen([
+      "verify",
+      "--emit-report",
+      reportFile,
+      "--output",
+      `s3://${OUT}/lake/events/`,
+      "--endpoint",
+      s3.endpoint,
+      "--idempotency-field",
+      "idempotency_key",
+      "--sent-field",
+      "sent_at",
+      "--arrival-field",
+      "received_at",
+      "--in-order",
+      "--examples",
+      "2",
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const { duration_ms: _, ...single } = JSON.parse(r.stdout) as Report;
+    assert.ok(single.missing > 0 && single.duplicated > 0 && single.events.order.out_of_order > 0 && single.events.idempotency.redelivered > 0, JSON.stringify(single));
+    assert.deepEqual(single.failed_by, ["missing", "duplicated", "out of order"]);
+    assert.ok(single.events.delay_ms.events > 500);
+    assert.deepEqual(merged, single);
+    assert.deepEqual(
+      strict.requests.filter((q) => q.outcome === "denied"),
+      [],
+    );
+  });
+
+  it("an emit run's request is checked like the CLI's flags, a 400 naming the field: run and emit together, event columns with a generate run, sent_field without arrival_field, a report that is not one", async () => {
+    const base = { output: `s3://${OUT}/lake/events/` };
+    const emitted = { run_id: "x", date_prefix: "2026-03-01", hhmmss: "101010", streams: 2, events_per_stream: 5, dataset: "web-events" };
+    for (const [input, message] of [
+      [{ ...base, run: RUN, emit: emitted }, /give run .* or emit .*, not both/],
+      [{ ...base, run: RUN, arrival_field: "received_at" }, /arrival_field applies to an emit run's events/],
+      [{ ...base, emit: emitted, sent_field: "sent_at" }, /sent_field needs arrival_field/],
+      [{ ...base, emit: { run_id: "x" } }, /emit: not a synthgen emit report/],
+      [{ ...base, emit: "x" }, /emit must be the report of the emit run to verify/],
+    ] as const) {
+      const answer = (await invokeProgramFunction({
+        program,
+        component: "generate-files",
+        bundleDir,
+        s3Endpoint: strict.endpoint,
+        event: { action: "verify-plan", request: input, execution_name: "bad" },
+      })) as Report;
+      assert.equal(answer.statusCode, 400, JSON.stringify(answer));
+      assert.match(JSON.stringify(answer.body), message);
+    }
   });
 
   it("refuses output outside verifyOutputUri before reading anything (InvalidRequest), and the role could not read it anyway", async () => {

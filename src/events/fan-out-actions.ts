@@ -11,7 +11,7 @@ import { parseEmitRequest, totalEvents, type EmitDataset, type EmitDefaults, typ
 import { DATASET_NAMES } from "../datasets/names";
 import { DatasetNotFound, datasetNotFound, readStoredDefinition, resolveStoredDefinition, sha256Of, type StoredDefinition } from "../catalog/resolve";
 import { cumulative, peakRate } from "./shape";
-import { EventStream } from "./streams";
+import { meanEventBytes } from "./streams";
 
 /**
  * The steps the emit state machine asks of `emit-events`, as events
@@ -172,20 +172,6 @@ function layoutOf(e: EventObject): EmitLayout {
     waveSeconds: integerField(e, "wave_seconds", 0, 1, 900),
     startAt: numberField(e, "start_at", 0, 0, 8.64e15),
   };
-}
-
-/** Mean bytes of the run's events, from the first events of a few streams. */
-function meanEventBytes(request: EmitRequest): number {
-  let bytes = 0;
-  let n = 0;
-  for (let s = 0; s < Math.min(4, request.streamCount); s++) {
-    const stream = new EventStream(request, s, 0, Math.min(50, request.streamEvents?.[s] ?? 0));
-    for (let ev = stream.next(); ev; ev = stream.next()) {
-      bytes += Buffer.byteLength(ev.body);
-      n++;
-    }
-  }
-  return n ? bytes / n : 0;
 }
 
 function storeOf(deps: EmitFanOutDeps): SinkSpec {

@@ -136,3 +136,17 @@ export function openStreams(request: EmitRequest): EventStream[] {
   if (request.cell) return request.cell.streams.map((s) => new EventStream(request, s.index, s.first, s.count));
   return Array.from({ length: request.streamCount }, (_, s) => new EventStream(request, s));
 }
+
+/** Mean bytes of the run's events, from the first events of a few streams. */
+export function meanEventBytes(request: EmitRequest): number {
+  let bytes = 0;
+  let n = 0;
+  for (let s = 0; s < Math.min(4, request.streamCount); s++) {
+    const stream = new EventStream(request, s, 0, Math.min(50, request.streamEvents?.[s] ?? request.eventsPerStream));
+    for (let ev = stream.next(); ev; ev = stream.next()) {
+      bytes += Buffer.byteLength(ev.body);
+      n++;
+    }
+  }
+  return n ? bytes / n : 0;
+}

@@ -12,7 +12,11 @@ import { planScenarioRun, type ScenarioRun } from "../files/scenario-run";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
-import { expectedParts } from "./expected";
+import { emitRunOfReport } from "./emit-run";
+import type { EventChecksOptions } from "./events";
+import { emittedStreams, type ExpectedSource, expectedParts } from "./expected";
+import { type EmitRequest, totalEvents } from "../events/request";
+import { meanEventBytes } from "../events/streams";
 import { listOutput, type OutputFormat } from "./output";
 import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
 
@@ -52,13 +56,40 @@ const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
 const PRICE = { lambdaGbSecond: 0.0000166667, get1k: 0.0004, put1k: 0.005, transition1k: 0.025 };
 
-const REQUEST_FIELDS = ["run", "output", "dataset", "key", "map", "drop", "ignore", "require", "expect", "examples", "precision", "scratch", "scenario_sha256"];
+const REQUEST_FIELDS = [
+  "run",
+  "emit",
+  "output",
+  "dataset",
+  "key",
+  "map",
+  "drop",
+  "ignore",
+  "require",
+  "expect",
+  "examples",
+  "precision",
+  "idempotency_field",
+  "sent_field",
+  "arrival_field",
+  "in_order",
+  "scratch",
+  "scenario_sha256",
+];
 /** A run is named by its generate request (or, with `scenario`, the fan-out's request for a stored scenario). */
 const RUN_FIELDS = [...GENERATE_EVENT_FIELDS, "scenario"];
 
 interface VerifyRequest {
   readonly raw: EventObject;
-  readonly plan: RunPlan;
+  /** What the run made, part by part: a generate run's files, or an emit run's event streams. */
+  readonly parts: readonly ExpectedSource[];
+  readonly runId: string;
+  /** A generate run's plan (its files' size and format decide the expect slices); none for an emit run. */
+  readonly plan?: RunPlan;
+  /** An emit run's request (its streams' events decide the expect slices). */
+  readonly emit?: EmitRequest;
+  /** The report's `run` part. */
+  readonly run: Record<string, unknown>;
   /** `scenario.dataset` for one dataset of a scenario run. */
   readonly scenario?: string;
   readonly output: { readonly bucket: string; readonly prefix: string };
@@ -95,13 +126,38 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   if (output.bucket !== allowed.bucket || !output.prefix.startsWith(allowed.prefix)) {
     throw new ValidationError("output", `output must be under ${deps.outputUri}, the output this deployment may read (got ${describe(r.output)})`);
   }
-  if (typeof r.run !== "object" || r.run === null || Array.isArray(r.run)) throw new ValidationError("run", `run must be the generate request of the run to verify (got ${describe(r.run)})`);
-  const run = eventObject(r.run, RUN_FIELDS);
-  if (typeof run.run_id !== "string") throw new ValidationError("run.run_id", "run.run_id is required: the run id generate printed, which the records were made from");
-  const scenario = run.scenario === undefined ? undefined : await scenarioPlan(run, r, deps);
-  if (scenario === undefined && r.dataset !== undefined)
-    throw new ValidationError("dataset", "dataset names one dataset of a scenario run (run.scenario); a single dataset's run names it in run.dataset");
-  const plan = scenario?.plan ?? planRun(parseGenerateRequest(run, deps.defaults, deps.context, await resolveDataset(run, deps.loadDataset)), "");
+  if (r.emit !== undefined && r.run !== undefined) throw new ValidationError("emit", "give run (a generate run's request) or emit (an emit run's report), not both");
+  const emit = r.emit === undefined ? undefined : await emitRunOf(r, deps);
+  let plan: RunPlan | undefined;
+  let scenario: Awaited<ReturnType<typeof scenarioPlan>> | undefined;
+  if (!emit) {
+    if (typeof r.run !== "object" || r.run === null || Array.isArray(r.run))
+      throw new ValidationError("run", `run must be the generate request of the run to verify (got ${describe(r.run)}), or emit an emit run's report`);
+    const run = eventObject(r.run, RUN_FIELDS);
+    if (typeof run.run_id !== "string") throw new ValidationError("run.run_id", "run.run_id is required: the run id generate printed, which the records were made from");
+    scenario = run.scenario === undefined ? undefined : await scenarioPlan(run, r, deps);
+    if (scenario === undefined && r.dataset !== undefined)
+      throw new ValidationError("dataset", "dataset names one dataset of a scenario run (run.scenario); a single dataset's run names it in run.dataset");
+    plan = scenario?.plan ?? planRun(parseGenerateRequest(run, deps.defaults, deps.context, await resolveDataset(run, deps.loadDataset)), "");
+  } else {
+    for (const f of ["dataset", "scenario_sha256"])
+      if (r[f] !== undefined) throw new ValidationError(f, `${f} applies to a generate run's scenario (run.scenario); an emit run's report names its dataset`);
+  }
+  const eventFields = ["idempotency_field", "sent_field", "arrival_field", "in_order"].filter((f) => r[f] !== undefined);
+  if (!emit && eventFields.length) throw new ValidationError(eventFields[0] as string, `${eventFields[0]} applies to an emit run's events (emit), not to a generate run's files`);
+  const column = (f: string): string | undefined => {
+    const v = r[f];
+    if (v === undefined) return undefined;
+    if (typeof v !== "string" || v === "") throw new ValidationError(f, `${f} must name an output column (got ${describe(v)})`);
+    return v;
+  };
+  const events: EventChecksOptions | undefined = emit && {
+    ...(column("idempotency_field") !== undefined ? { idempotencyField: column("idempotency_field") } : {}),
+    ...(column("sent_field") !== undefined ? { sentField: column("sent_field") } : {}),
+    ...(column("arrival_field") !== undefined ? { arrivalField: column("arrival_field") } : {}),
+    ...(r.in_order !== undefined ? { ordered: booleanOf(r, "in_order") } : {}),
+  };
+  if (events?.sentField !== undefined && events.arrivalField === undefined) throw new ValidationError("sent_field", "sent_field needs arrival_field: the delay is from the one to the other");
   const map = r.map;
   if (map !== undefined && (typeof map !== "object" || map === null || Array.isArray(map) || !Object.values(map).every((v) => typeof v === "string"))) {
     throw new ValidationError("map", `map must be an object of output column → generated field (got ${describe(map)})`);
@@ -133,18 +189,50 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     ...(required ? { require: required } : {}),
     ...(expect ? { expect: expect as Partial<Record<DirtyKind, Outcome>> } : {}),
     ...(examples !== undefined ? { examples } : {}),
+    ...(events ? { events } : {}),
   };
+  const runId = emit ? emit.runId : (plan as RunPlan).request.runId;
   let scratch = r.scratch;
   if (scratch === undefined) {
     // The plan names the run's folder once; every later step is given it.
     if (executionName === undefined) throw new ValidationError("scratch", "scratch is set by the plan step: start the state machine, or give the plan's request");
-    scratch = `${deps.configuredPrefix}_verify/${plan.request.runId}/${executionName}/`;
+    scratch = `${deps.configuredPrefix}_verify/${runId}/${executionName}/`;
   }
   if (typeof scratch !== "string" || !scratch.startsWith(`${deps.configuredPrefix}_verify/`) || scratch.includes("..")) {
     throw new ValidationError("scratch", `scratch must be a folder under ${deps.configuredPrefix}_verify/ (got ${describe(scratch)})`);
   }
   // A scenario's text is pinned by the plan: every later step checks it reads the same.
-  return { raw: { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}) }, plan, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}) };
+  const raw2 = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}) };
+  if (emit) {
+    const run = { run_id: emit.runId, dataset: emit.dataset, seed: emit.seed, date: emit.datePrefix, hhmmss: emit.hhmmss, streams: emit.streamCount, events: totalEvents(emit) };
+    return { raw: raw2, parts: emittedStreams(emit), runId, emit, run, output, options, scratch };
+  }
+  const p = plan as RunPlan;
+  const q = p.request;
+  const run = { run_id: q.runId, dataset: scenario?.name ?? q.dataset, seed: q.seed, days: q.days, files: p.files.length, format: q.format };
+  return { raw: raw2, parts: p.files, runId, plan: p, run, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}) };
+}
+
+/** A boolean request field. */
+function booleanOf(r: EventObject, field: string): boolean {
+  const v = r[field];
+  if (typeof v !== "boolean") throw new ValidationError(field, `${field} must be true or false (got ${describe(v)})`);
+  return v;
+}
+
+/**
+ * An emit run, from the report its run printed (`synthgen emit`'s, the emit-events function's
+ * answer, the emit fan-out's report.json): the request `emit` parsed, so every stream's events are
+ * recomputed as they were sent. A stored dataset it names is read from the bucket, as for a run.
+ */
+async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<EmitRequest> {
+  const report = r.emit;
+  if (typeof report !== "object" || report === null || Array.isArray(report)) {
+    throw new ValidationError("emit", `emit must be the report of the emit run to verify: what synthgen emit printed, or the emit fan-out's report.json (got ${describe(report)})`);
+  }
+  const fields = report as Record<string, unknown>;
+  const custom = await resolveDataset({ dataset: fields.dataset }, deps.loadDataset);
+  return emitRunOfReport(fields, "emit", custom, "emit");
 }
 
 /**
@@ -213,8 +301,8 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
   const action = e.action as VerifyAction;
   if (!VERIFY_ACTIONS.includes(action)) throw new ValidationError("action", `action must be one of ${VERIFY_ACTIONS.join(", ")} (got ${describe(e.action)})`);
   const request = await requestOf(e, deps, typeof e.execution_name === "string" ? e.execution_name : undefined);
-  const { plan, output, scratch } = request;
-  const first = plan.files[0];
+  const { parts: sources, output, scratch } = request;
+  const first = sources[0];
   if (!first) throw new ValidationError("run", "the run has no files to verify");
   const checks = verifyPlan(first, request.options);
   const landing = sinkFor(deps.sink);
@@ -229,20 +317,40 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     await landing.putJson(`${scratch}listing.json`, listing);
     const seconds = deps.remainingMs() / 1000;
     const vcpus = vcpusFor(deps.memoryMb, deps.cores);
-    const expectLayout = layoutByTime(plan.files.length, plan.fileBytes, deps.memoryMb, seconds, deps.cores, deps.concurrency, plan.request);
     const bytes = listing.files.reduce((n, f) => n + f.bytes, 0);
     const perSlice = READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE;
     const readSlices = Math.min(listing.files.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
-    const expect: Slice[] = Array.from({ length: expectLayout.shardCount }, (_, n) => {
-      const from = n * expectLayout.filesPerShard;
-      return { kind: "expect", n, first: from, count: Math.min(expectLayout.filesPerShard, plan.files.length - from) };
-    });
+    const { plan: run, emit } = request;
+    let expect: Slice[];
+    let generatedBytes: number;
+    let rate: number;
+    if (run) {
+      const expectLayout = layoutByTime(run.files.length, run.fileBytes, deps.memoryMb, seconds, deps.cores, deps.concurrency, run.request);
+      expect = Array.from({ length: expectLayout.shardCount }, (_, n) => {
+        const from = n * expectLayout.filesPerShard;
+        return { kind: "expect", n, first: from, count: Math.min(expectLayout.filesPerShard, run.files.length - from) };
+      });
+      generatedBytes = run.files.length * run.fileBytes;
+      rate = rateOf(run.request);
+    } else {
+      // An emit run's streams, about the same bytes in each slice: each stream's events × a sampled event's bytes, at NDJSON's rate.
+      const e = emit as EmitRequest;
+      const eventBytes = Math.max(1, meanEventBytes(e));
+      const streamBytes = Array.from({ length: e.streamCount }, (_, s) => (e.streamEvents?.[s] ?? e.eventsPerStream) * eventBytes);
+      generatedBytes = streamBytes.reduce((a, b) => a + b, 0);
+      rate = rateOf({ format: "ndjson" });
+      const perExpect = rate * BYTES_PER_MB * vcpus * seconds * SLICE_TIME_SHARE;
+      const slices = Math.min(e.streamCount, Math.max(Math.ceil(generatedBytes / perExpect), deps.concurrency));
+      expect = contiguous(
+        streamBytes.map((b) => Math.max(1, b)),
+        slices,
+      ).map((s, n) => ({ kind: "expect", n, ...s }));
+    }
     const read: Slice[] = contiguous(
       listing.files.map((f) => Math.max(1, f.bytes)),
       readSlices,
     ).map((s, n) => ({ kind: "read", n, ...s }));
-    const generatedBytes = plan.files.length * plan.fileBytes;
-    const lambdaSeconds = generatedBytes / (rateOf(plan.request) * BYTES_PER_MB * vcpus) + bytes / (READ_BYTES_PER_VCPU_SECOND * vcpus);
+    const lambdaSeconds = generatedBytes / (rate * BYTES_PER_MB * vcpus) + bytes / (READ_BYTES_PER_VCPU_SECOND * vcpus);
     const gbSeconds = (lambdaSeconds * deps.memoryMb) / 1024;
     // GETs: a listing page per 1,000 keys, each object once (a Parquet file: its footer, then each row group), the digests read back.
     const gets = Math.ceil(listing.files.length / 1000) + listing.files.length + expect.length + read.length;
@@ -256,13 +364,15 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
       expect_slices: expect.length,
       read_slices: read.length,
       output: { location: where(output.prefix), objects: listing.files.length, bytes, skipped: listing.skipped.length },
-      run: { run_id: plan.request.runId, files: plan.files.length, bytes: generatedBytes },
+      run: run
+        ? { run_id: request.runId, files: sources.length, bytes: generatedBytes }
+        : { run_id: request.runId, streams: sources.length, events: totalEvents(emit as EmitRequest), bytes: Math.round(generatedBytes) },
       estimate: {
         lambda_gb_seconds: Math.round(gbSeconds * 10) / 10,
         s3_requests: { get: gets, put_and_list: puts },
         state_transitions: transitions,
         usd: Math.round(dollars * 10000) / 10000,
-        assumes: `${READ_BYTES_PER_VCPU_SECOND / BYTES_PER_MB} MiB of output read and ${rateOf(plan.request)} MiB of the run recomputed per vCPU-second, at ${deps.memoryMb} MB; us-east-1 prices`,
+        assumes: `${READ_BYTES_PER_VCPU_SECOND / BYTES_PER_MB} MiB of output read and ${rate} MiB of the run recomputed per vCPU-second, at ${deps.memoryMb} MB; us-east-1 prices`,
       },
     };
   }
@@ -272,10 +382,10 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     if (typeof s !== "object" || s === null || Array.isArray(s)) throw new ValidationError("slice", `slice must be one of the plan's slices (got ${describe(s)})`);
     const slice = eventObject(s, ["kind", "n", "first", "count"]);
     if (slice.kind === "expect") {
-      const from = integerField(slice, "first", -1, 0, plan.files.length - 1);
-      const count = integerField(slice, "count", -1, 1, plan.files.length - from);
-      const n = integerField(slice, "n", -1, 0, plan.files.length - 1);
-      const parts = await expectedParts(plan.files.slice(from, from + count), checks.comparison, 1);
+      const from = integerField(slice, "first", -1, 0, sources.length - 1);
+      const count = integerField(slice, "count", -1, 1, sources.length - from);
+      const n = integerField(slice, "n", -1, 0, sources.length - 1);
+      const parts = await expectedParts(sources.slice(from, from + count), checks.comparison, 1);
       const bytes = encodeExpectations(parts, checks.comparison.leaves.length);
       await landing.putBytes(`${scratch}expect-${digits(n)}.bin`, bytes);
       return { action, kind: "expect", n, files: count, records: parts.reduce((a, p) => a + p.count, 0), digest_bytes: bytes.length };
@@ -285,7 +395,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     const from = integerField(slice, "first", -1, 0, listing.files.length - 1);
     const count = integerField(slice, "count", -1, 1, listing.files.length - from);
     const n = integerField(slice, "n", -1, 0, listing.files.length - 1);
-    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName, request.options.require);
+    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName, request.options.require, request.options.events);
     await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);
     return { action, kind: "read", n, objects: count, digest_bytes: bytes.length };
   }
@@ -297,18 +407,24 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
   const width = checks.comparison.leaves.length;
   const parts = [];
   for (let n = 0; n < expectSlices; n++) parts.push(...decodeExpectations(await readDigest(landing, `${scratch}expect-${digits(n)}.bin`), width));
-  if (parts.length !== plan.files.length) throw new Error(`the expect digests hold ${parts.length} files, the run has ${plan.files.length}: a slice is missing`);
+  if (parts.length !== sources.length) throw new Error(`the expect digests hold ${parts.length} parts, the run has ${sources.length}: a slice is missing`);
   const objects = async function* (): AsyncGenerator<DigestedObject> {
     for (let n = 0; n < readSlices; n++) yield* decodeObjects(await readDigest(landing, `${scratch}read-${digits(n)}.bin`), width);
   };
-  const report = await verifyDigests(plan.files, parts, checks, objects(), {
-    where: where(output.prefix),
-    location: where,
-    skipped: listing.skipped,
-    foundValues: (wanted) => readFoundValues(outputSink, (key) => listing.files.find((f) => f.key === key)?.format, checks.comparison, checks.outName, wanted),
-  });
-  const r = plan.request;
-  const body = { ...report, run: { run_id: r.runId, dataset: request.scenario ?? r.dataset, seed: r.seed, days: r.days, files: plan.files.length, format: r.format } };
+  const report = await verifyDigests(
+    sources,
+    parts,
+    checks,
+    objects(),
+    {
+      where: where(output.prefix),
+      location: where,
+      skipped: listing.skipped,
+      foundValues: (wanted) => readFoundValues(outputSink, (key) => listing.files.find((f) => f.key === key)?.format, checks.comparison, checks.outName, wanted),
+    },
+    request.options,
+  );
+  const body = { ...report, run: request.run };
   const reportKey = `${scratch}report.json`;
   await landing.putJson(reportKey, body);
   return {
