@@ -139,6 +139,17 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.deepEqual(merged, await local("lake/faithful/"));
   });
 
+  it("the request's expect holds the merge to it: a pipeline that kept dirt's duplicates fails expect duplicate=deduplicated, as the CLI's --expect does", async () => {
+    const result = await execute("verify-expect", { run: RUN, output: `s3://${OUT}/lake/faithful/`, expect: { duplicate: "deduplicated" }, examples: 1 });
+    assert.deepEqual([result.status, result.error], ["FAILED", "PipelineCheckFailed"], `${result.error}: ${result.cause}`);
+    const merged = await stored("verify-expect");
+    const r = await synthgen(["verify", ...RUN_FLAGS, "--output", `s3://${OUT}/lake/faithful/`, "--endpoint", s3.endpoint, "--expect", "duplicate=deduplicated", "--examples", "1"]);
+    assert.equal(r.code, 1, r.stderr);
+    const { duration_ms: _, ...single } = JSON.parse(r.stdout) as Report;
+    assert.equal(single.dirty.duplicate.holds, false, JSON.stringify(single.dirty));
+    assert.deepEqual(merged, single);
+  });
+
   it("plans before reading: how many objects and bytes, the slices, and what the execution costs", async () => {
     const answer = (await invokeProgramFunction({
       program,
