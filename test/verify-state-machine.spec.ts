@@ -289,7 +289,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.match(JSON.stringify(noDataset.body), /one of users, products, orders, order_lines, tickets/);
   });
 
-  it("an emit run (emit: the report emit printed): lost, redelivered and held events, idempotency keys and delays; the merged report equals synthgen verify --emit-report's, its options (in_order, examples) applied", async () => {
+  it("an emit run (emit: the report emit printed, or a fan-out run's run_id): lost, redelivered and held events, idempotency keys and delays; the merged report equals synthgen verify --emit-report's, its options (in_order, examples) applied; a report stored again after the plan is refused", async () => {
     // 3 streams of 200 events through a collector that loses, redelivers and holds some, landed as NDJSON objects.
     const collector = await startEventCollector((key) => {
       if (key.endsWith(":dup")) return undefined;
@@ -358,10 +358,27 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.deepEqual(single.failed_by, ["missing", "duplicated", "out of order"]);
     assert.ok(single.events.delay_ms.events > 500);
     assert.deepEqual(merged, single);
+
+    // A fan-out run is named by its run_id (its report lists every stream, too long for an execution's input): report.json is read from the run's folder and pinned by the plan.
+    await s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: "landing/_emit/vsm-emit/report.json", Body: JSON.stringify(emitted) }));
+    const byId = await execute("verify-emit-by-id", { emit: "vsm-emit", output: `s3://${OUT}/lake/events/`, ...columns, in_order: true, examples: 2 });
+    assert.deepEqual([byId.status, byId.error], ["FAILED", "PipelineCheckFailed"], `${byId.error}: ${byId.cause}`);
+    assert.deepEqual(JSON.parse((await s3.body(LANDING, "landing/_verify/vsm-emit/verify-emit-by-id/report.json")).toString("utf8")), single);
     assert.deepEqual(
       strict.requests.filter((q) => q.outcome === "denied"),
       [],
     );
+    const invoke = async (event: unknown) => (await invokeProgramFunction({ program, component: "generate-files", bundleDir, s3Endpoint: strict.endpoint, event })) as Report;
+    const plan = await invoke({ action: "verify-plan", request: { emit: "vsm-emit", output: `s3://${OUT}/lake/events/` }, execution_name: "emit-pinned" });
+    assert.equal(plan.statusCode, 200, JSON.stringify(plan));
+    assert.match(plan.body.request.emit_sha256, /^[0-9a-f]{64}$/);
+    await s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: "landing/_emit/vsm-emit/report.json", Body: JSON.stringify({ ...emitted, seed: 10 }) }));
+    const slice = await invoke({ action: "verify-slice", request: plan.body.request, slice: plan.body.slices[0] });
+    assert.equal(slice.statusCode, 400);
+    assert.match(JSON.stringify(slice.body), /emit vsm-emit .* changed since this verify was planned/);
+    const missing = await invoke({ action: "verify-plan", request: { emit: "no-such-run", output: `s3://${OUT}/lake/events/` }, execution_name: "emit-missing" });
+    assert.equal(missing.statusCode, 400);
+    assert.match(JSON.stringify(missing.body), /emit no-such-run: no emit fan-out run of that run_id has a report here/);
   });
 
   it("an emit run's request is checked like the CLI's flags, a 400 naming the field: run and emit together, event columns with a generate run, sent_field without arrival_field, a report that is not one", async () => {
@@ -372,7 +389,9 @@ describe("the verify state machine as declared, executed: slices digest the run 
       [{ ...base, run: RUN, arrival_field: "received_at" }, /arrival_field applies to an emit run's events/],
       [{ ...base, emit: emitted, sent_field: "sent_at" }, /sent_field needs arrival_field/],
       [{ ...base, emit: { run_id: "x" } }, /emit: not a synthgen emit report/],
-      [{ ...base, emit: "x" }, /emit must be the report of the emit run to verify/],
+      [{ ...base, emit: 7 }, /emit must be the report of the emit run to verify/],
+      [{ ...base, emit: "../x" }, /emit must be an emit run's report, or the run_id of an emit fan-out run/],
+      [{ ...base, emit: emitted, emit_sha256: "0".repeat(64) }, /emit_sha256 is set by the plan for an emit run named by its run_id/],
     ] as const) {
       const answer = (await invokeProgramFunction({
         program,

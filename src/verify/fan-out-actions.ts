@@ -10,7 +10,9 @@ import { planRun, type RunPlan } from "../files/plan";
 import { GENERATE_EVENT_FIELDS, parseGenerateRequest } from "../files/request";
 import { planScenarioRun, type ScenarioRun } from "../files/scenario-run";
 import { DIRTY_KINDS, type DirtyKind } from "../records/dirty";
+import { createHash } from "node:crypto";
 import { type FileSink, type SinkSpec, sinkFor } from "../sinks";
+import { presentKeys } from "../sinks/sink";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
 import { emitRunOfReport } from "./emit-run";
 import type { EventChecksOptions } from "./events";
@@ -75,6 +77,7 @@ const REQUEST_FIELDS = [
   "in_order",
   "scratch",
   "scenario_sha256",
+  "emit_sha256",
 ];
 /** A run is named by its generate request (or, with `scenario`, the fan-out's request for a stored scenario). */
 const RUN_FIELDS = [...GENERATE_EVENT_FIELDS, "scenario"];
@@ -127,7 +130,8 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     throw new ValidationError("output", `output must be under ${deps.outputUri}, the output this deployment may read (got ${describe(r.output)})`);
   }
   if (r.emit !== undefined && r.run !== undefined) throw new ValidationError("emit", "give run (a generate run's request) or emit (an emit run's report), not both");
-  const emit = r.emit === undefined ? undefined : await emitRunOf(r, deps);
+  const emitted = r.emit === undefined ? undefined : await emitRunOf(r, deps);
+  const emit = emitted?.request;
   let plan: RunPlan | undefined;
   let scenario: Awaited<ReturnType<typeof scenarioPlan>> | undefined;
   if (!emit) {
@@ -143,7 +147,7 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     for (const f of ["dataset", "scenario_sha256"])
       if (r[f] !== undefined) throw new ValidationError(f, `${f} applies to a generate run's scenario (run.scenario); an emit run's report names its dataset`);
   }
-  const eventFields = ["idempotency_field", "sent_field", "arrival_field", "in_order"].filter((f) => r[f] !== undefined);
+  const eventFields = ["idempotency_field", "sent_field", "arrival_field", "in_order", "emit_sha256"].filter((f) => r[f] !== undefined);
   if (!emit && eventFields.length) throw new ValidationError(eventFields[0] as string, `${eventFields[0]} applies to an emit run's events (emit), not to a generate run's files`);
   const column = (f: string): string | undefined => {
     const v = r[f];
@@ -202,7 +206,7 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     throw new ValidationError("scratch", `scratch must be a folder under ${deps.configuredPrefix}_verify/ (got ${describe(scratch)})`);
   }
   // A scenario's text is pinned by the plan: every later step checks it reads the same.
-  const raw2 = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}) };
+  const raw2 = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}), ...(emitted?.sha256 ? { emit_sha256: emitted.sha256 } : {}) };
   if (emit) {
     const run = { run_id: emit.runId, dataset: emit.dataset, seed: emit.seed, date: emit.datePrefix, hhmmss: emit.hhmmss, streams: emit.streamCount, events: totalEvents(emit) };
     return { raw: raw2, parts: emittedStreams(emit), runId, emit, run, output, options, scratch };
@@ -225,14 +229,36 @@ function booleanOf(r: EventObject, field: string): boolean {
  * answer, the emit fan-out's report.json): the request `emit` parsed, so every stream's events are
  * recomputed as they were sent. A stored dataset it names is read from the bucket, as for a run.
  */
-async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<EmitRequest> {
-  const report = r.emit;
+async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<{ readonly request: EmitRequest; readonly sha256?: string }> {
+  let report = r.emit;
+  let where = "emit";
+  let sha256: string | undefined;
+  if (typeof report === "string") {
+    // A fan-out run of this deployment, by its run id: its report.json, pinned by the plan's SHA-256 as a stored scenario is.
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report) || report === "." || report === "..")
+      throw new ValidationError("emit", `emit must be an emit run's report, or the run_id of an emit fan-out run of this deployment (got ${describe(report)})`);
+    const { reportKey } = require("../events/fan-out-actions") as typeof import("../events/fan-out-actions");
+    const key = reportKey(deps.configuredPrefix, report);
+    const landing = sinkFor(deps.sink);
+    where = `emit ${report} (${key})`;
+    // Listed first: S3 answers 403, not 404, for a missing key.
+    if (!(await presentKeys(landing, [key])).has(key))
+      throw new ValidationError("emit", `emit ${report}: no emit fan-out run of that run_id has a report here (${key}); run it, or give the report itself`);
+    report = await landing.getJson(key);
+    sha256 = createHash("sha256").update(JSON.stringify(report)).digest("hex");
+    if (r.emit_sha256 !== undefined && r.emit_sha256 !== sha256) {
+      throw new ValidationError("emit_sha256", `${where} changed since this verify was planned (sha256 ${String(r.emit_sha256).slice(0, 12)}…, now ${sha256.slice(0, 12)}…): start a new execution`);
+    }
+  } else if (r.emit_sha256 !== undefined) throw new ValidationError("emit_sha256", "emit_sha256 is set by the plan for an emit run named by its run_id");
   if (typeof report !== "object" || report === null || Array.isArray(report)) {
-    throw new ValidationError("emit", `emit must be the report of the emit run to verify: what synthgen emit printed, or the emit fan-out's report.json (got ${describe(report)})`);
+    throw new ValidationError(
+      "emit",
+      `emit must be the report of the emit run to verify: what synthgen emit printed, or the emit fan-out's report.json, or a fan-out run's run_id (got ${describe(report)})`,
+    );
   }
   const fields = report as Record<string, unknown>;
   const custom = await resolveDataset({ dataset: fields.dataset }, deps.loadDataset);
-  return emitRunOfReport(fields, "emit", custom, "emit");
+  return { request: emitRunOfReport(fields, where, custom, "emit"), ...(sha256 ? { sha256 } : {}) };
 }
 
 /**
