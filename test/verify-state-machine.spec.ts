@@ -2,10 +2,13 @@ import assert from "node:assert/strict";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import aslValidator from "asl-validator";
 import { readStackConfig } from "../infra/config";
 import { ValidationError } from "../src/core/errors";
+import { datasetOf } from "../src/datasets";
+import { ParquetPages } from "../src/formats/parquet";
 import { synthgen } from "./support/cli";
 import { startEventCollector } from "./support/event-collector";
 import { simulate } from "./support/iam";
@@ -89,6 +92,28 @@ describe("the verify state machine as declared, executed: slices digest the run 
       await put(`lake/faulty/dt=2026-03-01/part-${i}.parquet`, await readFile(join(tmp, `faulty-${i}`, "part-0.parquet")));
     }
     await put("lake/faulty/README.txt", "not data");
+
+    // Objects read in pieces: NDJSON with some lines lost and altered, Parquet in row groups of 50 rows, and gzip (which is read whole).
+    const first = (await readFile(join(landing, files[0] as string), "utf8")).split("\n");
+    const altered = first.map((l, i) => (i % 40 === 7 ? l.replace(/"country":"[^"]*"/, '"country":"Atlantis"') : l)).filter((_, i) => i % 53 !== 11);
+    await put("lake/pieces/dt=2026-03-01/part-0.ndjson", altered.join("\n"));
+    // DuckDB writes row groups of at least 2,048 rows: this Parquet is written by synthgen's own writer, a row group every 50 records.
+    const parquet = new ParquetPages(datasetOf({ dataset: "web-events" }).columns, "snappy", "web-events");
+    const groups: Uint8Array[] = [];
+    const second = (await readFile(join(landing, files[1] as string), "utf8")).split("\n").filter((l) => l !== "");
+    let kept = 0;
+    for (const [i, line] of second.entries()) {
+      if (i % 31 === 5) continue;
+      parquet.add(i % 17 === 3 ? line.replace(/"country":"[^"]*"/, '"country":"Atlantis"') : line, kept++);
+      if (kept % 50 === 0) {
+        parquet.page();
+        groups.push(...parquet.rowGroup());
+      }
+    }
+    parquet.page();
+    groups.push(...parquet.rowGroup(), parquet.finish());
+    await put("lake/pieces/dt=2026-03-01/part-1.parquet", Buffer.concat(groups));
+    await put("lake/pieces/dt=2026-03-01/part-2.ndjson.gz", gzipSync(await readFile(join(landing, files[2] as string))));
   });
   after(async () => {
     await strict?.close();
@@ -147,6 +172,34 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.equal(r.code, 1, r.stderr);
     const { duration_ms: _, ...single } = JSON.parse(r.stdout) as Report;
     assert.equal(single.dirty.duplicate.holds, false, JSON.stringify(single.dirty));
+    assert.deepEqual(merged, single);
+  });
+
+  it("an object larger than a read slice is read in pieces by several slices (NDJSON by bytes, Parquet by row groups; gzip whole, with a warning): the merged report, its examples' found values read again by line, equals the single process's", async () => {
+    const request = { run: RUN, output: `s3://${OUT}/lake/pieces/`, slice_mb: 0.05, examples: 5 };
+    const plan = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-plan", request, execution_name: "pieces-plan" },
+    })) as Report;
+    assert.equal(plan.statusCode, 200, JSON.stringify(plan));
+    assert.equal(plan.body.output.objects, 3);
+    assert.equal(plan.body.output.split_objects, 2, JSON.stringify(plan.body.output));
+    assert.ok(plan.body.output.pieces >= 6 && plan.body.read_slices >= 5, `${plan.body.output.pieces} pieces in ${plan.body.read_slices} read slices`);
+    assert.equal(plan.body.warnings.length, 1);
+    assert.match(plan.body.warnings[0], /part-2\.ndjson\.gz: .* of ndjson\.gz cannot be split/);
+    const result = await execute("verify-pieces", request);
+    assert.deepEqual([result.status, result.error], ["FAILED", "PipelineCheckFailed"], `${result.error}: ${result.cause}`);
+    const merged = await stored("verify-pieces");
+    const r = await synthgen(["verify", ...RUN_FLAGS, "--output", `s3://${OUT}/lake/pieces/`, "--endpoint", s3.endpoint, "--examples", "5"]);
+    assert.equal(r.code, 1, r.stderr);
+    const { duration_ms: _, ...single } = JSON.parse(r.stdout) as Report;
+    // The merge reads each example's found value again by its line: a piece numbered wrong would show another row's country.
+    assert.equal(single.changed_fields.country.examples.length, 5);
+    assert.deepEqual(new Set(single.changed_fields.country.examples.map((e: { found: unknown }) => e.found)), new Set(["Atlantis"]));
+    assert.ok(single.missing > 0, JSON.stringify(single));
     assert.deepEqual(merged, single);
   });
 
@@ -381,7 +434,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.match(JSON.stringify(missing.body), /emit no-such-run: no emit fan-out run of that run_id has a report here/);
   });
 
-  it("an emit run's request is checked like the CLI's flags, a 400 naming the field: run and emit together, event columns with a generate run, sent_field without arrival_field, a report that is not one", async () => {
+  it("an emit run's request is checked like the CLI's flags, a 400 naming the field: run and emit together, event columns with a generate run, sent_field without arrival_field, a report that is not one, a slice_mb of 0", async () => {
     const base = { output: `s3://${OUT}/lake/events/` };
     const emitted = { run_id: "x", date_prefix: "2026-03-01", hhmmss: "101010", streams: 2, events_per_stream: 5, dataset: "web-events" };
     for (const [input, message] of [
@@ -392,6 +445,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
       [{ ...base, emit: 7 }, /emit must be the report of the emit run to verify/],
       [{ ...base, emit: "../x" }, /emit must be an emit run's report, or the run_id of an emit fan-out run/],
       [{ ...base, emit: emitted, emit_sha256: "0".repeat(64) }, /emit_sha256 is set by the plan for an emit run named by its run_id/],
+      [{ ...base, run: RUN, slice_mb: 0 }, /slice_mb must be a number from 0.01 to 1048576 \(got 0\)/],
     ] as const) {
       const answer = (await invokeProgramFunction({
         program,

@@ -4,7 +4,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
-import { linesOf } from "../src/verify/output";
+import { linesOf, ownedLines, shareOf } from "../src/verify/output";
 import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
 import { comparisonOf, defaultKey, expectFile, rowReader } from "../src/verify/expected";
 import { hashContent, hashKey, KeyTable } from "../src/verify/key-table";
@@ -557,6 +557,31 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       };
       for await (const l of linesOf(chunks())) lines.push(l);
       assert.deepEqual(lines, ['{"a":"é"}', '{"b":2}', "", '{"c":"€"}']);
+    });
+
+    it("NDJSON in pieces: every line read once, by the piece its first byte falls in, whatever the pieces and chunks (a line across several pieces, CRLF, blank lines, none at the end)", async () => {
+      const lines = ['{"a":"é"}', '{"b":2}\r', "", "x".repeat(700), '{"c":"€"}', "", "y", '{"d":4}'];
+      for (const ending of ["\n", ""]) {
+        const text = Buffer.from(lines.join("\n") + ending);
+        for (const parts of [1, 2, 3, 7, 40, text.length]) {
+          for (const chunk of [1, 5, 64, 4096]) {
+            const got: string[] = [];
+            for (let part = 0; part < parts; part++) {
+              const [start, end] = shareOf(text.length, { part, parts });
+              const from = Math.max(0, start - 1);
+              const chunks = async function* () {
+                for (let i = from; i < text.length; i += chunk) yield text.subarray(i, Math.min(text.length, i + chunk));
+              };
+              for await (const l of linesOf(ownedLines(chunks(), start > 0, end - from))) got.push(l);
+            }
+            assert.deepEqual(
+              got,
+              lines.map((l) => l.replace(/\r$/, "")),
+              `${parts} pieces, ${chunk}-byte chunks, ending ${JSON.stringify(ending)}`,
+            );
+          }
+        }
+      }
     });
 
     it("CSV: quotes, doubled quotes and newlines inside fields; an empty cell is null, an empty quoted one the empty string", () => {

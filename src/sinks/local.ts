@@ -95,11 +95,11 @@ export class LocalSink implements FileSink {
     await rm(join(this.spec.dir, key), { force: true });
   }
 
-  async stream(key: string): Promise<NodeJS.ReadableStream> {
+  async stream(key: string, start = 0): Promise<NodeJS.ReadableStream> {
     const path = join(this.spec.dir, key);
     // Opened here, so a file that cannot be read fails this call rather than the first read.
     const handle = await open(path, "r");
-    return handle.createReadStream({ highWaterMark: 1 << 20 });
+    return handle.createReadStream({ highWaterMark: 1 << 20, start });
   }
 
   async size(key: string): Promise<number> {

@@ -281,9 +281,9 @@ export class S3Sink implements FileSink {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.spec.bucket, Key: key }));
   }
 
-  async stream(key: string): Promise<NodeJS.ReadableStream> {
+  async stream(key: string, start = 0): Promise<NodeJS.ReadableStream> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key }));
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: key, ...(start > 0 ? { Range: `bytes=${start}-` } : {}) }));
       return out.Body as Readable;
     } catch (err) {
       throw new Error(`reading s3://${this.spec.bucket}/${key} failed: ${describeError(err)}`, { cause: err });

@@ -54,8 +54,8 @@ export interface FileSink {
   putBytes(key: string, bytes: Uint8Array): Promise<void>;
   /** An object's text, or undefined when there is none; only its first `maxBytes + 1` bytes when given. */
   getText(key: string, maxBytes?: number): Promise<string | undefined>;
-  /** An object's bytes as a stream, never held whole (how `verify` reads a pipeline's output). */
-  stream(key: string): Promise<NodeJS.ReadableStream>;
+  /** An object's bytes from `start` on as a stream, never held whole (how `verify` reads a pipeline's output, or a piece of it). */
+  stream(key: string, start?: number): Promise<NodeJS.ReadableStream>;
   /** An object's size in bytes, and bytes [start, end) of it: a Parquet file is read by its footer and row groups. */
   size(key: string): Promise<number>;
   range(key: string, start: number, end: number): Promise<Uint8Array>;

@@ -3,7 +3,7 @@ import { canonical, fieldHash, valueAt } from "./canonical";
 import { type EventChecksOptions, type EventFields, eventFieldsOf } from "./events";
 import type { Comparison, FileExpectation } from "./expected";
 import type { FileSink } from "../sinks/sink";
-import { hivePartitionsOf, type OutputFormat, type OutputRow, rowsOf } from "./output";
+import { hivePartitionsOf, type OutputFormat, type OutputRow, type Piece, rowsOf } from "./output";
 
 /**
  * One output row as verify compares it: the key it is matched by (undefined when a key field is
@@ -29,13 +29,17 @@ export interface UnreadableRow {
   readonly textHash?: number;
 }
 
-/** One output object's rows, digested, and the columns its rows had (in the order first seen). */
+/** One output object's rows (or a piece's), digested, and the columns its rows had (in the order first seen). */
 export interface DigestedObject {
   readonly key: string;
   readonly format: OutputFormat | "table";
   readonly rows: AsyncIterable<DigestedRow | UnreadableRow>;
   /** Filled while `rows` is read; complete once it ends. */
   readonly columns: string[];
+  /** A piece of the object: its rows are numbered from the piece's first line, and the pieces come in order. */
+  readonly piece?: Piece;
+  /** A piece's lines (rows of Parquet), known once `rows` ends: the next piece's numbering starts after them. */
+  readonly counted?: { lines: number };
 }
 
 /** Where each output column of a comparison is read: the generated field's name, or what `--map` renamed it to. */
@@ -315,7 +319,7 @@ export async function encodeObjects(objects: AsyncIterable<DigestedObject> | Ite
   out.u32(width);
   for await (const object of objects) {
     out.u8(START);
-    out.text(JSON.stringify({ key: object.key, format: object.format }));
+    out.text(JSON.stringify({ key: object.key, format: object.format, ...(object.piece ? { piece: object.piece } : {}) }));
     let rows = 0;
     for await (const row of object.rows) {
       rows++;
@@ -340,7 +344,7 @@ export async function encodeObjects(objects: AsyncIterable<DigestedObject> | Ite
       }
     }
     out.u8(END);
-    out.text(JSON.stringify({ columns: object.columns, rows }));
+    out.text(JSON.stringify({ columns: object.columns, rows, ...(object.piece ? { lines: object.counted?.lines ?? 0 } : {}) }));
   }
   return out.done();
 }
@@ -354,7 +358,7 @@ export function decodeObjects(buf: Buffer, width: number): DigestedObject[] {
   const objects: DigestedObject[] = [];
   while (r.more) {
     if (r.u8() !== START) throw new Error(`a verify digest is corrupt at byte ${r.at - 1}`);
-    const head = JSON.parse(r.text()) as { key: string; format: OutputFormat | "table" };
+    const head = JSON.parse(r.text()) as { key: string; format: OutputFormat | "table"; piece?: Piece };
     const rows: (DigestedRow | UnreadableRow)[] = [];
     for (;;) {
       const tag = r.u8();
@@ -378,9 +382,9 @@ export function decodeObjects(buf: Buffer, width: number): DigestedObject[] {
         }
       } else throw new Error(`a verify digest is corrupt at byte ${r.at - 1}`);
     }
-    const tail = JSON.parse(r.text()) as { columns: string[]; rows: number };
+    const tail = JSON.parse(r.text()) as { columns: string[]; rows: number; lines?: number };
     if (tail.rows !== rows.length) throw new Error(`a verify digest of ${head.key} holds ${rows.length} rows, its trailer says ${tail.rows}`);
-    objects.push({ key: head.key, format: head.format, columns: tail.columns, rows: asAsync(rows) });
+    objects.push({ key: head.key, format: head.format, columns: tail.columns, rows: asAsync(rows), ...(head.piece ? { piece: head.piece, counted: { lines: tail.lines ?? 0 } } : {}) });
   }
   return objects;
 }
@@ -426,7 +430,7 @@ export function decodeExpectations(buf: Buffer, width: number): FileExpectation[
 
 /** One output object's digest, made on a worker thread (see `verifyOutput`) or by a state machine slice. */
 export interface DigestTask {
-  readonly digest: { readonly key: string; readonly format: OutputFormat };
+  readonly digest: { readonly key: string; readonly format: OutputFormat; readonly piece?: Piece };
   readonly comparison: Comparison;
   readonly outName: readonly string[];
   readonly required: readonly string[];
@@ -436,7 +440,7 @@ export interface DigestTask {
 /** Digests output objects in order and encodes them as one slice. */
 export function digestObjects(
   sink: FileSink,
-  objects: readonly { key: string; format: OutputFormat }[],
+  objects: readonly { key: string; format: OutputFormat; piece?: Piece }[],
   comparison: Comparison,
   outName: readonly string[],
   required: readonly string[] = [],
@@ -446,7 +450,8 @@ export function digestObjects(
   const digested = function* (): Generator<DigestedObject> {
     for (const o of objects) {
       const columns: string[] = [];
-      yield { key: o.key, format: o.format, columns, rows: digester.rows(o.key, rowsOf(sink, o.key, o.format), columns) };
+      const counted = { lines: 0 };
+      yield { key: o.key, format: o.format, columns, rows: digester.rows(o.key, rowsOf(sink, o.key, o.format, o.piece, counted), columns), ...(o.piece ? { piece: o.piece, counted } : {}) };
     }
   };
   return encodeObjects(digested(), comparison.leaves.length);

@@ -1,5 +1,5 @@
 import { ValidationError } from "../core/errors";
-import { describe, type EventObject, eventObject, integerField } from "../core/fields";
+import { describe, type EventObject, eventObject, integerField, numberField } from "../core/fields";
 import { BYTES_PER_MB } from "../core/limits";
 import { vcpusFor } from "../core/vcpus";
 import { resolveDataset } from "../catalog/resolve";
@@ -19,7 +19,7 @@ import type { EventChecksOptions } from "./events";
 import { emittedStreams, type ExpectedSource, expectedParts } from "./expected";
 import { type EmitRequest, totalEvents } from "../events/request";
 import { meanEventBytes } from "../events/streams";
-import { listOutput, type OutputFormat } from "./output";
+import { listOutput, type OutputFormat, parquetRowGroups, splittable } from "./output";
 import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, verifyDigests, verifyPlan } from "./verify";
 
 /**
@@ -78,6 +78,7 @@ const REQUEST_FIELDS = [
   "scratch",
   "scenario_sha256",
   "emit_sha256",
+  "slice_mb",
 ];
 /** A run is named by its generate request (or, with `scenario`, the fan-out's request for a stored scenario). */
 const RUN_FIELDS = [...GENERATE_EVENT_FIELDS, "scenario"];
@@ -93,6 +94,8 @@ interface VerifyRequest {
   readonly emit?: EmitRequest;
   /** The report's `run` part. */
   readonly run: Record<string, unknown>;
+  /** At most this many bytes of output per read slice (`slice_mb`), below what a slice's time allows. */
+  readonly sliceBytes?: number;
   /** `scenario.dataset` for one dataset of a scenario run. */
   readonly scenario?: string;
   readonly output: { readonly bucket: string; readonly prefix: string };
@@ -196,6 +199,8 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     ...(events ? { events } : {}),
   };
   const runId = emit ? emit.runId : (plan as RunPlan).request.runId;
+  const sliceMb = r.slice_mb === undefined ? undefined : numberField(r, "slice_mb", 0, 0.01, 1024 * 1024);
+  const sliceBytes = sliceMb === undefined ? undefined : sliceMb * BYTES_PER_MB;
   let scratch = r.scratch;
   if (scratch === undefined) {
     // The plan names the run's folder once; every later step is given it.
@@ -209,12 +214,12 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   const raw2 = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}), ...(emitted?.sha256 ? { emit_sha256: emitted.sha256 } : {}) };
   if (emit) {
     const run = { run_id: emit.runId, dataset: emit.dataset, seed: emit.seed, date: emit.datePrefix, hhmmss: emit.hhmmss, streams: emit.streamCount, events: totalEvents(emit) };
-    return { raw: raw2, parts: emittedStreams(emit), runId, emit, run, output, options, scratch };
+    return { raw: raw2, parts: emittedStreams(emit), runId, emit, run, output, options, scratch, ...(sliceBytes ? { sliceBytes } : {}) };
   }
   const p = plan as RunPlan;
   const q = p.request;
   const run = { run_id: q.runId, dataset: scenario?.name ?? q.dataset, seed: q.seed, days: q.days, files: p.files.length, format: q.format };
-  return { raw: raw2, parts: p.files, runId, plan: p, run, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}) };
+  return { raw: raw2, parts: p.files, runId, plan: p, run, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}), ...(sliceBytes ? { sliceBytes } : {}) };
 }
 
 /** A boolean request field. */
@@ -294,6 +299,36 @@ async function scenarioPlan(run: EventObject, r: EventObject, deps: VerifyDeps):
 interface Listing {
   readonly files: { readonly key: string; readonly format: OutputFormat; readonly bytes: number }[];
   readonly skipped: { readonly key: string; readonly why: string }[];
+  /**
+   * What the read slices read, in order: each object whole, or an object too large for one slice
+   * in `parts` pieces (NDJSON by bytes, Parquet by row groups). The read slices are runs of these.
+   */
+  readonly pieces?: { readonly file: number; readonly part: number; readonly parts: number }[];
+}
+
+/**
+ * The pieces the read slices take: an object larger than `perSlice` bytes in as many pieces as
+ * that needs, where its format allows (NDJSON by bytes, Parquet by row groups, at most one piece
+ * a group); the rest whole, with a warning for one too large to read in a slice's time.
+ */
+async function piecesOf(files: Listing["files"], perSlice: number, sink: FileSink): Promise<{ pieces: NonNullable<Listing["pieces"]>; warnings: string[] }> {
+  const pieces: NonNullable<Listing["pieces"]> = [];
+  const warnings: string[] = [];
+  for (const [i, f] of files.entries()) {
+    let parts = 1;
+    if (f.bytes > perSlice) {
+      const wanted = Math.ceil(f.bytes / perSlice);
+      if (f.format === "ndjson") parts = wanted;
+      else if (f.format === "parquet") parts = Math.min(wanted, await parquetRowGroups(sink, f.key));
+      if (parts < wanted) {
+        warnings.push(
+          `${f.key}: ${(f.bytes / BYTES_PER_MB).toFixed(1)} MiB of ${f.format} ${splittable(f.format) ? `in ${parts} row group${parts === 1 ? "" : "s"}` : "cannot be split"}: its read slices may need more than the ${(perSlice / BYTES_PER_MB).toFixed(1)} MiB a slice is planned to read in its time`,
+        );
+      }
+    }
+    for (let part = 0; part < parts; part++) pieces.push({ file: i, part, parts });
+  }
+  return { pieces, warnings };
 }
 
 interface Slice {
@@ -340,12 +375,14 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     const listed = await listOutput(outputSink, output.prefix, sizes);
     if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${where(output.prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
     const listing: Listing = { files: listed.files.map((f) => ({ ...f, bytes: sizes.get(f.key) ?? 0 })), skipped: listed.skipped };
-    await landing.putJson(`${scratch}listing.json`, listing);
     const seconds = deps.remainingMs() / 1000;
     const vcpus = vcpusFor(deps.memoryMb, deps.cores);
     const bytes = listing.files.reduce((n, f) => n + f.bytes, 0);
-    const perSlice = READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE;
-    const readSlices = Math.min(listing.files.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
+    const perSlice = Math.min(READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE, request.sliceBytes ?? Number.POSITIVE_INFINITY);
+    const { pieces, warnings } = await piecesOf(listing.files, perSlice, outputSink);
+    const pieceBytes = pieces.map((p) => (listing.files[p.file] as Listing["files"][number]).bytes / p.parts);
+    await landing.putJson(`${scratch}listing.json`, { ...listing, pieces });
+    const readSlices = Math.min(pieces.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
     const { plan: run, emit } = request;
     let expect: Slice[];
     let generatedBytes: number;
@@ -373,7 +410,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
       ).map((s, n) => ({ kind: "expect", n, ...s }));
     }
     const read: Slice[] = contiguous(
-      listing.files.map((f) => Math.max(1, f.bytes)),
+      pieceBytes.map((b) => Math.max(1, b)),
       readSlices,
     ).map((s, n) => ({ kind: "read", n, ...s }));
     const lambdaSeconds = generatedBytes / (rate * BYTES_PER_MB * vcpus) + bytes / (READ_BYTES_PER_VCPU_SECOND * vcpus);
@@ -389,7 +426,15 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
       slices: [...expect, ...read],
       expect_slices: expect.length,
       read_slices: read.length,
-      output: { location: where(output.prefix), objects: listing.files.length, bytes, skipped: listing.skipped.length },
+      output: {
+        location: where(output.prefix),
+        objects: listing.files.length,
+        bytes,
+        skipped: listing.skipped.length,
+        // Objects read in pieces by several slices, and how many pieces all objects make.
+        ...(pieces.length > listing.files.length ? { split_objects: new Set(pieces.filter((p) => p.parts > 1).map((p) => p.file)).size, pieces: pieces.length } : {}),
+      },
+      ...(warnings.length ? { warnings } : {}),
       run: run
         ? { run_id: request.runId, files: sources.length, bytes: generatedBytes }
         : { run_id: request.runId, streams: sources.length, events: totalEvents(emit as EmitRequest), bytes: Math.round(generatedBytes) },
@@ -418,10 +463,15 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     }
     if (slice.kind !== "read") throw new ValidationError("slice.kind", `slice.kind must be expect or read (got ${describe(slice.kind)})`);
     const listing = await readListing(landing, scratch);
-    const from = integerField(slice, "first", -1, 0, listing.files.length - 1);
-    const count = integerField(slice, "count", -1, 1, listing.files.length - from);
-    const n = integerField(slice, "n", -1, 0, listing.files.length - 1);
-    const bytes = await digestObjects(outputSink, listing.files.slice(from, from + count), checks.comparison, checks.outName, request.options.require, request.options.events);
+    const pieces = listing.pieces ?? listing.files.map((_, file) => ({ file, part: 0, parts: 1 }));
+    const from = integerField(slice, "first", -1, 0, pieces.length - 1);
+    const count = integerField(slice, "count", -1, 1, pieces.length - from);
+    const n = integerField(slice, "n", -1, 0, pieces.length - 1);
+    const objects = pieces.slice(from, from + count).map((p) => {
+      const f = listing.files[p.file] as Listing["files"][number];
+      return { key: f.key, format: f.format, ...(p.parts > 1 ? { piece: { part: p.part, parts: p.parts } } : {}) };
+    });
+    const bytes = await digestObjects(outputSink, objects, checks.comparison, checks.outName, request.options.require, request.options.events);
     await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);
     return { action, kind: "read", n, objects: count, digest_bytes: bytes.length };
   }

@@ -66,17 +66,48 @@ export async function listOutput(sink: FileSink, prefix: string, sizes?: Map<str
 /** One row of output: an object (nested for NDJSON and Parquet, dotted CSV names for CSV), or why it could not be read. */
 export type OutputRow = { readonly values: Record<string, unknown>; readonly textual: boolean; readonly line: number } | { readonly error: string; readonly line: number; readonly text?: string };
 
-/** Rows of one output file, streamed: a file is never held whole, except one Parquet row group at a time. */
-export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat): AsyncGenerator<OutputRow> {
+/**
+ * Piece `part` of `parts` of an object too large for one reader (the verify state machine's read
+ * slices): of NDJSON, the lines that start in its share of the bytes; of Parquet, its share of the
+ * row groups. Gzip and CSV are read whole (a quoted field may hold a newline).
+ */
+export interface Piece {
+  readonly part: number;
+  readonly parts: number;
+}
+
+/** Whether an object of this format can be read in pieces. */
+export const splittable = (format: OutputFormat): boolean => format === "ndjson" || format === "parquet";
+
+/** Piece `part` of `parts` of `count` things (bytes, row groups): [from, to). */
+export const shareOf = (count: number, { part, parts }: Piece): [number, number] => [Math.floor((part * count) / parts), Math.floor(((part + 1) * count) / parts)];
+
+/**
+ * Rows of one output file (or of a piece of it), streamed: a file is never held whole, except one
+ * Parquet row group at a time. A piece's rows are numbered from its own first line (or row);
+ * `counted.lines` receives how many it read, so a reader of the pieces in order can number them
+ * as the whole object's.
+ */
+export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat, piece?: Piece, counted?: { lines: number }): AsyncGenerator<OutputRow> {
+  if (piece && !splittable(format)) throw new Error(`verify: a ${format} object is read whole, not in pieces`);
   if (format === "parquet") {
-    yield* parquetRows(sink, key);
+    yield* parquetRows(sink, key, piece, counted);
     return;
   }
-  const raw = Readable.from(await sink.stream(key));
+  let raw: Readable;
+  let owned: ((chunks: AsyncIterable<Buffer>) => AsyncIterable<Buffer>) | undefined;
+  if (piece && piece.parts > 1) {
+    const [start, end] = shareOf(await sink.size(key), piece);
+    // From the byte before its share: a line is this piece's when it starts in [start, end).
+    const from = Math.max(0, start - 1);
+    raw = Readable.from(await sink.stream(key, from));
+    owned = (chunks) => ownedLines(chunks, start > 0, end - from);
+  } else raw = Readable.from(await sink.stream(key));
   const text = format.endsWith(".gz") ? raw.pipe(createGunzip()) : raw;
   if (format.startsWith("ndjson")) {
     let line = 0;
-    for await (const l of linesOf(text as AsyncIterable<Buffer>)) {
+    const chunks = text as AsyncIterable<Buffer>;
+    for await (const l of linesOf(owned ? owned(chunks) : chunks)) {
       line++;
       if (l.trim() === "") continue;
       try {
@@ -87,6 +118,8 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat)
         yield { error: "not valid JSON", line, text: l };
       }
     }
+    if (counted) counted.lines = line;
+    raw.destroy();
     return;
   }
   text.setEncoding("utf8");
@@ -111,6 +144,43 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat)
   };
   for await (const chunk of text as AsyncIterable<string>) yield* rowsFrom(csv.push(chunk));
   yield* rowsFrom(csv.end());
+}
+
+/**
+ * The bytes of the lines a piece owns, from a stream that starts one byte before its share:
+ * without `skipFirst` (the share starts the object) from the first byte, else from after the
+ * first newline (the line before belongs to the piece before, unless that byte is the newline
+ * itself); through the end of the last line that starts before `limit` (the share's end, counted
+ * from the stream's start), then no more is read.
+ */
+export async function* ownedLines(chunks: AsyncIterable<Buffer>, skipFirst: boolean, limit: number): AsyncGenerator<Buffer> {
+  let at = 0;
+  let skipping = skipFirst;
+  for await (const chunk of chunks) {
+    let begin = 0;
+    if (skipping) {
+      const nl = chunk.indexOf(10);
+      if (nl < 0) {
+        at += chunk.length;
+        continue;
+      }
+      skipping = false;
+      begin = nl + 1;
+      // A newline at or after the limit ends the line that crosses the whole share: none start in it.
+      if (at + nl >= limit - 1) return;
+    }
+    // The first newline at or after the limit's last byte ends the last line this piece owns.
+    const stopFrom = Math.max(begin, limit - 1 - at);
+    if (stopFrom < chunk.length) {
+      const nl = chunk.indexOf(10, stopFrom);
+      if (nl >= 0) {
+        yield chunk.subarray(begin, nl + 1);
+        return;
+      }
+    }
+    if (begin < chunk.length) yield chunk.subarray(begin);
+    at += chunk.length;
+  }
 }
 
 /** A line longer than this is not a record (synthgen's largest, an oversize one, is just over 1 MiB). */
@@ -152,18 +222,11 @@ export async function* linesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<st
   }
 }
 
-async function* parquetRows(sink: FileSink, key: string): AsyncGenerator<OutputRow> {
+async function* parquetRows(sink: FileSink, key: string, piece?: Piece, counted?: { lines: number }): AsyncGenerator<OutputRow> {
   const hyparquet = require("hyparquet") as typeof import("hyparquet");
   const { gunzipSync } = require("node:zlib") as typeof import("node:zlib");
   const zlib = require("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Buffer };
-  const byteLength = await sink.size(key);
-  const file = {
-    byteLength,
-    slice: async (start: number, end?: number) => {
-      const bytes = await sink.range(key, start, end ?? byteLength);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    },
-  };
+  const file = await parquetFile(sink, key);
   const compressors = {
     GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
     ...(zlib.zstdDecompressSync ? { ZSTD: (input: Uint8Array) => new Uint8Array((zlib.zstdDecompressSync as (b: Uint8Array) => Buffer)(input)) } : {}),
@@ -176,11 +239,40 @@ async function* parquetRows(sink: FileSink, key: string): AsyncGenerator<OutputR
     yield { error: `not a Parquet file: ${(err as Error).message}`, line: 0 };
     return;
   }
+  // A piece reads its share of the row groups, its rows numbered from its first.
+  const [first, end] = piece ? shareOf(metadata.row_groups.length, piece) : [0, metadata.row_groups.length];
   let rowStart = 0;
-  for (const group of metadata.row_groups) {
-    const rowEnd = rowStart + Number(group.num_rows);
+  for (let g = 0; g < first; g++) rowStart += Number(metadata.row_groups[g]?.num_rows);
+  const pieceStart = rowStart;
+  for (let g = first; g < end; g++) {
+    const rowEnd = rowStart + Number(metadata.row_groups[g]?.num_rows);
     const rows = await hyparquet.parquetReadObjects({ file, metadata, rowStart, rowEnd, compressors, parsers });
-    for (let i = 0; i < rows.length; i++) yield { values: rows[i] as Record<string, unknown>, textual: false, line: rowStart + i + 1 };
+    for (let i = 0; i < rows.length; i++) yield { values: rows[i] as Record<string, unknown>, textual: false, line: rowStart - pieceStart + i + 1 };
     rowStart = rowEnd;
+  }
+  if (counted) counted.lines = rowStart - pieceStart;
+}
+
+/** An object as hyparquet reads it: its size, and byte ranges on demand. */
+async function parquetFile(sink: FileSink, key: string): Promise<{ byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> }> {
+  const byteLength = await sink.size(key);
+  return {
+    byteLength,
+    slice: async (start: number, end?: number) => {
+      const bytes = await sink.range(key, start, end ?? byteLength);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}
+
+/** How many row groups a Parquet object has (the verify plan splits a large one by them). */
+export async function parquetRowGroups(sink: FileSink, key: string): Promise<number> {
+  const hyparquet = require("hyparquet") as typeof import("hyparquet");
+  const file = await parquetFile(sink, key);
+  try {
+    return (await hyparquet.parquetMetadataAsync(file)).row_groups.length;
+  } catch {
+    // Not a Parquet file: read whole, where it is reported unreadable.
+    return 1;
   }
 }

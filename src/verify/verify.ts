@@ -301,12 +301,22 @@ export async function verifyDigests(
   const width = leaves.length;
   const keyHash: KeyHash = { h1: 0, h2: 0 };
 
+  // A large object's pieces (read by separate slices) come in order: one object, its rows numbered on from the piece before.
+  let lastKey: string | undefined;
+  let lineOffset = 0;
   for await (const file of objects) {
-    objectCount++;
-    byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
+    const continued = file.piece !== undefined && file.piece.part > 0;
+    if (continued && file.key !== lastKey) throw new Error(`verify: piece ${file.piece?.part} of ${file.key} came without the pieces before it`);
+    if (!continued) {
+      objectCount++;
+      byFormat[file.format] = (byFormat[file.format] ?? 0) + 1;
+      lineOffset = 0;
+    }
+    lastKey = file.key;
     const partition = partitionOf(file.key);
     let rows = 0;
-    for await (const row of file.rows) {
+    for await (const piece of file.rows) {
+      const row = lineOffset === 0 ? piece : { ...piece, line: piece.line + lineOffset };
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
@@ -382,6 +392,7 @@ export async function verifyDigests(
       }
     }
     rowsRead += rows;
+    if (file.piece) lineOffset += file.counted?.lines ?? 0;
     options.onFile?.(file.key, rows);
   }
   if (objectCount === 0) throw new ValidationError("output", `no data files under ${names.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
