@@ -223,6 +223,29 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.equal(plan.slices.length, plan.expect_slices + plan.read_slices);
     assert.ok(plan.estimate.usd > 0 && plan.estimate.lambda_gb_seconds > 0 && plan.estimate.s3_requests.get >= 6 && plan.estimate.state_transitions > 0, JSON.stringify(plan.estimate));
     assert.match(plan.estimate.assumes, /MiB of output read/);
+    // The merge's memory, from the run's records estimated by its first file (the single process counts them all): 30 compared fields, 301 bytes a record.
+    const single = await local("lake/faulty/");
+    assert.ok(Math.abs(plan.merge.records - single.expected_records) < 0.02 * single.expected_records, `${plan.merge.records} estimated, ${single.expected_records} counted`);
+    assert.equal(plan.merge.memory_mb, Math.ceil(160 + (plan.merge.records * 301) / 1048576));
+  });
+
+  it("refuses, before reading anything, a run whose merge would not fit the function's memory: naming memoryMb and what else helps", async () => {
+    const mark = strict.requests.length;
+    const big = { ...RUN, file_count: 2000, target_size_mb: 3.5, run_id: "vsm-big" };
+    const answer = (await invokeProgramFunction({
+      program,
+      component: "generate-files",
+      bundleDir,
+      s3Endpoint: strict.endpoint,
+      event: { action: "verify-plan", request: { run: big, output: `s3://${OUT}/lake/faulty/` }, execution_name: "too-big" },
+    })) as { statusCode: number; body: Report };
+    assert.equal(answer.statusCode, 400, JSON.stringify(answer.body));
+    assert.match(JSON.stringify(answer.body), /the merge step holds about \d+ MB for this run's \d+ records .* more than 409 MB of the function's 512 MB: raise memoryMb/);
+    assert.deepEqual(
+      strict.requests.slice(mark).filter((r) => r.bucket === OUT),
+      [],
+      "nothing of the output was read",
+    );
   });
 
   it("an SSE-KMS output bucket: without verifyOutputKmsKeyArn every read is 403 naming kms:Decrypt and the execution fails; with it the report equals the single process's, the key usable only to decrypt through S3 for that bucket", async () => {

@@ -17,6 +17,7 @@ import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, 
 import { emitRunOfReport } from "./emit-run";
 import type { EventChecksOptions } from "./events";
 import { emittedStreams, type ExpectedSource, expectedParts } from "./expected";
+import { tapRecords } from "../formats/render";
 import { type EmitRequest, totalEvents } from "../events/request";
 import { meanEventBytes } from "../events/streams";
 import { listOutput, type OutputFormat, parquetRowGroups, splittable } from "./output";
@@ -53,6 +54,30 @@ export interface VerifyDeps extends Omit<FanOutDeps, "pool"> {
  * thread), since a slice that runs out of time costs a retry while one too many costs a few transitions.
  */
 const READ_BYTES_PER_VCPU_SECOND = 5 * BYTES_PER_MB;
+/** What the merge holds at least besides the records (the runtime, the modules, a digest being read). */
+const MERGE_BASE_MB = 160;
+/** The share of the function's memory the merge may be planned to fill. */
+const MERGE_MEMORY_SHARE = 0.8;
+
+/**
+ * Bytes the merge holds per record of a run compared on `fields` fields: its field hashes twice
+ * (as the expect digests hold them, and merged), its dirt and key (a 12-byte slot of a table at
+ * most half full, rounded up to a power of two), and its found, matched and misplaced marks; an
+ * emit run's event checks add when each landed, its stream and its keys seen.
+ */
+const mergeBytesPerRecord = (fields: number, emit: boolean): number => 8 * fields + 9 + 1 + 48 + 3 + (emit ? 13 : 0);
+
+/** A generate run's records: the first file's, counted by rendering it, times the files (a day's or dataset's files are alike). */
+function recordsOf(plan: RunPlan): number {
+  const first = plan.files[0];
+  if (!first) return 0;
+  let n = 0;
+  tapRecords(first, () => {
+    n++;
+  });
+  return n * plan.files.length;
+}
+
 /** The share of a slice's timeout its work may be planned to take. */
 const SLICE_TIME_SHARE = 0.5;
 /** Public prices (us-east-1) the estimate uses: Lambda per GB-second, S3 GET and PUT/LIST per 1,000, Step Functions per 1,000 transitions. */
@@ -94,6 +119,8 @@ interface VerifyRequest {
   readonly emit?: EmitRequest;
   /** The report's `run` part. */
   readonly run: Record<string, unknown>;
+  /** A scenario dataset's records by the plan's arithmetic (its files hold whole entities, each a different count). */
+  readonly records?: number;
   /** At most this many bytes of output per read slice (`slice_mb`), below what a slice's time allows. */
   readonly sliceBytes?: number;
   /** `scenario.dataset` for one dataset of a scenario run. */
@@ -219,7 +246,18 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
   const p = plan as RunPlan;
   const q = p.request;
   const run = { run_id: q.runId, dataset: scenario?.name ?? q.dataset, seed: q.seed, days: q.days, files: p.files.length, format: q.format };
-  return { raw: raw2, parts: p.files, runId, plan: p, run, output, options, scratch, ...(scenario ? { scenario: scenario.name } : {}), ...(sliceBytes ? { sliceBytes } : {}) };
+  return {
+    raw: raw2,
+    parts: p.files,
+    runId,
+    plan: p,
+    run,
+    output,
+    options,
+    scratch,
+    ...(scenario ? { scenario: scenario.name, records: scenario.records } : {}),
+    ...(sliceBytes ? { sliceBytes } : {}),
+  };
 }
 
 /** A boolean request field. */
@@ -271,7 +309,7 @@ async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<{ readonly r
  * the fan-out planned the whole scenario: the same files, with the run's identity. The plan step
  * pins the scenario's text by its SHA-256; a later step that reads another text refuses to go on.
  */
-async function scenarioPlan(run: EventObject, r: EventObject, deps: VerifyDeps): Promise<{ plan: RunPlan; sha256: string; name: string }> {
+async function scenarioPlan(run: EventObject, r: EventObject, deps: VerifyDeps): Promise<{ plan: RunPlan; sha256: string; name: string; records: number }> {
   const { scenario, ...rest } = run;
   if (typeof scenario !== "string") throw new ValidationError("run.scenario", `run.scenario must be the name of a stored scenario (got ${describe(scenario)})`);
   if (!deps.loadScenario) throw new ValidationError("run.scenario", "run.scenario is not available here: a scenario is read from the bucket by the deployed function");
@@ -293,7 +331,7 @@ async function scenarioPlan(run: EventObject, r: EventObject, deps: VerifyDeps):
   const names = planned.datasets.map((d) => d.name);
   const one = planned.datasets.find((d) => d.name === r.dataset);
   if (!one) throw new ValidationError("dataset", `dataset must name the dataset of scenario ${scenario} whose output this is: one of ${names.join(", ")} (got ${describe(r.dataset)})`);
-  return { plan: one.plan, sha256: loaded.sha256, name: `${scenario}.${one.name}` };
+  return { plan: one.plan, sha256: loaded.sha256, name: `${scenario}.${one.name}`, records: one.expectedRecords };
 }
 
 interface Listing {
@@ -371,6 +409,15 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
   const where = (key: string) => `s3://${output.bucket}/${key}`;
 
   if (action === "verify-plan") {
+    // The merge holds every record's field hashes and key at once: a run too large for the function's memory is refused before anything is read.
+    const records = request.emit ? totalEvents(request.emit) : Math.ceil(request.records ?? recordsOf(request.plan as RunPlan));
+    const mergeMb = MERGE_BASE_MB + (records * mergeBytesPerRecord(checks.comparison.leaves.length, request.emit !== undefined)) / BYTES_PER_MB;
+    if (mergeMb > deps.memoryMb * MERGE_MEMORY_SHARE) {
+      throw new ValidationError(
+        "run",
+        `the merge step holds about ${Math.ceil(mergeMb)} MB for this run's ${records} records (${mergeBytesPerRecord(checks.comparison.leaves.length, request.emit !== undefined)} bytes a record: ${checks.comparison.leaves.length} compared fields), more than ${Math.floor(deps.memoryMb * MERGE_MEMORY_SHARE)} MB of the function's ${deps.memoryMb} MB: raise memoryMb (up to 10240), drop fields from the comparison (drop), or verify the run's days or datasets one at a time`,
+      );
+    }
     const sizes = new Map<string, number>();
     const listed = await listOutput(outputSink, output.prefix, sizes);
     if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${where(output.prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
@@ -435,6 +482,8 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
         ...(pieces.length > listing.files.length ? { split_objects: new Set(pieces.filter((p) => p.parts > 1).map((p) => p.file)).size, pieces: pieces.length } : {}),
       },
       ...(warnings.length ? { warnings } : {}),
+      // A generate run's records are estimated from its first file; an emit run's and a scenario's are the plan's counts.
+      merge: { records, memory_mb: Math.ceil(mergeMb) },
       run: run
         ? { run_id: request.runId, files: sources.length, bytes: generatedBytes }
         : { run_id: request.runId, streams: sources.length, events: totalEvents(emit as EmitRequest), bytes: Math.round(generatedBytes) },
