@@ -13,6 +13,9 @@ export type EventObject = Record<string, unknown>;
 export const ENVELOPE_FIELDS = ["version", "id", "detail-type", "source", "account", "region", "resources", "detail"];
 const RUN_ID_PATTERN = /^[A-Za-z0-9._:-]+$/;
 
+/** A run id as runs take one: 1 to 128 letters, digits and . _ : -, not "." or ".." (it names a folder in keys and paths). */
+export const isRunId = (runId: string): boolean => runId.length <= LIMITS.MAX_RUN_ID_LENGTH && RUN_ID_PATTERN.test(runId) && runId !== "." && runId !== "..";
+
 /** A value quoted for an error message, shortened when long. */
 export function describe(value: unknown): string {
   if (typeof value === "string") return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
@@ -158,7 +161,7 @@ export function parseRunIdentity(e: EventObject, ctx: RequestContext, options: I
   const envelopeId = typeof e.id === "string" ? e.id : undefined;
   const runId = stringField(e, "run_id") ?? envelopeId ?? ctx.requestId ?? randomUUID();
   // "." and ".." would name a folder, not a run, in a manifest key or a local path.
-  if (runId.length > LIMITS.MAX_RUN_ID_LENGTH || !RUN_ID_PATTERN.test(runId) || runId === "." || runId === "..") {
+  if (!isRunId(runId)) {
     throw new ValidationError("run_id", `run_id must be 1 to ${LIMITS.MAX_RUN_ID_LENGTH} characters of letters, digits and . _ : -, not "." or ".." (got ${describe(runId)})`);
   }
 

@@ -30,8 +30,8 @@ export interface EventFields {
 
 /** The value of an output column in a row: a CSV cell by its name, else by its dotted path (or a name with dots, if the row has it). */
 function columnOf(values: Record<string, unknown>, textual: boolean, field: string): unknown {
-  if (textual || Object.hasOwn(values, field)) return Object.hasOwn(values, field) ? values[field] : undefined;
-  return valueAt(values, field.split("."));
+  if (Object.hasOwn(values, field)) return values[field];
+  return textual ? undefined : valueAt(values, field.split("."));
 }
 
 /** The event fields of one output row, as `options` name them. */

@@ -1,5 +1,5 @@
 import { ValidationError } from "../core/errors";
-import { describe, type EventObject, eventObject, integerField, numberField } from "../core/fields";
+import { describe, type EventObject, eventObject, integerField, isRunId, numberField } from "../core/fields";
 import { BYTES_PER_MB } from "../core/limits";
 import { vcpusFor } from "../core/vcpus";
 import { resolveDataset } from "../catalog/resolve";
@@ -238,16 +238,16 @@ async function requestOf(e: EventObject, deps: VerifyDeps, executionName: string
     throw new ValidationError("scratch", `scratch must be a folder under ${deps.configuredPrefix}_verify/ (got ${describe(scratch)})`);
   }
   // A scenario's text is pinned by the plan: every later step checks it reads the same.
-  const raw2 = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}), ...(emitted?.sha256 ? { emit_sha256: emitted.sha256 } : {}) };
+  const pinned = { ...(raw as EventObject), scratch, ...(scenario ? { scenario_sha256: scenario.sha256 } : {}), ...(emitted?.sha256 ? { emit_sha256: emitted.sha256 } : {}) };
   if (emit) {
     const run = { run_id: emit.runId, dataset: emit.dataset, seed: emit.seed, date: emit.datePrefix, hhmmss: emit.hhmmss, streams: emit.streamCount, events: totalEvents(emit) };
-    return { raw: raw2, parts: emittedStreams(emit), runId, emit, run, output, options, scratch, ...(sliceBytes ? { sliceBytes } : {}) };
+    return { raw: pinned, parts: emittedStreams(emit), runId, emit, run, output, options, scratch, ...(sliceBytes ? { sliceBytes } : {}) };
   }
   const p = plan as RunPlan;
   const q = p.request;
   const run = { run_id: q.runId, dataset: scenario?.name ?? q.dataset, seed: q.seed, days: q.days, files: p.files.length, format: q.format };
   return {
-    raw: raw2,
+    raw: pinned,
     parts: p.files,
     runId,
     plan: p,
@@ -278,8 +278,7 @@ async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<{ readonly r
   let sha256: string | undefined;
   if (typeof report === "string") {
     // A fan-out run of this deployment, by its run id: its report.json, pinned by the plan's SHA-256 as a stored scenario is.
-    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(report) || report === "." || report === "..")
-      throw new ValidationError("emit", `emit must be an emit run's report, or the run_id of an emit fan-out run of this deployment (got ${describe(report)})`);
+    if (!isRunId(report)) throw new ValidationError("emit", `emit must be an emit run's report, or the run_id of an emit fan-out run of this deployment (got ${describe(report)})`);
     const { reportKey } = require("../events/fan-out-actions") as typeof import("../events/fan-out-actions");
     const key = reportKey(deps.configuredPrefix, report);
     const landing = sinkFor(deps.sink);
@@ -462,8 +461,8 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     ).map((s, n) => ({ kind: "read", n, ...s }));
     const lambdaSeconds = generatedBytes / (rate * BYTES_PER_MB * vcpus) + bytes / (READ_BYTES_PER_VCPU_SECOND * vcpus);
     const gbSeconds = (lambdaSeconds * deps.memoryMb) / 1024;
-    // GETs: a listing page per 1,000 keys, each object once (a Parquet file: its footer, then each row group), the digests read back.
-    const gets = Math.ceil(listing.files.length / 1000) + listing.files.length + expect.length + read.length;
+    // GETs: a listing page per 1,000 keys, each object or piece once (a Parquet file: its footer, then each row group), the digests read back.
+    const gets = Math.ceil(listing.files.length / 1000) + pieces.length + expect.length + read.length;
     const puts = expect.length + read.length + 2;
     const transitions = 6 + 3 * (expect.length + read.length);
     const dollars = gbSeconds * PRICE.lambdaGbSecond + (gets * PRICE.get1k + puts * PRICE.put1k + transitions * PRICE.transition1k) / 1000;

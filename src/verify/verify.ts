@@ -6,7 +6,7 @@ import type { SinkSpec } from "../sinks/sink";
 import { shown } from "./canonical";
 import { hashContent, hashKey, type KeyHash } from "./key-table";
 import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
-import { EventChecks, type EventChecksOptions, eventFieldsOf } from "./events";
+import { EventChecks, type EventChecksOptions } from "./events";
 import {
   type Comparison,
   comparisonOf,
@@ -315,8 +315,8 @@ export async function verifyDigests(
     lastKey = file.key;
     const partition = partitionOf(file.key);
     let rows = 0;
-    for await (const piece of file.rows) {
-      const row = lineOffset === 0 ? piece : { ...piece, line: piece.line + lineOffset };
+    for await (const read of file.rows) {
+      const row = lineOffset === 0 ? read : { ...read, line: read.line + lineOffset };
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
@@ -348,9 +348,9 @@ export async function verifyDigests(
         continue;
       }
       if (events) {
-        const fields = row.events ?? (row.values !== undefined ? eventFieldsOf(options.events ?? {}, row.values, row.textual === true) : undefined);
-        if (fields === undefined) throw new Error("verify: an emit run's output digested without its event fields");
-        events.row(index, found[index] === 0, fields, location(file.key), row.line);
+        // Read with the row's digest (RowDigester), here or on the slice that digested it.
+        if (row.events === undefined) throw new Error("verify: an emit run's output digested without its event fields");
+        events.row(index, found[index] === 0, row.events, location(file.key), row.line);
       }
       if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
       if (partition !== undefined) {
