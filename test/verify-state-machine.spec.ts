@@ -57,6 +57,8 @@ describe("the verify state machine as declared, executed: slices digest the run 
     const { duration_ms: _, ...report } = JSON.parse(r.stdout) as Report;
     return report;
   };
+  /** One step of the verify machine asked of generate-files directly (the bundle, under the role), its answer whole. */
+  const invoke = (event: unknown) => invokeProgramFunction({ program, component: "generate-files", bundleDir, s3Endpoint: strict.endpoint, event }) as Promise<Report>;
   /** The report the merge step wrote under the execution's folder. */
   const stored = async (execution: string): Promise<Report> => JSON.parse((await s3.body(LANDING, `landing/_verify/vsm-1/${execution}/report.json`)).toString("utf8")) as Report;
 
@@ -177,13 +179,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
 
   it("an object larger than a read slice is read in pieces by several slices (NDJSON by bytes, Parquet by row groups; gzip whole, with a warning): the merged report, its examples' found values read again by line, equals the single process's", async () => {
     const request = { run: RUN, output: `s3://${OUT}/lake/pieces/`, slice_mb: 0.05, examples: 5 };
-    const plan = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-plan", request, execution_name: "pieces-plan" },
-    })) as Report;
+    const plan = await invoke({ action: "verify-plan", request, execution_name: "pieces-plan" });
     assert.equal(plan.statusCode, 200, JSON.stringify(plan));
     assert.equal(plan.body.output.objects, 3);
     assert.equal(plan.body.output.split_objects, 2, JSON.stringify(plan.body.output));
@@ -204,13 +200,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
   });
 
   it("plans before reading: how many objects and bytes, the slices, and what the execution costs", async () => {
-    const answer = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-plan", request: { run: RUN, output: `s3://${OUT}/lake/faulty/` }, execution_name: "plan-only" },
-    })) as { statusCode: number; body: Report };
+    const answer = await invoke({ action: "verify-plan", request: { run: RUN, output: `s3://${OUT}/lake/faulty/` }, execution_name: "plan-only" });
     assert.equal(answer.statusCode, 200, JSON.stringify(answer.body));
     const plan = answer.body;
     assert.deepEqual([plan.output.objects, plan.output.skipped, plan.read_slices], [6, 1, 4]);
@@ -232,13 +222,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
   it("refuses, before reading anything, a run whose merge would not fit the function's memory: naming memoryMb and what else helps", async () => {
     const mark = strict.requests.length;
     const big = { ...RUN, file_count: 2000, target_size_mb: 3.5, run_id: "vsm-big" };
-    const answer = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-plan", request: { run: big, output: `s3://${OUT}/lake/faulty/` }, execution_name: "too-big" },
-    })) as { statusCode: number; body: Report };
+    const answer = await invoke({ action: "verify-plan", request: { run: big, output: `s3://${OUT}/lake/faulty/` }, execution_name: "too-big" });
     assert.equal(answer.statusCode, 400, JSON.stringify(answer.body));
     assert.match(JSON.stringify(answer.body), /the merge step holds about \d+ MB for this run's \d+ records .* more than 409 MB of the function's 512 MB: raise memoryMb/);
     assert.deepEqual(
@@ -335,32 +319,14 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.deepEqual(merged, single);
 
     // The plan pinned the scenario's text; a slice after it was stored again refuses to go on.
-    const plan = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-plan", request, execution_name: "shop-pinned" },
-    })) as { statusCode: number; body: Report };
+    const plan = await invoke({ action: "verify-plan", request, execution_name: "shop-pinned" });
     assert.equal(plan.statusCode, 200, JSON.stringify(plan.body));
     assert.match(plan.body.request.scenario_sha256, /^[0-9a-f]{64}$/);
     await s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: shopKey, Body: `${await readFile("examples/shop.yaml", "utf8")}\n# edited\n` }));
-    const slice = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-slice", request: plan.body.request, slice: plan.body.slices[0] },
-    })) as { statusCode: number; body: Report };
+    const slice = await invoke({ action: "verify-slice", request: plan.body.request, slice: plan.body.slices[0] });
     assert.equal(slice.statusCode, 400);
     assert.match(JSON.stringify(slice.body), /scenario_sha256.*changed since this verify was planned/);
-    const noDataset = (await invokeProgramFunction({
-      program,
-      component: "generate-files",
-      bundleDir,
-      s3Endpoint: strict.endpoint,
-      event: { action: "verify-plan", request: { ...request, dataset: "carts" }, execution_name: "shop-bad" },
-    })) as { statusCode: number; body: Report };
+    const noDataset = await invoke({ action: "verify-plan", request: { ...request, dataset: "carts" }, execution_name: "shop-bad" });
     assert.equal(noDataset.statusCode, 400);
     assert.match(JSON.stringify(noDataset.body), /one of users, products, orders, order_lines, tickets/);
   });
@@ -444,7 +410,6 @@ describe("the verify state machine as declared, executed: slices digest the run 
       strict.requests.filter((q) => q.outcome === "denied"),
       [],
     );
-    const invoke = async (event: unknown) => (await invokeProgramFunction({ program, component: "generate-files", bundleDir, s3Endpoint: strict.endpoint, event })) as Report;
     const plan = await invoke({ action: "verify-plan", request: { emit: "vsm-emit", output: `s3://${OUT}/lake/events/` }, execution_name: "emit-pinned" });
     assert.equal(plan.statusCode, 200, JSON.stringify(plan));
     assert.match(plan.body.request.emit_sha256, /^[0-9a-f]{64}$/);
@@ -470,13 +435,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
       [{ ...base, emit: emitted, emit_sha256: "0".repeat(64) }, /emit_sha256 is set by the plan for an emit run named by its run_id/],
       [{ ...base, run: RUN, slice_mb: 0 }, /slice_mb must be a number from 0.01 to 1048576 \(got 0\)/],
     ] as const) {
-      const answer = (await invokeProgramFunction({
-        program,
-        component: "generate-files",
-        bundleDir,
-        s3Endpoint: strict.endpoint,
-        event: { action: "verify-plan", request: input, execution_name: "bad" },
-      })) as Report;
+      const answer = await invoke({ action: "verify-plan", request: input, execution_name: "bad" });
       assert.equal(answer.statusCode, 400, JSON.stringify(answer));
       assert.match(JSON.stringify(answer.body), message);
     }
