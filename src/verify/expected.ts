@@ -305,6 +305,20 @@ export async function expectedRun(files: readonly ExpectedSource[], comparison: 
   return mergeExpectations(files, await expectedParts(files, comparison, threads), comparison);
 }
 
+/**
+ * Files' expectations read again each time they are merged, one slice's at a time (the verify
+ * state machine's merge, from its stored digests): only the merged run is ever held whole.
+ */
+export interface StoredExpectations {
+  /** Their records, and the records whose dirt changed them, over all files. */
+  readonly records: number;
+  readonly dirty: number;
+  parts(): AsyncIterable<FileExpectation>;
+}
+
+/** Expectations to merge: in memory, or stored. */
+export type ExpectationSource = readonly FileExpectation[] | StoredExpectations;
+
 /** Each file's expectation, recomputed on `threads` threads, in file order. */
 export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<FileExpectation[]> {
   if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison));
@@ -322,12 +336,16 @@ export async function expectedParts(files: readonly ExpectedSource[], comparison
  * or by the slices of the verify state machine). With no key fields, or for a dirty version that
  * lost its key, a record is remembered by its content: its field hashes.
  */
-export function mergeExpectations(files: readonly ExpectedSource[], parts: readonly FileExpectation[], comparison: Comparison): ExpectedRun {
+export async function mergeExpectations(files: readonly ExpectedSource[], source: ExpectationSource, comparison: Comparison): Promise<ExpectedRun> {
   const width = comparison.leaves.length;
-  const records = parts.reduce((n, p) => n + p.count, 0);
+  const stored = !Array.isArray(source) ? (source as StoredExpectations) : undefined;
+  const parts: AsyncIterable<FileExpectation> | readonly FileExpectation[] = stored ? stored.parts() : (source as readonly FileExpectation[]);
+  const inMemory = stored ? undefined : (source as readonly FileExpectation[]);
+  const records = stored?.records ?? (inMemory as readonly FileExpectation[]).reduce((n, p) => n + p.count, 0);
+  const dirtyRecords = stored?.dirty ?? (inMemory as readonly FileExpectation[]).reduce((n, p) => n + p.dirty.length, 0);
   const hashes = new Uint32Array(records * width);
   const kinds = new Uint8Array(records);
-  const keys = new KeyTable(records + parts.reduce((n, p) => n + p.dirty.length, 0));
+  const keys = new KeyTable(records + dirtyRecords);
   const dirtyHashes = new Map<number, Uint32Array>();
   const malformedLines = new Map<number, number>();
   let sharedKeys = 0;
@@ -342,8 +360,10 @@ export function mergeExpectations(files: readonly ExpectedSource[], parts: reado
     }
   };
   let first = 0;
+  let n = 0;
   const byContent = comparison.key.length === 0;
-  parts.forEach((part, n) => {
+  for await (const part of parts) {
+    if (first + part.count > records) throw new Error(`verify: the expectations hold more than the ${records} records they said`);
     hashes.set(part.hashes, first * width);
     kinds.set(part.kinds, first);
     let d = 0;
@@ -363,10 +383,11 @@ export function mergeExpectations(files: readonly ExpectedSource[], parts: reado
       }
     }
     for (const [hash, at] of part.malformed) malformedLines.set(hash, first + at);
-    const file = files[n] as ExpectedSource;
+    const file = files[n++] as ExpectedSource;
     out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
     first += part.count;
-  });
+  }
+  if (first !== records || n !== files.length) throw new Error(`verify: expectations of ${n} files and ${first} records, where the run has ${files.length} files and they said ${records} records`);
   return { comparison, files: out, records, keys, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
 }
 

@@ -16,7 +16,7 @@ import { presentKeys } from "../sinks/sink";
 import { decodeExpectations, decodeObjects, type DigestedObject, digestObjects, encodeExpectations, readFoundValues } from "./digest";
 import { emitRunOfReport } from "./emit-run";
 import type { EventChecksOptions } from "./events";
-import { emittedStreams, type ExpectedSource, expectedParts } from "./expected";
+import { emittedStreams, type ExpectedSource, expectedParts, type StoredExpectations } from "./expected";
 import { tapRecords } from "../formats/render";
 import { type EmitRequest, totalEvents } from "../events/request";
 import { meanEventBytes } from "../events/streams";
@@ -60,12 +60,14 @@ const MERGE_BASE_MB = 160;
 const MERGE_MEMORY_SHARE = 0.8;
 
 /**
- * Bytes the merge holds per record of a run compared on `fields` fields: its field hashes twice
- * (as the expect digests hold them, and merged), its dirt and key (a 12-byte slot of a table at
- * most half full, rounded up to a power of two), and its found, matched and misplaced marks; an
- * emit run's event checks add when each landed, its stream and its keys seen.
+ * Bytes the merge holds per record of a run compared on `fields` fields: its field hashes, its
+ * dirt, its key (a 12-byte slot of a table at most half full, rounded up to a power of two), and
+ * its found, matched and misplaced marks; an emit run's event checks add when each landed, its
+ * stream and its keys seen.
  */
-const mergeBytesPerRecord = (fields: number, emit: boolean): number => 8 * fields + 9 + 1 + 48 + 3 + (emit ? 13 : 0);
+const mergeBytesPerRecord = (fields: number, emit: boolean): number => 4 * fields + 1 + 48 + 3 + (emit ? 13 : 0);
+/** And per record of the expect digest being merged: the stored bytes and what they decode to (field hashes, dirt, key). */
+const digestBytesPerRecord = (fields: number): number => 2 * (4 * fields + 9);
 
 /** A generate run's records: the first file's, counted by rendering it, times the files (a day's or dataset's files are alike). */
 function recordsOf(plan: RunPlan): number {
@@ -408,27 +410,8 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
   const where = (key: string) => `s3://${output.bucket}/${key}`;
 
   if (action === "verify-plan") {
-    // The merge holds every record's field hashes and key at once: a run too large for the function's memory is refused before anything is read.
-    const records = request.emit ? totalEvents(request.emit) : Math.ceil(request.records ?? recordsOf(request.plan as RunPlan));
-    const mergeMb = MERGE_BASE_MB + (records * mergeBytesPerRecord(checks.comparison.leaves.length, request.emit !== undefined)) / BYTES_PER_MB;
-    if (mergeMb > deps.memoryMb * MERGE_MEMORY_SHARE) {
-      throw new ValidationError(
-        "run",
-        `the merge step holds about ${Math.ceil(mergeMb)} MB for this run's ${records} records (${mergeBytesPerRecord(checks.comparison.leaves.length, request.emit !== undefined)} bytes a record: ${checks.comparison.leaves.length} compared fields), more than ${Math.floor(deps.memoryMb * MERGE_MEMORY_SHARE)} MB of the function's ${deps.memoryMb} MB: raise memoryMb (up to 10240), drop fields from the comparison (drop), or verify the run's days or datasets one at a time`,
-      );
-    }
-    const sizes = new Map<string, number>();
-    const listed = await listOutput(outputSink, output.prefix, sizes);
-    if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${where(output.prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
-    const listing: Listing = { files: listed.files.map((f) => ({ ...f, bytes: sizes.get(f.key) ?? 0 })), skipped: listed.skipped };
     const seconds = deps.remainingMs() / 1000;
     const vcpus = vcpusFor(deps.memoryMb, deps.cores);
-    const bytes = listing.files.reduce((n, f) => n + f.bytes, 0);
-    const perSlice = Math.min(READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE, request.sliceBytes ?? Number.POSITIVE_INFINITY);
-    const { pieces, warnings } = await piecesOf(listing.files, perSlice, outputSink);
-    const pieceBytes = pieces.map((p) => (listing.files[p.file] as Listing["files"][number]).bytes / p.parts);
-    await landing.putJson(`${scratch}listing.json`, { ...listing, pieces });
-    const readSlices = Math.min(pieces.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
     const { plan: run, emit } = request;
     let expect: Slice[];
     let generatedBytes: number;
@@ -455,6 +438,27 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
         slices,
       ).map((s, n) => ({ kind: "expect", n, ...s }));
     }
+    // The merge holds the whole run's field hashes and keys, and one expect digest at a time: a run too large for the function's memory is refused before anything is read.
+    const records = emit ? totalEvents(emit) : Math.ceil(request.records ?? recordsOf(run as RunPlan));
+    const fields = checks.comparison.leaves.length;
+    const largestSlice = Math.max(...expect.map((x) => x.count)) / sources.length;
+    const mergeMb = MERGE_BASE_MB + (records * (mergeBytesPerRecord(fields, emit !== undefined) + largestSlice * digestBytesPerRecord(fields))) / BYTES_PER_MB;
+    if (mergeMb > deps.memoryMb * MERGE_MEMORY_SHARE) {
+      throw new ValidationError(
+        "run",
+        `the merge step holds about ${Math.ceil(mergeMb)} MB for this run's ${records} records (${mergeBytesPerRecord(fields, emit !== undefined)} bytes a record: ${fields} compared fields), more than ${Math.floor(deps.memoryMb * MERGE_MEMORY_SHARE)} MB of the function's ${deps.memoryMb} MB: raise memoryMb (up to 10240), drop fields from the comparison (drop), or verify the run's days or datasets one at a time`,
+      );
+    }
+    const sizes = new Map<string, number>();
+    const listed = await listOutput(outputSink, output.prefix, sizes);
+    if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${where(output.prefix)} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+    const listing: Listing = { files: listed.files.map((f) => ({ ...f, bytes: sizes.get(f.key) ?? 0 })), skipped: listed.skipped };
+    const bytes = listing.files.reduce((n, f) => n + f.bytes, 0);
+    const perSlice = Math.min(READ_BYTES_PER_VCPU_SECOND * vcpus * seconds * SLICE_TIME_SHARE, request.sliceBytes ?? Number.POSITIVE_INFINITY);
+    const { pieces, warnings } = await piecesOf(listing.files, perSlice, outputSink);
+    const pieceBytes = pieces.map((p) => (listing.files[p.file] as Listing["files"][number]).bytes / p.parts);
+    await landing.putJson(`${scratch}listing.json`, { ...listing, pieces });
+    const readSlices = Math.min(pieces.length, Math.max(Math.ceil(bytes / perSlice), deps.concurrency));
     const read: Slice[] = contiguous(
       pieceBytes.map((b) => Math.max(1, b)),
       readSlices,
@@ -529,9 +533,26 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
   const readSlices = integerField(e, "read_slices", -1, 1, 100_000);
   const listing = await readListing(landing, scratch);
   const width = checks.comparison.leaves.length;
-  const parts = [];
-  for (let n = 0; n < expectSlices; n++) parts.push(...decodeExpectations(await readDigest(landing, `${scratch}expect-${digits(n)}.bin`), width));
-  if (parts.length !== sources.length) throw new Error(`the expect digests hold ${parts.length} parts, the run has ${sources.length}: a slice is missing`);
+  // The expect digests are read once to count, then again as they are merged, one at a time: only the merged run is held whole.
+  const expectDigest = async (n: number) => decodeExpectations(await readDigest(landing, `${scratch}expect-${digits(n)}.bin`), width);
+  let files = 0;
+  let records = 0;
+  let dirty = 0;
+  for (let n = 0; n < expectSlices; n++) {
+    for (const p of await expectDigest(n)) {
+      files++;
+      records += p.count;
+      dirty += p.dirty.length;
+    }
+  }
+  if (files !== sources.length) throw new Error(`the expect digests hold ${files} parts, the run has ${sources.length}: a slice is missing`);
+  const parts: StoredExpectations = {
+    records,
+    dirty,
+    async *parts() {
+      for (let n = 0; n < expectSlices; n++) yield* await expectDigest(n);
+    },
+  };
   const objects = async function* (): AsyncGenerator<DigestedObject> {
     for (let n = 0; n < readSlices; n++) yield* decodeObjects(await readDigest(landing, `${scratch}read-${digits(n)}.bin`), width);
   };

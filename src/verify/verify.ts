@@ -15,6 +15,7 @@ import {
   type ExpectedSource,
   type ExpectTask,
   expectedParts,
+  type ExpectationSource,
   type FileExpectation,
   mergeExpectations,
   recordValues,
@@ -194,15 +195,15 @@ export function verifyPlan(first: ExpectedSource, options: VerifyOptions): Verif
  * id repeats in the run (a schema's sequence restarts each day) and no --key was named, records
  * are matched by content instead, and the note says so; a named key that repeats is refused.
  */
-export function expectedOf(files: readonly ExpectedSource[], parts: readonly FileExpectation[], plan: VerifyPlan, options: VerifyOptions): { expected: ExpectedRun; keyNote?: string } {
+export async function expectedOf(files: readonly ExpectedSource[], parts: ExpectationSource, plan: VerifyPlan, options: VerifyOptions): Promise<{ expected: ExpectedRun; keyNote?: string }> {
   const { keyNames } = plan;
   let comparison = plan.comparison;
-  let expected = mergeExpectations(files, parts, comparison);
+  let expected = await mergeExpectations(files, parts, comparison);
   let keyNote: string | undefined;
   if (options.key === undefined && comparison.key.length > 0 && expected.sharedKeys > 0) {
     keyNote = `${(keyNames ?? []).join(",")} repeats in this run (${expected.sharedKeys} records share one): matched by content, so a changed record counts as missing plus unexpected; name a unique key with --key`;
     comparison = { ...comparison, key: [] };
-    expected = mergeExpectations(files, parts, comparison);
+    expected = await mergeExpectations(files, parts, comparison);
   }
   if (comparison.key.length > 0 && expected.sharedKeys > 0) {
     // Keys are kept as hashes: the example's key is read again from its record.
@@ -256,7 +257,7 @@ export interface OutputNames {
  */
 export async function verifyDigests(
   files: readonly ExpectedSource[],
-  parts: readonly FileExpectation[],
+  parts: ExpectationSource,
   plan: VerifyPlan,
   objects: Iterable<DigestedObject> | AsyncIterable<DigestedObject>,
   names: OutputNames,
@@ -267,7 +268,7 @@ export async function verifyDigests(
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const emitted = "emit" in first ? first.emit.request : undefined;
   if (options.events && !emitted) throw new ValidationError("events", "the order, idempotency and delay checks apply to an emit run's events");
-  const { expected, keyNote } = expectedOf(files, parts, plan, options);
+  const { expected, keyNote } = await expectedOf(files, parts, plan, options);
   const { comparison } = expected;
   const { leaves, key } = comparison;
   const examples = options.examples ?? 3;
