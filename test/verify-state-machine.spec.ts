@@ -177,7 +177,7 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.deepEqual(merged, single);
   });
 
-  it("an object larger than a read slice is read in pieces by several slices (NDJSON by bytes, Parquet by row groups; gzip whole, with a warning): the merged report, its examples' found values read again by line, equals the single process's", async () => {
+  it("an object larger than a read slice is read in pieces by several slices (NDJSON by bytes, Parquet by row groups; gzip whole, with a warning): the merged report, its examples' found values read again by line, equals the single process's; an object written again after the plan is refused", async () => {
     const request = { run: RUN, output: `s3://${OUT}/lake/pieces/`, slice_mb: 0.05, examples: 5 };
     const plan = await invoke({ action: "verify-plan", request, execution_name: "pieces-plan" });
     assert.equal(plan.statusCode, 200, JSON.stringify(plan));
@@ -197,6 +197,16 @@ describe("the verify state machine as declared, executed: slices digest the run 
     assert.deepEqual(new Set(single.changed_fields.country.examples.map((e: { found: unknown }) => e.found)), new Set(["Atlantis"]));
     assert.ok(single.missing > 0, JSON.stringify(single));
     assert.deepEqual(merged, single);
+
+    // An object written again after the plan: its pieces would not meet, so a slice refuses it (400, not retried) rather than read lines twice or not at all.
+    const piecePlan = await invoke({ action: "verify-plan", request, execution_name: "pieces-rewritten" });
+    const planned = await s3.body(OUT, "lake/pieces/dt=2026-03-01/part-0.ndjson");
+    await put("lake/pieces/dt=2026-03-01/part-0.ndjson", `${planned.toString("utf8")}\n{"id":"late"}`);
+    const ndjsonSlice = piecePlan.body.slices.find((x: { kind: string; first: number }) => x.kind === "read" && x.first === 0);
+    const refused = await invoke({ action: "verify-slice", request: piecePlan.body.request, slice: ndjsonSlice });
+    assert.equal(refused.statusCode, 400, JSON.stringify(refused));
+    assert.match(JSON.stringify(refused.body), /part-0\.ndjson is \d+ bytes now, \d+ when its pieces were planned: it was written again/);
+    await put("lake/pieces/dt=2026-03-01/part-0.ndjson", planned);
   });
 
   it("plans before reading: how many objects and bytes, the slices, and what the execution costs", async () => {

@@ -521,7 +521,7 @@ export async function verifyAction(event: EventObject, deps: VerifyDeps) {
     const n = integerField(slice, "n", -1, 0, pieces.length - 1);
     const objects = pieces.slice(from, from + count).map((p) => {
       const f = listing.files[p.file] as Listing["files"][number];
-      return { key: f.key, format: f.format, ...(p.parts > 1 ? { piece: { part: p.part, parts: p.parts } } : {}) };
+      return { key: f.key, format: f.format, ...(p.parts > 1 ? { piece: { part: p.part, parts: p.parts, bytes: f.bytes } } : {}) };
     });
     const bytes = await digestObjects(outputSink, objects, checks.comparison, checks.outName, request.options.require, request.options.events);
     await landing.putBytes(`${scratch}read-${digits(n)}.bin`, bytes);

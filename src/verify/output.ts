@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { ValidationError } from "../core/errors";
 import type { FileSink } from "../sinks/sink";
 import { Micros } from "./canonical";
 import { CsvRows } from "../formats/csv-rows";
@@ -74,6 +75,17 @@ export type OutputRow = { readonly values: Record<string, unknown>; readonly tex
 export interface Piece {
   readonly part: number;
   readonly parts: number;
+  /** The object's size when the pieces were planned: one that has another now was written again, and its pieces would not meet. */
+  readonly bytes?: number;
+}
+
+/** An object's size, which must be what its pieces were planned for. */
+async function sizeAsPlanned(sink: FileSink, key: string, piece: Piece): Promise<number> {
+  const size = await sink.size(key);
+  if (piece.bytes !== undefined && size !== piece.bytes) {
+    throw new ValidationError("output", `${key} is ${size} bytes now, ${piece.bytes} when its pieces were planned: it was written again; start a new verify`);
+  }
+  return size;
 }
 
 /** Whether an object of this format can be read in pieces. */
@@ -97,7 +109,7 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat,
   let raw: Readable;
   let owned: ((chunks: AsyncIterable<Buffer>) => AsyncIterable<Buffer>) | undefined;
   if (piece && piece.parts > 1) {
-    const [start, end] = shareOf(await sink.size(key), piece);
+    const [start, end] = shareOf(await sizeAsPlanned(sink, key, piece), piece);
     // From the byte before its share: a line is this piece's when it starts in [start, end).
     const from = Math.max(0, start - 1);
     raw = Readable.from(await sink.stream(key, from));
@@ -226,7 +238,7 @@ async function* parquetRows(sink: FileSink, key: string, piece?: Piece, counted?
   const hyparquet = require("hyparquet") as typeof import("hyparquet");
   const { gunzipSync } = require("node:zlib") as typeof import("node:zlib");
   const zlib = require("node:zlib") as { zstdDecompressSync?: (b: Uint8Array) => Buffer };
-  const file = await parquetFile(sink, key);
+  const file = await parquetFile(sink, key, piece && piece.parts > 1 ? await sizeAsPlanned(sink, key, piece) : undefined);
   const compressors = {
     GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
     ...(zlib.zstdDecompressSync ? { ZSTD: (input: Uint8Array) => new Uint8Array((zlib.zstdDecompressSync as (b: Uint8Array) => Buffer)(input)) } : {}),
@@ -254,8 +266,8 @@ async function* parquetRows(sink: FileSink, key: string, piece?: Piece, counted?
 }
 
 /** An object as hyparquet reads it: its size, and byte ranges on demand. */
-async function parquetFile(sink: FileSink, key: string): Promise<{ byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> }> {
-  const byteLength = await sink.size(key);
+async function parquetFile(sink: FileSink, key: string, size?: number): Promise<{ byteLength: number; slice(start: number, end?: number): Promise<ArrayBuffer> }> {
+  const byteLength = size ?? (await sink.size(key));
   return {
     byteLength,
     slice: async (start: number, end?: number) => {
