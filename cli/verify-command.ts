@@ -6,11 +6,12 @@ import { parseDateRange, parseGenerateRequest } from "../src/files/request";
 import { fileDatasetLoader, readSchemaFile, resolveDataset, sha256Of } from "../src/catalog/resolve";
 import { DIRTY_KINDS, type DirtyKind } from "../src/records/dirty";
 import type { ResolvedDataset } from "../src/records/dataset";
-import { sinkFor, sinkLocation } from "../src/sinks";
+import { sinkLocation } from "../src/sinks";
 import { MAX_REQUIRED, OUTCOMES, type Outcome, PRECISION_UNITS, type Precision, type VerifyOptions, type VerifyReport, verifyOutput } from "../src/verify/verify";
 import type { ExpectedSource } from "../src/verify/expected";
 import { badInput, crashed, EXIT, eventFrom, numeric, parsePairs } from "./common";
 import { FLAG_FOR_FIELD, parseDestination, runEventOf } from "./generate-options";
+import { readRunDocument } from "./run-document";
 import type { VerifyFlags } from "./verify-flags";
 
 export type { VerifyFlags } from "./verify-flags";
@@ -83,15 +84,6 @@ function parseExpect(text: string | undefined): Partial<Record<DirtyKind, Outcom
 
 /** A manifest holds a line per file: 10,000 files are a few MiB; more than 64 MiB is not one of ours. */
 const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
-
-async function readManifestFile(path: string): Promise<string> {
-  const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
-  const text = await readText(path, MAX_MANIFEST_BYTES).catch((err: NodeJS.ErrnoException) => {
-    throw new ValidationError("manifest", `--manifest ${path}: cannot read it (${err.code ?? err.message})`);
-  });
-  if (text.length > MAX_MANIFEST_BYTES) throw new ValidationError("manifest", `--manifest ${path}: larger than ${MAX_MANIFEST_BYTES} bytes, not a synthgen manifest`);
-  return text;
-}
 
 /** The generate event a manifest describes (its run's identity and request). */
 function eventFromManifest(manifest: Record<string, unknown>, dataset: string | undefined, where: string): Record<string, unknown> {
@@ -294,9 +286,7 @@ async function indexRunOf(file: string, output: string) {
 async function generateRunOf(flags: VerifyFlags) {
   let event: Record<string, unknown>;
   if (flags.manifest !== undefined) {
-    const manifestAt = flags.manifest.startsWith("s3://") ? parseDestination(flags.manifest, flags.endpoint) : undefined;
-    const text = manifestAt ? await sinkFor(manifestAt.sink).getText(manifestAt.prefix.replace(/\/$/, "")) : await readManifestFile(flags.manifest);
-    if (text === undefined) throw new ValidationError("manifest", `--manifest ${flags.manifest}: not found`);
+    const text = await readRunDocument("manifest", "--manifest", flags.manifest, MAX_MANIFEST_BYTES, flags.endpoint, "a synthgen manifest");
     let manifest: Record<string, unknown>;
     try {
       manifest = JSON.parse(text) as Record<string, unknown>;

@@ -4,6 +4,7 @@ import { EMIT_DEFAULTS, parseEmitRequest, type EmitRequest } from "../src/events
 import { emitRunOfReport } from "../src/verify/emit-run";
 import type { ResolvedDataset } from "../src/records/dataset";
 import { eventFrom, numeric, parsePairs } from "./common";
+import { readRunDocument } from "./run-document";
 import type { VerifyFlags } from "./verify-flags";
 
 /** The flags of a generate run that an emit run has no use for: naming one with an emit run is an error, not ignored. */
@@ -58,11 +59,7 @@ export async function emitRunOf(flags: VerifyFlags): Promise<{ request: EmitRequ
     ] as const) {
       if (v !== undefined) throw new ValidationError("emit_report", `${flag} is in the emit report: give --emit-report or the run's flags, not both`);
     }
-    const { readText } = require("../src/sinks/local") as typeof import("../src/sinks/local");
-    const text = await readText(flags.emitReport, MAX_REPORT_BYTES).catch((err: NodeJS.ErrnoException) => {
-      throw new ValidationError("emit_report", `--emit-report ${flags.emitReport}: cannot read it (${err.code ?? err.message})`);
-    });
-    if (text.length > MAX_REPORT_BYTES) throw new ValidationError("emit_report", `--emit-report ${flags.emitReport}: larger than ${MAX_REPORT_BYTES} bytes, not a synthgen emit report`);
+    const text = await readRunDocument("emit_report", "--emit-report", flags.emitReport, MAX_REPORT_BYTES, flags.endpoint, "a synthgen emit report");
     let report: unknown;
     try {
       report = JSON.parse(text);

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { synthgen } from "./support/cli";
 import { type CollectorFault, type EventCollector, startEventCollector } from "./support/event-collector";
+import { startTestS3 } from "./support/s3";
 
 type Report = Record<string, any>;
 
@@ -83,6 +85,24 @@ describe("synthgen verify of an emit run: what an events pipeline landed, agains
       const strip = ({ duration_ms: _d, run: _r, ...rest }: Report) => rest;
       assert.deepEqual(strip(byFlags.report), strip(byReport.report));
       assert.equal(byFlags.report.run.hhmmss, emitted.hhmmss);
+    });
+
+    it("takes the emit report from a bucket too (where the emit fan-out leaves its report.json), and the landed events from there", async () => {
+      const s3 = await startTestS3(["landed"]);
+      try {
+        await s3.client.send(new PutObjectCommand({ Bucket: "landed", Key: "_emit/ev-1/report.json", Body: await readFile(reportFile) }));
+        for (const f of await readdir(join(dir, "landed"))) await s3.client.send(new PutObjectCommand({ Bucket: "landed", Key: `events/${f}`, Body: await readFile(join(dir, "landed", f)) }));
+        const local = await verify(["--emit-report", reportFile, "--output", join(dir, "landed"), ...EVENT_COLUMNS]);
+        const remote = await verify(["--emit-report", "s3://landed/_emit/ev-1/report.json", "--output", "s3://landed/events/", "--endpoint", s3.endpoint, ...EVENT_COLUMNS]);
+        assert.equal(remote.code, 0, remote.stderr);
+        const strip = ({ duration_ms: _d, output: _o, ...rest }: Report) => rest;
+        assert.deepEqual(strip(remote.report), strip(local.report));
+        const absent = await verify(["--emit-report", "s3://landed/_emit/nope/report.json", "--output", "s3://landed/events/", "--endpoint", s3.endpoint]);
+        assert.equal(absent.code, 2);
+        assert.match(absent.stderr, /--emit-report s3:\/\/landed\/_emit\/nope\/report\.json: no such object/);
+      } finally {
+        await s3.stop();
+      }
     });
 
     it("a pipeline that put another event's key on a row: mismatched keys fail the check, with the key expected", async () => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
@@ -278,7 +279,7 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
     });
   });
 
-  it("reads Parquet from S3 by ranges, and NDJSON.gz and CSV.gz streams, against runs in those formats", async () => {
+  it("reads Parquet from S3 by ranges, and NDJSON.gz and CSV.gz streams, against runs in those formats; a run's manifest from the bucket, at most a manifest's size", async () => {
     const s3 = await startTestS3(["verify-out"]);
     try {
       for (const format of ["parquet", "ndjson.gz", "csv.gz"]) {
@@ -290,6 +291,20 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
         assert.deepEqual(Object.keys(report.output.formats), [format]);
         assert.equal(report.found, JSON.parse(g.stdout).total_records);
       }
+      // The run's manifest where generate left it, in the bucket: read from there, and refused when absent or larger than a manifest can be.
+      const sharded = ["--files", "2", "--size-mb", "0.1", "--shards", "2", "--run-id", "s3-manifest"];
+      const g = await synthgen(["generate", ...sharded, "--out", "s3://verify-out/sharded", "--endpoint", s3.endpoint]);
+      assert.equal(g.code, 0, g.stderr);
+      const byManifest = await verify(["--manifest", "s3://verify-out/sharded/_manifests/s3-manifest.json", "--output", "s3://verify-out/sharded", "--endpoint", s3.endpoint]);
+      assert.equal(byManifest.code, 0, byManifest.stderr);
+      assert.equal(byManifest.report.found, JSON.parse(g.stdout).totals.records);
+      const absent = await verify(["--manifest", "s3://verify-out/sharded/_manifests/nope.json", "--output", "s3://verify-out/sharded", "--endpoint", s3.endpoint]);
+      assert.equal(absent.code, 2);
+      assert.match(absent.stderr, /--manifest s3:\/\/verify-out\/sharded\/_manifests\/nope\.json: no such object/);
+      await s3.client.send(new PutObjectCommand({ Bucket: "verify-out", Key: "huge.json", Body: Buffer.alloc(64 * 1024 * 1024 + 1, 32) }));
+      const huge = await verify(["--manifest", "s3://verify-out/huge.json", "--output", "s3://verify-out/sharded", "--endpoint", s3.endpoint]);
+      assert.equal(huge.code, 2);
+      assert.match(huge.stderr, /--manifest s3:\/\/verify-out\/huge\.json: larger than 67108864 bytes, not a synthgen manifest/);
     } finally {
       await s3.stop();
     }
