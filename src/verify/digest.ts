@@ -55,7 +55,12 @@ export function outputNames(comparison: Comparison, map: Readonly<Record<string,
  */
 function rowValues(values: Record<string, unknown>, textual: boolean, outName: readonly string[], outPath: readonly string[][], partition: PartitionValues, raw: unknown[], text: boolean[]): void {
   for (let f = 0; f < outName.length; f++) {
-    raw[f] = textual ? values[outName[f] as string] : valueAt(values, outPath[f] as string[]);
+    const path = outPath[f] as string[];
+    // A CSV cell by its (dotted) name, a top-level field directly; own fields only (a missing `constructor` is missing).
+    if (textual || path.length === 1) {
+      const name = outName[f] as string;
+      raw[f] = Object.hasOwn(values, name) ? values[name] : undefined;
+    } else raw[f] = valueAt(values, path);
     text[f] = textual;
     if (raw[f] === undefined && partition !== undefined && partition[f] !== undefined) {
       raw[f] = partition[f];
@@ -179,10 +184,12 @@ export class RowDigester {
     }
     let present = 0;
     for (let j = 0; j < this.required.length; j++) {
-      const v = textual ? values[this.required[j] as string] : valueAt(values, this.requiredPath[j] as string[]);
+      const name = this.required[j] as string;
+      const v = textual ? (Object.hasOwn(values, name) ? values[name] : undefined) : valueAt(values, this.requiredPath[j] as string[]);
       if (v !== undefined && v !== null && v !== "") present |= 1 << j;
     }
-    return { line, key: k, hashes, values, textual, present, ...(this.events ? { events: eventFieldsOf(this.events, values, textual) } : {}) };
+    // One shape for every row (no spread): the event fields are undefined unless an emit run's checks read them.
+    return { line, key: k, hashes, values, textual, present, events: this.events ? eventFieldsOf(this.events, values, textual) : undefined };
   }
 }
 
