@@ -8,6 +8,7 @@ import { CsvRows } from "../src/formats/csv-rows";
 import { linesOf, ownedLines, shareOf } from "../src/verify/output";
 import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
 import { comparisonOf, defaultKey, expectFile, rowReader } from "../src/verify/expected";
+import { RowDigester } from "../src/verify/digest";
 import { hashContent, hashKey, KeyTable } from "../src/verify/key-table";
 import { parseSchemaText } from "../src/schema/dataset";
 import type { PlannedFile } from "../src/sinks/sink";
@@ -543,6 +544,21 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       assert.deepEqual(out, [1.5, { b: [1, 0, null], a: "1970-01-01T00:00:00.000Z" }, "x", undefined], "a missing constructor is missing, not Object's");
       for (const hostile of [[-0], [Number.NaN], [Number.POSITIVE_INFINITY], [1, null, new Date(0)], [1, null, new (class {})()], [1, null, { x: new Date(0) }], [1n]]) {
         assert.equal(read(hostile, []), false, String(hostile[hostile.length - 1]));
+      }
+    });
+
+    it("an output row's fields are its own: a CSV row or a JSON object without a constructor or toString column holds null there, not Object's", () => {
+      const leaves = ["constructor", "toString", "a.hasOwnProperty"].map((name) => ({ name, path: name.split("."), type: "string" as const }));
+      const digester = new RowDigester(
+        { leaves, key: [], unit: 1 },
+        leaves.map((l) => l.name),
+      );
+      for (const [values, textual] of [
+        [{}, true],
+        [{}, false],
+        [{ a: {} }, false],
+      ] as const) {
+        assert.deepEqual([...digester.digest(values, textual, 1).hashes], [fieldHash("string", null), fieldHash("string", null), fieldHash("string", null)], JSON.stringify(values));
       }
     });
 
