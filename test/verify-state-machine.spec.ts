@@ -3,9 +3,10 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import aslValidator from "asl-validator";
 import { readStackConfig } from "../infra/config";
+import { sha256Of } from "../src/catalog/resolve";
 import { ValidationError } from "../src/core/errors";
 import { datasetOf } from "../src/datasets";
 import { ParquetPages } from "../src/formats/parquet";
@@ -432,6 +433,51 @@ describe("the verify state machine as declared, executed: slices digest the run 
     const missing = await invoke({ action: "verify-plan", request: { emit: "no-such-run", output: `s3://${OUT}/lake/events/` }, execution_name: "emit-missing" });
     assert.equal(missing.statusCode, 400);
     assert.match(JSON.stringify(missing.body), /emit no-such-run: no emit fan-out run of that run_id has a report here/);
+  });
+
+  it("an emit fan-out run of a stored dataset is recomputed from the copy its plan pinned, not from the dataset as stored since", async () => {
+    const text = await readFile(join(__dirname, "..", "..", "examples", "orders.yaml"), "utf8");
+    const collector = await startEventCollector(() => undefined, 100);
+    let emitted: Report;
+    try {
+      const e = await synthgen([
+        "emit",
+        "--to",
+        collector.url,
+        "--dataset",
+        join(__dirname, "..", "..", "examples", "orders.yaml"),
+        "--streams",
+        "2",
+        "--events-per-stream",
+        "60",
+        "--date",
+        "2026-03-01",
+        "--run-id",
+        "vsm-orders",
+      ]);
+      assert.equal(e.code, 0, e.stderr);
+      emitted = JSON.parse(e.stdout) as Report;
+      await collector.flush(join(tmp, "orders-landed"));
+    } finally {
+      await collector.close();
+    }
+    assert.equal(emitted.dataset, "orders");
+    for (const f of await readdir(join(tmp, "orders-landed"))) await put(`lake/orders-events/${f}`, await readFile(join(tmp, "orders-landed", f)));
+    // The run's pinned copy (as the emit fan-out's plan writes it), and the dataset stored again since with other currencies.
+    const landingPut = (key: string, body: string) => s3.client.send(new PutObjectCommand({ Bucket: LANDING, Key: key, Body: body }));
+    await landingPut("landing/_emit/vsm-orders/definition.json", JSON.stringify({ dataset: "orders", source_key: "landing/_datasets/orders.yaml", sha256: sha256Of(text), text }));
+    await landingPut("landing/_datasets/orders.yaml", text.replace("currency: { choice: [USD, EUR, GBP] }", "currency: { choice: [JPY, CHF, AUD] }"));
+    const request = { emit: emitted, output: `s3://${OUT}/lake/orders-events/`, idempotency_field: "idempotency_key" };
+    const pinned = await execute("verify-orders-pinned", request);
+    assert.equal(pinned.status, "SUCCEEDED", `${pinned.error}: ${pinned.cause}`);
+    const passed = JSON.parse((await s3.body(LANDING, "landing/_verify/vsm-orders/verify-orders-pinned/report.json")).toString("utf8")) as Report;
+    assert.deepEqual([passed.status, passed.found, passed.changed], ["passed", 120, 0]);
+    // Without the copy, the dataset as stored now: every event's currency (and the summary made from it) is another.
+    await s3.client.send(new DeleteObjectCommand({ Bucket: LANDING, Key: "landing/_emit/vsm-orders/definition.json" }));
+    const unpinned = await execute("verify-orders-stored", request);
+    assert.deepEqual([unpinned.status, unpinned.error], ["FAILED", "PipelineCheckFailed"]);
+    const changed = JSON.parse((await s3.body(LANDING, "landing/_verify/vsm-orders/verify-orders-stored/report.json")).toString("utf8")) as Report;
+    assert.deepEqual(Object.keys(changed.changed_fields).sort(), ["currency", "summary"]);
   });
 
   it("an emit run's request is checked like the CLI's flags, a 400 naming the field: run and emit together, event columns with a generate run, sent_field without arrival_field, a report that is not one, a slice_mb of 0", async () => {

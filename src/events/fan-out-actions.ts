@@ -117,22 +117,33 @@ async function requestOf(e: EventObject, deps: EmitFanOutDeps, store: SinkSpec, 
   const cacheKey = `${runId}\n${pinned}`;
   let custom = resolvedCopies.get(cacheKey);
   if (!custom) {
-    // Listed first: S3 answers 403, not 404, for a key that is not there (the role lists only with a prefix).
-    const key = definitionKey(deps.keyPrefix, runId);
-    const files = sinkFor(store);
-    const copy = (await presentKeys(files, [key])).has(key) ? ((await files.getJson(key)) as PinnedDefinition | undefined) : undefined;
-    if (copy === undefined || copy.sha256 !== pinned || sha256Of(copy.text) !== pinned || copy.dataset !== dataset) {
+    custom = await pinnedDefinition(store, deps.keyPrefix, runId, dataset, pinned);
+    if (!custom) {
       throw new ValidationError(
         "definition_sha256",
         `run ${runId} has no copy of stored dataset ${dataset} with sha256 ${pinned.slice(0, 12)}… under ${emitRunPrefix(deps.keyPrefix, runId)}: its plan step writes it; start the run through the emit state machine`,
       );
     }
-    const counted = copy.counted && { seed: copy.counted.seed, datePrefix: copy.counted.date_prefix, streamEvents: copy.counted.stream_events };
-    custom = { ...resolveStoredDefinition({ name: dataset, key: copy.source_key, text: copy.text }), ...(counted ? { counted } : {}) };
     if (resolvedCopies.size >= 8) resolvedCopies.clear();
     resolvedCopies.set(cacheKey, custom);
   }
   return { request: parse(custom), raw };
+}
+
+/**
+ * The copy of stored dataset `dataset` that run `runId`'s plan pinned (`{prefix}_emit/{run_id}/definition.json`),
+ * resolved as its emitters resolved it; undefined when the run has none, or one of another dataset
+ * or text (`sha256`, when given, is the text it must be). What the emitters sent, and what verify
+ * recomputes an emit fan-out run from, whatever is stored under `_datasets/` since.
+ */
+export async function pinnedDefinition(store: SinkSpec, keyPrefix: string, runId: string, dataset: string, sha256?: string): Promise<EmitDataset | undefined> {
+  // Listed first: S3 answers 403, not 404, for a key that is not there (the role lists only with a prefix).
+  const key = definitionKey(keyPrefix, runId);
+  const files = sinkFor(store);
+  const copy = (await presentKeys(files, [key])).has(key) ? ((await files.getJson(key)) as PinnedDefinition | undefined) : undefined;
+  if (copy === undefined || sha256Of(copy.text) !== copy.sha256 || copy.dataset !== dataset || (sha256 !== undefined && copy.sha256 !== sha256)) return undefined;
+  const counted = copy.counted && { seed: copy.counted.seed, datePrefix: copy.counted.date_prefix, streamEvents: copy.counted.stream_events };
+  return { ...resolveStoredDefinition({ name: dataset, key: copy.source_key, text: copy.text }), ...(counted ? { counted } : {}) };
 }
 
 /** The stored definition the plan reads; an unknown name is a 400 listing what is stored. */

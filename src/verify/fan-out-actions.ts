@@ -3,6 +3,8 @@ import { describe, type EventObject, eventObject, integerField, isRunId, numberF
 import { BYTES_PER_MB } from "../core/limits";
 import { vcpusFor } from "../core/vcpus";
 import { resolveDataset } from "../catalog/resolve";
+import { DATASET_NAMES } from "../datasets/names";
+import type { ResolvedDataset } from "../records/dataset";
 import { rateOf } from "../files/capacity";
 import { layoutByTime } from "../files/fan-out";
 import type { FanOutDeps } from "../files/fan-out-actions";
@@ -301,7 +303,14 @@ async function emitRunOf(r: EventObject, deps: VerifyDeps): Promise<{ readonly r
     );
   }
   const fields = report as Record<string, unknown>;
-  const custom = await resolveDataset({ dataset: fields.dataset }, deps.loadDataset);
+  // A stored dataset: the text the emit fan-out pinned for this run, when it did; else the dataset as stored now.
+  const { run_id: runId, dataset } = fields;
+  let custom: ResolvedDataset | undefined;
+  if (typeof runId === "string" && isRunId(runId) && typeof dataset === "string" && !DATASET_NAMES.includes(dataset)) {
+    const { pinnedDefinition } = require("../events/fan-out-actions") as typeof import("../events/fan-out-actions");
+    custom = await pinnedDefinition(deps.sink, deps.configuredPrefix, runId, dataset);
+  }
+  custom ??= await resolveDataset({ dataset }, deps.loadDataset);
   return { request: emitRunOfReport(fields, where, custom, "emit"), ...(sha256 ? { sha256 } : {}) };
 }
 
