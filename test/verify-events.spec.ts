@@ -3,6 +3,9 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
+import { EventStream } from "../src/events/streams";
+import { emitRunOfReport } from "../src/verify/emit-run";
 import { synthgen } from "./support/cli";
 import { type CollectorFault, type EventCollector, startEventCollector } from "./support/event-collector";
 import { startTestS3 } from "./support/s3";
@@ -196,6 +199,41 @@ describe("synthgen verify of an emit run: what an events pipeline landed, agains
       assert.equal(report.events.order.out_of_order, expected().outOfOrder);
       assert.equal(report.events.idempotency, undefined);
     });
+  });
+
+  it("an emit fan-out's report replays a stream past its first block as the emitter that started mid-stream sent it (block seeds), and not as one block", () => {
+    const shape = "constant:2/6000s";
+    const fanOut = parseEmitRequest(
+      { ingest_api_url: "http://127.0.0.1:9/", shape, stream_count: 1, run_id: "blocks-1", seed: 4, date_prefix: "2026-02-01" },
+      EMIT_DEFAULTS,
+      { now: new Date("2026-02-01T10:00:00Z") },
+      undefined,
+      "fan-out",
+    );
+    assert.equal(fanOut.blockEvents, 10_000);
+    assert.equal(fanOut.streamEvents?.[0], 12_000);
+    // What an emitter whose cell starts at event 10,000 of stream 0 sends.
+    const mid = new EventStream(fanOut, 0, 10_000, 5);
+    const sent = Array.from({ length: 5 }, () => mid.next()?.body);
+    const report = {
+      run_id: fanOut.runId,
+      seed: fanOut.seed,
+      date_prefix: fanOut.datePrefix,
+      hhmmss: fanOut.hhmmss,
+      streams: 1,
+      events_by_stream: fanOut.streamEvents,
+      block_events: fanOut.blockEvents,
+      dataset: fanOut.dataset,
+      emitters: 1,
+    };
+    const replay = (r: Record<string, unknown>) => {
+      const whole = new EventStream(emitRunOfReport(r, "report", undefined), 0);
+      for (let i = 0; i < 10_000; i++) whole.next();
+      return Array.from({ length: 5 }, () => whole.next()?.body);
+    };
+    assert.deepEqual(replay(report), sent);
+    const { block_events: _, ...withoutBlocks } = report;
+    assert.notDeepEqual(replay(withoutBlocks), sent, "without block_events the stream is one block: other records");
   });
 
   describe("bad input: exit 2, the flag named, no report", () => {
