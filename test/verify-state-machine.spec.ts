@@ -11,7 +11,7 @@ import { ValidationError } from "../src/core/errors";
 import { datasetOf } from "../src/datasets";
 import { ParquetPages } from "../src/formats/parquet";
 import { synthgen } from "./support/cli";
-import { startEventCollector } from "./support/event-collector";
+import { type CollectorFault, startEventCollector } from "./support/event-collector";
 import { simulate } from "./support/iam";
 import { convert } from "./support/pipeline-under-test";
 import { fanOutDefinitionOf, type LoadedProgram, loadProgram, rolePolicyOf } from "./support/program";
@@ -60,6 +60,18 @@ describe("the verify state machine as declared, executed: slices digest the run 
   };
   /** One step of the verify machine asked of generate-files directly (the bundle, under the role), its answer whole. */
   const invoke = (event: unknown) => invokeProgramFunction({ program, component: "generate-files", bundleDir, s3Endpoint: strict.endpoint, event }) as Promise<Report>;
+  /** `synthgen emit` of `args` through a loopback collector with these faults, what it kept landed under `dir` as NDJSON objects; emit's report. */
+  const emitThrough = async (args: string[], dir: string, fault: (key: string) => CollectorFault = () => undefined): Promise<Report> => {
+    const collector = await startEventCollector(fault, 150);
+    try {
+      const e = await synthgen(["emit", "--to", collector.url, ...args]);
+      assert.equal(e.code, 0, e.stderr);
+      await collector.flush(dir);
+      return JSON.parse(e.stdout) as Report;
+    } finally {
+      await collector.close();
+    }
+  };
   /** The report the merge step wrote under the execution's folder. */
   const stored = async (execution: string): Promise<Report> => JSON.parse((await s3.body(LANDING, `landing/_verify/vsm-1/${execution}/report.json`)).toString("utf8")) as Report;
 
@@ -346,42 +358,18 @@ describe("the verify state machine as declared, executed: slices digest the run 
 
   it("an emit run (emit: the report emit printed, or a fan-out run's run_id): lost, redelivered and held events, idempotency keys and delays; the merged report equals synthgen verify --emit-report's, its options (in_order, examples) applied; a report stored again after the plan is refused", async () => {
     // 3 streams of 200 events through a collector that loses, redelivers and holds some, landed as NDJSON objects.
-    const collector = await startEventCollector((key) => {
-      if (key.endsWith(":dup")) return undefined;
-      const i = Number(key.split(":").pop());
-      return i % 31 === 3 ? "lose" : i % 37 === 5 ? "land-then-fail" : i % 41 === 7 ? "hold" : undefined;
-    }, 150);
     const dir = join(tmp, "emitted");
-    let reportFile: string;
-    let emitted: Report;
-    try {
-      const e = await synthgen([
-        "emit",
-        "--to",
-        collector.url,
-        "--streams",
-        "3",
-        "--events-per-stream",
-        "200",
-        "--dataset",
-        "web-events",
-        "--date",
-        "2026-03-01",
-        "--seed",
-        "9",
-        "--run-id",
-        "vsm-emit",
-        "--dirty",
-        "duplicate=0.02",
-      ]);
-      assert.equal(e.code, 0, e.stderr);
-      emitted = JSON.parse(e.stdout) as Report;
-      await collector.flush(join(dir, "landed"));
-      reportFile = join(dir, "emit-report.json");
-      await writeFile(reportFile, e.stdout);
-    } finally {
-      await collector.close();
-    }
+    const emitted = await emitThrough(
+      ["--streams", "3", "--events-per-stream", "200", "--dataset", "web-events", "--date", "2026-03-01", "--seed", "9", "--run-id", "vsm-emit", "--dirty", "duplicate=0.02"],
+      join(dir, "landed"),
+      (key) => {
+        if (key.endsWith(":dup")) return undefined;
+        const i = Number(key.split(":").pop());
+        return i % 31 === 3 ? "lose" : i % 37 === 5 ? "land-then-fail" : i % 41 === 7 ? "hold" : undefined;
+      },
+    );
+    const reportFile = join(dir, "emit-report.json");
+    await writeFile(reportFile, JSON.stringify(emitted));
     const objects = (await readdir(join(dir, "landed"))).sort();
     assert.ok(objects.length >= 4, `${objects.length} objects`);
     for (const f of objects) await put(`lake/events/${f}`, await readFile(join(dir, "landed", f)));
@@ -437,30 +425,10 @@ describe("the verify state machine as declared, executed: slices digest the run 
 
   it("an emit fan-out run of a stored dataset is recomputed from the copy its plan pinned, not from the dataset as stored since", async () => {
     const text = await readFile(join(__dirname, "..", "..", "examples", "orders.yaml"), "utf8");
-    const collector = await startEventCollector(() => undefined, 100);
-    let emitted: Report;
-    try {
-      const e = await synthgen([
-        "emit",
-        "--to",
-        collector.url,
-        "--dataset",
-        join(__dirname, "..", "..", "examples", "orders.yaml"),
-        "--streams",
-        "2",
-        "--events-per-stream",
-        "60",
-        "--date",
-        "2026-03-01",
-        "--run-id",
-        "vsm-orders",
-      ]);
-      assert.equal(e.code, 0, e.stderr);
-      emitted = JSON.parse(e.stdout) as Report;
-      await collector.flush(join(tmp, "orders-landed"));
-    } finally {
-      await collector.close();
-    }
+    const emitted = await emitThrough(
+      ["--dataset", join(__dirname, "..", "..", "examples", "orders.yaml"), "--streams", "2", "--events-per-stream", "60", "--date", "2026-03-01", "--run-id", "vsm-orders"],
+      join(tmp, "orders-landed"),
+    );
     assert.equal(emitted.dataset, "orders");
     for (const f of await readdir(join(tmp, "orders-landed"))) await put(`lake/orders-events/${f}`, await readFile(join(tmp, "orders-landed", f)));
     // The run's pinned copy (as the emit fan-out's plan writes it), and the dataset stored again since with other currencies.
