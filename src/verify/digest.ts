@@ -228,6 +228,11 @@ class Bytes {
     this.buf.writeDoubleLE(v, this.length);
     this.length += 8;
   }
+  text(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.u32(n);
+    this.utf8(s, n);
+  }
   /** Text or none: its byte length plus one, 0 for none. */
   optionalText(s: string | undefined): void {
     if (s === undefined) {
@@ -236,13 +241,9 @@ class Bytes {
     }
     const n = Buffer.byteLength(s);
     this.u32(n + 1);
-    this.room(n);
-    this.buf.write(s, this.length, "utf8");
-    this.length += n;
+    this.utf8(s, n);
   }
-  text(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.u32(n);
+  private utf8(s: string, n: number): void {
     this.room(n);
     this.buf.write(s, this.length, "utf8");
     this.length += n;
@@ -289,16 +290,14 @@ class Reader {
     this.at += 8;
     return v;
   }
+  text(): string {
+    return this.utf8(this.u32());
+  }
   optionalText(): string | undefined {
     const n = this.u32();
-    if (n === 0) return undefined;
-    this.need(n - 1);
-    const s = this.buf.toString("utf8", this.at, this.at + n - 1);
-    this.at += n - 1;
-    return s;
+    return n === 0 ? undefined : this.utf8(n - 1);
   }
-  text(): string {
-    const n = this.u32();
+  private utf8(n: number): string {
     this.need(n);
     const s = this.buf.toString("utf8", this.at, this.at + n);
     this.at += n;

@@ -190,12 +190,8 @@ export function rowReader(columns: readonly Column[], leaves: readonly Leaf[]): 
           v = Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined;
         }
       }
-      if (typeof v === "number") {
-        if (!Number.isFinite(v) || (v === 0 && 1 / v < 0)) {
-          if (!json[f]) return false;
-          v = JSON.parse(JSON.stringify(v)) as unknown;
-        }
-      } else if (v !== undefined && v !== null && typeof v !== "string" && typeof v !== "boolean") {
+      const plain = v === undefined || v === null || typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v) && !(v === 0 && 1 / v < 0));
+      if (!plain) {
         if (!json[f]) return false;
         v = JSON.parse(JSON.stringify(v) ?? "null") as unknown;
       }
@@ -313,7 +309,7 @@ export interface StoredExpectations {
   /** Their records, and the records whose dirt changed them, over all files. */
   readonly records: number;
   readonly dirty: number;
-  parts(): AsyncIterable<FileExpectation>;
+  parts(): AsyncIterable<FileExpectation> | Iterable<FileExpectation>;
 }
 
 /** Expectations to merge: in memory, or stored. */
@@ -338,11 +334,11 @@ export async function expectedParts(files: readonly ExpectedSource[], comparison
  */
 export async function mergeExpectations(files: readonly ExpectedSource[], source: ExpectationSource, comparison: Comparison): Promise<ExpectedRun> {
   const width = comparison.leaves.length;
-  const stored = !Array.isArray(source) ? (source as StoredExpectations) : undefined;
-  const parts: AsyncIterable<FileExpectation> | readonly FileExpectation[] = stored ? stored.parts() : (source as readonly FileExpectation[]);
-  const inMemory = stored ? undefined : (source as readonly FileExpectation[]);
-  const records = stored?.records ?? (inMemory as readonly FileExpectation[]).reduce((n, p) => n + p.count, 0);
-  const dirtyRecords = stored?.dirty ?? (inMemory as readonly FileExpectation[]).reduce((n, p) => n + p.dirty.length, 0);
+  const inMemory = source as readonly FileExpectation[];
+  const stored: StoredExpectations = Array.isArray(source)
+    ? { records: inMemory.reduce((n, p) => n + p.count, 0), dirty: inMemory.reduce((n, p) => n + p.dirty.length, 0), parts: () => inMemory }
+    : (source as StoredExpectations);
+  const { records, dirty: dirtyRecords } = stored;
   const hashes = new Uint32Array(records * width);
   const kinds = new Uint8Array(records);
   const keys = new KeyTable(records + dirtyRecords);
@@ -362,7 +358,7 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
   let first = 0;
   let n = 0;
   const byContent = comparison.key.length === 0;
-  for await (const part of parts) {
+  for await (const part of stored.parts()) {
     if (first + part.count > records) throw new Error(`verify: the expectations hold more than the ${records} records they said`);
     hashes.set(part.hashes, first * width);
     kinds.set(part.kinds, first);
