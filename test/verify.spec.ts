@@ -5,7 +5,12 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
-import { linesOf, ownedLines, shareOf } from "../src/verify/output";
+import { linesOf, listOutput, type OutputFormat, ownedLines, rowsOf, shareOf } from "../src/verify/output";
+import { type OutputReader, verifyOutput, verifyReader } from "../src/verify/verify";
+import { planRun } from "../src/files/plan";
+import { parseGenerateRequest } from "../src/files/request";
+import { renderFile } from "../src/formats/render";
+import { sinkFor } from "../src/sinks";
 import { canonical, fieldHash, isoMicros, Micros } from "../src/verify/canonical";
 import { comparisonOf, defaultKey, expectFile, rowReader } from "../src/verify/expected";
 import { RowDigester } from "../src/verify/digest";
@@ -277,6 +282,73 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
       assert.equal(bad.report.dirty.late.holds, false);
       assert.match(bad.stderr, /late \d+: \d+ kept \(expected dropped: does not hold\)/);
       assert.match(await readFile(junit, "utf8"), /name="late records are dropped"><failure message="0 of \d+ dropped"\/>/);
+    });
+  });
+
+  describe("lines kept as written are found by their bytes, never parsed: the same report as parsing every line", () => {
+    it("a landing copied with losses, repeats, edits, re-serialised and CRLF lines, a blank one, one not generated and a file under another day: on one thread, on two, and parsing every line", async () => {
+      const event = {
+        file_count: 2,
+        target_size_mb: 0.3,
+        date_prefix: "2026-01-18",
+        seed: 6,
+        run_id: "verbatim-1",
+        dirty: { malformed: 0.03, duplicate: 0.03, late: 0.03, wrong_type: 0.03, out_of_range: 0.03 },
+      };
+      const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
+      const out = join(tmp, "verbatim");
+      let kept = 0;
+      for (const [n, file] of plan.files.entries()) {
+        const chunks = [...renderFile(file).chunks];
+        const lines = Buffer.concat(chunks).toString("utf8").trimEnd().split("\n");
+        const landed: string[] = [];
+        lines.forEach((line, i) => {
+          if (i % 41 === 0) return; // lost
+          let record: Record<string, unknown> | undefined;
+          try {
+            record = JSON.parse(line);
+          } catch {
+            // a malformed record's cut line, passed through
+          }
+          if (record && i % 47 === 2) landed.push(JSON.stringify({ ...record, country: "XX" }));
+          else if (record && i % 53 === 3) landed.push(JSON.stringify(Object.fromEntries(Object.entries(record).reverse())));
+          else {
+            landed.push(i % 59 === 4 ? `${line}\r` : line);
+            kept++;
+          }
+          if (i % 43 === 1) landed.push(line);
+        });
+        landed.reverse();
+        if (n === 0) landed.push("", JSON.stringify({ id: "not-generated-1" }));
+        // The second file lands under another day's folder: its records are misplaced.
+        const key = n === 1 ? `dt=2026-01-17/${file.key}` : file.key;
+        await mkdir(join(out, key, ".."), { recursive: true });
+        await writeFile(join(out, key), `${landed.join("\n")}\n`);
+      }
+      const options = { expect: { malformed: "kept", duplicate: "kept" } } as const;
+      // Counted as the reader hands them over: lines found by their bytes.
+      let verbatim = 0;
+      const sink = sinkFor({ kind: "local", dir: out });
+      const counting: OutputReader = {
+        listed: () => listOutput(sink, ""),
+        async *rows(key, format, lines) {
+          for await (const row of rowsOf(sink, key, format as OutputFormat, undefined, undefined, lines)) {
+            if ("verbatim" in row) verbatim += row.verbatim.length;
+            yield row;
+          }
+        },
+        location: (k) => k,
+        where: "",
+      };
+      const { duration_ms: _a, ...fast } = (await verifyReader(plan.files, counting, options)) as Report;
+      assert.ok(verbatim > 0.9 * kept, `${verbatim} of ${kept} kept lines found by their bytes`);
+      const { duration_ms: _b, ...parsed } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, verbatim: false })) as Report;
+      assert.deepEqual(fast, parsed);
+      const { duration_ms: _c, ...threaded } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, threads: 2 })) as Report;
+      assert.deepEqual(threaded, parsed);
+      // What the pipeline did is all there: lost, repeated, edited, not generated, misplaced.
+      assert.ok(fast.missing > 0 && fast.duplicated > 0 && fast.changed > 0 && fast.unexpected === 1 && fast.misplaced > 0, JSON.stringify(fast));
+      assert.deepEqual(Object.keys(fast.changed_fields), ["country"]);
     });
   });
 

@@ -8,6 +8,6 @@ import { type ExpectTask, expectFile, type FileExpectation } from "../src/verify
  * keys), or one output object digested (its rows' keys and field hashes, encoded); never the data.
  */
 export default async function verifyFile(task: ExpectTask | (DigestTask & { readonly sink: SinkSpec })): Promise<FileExpectation | Uint8Array> {
-  if ("digest" in task) return digestObjects(sinkFor(task.sink), [task.digest], task.comparison, task.outName, task.required, task.events);
-  return expectFile(task.file, task.comparison);
+  if ("digest" in task) return digestObjects(sinkFor(task.sink), [task.digest], task.comparison, task.outName, task.required, task.events, task.lines);
+  return expectFile(task.file, task.comparison, true, task.lines === true);
 }

@@ -1,4 +1,5 @@
 import type { Leaf } from "../records/columns";
+import { murmurStep } from "./key-table";
 
 /**
  * A Parquet TIMESTAMP as its reader hands it to verify: microseconds since the epoch, kept whole
@@ -211,13 +212,36 @@ function hashNumber(tag: number, v: number): number {
   return mix(Math.imul((U32[0] as number) ^ tag, 0x01000193) ^ (U32[1] as number));
 }
 
+/** Strings this long or longer (up to a third of `longText`) are hashed from their bytes when they are ASCII. */
+const LONG_TEXT = 48;
+let longText = Buffer.allocUnsafe(1 << 16);
+
 function hashString(tag: number, s: string): number {
+  if (s.length >= LONG_TEXT) {
+    if (s.length * 3 > longText.length) longText = Buffer.allocUnsafe(Math.max(s.length * 3, longText.length * 2));
+    // Encoded natively and hashed four bytes at a time: a padding field's kilobyte costs a tenth of a loop over its characters.
+    const n = longText.write(s, 0, "utf8");
+    if (n === s.length) return hashAscii(tag, longText, n);
+  }
   let h = (0x811c9dc5 ^ tag) >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
   return mix(h);
+}
+
+/** An ASCII string's hash from its bytes `buf[0, n)` (a byte a character): MurmurHash3 seeded by the tag, its length mixed in. */
+function hashAscii(tag: number, buf: Buffer, n: number): number {
+  let h = tag | 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) h = murmurStep(h, (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24));
+  if (i < n) {
+    let w = 0;
+    for (let s = 0; i < n; i++, s += 8) w |= (buf[i] as number) << s;
+    h = murmurStep(h, w);
+  }
+  return mix(h ^ n);
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Leaf } from "../records/columns";
 import { canonical, fieldHash, valueAt } from "./canonical";
 import { type EventChecksOptions, type EventFields, eventFieldsOf } from "./events";
 import type { Comparison, FileExpectation } from "./expected";
+import { KeyTable, type SharedKeyTable } from "./key-table";
 import type { FileSink } from "../sinks/sink";
 import { hivePartitionsOf, type OutputFormat, type OutputRow, type Piece, rowsOf } from "./output";
 
@@ -29,11 +30,22 @@ export interface UnreadableRow {
   readonly textHash?: number;
 }
 
+/**
+ * Rows in a row, each byte for byte a generated record's clean line (see `VerbatimLines`): the
+ * records' indices, nothing else needed; `line` is the first's. Its columns are not collected: a verbatim row's are the dataset's own,
+ * which only matter to a check that renames, drops, requires or reads event columns, and those
+ * never look lines up (see `verbatimLines`).
+ */
+export interface VerbatimRow {
+  readonly line: number;
+  readonly verbatim: readonly number[];
+}
+
 /** One output object's rows (or a piece's), digested, and the columns its rows had (in the order first seen). */
 export interface DigestedObject {
   readonly key: string;
   readonly format: OutputFormat | "table";
-  readonly rows: AsyncIterable<DigestedRow | UnreadableRow>;
+  readonly rows: AsyncIterable<DigestedRow | UnreadableRow | VerbatimRow>;
   /** Filled while `rows` is read; complete once it ends. */
   readonly columns: string[];
   /** A piece of the object: its rows are numbered from the piece's first line, and the pieces come in order. */
@@ -127,7 +139,7 @@ export class RowDigester {
    * Digests of one object's rows, its columns collected into `columns` (a Hive partition in its
    * key counts as a column where it stands for a compared field the rows lack).
    */
-  async *rows(objectKey: string, rows: AsyncIterable<OutputRow>, columns: string[]): AsyncGenerator<DigestedRow | UnreadableRow> {
+  async *rows(objectKey: string, rows: AsyncIterable<OutputRow>, columns: string[]): AsyncGenerator<DigestedRow | UnreadableRow | VerbatimRow> {
     const seen = new Set<string>();
     const partition = partitionValues(objectKey, this.outName);
     partition?.forEach((v, f) => {
@@ -138,6 +150,10 @@ export class RowDigester {
     // The previous row's names, in order: a row with the same ones (most rows) adds no column.
     let last: string[] = [];
     for await (const row of rows) {
+      if ("verbatim" in row) {
+        yield row;
+        continue;
+      }
       if ("error" in row) {
         yield { line: row.line, error: row.error, ...(row.text !== undefined ? { textHash: fieldHash("string", row.text) } : {}) };
         continue;
@@ -193,8 +209,8 @@ export class RowDigester {
   }
 }
 
-/** SGVD3: a row may carry its event fields (SGVD2 had none). */
-const MAGIC = "SGVD3";
+/** SGVD4: a row may be a verbatim one (SGVD3 had none; SGVD2 no event fields either). */
+const MAGIC = "SGVD4";
 /** Expectations keep 64-bit key hashes from SGVE2 on (SGVE1 kept the keys' text). */
 const EXPECTED_MAGIC = "SGVE2";
 const START = 0;
@@ -203,6 +219,8 @@ const ROW = 2;
 const UNREADABLE = 3;
 /** A row with its event fields after its digest. */
 const EVENT_ROW = 4;
+/** Verbatim rows: how many, and each record's index. */
+const VERBATIM_ROW = 5;
 
 /** A growable byte buffer for digests. */
 class Bytes {
@@ -329,6 +347,13 @@ export async function encodeObjects(objects: AsyncIterable<DigestedObject> | Ite
     let rows = 0;
     for await (const row of object.rows) {
       rows++;
+      if ("verbatim" in row) {
+        out.u8(VERBATIM_ROW);
+        out.u32(row.line);
+        out.u32(row.verbatim.length);
+        for (const i of row.verbatim) out.u32(i);
+        continue;
+      }
       if ("error" in row) {
         out.u8(UNREADABLE);
         out.u32(row.line);
@@ -365,12 +390,13 @@ export function decodeObjects(buf: Buffer, width: number): DigestedObject[] {
   while (r.more) {
     if (r.u8() !== START) throw new Error(`a verify digest is corrupt at byte ${r.at - 1}`);
     const head = JSON.parse(r.text()) as { key: string; format: OutputFormat | "table"; piece?: Piece };
-    const rows: (DigestedRow | UnreadableRow)[] = [];
+    const rows: (DigestedRow | UnreadableRow | VerbatimRow)[] = [];
     for (;;) {
       const tag = r.u8();
       if (tag === END) break;
       const line = r.u32();
-      if (tag === UNREADABLE) {
+      if (tag === VERBATIM_ROW) rows.push({ line, verbatim: Array.from(r.words(r.u32())) });
+      else if (tag === UNREADABLE) {
         const error = r.text();
         const has = r.u8();
         const textHash = r.u32();
@@ -441,6 +467,8 @@ export interface DigestTask {
   readonly outName: readonly string[];
   readonly required: readonly string[];
   readonly events?: EventChecksOptions;
+  /** The run's clean lines by hash, shared by the thread that merged it: NDJSON lines are looked up before they are parsed (see `verbatimLines`). */
+  readonly lines?: SharedKeyTable;
 }
 
 /** Digests output objects in order and encodes them as one slice. */
@@ -451,13 +479,15 @@ export function digestObjects(
   outName: readonly string[],
   required: readonly string[] = [],
   events?: EventChecksOptions,
+  lines?: SharedKeyTable,
 ): Promise<Buffer> {
   const digester = new RowDigester(comparison, outName, required, events);
+  const verbatim = lines ? new KeyTable(lines) : undefined;
   const digested = function* (): Generator<DigestedObject> {
     for (const o of objects) {
       const columns: string[] = [];
       const counted = { lines: 0 };
-      yield { key: o.key, format: o.format, columns, rows: digester.rows(o.key, rowsOf(sink, o.key, o.format, o.piece, counted), columns), ...(o.piece ? { piece: o.piece, counted } : {}) };
+      yield { key: o.key, format: o.format, columns, rows: digester.rows(o.key, rowsOf(sink, o.key, o.format, o.piece, counted, verbatim), columns), ...(o.piece ? { piece: o.piece, counted } : {}) };
     }
   };
   return encodeObjects(digested(), comparison.leaves.length);
@@ -478,7 +508,7 @@ export async function readFoundValues(
     const values = new Map<number, (string | null)[]>();
     let left = lines.size;
     for await (const row of rowsOf(sink, key, format)) {
-      if ("error" in row || !lines.has(row.line)) continue;
+      if ("error" in row || "verbatim" in row || !lines.has(row.line)) continue;
       values.set(row.line, canonicalValues(key, row.values, row.textual, comparison, outName));
       if (--left === 0) break;
     }

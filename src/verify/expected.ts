@@ -12,7 +12,7 @@ import type { EmitRequest } from "../events/request";
 import { EventStream } from "../events/streams";
 import type { RecordTap } from "../records/record-source";
 import { canonical, fieldHash, valueAt } from "./canonical";
-import { hashContent, hashKey, type KeyHash, KeyTable, NO_KEY } from "./key-table";
+import { hashContent, hashKey, hashLineText, type KeyHash, KeyTable, NO_KEY } from "./key-table";
 
 /**
  * One event stream of an emit run, as verify recomputes it: the records stream `emit.stream` of
@@ -130,6 +130,11 @@ export interface ExpectedRun {
   readonly sharedKeys: number;
   /** The first record found sharing one (its index in the run). */
   readonly firstShared?: number;
+  /**
+   * Record index by the hash of its clean line, in memory worker threads share, when every file's
+   * expectation hashed its lines and no two lines are the same (see `verbatimLines`).
+   */
+  readonly lines?: KeyTable;
 }
 
 /**
@@ -235,6 +240,8 @@ export interface FileExpectation {
   readonly dirty: { readonly at: number; readonly hashes: Uint32Array; readonly key: KeyHash | undefined }[];
   /** Malformed records by the hash of their cut line. */
   readonly malformed: [number, number][];
+  /** Each record's line as written, hashed (`hashLineText`) as `h1, h2` pairs, when asked for (see `verbatimLines`). */
+  readonly lines?: Uint32Array;
 }
 
 /**
@@ -244,11 +251,12 @@ export interface FileExpectation {
  * dataset made it from where it hands one over (`rows`; false parses every record's text, as a
  * check of the rows does).
  */
-export function expectFile(file: ExpectedSource, comparison: Comparison, rows = true): FileExpectation {
+export function expectFile(file: ExpectedSource, comparison: Comparison, rows = true, lines = false): FileExpectation {
   const { leaves, key, unit } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
   const keys = new U32s();
+  const lineHashes = lines ? new U32s() : undefined;
   const keyHash: KeyHash = { h1: 0, h2: 0 };
   const dirty: { at: number; hashes: Uint32Array; key: KeyHash | undefined }[] = [];
   const malformed: [number, number][] = [];
@@ -261,6 +269,12 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
     const raw = rows && row !== undefined && fromRow(row, values) ? values : rawOf(clean, leaves);
     for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
+    if (lineHashes) {
+      // The clean record's line (what the file holds unless dirt changed it).
+      hashLineText(clean, keyHash);
+      lineHashes.push(keyHash.h1);
+      lineHashes.push(keyHash.h2);
+    }
     // Without key fields a record is found by its content, hashed when merged.
     const k = key.length ? keyOf(raw, leaves, key, false, unit) : undefined;
     if (k === undefined) {
@@ -281,13 +295,22 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
     }
     at++;
   });
-  return { count: at, hashes: hashes.data.slice(0, hashes.length), kinds: Uint8Array.from(kinds), keys: keys.data.slice(0, keys.length), dirty, malformed };
+  return {
+    count: at,
+    hashes: hashes.data.slice(0, hashes.length),
+    kinds: Uint8Array.from(kinds),
+    keys: keys.data.slice(0, keys.length),
+    dirty,
+    malformed,
+    ...(lineHashes ? { lines: lineHashes.data.slice(0, lineHashes.length) } : {}),
+  };
 }
 
 /** The task a verify worker runs: `expectFile` on another thread. */
 export interface ExpectTask {
   readonly file: ExpectedSource;
   readonly comparison: Comparison;
+  readonly lines?: boolean;
 }
 
 /** workers/verify-file.js, beside the file workers (built by `npm run build`). */
@@ -316,12 +339,12 @@ export interface StoredExpectations {
 export type ExpectationSource = readonly FileExpectation[] | StoredExpectations;
 
 /** Each file's expectation, recomputed on `threads` threads, in file order. */
-export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1): Promise<FileExpectation[]> {
-  if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison));
+export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1, lines = false): Promise<FileExpectation[]> {
+  if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison, true, lines));
   const Piscina = require("piscina") as typeof import("piscina").default;
   const pool = new Piscina<ExpectTask, FileExpectation>({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads });
   try {
-    return await Promise.all(files.map((file) => pool.run({ file, comparison })));
+    return await Promise.all(files.map((file) => pool.run({ file, comparison, lines })));
   } finally {
     await pool.destroy();
   }
@@ -344,6 +367,9 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
   const keys = new KeyTable(records + dirtyRecords);
   const dirtyHashes = new Map<number, Uint32Array>();
   const malformedLines = new Map<number, number>();
+  // Lines are hashed on request, by every file's expectation or none; two alike and the table is no use.
+  let lines: KeyTable | undefined;
+  let lineless = false;
   let sharedKeys = 0;
   let firstShared: number | undefined;
   const out: ExpectedFile[] = [];
@@ -379,12 +405,32 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
       }
     }
     for (const [hash, at] of part.malformed) malformedLines.set(hash, first + at);
+    if (part.lines && !lineless) {
+      lines ??= new KeyTable(records, true);
+      for (let i = 0; i < part.count && !lineless; i++) {
+        k.h1 = part.lines[2 * i] as number;
+        k.h2 = part.lines[2 * i + 1] as number;
+        lineless = lines.add(k, first + i) >= 0;
+      }
+    } else lineless = true;
     const file = files[n++] as ExpectedSource;
     out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
     first += part.count;
   }
   if (first !== records || n !== files.length) throw new Error(`verify: expectations of ${n} files and ${first} records, where the run has ${files.length} files and they said ${records} records`);
-  return { comparison, files: out, records, keys, hashes, kinds, dirtyHashes, malformedLines, sharedKeys, ...(firstShared !== undefined ? { firstShared } : {}) };
+  return {
+    comparison,
+    files: out,
+    records,
+    keys,
+    hashes,
+    kinds,
+    dirtyHashes,
+    malformedLines,
+    sharedKeys,
+    ...(firstShared !== undefined ? { firstShared } : {}),
+    ...(lines && !lineless ? { lines } : {}),
+  };
 }
 
 /** Record `index`'s canonical values again, by rendering its file or stream (for a report's examples only). */

@@ -38,6 +38,49 @@ export function hashContent(words: Uint32Array, start: number, width: number, ou
   return finish(a, b, 0x80000000 + width, out);
 }
 
+/**
+ * Both hashes of one line's bytes `buf[start, end)`, four bytes to a step: how an output line
+ * that is byte for byte a generated record's is found without parsing it (see `hashLineText`).
+ */
+export function hashLine(buf: Uint8Array, start: number, end: number, out: KeyHash): KeyHash {
+  let a = 0x3c6ef372;
+  let b = 0xa54ff53a;
+  let i = start;
+  // Two lanes: MurmurHash3's block step, and the key hash's second.
+  for (; i + 4 <= end; i += 4) {
+    const w = (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24);
+    a = murmurStep(a, w);
+    b = Math.imul(b ^ w, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  if (i < end) {
+    let w = 0;
+    for (let s = 0; i < end; i++, s += 8) w |= (buf[i] as number) << s;
+    a = murmurStep(a, w);
+    b = Math.imul(b ^ w, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  // A length tag apart from key texts' and contents' (below 2^31, and 0x80000000 + width).
+  return finish(a, b, 0xc0000000 + (end - start), out);
+}
+
+/** One 4-byte block of MurmurHash3 (x86, 32-bit) into `h`. */
+export function murmurStep(h: number, w: number): number {
+  let k = Math.imul(w, 0xcc9e2d51);
+  k = (k << 15) | (k >>> 17);
+  h ^= Math.imul(k, 0x1b873593);
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
+let scratch = Buffer.allocUnsafe(1 << 16);
+
+/** `hashLine` of a text's UTF-8 bytes: a generated record's line, as the output holds it when the pipeline kept it as written. */
+export function hashLineText(text: string, out: KeyHash): KeyHash {
+  if (text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length * 3, scratch.length * 2));
+  return hashLine(scratch, 0, scratch.write(text, 0, "utf8"), out);
+}
+
 function finish(a: number, b: number, length: number, out: KeyHash): KeyHash {
   a ^= length;
   a ^= a >>> 16;
@@ -53,6 +96,14 @@ function finish(a: number, b: number, length: number, out: KeyHash): KeyHash {
   return out;
 }
 
+/** A key table's arrays in memory threads share. */
+export interface SharedKeyTable {
+  readonly h1: SharedArrayBuffer;
+  readonly h2: SharedArrayBuffer;
+  readonly index: SharedArrayBuffer;
+  readonly size: number;
+}
+
 /**
  * Key hashes → record index, open addressing in typed arrays: 12 bytes a slot, at most half the
  * slots used, so ~24 bytes a key however many there are, and nothing for the collector to walk.
@@ -64,14 +115,32 @@ export class KeyTable {
   private readonly mask: number;
   size = 0;
 
-  /** Room for `keys` keys (a run's records and their dirty versions' keys). */
-  constructor(keys: number) {
-    let slots = 16;
-    while (slots < keys * 2) slots *= 2;
-    this.h1 = new Uint32Array(slots);
-    this.h2 = new Uint32Array(slots);
-    this.index = new Int32Array(slots).fill(-1);
-    this.mask = slots - 1;
+  /**
+   * Room for `keys` keys (a run's records and their dirty versions' keys), in memory worker
+   * threads can read too when `share` (see `shared()`); or the table another thread shared.
+   */
+  constructor(keys: number | SharedKeyTable, share = false) {
+    if (typeof keys === "object") {
+      this.h1 = new Uint32Array(keys.h1);
+      this.h2 = new Uint32Array(keys.h2);
+      this.index = new Int32Array(keys.index);
+      this.size = keys.size;
+    } else {
+      let slots = 16;
+      while (slots < keys * 2) slots *= 2;
+      const words = (): ArrayBufferLike => (share ? new SharedArrayBuffer(slots * 4) : new ArrayBuffer(slots * 4));
+      this.h1 = new Uint32Array(words());
+      this.h2 = new Uint32Array(words());
+      this.index = new Int32Array(words()).fill(-1);
+    }
+    this.mask = this.index.length - 1;
+  }
+
+  /** The table as worker threads receive it (read through `new KeyTable(shared)`), once it is complete; only of a table made to share. */
+  shared(): SharedKeyTable {
+    const { buffer } = this.index;
+    if (!(buffer instanceof SharedArrayBuffer)) throw new Error("verify: a key table made unshared cannot be shared");
+    return { h1: this.h1.buffer as SharedArrayBuffer, h2: this.h2.buffer as SharedArrayBuffer, index: buffer, size: this.size };
   }
 
   /** The record index stored under the key, or -1. */

@@ -3,6 +3,7 @@ import { createGunzip } from "node:zlib";
 import { ValidationError } from "../core/errors";
 import type { FileSink } from "../sinks/sink";
 import { Micros } from "./canonical";
+import { hashLine, type KeyHash } from "./key-table";
 import { CsvRows } from "../formats/csv-rows";
 
 /** The formats verify reads, by how a key ends. */
@@ -64,8 +65,21 @@ export async function listOutput(sink: FileSink, prefix: string, sizes?: Map<str
   return { files, skipped };
 }
 
-/** One row of output: an object (nested for NDJSON and Parquet, dotted CSV names for CSV), or why it could not be read. */
-export type OutputRow = { readonly values: Record<string, unknown>; readonly textual: boolean; readonly line: number } | { readonly error: string; readonly line: number; readonly text?: string };
+/**
+ * One row of output: an object (nested for NDJSON and Parquet, dotted CSV names for CSV), or why
+ * it could not be read, or — NDJSON lines in a row each byte for byte a generated record's clean
+ * line, found by its hash (see `VerbatimLines`) — those records' indices, from line `line` on, the
+ * lines never parsed.
+ */
+export type OutputRow =
+  | { readonly values: Record<string, unknown>; readonly textual: boolean; readonly line: number }
+  | { readonly error: string; readonly line: number; readonly text?: string }
+  | { readonly verbatim: readonly number[]; readonly line: number };
+
+/** The record index whose clean line hashes to `h` (`hashLine`), or -1: an expected run's `lines` table. */
+export interface VerbatimLines {
+  get(h: KeyHash): number;
+}
 
 /**
  * Piece `part` of `parts` of an object too large for one reader (the verify state machine's read
@@ -100,7 +114,7 @@ export const shareOf = (count: number, { part, parts }: Piece): [number, number]
  * `counted.lines` receives how many it read, so a reader of the pieces in order can number them
  * as the whole object's.
  */
-export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat, piece?: Piece, counted?: { lines: number }): AsyncGenerator<OutputRow> {
+export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat, piece?: Piece, counted?: { lines: number }, verbatim?: VerbatimLines): AsyncGenerator<OutputRow> {
   if (piece && !splittable(format)) throw new Error(`verify: a ${format} object is read whole, not in pieces`);
   if (format === "parquet") {
     yield* parquetRows(sink, key, piece, counted);
@@ -119,16 +133,36 @@ export async function* rowsOf(sink: FileSink, key: string, format: OutputFormat,
   if (format.startsWith("ndjson")) {
     let line = 0;
     const chunks = text as AsyncIterable<Buffer>;
-    for await (const l of linesOf(owned ? owned(chunks) : chunks)) {
-      line++;
-      if (l.trim() === "") continue;
-      try {
-        const v = JSON.parse(l) as unknown;
-        if (v === null || typeof v !== "object" || Array.isArray(v)) yield { error: "not a JSON object", line, text: l };
-        else yield { values: v as Record<string, unknown>, textual: false, line };
-      } catch {
-        yield { error: "not valid JSON", line, text: l };
+    const h: KeyHash = { h1: 0, h2: 0 };
+    for await (const lines of lineBatchesOf(owned ? owned(chunks) : chunks)) {
+      // Verbatim lines in a row go as one batch: most of a kept file's lines are, and cost a step each otherwise.
+      let batch: number[] = [];
+      let from = 0;
+      for (const bytes of lines) {
+        line++;
+        if (verbatim) {
+          const index = verbatim.get(hashLine(bytes, 0, bytes.length, h));
+          if (index >= 0) {
+            if (batch.length === 0) from = line;
+            batch.push(index);
+            continue;
+          }
+          if (batch.length > 0) {
+            yield { verbatim: batch, line: from };
+            batch = [];
+          }
+        }
+        const l = bytes.toString("utf8");
+        if (l.trim() === "") continue;
+        try {
+          const v = JSON.parse(l) as unknown;
+          if (v === null || typeof v !== "object" || Array.isArray(v)) yield { error: "not a JSON object", line, text: l };
+          else yield { values: v as Record<string, unknown>, textual: false, line };
+        } catch {
+          yield { error: "not valid JSON", line, text: l };
+        }
       }
+      if (batch.length > 0) yield { verbatim: batch, line: from };
     }
     if (counted) counted.lines = line;
     raw.destroy();
@@ -198,28 +232,36 @@ export async function* ownedLines(chunks: AsyncIterable<Buffer>, skipFirst: bool
 /** A line longer than this is not a record (synthgen's largest, an oversize one, is just over 1 MiB). */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
 
-/**
- * Lines of a byte stream, split on `\n` (a `\r` before it dropped) where the bytes are, each
- * decoded once: cheaper than readline's decoder and regular expression over every chunk.
- */
+/** Lines of a byte stream as text: see `lineBatchesOf`. */
 export async function* linesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
+  for await (const lines of lineBatchesOf(chunks)) for (const line of lines) yield line.toString("utf8");
+}
+
+/**
+ * Lines of a byte stream, split on `\n` (a `\r` before it dropped) where the bytes are, as views
+ * of them (a line that spans chunks joined once), a chunk's at a time: decoded only by a reader
+ * that needs the text, which is cheaper than readline's decoder and regular expression over every
+ * chunk, and one step of the stream per chunk, not per line.
+ */
+export async function* lineBatchesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer[]> {
   // The start of a line that spans chunks, kept as pieces and joined once its end arrives.
   const pending: Buffer[] = [];
   let pendingBytes = 0;
-  const decode = (buf: Buffer, start: number, end: number) => buf.toString("utf8", start, end > start && buf[end - 1] === 13 ? end - 1 : end);
+  const cut = (buf: Buffer, start: number, end: number) => buf.subarray(start, end > start && buf[end - 1] === 13 ? end - 1 : end);
   for await (const chunk of chunks) {
+    const lines: Buffer[] = [];
     let start = 0;
     let nl = chunk.indexOf(10);
     if (nl >= 0 && pendingBytes > 0) {
       const line = Buffer.concat([...pending, chunk.subarray(0, nl)]);
       pending.length = 0;
       pendingBytes = 0;
-      yield decode(line, 0, line.length);
+      lines.push(cut(line, 0, line.length));
       start = nl + 1;
       nl = chunk.indexOf(10, start);
     }
     for (; nl >= 0; nl = chunk.indexOf(10, start)) {
-      yield decode(chunk, start, nl);
+      lines.push(cut(chunk, start, nl));
       start = nl + 1;
     }
     if (start < chunk.length) {
@@ -227,10 +269,11 @@ export async function* linesOf(chunks: AsyncIterable<Buffer>): AsyncGenerator<st
       pendingBytes += chunk.length - start;
       if (pendingBytes > MAX_LINE_BYTES) throw new Error(`a line longer than ${MAX_LINE_BYTES} bytes: not NDJSON`);
     }
+    if (lines.length > 0) yield lines;
   }
   if (pendingBytes > 0) {
     const line = Buffer.concat(pending);
-    yield decode(line, 0, line.length);
+    yield [cut(line, 0, line.length)];
   }
 }
 

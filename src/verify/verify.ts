@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { sinkFor } from "../sinks";
 import type { SinkSpec } from "../sinks/sink";
 import { shown } from "./canonical";
-import { hashContent, hashKey, type KeyHash } from "./key-table";
+import { hashContent, hashKey, type KeyHash, type SharedKeyTable } from "./key-table";
 import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
 import { EventChecks, type EventChecksOptions } from "./events";
 import {
@@ -21,7 +21,8 @@ import {
   recordValues,
   VERIFY_WORKER_FILE,
 } from "./expected";
-import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf } from "./output";
+import { listOutput, type OutputFormat, type OutputRow, partitionOf, rowsOf, type VerbatimLines } from "./output";
+import { datasetOf } from "../datasets";
 
 /** Columns `--require` may name: each row's answer is one bit of a 32-bit word. */
 export const MAX_REQUIRED = 32;
@@ -53,6 +54,8 @@ export interface VerifyOptions {
   readonly onFile?: (key: string, rows: number) => void;
   /** An emit run's checks besides its records (order, idempotency keys, delay); its parts must be event streams. */
   readonly events?: EventChecksOptions;
+  /** Look NDJSON lines up whole before parsing them, where that can tell (see `verbatimLines`); false parses every line: the same report, slower. */
+  readonly verbatim?: boolean;
 }
 
 interface FieldChange {
@@ -84,7 +87,12 @@ const PRECISION_RULES: Readonly<Record<Precision, string>> = {
  */
 export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkSpec, prefix: string, location: (key: string) => string, options: VerifyOptions = {}) {
   const sink = sinkFor(spec);
-  const reader: OutputReader = { listed: () => listOutput(sink, prefix), rows: (key, format) => rowsOf(sink, key, format as OutputFormat), location, where: location(prefix) };
+  const reader: OutputReader = {
+    listed: () => listOutput(sink, prefix),
+    rows: (key, format, verbatim) => rowsOf(sink, key, format as OutputFormat, undefined, undefined, verbatim),
+    location,
+    where: location(prefix),
+  };
   const threads = options.threads ?? 1;
   if (threads <= 1 || !existsSync(VERIFY_WORKER_FILE)) return verifyReader(files, reader, options);
   const first = files[0];
@@ -103,14 +111,17 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
     return task;
   };
   try {
-    // The run's files first, so the join can start; the output's objects behind them.
-    const expecting = files.map((file) => run(pool.run({ file, comparison: plan.comparison }) as Promise<FileExpectation>));
-    for (const p of expecting) p.catch(() => undefined);
     const listed = await reader.listed();
     if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+    const lines = verbatimLines(files, plan, options) && listed.files.some((f) => f.format.startsWith("ndjson"));
+    // The run's files first, so the join can start; the output's objects behind them.
+    const expecting = files.map((file) => run(pool.run({ file, comparison: plan.comparison, lines }) as Promise<FileExpectation>));
+    for (const p of expecting) p.catch(() => undefined);
     // At most this many digests wait for the join: memory stays flat however many objects there are.
     const ahead = threads * 2;
     const digests: (Promise<Uint8Array> | undefined)[] = [];
+    // With lines hashed, objects are digested once the run is merged, each worker looking lines up in its table.
+    let shared: SharedKeyTable | undefined;
     const digest = (i: number) => {
       const f = listed.files[i];
       if (f === undefined || f.format === "table") return;
@@ -121,14 +132,20 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
           outName: plan.outName,
           required: options.require ?? [],
           ...(options.events ? { events: options.events } : {}),
+          ...(shared ? { lines: shared } : {}),
           sink: spec,
         }) as Promise<Uint8Array>,
       );
       p.catch(() => undefined);
       digests[i] = p;
     };
-    for (let i = 0; i < ahead; i++) digest(i);
+    if (!lines) for (let i = 0; i < ahead; i++) digest(i);
     const parts = await Promise.all(expecting);
+    const merged = lines ? await expectedOf(files, parts, plan, options) : undefined;
+    if (merged) {
+      if (merged.expected.comparison.key.length && merged.expected.lines) shared = merged.expected.lines.shared();
+      for (let i = 0; i < ahead; i++) digest(i);
+    }
     const width = plan.comparison.leaves.length;
     const objects = async function* (): AsyncGenerator<DigestedObject> {
       for (let i = 0; i < listed.files.length; i++) {
@@ -141,7 +158,7 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
     const formats = new Map(listed.files.map((f) => [f.key, f.format as OutputFormat]));
     return await verifyDigests(
       files,
-      parts,
+      merged ? { merged } : parts,
       plan,
       objects(),
       {
@@ -161,7 +178,8 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
 /** Where verify reads a pipeline's output: its parts (files, or a table), each part's rows, and how to name them. */
 export interface OutputReader {
   listed(): Promise<{ files: { key: string; format: OutputFormat | "table" }[]; skipped: { key: string; why: string }[] }>;
-  rows(key: string, format: OutputFormat | "table"): AsyncIterable<OutputRow>;
+  /** The rows of one part; an NDJSON reader looks each line up in `verbatim` first, when given, and parses only the rest. */
+  rows(key: string, format: OutputFormat | "table", verbatim?: VerbatimLines): AsyncIterable<OutputRow>;
   location(key: string): string;
   /** The output as a whole, as the report names it. */
   readonly where: string;
@@ -195,7 +213,13 @@ export function verifyPlan(first: ExpectedSource, options: VerifyOptions): Verif
  * id repeats in the run (a schema's sequence restarts each day) and no --key was named, records
  * are matched by content instead, and the note says so; a named key that repeats is refused.
  */
-export async function expectedOf(files: readonly ExpectedSource[], parts: ExpectationSource, plan: VerifyPlan, options: VerifyOptions): Promise<{ expected: ExpectedRun; keyNote?: string }> {
+/** The run merged from its files' expectations, and the note when its records are matched by content for want of a unique key. */
+export interface MergedRun {
+  readonly expected: ExpectedRun;
+  readonly keyNote?: string;
+}
+
+export async function expectedOf(files: readonly ExpectedSource[], parts: ExpectationSource, plan: VerifyPlan, options: VerifyOptions): Promise<MergedRun> {
   const { keyNames } = plan;
   let comparison = plan.comparison;
   let expected = await mergeExpectations(files, parts, comparison);
@@ -221,22 +245,44 @@ export async function expectedOf(files: readonly ExpectedSource[], parts: Expect
   return { expected, ...(keyNote ? { keyNote } : {}) };
 }
 
+/**
+ * Whether output lines are looked up whole before they are parsed: an NDJSON line byte for byte a
+ * generated record's clean line is that record, found once and equal in every field — what the
+ * join finds by parsing it, for the cost of hashing its bytes (a pipeline that lands the files as
+ * written: a copy, a replication, Firehose without a transform). Only where parsing could tell
+ * nothing more: a generated NDJSON run (not an emit run's events, which land with fields added),
+ * matched by a key (unique, or the join falls back to content and lines are not looked up), no
+ * column renamed, dropped or required, and every top-level column compared.
+ */
+export function verbatimLines(files: readonly ExpectedSource[], plan: VerifyPlan, options: VerifyOptions): boolean {
+  if (options.verbatim === false || options.events || Object.keys(options.map ?? {}).length > 0 || (options.drop?.length ?? 0) > 0 || (options.require?.length ?? 0) > 0) return false;
+  const { leaves, key } = plan.comparison;
+  const first = files[0];
+  if (key.length === 0 || first === undefined) return false;
+  if (!files.every((f) => !("emit" in f) && !("indexed" in f) && (f.format === undefined || f.format.startsWith("ndjson")))) return false;
+  return datasetOf(first).columns.every((c) => leaves.some((l) => l.name === c.name || l.name.startsWith(`${c.name}.`)));
+}
+
 /** Checks the output a reader gives against the run: see verifyOutput. */
 export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, given: VerifyOptions = {}) {
   const options: VerifyOptions = given.precision === undefined && reader.precision !== undefined ? { ...given, precision: reader.precision } : given;
   const first = files[0];
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const plan = verifyPlan(first, options);
-  const parts = await expectedParts(files, plan.comparison, options.threads ?? 1);
   const listed = await reader.listed();
   if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
+  const lines = verbatimLines(files, plan, options) && listed.files.some((f) => f.format.startsWith("ndjson"));
+  const parts = await expectedParts(files, plan.comparison, options.threads ?? 1, lines);
+  // With lines hashed, the run is merged before the output is read, so lines can be looked up as they are read.
+  const merged = lines ? await expectedOf(files, parts, plan, options) : undefined;
+  const verbatim = merged?.expected.comparison.key.length ? merged.expected.lines : undefined;
   // Keys are made by the plan's comparison; matched by content instead, the join ignores them.
   const digester = new RowDigester(plan.comparison, plan.outName, options.require, options.events);
   const objects = listed.files.map((file): DigestedObject => {
     const columns: string[] = [];
-    return { key: file.key, format: file.format, columns, rows: digester.rows(file.key, reader.rows(file.key, file.format), columns) };
+    return { key: file.key, format: file.format, columns, rows: digester.rows(file.key, reader.rows(file.key, file.format, verbatim), columns) };
   });
-  return verifyDigests(files, parts, plan, objects, { where: reader.where, location: reader.location, skipped: listed.skipped }, options);
+  return verifyDigests(files, merged ? { merged } : parts, plan, objects, { where: reader.where, location: reader.location, skipped: listed.skipped }, options);
 }
 
 /** How a report names the output, and what the listing left out. */
@@ -257,7 +303,7 @@ export interface OutputNames {
  */
 export async function verifyDigests(
   files: readonly ExpectedSource[],
-  parts: ExpectationSource,
+  parts: ExpectationSource | { readonly merged: MergedRun },
   plan: VerifyPlan,
   objects: Iterable<DigestedObject> | AsyncIterable<DigestedObject>,
   names: OutputNames,
@@ -268,7 +314,7 @@ export async function verifyDigests(
   if (!first) throw new ValidationError("files", "the run has no files to verify");
   const emitted = "emit" in first ? first.emit.request : undefined;
   if (options.events && !emitted) throw new ValidationError("events", "the order, idempotency and delay checks apply to an emit run's events");
-  const { expected, keyNote } = await expectedOf(files, parts, plan, options);
+  const { expected, keyNote } = "merged" in parts ? parts.merged : await expectedOf(files, parts, plan, options);
   const { comparison } = expected;
   const { leaves, key } = comparison;
   const examples = options.examples ?? 3;
@@ -302,6 +348,15 @@ export async function verifyDigests(
   const width = leaves.length;
   const keyHash: KeyHash = { h1: 0, h2: 0 };
 
+  /** Record `index` found once more, in an object under the `dt=` partition given. */
+  const foundAt = (index: number, partition: string | undefined) => {
+    if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
+    if (partition !== undefined) {
+      foundByPartition.set(partition, (foundByPartition.get(partition) ?? 0) + 1);
+      if (partition !== dayOf(index)) misplaced[index] = 1;
+    }
+  };
+
   // A large object's pieces (read by separate slices) come in order: one object, its rows numbered on from the piece before.
   let lastKey: string | undefined;
   let lineOffset = 0;
@@ -318,6 +373,16 @@ export async function verifyDigests(
     let rows = 0;
     for await (const read of file.rows) {
       const row = lineOffset === 0 ? read : { ...read, line: read.line + lineOffset };
+      if ("verbatim" in row) {
+        // Their clean records' lines as written: found by each line's hash, equal in every field (see `verbatimLines`).
+        if (events || required.length) throw new Error("verify: verbatim rows in a check that reads rows' columns");
+        for (const index of row.verbatim) {
+          foundAt(index, partition);
+          matched[index] = (matched[index] as number) | 1;
+        }
+        rows += row.verbatim.length;
+        continue;
+      }
       rows++;
       if ("error" in row) {
         // A malformed record the pipeline passed through as it was written: kept, not unreadable output.
@@ -353,11 +418,7 @@ export async function verifyDigests(
         if (row.events === undefined) throw new Error("verify: an emit run's output digested without its event fields");
         events.row(index, found[index] === 0, row.events, location(file.key), row.line);
       }
-      if (found[index] !== SATURATED) found[index] = (found[index] as number) + 1;
-      if (partition !== undefined) {
-        foundByPartition.set(partition, (foundByPartition.get(partition) ?? 0) + 1);
-        if (partition !== dayOf(index)) misplaced[index] = 1;
-      }
+      foundAt(index, partition);
       const base = index * leaves.length;
       const dirty = expected.dirtyHashes.get(index);
       let clean = true;
