@@ -75,10 +75,13 @@ export function murmurStep(h: number, w: number): number {
 
 let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** `hashLine` of a text's UTF-8 bytes: a generated record's line, as the output holds it when the pipeline kept it as written. */
+/**
+ * `hashLine` of a generated record's line as generate writes it (latin1: a byte a character;
+ * datasets make ASCII), which is what the output holds when the pipeline kept it as written.
+ */
 export function hashLineText(text: string, out: KeyHash): KeyHash {
-  if (text.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length * 3, scratch.length * 2));
-  return hashLine(scratch, 0, scratch.write(text, 0, "utf8"), out);
+  if (text.length > scratch.length) scratch = Buffer.allocUnsafe(Math.max(text.length, scratch.length * 2));
+  return hashLine(scratch, 0, scratch.write(text, 0, "latin1"), out);
 }
 
 function finish(a: number, b: number, length: number, out: KeyHash): KeyHash {
