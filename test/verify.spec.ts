@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CsvRows } from "../src/formats/csv-rows";
 import { linesOf, listOutput, type OutputFormat, ownedLines, rowsOf, shareOf } from "../src/verify/output";
-import { type OutputReader, verifyOutput, verifyReader } from "../src/verify/verify";
+import { keptAsWritten, type OutputReader, verifyOutput, verifyPlan, verifyReader } from "../src/verify/verify";
 import { planRun } from "../src/files/plan";
 import { parseGenerateRequest } from "../src/files/request";
 import { renderFile } from "../src/formats/render";
@@ -286,70 +286,93 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
   });
 
   describe("lines kept as written are found by their bytes, never parsed: the same report as parsing every line", () => {
-    it("a landing copied with losses, repeats, edits, re-serialised and CRLF lines, a blank one, one not generated and a file under another day: on one thread, on two, and parsing every line", async () => {
-      const event = {
-        file_count: 2,
-        target_size_mb: 0.3,
-        date_prefix: "2026-01-18",
-        seed: 6,
-        run_id: "verbatim-1",
-        dirty: { malformed: 0.03, duplicate: 0.03, late: 0.03, wrong_type: 0.03, out_of_range: 0.03 },
-      };
-      const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
-      const out = join(tmp, "verbatim");
+    const event = {
+      file_count: 2,
+      target_size_mb: 0.3,
+      date_prefix: "2026-01-18",
+      seed: 6,
+      run_id: "verbatim-1",
+      dirty: { malformed: 0.015, duplicate: 0.015, late: 0.015, wrong_type: 0.015, out_of_range: 0.015 },
+    };
+    const plan = planRun(parseGenerateRequest(event, { fileCount: 10, targetSizeMb: 3.5 }, { now: new Date() }), "");
+    const options = { expect: { malformed: "kept", duplicate: "kept" } } as const;
+
+    /**
+     * The run landed with lines lost, repeated, edited, re-serialised and CRLF-ended, a blank one,
+     * one never generated, and the second file under another day's folder (misplaced, in reverse
+     * order). The first file's first 300 lines land as written but for their dirt, unless
+     * `rewritten`: then two in three of the first file's lines are re-serialised. Gives how many
+     * lines landed as written.
+     */
+    async function land(out: string, rewritten: boolean): Promise<number> {
       let kept = 0;
       for (const [n, file] of plan.files.entries()) {
-        const chunks = [...renderFile(file).chunks];
-        const lines = Buffer.concat(chunks).toString("utf8").trimEnd().split("\n");
+        const lines = Buffer.concat([...renderFile(file).chunks])
+          .toString("utf8")
+          .trimEnd()
+          .split("\n");
         const landed: string[] = [];
         lines.forEach((line, i) => {
-          if (i % 41 === 0) return; // lost
+          const untouched = n === 0 && i < 300 && !rewritten;
+          if (!untouched && i % 41 === 0) return;
           let record: Record<string, unknown> | undefined;
           try {
             record = JSON.parse(line);
           } catch {
             // a malformed record's cut line, passed through
           }
-          if (record && i % 47 === 2) landed.push(JSON.stringify({ ...record, country: "XX" }));
-          else if (record && i % 53 === 3) landed.push(JSON.stringify(Object.fromEntries(Object.entries(record).reverse())));
+          const reserialised = record && (rewritten ? n === 0 && i % 3 !== 0 : !untouched && i % 53 === 3);
+          if (record && reserialised) landed.push(JSON.stringify(Object.fromEntries(Object.entries(record).reverse())));
+          else if (record && !untouched && i % 47 === 2) landed.push(JSON.stringify({ ...record, country: "XX" }));
           else {
             landed.push(i % 59 === 4 ? `${line}\r` : line);
             kept++;
           }
-          if (i % 43 === 1) landed.push(line);
+          if (!untouched && i % 43 === 1) landed.push(line);
         });
-        landed.reverse();
+        if (n === 1) landed.reverse();
         if (n === 0) landed.push("", JSON.stringify({ id: "not-generated-1" }));
-        // The second file lands under another day's folder: its records are misplaced.
         const key = n === 1 ? `dt=2026-01-17/${file.key}` : file.key;
         await mkdir(join(out, key, ".."), { recursive: true });
         await writeFile(join(out, key), `${landed.join("\n")}\n`);
       }
-      const options = { expect: { malformed: "kept", duplicate: "kept" } } as const;
-      // Counted as the reader hands them over: lines found by their bytes.
-      let verbatim = 0;
-      const sink = sinkFor({ kind: "local", dir: out });
-      const counting: OutputReader = {
-        listed: () => listOutput(sink, ""),
-        async *rows(key, format, lines) {
-          for await (const row of rowsOf(sink, key, format as OutputFormat, undefined, undefined, lines)) {
-            if ("verbatim" in row) verbatim += row.verbatim.length;
-            yield row;
-          }
-        },
-        location: (k) => k,
-        where: "",
-      };
-      const { duration_ms: _a, ...fast } = (await verifyReader(plan.files, counting, options)) as Report;
-      assert.ok(verbatim > 0.9 * kept, `${verbatim} of ${kept} kept lines found by their bytes`);
-      const { duration_ms: _b, ...parsed } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, verbatim: false })) as Report;
-      assert.deepEqual(fast, parsed);
-      const { duration_ms: _c, ...threaded } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, threads: 2 })) as Report;
-      assert.deepEqual(threaded, parsed);
-      // What the pipeline did is all there: lost, repeated, edited, not generated, misplaced.
-      assert.ok(fast.missing > 0 && fast.duplicated > 0 && fast.changed > 0 && fast.unexpected === 1 && fast.misplaced > 0, JSON.stringify(fast));
-      assert.deepEqual(Object.keys(fast.changed_fields), ["country"]);
-    });
+      return kept;
+    }
+
+    for (const rewritten of [false, true]) {
+      it(`${rewritten ? "most of the first file re-serialised: every file's fields hashed up front" : "the output looks kept as written: a file's fields hashed only when one of its rows is not"}; on one thread, on two, and parsing every line`, async () => {
+        const out = join(tmp, `verbatim-${rewritten}`);
+        const kept = await land(out, rewritten);
+        const sink = sinkFor({ kind: "local", dir: out });
+        const rows: OutputReader["rows"] = (key, format, lines) => rowsOf(sink, key, format as OutputFormat, undefined, undefined, lines);
+        const first = plan.files[0] as PlannedFile;
+        const probe = await keptAsWritten(first, verifyPlan(first, options).comparison, await listOutput(sink, ""), rows);
+        assert.equal(probe === undefined, rewritten, "the probe of the first object's first lines");
+        // Counted as the reader hands them over: lines found by their bytes.
+        let verbatim = 0;
+        const counting: OutputReader = {
+          listed: () => listOutput(sink, ""),
+          async *rows(key, format, lines) {
+            for await (const row of rows(key, format, lines)) {
+              if ("verbatim" in row) verbatim += row.verbatim.length;
+              yield row;
+            }
+          },
+          location: (k) => k,
+          where: "",
+        };
+        const { duration_ms: _a, ...fast } = (await verifyReader(plan.files, counting, options)) as Report;
+        // The probe's lines are counted too.
+        assert.ok(verbatim > 0.9 * kept && verbatim < kept + 300, `${verbatim} lines found by their bytes, of ${kept} kept`);
+        const { duration_ms: _b, ...parsed } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, verbatim: false })) as Report;
+        assert.deepEqual(fast, parsed);
+        const { duration_ms: _c, ...threaded } = (await verifyOutput(plan.files, { kind: "local", dir: out }, "", (k) => k, { ...options, threads: 2 })) as Report;
+        assert.deepEqual(threaded, parsed);
+        // What the pipeline did is all there: lost, repeated, edited, not generated, misplaced.
+        assert.ok(fast.missing > 0 && fast.duplicated > 0 && fast.changed > 0 && fast.unexpected === 1 && fast.misplaced > 0, JSON.stringify(fast));
+        assert.deepEqual(Object.keys(fast.changed_fields), ["country"]);
+      });
+    }
   });
 
   it("reads Parquet from S3 by ranges, and NDJSON.gz and CSV.gz streams, against runs in those formats; a run's manifest from the bucket, at most a manifest's size", async () => {
@@ -589,7 +612,7 @@ describe("synthgen verify: did the pipeline under test keep every record?", func
         for (const keyNames of [defaultKey(file), undefined]) {
           const comparison = comparisonOf(file, keyNames, []);
           const fromRows = expectFile(file, comparison);
-          const fromText = expectFile(file, comparison, false);
+          const fromText = expectFile(file, comparison, { rows: false });
           assert.ok(fromRows.count > 100, `${file.dataset}: ${fromRows.count} records`);
           assert.deepEqual(fromRows, fromText, `${file.dataset}, key ${keyNames}`);
         }

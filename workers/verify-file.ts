@@ -9,5 +9,5 @@ import { type ExpectTask, expectFile, type FileExpectation } from "../src/verify
  */
 export default async function verifyFile(task: ExpectTask | (DigestTask & { readonly sink: SinkSpec })): Promise<FileExpectation | Uint8Array> {
   if ("digest" in task) return digestObjects(sinkFor(task.sink), [task.digest], task.comparison, task.outName, task.required, task.events, task.lines);
-  return expectFile(task.file, task.comparison, true, task.lines === true);
+  return expectFile(task.file, task.comparison, task.how);
 }

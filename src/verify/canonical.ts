@@ -215,13 +215,17 @@ function hashNumber(tag: number, v: number): number {
 /** Strings this long or longer (up to a third of `longText`) are hashed from their bytes when they are ASCII. */
 const LONG_TEXT = 48;
 let longText = Buffer.allocUnsafe(1 << 16);
+let longView = new DataView(longText.buffer, longText.byteOffset, longText.byteLength);
 
 function hashString(tag: number, s: string): number {
   if (s.length >= LONG_TEXT) {
-    if (s.length * 3 > longText.length) longText = Buffer.allocUnsafe(Math.max(s.length * 3, longText.length * 2));
+    if (s.length * 3 > longText.length) {
+      longText = Buffer.allocUnsafe(Math.max(s.length * 3, longText.length * 2));
+      longView = new DataView(longText.buffer, longText.byteOffset, longText.byteLength);
+    }
     // Encoded natively and hashed four bytes at a time: a padding field's kilobyte costs a tenth of a loop over its characters.
     const n = longText.write(s, 0, "utf8");
-    if (n === s.length) return hashAscii(tag, longText, n);
+    if (n === s.length) return hashAscii(tag, longView, n);
   }
   let h = (0x811c9dc5 ^ tag) >>> 0;
   for (let i = 0; i < s.length; i++) {
@@ -232,13 +236,13 @@ function hashString(tag: number, s: string): number {
 }
 
 /** An ASCII string's hash from its bytes `buf[0, n)` (a byte a character): MurmurHash3 seeded by the tag, its length mixed in. */
-function hashAscii(tag: number, buf: Buffer, n: number): number {
+function hashAscii(tag: number, view: DataView, n: number): number {
   let h = tag | 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) h = murmurStep(h, (buf[i] as number) | ((buf[i + 1] as number) << 8) | ((buf[i + 2] as number) << 16) | ((buf[i + 3] as number) << 24));
+  for (; i + 4 <= n; i += 4) h = murmurStep(h, view.getInt32(i, true));
   if (i < n) {
     let w = 0;
-    for (let s = 0; i < n; i++, s += 8) w |= (buf[i] as number) << s;
+    for (let s = 0; i < n; i++, s += 8) w |= view.getUint8(i) << s;
     h = murmurStep(h, w);
   }
   return mix(h ^ n);

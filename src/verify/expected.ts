@@ -135,6 +135,8 @@ export interface ExpectedRun {
    * expectation hashed its lines and no two lines are the same (see `verbatimLines`).
    */
   readonly lines?: KeyTable;
+  /** Per file, 1 while its records' field hashes are not made yet (they are made by `hashFileOf` when a row needs them). */
+  readonly unhashed?: Uint8Array;
 }
 
 /**
@@ -242,6 +244,18 @@ export interface FileExpectation {
   readonly malformed: [number, number][];
   /** Each record's line as written, hashed (`hashLineText`) as `h1, h2` pairs, when asked for (see `verbatimLines`). */
   readonly lines?: Uint32Array;
+  /** Its clean records' field hashes were left to be made when a row needs them (`hashes` is empty; see `hashFileOf`). */
+  readonly unhashed?: true;
+}
+
+/** What `expectFile` keeps besides keys and dirt. */
+export interface ExpectHow {
+  /** Each record's values from the row its dataset hands over where it does (default); false parses every record's text. */
+  readonly rows?: boolean;
+  /** Each record's line hashed as written (see `verbatimLines`); default false. */
+  readonly lines?: boolean;
+  /** Each clean record's field hashes (default); false leaves them to `hashFileOf`. */
+  readonly fields?: boolean;
 }
 
 /**
@@ -251,7 +265,8 @@ export interface FileExpectation {
  * dataset made it from where it hands one over (`rows`; false parses every record's text, as a
  * check of the rows does).
  */
-export function expectFile(file: ExpectedSource, comparison: Comparison, rows = true, lines = false): FileExpectation {
+export function expectFile(file: ExpectedSource, comparison: Comparison, how: ExpectHow = {}): FileExpectation {
+  const { rows = true, lines = false, fields = true } = how;
   const { leaves, key, unit } = comparison;
   const hashes = new U32s();
   const kinds: number[] = [];
@@ -263,11 +278,14 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
   let at = 0;
   // Emitted events are NDJSON lines (a malformed one is sent cut, as a file's would be written).
   const ndjson = "emit" in file || "indexed" in file || file.format === undefined;
-  const fromRow = rowReader(datasetOf(file).columns, leaves);
-  const values: unknown[] = new Array(leaves.length);
+  // Without field hashes only the key's values are read.
+  const read = fields ? leaves : key.map((i) => leaves[i] as Leaf);
+  const readKey = fields ? key : key.map((_, j) => j);
+  const fromRow = rowReader(datasetOf(file).columns, read);
+  const values: unknown[] = new Array(read.length);
   replay(file, (clean, kind, dirtyJson, row) => {
-    const raw = rows && row !== undefined && fromRow(row, values) ? values : rawOf(clean, leaves);
-    for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
+    const raw = rows && row !== undefined && fromRow(row, values) ? values : rawOf(clean, read);
+    if (fields) for (let f = 0; f < leaves.length; f++) hashes.push(fieldHash((leaves[f] as Leaf).type, raw[f], false, unit));
     kinds.push(kind === undefined ? 0 : 1 + DIRTY_KINDS.indexOf(kind));
     if (lineHashes) {
       // The clean record's line (what the file holds unless dirt changed it).
@@ -276,7 +294,7 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
       lineHashes.push(keyHash.h2);
     }
     // Without key fields a record is found by its content, hashed when merged.
-    const k = key.length ? keyOf(raw, leaves, key, false, unit) : undefined;
+    const k = key.length ? keyOf(raw, read, readKey, false, unit) : undefined;
     if (k === undefined) {
       keys.push(NO_KEY);
       keys.push(NO_KEY);
@@ -303,6 +321,7 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
     dirty,
     malformed,
     ...(lineHashes ? { lines: lineHashes.data.slice(0, lineHashes.length) } : {}),
+    ...(fields ? {} : { unhashed: true as const }),
   };
 }
 
@@ -310,7 +329,7 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, rows = 
 export interface ExpectTask {
   readonly file: ExpectedSource;
   readonly comparison: Comparison;
-  readonly lines?: boolean;
+  readonly how?: ExpectHow;
 }
 
 /** workers/verify-file.js, beside the file workers (built by `npm run build`). */
@@ -339,12 +358,12 @@ export interface StoredExpectations {
 export type ExpectationSource = readonly FileExpectation[] | StoredExpectations;
 
 /** Each file's expectation, recomputed on `threads` threads, in file order. */
-export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1, lines = false): Promise<FileExpectation[]> {
-  if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison, true, lines));
+export async function expectedParts(files: readonly ExpectedSource[], comparison: Comparison, threads = 1, how: ExpectHow = {}): Promise<FileExpectation[]> {
+  if (threads <= 1 || files.length <= 1 || !existsSync(VERIFY_WORKER_FILE)) return files.map((file) => expectFile(file, comparison, how));
   const Piscina = require("piscina") as typeof import("piscina").default;
   const pool = new Piscina<ExpectTask, FileExpectation>({ filename: VERIFY_WORKER_FILE, minThreads: threads, maxThreads: threads });
   try {
-    return await Promise.all(files.map((file) => pool.run({ file, comparison, lines })));
+    return await Promise.all(files.map((file) => pool.run({ file, comparison, how })));
   } finally {
     await pool.destroy();
   }
@@ -370,6 +389,7 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
   // Lines are hashed on request, by every file's expectation or none; two alike and the table is no use.
   let lines: KeyTable | undefined;
   let lineless = false;
+  let unhashed: Uint8Array | undefined;
   let sharedKeys = 0;
   let firstShared: number | undefined;
   const out: ExpectedFile[] = [];
@@ -386,7 +406,10 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
   const byContent = comparison.key.length === 0;
   for await (const part of stored.parts()) {
     if (first + part.count > records) throw new Error(`verify: the expectations hold more than the ${records} records they said`);
-    hashes.set(part.hashes, first * width);
+    if (part.unhashed) {
+      if (byContent) throw new Error("verify: records matched by their content need their field hashes made");
+      (unhashed ??= new Uint8Array(files.length))[n] = 1;
+    } else hashes.set(part.hashes, first * width);
     kinds.set(part.kinds, first);
     let d = 0;
     for (let i = 0; i < part.count; i++) {
@@ -430,7 +453,31 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
     sharedKeys,
     ...(firstShared !== undefined ? { firstShared } : {}),
     ...(lines && !lineless ? { lines } : {}),
+    ...(unhashed ? { unhashed } : {}),
   };
+}
+
+/**
+ * Makes the field hashes of the file holding record `index` where its expectation left them out
+ * (a run whose lines the output kept as written needs none, unless a row was not: see
+ * `keptAsWritten`), by recomputing the file; nothing when they are made already.
+ */
+export function hashFileOf(expected: ExpectedRun, files: readonly ExpectedSource[], index: number): void {
+  const { unhashed } = expected;
+  if (unhashed === undefined) return;
+  let lo = 0;
+  let hi = expected.files.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((expected.files[mid] as ExpectedFile).first <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  if (unhashed[lo] === 0) return;
+  const file = expected.files[lo] as ExpectedFile;
+  const part = expectFile(files[lo] as ExpectedSource, expected.comparison);
+  if (part.count !== file.count) throw new Error(`verify: ${file.key} recomputed with ${part.count} records, ${file.count} the first time`);
+  expected.hashes.set(part.hashes, file.first * expected.comparison.leaves.length);
+  unhashed[lo] = 0;
 }
 
 /** Record `index`'s canonical values again, by rendering its file or stream (for a report's examples only). */

@@ -4,19 +4,22 @@ import { existsSync } from "node:fs";
 import { sinkFor } from "../sinks";
 import type { SinkSpec } from "../sinks/sink";
 import { shown } from "./canonical";
-import { hashContent, hashKey, type KeyHash, type SharedKeyTable } from "./key-table";
+import { hashContent, hashKey, type KeyHash, KeyTable, type SharedKeyTable } from "./key-table";
 import { canonicalValues, type DigestedObject, type DigestTask, decodeObjects, outputNames, RowDigester, readFoundValues } from "./digest";
 import { EventChecks, type EventChecksOptions } from "./events";
 import {
   type Comparison,
   comparisonOf,
   defaultKey,
+  type ExpectHow,
+  expectFile,
   type ExpectedRun,
   type ExpectedSource,
   type ExpectTask,
   expectedParts,
   type ExpectationSource,
   type FileExpectation,
+  hashFileOf,
   mergeExpectations,
   recordValues,
   VERIFY_WORKER_FILE,
@@ -113,9 +116,10 @@ export async function verifyOutput(files: readonly ExpectedSource[], spec: SinkS
   try {
     const listed = await reader.listed();
     if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
-    const lines = verbatimLines(files, plan, options) && listed.files.some((f) => f.format.startsWith("ndjson"));
+    const { how, first: made } = await expectation(files, plan, options, listed, reader.rows);
+    const lines = how.lines === true;
     // The run's files first, so the join can start; the output's objects behind them.
-    const expecting = files.map((file) => run(pool.run({ file, comparison: plan.comparison, lines }) as Promise<FileExpectation>));
+    const expecting = files.map((file, i) => (i === 0 && made ? Promise.resolve(made) : run(pool.run({ file, comparison: plan.comparison, how }) as Promise<FileExpectation>)));
     for (const p of expecting) p.catch(() => undefined);
     // At most this many digests wait for the join: memory stays flat however many objects there are.
     const ahead = threads * 2;
@@ -227,7 +231,9 @@ export async function expectedOf(files: readonly ExpectedSource[], parts: Expect
   if (options.key === undefined && comparison.key.length > 0 && expected.sharedKeys > 0) {
     keyNote = `${(keyNames ?? []).join(",")} repeats in this run (${expected.sharedKeys} records share one): matched by content, so a changed record counts as missing plus unexpected; name a unique key with --key`;
     comparison = { ...comparison, key: [] };
-    expected = await mergeExpectations(files, parts, comparison);
+    // Matched by content, every record's field hashes are needed now.
+    const whole = Array.isArray(parts) && (parts as readonly FileExpectation[]).some((p) => p.unhashed) ? await expectedParts(files, plan.comparison, options.threads ?? 1) : parts;
+    expected = await mergeExpectations(files, whole, comparison);
   }
   if (comparison.key.length > 0 && expected.sharedKeys > 0) {
     // Keys are kept as hashes: the example's key is read again from its record.
@@ -263,6 +269,59 @@ export function verbatimLines(files: readonly ExpectedSource[], plan: VerifyPlan
   return datasetOf(first).columns.every((c) => leaves.some((l) => l.name === c.name || l.name.startsWith(`${c.name}.`)));
 }
 
+/**
+ * How the run's files are recomputed for this output: with their lines hashed where lines can be
+ * looked up (`verbatimLines`), and without field hashes too when the output looks kept as written
+ * (`keptAsWritten`); `first` is then the first file's expectation, made for that check.
+ */
+async function expectation(
+  files: readonly ExpectedSource[],
+  plan: VerifyPlan,
+  options: VerifyOptions,
+  listed: Listed,
+  rows: OutputReader["rows"],
+): Promise<{ how: ExpectHow; first?: FileExpectation }> {
+  if (!verbatimLines(files, plan, options) || !listed.files.some((f) => f.format.startsWith("ndjson"))) return { how: {} };
+  const first = await keptAsWritten(files[0] as ExpectedSource, plan.comparison, listed, rows);
+  return first ? { how: { lines: true, fields: false }, first } : { how: { lines: true } };
+}
+
+/** Lines of the output's first NDJSON object `keptAsWritten` reads. */
+const PROBE_LINES = 256;
+
+/**
+ * Whether the output looks kept as written: 9 in 10 of the first lines of its first NDJSON object
+ * are, byte for byte, lines of the run's first file. Then a file's field hashes are made only when
+ * one of its rows is not found by its bytes (`hashFileOf`): a second rendering of that file, where
+ * otherwise every field of every record is hashed for nothing. Gives the first file's expectation
+ * made for the check (lines, no field hashes), or undefined.
+ */
+export async function keptAsWritten(first: ExpectedSource, comparison: Comparison, listed: Listed, rows: OutputReader["rows"]): Promise<FileExpectation | undefined> {
+  const object = listed.files.find((f) => f.format.startsWith("ndjson"));
+  if (!object) return undefined;
+  const part = expectFile(first, comparison, { lines: true, fields: false });
+  const lines = part.lines as Uint32Array;
+  const table = new KeyTable(part.count);
+  const k: KeyHash = { h1: 0, h2: 0 };
+  for (let i = 0; i < part.count; i++) {
+    k.h1 = lines[2 * i] as number;
+    k.h2 = lines[2 * i + 1] as number;
+    table.add(k, i);
+  }
+  let read = 0;
+  let kept = 0;
+  for await (const row of rows(object.key, object.format, table)) {
+    const n = "verbatim" in row ? row.verbatim.length : 1;
+    if ("verbatim" in row) kept += n;
+    read += n;
+    if (read >= PROBE_LINES) break;
+  }
+  return read > 0 && kept >= 0.9 * read ? part : undefined;
+}
+
+/** An output's listing: its data files, and what was left out with why. */
+type Listed = Awaited<ReturnType<OutputReader["listed"]>>;
+
 /** Checks the output a reader gives against the run: see verifyOutput. */
 export async function verifyReader(files: readonly ExpectedSource[], reader: OutputReader, given: VerifyOptions = {}) {
   const options: VerifyOptions = given.precision === undefined && reader.precision !== undefined ? { ...given, precision: reader.precision } : given;
@@ -271,10 +330,11 @@ export async function verifyReader(files: readonly ExpectedSource[], reader: Out
   const plan = verifyPlan(first, options);
   const listed = await reader.listed();
   if (listed.files.length === 0) throw new ValidationError("output", `no data files under ${reader.where} (looked for .ndjson, .jsonl, .json, .csv, .parquet, optionally .gz)`);
-  const lines = verbatimLines(files, plan, options) && listed.files.some((f) => f.format.startsWith("ndjson"));
-  const parts = await expectedParts(files, plan.comparison, options.threads ?? 1, lines);
+  const { how, first: made } = await expectation(files, plan, options, listed, reader.rows);
+  const threads = options.threads ?? 1;
+  const parts = made ? [made, ...(await expectedParts(files.slice(1), plan.comparison, threads, how))] : await expectedParts(files, plan.comparison, threads, how);
   // With lines hashed, the run is merged before the output is read, so lines can be looked up as they are read.
-  const merged = lines ? await expectedOf(files, parts, plan, options) : undefined;
+  const merged = how.lines ? await expectedOf(files, parts, plan, options) : undefined;
   const verbatim = merged?.expected.comparison.key.length ? merged.expected.lines : undefined;
   // Keys are made by the plan's comparison; matched by content instead, the join ignores them.
   const digester = new RowDigester(plan.comparison, plan.outName, options.require, options.events);
@@ -419,6 +479,7 @@ export async function verifyDigests(
         events.row(index, found[index] === 0, row.events, location(file.key), row.line);
       }
       foundAt(index, partition);
+      if (expected.unhashed) hashFileOf(expected, files, index);
       const base = index * leaves.length;
       const dirty = expected.dirtyHashes.get(index);
       let clean = true;
