@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { createHash } from "node:crypto";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
   );
   const seconds = (performance.now() - started) / 1000;
   client.destroy();
-  process.stdout.write(`${JSON.stringify({ seconds, mbPerS: (spec.files * bytes) / BYTES_PER_MB / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, mbPerS: (spec.files * bytes) / BYTES_PER_MB / seconds, peakRssMb: peakRssMb() })}\n`);
 }
 
 main().catch((err: unknown) => {

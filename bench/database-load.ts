@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { createReadStream } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     await client.end();
   }
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`${JSON.stringify({ seconds, mbPerS: 0, rows, recordsPerS: rows / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, mbPerS: 0, rows, recordsPerS: rows / seconds, peakRssMb: peakRssMb() })}\n`);
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { generate } from "../src/files/generate";
 import { createFilePool } from "../src/files/pool";
 import type { SinkSpec } from "../src/sinks";
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
       mb: body.total_size_mb,
       mbPerS: body.total_size_mb / seconds,
       recordsPerS: body.total_records / seconds,
-      peakRssMb: process.resourceUsage().maxRSS / 1024,
+      peakRssMb: peakRssMb(),
     })}\n`,
   );
 }

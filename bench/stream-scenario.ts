@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { indexMetrics } from "../src/metrics/index-run";
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     if (body.failed > 0) throw new Error(`bench index failed: ${JSON.stringify(body)}`);
     figures = { seconds: body.duration_ms / 1000, items: body.indexed, perS: body.documents_per_s };
   }
-  process.stdout.write(`${JSON.stringify({ ...figures, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...figures, peakRssMb: peakRssMb() })}\n`);
 }
 
 main().catch((err: unknown) => {

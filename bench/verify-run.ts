@@ -1,3 +1,4 @@
+import { peakRssMb } from "./peak-rss";
 import { planRun } from "../src/files/plan";
 import { parseGenerateRequest } from "../src/files/request";
 import { verifyOutput } from "../src/verify/verify";
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
   if (report.status !== "passed") throw new Error(`bench verify failed: ${JSON.stringify(report.failed_by)}`);
   const seconds = (performance.now() - started) / 1000;
   const mb = spec.files * spec.sizeMb;
-  process.stdout.write(`${JSON.stringify({ seconds, mb, mbPerS: mb / seconds, recordsPerS: report.expected_records / seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(`${JSON.stringify({ seconds, mb, mbPerS: mb / seconds, recordsPerS: report.expected_records / seconds, peakRssMb: peakRssMb() })}\n`);
 }
 
 main().catch((err: unknown) => {

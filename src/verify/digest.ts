@@ -31,10 +31,10 @@ export interface UnreadableRow {
 }
 
 /**
- * Rows in a row, each byte for byte a generated record's clean line (see `VerbatimLines`): the
- * records' indices, nothing else needed; `line` is the first's. Its columns are not collected: a verbatim row's are the dataset's own,
- * which only matter to a check that renames, drops, requires or reads event columns, and those
- * never look lines up (see `verbatimLines`).
+ * Consecutive rows, each byte for byte a generated record's clean line (see `VerbatimLines`): the
+ * records' indices, nothing else needed; `line` is the first's. Their columns are not collected:
+ * they are the dataset's own, which only matter to a check that renames, drops, requires or reads
+ * event columns, and those never look lines up (see `verbatimLines`).
  */
 export interface VerbatimRow {
   readonly line: number;

@@ -212,17 +212,17 @@ export function verifyPlan(first: ExpectedSource, options: VerifyOptions): Verif
   return { comparison, keyNames, outName: outputNames(comparison, options.map) };
 }
 
-/**
- * The run's records as verify keeps them, from its files' expectations. When the dataset's own
- * id repeats in the run (a schema's sequence restarts each day) and no --key was named, records
- * are matched by content instead, and the note says so; a named key that repeats is refused.
- */
 /** The run merged from its files' expectations, and the note when its records are matched by content for want of a unique key. */
 export interface MergedRun {
   readonly expected: ExpectedRun;
   readonly keyNote?: string;
 }
 
+/**
+ * The run's records as verify keeps them, from its files' expectations. When the dataset's own
+ * id repeats in the run (a schema's sequence restarts each day) and no --key was named, records
+ * are matched by content instead, and the note says so; a named key that repeats is refused.
+ */
 export async function expectedOf(files: readonly ExpectedSource[], parts: ExpectationSource, plan: VerifyPlan, options: VerifyOptions): Promise<MergedRun> {
   const { keyNames } = plan;
   let comparison = plan.comparison;
