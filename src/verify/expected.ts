@@ -325,6 +325,22 @@ export function expectFile(file: ExpectedSource, comparison: Comparison, how: Ex
   };
 }
 
+/**
+ * Adds a file's line hashes to a table of lines, its records numbered from `first`; false (and
+ * not all added) when a line is there already: two lines alike, which the table cannot tell apart.
+ */
+export function addLines(table: KeyTable, part: FileExpectation, first = 0): boolean {
+  const { lines } = part;
+  if (lines === undefined) throw new Error("verify: a file's expectation without its lines hashed");
+  const k: KeyHash = { h1: 0, h2: 0 };
+  for (let i = 0; i < part.count; i++) {
+    k.h1 = lines[2 * i] as number;
+    k.h2 = lines[2 * i + 1] as number;
+    if (table.add(k, first + i) >= 0) return false;
+  }
+  return true;
+}
+
 /** The task a verify worker runs: `expectFile` on another thread. */
 export interface ExpectTask {
   readonly file: ExpectedSource;
@@ -430,11 +446,7 @@ export async function mergeExpectations(files: readonly ExpectedSource[], source
     for (const [hash, at] of part.malformed) malformedLines.set(hash, first + at);
     if (part.lines && !lineless) {
       lines ??= new KeyTable(records, true);
-      for (let i = 0; i < part.count && !lineless; i++) {
-        k.h1 = part.lines[2 * i] as number;
-        k.h2 = part.lines[2 * i + 1] as number;
-        lineless = lines.add(k, first + i) >= 0;
-      }
+      lineless = !addLines(lines, part, first);
     } else lineless = true;
     const file = files[n++] as ExpectedSource;
     out.push({ key: file.key, day: file.datePrefix, first, count: part.count });
