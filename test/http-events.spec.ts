@@ -3,6 +3,9 @@ import { emitEvents, emitResponseBody } from "../src/events/emit";
 import { EMIT_DEFAULTS, parseEmitRequest } from "../src/events/request";
 import { HttpEventSink } from "../src/events/targets/http";
 import type { RetryPolicy } from "../src/core/retry";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { LOCALHOST_CERT, LOCALHOST_KEY } from "./support/tls";
 import { startIngestServer, type IngestAnswer, type IngestRequestInfo, type IngestServer } from "./support/ingest-server";
 
 const FAST_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 40, maxRetryAfterMs: 5000 };
@@ -134,5 +137,28 @@ describe("HTTP event sink against a loopback ingest server", () => {
     const started = Date.now();
     await emitTo(server, { stream_count: 10, events_per_stream: 10, events_per_second: 200 });
     assert.ok(Date.now() - started >= 450, `100 events at 200/s took ${Date.now() - started} ms`);
+  });
+
+  it("speaks TLS to an https: ingest URL, and fails each event at once, by its reason, when the certificate is not trusted", async () => {
+    let requests = 0;
+    const tls = createHttpsServer({ cert: LOCALHOST_CERT, key: LOCALHOST_KEY }, (_req, res) => {
+      requests++;
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => tls.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `https://localhost:${(tls.address() as AddressInfo).port}/ingest`;
+      const request = parseEmitRequest({ ingest_api_url: url, run_id: "http-run", seed: 1, stream_count: 2, events_per_stream: 2, max_failed_ratio: 1 }, EMIT_DEFAULTS, {
+        now: new Date("2025-12-23T14:00:00Z"),
+      });
+      const sink = new HttpEventSink(url, request.requestTimeoutMs);
+      const body = emitResponseBody(await emitEvents(request, sink, { retry: FAST_RETRY }));
+      await sink.close();
+      assert.deepEqual([body.sent, body.failed, body.retried, requests], [0, 4, 0, 0]);
+      assert.equal(body.errors?.[0]?.error, "DEPTH_ZERO_SELF_SIGNED_CERT");
+    } finally {
+      tls.closeAllConnections();
+      await new Promise((resolve) => tls.close(resolve));
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { Pool } from "undici";
 import { failRemaining, OUT_OF_TIME, type DeliveryContext, type EventSink } from "../emit";
 import type { EventStream, StreamEvent } from "../streams";
 import { backoffDelay, parseRetryAfter, sleep } from "../../core/retry";
+import { Http1Connection, Http1Error } from "./http1";
 
 /** Bytes of a failed response's body kept for its error (which shows the first 200 characters: at most 800 bytes of UTF-8). */
 const ERROR_BODY_BYTES = 1024;
@@ -28,12 +28,10 @@ interface Attempt {
  */
 export class HttpEventSink implements EventSink {
   private readonly url: URL;
-  private readonly path: string;
-  /**
-   * undici's connection pool: keep-alive connections, one request at a time on each. The core
-   * `http` client spent most of emit's time (profiled: the sender 97% busy, the server 82% idle).
-   */
-  private readonly pool: Pool;
+  /** The request line and the headers every request shares, up to the per-request ones. */
+  private readonly headStart: string;
+  /** Each stream worker's keep-alive connection (one request at a time on each), closed at the end. */
+  private readonly connections = new Set<Http1Connection>();
 
   constructor(
     url: string,
@@ -41,33 +39,40 @@ export class HttpEventSink implements EventSink {
     private readonly concurrency = DEFAULT_HTTP_CONCURRENCY,
   ) {
     this.url = new URL(url);
-    this.path = `${this.url.pathname}${this.url.search}`;
-    this.pool = new Pool(this.url.origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+    // The WHATWG URL parser percent-encodes path and query and refuses a bad host, so both are ASCII without CR or LF.
+    this.headStart = `POST ${this.url.pathname}${this.url.search} HTTP/1.1\r\nhost: ${this.url.host}\r\ncontent-type: application/json\r\nuser-agent: synthgen\r\n`;
   }
 
   async deliver(streams: readonly EventStream[], ctx: DeliveryContext): Promise<void> {
     let next = 0;
     const worker = async () => {
-      for (let s = next++; s < streams.length; s = next++) await this.sendStream(streams[s] as EventStream, ctx);
+      const connection = new Http1Connection(this.url, { timeoutMs: this.timeoutMs, keepBodyBytes: ERROR_BODY_BYTES });
+      this.connections.add(connection);
+      try {
+        for (let s = next++; s < streams.length; s = next++) await this.sendStream(streams[s] as EventStream, connection, ctx);
+      } finally {
+        connection.close();
+        this.connections.delete(connection);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, streams.length) }, worker));
   }
 
-  private async sendStream(stream: EventStream, ctx: DeliveryContext): Promise<void> {
+  private async sendStream(stream: EventStream, connection: Http1Connection, ctx: DeliveryContext): Promise<void> {
     for (let event = stream.next(); event; event = stream.next()) {
       if (performance.now() > ctx.deadline) {
         failRemaining([stream], ctx, OUT_OF_TIME, event);
         return;
       }
       await ctx.limiter.take();
-      await this.sendEvent(event, ctx);
+      await this.sendEvent(event, connection, ctx);
       ctx.onSettled?.(1);
     }
   }
 
-  private async sendEvent(event: StreamEvent, ctx: DeliveryContext): Promise<void> {
+  private async sendEvent(event: StreamEvent, connection: Http1Connection, ctx: DeliveryContext): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const result = await this.post(event, ctx);
+      const result = await this.post(event, connection, ctx);
       if (result.ok) {
         ctx.stats.recordSent(event.eventType);
         return;
@@ -85,77 +90,42 @@ export class HttpEventSink implements EventSink {
   }
 
   /**
-   * One attempt, through undici's `dispatch` and a handler of callbacks: no response object or body
-   * stream per request (with `request`, those were most of the client's time). A 2xx body is
-   * dropped as it arrives; of another, the first KiB is kept for the error.
+   * One attempt: the request's head and body in one write on the worker's connection. Every request
+   * carries the `Idempotency-Key` (made of the validated run id and two integers, so a safe header
+   * value) and this attempt's `Synthgen-Sent-At`. A 2xx body is dropped as it arrives; of another,
+   * the first KiB is kept for the error.
    */
-  private post(event: StreamEvent, ctx: DeliveryContext): Promise<Attempt> {
+  private async post(event: StreamEvent, connection: Http1Connection, ctx: DeliveryContext): Promise<Attempt> {
     const started = performance.now();
-    return new Promise<Attempt>((resolve) => {
-      let settled = false;
-      let status = 0;
-      let retryAfter: string | undefined;
-      const kept: Buffer[] = [];
-      let keptBytes = 0;
-      const settle = (attempt: Attempt): void => {
-        if (settled) return;
-        settled = true;
-        ctx.stats.recordLatency(performance.now() - started);
-        resolve(attempt);
+    const head = `${this.headStart}idempotency-key: ${event.idempotencyKey}\r\nsynthgen-sent-at: ${new Date().toISOString()}\r\ncontent-length: ${Buffer.byteLength(event.body)}\r\n\r\n`;
+    try {
+      const response = await connection.request(head, event.body);
+      ctx.stats.recordLatency(performance.now() - started);
+      const status = response.status;
+      if (status >= 200 && status < 300) return OK;
+      const text = (response.body ?? Buffer.alloc(0)).toString("utf8").slice(0, 200).trim();
+      const retryAfterMs = parseRetryAfter(response.retryAfter);
+      return {
+        ok: false,
+        retryable: status === 408 || status === 429 || status >= 500,
+        error: `HTTP ${status}${text ? `: ${text}` : ""}`,
+        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       };
-      this.pool.dispatch(
-        {
-          path: this.path,
-          method: "POST",
-          // Synthgen-Sent-At: this attempt's send time, for a collector to keep (verify's end-to-end delay).
-          headers: ["content-type", "application/json", "idempotency-key", event.idempotencyKey, "synthgen-sent-at", new Date().toISOString(), "user-agent", "synthgen"],
-          body: event.body,
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
-        },
-        {
-          onConnect: () => {},
-          onHeaders: (statusCode: number, headers: Buffer[] | string[] | null) => {
-            status = statusCode;
-            if (statusCode < 200 || statusCode >= 300) {
-              for (let i = 0; headers && i + 1 < headers.length; i += 2) {
-                if (String(headers[i]).toLowerCase() === "retry-after") {
-                  retryAfter = String(headers[i + 1]);
-                  break;
-                }
-              }
-            }
-            return true;
-          },
-          onData: (chunk: Buffer) => {
-            if ((status < 200 || status >= 300) && keptBytes < ERROR_BODY_BYTES) {
-              kept.push(chunk);
-              keptBytes += chunk.length;
-            }
-            return true;
-          },
-          onComplete: () => {
-            if (status >= 200 && status < 300) return settle({ ok: true, retryable: false });
-            const text = Buffer.concat(kept).subarray(0, ERROR_BODY_BYTES).toString("utf8").slice(0, 200).trim();
-            const retryAfterMs = parseRetryAfter(retryAfter);
-            settle({
-              ok: false,
-              retryable: status === 408 || status === 429 || status >= 500,
-              error: `HTTP ${status}${text ? `: ${text}` : ""}`,
-              ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-            });
-          },
-          onError: (err: Error) => {
-            const e = err as { code?: string; message: string };
-            const timedOut = e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT";
-            settle({ ok: false, retryable: true, error: timedOut ? `no response within ${this.timeoutMs} ms` : (e.code ?? e.message) });
-          },
-        },
-      );
-    });
+    } catch (err) {
+      ctx.stats.recordLatency(performance.now() - started);
+      const e = err instanceof Http1Error ? err : new Http1Error("ERROR", String(err));
+      // A certificate the client does not trust stays untrusted: not worth another try.
+      return { ok: false, retryable: !UNTRUSTED_CERTIFICATE.test(e.code), error: e.message };
+    }
   }
 
   async close(): Promise<void> {
-    await this.pool.destroy();
+    for (const connection of this.connections) connection.close();
+    this.connections.clear();
   }
 }
+
+const OK: Attempt = { ok: true, retryable: false };
+
+/** Node's codes for a server certificate that fails verification (expired, self-signed, another name…). */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
