@@ -36,6 +36,12 @@ export const UPLOAD_QUEUE_SIZE = 2;
  * multipart upload's (UPLOAD_QUEUE_SIZE + 1) × PART_SIZE, never both.
  */
 const threadUploads = new Slots(TASKS_PER_THREAD);
+/**
+ * One whole file renders at a time in a thread, while the other in flight is sent: rendered side
+ * by side, chunk about chunk, both finished together and then both waited on S3 with the thread
+ * idle (a quarter of a 1-thread run's profile).
+ */
+const threadRenders = new Slots(1);
 
 /**
  * Whole files are rendered into buffers kept for the thread's next files (at most one per slot)
@@ -107,14 +113,18 @@ export class S3Sink implements FileSink {
   private async putRendered(file: PlannedFile, arena: Buffer): Promise<RenderStats | undefined> {
     const rendered = renderFile(file, { arena });
     const chunks: Buffer[] = [];
-    let held = 0;
-    for (const chunk of rendered.chunks) {
-      chunks.push(chunk);
-      held += chunk.length;
-      if (held > WHOLE_BYTES) return undefined;
-      // Between chunks the thread sends what the other upload in flight still has to send.
-      await new Promise(setImmediate);
-    }
+    const whole = await threadRenders.hold(1, async () => {
+      let held = 0;
+      for (const chunk of rendered.chunks) {
+        chunks.push(chunk);
+        held += chunk.length;
+        if (held > WHOLE_BYTES) return false;
+        // Between chunks the thread sends what the other upload in flight still has to send.
+        await new Promise(setImmediate);
+      }
+      return true;
+    });
+    if (!whole) return undefined;
     const stats = rendered.stats;
     const inArena = chunks.every((c) => c.buffer === arena.buffer) && stats.bytes <= arena.length;
     const body = inArena ? arena.subarray(0, stats.bytes) : Buffer.concat(chunks, stats.bytes);
