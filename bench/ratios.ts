@@ -182,7 +182,7 @@ export async function ratios(s3: { endpoint: string; bucket: string }): Promise<
 
   let n = 0;
   const [put, plainPut] = await interleaved(
-    3,
+    5,
     async () => (await child("generate-run.js", { files: 30, sizeMb: 3.5, threads: 1, sink: { kind: "s3", bucket: s3.bucket, endpoint: s3.endpoint }, prefix: `r-sink-${n++}/` })).mbPerS,
     async () => (await child("baseline.js", { kind: "put", files: 30, sizeMb: 3.5, endpoint: s3.endpoint, bucket: s3.bucket, prefix: `r-put-${n++}/` })).mbPerS,
   );
@@ -227,7 +227,7 @@ async function emitVsAutocannon(): Promise<void> {
     const body = openStreams(request)[0]!.next()!.body;
     const events = 50 * 1000;
     const [emit, cannon] = await interleaved(
-      3,
+      5,
       async () => {
         const { stdout } = await run(
           ...pinned(process.execPath, [
