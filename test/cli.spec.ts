@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, readdir, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthgen } from "./support/cli";
@@ -235,6 +235,29 @@ describe("synthgen: the conventions of command-line tools", () => {
       for (const a of server.accepted) assert.ok("order_id" in (a.body as object) && "amount" in (a.body as object), JSON.stringify(a.body));
     } finally {
       await server.close();
+    }
+  });
+
+  it("emit speaks TLS to an https: ingest API, trusting a private CA given by NODE_EXTRA_CA_CERTS, and refuses it without", async () => {
+    const { startIngestServer } = await import("./support/ingest-server");
+    const { LOCALHOST_CERT, LOCALHOST_KEY } = await import("./support/tls");
+    const server = await startIngestServer(undefined, { tls: { cert: LOCALHOST_CERT, key: LOCALHOST_KEY } });
+    const dir = await mkdtemp(join(tmpdir(), "synthgen-ca-"));
+    try {
+      const ca = join(dir, "ca.pem");
+      await writeFile(ca, LOCALHOST_CERT);
+      const args = ["emit", "--to", server.url, "--streams", "2", "--events-per-stream", "10", "--run-id", "tls-emit"];
+      const trusted = await synthgen(args, { NODE_EXTRA_CA_CERTS: ca });
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.equal((JSON.parse(trusted.stdout) as { sent: number }).sent, 20);
+      assert.equal(server.accepted.length, 20);
+      const untrusted = await synthgen(args);
+      assert.notEqual(untrusted.code, 0);
+      assert.match(untrusted.stdout + untrusted.stderr, /DEPTH_ZERO_SELF_SIGNED_CERT/);
+      assert.equal(server.accepted.length, 20);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

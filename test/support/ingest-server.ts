@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 
 /** What the server does with one request. */
@@ -36,7 +37,8 @@ export interface IngestServer {
   close(): Promise<void>;
 }
 
-export async function startIngestServer(answer: (req: IngestRequestInfo) => IngestAnswer = () => ({ kind: "accept" })): Promise<IngestServer> {
+/** With `tls`, the server speaks HTTPS with that certificate, at `https://localhost:…`. */
+export async function startIngestServer(answer: (req: IngestRequestInfo) => IngestAnswer = () => ({ kind: "accept" }), options: { tls?: { cert: string; key: string } } = {}): Promise<IngestServer> {
   const accepted: IngestServer["accepted"] = [];
   const duplicates: string[] = [];
   const requests: IngestRequestInfo[] = [];
@@ -46,7 +48,7 @@ export async function startIngestServer(answer: (req: IngestRequestInfo) => Inge
   let sequence = 0;
   const hanging: ServerResponse[] = [];
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener: RequestListener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -86,12 +88,13 @@ export async function startIngestServer(answer: (req: IngestRequestInfo) => Inge
       res.writeHead(200, { "content-type": "application/json" });
       res.end(JSON.stringify({ sequenceNumber: String(++sequence).padStart(20, "0") }));
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, listener) : createServer(listener);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/ingest`,
+    url: options.tls ? `https://localhost:${port}/ingest` : `http://127.0.0.1:${port}/ingest`,
     accepted,
     duplicates,
     requests,
