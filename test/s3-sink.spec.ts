@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -130,6 +131,67 @@ describe("S3 sink against s3rver", () => {
       assert.deepEqual(await s3.keys(BUCKET, failing.key), []);
     } finally {
       render.renderFile = original;
+      await rm(spillDir, { recursive: true, force: true });
+    }
+  });
+
+  it("spills a thread's next large file while the one before it is sent, keeping at most two spill files, and writes each whole", async () => {
+    const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, readdirSync(spillDir).length);
+    }, 2);
+    try {
+      const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir });
+      const files = [7, 8, 9].map((i) => ({ ...planned(i, 2 * PART_SIZE + 1000 * i), key: fileKey("ahead/", "2025-12-23", i, "101010") }));
+      const stats = await Promise.all(files.map((f) => sink.write(f)));
+      clearInterval(watch);
+      assert.equal(most, 2, "the next file's spill file existed while the one before it was sent, and never a third");
+      assert.deepEqual(await readdir(spillDir), []);
+      for (const [i, f] of files.entries()) {
+        const body = await s3.body(BUCKET, f.key);
+        assert.ok(body.equals(Buffer.concat([...renderFile(f).chunks])), f.key);
+        assert.equal((await s3.head(BUCKET, f.key)).metadata.sha256, stats[i]?.sha256);
+      }
+    } finally {
+      clearInterval(watch);
+      await rm(spillDir, { recursive: true, force: true });
+    }
+  });
+
+  it("where the disk has room for one spill file only, the next large file waits for the one before it instead of being rendered twice", async () => {
+    const render = require("../src/formats/render") as { renderFile: typeof renderFile };
+    const original = render.renderFile;
+    let renders = 0;
+    render.renderFile = (...args: Parameters<typeof renderFile>) => {
+      renders++;
+      return original(...args);
+    };
+    const fsPromises = require("node:fs/promises") as typeof import("node:fs/promises");
+    const realStatfs = fsPromises.statfs;
+    const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+    const files = [10, 11, 12].map((i) => ({ ...planned(i, 2 * PART_SIZE + 1000 * i), key: fileKey("one-room/", "2025-12-23", i, "101010") }));
+    // A disk with room for the largest file and the sink's margin, less what spill files hold now.
+    const room = 3 * PART_SIZE + 64 * BYTES_PER_MB;
+    (fsPromises as { statfs: unknown }).statfs = async (path: string) => {
+      const used = readdirSync(spillDir).reduce((n, name) => n + statSync(join(spillDir, name)).size, 0);
+      return { ...(await realStatfs(path)), bsize: 1, bavail: room - used };
+    };
+    let most = 0;
+    const watch = setInterval(() => {
+      most = Math.max(most, readdirSync(spillDir).length);
+    }, 2);
+    try {
+      const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir });
+      await Promise.all(files.map((f) => sink.write(f)));
+      clearInterval(watch);
+      assert.equal(renders, 3, "each file rendered once");
+      assert.equal(most, 1);
+      for (const f of files) assert.ok((await s3.body(BUCKET, f.key)).equals(Buffer.concat([...original(f).chunks])), f.key);
+    } finally {
+      clearInterval(watch);
+      render.renderFile = original;
+      (fsPromises as { statfs: unknown }).statfs = realStatfs;
       await rm(spillDir, { recursive: true, force: true });
     }
   });

@@ -42,6 +42,11 @@ const threadUploads = new Slots(TASKS_PER_THREAD);
  * idle (a quarter of a 1-thread run's profile).
  */
 const threadRenders = new Slots(1);
+/**
+ * Spill files a thread keeps at once: the one being sent and the next, made meanwhile. Each holds
+ * its file's size on the local disk until its upload ends.
+ */
+const threadSpills = new Slots(2);
 
 /**
  * Whole files are rendered into buffers kept for the thread's next files (at most one per slot)
@@ -91,7 +96,27 @@ export class S3Sink implements FileSink {
       if (whole) return whole;
       // Larger than planned (a scenario's file holds whole parents, and their children vary): streamed in parts.
     }
-    return threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file));
+    const dir = this.spec.spillDir;
+    if (dir === false) return threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file, undefined));
+    // Spilled in the thread's render turn, outside the upload slots: the next large file renders
+    // while the one before it is still being sent. Where the disk has room for one of them only,
+    // the next waits for the one before it to be gone rather than be rendered twice.
+    const beside = await threadSpills.hold(1, () => this.spillAndUpload(file, dir ?? tmpdir(), false));
+    if (beside) return beside;
+    // Alone, it renders twice where there is no room, so it always answers.
+    return (await threadSpills.hold(2, () => this.spillAndUpload(file, dir ?? tmpdir(), true))) as RenderStats;
+  }
+
+  /** Undefined, with nothing sent, when not `alone` and the disk has no room for the file beside the thread's other spill file. */
+  private async spillAndUpload(file: PlannedFile, dir: string, alone: boolean): Promise<RenderStats | undefined> {
+    const spilled = await threadRenders.hold(1, () => spill(file, dir));
+    if (spilled === NO_ROOM && !alone) return undefined;
+    const made = spilled === NO_ROOM ? undefined : spilled;
+    try {
+      return await threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file, made));
+    } finally {
+      if (made) await rm(made.path, { force: true });
+    }
   }
 
   /**
@@ -157,9 +182,9 @@ export class S3Sink implements FileSink {
    * never held whole in memory. Where the disk has no room for it (or `spillDir` is false) it is
    * rendered twice instead — once to count and hash, once streamed to S3 and checked against the
    * first hash before the final part leaves: deterministic rendering makes both the same bytes.
+   * The caller made the spill file (`write`) and removes it.
    */
-  private async uploadInParts(file: PlannedFile): Promise<RenderStats> {
-    const spilled = this.spec.spillDir === false ? undefined : await spill(file, this.spec.spillDir ?? tmpdir());
+  private async uploadInParts(file: PlannedFile, spilled: Spilled | undefined): Promise<RenderStats> {
     let body: Readable | undefined;
     try {
       let stats: RenderStats;
@@ -188,10 +213,7 @@ export class S3Sink implements FileSink {
       }
       return stats;
     } finally {
-      if (spilled) {
-        body?.destroy();
-        await rm(spilled.path, { force: true });
-      }
+      body?.destroy();
     }
   }
 
@@ -376,15 +398,24 @@ async function sweepStale(dir: string): Promise<void> {
   }
 }
 
+interface Spilled {
+  readonly path: string;
+  readonly stats: RenderStats;
+}
+
+/** What `spill` says when the disk has too little room for the file now. */
+const NO_ROOM = "no room";
+
 /**
- * Renders a file once into a file under `dir`, counted and hashed as it goes: its path and stats,
- * or undefined (nothing left behind) when the disk has no room for it, so the caller renders twice.
+ * Renders a file once into a file under `dir`, counted and hashed as it goes: its path and stats;
+ * NO_ROOM (nothing left behind) when the disk has no room for it now; undefined when the folder
+ * cannot be used. Without a spill file the caller renders twice.
  */
-async function spill(file: PlannedFile, dir: string): Promise<{ path: string; stats: RenderStats } | undefined> {
+async function spill(file: PlannedFile, dir: string): Promise<Spilled | typeof NO_ROOM | undefined> {
   await sweepStale(dir);
   try {
     const fs = await statfs(dir);
-    if (fs.bavail * fs.bsize < file.targetBytes + SPILL_MARGIN_BYTES) return undefined;
+    if (fs.bavail * fs.bsize < file.targetBytes + SPILL_MARGIN_BYTES) return NO_ROOM;
   } catch {
     return undefined;
   }
@@ -407,7 +438,9 @@ async function spill(file: PlannedFile, dir: string): Promise<{ path: string; st
     // Only a file this call made: a name someone else holds (EEXIST) is theirs.
     if (created) await rm(path, { force: true });
     // Out of room after all, the folder unusable, or the name taken: the file is rendered twice instead.
-    if (["ENOSPC", "EDQUOT", "EACCES", "EROFS", "ENOENT", "EEXIST"].includes((err as NodeJS.ErrnoException).code ?? "")) return undefined;
+    const code = (err as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOSPC" || code === "EDQUOT") return NO_ROOM;
+    if (["EACCES", "EROFS", "ENOENT", "EEXIST"].includes(code)) return undefined;
     throw err;
   }
 }
