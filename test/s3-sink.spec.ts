@@ -32,6 +32,18 @@ function planned(index: number, targetBytes: number): PlannedFile {
   };
 }
 
+/** Counts the sink's calls of `renderFile` until `restore()`. */
+function countRenders(): { count: number; restore: () => void } {
+  const render = require("../src/formats/render") as { renderFile: typeof renderFile };
+  const original = render.renderFile;
+  const counter = { count: 0, restore: () => void (render.renderFile = original) };
+  render.renderFile = (...args: Parameters<typeof renderFile>) => {
+    counter.count++;
+    return original(...args);
+  };
+  return counter;
+}
+
 describe("S3 sink against s3rver", () => {
   let s3: TestS3;
   let proxy: FaultProxy;
@@ -92,13 +104,7 @@ describe("S3 sink against s3rver", () => {
   });
 
   it("renders a file larger than a part once, through a spill file removed afterwards (after a failed upload too, and one a stopped process left); with no room for it, or spillDir false, twice; the same object either way", async () => {
-    const render = require("../src/formats/render") as { renderFile: typeof renderFile };
-    const original = render.renderFile;
-    let renders = 0;
-    render.renderFile = (...args: Parameters<typeof renderFile>) => {
-      renders++;
-      return original(...args);
-    };
+    const renders = countRenders();
     const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
     // What an invocation stopped at its timeout leaves (its process gone), and a live process's file.
     const gone = spawnSync(process.execPath, ["-e", ""]).pid as number;
@@ -113,13 +119,13 @@ describe("S3 sink against s3rver", () => {
         [join(spillDir, "no-such-folder"), 2],
         [false, 2],
       ] as const) {
-        renders = 0;
+        renders.count = 0;
         await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir: dir }).write(file);
-        assert.equal(renders, times, `spillDir ${dir}`);
+        assert.equal(renders.count, times, `spillDir ${dir}`);
         assert.deepEqual(await readdir(spillDir), [live], "no spill file left behind, the dead process's swept, the live one's kept");
         objects.push({ body: await s3.body(BUCKET, file.key), metadata: (await s3.head(BUCKET, file.key)).metadata });
       }
-      assert.ok(objects[0]?.body.equals(Buffer.concat([...original(file).chunks])));
+      assert.ok(objects[0]?.body.equals(Buffer.concat([...renderFile(file).chunks])));
       assert.deepEqual(objects[1], objects[0]);
       assert.deepEqual(objects[2], objects[0]);
 
@@ -130,67 +136,65 @@ describe("S3 sink against s3rver", () => {
       assert.deepEqual(await readdir(spillDir), [live], "no spill file left behind a failed upload");
       assert.deepEqual(await s3.keys(BUCKET, failing.key), []);
     } finally {
-      render.renderFile = original;
+      renders.restore();
       await rm(spillDir, { recursive: true, force: true });
     }
   });
 
-  it("spills a thread's next large file while the one before it is sent, keeping at most two spill files, and writes each whole", async () => {
-    const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+  /** Writes three large files at once through one sink, as one thread's tasks, counting the spill files that exist meanwhile at most. */
+  async function writeThreeLarge(prefix: string, first: number, spillDir: string) {
     let most = 0;
     const watch = setInterval(() => {
       most = Math.max(most, readdirSync(spillDir).length);
     }, 2);
     try {
       const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir });
-      const files = [7, 8, 9].map((i) => ({ ...planned(i, 2 * PART_SIZE + 1000 * i), key: fileKey("ahead/", "2025-12-23", i, "101010") }));
+      const files = [first, first + 1, first + 2].map((i) => ({ ...planned(i, 2 * PART_SIZE + 1000 * i), key: fileKey(prefix, "2025-12-23", i, "101010") }));
       const stats = await Promise.all(files.map((f) => sink.write(f)));
-      clearInterval(watch);
-      assert.equal(most, 2, "the next file's spill file existed while the one before it was sent, and never a third");
-      assert.deepEqual(await readdir(spillDir), []);
-      for (const [i, f] of files.entries()) {
-        const body = await s3.body(BUCKET, f.key);
-        assert.ok(body.equals(Buffer.concat([...renderFile(f).chunks])), f.key);
-        assert.equal((await s3.head(BUCKET, f.key)).metadata.sha256, stats[i]?.sha256);
-      }
+      return { most: () => most, files, stats };
     } finally {
       clearInterval(watch);
+    }
+  }
+
+  async function assertWhole(files: readonly PlannedFile[], stats: readonly { sha256: string }[]): Promise<void> {
+    for (const [i, f] of files.entries()) {
+      assert.ok((await s3.body(BUCKET, f.key)).equals(Buffer.concat([...renderFile(f).chunks])), f.key);
+      assert.equal((await s3.head(BUCKET, f.key)).metadata.sha256, stats[i]?.sha256);
+    }
+  }
+
+  it("spills a thread's next large file while the one before it is sent, keeping at most two spill files, and writes each whole", async () => {
+    const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
+    try {
+      const { most, files, stats } = await writeThreeLarge("ahead/", 7, spillDir);
+      assert.equal(most(), 2, "the next file's spill file existed while the one before it was sent, and never a third");
+      assert.deepEqual(await readdir(spillDir), []);
+      await assertWhole(files, stats);
+    } finally {
       await rm(spillDir, { recursive: true, force: true });
     }
   });
 
   it("where the disk has room for one spill file only, the next large file waits for the one before it instead of being rendered twice", async () => {
-    const render = require("../src/formats/render") as { renderFile: typeof renderFile };
-    const original = render.renderFile;
-    let renders = 0;
-    render.renderFile = (...args: Parameters<typeof renderFile>) => {
-      renders++;
-      return original(...args);
-    };
     const fsPromises = require("node:fs/promises") as typeof import("node:fs/promises");
     const realStatfs = fsPromises.statfs;
     const spillDir = await mkdtemp(join(tmpdir(), "synthgen-spill-spec-"));
-    const files = [10, 11, 12].map((i) => ({ ...planned(i, 2 * PART_SIZE + 1000 * i), key: fileKey("one-room/", "2025-12-23", i, "101010") }));
     // A disk with room for the largest file and the sink's margin, less what spill files hold now.
     const room = 3 * PART_SIZE + 64 * BYTES_PER_MB;
     (fsPromises as { statfs: unknown }).statfs = async (path: string) => {
       const used = readdirSync(spillDir).reduce((n, name) => n + statSync(join(spillDir, name)).size, 0);
       return { ...(await realStatfs(path)), bsize: 1, bavail: room - used };
     };
-    let most = 0;
-    const watch = setInterval(() => {
-      most = Math.max(most, readdirSync(spillDir).length);
-    }, 2);
+    const renders = countRenders();
     try {
-      const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir });
-      await Promise.all(files.map((f) => sink.write(f)));
-      clearInterval(watch);
-      assert.equal(renders, 3, "each file rendered once");
-      assert.equal(most, 1);
-      for (const f of files) assert.ok((await s3.body(BUCKET, f.key)).equals(Buffer.concat([...original(f).chunks])), f.key);
+      const { most, files, stats } = await writeThreeLarge("one-room/", 10, spillDir);
+      assert.equal(renders.count, 3, "each file rendered once");
+      assert.equal(most(), 1);
+      renders.restore();
+      await assertWhole(files, stats);
     } finally {
-      clearInterval(watch);
-      render.renderFile = original;
+      renders.restore();
       (fsPromises as { statfs: unknown }).statfs = realStatfs;
       await rm(spillDir, { recursive: true, force: true });
     }

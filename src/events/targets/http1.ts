@@ -195,6 +195,14 @@ export class Http1Connection {
     this.keptBytes += part.length;
   }
 
+  /** Takes up to `remaining` body bytes from `at` (kept if the answer is a failure); returns where it stopped. */
+  private body(chunk: Buffer, at: number): number {
+    const take = Math.min(this.remaining, chunk.length - at);
+    this.keep(chunk, at, at + take);
+    this.remaining -= take;
+    return at + take;
+  }
+
   private onData(chunk: Buffer): void {
     const pending = this.pending;
     if (!pending) {
@@ -229,14 +237,10 @@ export class Http1Connection {
           }
           break;
         }
-        case State.Length: {
-          const take = Math.min(this.remaining, chunk.length - at);
-          this.keep(chunk, at, at + take);
-          at += take;
-          this.remaining -= take;
+        case State.Length:
+          at = this.body(chunk, at);
           if (this.remaining === 0) this.complete();
           break;
-        }
         case State.ChunkLine: {
           const before = this.head.length;
           const eol = chunk.indexOf(10, at);
@@ -257,17 +261,13 @@ export class Http1Connection {
           this.state = this.remaining === 0 ? State.Trailers : State.ChunkData;
           break;
         }
-        case State.ChunkData: {
-          const take = Math.min(this.remaining, chunk.length - at);
-          this.keep(chunk, at, at + take);
-          at += take;
-          this.remaining -= take;
+        case State.ChunkData:
+          at = this.body(chunk, at);
           if (this.remaining === 0) {
             this.state = State.ChunkEnd;
             this.remaining = 2;
           }
           break;
-        }
         case State.ChunkEnd: {
           const expected = this.remaining === 2 ? 13 : 10;
           if (chunk[at] !== expected) {
