@@ -184,7 +184,10 @@ program
   .option("--expect <pairs>", "what the pipeline should do with dirty records, e.g. malformed=dropped,duplicate=deduplicated,late=kept")
   .option("--examples <n>", "examples per problem in the report (default 3)")
   .option("--junit <file>", "also write the checks as JUnit XML")
-  .option("--threads <n>", "threads recomputing the run's files and reading the output (default: the machine's cores); the report is the same for any count")
+  .option(
+    "--threads <n>",
+    "threads recomputing the run's files and reading the output (default: one per 64 MiB a files run planned, else the machine's cores; at most the cores); the report is the same for any count",
+  )
   .option("--precision <unit>", "compare timestamps to the us (default), or to the ms or s a pipeline keeps: ms, s (it truncates), ms-rounded, s-rounded")
   .option("--index-report <file>", "an index run instead: the report synthgen index printed; --output is then the index, https://HOST:9200/INDEX (API key from ELASTICSEARCH_API_KEY)")
   .option("--require <columns>", "columns the pipeline adds that every row must hold a value in (a load time, a batch id): rows without one fail the check")
