@@ -135,7 +135,9 @@ export class Http1Connection {
       else this.drop();
     });
     socket.on("error", (err: NodeJS.ErrnoException) => {
-      if (this.socket === socket) this.fail(new Http1Error(err.code ?? "ERROR", err.code ?? err.message));
+      // The code and what it means: "DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate", "connect ECONNREFUSED 127.0.0.1:9".
+      const message = err.code === undefined || err.message.includes(err.code) ? err.message : `${err.code}: ${err.message}`;
+      if (this.socket === socket) this.fail(new Http1Error(err.code ?? "ERROR", message));
     });
     socket.on("close", () => {
       if (this.socket !== socket) return;
