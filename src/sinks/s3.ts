@@ -96,15 +96,15 @@ export class S3Sink implements FileSink {
       if (whole) return whole;
       // Larger than planned (a scenario's file holds whole parents, and their children vary): streamed in parts.
     }
-    const dir = this.spec.spillDir;
-    if (dir === false) return threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file, undefined));
+    if (this.spec.spillDir === false) return threadUploads.hold(TASKS_PER_THREAD, () => this.uploadInParts(file, undefined));
+    const dir = this.spec.spillDir ?? tmpdir();
     // Spilled in the thread's render turn, outside the upload slots: the next large file renders
     // while the one before it is still being sent. Where the disk has room for one of them only,
     // the next waits for the one before it to be gone rather than be rendered twice.
-    const beside = await threadSpills.hold(1, () => this.spillAndUpload(file, dir ?? tmpdir(), false));
+    const beside = await threadSpills.hold(1, () => this.spillAndUpload(file, dir, false));
     if (beside) return beside;
     // Alone, it renders twice where there is no room, so it always answers.
-    return (await threadSpills.hold(2, () => this.spillAndUpload(file, dir ?? tmpdir(), true))) as RenderStats;
+    return (await threadSpills.hold(2, () => this.spillAndUpload(file, dir, true))) as RenderStats;
   }
 
   /** Undefined, with nothing sent, when not `alone` and the disk has no room for the file beside the thread's other spill file. */

@@ -100,7 +100,6 @@ export class HttpEventSink implements EventSink {
     const head = `${this.headStart}idempotency-key: ${event.idempotencyKey}\r\nsynthgen-sent-at: ${new Date().toISOString()}\r\ncontent-length: ${Buffer.byteLength(event.body)}\r\n\r\n`;
     try {
       const response = await connection.request(head, event.body);
-      ctx.stats.recordLatency(performance.now() - started);
       const status = response.status;
       if (status >= 200 && status < 300) return OK;
       const text = (response.body ?? Buffer.alloc(0)).toString("utf8").slice(0, 200).trim();
@@ -112,10 +111,11 @@ export class HttpEventSink implements EventSink {
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       };
     } catch (err) {
-      ctx.stats.recordLatency(performance.now() - started);
       const e = err instanceof Http1Error ? err : new Http1Error("ERROR", String(err));
       // A certificate the client does not trust stays untrusted: not worth another try.
       return { ok: false, retryable: !UNTRUSTED_CERTIFICATE.test(e.code), error: e.message };
+    } finally {
+      ctx.stats.recordLatency(performance.now() - started);
     }
   }
 

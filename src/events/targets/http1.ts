@@ -205,6 +205,24 @@ export class Http1Connection {
     return at + take;
   }
 
+  /**
+   * Adds the chunk from `at` to `this.head` until an empty line, leaving the lines before it there:
+   * where the chunk goes on after it, or -1 while it has not come (or, past MAX_HEAD_BYTES, once
+   * the request has failed).
+   */
+  private untilEmptyLine(chunk: Buffer, at: number): number {
+    const before = this.head.length;
+    this.head += chunk.toString("latin1", at, chunk.length);
+    const end = this.head.indexOf("\r\n\r\n", Math.max(0, before - 3));
+    if (end < 0 ? this.head.length > MAX_HEAD_BYTES : end > MAX_HEAD_BYTES) {
+      this.fail(new Http1Error("PROTOCOL", `response head or trailers over ${MAX_HEAD_BYTES} bytes`));
+      return -1;
+    }
+    if (end < 0) return -1;
+    this.head = this.head.slice(0, end);
+    return at + end + 4 - before;
+  }
+
   private onData(chunk: Buffer): void {
     const pending = this.pending;
     if (!pending) {
@@ -219,19 +237,10 @@ export class Http1Connection {
     while (at < chunk.length) {
       switch (this.state) {
         case State.Head: {
-          const before = this.head.length;
-          this.head += chunk.toString("latin1", at, chunk.length);
-          const end = this.head.indexOf("\r\n\r\n", Math.max(0, before - 3));
-          if (end < 0) {
-            if (this.head.length > MAX_HEAD_BYTES) this.fail(new Http1Error("PROTOCOL", `response head over ${MAX_HEAD_BYTES} bytes`));
-            return;
-          }
-          if (end > MAX_HEAD_BYTES) {
-            this.fail(new Http1Error("PROTOCOL", `response head over ${MAX_HEAD_BYTES} bytes`));
-            return;
-          }
-          at += end + 4 - before;
-          const problem = this.parseHead(this.head.slice(0, end));
+          const next = this.untilEmptyLine(chunk, at);
+          if (next < 0) return;
+          at = next;
+          const problem = this.parseHead(this.head);
           this.head = "";
           if (problem) {
             this.fail(new Http1Error("PROTOCOL", problem));
@@ -260,6 +269,8 @@ export class Http1Connection {
             return;
           }
           this.remaining = Number.parseInt(size[1] as string, 16);
+          // The last chunk's size line ended in CRLF: an empty line right after it ends the trailers.
+          if (this.remaining === 0) this.head = "\r\n";
           this.state = this.remaining === 0 ? State.Trailers : State.ChunkData;
           break;
         }
@@ -281,15 +292,10 @@ export class Http1Connection {
           break;
         }
         case State.Trailers: {
-          // Trailer lines up to an empty one; kept nowhere, bounded like a head.
-          const before = this.head.length;
-          this.head += chunk.toString("latin1", at, chunk.length);
-          const end = this.head.startsWith("\r\n") ? 0 : this.head.indexOf("\r\n\r\n", Math.max(0, before - 3));
-          if (end < 0) {
-            if (this.head.length > MAX_HEAD_BYTES) this.fail(new Http1Error("PROTOCOL", `trailers over ${MAX_HEAD_BYTES} bytes`));
-            return;
-          }
-          at += (end === 0 ? 2 : end + 4) - before;
+          // Trailer lines up to an empty one, kept nowhere.
+          const next = this.untilEmptyLine(chunk, at);
+          if (next < 0) return;
+          at = next;
           this.head = "";
           this.complete();
           break;
