@@ -206,6 +206,8 @@ describe("a record's text, written value by value", () => {
     const c = compileSchema({
       name: "writers",
       fields: {
+        // A string left open for the next key to close: first, omitted, null, last.
+        lead: { timestamp: "iso", omit_probability: 0.3 },
         pick: { choice: ["plain", 'q"uote', "back\\slash", "é", "\ud800", 0, -0, 1.5, true, null, { o: [1, "ü"] }, [2]] },
         weighted: { choice: { a: 1, 'b"': 2, ключ: 3 }, null_probability: 0.2 },
         pooled: { faker: { method: "person.fullName", pool: 50 } },
@@ -229,6 +231,11 @@ describe("a record's text, written value by value", () => {
           },
         },
         indexed: { object: { b: { choice: [1] }, "1": { choice: [2] }, a: { choice: [3] } } },
+        // Strings with no writer of their own, plain or not (a pick with a quote, a backslash, é).
+        shown: { template: "{pick}/{weighted}", null_probability: 0.1 },
+        copy: { ref: "pick" },
+        maybe_seq: { sequence: { format: "m-{n}" }, null_probability: 0.3, omit_probability: 0.3 },
+        last: { template: "t{seq}", omit_probability: 0.5 },
       },
     });
     const reference = (values: Record<string, unknown>): string => {
@@ -277,6 +284,9 @@ describe("a record's text, written value by value", () => {
       gens: hostile.map((name) => () => name),
       writers: hostile.map(() => (v: unknown) => JSON.stringify(v)),
       prefixes: hostile.map((name) => `${JSON.stringify(name)}:`),
+      // Each way a value reaches the text; `plain` only where the writer may vouch for it.
+      quoting: hostile.map((name, i) => (i % 3 === 0 ? "writer" : i % 3 === 1 || !/^[ !#-[\]-~]*$/.test(name) ? "check" : "plain")),
+      isPlain: (v) => /^[ !#-[\]-~]*$/.test(v),
       omit: Symbol("omit"),
       tooLarge: () => {
         throw new Error("too large");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,7 @@ import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { parseGenerateRequest } from "../src/files/request";
 import { executeRun } from "../src/files/run";
+import { parseSchemaText } from "../src/schema/dataset";
 
 const FIELDS = [
   "id",
@@ -72,6 +74,27 @@ describe("generation core (web-events)", () => {
     assert.ok(!a.equals(render(identity({ seed: 43 }))));
     assert.ok(!a.equals(render(identity({ runId: "other" }))));
     assert.ok(!a.equals(render(identity({ fileIndex: 1 }))));
+  });
+
+  it("writes the bytes it always has: each file's SHA-256 is pinned (built-in, dirty, daily curve, Parquet, a schema, a scenario's child)", () => {
+    // A change to how records are made (a faster writer, a new piece table) must leave every byte as it was.
+    const example = (file: string) => parseSchemaText(readFileSync(join(__dirname, "..", "..", "examples", file), "utf8"), file);
+    const like = example("web-events-like.yaml");
+    const shop = example("shop.yaml");
+    const pinned: [Partial<FileIdentity>, string, number][] = [
+      [{}, "9c9cd24caf2976dd93e6b31a229dec38382e34f023f743dc202c49b82fe16f23", 895],
+      [{ dirty: { malformed: 0.01, duplicate: 0.01, wrong_type: 0.01, late: 0.01 } }, "3b50508f65fbfa6501420ccaba819c27b89ab05b38c4e201ce7823aeb5ae6742", 897],
+      [{ dailyCurve: true, fileIndex: 3 }, "1036749a9a45201b2d78415b9506ecf0f9e6ab0eb6f7acb53f374a23f0bfc579", 906],
+      [{ format: "parquet" }, "0b4f76ed731e55ad8c825607cba39d4a1b75dcfb9b84bb4ae532603e4d83ee9d", 3962],
+      [{ dataset: "web-events-like", schema: like }, "f335dc5921fe3b22e106ef2d4147bd0cecc9314f4e879d7f1d52e2c0b838371b", 1402],
+      [{ dataset: "web-events-like", schema: like, format: "parquet" }, "44cf5834ccb6a83be6acf8dc1068fe800f7ca14d8d43b166dff520236e56b0b5", 15804],
+      [{ dataset: "orders", schema: { scenario: shop, dataset: "orders" }, fileCount: 10 }, "64c051d7c8620934bf72055d262b23564f3721da228fe8204bec7379082c64d4", 5011],
+    ];
+    for (const [over, sha256, records] of pinned) {
+      const file = renderFile(identity(over));
+      for (const _ of file.chunks);
+      assert.deepEqual({ sha256: file.stats.sha256, records: file.stats.records }, { sha256, records }, JSON.stringify({ ...over, schema: undefined }));
+    }
   });
 
   it("lands exactly on the target size for 3.5 MiB, 1 MiB, 10 KiB and odd byte counts", () => {

@@ -14,6 +14,8 @@
  * out (quotes, backslashes, `*\/`, `${}`, statements, U+2028) and checks the source and the records.
  */
 
+import { flatText } from "../core/flat-text";
+
 /** What one record needs from its schema, each array by declared position. */
 export interface RecordPlan<Scope> {
   /** Declared positions in the order the fields are computed (dependencies first). */
@@ -24,6 +26,14 @@ export interface RecordPlan<Scope> {
   readonly gens: readonly ((scope: Scope) => unknown)[];
   /** Each field's writer: its value's JSON text (undefined: left out). */
   readonly writers: readonly ((value: unknown) => string | undefined)[];
+  /**
+   * How each field's string values are written: `plain`, every string as itself in quotes (its
+   * writer says so); `check`, a string `isPlain` passes as itself in quotes, any other value by its
+   * writer; `writer`, every value by its writer (a cached text, a number, an object).
+   */
+  readonly quoting: readonly ("plain" | "check" | "writer")[];
+  /** A string JSON writes as itself in quotes (printable ASCII but `"` and `\\`). */
+  readonly isPlain: (value: string) => boolean;
   /** `"name":` of each field, as the record's text holds it. */
   readonly prefixes: readonly string[];
   readonly omit: symbol;
@@ -50,7 +60,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   const lines: string[] = ['"use strict";'];
   for (let i = 0; i < n; i++) {
     const p = integer(i);
-    lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}];`);
+    lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}], cq${p} = CQ[${p}], sp${p} = SP[${p}], sc${p} = SC[${p}], sq${p} = SQ[${p}];`);
   }
   lines.push("function values(s, row) {", "const out = {};", "s.values = out;", "const fr = s.fieldRng;", "let v;");
   for (const i of plan.order) {
@@ -63,22 +73,39 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
     lines.push(`if (fr !== undefined) s.rng = fr.call(s, ${p});`, `v = g${p}(s);`, `if (v !== O) { out[${literal}] = v; row[${p}] = v; } else row[${p}] = undefined;`);
   }
   lines.push("return out;", "}");
-  lines.push("function head(row) {", 'let t = "{";', "let v, w;");
+  // A string written as itself leaves its closing quote open (`q`): the next field's key comes
+  // with it (`","name":`), or the record's end adds it. The quotes never become pieces of their
+  // own, which is what a record's text costs when it is written (see flatText).
+  lines.push("function head(row) {", 'let t = "{";', "let v, w, q = false;");
   for (let i = 0; i < n; i++) {
     const p = integer(i);
-    lines.push(`v = row[${p}];`, `if (v !== undefined) { w = x${p}(v); if (w !== undefined) t += (t.length === 1 ? p${p} : c${p}) + w; }`);
+    const quoting = plan.quoting[i];
+    lines.push(`v = row[${p}];`);
+    if (quoting === "plain" || quoting === "check") {
+      const test = quoting === "plain" ? 'typeof v === "string"' : `typeof v === "string" && isPlain(v)`;
+      lines.push(`if (${test}) { t += (t.length === 1 ? sp${p} : q ? sq${p} : sc${p}) + v; q = true; }`, "else ");
+    }
+    lines.push(`if (v !== undefined) { w = x${p}(v); if (w !== undefined) { t += (t.length === 1 ? p${p} : q ? cq${p} : c${p}) + w; q = false; } }`);
   }
-  lines.push("if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
+  lines.push("if (q) t += Q;", "if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
   const source = lines.join("\n");
   // The factory's parameters are this module's names; the arrays carry the rest of the schema.
-  const factory = new Function("G", "X", "P", "C", "O", "L", "tooLarge", source) as (...args: unknown[]) => RecordCode<Scope>;
+  // Each field's key as it follows: nothing (P, SP), a value (C, SC), a string left open (CQ, SQ); for a value by its writer (P, C, CQ), or a string's opening quote (SP, SC, SQ).
+  const pieces = (make: (prefix: string) => string) => plan.prefixes.map((prefix) => flatText(make(prefix)));
+  const factory = new Function("G", "X", "P", "C", "CQ", "SP", "SC", "SQ", "Q", "O", "L", "tooLarge", "isPlain", source) as (...args: unknown[]) => RecordCode<Scope>;
   return factory(
     plan.gens,
     plan.writers,
     plan.prefixes,
-    plan.prefixes.map((prefix) => `,${prefix}`),
+    pieces((prefix) => `,${prefix}`),
+    pieces((prefix) => `",${prefix}`),
+    pieces((prefix) => `${prefix}"`),
+    pieces((prefix) => `,${prefix}"`),
+    pieces((prefix) => `",${prefix}"`),
+    '"',
     plan.omit,
     plan.maxRecordBytes,
     plan.tooLarge,
+    plan.isPlain,
   );
 }

@@ -1,4 +1,5 @@
 import { asciiText } from "../core/ascii-json";
+import { flatText } from "../core/flat-text";
 import type { Column, ColumnType } from "../records/columns";
 import { ValidationError } from "../core/errors";
 import { Prng, WeightedTable } from "../core/prng";
@@ -113,6 +114,8 @@ interface Compiled {
    * without asking what the value is (see WRITERS); absent: `valueText`.
    */
   readonly text?: Writer;
+  /** Its string values are what `text` gives them as, in quotes (see WRITERS.plainString): null is written by `text`. */
+  readonly plain?: boolean;
 }
 
 type Writer = (value: unknown) => string | undefined;
@@ -146,7 +149,14 @@ export function timeMs(value: unknown, format: TimestampFormat): number | undefi
   return undefined;
 }
 
-const fixed = (gen: Gen, bytes: number, type: ColumnType, text?: Writer): Compiled => ({ gen, bytes: () => bytes, items: 0, type: () => type, ...(text ? { text } : {}) });
+const fixed = (gen: Gen, bytes: number, type: ColumnType, text?: Writer): Compiled => ({
+  gen,
+  bytes: () => bytes,
+  items: 0,
+  type: () => type,
+  ...(text ? { text } : {}),
+  ...(text === WRITERS.plainString ? { plain: true } : {}),
+});
 
 /** The type of a field inside a struct type, by path; JSON when the path leads out of known structs. */
 function typeAt(type: ColumnType, path: readonly string[]): ColumnType {
@@ -250,6 +260,7 @@ class Compiler {
       ...(compiled.time ? { time: compiled.time } : {}),
       ...(compiled.timeRule ? { timeRule: compiled.timeRule } : {}),
       ...(compiled.text ? { text: orNull(compiled.text) } : {}),
+      ...(compiled.plain ? { plain: true } : {}),
     };
   }
 
@@ -522,6 +533,7 @@ class Compiler {
           },
           time: format,
           text: timeWriter,
+          ...(timeWriter === WRITERS.plainString ? { plain: true } : {}),
         };
       }
       case "template": {
@@ -539,7 +551,14 @@ class Compiler {
         const refs = pieces.filter((p): p is string[] => typeof p !== "string");
         const readers = pieces.map((p) => (typeof p === "string" ? p : this.reader(p)));
         return {
-          gen: (s) => readers.map((r) => (typeof r === "string" ? r : String(r(s) ?? ""))).join(""),
+          gen: (s) => {
+            let out = "";
+            for (let i = 0; i < readers.length; i++) {
+              const r = readers[i] as string | Gen;
+              out += typeof r === "string" ? r : String(r(s) ?? "");
+            }
+            return out;
+          },
           // A value shown as text can escape to twice its JSON size (quotes inside a nested object).
           bytes: () => literal + refs.reduce((n, r) => n + 2 * this.refBytes(r), 0),
           items: 0,
@@ -691,7 +710,11 @@ const orNull =
  * value's text without a lookup, and looks any other up by value (equal values, equal texts).
  */
 function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown; text: Writer } {
-  const texts = values.map(valueText);
+  // Flat: each is one piece of a record's text (see flatText).
+  const texts = values.map((v) => {
+    const text = valueText(v);
+    return text === undefined ? undefined : flatText(text);
+  });
   const byValue = new Map(values.map((v, i) => [v, texts[i]]));
   let last = 0;
   return {
@@ -710,7 +733,8 @@ function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown;
  */
 function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text: Writer } {
   const keys = fields.map(([k]) => k);
-  const prefixes = keys.map((k) => `${asciiText(JSON.stringify(k))}:`);
+  const prefixes = keys.map((k) => flatText(`${asciiText(JSON.stringify(k))}:`));
+  const afterComma = prefixes.map((prefix) => flatText(`,${prefix}`));
   const writers = fields.map(([, c]) => c.text ?? valueText);
   return {
     text: (value) => {
@@ -723,7 +747,7 @@ function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text:
         if (v === undefined) continue;
         const w = (writers[j] as Writer)(v);
         if (w === undefined) continue;
-        t += t.length === 1 ? (prefixes[j] as string) : `,${prefixes[j] as string}`;
+        t += t.length === 1 ? (prefixes[j] as string) : (afterComma[j] as string);
         t += w;
       }
       return `${t}}`;
@@ -779,7 +803,7 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     fail(`${where}.fields`, `records can reach ${maxRecordBytes} bytes (${largest[0]}: up to ${largest[1]}); a record may be at most ${SCHEMA_LIMITS.MAX_RECORD_BYTES} bytes`);
   }
   const schema: DatasetSchema = { name, fields, ...(typeof input.description === "string" ? { description: input.description } : {}), ...(required.length ? { required: required as string[] } : {}) };
-  const prefixes = top.map((k) => `${asciiText(JSON.stringify(k))}:`);
+  const prefixes = top.map((k) => flatText(`${asciiText(JSON.stringify(k))}:`));
   const timeFormats = new Map<string, TimestampFormat>();
   const timeRules = new Map<string, TimeRule>();
   for (const [k, c] of compiledFields) {
@@ -797,6 +821,11 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     keys: top,
     gens: top.map((k) => (compiledFields.get(k) as Compiled).gen),
     writers: top.map((k) => (compiledFields.get(k) as Compiled).text ?? valueText),
+    quoting: top.map((k) => {
+      const c = compiledFields.get(k) as Compiled;
+      return c.plain ? "plain" : c.text === undefined ? "check" : "writer";
+    }),
+    isPlain: (v) => PLAIN_STRING.test(v),
     prefixes,
     omit: OMIT,
     maxRecordBytes: SCHEMA_LIMITS.MAX_RECORD_BYTES,
