@@ -14,6 +14,8 @@ import { renderFile } from "../src/formats/render";
 import { parseGenerateRequest } from "../src/files/request";
 import { executeRun } from "../src/files/run";
 import { parseSchemaText } from "../src/schema/dataset";
+import STORED_POOLS from "../src/datasets/web-events-pools.json";
+import { fakerPoolText } from "../src/datasets/web-events-pool-source";
 
 const FIELDS = [
   "id",
@@ -95,6 +97,11 @@ describe("generation core (web-events)", () => {
       for (const _ of file.chunks);
       assert.deepEqual({ sha256: file.stats.sha256, records: file.stats.records }, { sha256, records }, JSON.stringify({ ...over, schema: undefined }));
     }
+  });
+
+  it("builds its pools from faker's output stored as data, which is what faker makes of the pool seed today", () => {
+    // A faker upgrade that changes them fails here; see web-events-pool-source.ts for storing new ones.
+    assert.deepEqual(STORED_POOLS, fakerPoolText());
   });
 
   it("lands exactly on the target size for 3.5 MiB, 1 MiB, 10 KiB and odd byte counts", () => {
@@ -242,15 +249,23 @@ describe("what a main thread loads", () => {
     assert.deepEqual(packages, ["commander"]);
   });
 
-  it("a local `synthgen generate` never loads the S3 SDK, the Kinesis or the Elasticsearch client", async () => {
-    const packages = packagesIn(await loadedBy(["generate", "--files", "1", "--size-mb", "0.01", "--out", "out"]));
+  it("a local `synthgen generate` never loads the S3 SDK, the Kinesis or the Elasticsearch client, nor faker for web-events (its pools are stored)", async () => {
+    const files = await loadedBy(["generate", "--files", "1", "--size-mb", "0.01", "--out", "out"]);
+    assert.ok(
+      files.some((f) => /datasets[\\/]web-events\.js$/.test(f)),
+      "the run wrote web-events in this thread",
+    );
+    const packages = packagesIn(files);
+    assert.ok(!packages.includes("@faker-js/faker"), packages.join(", "));
     assert.ok(!packages.some((p) => p.startsWith("@aws-sdk") || p.startsWith("@elastic") || p === "@smithy/node-http-handler"), packages.join(", "));
     assert.ok(!packages.includes("piscina"), `a 0.01 MiB run is one thread, run without a worker pool: ${packages.join(", ")}`);
   });
 
-  it("with more than one thread, records are made in the workers: the main thread loads the pool, not faker", async () => {
-    const packages = packagesIn(await loadedBy(["generate", "--files", "2", "--size-mb", "0.01", "--threads", "2", "--out", "out"]));
+  it("with more than one thread, records are made in the workers: the main thread loads the pool, not the dataset or faker", async () => {
+    const files = await loadedBy(["generate", "--files", "2", "--size-mb", "0.01", "--threads", "2", "--out", "out"]);
+    const packages = packagesIn(files);
     assert.ok(packages.includes("piscina"), packages.join(", "));
     assert.ok(!packages.includes("@faker-js/faker"), packages.join(", "));
+    assert.ok(!files.some((f) => /datasets[\\/]web-events\.js$/.test(f)), "web-events is loaded in the workers only");
   });
 });

@@ -1,9 +1,10 @@
 import { col } from "../records/columns";
-import { faker } from "@faker-js/faker/locale/en";
 import { Prng, WeightedTable } from "../core/prng";
 import { CITIES, type City } from "./cities";
 import { flatText } from "../core/flat-text";
 import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
+import POOL_TEXT from "./web-events-pools.json";
+import { POOL_SEED } from "./web-events-pool-source";
 
 /**
  * `web-events`: the record schema of the original test-data Lambda, field for field, with values
@@ -11,12 +12,11 @@ import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
  * matches the device, OS and browser, utm fields match the referrer, revenue only on
  * conversions, bounces view one page, timestamps inside the run's day.
  *
- * Speed matters (≥100 MB/s per thread): faker builds the string pools once per thread from a
- * fixed seed, and a record's text joins about 30 flat pieces: the fixed runs of it (keys with
+ * Speed matters (≥100 MB/s per thread): the string pools are built once per thread, from what
+ * faker made of a fixed seed (stored as data: see web-events-pool-source.ts), and a record's text joins about 30 flat pieces: the fixed runs of it (keys with
  * their separators, pool entries with the key after them) are made once per thread (flatText).
  */
 
-const POOL_SEED = 20251223;
 const HEX = "0123456789abcdef";
 
 /** Two-digit strings "00".."99", so times and ids are built without padStart per record. */
@@ -133,16 +133,8 @@ function assertAscii(values: readonly string[], what: string): void {
   }
 }
 
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-|-$/g, "");
-}
-
-/** Builds the string pools. Deterministic: fixed seeds for both faker and our PRNG. */
+/** Builds the string pools. Deterministic: faker's stored output and our PRNG from a fixed seed. */
 function buildPools(): Pools {
-  faker.seed(POOL_SEED);
   const rng = Prng.fromParts("web-events pools", POOL_SEED);
 
   const platforms = new WeightedTable<Platform>(
@@ -155,9 +147,7 @@ function buildPools(): Pools {
   );
 
   const site = "https://shop.example.com";
-  const products = Array.from({ length: 600 }, () => slug(faker.commerce.productName()));
-  const categories = Array.from({ length: 40 }, () => slug(faker.commerce.department()));
-  const articles = Array.from({ length: 200 }, () => faker.lorem.slug(3));
+  const { products, categories, articles, partnerReferrers } = POOL_TEXT;
   const pageUrls = [
     `${site}/`,
     `${site}/cart`,
@@ -168,7 +158,6 @@ function buildPools(): Pools {
     ...articles.map((a) => `${site}/blog/${a}`),
     ...products.slice(0, 100).map((p) => `${site}/search?q=${p.split("-")[0] ?? p}`),
   ];
-  const partnerReferrers = Array.from({ length: 120 }, () => `https://${faker.internet.domainName()}/${faker.lorem.slug(2)}`);
 
   const sourceShares: readonly (readonly [TrafficSource, number])[] = [
     [{ source: "google", medium: "cpc", referrers: ["https://www.google.com/"], campaigns: true }, 18],
