@@ -4,7 +4,7 @@
  * faker nor its locale and makes no faker call: about 100 ms less before the first record
  * (measured on this 2-core machine: faker's require 40 ms, the calls 58 ms). A spec makes them
  * here again and compares, so a faker upgrade that changes them fails it; to store new ones:
- * `node dist/src/datasets/web-events-pool-source.js > src/datasets/web-events-pools.json`.
+ * `npm run build && node scripts/store-web-events-pools.js && npm run format`.
  */
 import type { faker as Faker } from "@faker-js/faker/locale/en";
 
@@ -38,5 +38,3 @@ export function fakerPoolText(): WebEventsPoolText {
   const partnerReferrers = Array.from({ length: 120 }, () => `https://${faker.internet.domainName()}/${faker.lorem.slug(2)}`);
   return { products, categories, articles, partnerReferrers };
 }
-
-if (require.main === module) process.stdout.write(`${JSON.stringify(fakerPoolText(), null, 1)}\n`);
