@@ -287,6 +287,8 @@ describe("a record's text, written value by value", () => {
       // Each way a value reaches the text; `plain` only where the writer may vouch for it.
       quoting: hostile.map((name, i) => (i % 3 === 0 ? "writer" : i % 3 === 1 || !/^[ !#-[\]-~]*$/.test(name) ? "check" : "plain")),
       isPlain: (v) => /^[ !#-[\]-~]*$/.test(v),
+      // Some as pieces from a fixed set: their key and value joined ahead.
+      pieces: hostile.map((name, i) => (i % 4 === 3 ? { texts: [JSON.stringify(name)], index: (v: unknown) => (v === name ? 0 : -1) } : undefined)),
       omit: Symbol("omit"),
       tooLarge: () => {
         throw new Error("too large");

@@ -34,6 +34,12 @@ export interface RecordPlan<Scope> {
   readonly quoting: readonly ("plain" | "check" | "writer")[];
   /** A string JSON writes as itself in quotes (printable ASCII but `"` and `\\`). */
   readonly isPlain: (value: string) => boolean;
+  /**
+   * For a field whose values come from a small fixed set: each value's text, and which of them a
+   * value is (-1: none, written by the field's writer). The record then takes the field's key and
+   * value as one piece, made here once for each value and each form of the key.
+   */
+  readonly pieces: readonly ({ readonly texts: readonly string[]; readonly index: (value: unknown) => number } | undefined)[];
   /** `"name":` of each field, as the record's text holds it. */
   readonly prefixes: readonly string[];
   readonly omit: symbol;
@@ -61,6 +67,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   for (let i = 0; i < n; i++) {
     const p = integer(i);
     lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}], cq${p} = CQ[${p}], sp${p} = SP[${p}], sc${p} = SC[${p}], sq${p} = SQ[${p}];`);
+    if (plan.pieces[i]) lines.push(`const i${p} = I[${p}], kp${p} = KP[${p}], kc${p} = KC[${p}], kq${p} = KQ[${p}];`);
   }
   lines.push("function values(s, row) {", "const out = {};", "s.values = out;", "const fr = s.fieldRng;", "let v;");
   for (const i of plan.order) {
@@ -76,7 +83,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   // A string written as itself leaves its closing quote open (`q`): the next field's key comes
   // with it (`","name":`), or the record's end adds it. The quotes never become pieces of their
   // own, which is what a record's text costs when it is written (see flatText).
-  lines.push("function head(row) {", 'let t = "{";', "let v, w, q = false;");
+  lines.push("function head(row) {", 'let t = "{";', "let v, w, k, q = false;");
   for (let i = 0; i < n; i++) {
     const p = integer(i);
     const quoting = plan.quoting[i];
@@ -85,14 +92,18 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
       const test = quoting === "plain" ? 'typeof v === "string"' : `typeof v === "string" && isPlain(v)`;
       lines.push(`if (${test}) { t += (t.length === 1 ? sp${p} : q ? sq${p} : sc${p}) + v; q = true; }`, "else ");
     }
-    lines.push(`if (v !== undefined) { w = x${p}(v); if (w !== undefined) { t += (t.length === 1 ? p${p} : q ? cq${p} : c${p}) + w; q = false; } }`);
+    const byWriter = `w = x${p}(v); if (w !== undefined) { t += (t.length === 1 ? p${p} : q ? cq${p} : c${p}) + w; q = false; }`;
+    if (plan.pieces[i]) lines.push(`if (v !== undefined) { k = i${p}(v); if (k >= 0) { t += (t.length === 1 ? kp${p} : q ? kq${p} : kc${p})[k]; q = false; } else { ${byWriter} } }`);
+    else lines.push(`if (v !== undefined) { ${byWriter} }`);
   }
   lines.push("if (q) t += Q;", "if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
   const source = lines.join("\n");
   // The factory's parameters are this module's names; the arrays carry the rest of the schema.
   // Each field's key as it follows: nothing (P, SP), a value (C, SC), a string left open (CQ, SQ); for a value by its writer (P, C, CQ), or a string's opening quote (SP, SC, SQ).
   const pieces = (make: (prefix: string) => string) => plan.prefixes.map((prefix) => flatText(make(prefix)));
-  const factory = new Function("G", "X", "P", "C", "CQ", "SP", "SC", "SQ", "Q", "O", "L", "tooLarge", "isPlain", source) as (...args: unknown[]) => RecordCode<Scope>;
+  // The same three forms of the key, each joined with each value's text (KP, KC, KQ).
+  const keyed = (make: (prefix: string) => string) => plan.prefixes.map((prefix, i) => plan.pieces[i]?.texts.map((text) => flatText(make(prefix) + text)));
+  const factory = new Function("G", "X", "P", "C", "CQ", "SP", "SC", "SQ", "Q", "I", "KP", "KC", "KQ", "O", "L", "tooLarge", "isPlain", source) as (...args: unknown[]) => RecordCode<Scope>;
   return factory(
     plan.gens,
     plan.writers,
@@ -103,6 +114,10 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
     pieces((prefix) => `,${prefix}"`),
     pieces((prefix) => `",${prefix}"`),
     '"',
+    plan.pieces.map((p) => p?.index),
+    keyed((prefix) => prefix),
+    keyed((prefix) => `,${prefix}`),
+    keyed((prefix) => `",${prefix}`),
     plan.omit,
     plan.maxRecordBytes,
     plan.tooLarge,

@@ -116,7 +116,22 @@ interface Compiled {
   readonly text?: Writer;
   /** Its string values are what `text` gives them as, in quotes (see WRITERS.plainString): null is written by `text`. */
   readonly plain?: boolean;
+  /** Its values' texts when they come from a small fixed set (see `Pieces`). */
+  readonly pieces?: Pieces;
 }
+
+/**
+ * A field whose values come from a small fixed set (a choice, a small pool, a boolean): each
+ * value's text, and which of them a value is (-1: none, and its writer writes it). A record's
+ * text then takes the field's key and value as one piece made once (see codegen.ts).
+ */
+interface Pieces {
+  readonly texts: readonly string[];
+  readonly index: (value: unknown) => number;
+}
+
+/** The largest set whose key-and-value pieces are made ahead: three strings a value. */
+const MAX_PIECES = 1024;
 
 type Writer = (value: unknown) => string | undefined;
 
@@ -261,6 +276,8 @@ class Compiler {
       ...(compiled.timeRule ? { timeRule: compiled.timeRule } : {}),
       ...(compiled.text ? { text: orNull(compiled.text) } : {}),
       ...(compiled.plain ? { plain: true } : {}),
+      // A null is none of the pieces (unless one of them is null: the same text either way).
+      ...(compiled.pieces ? { pieces: compiled.pieces } : {}),
     };
   }
 
@@ -376,7 +393,7 @@ class Compiler {
             values.push(value);
           }
           const pool = drawnFrom(values);
-          return fixed((s) => pool.drawn(s.rng.int(size)), largest, fakerType, pool.text);
+          return { ...fixed((s) => pool.drawn(s.rng.int(size)), largest, fakerType, pool.text), ...(pool.pieces ? { pieces: pool.pieces } : {}) };
         }
         return fixed(
           (s) => {
@@ -399,7 +416,10 @@ class Compiler {
         const weighted = entries.filter(([, w]) => w > 0);
         const choices = drawnFrom(weighted.map(([v]) => v));
         const table = new WeightedTable(weighted.map(([, w], i) => [i, w] as const));
-        return fixed((s) => choices.drawn(table.draw(s.rng)), bytes, typeOfValues(entries.map(([v]) => v)), choices.text);
+        return {
+          ...fixed((s) => choices.drawn(table.draw(s.rng)), bytes, typeOfValues(entries.map(([v]) => v)), choices.text),
+          ...(choices.pieces ? { pieces: choices.pieces } : {}),
+        };
       }
       case "number": {
         const o = isObj(arg) ? arg : {};
@@ -442,7 +462,7 @@ class Compiler {
       }
       case "boolean": {
         const p = arg === true || arg === null || arg === undefined ? 0.5 : num(path, isObj(arg) ? arg.probability : arg, 0.5, 0, 1);
-        return fixed((s) => s.rng.float() < p, 5, "boolean", WRITERS.boolean);
+        return { ...fixed((s) => s.rng.float() < p, 5, "boolean", WRITERS.boolean), pieces: BOOLEAN_PIECES };
       }
       case "sequence": {
         const o = isObj(arg) ? arg : {};
@@ -709,7 +729,7 @@ const orNull =
  * Values drawn from a fixed list, each one's text made once: the writer takes the last drawn
  * value's text without a lookup, and looks any other up by value (equal values, equal texts).
  */
-function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown; text: Writer } {
+function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown; text: Writer; pieces?: Pieces } {
   // Flat: each is one piece of a record's text (see flatText).
   const texts = values.map((v) => {
     const text = valueText(v);
@@ -717,14 +737,19 @@ function drawnFrom(values: readonly unknown[]): { drawn: (i: number) => unknown;
   });
   const byValue = new Map(values.map((v, i) => [v, texts[i]]));
   let last = 0;
+  const all = texts.every((t) => t !== undefined) && texts.length <= MAX_PIECES;
   return {
     drawn: (i) => {
       last = i;
       return values[i];
     },
     text: (v) => (v === values[last] ? texts[last] : byValue.get(v)),
+    // The last value drawn is the one a record holds (a null or a copy is looked up by its writer).
+    ...(all ? { pieces: { texts: texts as string[], index: (v: unknown) => (v === values[last] ? last : -1) } } : {}),
   };
 }
+
+const BOOLEAN_PIECES: Pieces = { texts: ["false", "true"], index: (v) => (v === true ? 1 : v === false ? 0 : -1) };
 
 /**
  * The writer of an object field's values: each child by its own writer, after its `"name":` made
@@ -736,6 +761,16 @@ function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text:
   const prefixes = keys.map((k) => flatText(`${asciiText(JSON.stringify(k))}:`));
   const afterComma = prefixes.map((prefix) => flatText(`,${prefix}`));
   const writers = fields.map(([, c]) => c.text ?? valueText);
+  // A child from a small fixed set: its key and value as one piece, first or after a comma (see Pieces).
+  const keyed = fields.map(([, c], j) =>
+    c.pieces
+      ? {
+          index: c.pieces.index,
+          first: c.pieces.texts.map((text) => flatText((prefixes[j] as string) + text)),
+          after: c.pieces.texts.map((text) => flatText((afterComma[j] as string) + text)),
+        }
+      : undefined,
+  );
   return {
     text: (value) => {
       const o = value as Obj;
@@ -745,6 +780,12 @@ function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text:
         const key = keys[j] as string;
         const v = Object.hasOwn(o, key) ? o[key] : undefined;
         if (v === undefined) continue;
+        const piece = keyed[j];
+        const k = piece ? piece.index(v) : -1;
+        if (k >= 0) {
+          t += ((t.length === 1 ? piece?.first : piece?.after) as string[])[k] as string;
+          continue;
+        }
         const w = (writers[j] as Writer)(v);
         if (w === undefined) continue;
         t += t.length === 1 ? (prefixes[j] as string) : (afterComma[j] as string);
@@ -826,6 +867,7 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
       return c.plain ? "plain" : c.text === undefined ? "check" : "writer";
     }),
     isPlain: (v) => PLAIN_STRING.test(v),
+    pieces: top.map((k) => (compiledFields.get(k) as Compiled).pieces),
     prefixes,
     omit: OMIT,
     maxRecordBytes: SCHEMA_LIMITS.MAX_RECORD_BYTES,
