@@ -289,6 +289,7 @@ describe("a record's text, written value by value", () => {
       isPlain: (v) => /^[ !#-[\]-~]*$/.test(v),
       // Some as pieces from a fixed set: their key and value joined ahead.
       pieces: hostile.map((name, i) => (i % 4 === 3 ? { texts: [JSON.stringify(name)], index: (v: unknown) => (v === name ? 0 : -1) } : undefined)),
+      keyedBudget: { left: 1 << 20 },
       omit: Symbol("omit"),
       tooLarge: () => {
         throw new Error("too large");
@@ -307,6 +308,37 @@ describe("a record's text, written value by value", () => {
     const values = code.values({ values: {}, rng: undefined }, row);
     assert.deepEqual(Object.keys(values).sort(), [...hostile].sort());
     assert.equal(JSON.parse(`${code.head(row)}}`)[hostile[0] as string], hostile[0]);
+  });
+
+  it("joins a field's key with each of its values ahead only while that stays small: a long name, a large value or a schema's budget spent are left to the writer", () => {
+    const big = "v".repeat(300_000);
+    const keys = ["small", "long_name_".repeat(30_000), "large_values", "after_budget"];
+    const values = ["b", "a", big, "c"];
+    const budget = { left: 3 * (2 * (`${JSON.stringify("small")}:`.length + 5)) };
+    const code = compileRecord({
+      order: [0, 1, 2, 3],
+      keys,
+      gens: values.map((v) => () => v),
+      writers: keys.map(() => (v: unknown) => JSON.stringify(v)),
+      quoting: keys.map(() => "writer" as const),
+      isPlain: () => false,
+      pieces: [["a", "b"], ["a"], ["x", big], ["c"]].map((set) => ({ texts: set.map((v) => JSON.stringify(v)), index: (v: unknown) => set.indexOf(v as string) })),
+      keyedBudget: budget,
+      prefixes: keys.map((k) => `${JSON.stringify(k)}:`),
+      omit: Symbol("omit"),
+      tooLarge: () => {
+        throw new Error("too large");
+      },
+      maxRecordBytes: 1 << 20,
+    });
+    const head = String(code.head);
+    assert.ok(head.includes("kp0"), "the small set's pieces are made");
+    assert.ok(!head.includes("kp1") && !head.includes("kp2"), "a 300,000-character name, or a value of 300,000, are written by the writer");
+    assert.ok(!head.includes("kp3"), "the schema's budget went to the first field");
+    assert.equal(budget.left, 0);
+    const row: unknown[] = [];
+    code.values({ values: {}, rng: undefined }, row);
+    assert.deepEqual(JSON.parse(`${code.head(row)}}`), Object.fromEntries(keys.map((k, i) => [k, values[i]])));
   });
 
   it("writes an ISO time as Date's toISOString does, from 1970 to 9999 and past it", () => {

@@ -40,6 +40,8 @@ export interface RecordPlan<Scope> {
    * value as one piece, made here once for each value and each form of the key.
    */
   readonly pieces: readonly ({ readonly texts: readonly string[]; readonly index: (value: unknown) => number } | undefined)[];
+  /** What the schema may still spend on those pieces (its objects took theirs first). */
+  readonly keyedBudget: KeyedBudget;
   /** `"name":` of each field, as the record's text holds it. */
   readonly prefixes: readonly string[];
   readonly omit: symbol;
@@ -55,6 +57,28 @@ export interface RecordCode<Scope> {
   head(row: readonly unknown[]): string;
 }
 
+/**
+ * What a schema's keys joined ahead with their values may hold (see `RecordPlan.pieces`): one
+ * field's one form of its key, and all of a schema's fields and forms together (characters). A
+ * field past either (a long name, large values, a schema of many such fields) is written by its
+ * writer instead, so a hostile schema cannot make these pieces take much memory.
+ */
+export const KEYED_LIMITS = Object.freeze({ FIELD_CHARS: 256 * 1024, SCHEMA_CHARS: 4 * 1024 * 1024 });
+
+/** What is left of a schema's KEYED_LIMITS.SCHEMA_CHARS. */
+export interface KeyedBudget {
+  left: number;
+}
+
+/** Whether a key's `forms` pieces, each joined with every one of `texts`, fit; if so they are taken from `budget`. */
+export function keyedFits(prefix: string, texts: readonly string[], forms: number, budget: KeyedBudget): boolean {
+  let chars = 0;
+  for (const text of texts) chars += prefix.length + 2 + text.length;
+  if (chars > KEYED_LIMITS.FIELD_CHARS || forms * chars > budget.left) return false;
+  budget.left -= forms * chars;
+  return true;
+}
+
 const integer = (n: number): string => {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`codegen: ${n} is not a position`);
   return String(n);
@@ -63,11 +87,12 @@ const integer = (n: number): string => {
 /** Compiles a schema's record plan into its two functions (see the module's comment for what the source may hold). */
 export function compileRecord<Scope extends { values: Record<string, unknown>; rng: unknown; fieldRng?: (field: number) => unknown }>(plan: RecordPlan<Scope>): RecordCode<Scope> {
   const n = plan.keys.length;
+  const keyedPieces = plan.pieces.map((pieces, i) => (pieces && keyedFits(plan.prefixes[i] as string, pieces.texts, 3, plan.keyedBudget) ? pieces : undefined));
   const lines: string[] = ['"use strict";'];
   for (let i = 0; i < n; i++) {
     const p = integer(i);
     lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}], cq${p} = CQ[${p}], sp${p} = SP[${p}], sc${p} = SC[${p}], sq${p} = SQ[${p}];`);
-    if (plan.pieces[i]) lines.push(`const i${p} = I[${p}], kp${p} = KP[${p}], kc${p} = KC[${p}], kq${p} = KQ[${p}];`);
+    if (keyedPieces[i]) lines.push(`const i${p} = I[${p}], kp${p} = KP[${p}], kc${p} = KC[${p}], kq${p} = KQ[${p}];`);
   }
   lines.push("function values(s, row) {", "const out = {};", "s.values = out;", "const fr = s.fieldRng;", "let v;");
   for (const i of plan.order) {
@@ -93,7 +118,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
       lines.push(`if (${test}) { t += (t.length === 1 ? sp${p} : q ? sq${p} : sc${p}) + v; q = true; }`, "else ");
     }
     const byWriter = `w = x${p}(v); if (w !== undefined) { t += (t.length === 1 ? p${p} : q ? cq${p} : c${p}) + w; q = false; }`;
-    if (plan.pieces[i]) lines.push(`if (v !== undefined) { k = i${p}(v); if (k >= 0) { t += (t.length === 1 ? kp${p} : q ? kq${p} : kc${p})[k]; q = false; } else { ${byWriter} } }`);
+    if (keyedPieces[i]) lines.push(`if (v !== undefined) { k = i${p}(v); if (k >= 0) { t += (t.length === 1 ? kp${p} : q ? kq${p} : kc${p})[k]; q = false; } else { ${byWriter} } }`);
     else lines.push(`if (v !== undefined) { ${byWriter} }`);
   }
   lines.push("if (q) t += Q;", "if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
@@ -102,7 +127,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   // Each field's key as it follows: nothing (P, SP), a value (C, SC), a string left open (CQ, SQ); for a value by its writer (P, C, CQ), or a string's opening quote (SP, SC, SQ).
   const pieces = (make: (prefix: string) => string) => plan.prefixes.map((prefix) => flatText(make(prefix)));
   // The same three forms of the key, each joined with each value's text (KP, KC, KQ).
-  const keyed = (make: (prefix: string) => string) => plan.prefixes.map((prefix, i) => plan.pieces[i]?.texts.map((text) => flatText(make(prefix) + text)));
+  const keyed = (make: (prefix: string) => string) => plan.prefixes.map((prefix, i) => keyedPieces[i]?.texts.map((text) => flatText(make(prefix) + text)));
   const factory = new Function("G", "X", "P", "C", "CQ", "SP", "SC", "SQ", "Q", "I", "KP", "KC", "KQ", "O", "L", "tooLarge", "isPlain", source) as (...args: unknown[]) => RecordCode<Scope>;
   return factory(
     plan.gens,
@@ -114,7 +139,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
     pieces((prefix) => `,${prefix}"`),
     pieces((prefix) => `",${prefix}"`),
     '"',
-    plan.pieces.map((p) => p?.index),
+    keyedPieces.map((p) => p?.index),
     keyed((prefix) => prefix),
     keyed((prefix) => `,${prefix}`),
     keyed((prefix) => `",${prefix}`),

@@ -7,7 +7,7 @@ import { describe } from "../core/fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
 import { isoOfMs } from "../core/iso-time";
-import { compileRecord } from "./codegen";
+import { compileRecord, KEYED_LIMITS, type KeyedBudget, keyedFits } from "./codegen";
 import { didYouMean } from "../core/suggest";
 
 /**
@@ -232,6 +232,8 @@ class Compiler {
   /** The fields read from each external entity (scenario parents and references). */
   readonly externalReads = new Map<string, Set<string>>();
   private currentTop = "";
+  /** What the schema's fields may still spend on keys joined ahead with their values (see KEYED_LIMITS). */
+  readonly keyedBudget: KeyedBudget = { left: KEYED_LIMITS.SCHEMA_CHARS };
 
   constructor(
     private readonly top: readonly string[],
@@ -608,7 +610,7 @@ class Compiler {
           bytes: () => fields.reduce((n, [k, c]) => n + jsonBytes(k) + 2 + c.bytes(), 2),
           items: fields.reduce((n, [, c]) => n + c.items, 0),
           type: () => ({ struct: fields.map(([k, c]) => ({ name: k, type: c.type() })) }),
-          ...objectWriter(fields),
+          ...objectWriter(fields, this.keyedBudget),
         };
       }
       case "array": {
@@ -756,14 +758,14 @@ const BOOLEAN_PIECES: Pieces = { texts: ["false", "true"], index: (v) => (v === 
  * once — exactly asciiText(JSON.stringify(object)). The children come in the order JSON.stringify
  * writes them: the schema's object is a JavaScript object too, its index-like names already first.
  */
-function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text: Writer } {
+function objectWriter(fields: readonly (readonly [string, Compiled])[], budget: KeyedBudget): { text: Writer } {
   const keys = fields.map(([k]) => k);
   const prefixes = keys.map((k) => flatText(`${asciiText(JSON.stringify(k))}:`));
   const afterComma = prefixes.map((prefix) => flatText(`,${prefix}`));
   const writers = fields.map(([, c]) => c.text ?? valueText);
   // A child from a small fixed set: its key and value as one piece, first or after a comma (see Pieces).
   const keyed = fields.map(([, c], j) =>
-    c.pieces
+    c.pieces && keyedFits(prefixes[j] as string, c.pieces.texts, 2, budget)
       ? {
           index: c.pieces.index,
           first: c.pieces.texts.map((text) => flatText((prefixes[j] as string) + text)),
@@ -781,10 +783,12 @@ function objectWriter(fields: readonly (readonly [string, Compiled])[]): { text:
         const v = Object.hasOwn(o, key) ? o[key] : undefined;
         if (v === undefined) continue;
         const piece = keyed[j];
-        const k = piece ? piece.index(v) : -1;
-        if (k >= 0) {
-          t += ((t.length === 1 ? piece?.first : piece?.after) as string[])[k] as string;
-          continue;
+        if (piece) {
+          const k = piece.index(v);
+          if (k >= 0) {
+            t += (t.length === 1 ? piece.first : piece.after)[k] as string;
+            continue;
+          }
         }
         const w = (writers[j] as Writer)(v);
         if (w === undefined) continue;
@@ -868,6 +872,7 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     }),
     isPlain: (v) => PLAIN_STRING.test(v),
     pieces: top.map((k) => (compiledFields.get(k) as Compiled).pieces),
+    keyedBudget: compiler.keyedBudget,
     prefixes,
     omit: OMIT,
     maxRecordBytes: SCHEMA_LIMITS.MAX_RECORD_BYTES,
