@@ -318,7 +318,8 @@ class WebEventWriter implements RecordWriter {
     const referrer = rng.int(src.referrers.length);
     const experiment = ((flags >>> 8) % 50) + 1;
 
-    // The values as they are: their strings, and what only Parquet needs (numbers from their text, the nested object), wait for `row`.
+    // The values as they are, for `row`; what only Parquet and verify read (the id, timestamp,
+    // user id and campaign as strings, numbers from their text, the nested object) is made there.
     const row = this.values;
     row[2] = eventType;
     row[4] = sessionId;
