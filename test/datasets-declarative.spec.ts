@@ -314,7 +314,8 @@ describe("a record's text, written value by value", () => {
     const big = "v".repeat(300_000);
     const keys = ["small", "long_name_".repeat(30_000), "large_values", "after_budget"];
     const values = ["b", "a", big, "c"];
-    const budget = { left: 3 * (2 * (`${JSON.stringify("small")}:`.length + 5)) };
+    // Exactly what the first field's pieces take: its key's three forms, each joined with "a" and "b".
+    const budget = { left: ['"small":', ',"small":', '","small":'].reduce((n, form) => n + 2 * (form.length + 3), 0) };
     const code = compileRecord({
       order: [0, 1, 2, 3],
       keys,

@@ -3,9 +3,12 @@
 /** `YYYY-MM-DDT` of each day seen, by its number since the epoch: a run's times share a few days. */
 const DAY_TEXT = new Map<number, string>();
 const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
-/** `HH:MM:SS.` by minute of the day and second: each short enough to be made flat when joined (under 13 characters). */
-const MINUTES = Array.from({ length: 1440 }, (_, m) => `${TWO_DIGITS[Math.floor(m / 60)]}:${TWO_DIGITS[m % 60]}:`);
-const SECONDS = TWO_DIGITS.slice(0, 60).map((s) => `${s}.`);
+/**
+ * `HH:MM:` by minute of the day and `SS.` by second: joined, `HH:MM:SS.` is short enough to be made
+ * flat (under 13 characters), one piece of a record's text (see flatText).
+ */
+export const MINUTES: readonly string[] = Array.from({ length: 1440 }, (_, m) => `${TWO_DIGITS[Math.floor(m / 60)]}:${TWO_DIGITS[m % 60]}:`);
+export const SECONDS: readonly string[] = TWO_DIGITS.slice(0, 60).map((s) => `${s}.`);
 /** `mmmZ` by millisecond. */
 const MILLIS = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(3, "0")}Z`);
 const DAY_MS = 86_400_000;

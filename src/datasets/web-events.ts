@@ -2,6 +2,7 @@ import { col } from "../records/columns";
 import { Prng, WeightedTable } from "../core/prng";
 import { CITIES, type City } from "./cities";
 import { flatText } from "../core/flat-text";
+import { MINUTES, SECONDS } from "../core/iso-time";
 import type { Dataset, FileContext, RecordWriter } from "../records/dataset";
 import POOL_TEXT from "./web-events-pools.json";
 import { POOL_SEED } from "./web-events-pool-source";
@@ -18,9 +19,6 @@ import { POOL_SEED } from "./web-events-pool-source";
  */
 
 const HEX = "0123456789abcdef";
-
-/** Two-digit strings "00".."99", so times and ids are built without padStart per record. */
-const TWO = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
 
 const EVENT_TYPE_SHARES: readonly (readonly [string, number])[] = [
   ["page_view", 55],
@@ -233,9 +231,6 @@ function hex32(rng: Prng): string {
 // Fixed runs of a record's text (a key with its separators, a pool value with the key after it)
 // are flat pieces made once per thread (see `flatText`): a record joins about 30 pieces, not 90.
 
-/** "HH:MM:" for each minute of the day. */
-const MINUTES = Array.from({ length: 1440 }, (_, m) => `${TWO[Math.floor(m / 60)]}:${TWO[m % 60]}:`);
-
 /** What follows an event type's timestamp: `Z","event_type":"…","user_id":"user_`. */
 const AFTER_TIMESTAMP = new Map(EVENT_TYPE_SHARES.map(([t]) => [t, flatText(`Z","event_type":"${t}","user_id":"user_`)] as const));
 const SESSION_KEY = flatText(`","session_id":"`);
@@ -290,7 +285,7 @@ class WebEventWriter implements RecordWriter {
 
     const micros = String(rng.int(1_000_000)).padStart(6, "0");
     const secOfDay = this.secondOfDay ? this.secondOfDay(rng) : rng.int(86_400);
-    const clock = `${MINUTES[Math.floor(secOfDay / 60)]}${TWO[secOfDay % 60]}.`;
+    const clock = (MINUTES[Math.floor(secOfDay / 60)] as string) + (SECONDS[secOfDay % 60] as string);
 
     const eventType = EVENT_TYPES.draw(rng);
     const platform = p.platforms.draw(rng);

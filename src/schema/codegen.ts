@@ -58,8 +58,8 @@ export interface RecordCode<Scope> {
 }
 
 /**
- * What a schema's keys joined ahead with their values may hold (see `RecordPlan.pieces`): one
- * field's one form of its key, and all of a schema's fields and forms together (characters). A
+ * What a schema's keys joined ahead with their values may hold (see `RecordPlan.pieces`), in
+ * characters: one field's pieces, per form of its key, and all of a schema's fields together. A
  * field past either (a long name, large values, a schema of many such fields) is written by its
  * writer instead, so a hostile schema cannot make these pieces take much memory.
  */
@@ -70,13 +70,17 @@ export interface KeyedBudget {
   left: number;
 }
 
-/** Whether a key's `forms` pieces, each joined with every one of `texts`, fit; if so they are taken from `budget`. */
-export function keyedFits(prefix: string, texts: readonly string[], forms: number, budget: KeyedBudget): boolean {
+/**
+ * Each form of a field's key (as it stands first, after a comma, …) joined with each of its
+ * values' texts, made flat, by form; taken from `budget`. Undefined, with nothing taken, past the
+ * field's or the schema's bound (KEYED_LIMITS).
+ */
+export function joinedAhead(forms: readonly string[], texts: readonly string[], budget: KeyedBudget): string[][] | undefined {
   let chars = 0;
-  for (const text of texts) chars += prefix.length + 2 + text.length;
-  if (chars > KEYED_LIMITS.FIELD_CHARS || forms * chars > budget.left) return false;
-  budget.left -= forms * chars;
-  return true;
+  for (const form of forms) for (const text of texts) chars += form.length + text.length;
+  if (chars > forms.length * KEYED_LIMITS.FIELD_CHARS || chars > budget.left) return undefined;
+  budget.left -= chars;
+  return forms.map((form) => texts.map((text) => flatText(form + text)));
 }
 
 const integer = (n: number): string => {
@@ -87,12 +91,16 @@ const integer = (n: number): string => {
 /** Compiles a schema's record plan into its two functions (see the module's comment for what the source may hold). */
 export function compileRecord<Scope extends { values: Record<string, unknown>; rng: unknown; fieldRng?: (field: number) => unknown }>(plan: RecordPlan<Scope>): RecordCode<Scope> {
   const n = plan.keys.length;
-  const keyedPieces = plan.pieces.map((pieces, i) => (pieces && keyedFits(plan.prefixes[i] as string, pieces.texts, 3, plan.keyedBudget) ? pieces : undefined));
+  // Each field's key and value joined ahead, in the key's three forms (as P, C and CQ above), where they fit.
+  const joined = plan.pieces.map((pieces, i) => {
+    const prefix = plan.prefixes[i] as string;
+    return pieces && joinedAhead([prefix, `,${prefix}`, `",${prefix}`], pieces.texts, plan.keyedBudget);
+  });
   const lines: string[] = ['"use strict";'];
   for (let i = 0; i < n; i++) {
     const p = integer(i);
     lines.push(`const g${p} = G[${p}], x${p} = X[${p}], p${p} = P[${p}], c${p} = C[${p}], cq${p} = CQ[${p}], sp${p} = SP[${p}], sc${p} = SC[${p}], sq${p} = SQ[${p}];`);
-    if (keyedPieces[i]) lines.push(`const i${p} = I[${p}], kp${p} = KP[${p}], kc${p} = KC[${p}], kq${p} = KQ[${p}];`);
+    if (joined[i]) lines.push(`const i${p} = I[${p}], kp${p} = KP[${p}], kc${p} = KC[${p}], kq${p} = KQ[${p}];`);
   }
   lines.push("function values(s, row) {", "const out = {};", "s.values = out;", "const fr = s.fieldRng;", "let v;");
   for (const i of plan.order) {
@@ -118,7 +126,7 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
       lines.push(`if (${test}) { t += (t.length === 1 ? sp${p} : q ? sq${p} : sc${p}) + v; q = true; }`, "else ");
     }
     const byWriter = `w = x${p}(v); if (w !== undefined) { t += (t.length === 1 ? p${p} : q ? cq${p} : c${p}) + w; q = false; }`;
-    if (keyedPieces[i]) lines.push(`if (v !== undefined) { k = i${p}(v); if (k >= 0) { t += (t.length === 1 ? kp${p} : q ? kq${p} : kc${p})[k]; q = false; } else { ${byWriter} } }`);
+    if (joined[i]) lines.push(`if (v !== undefined) { k = i${p}(v); if (k >= 0) { t += (t.length === 1 ? kp${p} : q ? kq${p} : kc${p})[k]; q = false; } else { ${byWriter} } }`);
     else lines.push(`if (v !== undefined) { ${byWriter} }`);
   }
   lines.push("if (q) t += Q;", "if (t.length + 1 > L) tooLarge(t.length + 1);", "return t;", "}", "return { values, head };");
@@ -126,8 +134,6 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
   // The factory's parameters are this module's names; the arrays carry the rest of the schema.
   // Each field's key as it follows: nothing (P, SP), a value (C, SC), a string left open (CQ, SQ); for a value by its writer (P, C, CQ), or a string's opening quote (SP, SC, SQ).
   const pieces = (make: (prefix: string) => string) => plan.prefixes.map((prefix) => flatText(make(prefix)));
-  // The same three forms of the key, each joined with each value's text (KP, KC, KQ).
-  const keyed = (make: (prefix: string) => string) => plan.prefixes.map((prefix, i) => keyedPieces[i]?.texts.map((text) => flatText(make(prefix) + text)));
   const factory = new Function("G", "X", "P", "C", "CQ", "SP", "SC", "SQ", "Q", "I", "KP", "KC", "KQ", "O", "L", "tooLarge", "isPlain", source) as (...args: unknown[]) => RecordCode<Scope>;
   return factory(
     plan.gens,
@@ -139,10 +145,10 @@ export function compileRecord<Scope extends { values: Record<string, unknown>; r
     pieces((prefix) => `,${prefix}"`),
     pieces((prefix) => `",${prefix}"`),
     '"',
-    keyedPieces.map((p) => p?.index),
-    keyed((prefix) => prefix),
-    keyed((prefix) => `,${prefix}`),
-    keyed((prefix) => `",${prefix}`),
+    plan.pieces.map((p, i) => (joined[i] ? p?.index : undefined)),
+    joined.map((forms) => forms?.[0]),
+    joined.map((forms) => forms?.[1]),
+    joined.map((forms) => forms?.[2]),
     plan.omit,
     plan.maxRecordBytes,
     plan.tooLarge,

@@ -7,7 +7,7 @@ import { describe } from "../core/fields";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
 import { isoOfMs } from "../core/iso-time";
-import { compileRecord, KEYED_LIMITS, type KeyedBudget, keyedFits } from "./codegen";
+import { compileRecord, joinedAhead, KEYED_LIMITS, type KeyedBudget } from "./codegen";
 import { didYouMean } from "../core/suggest";
 
 /**
@@ -764,15 +764,10 @@ function objectWriter(fields: readonly (readonly [string, Compiled])[], budget: 
   const afterComma = prefixes.map((prefix) => flatText(`,${prefix}`));
   const writers = fields.map(([, c]) => c.text ?? valueText);
   // A child from a small fixed set: its key and value as one piece, first or after a comma (see Pieces).
-  const keyed = fields.map(([, c], j) =>
-    c.pieces && keyedFits(prefixes[j] as string, c.pieces.texts, 2, budget)
-      ? {
-          index: c.pieces.index,
-          first: c.pieces.texts.map((text) => flatText((prefixes[j] as string) + text)),
-          after: c.pieces.texts.map((text) => flatText((afterComma[j] as string) + text)),
-        }
-      : undefined,
-  );
+  const keyed = fields.map(([, c], j) => {
+    const joined = c.pieces && joinedAhead([prefixes[j] as string, afterComma[j] as string], c.pieces.texts, budget);
+    return c.pieces && joined ? { index: c.pieces.index, first: joined[0] as string[], after: joined[1] as string[] } : undefined;
+  });
   return {
     text: (value) => {
       const o = value as Obj;
