@@ -4,6 +4,7 @@ import type { Column, ColumnType } from "../records/columns";
 import { ValidationError } from "../core/errors";
 import { Prng, WeightedTable } from "../core/prng";
 import { describe } from "../core/fields";
+import { fastFaker } from "./faker-fast";
 import { fakerMethodNames, SeededFaker } from "./faker-methods";
 import { jsonBytes, oversizeFakerArg, protoKeyPath, SCHEMA_LIMITS } from "./limits";
 import { isoOfMs } from "../core/iso-time";
@@ -396,6 +397,12 @@ class Compiler {
           }
           const pool = drawnFrom(values);
           return { ...fixed((s) => pool.drawn(s.rng.int(size)), largest, fakerType, pool.text), ...(pool.pieces ? { pieces: pool.pieces } : {}) };
+        }
+        // faker's string methods that draw from a fixed table, straight from the PRNG (faker-fast.ts).
+        const fast = fastFaker(name, args);
+        if (fast) {
+          const draw = fast.draw;
+          return fixed((s) => draw(s.rng), probeBytes, fakerType, PLAIN_STRING.test(fast.prefix) ? WRITERS.plainString : undefined);
         }
         return fixed(
           (s) => {
