@@ -3,7 +3,7 @@ import { Prng } from "../src/core/prng";
 import type { FileIdentity } from "../src/formats/file-identity";
 import { renderFile } from "../src/formats/render";
 import { fastFaker } from "../src/schema/faker-fast";
-import { SeededFaker } from "../src/schema/faker-methods";
+import { fakerMethodNames, SeededFaker } from "../src/schema/faker-methods";
 
 /** The call shapes made without faker, each as a schema would write it. */
 const FAST_SHAPES: readonly [string, unknown[]][] = [
@@ -97,5 +97,90 @@ describe("faker's table-drawn string methods, made without faker", () => {
       assert.match(r.id as string, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.match(r.code as string, /^[0-9a-zA-Z]{6}$/);
     }
+  });
+});
+
+describe("faker's template helpers, with their paths walked once", () => {
+  /** Both instances at one reference date: faker's date methods otherwise read the clock. */
+  const pair = () => {
+    const cached = new SeededFaker();
+    const own = new SeededFaker({ templates: "faker's" });
+    for (const f of [cached, own]) f.faker.setDefaultRefDate(new Date("2025-06-15T12:00:00Z"));
+    return { cached, own };
+  };
+  const outcome = (f: () => unknown): string => {
+    try {
+      const v = f();
+      return JSON.stringify(v instanceof Date ? v.toISOString() : typeof v === "bigint" ? String(v) : v);
+    } catch (err) {
+      return `throws ${(err as Error).message}`;
+    }
+  };
+
+  it("make, for every method a schema may name, faker's values from the same draws", function () {
+    this.timeout(60_000);
+    const { cached, own } = pair();
+    const warn = console.warn;
+    console.warn = () => undefined; // faker's deprecation notices, once per call
+    try {
+      for (const name of fakerMethodNames()) {
+        for (const seed of [1, 2]) {
+          const a = Prng.fromParts("templates", seed, name);
+          const b = Prng.fromParts("templates", seed, name);
+          cached.use(a);
+          own.use(b);
+          const mine = cached.method(name);
+          const theirs = own.method(name);
+          for (let i = 0; i < 40; i++) {
+            const x = outcome(() => mine());
+            const y = outcome(() => theirs());
+            if (x !== y) assert.fail(`${name}, seed ${seed}, value ${i}: ${x}, faker's own ${y}`);
+          }
+          assert.equal(a.next(), b.next(), `${name} drew a different number of times`);
+        }
+      }
+    } finally {
+      console.warn = warn;
+    }
+  });
+
+  it("fill patterns as faker does, where a path is walked once and where faker takes the step", () => {
+    const { cached, own } = pair();
+    const patterns = [
+      "{{person.firstName}} {{location.city_prefix}}",
+      "{{location.city_pattern}}",
+      "{{person.firstName.length}}",
+      "{{location.city_prefix.length}}",
+      "{{definitions.person.first_name.generic}}",
+      "{{helpers.arrayElement(['a','b'])}}",
+      '{{number.int({"min":5,"max":9})}}',
+      "{{definitions.person.first_name}}",
+      "{{person.}}",
+      "{{nope.nothing}}",
+      "{{{{person.lastName}}}}",
+      "a{{b",
+      "{{person.firstName}}{{",
+      "{{person.firstName}}}}",
+      "plain text",
+      "",
+    ];
+    for (const [i, pattern] of patterns.entries()) {
+      const a = Prng.fromParts("patterns", i);
+      const b = Prng.fromParts("patterns", i);
+      cached.use(a);
+      own.use(b);
+      for (let k = 0; k < 30; k++)
+        assert.equal(
+          outcome(() => cached.faker.helpers.fake(pattern)),
+          outcome(() => own.faker.helpers.fake(pattern)),
+          pattern,
+        );
+      assert.equal(a.next(), b.next(), `${pattern} drew a different number of times`);
+    }
+    const data = { "person.firstName": "Jo$&", "a.b": () => "called", x: "$1 $$" };
+    for (const text of ["{{person.firstName}} {{aXb}} {{a.b}} {{x}}", "", "no keys"]) {
+      assert.equal(cached.faker.helpers.mustache(text, data), own.faker.helpers.mustache(text, data));
+    }
+    assert.equal(cached.faker.helpers.mustache(undefined, data), "");
   });
 });

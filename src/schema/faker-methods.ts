@@ -1,5 +1,6 @@
 import { faker } from "@faker-js/faker/locale/en";
 import type { Prng } from "../core/prng";
+import { cacheFakerTemplates } from "./faker-templates";
 
 /**
  * Faker, driven by our PRNG. Schemas name faker methods as `module.method`; they are looked up in
@@ -70,7 +71,8 @@ export class SeededFaker {
   private current: Prng | undefined;
   readonly faker: FakerInstance;
 
-  constructor() {
+  /** `templates: "faker's"` keeps faker's own template helpers (the spec that compares both ways). */
+  constructor(options: { templates?: "cached" | "faker's" } = {}) {
     const FakerClass = faker.constructor as new (options: unknown) => FakerInstance;
     this.faker = new FakerClass({
       locale: (faker as unknown as { fakerCore: { locale: unknown } }).fakerCore.locale,
@@ -82,6 +84,7 @@ export class SeededFaker {
         seed: () => undefined,
       },
     });
+    if (options.templates !== "faker's") cacheFakerTemplates(this.faker as unknown as Parameters<typeof cacheFakerTemplates>[0]);
   }
 
   use(rng: Prng): void {
