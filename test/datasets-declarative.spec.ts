@@ -12,6 +12,7 @@ import { Prng } from "../src/core/prng";
 import { compileRecord } from "../src/schema/codegen";
 import { compileSchema, isoOfMs } from "../src/schema/compile";
 import { parseSchemaText } from "../src/schema/dataset";
+import { FAKER_REFERENCE_MS } from "../src/schema/faker-methods";
 import { DIRTY_KINDS, OVERSIZE_BYTES, type DirtyKind } from "../src/records/dirty";
 import { synthgen } from "./support/cli";
 
@@ -119,6 +120,33 @@ describe("declarative datasets: the schema language", () => {
     assert.ok(Math.abs(mean - 100) < 4 * (10 / Math.sqrt(n)), `normal mean ${mean}`);
     const expMean = records.reduce((s, r) => s + r.exponential, 0) / n;
     assert.ok(Math.abs(expMean - 0.5) < 4 * (0.5 / Math.sqrt(n)), `exponential mean ${expMean}`);
+  });
+
+  it("dates faker's date methods from the file's day, never from the clock: the same file twice is the same bytes", () => {
+    const schema = {
+      name: "dated",
+      fields: {
+        n: { sequence: {} },
+        seen: { faker: "date.recent" },
+        due: { faker: "date.soon" },
+        pooled: { faker: { method: "date.past", pool: 5 } },
+      },
+    };
+    const id = identity({ dataset: "dated", schema, datePrefix: "2025-03-01", targetBytes: 20_000 });
+    const first = lines(id).text;
+    const until = Date.now() + 5;
+    while (Date.now() < until); // the clock moves on between the two renders
+    assert.deepEqual(lines(id).text, first);
+    const day = Date.UTC(2025, 2, 1);
+    for (const line of first) {
+      const r = JSON.parse(line) as Json;
+      const seen = Date.parse(r.seen);
+      const due = Date.parse(r.due);
+      assert.ok(seen >= day - 86_400_000 && seen <= day, `date.recent ${r.seen} is the day before 2025-03-01`);
+      assert.ok(due >= day && due <= day + 86_400_000, `date.soon ${r.due} is the day from 2025-03-01`);
+      // A pool is made once per schema, for every file: its dates are relative to a fixed day.
+      assert.ok(Date.parse(r.pooled) < FAKER_REFERENCE_MS, `pooled ${r.pooled}`);
+    }
   });
 
   it("draws pooled faker fields from a fixed pool of that many values", () => {

@@ -406,7 +406,7 @@ class Compiler {
         }
         return fixed(
           (s) => {
-            faker.use(s.rng);
+            faker.use(s.rng, s.dayStartMs);
             return plain(method(...args));
           },
           probeBytes,

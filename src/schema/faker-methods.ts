@@ -64,11 +64,20 @@ export function fakerMethodNames(): readonly string[] {
 }
 
 /**
+ * What faker's dates are relative to (`date.recent`, `date.past`, `date.soon`, `date.birthdate`,
+ * `string.ulid`, …) where no file gives a date: a pool's values and the probes made when a schema
+ * is compiled. In a record they are relative to its file's day (00:00 UTC of its date): faker's
+ * default is the clock, which made two runs of the same file differ.
+ */
+export const FAKER_REFERENCE_MS = Date.UTC(2025, 0, 1);
+
+/**
  * A faker instance whose randomness comes from whichever PRNG is current: the compiled schema
  * points it at the record's PRNG before each record, so faker values are as deterministic as ours.
  */
 export class SeededFaker {
   private current: Prng | undefined;
+  private referenceMs = FAKER_REFERENCE_MS;
   readonly faker: FakerInstance;
 
   /** `templates: "faker's"` keeps faker's own template helpers (the spec that compares both ways). */
@@ -84,11 +93,14 @@ export class SeededFaker {
         seed: () => undefined,
       },
     });
+    this.faker.setDefaultRefDate(() => new Date(this.referenceMs));
     if (options.templates !== "faker's") cacheFakerTemplates(this.faker as unknown as Parameters<typeof cacheFakerTemplates>[0]);
   }
 
-  use(rng: Prng): void {
+  /** Draws from `rng` from now on, with dates relative to `referenceMs`. */
+  use(rng: Prng, referenceMs = FAKER_REFERENCE_MS): void {
     this.current = rng;
+    this.referenceMs = referenceMs;
   }
 
   /** The bound method for `module.method`; callers check the name against `fakerMethodNames()` first. */
