@@ -16,6 +16,8 @@
  * values and the same number of draws.
  */
 
+import { flatText } from "../core/flat-text";
+
 type Helpers = {
   fake: (pattern: string | readonly string[]) => string;
   mustache: (text: string | undefined, data: Record<string, string | ((substring: string, ...args: unknown[]) => string)>) => string;
@@ -54,6 +56,49 @@ function walk(path: string, roots: readonly unknown[]): Resolved | undefined {
   return found;
 }
 
+/** The most locale patterns kept cut (en has a few hundred). */
+const MAX_PATTERNS = 4096;
+
+const BRACE = /[{}]/;
+
+/** A slot of a pattern: where its path leads (null: faker's own step), the pattern from its `{{` on, and after its `}}`. */
+interface Slot {
+  readonly found: Resolved | null;
+  readonly from: string;
+  readonly after: string;
+}
+
+/** A pattern's literal text around its slots (one more literal than slots). */
+interface Pattern {
+  readonly literals: readonly string[];
+  readonly slots: readonly Slot[];
+}
+
+/** A slot's path as faker reads it: between the `{{` at `start` and the first `}}` after it, less the first `{{` inside. */
+function slotPath(text: string, start: number, end: number): string {
+  return text
+    .substring(start + 2, end + 2)
+    .replace("}}", "")
+    .replace("{{", "");
+}
+
+/** `text` cut at the slots faker's `fake` fills, in its order; null where a literal holds a brace (then faker's search could find a slot elsewhere). */
+function cutAtSlots(text: string, resolve: (path: string) => Resolved | null): Pattern | null {
+  const literals: string[] = [];
+  const slots: Slot[] = [];
+  let rest = text;
+  for (;;) {
+    const start = rest.search(SLOT);
+    const end = rest.indexOf("}}", start);
+    if (start === -1 || end === -1) break;
+    literals.push(rest.substring(0, start));
+    slots.push({ found: resolve(slotPath(rest, start, end)), from: rest.substring(start), after: rest.substring(end + 2) });
+    rest = rest.substring(end + 2);
+  }
+  literals.push(rest);
+  return literals.some((l) => BRACE.test(l)) ? null : { literals: literals.map(flatText), slots };
+}
+
 /** Installs the helpers on `faker` (an instance of our own, never the shared default). */
 export function cacheFakerTemplates(faker: { helpers: unknown; definitions: { raw: unknown } }): void {
   const helpers = faker.helpers as Helpers;
@@ -75,23 +120,56 @@ export function cacheFakerTemplates(faker: { helpers: unknown; definitions: { ra
     return typeof first === "function" ? (first as () => unknown)() : first;
   };
 
-  const fake = (pattern: string | readonly string[]): string => {
-    const text = typeof pattern === "string" ? pattern : arrayElement(pattern);
-    const start = text.search(SLOT);
-    const end = text.indexOf("}}", start);
-    if (start === -1 || end === -1) return text;
-    const path = text
-      .substring(start + 2, end + 2)
-      .replace("}}", "")
-      .replace("{{", "");
+  /** Where a path leads (null: faker's own step), walked once. */
+  const resolve = (path: string): Resolved | null => {
     let found = paths.get(path);
     if (found === undefined) {
       found = paths.size < MAX_PATHS ? (walk(path, roots) ?? null) : null;
       if (paths.size < MAX_PATHS) paths.set(path, found);
     }
+    return found;
+  };
+
+  /** faker's `fake` on a string, one `{{…}}` at a time: its first slot filled, then the rest again. */
+  const fill = (text: string): string => {
+    const start = text.search(SLOT);
+    const end = text.indexOf("}}", start);
+    if (start === -1 || end === -1) return text;
+    const found = resolve(slotPath(text, start, end));
     // faker's own step for this slot (it then calls this `fake` for the rest).
     if (found === null) return fakerFake(text);
-    return fake(text.substring(0, start) + String(resolvedValue(found)) + text.substring(end + 2));
+    return fill(text.substring(0, start) + String(resolvedValue(found)) + text.substring(end + 2));
+  };
+
+  /**
+   * A locale pattern cut once at its slots. Filled slot by slot, it is what `fill` makes as long
+   * as no value holds a brace: with no brace around a slot but its own, faker's next search finds
+   * the next slot. Where a value holds one, the text as faker would hold it then goes to `fill`.
+   */
+  const patterns = new Map<string, Pattern | null>();
+  const cut = (text: string): Pattern | null => {
+    let cached = patterns.get(text);
+    if (cached !== undefined) return cached;
+    cached = cutAtSlots(text, resolve);
+    if (patterns.size < MAX_PATTERNS) patterns.set(text, cached);
+    return cached;
+  };
+
+  const fake = (pattern: string | readonly string[]): string => {
+    const text = typeof pattern === "string" ? pattern : arrayElement(pattern);
+    const cutText = cut(text);
+    if (cutText === null) return fill(text);
+    const { literals, slots } = cutText;
+    let out = literals[0] as string;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as Slot;
+      // A path faker must walk itself: the text as faker holds it here, from this slot on.
+      if (slot.found === null) return fill(out + slot.from);
+      const value = String(resolvedValue(slot.found));
+      if (BRACE.test(value)) return fill(out + value + slot.after);
+      out += value + (literals[i + 1] as string);
+    }
+    return out;
   };
 
   const mustache: Helpers["mustache"] = (text, data) => {
