@@ -259,6 +259,12 @@ describe("a record's text, written value by value", () => {
           },
         },
         indexed: { object: { b: { choice: [1] }, "1": { choice: [2] }, a: { choice: [3] } } },
+        // Lists, each item by its own writer: empty ones, nulls, left-out items, lists of lists and of objects.
+        list: { array: { min: 0, max: 4, items: { choice: ["é", 'q"', -0, null, true], null_probability: 0.2, omit_probability: 0.2 } } },
+        rows: { array: { min: 1, max: 3, items: { object: { k: { choice: ["a", "ü"] }, n: { number: { min: 0, max: 9 }, omit_probability: 0.5 } } } } },
+        grid: { array: { min: 0, max: 2, items: { array: { min: 0, max: 2, items: { sequence: { format: "g{n}" } } } } } },
+        // An item naming a field left out of the record is undefined in the list: JSON writes null.
+        echoes: { array: { min: 1, max: 2, items: { ref: "fraction" } } },
         // Strings with no writer of their own, plain or not (a pick with a quote, a backslash, é).
         shown: { template: "{pick}/{weighted}", null_probability: 0.1 },
         copy: { ref: "pick" },

@@ -632,6 +632,8 @@ class Compiler {
           fail(path, `can hold up to ${items} items with the arrays inside it; a record may hold at most ${SCHEMA_LIMITS.MAX_ITEMS_PER_RECORD} array items in all`);
         }
         const gen = item.gen;
+        // Each item by its own writer: what JSON.stringify makes of the list (an item it leaves out is null).
+        const itemText = item.text ?? valueText;
         return {
           gen: (s) => {
             const n = s.rng.range(min, max);
@@ -645,6 +647,13 @@ class Compiler {
           bytes: () => 2 + max * (item.bytes() + 1),
           items,
           type: () => "json",
+          text: (v) => {
+            const list = v as readonly unknown[];
+            if (list.length === 0) return "[]";
+            let t = "[";
+            for (let i = 0; i < list.length; i++) t += (i === 0 ? "" : ",") + (itemText(list[i]) ?? "null");
+            return `${t}]`;
+          },
         };
       }
     }
