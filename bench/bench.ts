@@ -1,3 +1,4 @@
+import { fakerCalls } from "./faker-calls";
 import { execFile, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -209,6 +210,7 @@ async function main(): Promise<void> {
   const gen = generationOnly(30, 3.5);
   console.log(`generation only, one thread, 30 × 3.5 MiB: ${gen.mbPerS.toFixed(1)} MiB/s, ${Math.round(gen.recordsPerS).toLocaleString("en-US")} records/s\n`);
   declarativeVsBuiltin();
+  fakerCalls();
   scenarioEmitBench();
   scenariosBench();
 
@@ -241,7 +243,7 @@ async function main(): Promise<void> {
   await streams();
 }
 
-(process.argv.includes("--streams-only") ? streams() : process.argv.includes("--datasets-only") ? Promise.resolve(declarativeVsBuiltin()) : main()).catch((err: unknown) => {
+(process.argv.includes("--streams-only") ? streams() : process.argv.includes("--datasets-only") ? Promise.resolve(declarativeVsBuiltin()).then(() => fakerCalls()) : main()).catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;
 });

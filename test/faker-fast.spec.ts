@@ -51,7 +51,7 @@ const FAKER_SHAPES: readonly [string, unknown[]][] = [
 
 describe("faker's table-drawn string methods, made without faker", () => {
   it("make the values faker makes from the same draws, and take exactly as many draws", () => {
-    const seeded = new SeededFaker();
+    const seeded = new SeededFaker({ helpers: "faker's" });
     for (const [name, args] of FAST_SHAPES) {
       const fast = fastFaker(name, args);
       assert.ok(fast, `${name}(${JSON.stringify(args)}) should have a fast form`);
@@ -104,7 +104,7 @@ describe("faker's template helpers, with their paths walked once", () => {
   /** Both instances at one reference date: faker's date methods otherwise read the clock. */
   const pair = () => {
     const cached = new SeededFaker();
-    const own = new SeededFaker({ templates: "faker's" });
+    const own = new SeededFaker({ helpers: "faker's" });
     for (const f of [cached, own]) f.faker.setDefaultRefDate(new Date("2025-06-15T12:00:00Z"));
     return { cached, own };
   };
@@ -188,5 +188,54 @@ describe("faker's template helpers, with their paths walked once", () => {
       assert.equal(cached.faker.helpers.mustache(text, data), own.faker.helpers.mustache(text, data));
     }
     assert.equal(cached.faker.helpers.mustache(undefined, data), "");
+  });
+});
+
+describe("faker's building blocks, leaner on our instance", () => {
+  it("answer every call shape as faker's own do: the same values, errors and number of draws", () => {
+    const calls: [string, (f: SeededFaker["faker"]) => unknown][] = [
+      ["arrayElement of a list", (f) => f.helpers.arrayElement(["a", "b", "c"])],
+      ["arrayElement of one", (f) => f.helpers.arrayElement([7])],
+      ["arrayElement of a string", (f) => f.helpers.arrayElement("xyz" as unknown as string[])],
+      ["arrayElement of nothing", (f) => f.helpers.arrayElement([])],
+      ["multiple, by index", (f) => f.helpers.multiple((_v, i) => `${i}:${f.number.int(9)}`, { count: 4 })],
+      ["multiple, default count", (f) => f.helpers.multiple(() => f.number.int(3))],
+      ["multiple, a range of counts", (f) => f.helpers.multiple(() => 1, { count: { min: 1, max: 5 } })],
+      ["multiple, none", (f) => f.helpers.multiple(() => 1, { count: 0 })],
+      ["fromCharacters of one character", (f) => f.string.fromCharacters("a", 3)],
+      ["fromCharacters of a one-item list", (f) => f.string.fromCharacters(["x"], 2)],
+      ["fromCharacters of code points", (f) => f.string.fromCharacters("a😀b", 5)],
+      ["fromCharacters of non-strings", (f) => f.string.fromCharacters([1, null, "z"] as unknown as string[], 6)],
+      ["fromCharacters, a range", (f) => f.string.fromCharacters("abc", { min: 1, max: 4 } as unknown as number)],
+      ["fromCharacters, 2.5", (f) => f.string.fromCharacters("abc", 2.5)],
+      ["fromCharacters of nothing", (f) => f.string.fromCharacters("", 2)],
+      ["int up to 7", (f) => f.number.int(7)],
+      ["int, min and max", (f) => f.number.int({ min: -5, max: 5 })],
+      ["int, one value", (f) => f.number.int({ min: 5, max: 5 })],
+      ["int, reversed", (f) => f.number.int({ min: 3, max: 1 })],
+      ["int, fractions", (f) => f.number.int({ min: 1.5, max: 3.7 })],
+      ["int, multipleOf", (f) => f.number.int({ max: 10, multipleOf: 2 })],
+      ["int, no options", (f) => f.number.int()],
+      ["int, huge", (f) => f.number.int({ min: -(2 ** 60), max: 2 ** 60 })],
+    ];
+    const lean = new SeededFaker();
+    const own = new SeededFaker({ helpers: "faker's" });
+    for (const [label, call] of calls) {
+      const a = Prng.fromParts("lean", label);
+      const b = Prng.fromParts("lean", label);
+      lean.use(a);
+      own.use(b);
+      for (let i = 0; i < 50; i++) {
+        const outcome = (f: SeededFaker["faker"]) => {
+          try {
+            return JSON.stringify(call(f));
+          } catch (err) {
+            return `throws ${(err as Error).message}`;
+          }
+        };
+        assert.equal(outcome(lean.faker), outcome(own.faker), label);
+      }
+      assert.equal(a.next(), b.next(), `${label} drew a different number of times`);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { faker } from "@faker-js/faker/locale/en";
 import type { Prng } from "../core/prng";
+import { leanFakerCore } from "./faker-core";
 import { cacheFakerTemplates } from "./faker-templates";
 
 /**
@@ -80,21 +81,22 @@ export class SeededFaker {
   private referenceMs = FAKER_REFERENCE_MS;
   readonly faker: FakerInstance;
 
-  /** `templates: "faker's"` keeps faker's own template helpers (the spec that compares both ways). */
-  constructor(options: { templates?: "cached" | "faker's" } = {}) {
+  /** `helpers: "faker's"` keeps faker's own helpers (for the spec that compares both ways). */
+  constructor(options: { helpers?: "lean" | "faker's" } = {}) {
     const FakerClass = faker.constructor as new (options: unknown) => FakerInstance;
+    const next = (): number => {
+      if (!this.current) throw new Error("faker used outside a record");
+      return this.current.float();
+    };
     this.faker = new FakerClass({
       locale: (faker as unknown as { fakerCore: { locale: unknown } }).fakerCore.locale,
-      randomizer: {
-        next: () => {
-          if (!this.current) throw new Error("faker used outside a record");
-          return this.current.float();
-        },
-        seed: () => undefined,
-      },
+      randomizer: { next, seed: () => undefined },
     });
     this.faker.setDefaultRefDate(() => new Date(this.referenceMs));
-    if (options.templates !== "faker's") cacheFakerTemplates(this.faker as unknown as Parameters<typeof cacheFakerTemplates>[0]);
+    if (options.helpers !== "faker's") {
+      cacheFakerTemplates(this.faker as unknown as Parameters<typeof cacheFakerTemplates>[0]);
+      leanFakerCore(this.faker as unknown as Parameters<typeof leanFakerCore>[0], next);
+    }
   }
 
   /** Draws from `rng` from now on, with dates relative to `referenceMs`. */
