@@ -259,6 +259,8 @@ describe("a record's text, written value by value", () => {
           },
         },
         indexed: { object: { b: { choice: [1] }, "1": { choice: [2] }, a: { choice: [3] } } },
+        // An object of small fixed sets, a child left out or null.
+        flags: { object: { p: { boolean: {}, omit_probability: 0.3 }, q: { choice: ["x", 'y"', "é"], null_probability: 0.3 }, deep: { object: { r: { boolean: {} } } } } },
         // Lists, each item by its own writer: empty ones, nulls, left-out items, lists of lists and of objects.
         list: { array: { min: 0, max: 4, items: { choice: ["é", 'q"', -0, null, true], null_probability: 0.2, omit_probability: 0.2 } } },
         rows: { array: { min: 1, max: 3, items: { object: { k: { choice: ["a", "ü"] }, n: { number: { min: 0, max: 9 }, omit_probability: 0.5 } } } } },
