@@ -271,6 +271,9 @@ describe("a record's text, written value by value", () => {
         shown: { template: "{pick}/{weighted}", null_probability: 0.1 },
         copy: { ref: "pick" },
         maybe_seq: { sequence: { format: "m-{n}" }, null_probability: 0.3, omit_probability: 0.3 },
+        // Templates of plain text and plain fields are written as themselves; a quote or a backslash around them is not plain.
+        quoted_template: { template: 'q"{seq}\\{at}' },
+        of_maybe: { template: "m={maybe_seq}/{at}" },
         last: { template: "t{seq}", omit_probability: 0.5 },
       },
     });

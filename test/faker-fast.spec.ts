@@ -157,6 +157,7 @@ describe("faker's template helpers, with their paths walked once", () => {
       "{{definitions.person.first_name}}",
       "{{person.}}",
       "{{nope.nothing}}",
+      "{{person.firstName}} {{definitions.person.nonexistent_key}}",
       "{{{{person.lastName}}}}",
       "a{{b",
       "{{person.firstName}}{{",

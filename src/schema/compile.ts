@@ -117,6 +117,8 @@ interface Compiled {
   readonly text?: Writer;
   /** Its string values are what `text` gives them as, in quotes (see WRITERS.plainString): null is written by `text`. */
   readonly plain?: boolean;
+  /** Plain (as `plain`) when each of these top-level fields is: a template of plain text and such fields. */
+  readonly plainWith?: readonly string[];
   /** Its values' texts when they come from a small fixed set (see `Pieces`). */
   readonly pieces?: Pieces;
 }
@@ -279,6 +281,7 @@ class Compiler {
       ...(compiled.timeRule ? { timeRule: compiled.timeRule } : {}),
       ...(compiled.text ? { text: orNull(compiled.text) } : {}),
       ...(compiled.plain ? { plain: true } : {}),
+      ...(compiled.plainWith ? { plainWith: compiled.plainWith } : {}),
       // A null is none of the pieces (unless one of them is null: the same text either way).
       ...(compiled.pieces ? { pieces: compiled.pieces } : {}),
     };
@@ -579,6 +582,9 @@ class Compiler {
         const literal = pieces.reduce((n, p) => n + (typeof p === "string" ? jsonBytes(p) : 0), 2);
         const refs = pieces.filter((p): p is string[] => typeof p !== "string");
         const readers = pieces.map((p) => (typeof p === "string" ? p : this.reader(p)));
+        // Plain text around top-level fields whose strings are plain (their other values show as
+        // digits, words or nothing): a plain string, once those fields are known to be plain.
+        const plainWith = pieces.every((p) => (typeof p === "string" ? PLAIN_STRING.test(p) : p.length === 1 && !this.external(p[0] as string))) ? refs.map((r) => r[0] as string) : undefined;
         return {
           gen: (s) => {
             let out = "";
@@ -592,6 +598,7 @@ class Compiler {
           bytes: () => literal + refs.reduce((n, r) => n + 2 * this.refBytes(r), 0),
           items: 0,
           type: () => "string",
+          ...(plainWith ? { plainWith } : {}),
         };
       }
       case "ref": {
@@ -879,7 +886,8 @@ export function compileSchema(input: unknown, where = "dataset", options: Compil
     writers: top.map((k) => (compiledFields.get(k) as Compiled).text ?? valueText),
     quoting: top.map((k) => {
       const c = compiledFields.get(k) as Compiled;
-      return c.plain ? "plain" : c.text === undefined ? "check" : "writer";
+      const plain = c.plain || c.plainWith?.every((f) => compiledFields.get(f)?.plain === true);
+      return plain ? "plain" : c.text === undefined ? "check" : "writer";
     }),
     isPlain: (v) => PLAIN_STRING.test(v),
     pieces: top.map((k) => (compiledFields.get(k) as Compiled).pieces),

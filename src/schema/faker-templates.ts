@@ -40,6 +40,15 @@ const SLOT = /{{[a-z]/;
  * function or a list met before the last step, or nothing found.
  */
 function walk(path: string, roots: readonly unknown[]): Resolved | undefined {
+  try {
+    return lookup(path, roots);
+  } catch {
+    // faker's locale data throws for an entry a locale lacks: faker's own step throws it, in its turn.
+    return undefined;
+  }
+}
+
+function lookup(path: string, roots: readonly unknown[]): Resolved | undefined {
   if (path.length === 0 || path.includes("(")) return undefined;
   const parts = path.split(".");
   let found: readonly unknown[] = roots;
