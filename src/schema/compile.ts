@@ -457,7 +457,11 @@ class Compiler {
             const lo = Math.ceil(min);
             const hi = Math.floor(max);
             if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi)) fail(path, `whole numbers must lie within ±${Number.MAX_SAFE_INTEGER} (got ${min} to ${max})`);
-            return fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES, "int", WRITERS.number);
+            const whole = fixed((s) => s.rng.range(lo, hi), NUMBER_BYTES, "int", WRITERS.number);
+            // A small range is a small fixed set: each number's text made once (see Pieces).
+            if (hi - lo + 1 > MAX_PIECES) return whole;
+            const texts = Array.from({ length: hi - lo + 1 }, (_, i) => String(lo + i));
+            return { ...whole, pieces: { texts, index: (v) => (typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi ? v - lo : -1) } };
           }
           return fixed((s) => round(min + s.rng.float() * (max - min)), NUMBER_BYTES, numberType, WRITERS.number);
         }
