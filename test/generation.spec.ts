@@ -16,6 +16,8 @@ import { executeRun } from "../src/files/run";
 import { parseSchemaText } from "../src/schema/dataset";
 import STORED_POOLS from "../src/datasets/web-events-pools.json";
 import { fakerPoolText } from "../src/datasets/web-events-pool-source";
+import STORED_PADDING from "../src/records/padding-source.json";
+import { makePaddingSource } from "../src/records/record-source";
 
 const FIELDS = [
   "id",
@@ -102,6 +104,12 @@ describe("generation core (web-events)", () => {
   it("builds its pools from faker's output stored as data, which is what faker makes of the pool seed today", () => {
     // A faker upgrade that changes them fails here; see web-events-pool-source.ts for storing new ones.
     assert.deepEqual(STORED_POOLS, fakerPoolText());
+  });
+
+  it("slices its padding from the stored padding source, which is what the padding seed makes", () => {
+    // Changed on purpose (its length, the PRNG): store it again with scripts/store-padding-source.js.
+    assert.equal(STORED_PADDING, makePaddingSource());
+    assert.equal(STORED_PADDING.length, 65_536);
   });
 
   it("lands exactly on the target size for 3.5 MiB, 1 MiB, 10 KiB and odd byte counts", () => {
