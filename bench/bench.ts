@@ -1,4 +1,3 @@
-import { fakerCalls } from "./faker-calls";
 import { execFile, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -19,6 +18,7 @@ import { ratios } from "./ratios";
 import { targetsBench } from "./targets";
 import { verifyBench, verifyReadRates } from "./verify";
 import { databasesBench } from "./databases";
+import { fakerCalls } from "./faker-calls";
 
 const run = promisify(execFile);
 

@@ -15,7 +15,7 @@ const METHODS = [
   "lorem.sentence",
 ];
 
-/** ns per call of `name` on `f`, the best of `rounds` timed loops. */
+/** ns per call of `name` on `f`, over one timed loop of `calls` calls. */
 function nsPerCall(f: SeededFaker, name: string, calls: number): number {
   const method = f.method(name);
   let sink = 0;
