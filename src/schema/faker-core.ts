@@ -19,7 +19,8 @@ type Core = {
   number: { int: (options?: number | Record<string, unknown>) => number };
 };
 
-const isPlainOptions = (o: unknown): o is Record<string, unknown> => typeof o === "object" && o !== null && Object.getPrototypeOf(o) === Object.prototype;
+/** An options object as a schema's YAML or JSON makes it: a plain object (not a list, not a class instance). */
+export const isPlainOptions = (o: unknown): o is Record<string, unknown> => typeof o === "object" && o !== null && Object.getPrototypeOf(o) === Object.prototype;
 
 /** Installs them on `faker` (an instance of our own), drawing with `next` (its randomizer's). */
 export function leanFakerCore(faker: Core, next: () => number): void {

@@ -1,5 +1,6 @@
 import { flatText } from "../core/flat-text";
 import type { Prng } from "../core/prng";
+import { isPlainOptions } from "./faker-core";
 
 /**
  * Faker's string methods that draw each character from a fixed table, made straight from the
@@ -47,15 +48,13 @@ function fromTable(prefix: string, table: string, length: number): Draw {
   };
 }
 
-const isOptions = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /** The options object of a call with at most one argument (a number meaning `{ length }` where `numberIsLength`); undefined when the call has another shape. */
 function options(args: readonly unknown[], allowed: readonly string[], numberIsLength: boolean): Record<string, unknown> | undefined {
   if (args.length === 0) return {};
   if (args.length > 1) return undefined;
   const [a] = args;
   if (numberIsLength && typeof a === "number") return { length: a };
-  if (!isOptions(a) || Object.getPrototypeOf(a) !== Object.prototype) return undefined;
+  if (!isPlainOptions(a)) return undefined;
   for (const k of Object.keys(a)) if (!allowed.includes(k) || a[k] === undefined) return undefined;
   return a;
 }
