@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { S3RVER_CREDENTIALS } from "../cli/embedded-s3";
 import { bundleFiles } from "../infra/bundle";
+import { MALLOC_ENV } from "../src/files/pool";
 import { MB_PER_VCPU } from "../src/core/vcpus";
 
 const run = promisify(execFile);
@@ -79,6 +80,8 @@ export async function lambdaShapedRun(s3: { endpoint: string; bucket: string }, 
           BUCKET_NAME: s3.bucket,
           KEY_PREFIX: "lambda-shaped/",
           S3_ENDPOINT: s3.endpoint,
+          // As the function starts (infra/stack.ts gives it these): glibc's fixed mmap threshold.
+          ...MALLOC_ENV,
         },
         maxBuffer: 1 << 20,
       },

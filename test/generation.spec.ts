@@ -128,6 +128,22 @@ describe("generation core (web-events)", () => {
     assert.equal(file.stats.sha256, createHash("sha256").update(body).digest("hex"));
   });
 
+  it("written into a ring the caller empties chunk by chunk, makes the same bytes, count and SHA-256 with no Buffer of its own", () => {
+    const id = identity({ targetBytes: 3 * BYTES_PER_MB + 12_345 });
+    const plain = renderFile(id);
+    const expected = Buffer.concat([...plain.chunks]);
+    const ring = Buffer.alloc(300 * 1024);
+    const ringed = renderFile(id, { ring });
+    const copies: Buffer[] = [];
+    for (const chunk of ringed.chunks) {
+      assert.equal(chunk.buffer, ring.buffer, "every chunk lies in the ring");
+      copies.push(Buffer.from(chunk));
+    }
+    assert.ok(copies.length > 10, "the ring was filled over and over");
+    assert.ok(Buffer.concat(copies).equals(expected));
+    assert.deepEqual(ringed.stats, plain.stats);
+  });
+
   it("writes one valid JSON object per line with every field of the original schema, in order", () => {
     for (const record of records(render(identity()))) {
       assert.deepEqual(Object.keys(record), FIELDS);

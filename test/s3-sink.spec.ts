@@ -210,9 +210,70 @@ describe("S3 sink against s3rver", () => {
     const sink = new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, maxAttempts: 2 });
     // CreateMultipartUpload and the first part go through; everything after fails.
     proxy.failAfter(2);
+    const before = proxy.requests.length;
     await assert.rejects(sink.write(file), (err: Error) => err.message.includes(`upload of s3://${BUCKET}/${file.key} failed`));
     proxy.failAfter(Infinity);
     assert.deepEqual(await s3.keys(BUCKET, file.key), []);
+    const calls = proxy.requests.slice(before);
+    assert.ok(
+      calls.some((c) => c.startsWith("DELETE") && c.includes("uploadId=")),
+      "the upload was aborted (AbortMultipartUpload), so S3 keeps none of its parts",
+    );
+    assert.ok(calls.filter((c) => c.includes("partNumber=")).length <= 2 * 2, "no part started after the first failure but the one in flight, each tried twice");
+  });
+
+  /** Renders every file of the sink through `change` from here on (the specs' stand-in for a renderer that is not deterministic). */
+  function renderEachTime(change: (call: number, id: PlannedFile) => PlannedFile): () => void {
+    const render = require("../src/formats/render") as { renderFile: typeof renderFile };
+    const original = render.renderFile;
+    let call = 0;
+    render.renderFile = (id, options) => original(change(call++, id as PlannedFile), options);
+    return () => void (render.renderFile = original);
+  }
+
+  it("rendered twice (no room to spill), refuses to finish an upload whose second rendering is longer, shorter or other bytes than the first, and leaves no object", async () => {
+    const file = { ...planned(20, 2 * PART_SIZE + 5_000), key: fileKey("twice/", "2025-12-23", 20, "101010") };
+    for (const [how, second] of [
+      ["longer", { targetBytes: file.targetBytes + 4_000 }],
+      ["shorter", { targetBytes: file.targetBytes - 4_000 }],
+      ["differently", { seed: 100 }],
+    ] as const) {
+      const restore = renderEachTime((call, id) => (call === 1 ? { ...id, ...second } : id));
+      try {
+        await assert.rejects(
+          new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, spillDir: false }).write(file),
+          (err: Error) => err.name === "NondeterministicOutputError" && err.message.includes(`rendered ${how} on its upload pass`),
+          how,
+        );
+      } finally {
+        restore();
+      }
+      assert.deepEqual(await s3.keys(BUCKET, file.key), [], how);
+    }
+  });
+
+  it("sends a file planned larger than a part that comes out no larger than one as one PutObject, spilled or rendered twice", async () => {
+    for (const spillDir of [undefined, false] as const) {
+      const file = { ...planned(21, 2 * PART_SIZE), key: fileKey(`small-${spillDir}/`, "2025-12-23", 21, "101010") };
+      const small = { ...file, targetBytes: 700_000 };
+      const restore = renderEachTime((_call, id) => ({ ...id, targetBytes: small.targetBytes }));
+      const before = proxy.requests.length;
+      let stats;
+      try {
+        stats = await new S3Sink({ kind: "s3", bucket: BUCKET, endpoint: proxy.endpoint, ...(spillDir === false ? { spillDir } : {}) }).write(file);
+      } finally {
+        restore();
+      }
+      const calls = proxy.requests.slice(before);
+      assert.deepEqual(
+        calls.map((c) => c.split("?")[0]?.split(" ")[0]),
+        ["PUT"],
+        `spillDir ${spillDir}: one PutObject, no multipart upload (${calls.join(", ")})`,
+      );
+      const body = await s3.body(BUCKET, file.key);
+      assert.ok(body.equals(Buffer.concat([...renderFile(small).chunks])));
+      assert.equal((await s3.head(BUCKET, file.key)).metadata.sha256, stats.sha256);
+    }
   });
 
   it("leaves no object when a single PUT fails", async () => {

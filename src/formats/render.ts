@@ -18,6 +18,13 @@ export interface RenderOptions {
   readonly arena?: Buffer;
   /** Sees every record written, in order (see `RecordTap`): how `verify` recomputes a run's records in its format's counts. */
   readonly tap?: RecordTap;
+  /**
+   * A Buffer NDJSON's records are written into over and over, for a caller that is done with each
+   * chunk before it asks for the next (it copies or writes it out): instead of a new Buffer per
+   * chunk, whose fresh pages cost more than the records written into them. Other formats, whose
+   * encoders make their own chunks, and `arena` ignore it.
+   */
+  readonly ring?: Buffer;
 }
 
 /**
@@ -37,7 +44,7 @@ export function renderFile(id: FileIdentity, options: RenderOptions = {}): Rende
     const { encodedChunks } = require("./encode") as typeof import("./encode");
     return { chunks: encodedChunks(id, id.format, datasetOf(id), stats, (file, encoder) => new RecordSource(file, datasetOf(file), encoder, options.tap), options.arena), stats };
   }
-  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena, options.tap), stats };
+  return { chunks: generateChunks(id, stats, Math.max(1, options.chunkBytes ?? CHUNK_BYTES), options.arena, options.tap, options.arena ? undefined : options.ring), stats };
 }
 
 /**
@@ -71,13 +78,13 @@ const bufferFor = (id: FileIdentity, written: number, chunkBytes: number, atLeas
  * Each record's text goes straight into a Buffer (latin1: datasets emit ASCII only, so it is
  * exact and the fastest encoding) — no chunk-sized strings, no conversion pass. A chunk is handed
  * out once it holds `chunkBytes`; a record that does not fit in what is left of the buffer goes
- * to a new one (of its own size if it is larger than a chunk). Each chunk is hashed once, as it
- * is handed out.
+ * to a new one (of its own size if it is larger than a chunk), or with a ring to the ring's start.
+ * Each chunk is hashed once, as it is handed out.
  */
-function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number, arena: Buffer | undefined, tap: RecordTap | undefined): Generator<Buffer> {
+function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: number, arena: Buffer | undefined, tap: RecordTap | undefined, ring: Buffer | undefined): Generator<Buffer> {
   const records = new RecordSource(id, datasetOf(id), undefined, tap);
   const hash = createHash("sha256");
-  let buffer = arena ?? bufferFor(id, 0, chunkBytes);
+  let buffer = arena ?? ring ?? bufferFor(id, 0, chunkBytes);
   let start = 0;
   let used = 0;
   const flush = (): Buffer => {
@@ -100,7 +107,8 @@ function* generateChunks(id: FileIdentity, stats: RenderStats, chunkBytes: numbe
     stats.records += lines;
     if (used + text.length > buffer.length) {
       if (used > start) yield flush();
-      buffer = bufferFor(id, stats.bytes, chunkBytes, text.length);
+      // The chunks handed out so far are done with (see RenderOptions.ring): the ring starts over.
+      buffer = ring !== undefined && text.length <= ring.length ? ring : bufferFor(id, stats.bytes, chunkBytes, text.length);
       start = used = 0;
     }
     used += buffer.write(text, used, "latin1");

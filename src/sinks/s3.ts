@@ -1,11 +1,13 @@
-import { createReadStream } from "node:fs";
 import { type FileHandle, open, readdir, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { threadId } from "node:worker_threads";
 import {
   AbortMultipartUploadCommand,
+  type CompletedPart,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -13,8 +15,8 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import type { RenderStats } from "../formats/file-identity";
 import { renderFile } from "../formats/render";
 import { FORMAT_INFO } from "../formats";
@@ -23,17 +25,16 @@ import { Slots } from "../core/slots";
 import { commonPrefix, type FileSink, type PlannedFile, type S3SinkSpec } from "./sink";
 
 /**
- * Multipart part size and parts in flight per file. Memory per worker thread is bounded by
- * (UPLOAD_QUEUE_SIZE + 1) × PART_SIZE: the parts being sent plus the one being filled (or one
- * whole small file, which is never larger than a part).
+ * Multipart part size and parts in flight per file (each part filled in, and sent from, one of
+ * the thread's arenas).
  */
 export const PART_SIZE = 8 * BYTES_PER_MB;
 export const UPLOAD_QUEUE_SIZE = 2;
 
 /**
  * The memory of one thread's uploads: a whole file holds one slot, a multipart upload all of
- * them. A thread so holds at most TASKS_PER_THREAD whole files (each ≤ PART_SIZE) or one
- * multipart upload's (UPLOAD_QUEUE_SIZE + 1) × PART_SIZE, never both.
+ * them. A thread so holds at most TASKS_PER_THREAD whole files (an arena each) or one multipart
+ * upload's UPLOAD_QUEUE_SIZE parts (an arena each), never both: at most TASKS_PER_THREAD arenas.
  */
 const threadUploads = new Slots(TASKS_PER_THREAD);
 /**
@@ -49,8 +50,11 @@ const threadRenders = new Slots(1);
 const threadSpills = new Slots(2);
 
 /**
- * Whole files are rendered into buffers kept for the thread's next files (at most one per slot)
- * instead of a fresh multi-MiB allocation per file: that garbage was 12% of a 1-thread S3 run.
+ * Whole files are rendered into buffers kept for the thread's next files (at most one per slot),
+ * and a multipart upload's parts are read into them, instead of a fresh multi-MiB allocation per
+ * file or part: that garbage was 12% of a 1-thread S3 run, and a 256 MiB file's parts made fresh
+ * for each (lib-storage's chunker, a 9 MiB `Buffer.concat` a part) cost it a fifth of its speed
+ * and 40 MB of RSS (docs/performance.md).
  */
 const ARENA_BYTES = PART_SIZE + 64 * 1024;
 /**
@@ -58,7 +62,13 @@ const ARENA_BYTES = PART_SIZE + 64 * 1024;
  * it; a scenario's file can be (its parents' children vary), and past this it is streamed in parts.
  */
 const WHOLE_BYTES = 2 * PART_SIZE;
+/** The thread's arenas not in use: a whole file's, or a multipart upload's part being sent (never both at once, see threadUploads). */
 const idleArenas: Buffer[] = [];
+/**
+ * A large file is rendered into a ring of this size (RenderOptions.ring), each chunk written out
+ * or copied into its part before the next is made, instead of into a new Buffer per chunk.
+ */
+const RING_BYTES = 1024 * 1024;
 
 /** Attempts per S3 request, the first included: at a 20% SlowDown rate, 0.2^10 ≈ 1e-7 of requests fail. */
 export const S3_MAX_ATTEMPTS = 10;
@@ -72,8 +82,8 @@ class NondeterministicOutputError extends Error {
 }
 
 /**
- * Writes each file with one PutObject when it fits in a part, else with one lib-storage multipart
- * `Upload`, aborted on failure so no partial object is left.
+ * Writes each file with one PutObject when it fits in a part, else with one multipart upload,
+ * aborted on failure so no partial object is left.
  */
 export class S3Sink implements FileSink {
   private readonly client: S3Client;
@@ -152,7 +162,11 @@ export class S3Sink implements FileSink {
     if (!whole) return undefined;
     const stats = rendered.stats;
     const inArena = chunks.every((c) => c.buffer === arena.buffer) && stats.bytes <= arena.length;
-    const body = inArena ? arena.subarray(0, stats.bytes) : Buffer.concat(chunks, stats.bytes);
+    return this.putBody(file, stats, inArena ? arena.subarray(0, stats.bytes) : Buffer.concat(chunks, stats.bytes));
+  }
+
+  /** One PutObject of a whole file's bytes, with its metadata and the SHA-256 already computed. */
+  private async putBody(file: PlannedFile, stats: RenderStats, body: Buffer): Promise<RenderStats> {
     const command = new PutObjectCommand({
       ...this.objectParams(file, stats),
       Body: body,
@@ -180,41 +194,85 @@ export class S3Sink implements FileSink {
    * `record_count` and `sha256` are only known at the end. So the file is rendered once into a
    * spill file on local disk (counted and hashed on the way), then its parts are read from there;
    * never held whole in memory. Where the disk has no room for it (or `spillDir` is false) it is
-   * rendered twice instead — once to count and hash, once streamed to S3 and checked against the
+   * rendered twice instead — once to count and hash, once into its parts, checked against the
    * first hash before the final part leaves: deterministic rendering makes both the same bytes.
    * The caller made the spill file (`write`) and removes it.
    */
   private async uploadInParts(file: PlannedFile, spilled: Spilled | undefined): Promise<RenderStats> {
-    let body: Readable | undefined;
-    try {
-      let stats: RenderStats;
-      if (spilled) {
-        stats = spilled.stats;
-        body = createReadStream(spilled.path, { highWaterMark: 1024 * 1024 });
-      } else {
-        const counted = renderFile(file);
-        let n = 0;
-        // Hand the thread back now and then: the counting pass of a large file takes seconds.
-        for (const _ of counted.chunks) if (++n % 16 === 0) await new Promise(setImmediate);
-        stats = counted.stats;
-        body = Readable.from(verified(file, stats.sha256), { highWaterMark: 1 });
-      }
-      const upload = new Upload({
-        client: this.client,
-        queueSize: UPLOAD_QUEUE_SIZE,
-        partSize: PART_SIZE,
-        leavePartsOnError: false,
-        params: { ...this.objectParams(file, stats), Body: body, ContentLength: stats.bytes },
-      });
+    if (spilled) {
+      const handle = await open(spilled.path, "r");
       try {
-        await upload.done();
-      } catch (err) {
-        throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+        return await this.sendParts(file, spilled.stats, (into, index) => readFully(handle, into, index * PART_SIZE));
+      } finally {
+        await handle.close();
       }
-      return stats;
-    } finally {
-      body?.destroy();
     }
+    const counted = renderFile(file, { ring: Buffer.allocUnsafe(RING_BYTES) });
+    let n = 0;
+    // Hand the thread back now and then: the counting pass of a large file takes seconds.
+    for (const _ of counted.chunks) if (++n % 16 === 0) await new Promise(setImmediate);
+    return this.sendParts(file, counted.stats, inOrder(file, counted.stats.sha256));
+  }
+
+  /**
+   * One multipart upload of a file whose bytes and metadata are known: parts of PART_SIZE, at most
+   * UPLOAD_QUEUE_SIZE in flight, each filled by `fill` into an arena of the thread and sent from
+   * it (no Buffer per part: a fresh 8 MiB Buffer costs more in page faults than the copy into it).
+   * On the first failure no further part starts and the upload is aborted, so S3 keeps no parts.
+   */
+  private async sendParts(file: PlannedFile, stats: RenderStats, fill: PartFill): Promise<RenderStats> {
+    if (stats.bytes <= PART_SIZE) {
+      // Smaller than planned (a scenario's file): one part is the whole file, sent as one PutObject.
+      const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
+      try {
+        const body = arena.subarray(0, stats.bytes);
+        await fill(body, 0, true);
+        return await this.putBody(file, stats, body);
+      } finally {
+        idleArenas.push(arena);
+      }
+    }
+    const Bucket = this.spec.bucket;
+    const Key = file.key;
+    const failed = (err: unknown) => new Error(`upload of s3://${Bucket}/${Key} failed: ${describeError(err)}`, { cause: err });
+    let UploadId: string | undefined;
+    try {
+      // CRC32 for each part and for the whole, as the SDK's own multipart upload asks by default.
+      ({ UploadId } = await this.client.send(new CreateMultipartUploadCommand({ ...this.objectParams(file, stats), ChecksumAlgorithm: "CRC32" })));
+    } catch (err) {
+      throw failed(err);
+    }
+    const count = Math.ceil(stats.bytes / PART_SIZE);
+    const parts: CompletedPart[] = [];
+    let next = 0;
+    let failure: unknown;
+    const sender = async (): Promise<void> => {
+      const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
+      try {
+        while (failure === undefined && next < count) {
+          const index = next++;
+          const body = arena.subarray(0, Math.min(PART_SIZE, stats.bytes - index * PART_SIZE));
+          await fill(body, index, index === count - 1);
+          if (failure !== undefined) return;
+          const out = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ChecksumAlgorithm: "CRC32" }));
+          parts[index] = { PartNumber: index + 1, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
+        }
+      } catch (err) {
+        failure ??= err;
+      } finally {
+        idleArenas.push(arena);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(UPLOAD_QUEUE_SIZE, count) }, sender));
+    try {
+      if (failure !== undefined) throw failure;
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (err) {
+      // Best effort: what an abort leaves behind (S3 down) is what `cleanUp` and a bucket's lifecycle rule remove.
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => undefined);
+      throw err instanceof NondeterministicOutputError ? err : failed(err);
+    }
+    return stats;
   }
 
   private objectParams(file: PlannedFile, stats: RenderStats) {
@@ -425,9 +483,9 @@ async function spill(file: PlannedFile, dir: string): Promise<Spilled | typeof N
   try {
     handle = await open(path, "wx", 0o600);
     created = true;
-    const rendered = renderFile(file);
+    const rendered = renderFile(file, { ring: Buffer.allocUnsafe(RING_BYTES) });
     for (const chunk of rendered.chunks) {
-      // Written before the next chunk is made: a renderer may fill the rest of the same Buffer.
+      // Written before the next chunk is made: the renderer fills the same ring again.
       await handle.write(chunk);
     }
     await handle.close();
@@ -445,15 +503,51 @@ async function spill(file: PlannedFile, dir: string): Promise<Spilled | typeof N
   }
 }
 
-/** The file's chunks again, failing before the last one if they hash differently this time. */
-function* verified(file: PlannedFile, expectedSha256: string): Generator<Buffer> {
-  const again = renderFile(file);
-  for (const chunk of again.chunks) {
-    if (again.stats.sha256 !== "" && again.stats.sha256 !== expectedSha256) {
-      throw new NondeterministicOutputError(`${file.key} rendered differently on its upload pass`);
-    }
-    yield chunk;
+/** Fills `into` with part `index` of a file (the last one when `last`). */
+type PartFill = (into: Buffer, index: number, last: boolean) => Promise<void> | void;
+
+/** Reads `into.length` bytes of a file at `position`. */
+async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+  for (let at = 0; at < into.length; ) {
+    const { bytesRead } = await handle.read(into, at, into.length - at, position + at);
+    if (bytesRead === 0) throw new Error(`the spill file ended ${position + at} bytes in, before its part did`);
+    at += bytesRead;
   }
+}
+
+/**
+ * The file's parts rendered again, in order: each part filled from the chunks as they are made
+ * (synchronously, so two senders never take chunks of the same part). Fails before the last part
+ * is sent if the bytes hash differently this time or come out longer or shorter.
+ */
+function inOrder(file: PlannedFile, expectedSha256: string): PartFill {
+  const again = renderFile(file, { ring: Buffer.allocUnsafe(RING_BYTES) });
+  const chunks = again.chunks[Symbol.iterator]();
+  let rest: Buffer = Buffer.alloc(0);
+  let expected = 0;
+  const differs = (how: string) => new NondeterministicOutputError(`${file.key} rendered ${how} on its upload pass`);
+  return (into, index, last) => {
+    if (index !== expected++) throw new Error(`part ${index + 1} of ${file.key} asked for out of order`);
+    for (let at = 0; at < into.length; ) {
+      if (rest.length === 0) {
+        const made = chunks.next();
+        if (made.done) throw differs("shorter");
+        rest = made.value;
+      }
+      const copied = rest.copy(into, at);
+      at += copied;
+      rest = rest.subarray(copied);
+    }
+    if (!last) return;
+    // That was the file's last part: its rendering must end here too.
+    for (;;) {
+      if (rest.length > 0) throw differs("longer");
+      const made = chunks.next();
+      if (made.done) break;
+      rest = made.value;
+    }
+    if (again.stats.sha256 !== expectedSha256) throw differs("differently");
+  };
 }
 
 function describeError(err: unknown): string {
