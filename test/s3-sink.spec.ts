@@ -11,6 +11,7 @@ import type { PlannedFile } from "../src/sinks/sink";
 import { renderFile } from "../src/formats/render";
 import { PART_SIZE } from "../src/sinks/s3";
 import { S3Sink } from "../src/sinks/s3";
+import { writeFully } from "../src/sinks/sink";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { startFaultProxy, type FaultProxy } from "./support/fault-proxy";
 import { startStrictS3, type StrictS3 } from "./support/strict-s3";
@@ -321,5 +322,23 @@ describe("S3 sink: the SHA-256 computed while rendering is what S3 checks the by
     assert.equal(strict.requests.at(-1)?.outcome, "bad-digest");
     await assert.rejects(s3.head(BUCKET, "digest/bad.ndjson"));
     client.destroy();
+  });
+});
+
+describe("a sink's file writes", () => {
+  it("write all of a chunk where the file takes less than it was given at a time, in order", async () => {
+    const written: Buffer[] = [];
+    // A file handle that takes at most 1,000 bytes a call, as a write may.
+    const handle = {
+      async write(buffer: Uint8Array, offset: number, length: number) {
+        const taken = Math.min(length, 1000);
+        written.push(Buffer.from(buffer.subarray(offset, offset + taken)));
+        return { bytesWritten: taken, buffer };
+      },
+    };
+    const chunk = Buffer.from(Array.from({ length: 12_345 }, (_, i) => i % 251));
+    await writeFully(handle as never, chunk);
+    assert.equal(written.length, 13);
+    assert.ok(Buffer.concat(written).equals(chunk));
   });
 });

@@ -1,13 +1,11 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { threadId } from "node:worker_threads";
 import type { RenderStats } from "../formats/file-identity";
 import { renderFile } from "../formats/render";
-import type { FileSink, PlannedFile, LocalSinkSpec } from "./sink";
+import { type FileSink, type PlannedFile, type LocalSinkSpec, RING_BYTES, writeFully } from "./sink";
 
 /**
  * Writes each file to a temporary name beside its target and renames it into place when
@@ -20,11 +18,17 @@ export class LocalSink implements FileSink {
     const target = join(this.spec.dir, file.key);
     const temp = `${target}.${process.pid}-${threadId}${PARTIAL_SUFFIX}`;
     await mkdir(dirname(target), { recursive: true });
-    const rendered = renderFile(file);
+    const rendered = renderFile(file, { ring: Buffer.allocUnsafe(RING_BYTES) });
+    let handle: FileHandle | undefined;
     try {
-      await pipeline(Readable.from(rendered.chunks, { highWaterMark: 1 }), createWriteStream(temp));
+      handle = await open(temp, "w");
+      // Each chunk written before the next is made: the renderer fills the same ring again.
+      for (const chunk of rendered.chunks) await writeFully(handle, chunk);
+      await handle.close();
+      handle = undefined;
       await rename(temp, target);
     } catch (err) {
+      await handle?.close().catch(() => undefined);
       await rm(temp, { force: true });
       throw new Error(`writing ${target} failed: ${(err as Error).message}`, { cause: err });
     }

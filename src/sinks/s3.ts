@@ -22,7 +22,7 @@ import { renderFile } from "../formats/render";
 import { FORMAT_INFO } from "../formats";
 import { BYTES_PER_MB, TASKS_PER_THREAD } from "../core/limits";
 import { Slots } from "../core/slots";
-import { commonPrefix, type FileSink, type PlannedFile, type S3SinkSpec } from "./sink";
+import { commonPrefix, type FileSink, type PlannedFile, RING_BYTES, type S3SinkSpec, writeFully } from "./sink";
 
 /**
  * Multipart part size and parts in flight per file (each part filled in, and sent from, one of
@@ -64,11 +64,6 @@ const ARENA_BYTES = PART_SIZE + 64 * 1024;
 const WHOLE_BYTES = 2 * PART_SIZE;
 /** The thread's arenas not in use: a whole file's, or a multipart upload's part being sent (never both at once, see threadUploads). */
 const idleArenas: Buffer[] = [];
-/**
- * A large file is rendered into a ring of this size (RenderOptions.ring), each chunk written out
- * or copied into its part before the next is made, instead of into a new Buffer per chunk.
- */
-const RING_BYTES = 1024 * 1024;
 
 /** Attempts per S3 request, the first included: at a 20% SlowDown rate, 0.2^10 ≈ 1e-7 of requests fail. */
 export const S3_MAX_ATTEMPTS = 10;
@@ -486,7 +481,7 @@ async function spill(file: PlannedFile, dir: string): Promise<Spilled | typeof N
     const rendered = renderFile(file, { ring: Buffer.allocUnsafe(RING_BYTES) });
     for (const chunk of rendered.chunks) {
       // Written before the next chunk is made: the renderer fills the same ring again.
-      await handle.write(chunk);
+      await writeFully(handle, chunk);
     }
     await handle.close();
     handle = undefined;

@@ -1,3 +1,4 @@
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { FileIdentity, RenderStats } from "../formats/file-identity";
 
@@ -105,4 +106,15 @@ export async function presentKeys(sink: FileSink, keys: readonly string[]): Prom
   const wanted = new Set(keys);
   const last = [...keys].sort().at(-1) as string;
   return new Set((await sink.list(commonPrefix(keys), last)).filter((k) => wanted.has(k)));
+}
+
+/**
+ * A large file is rendered into a ring of this size (RenderOptions.ring) by a sink that writes
+ * out or copies each chunk before it asks for the next, instead of into a new Buffer per chunk.
+ */
+export const RING_BYTES = 1024 * 1024;
+
+/** Writes all of `chunk` at the handle's position: a write may take less than it was given. */
+export async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
 }
