@@ -340,5 +340,8 @@ describe("a sink's file writes", () => {
     await writeFully(handle as never, chunk);
     assert.equal(written.length, 13);
     assert.ok(Buffer.concat(written).equals(chunk));
+    // A file that takes nothing fails instead of being asked forever.
+    const stuck = { write: async (buffer: Uint8Array) => ({ bytesWritten: 0, buffer }) };
+    await assert.rejects(writeFully(stuck as never, chunk), /a write took none of 12345 bytes/);
   });
 });

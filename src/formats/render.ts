@@ -21,8 +21,8 @@ export interface RenderOptions {
   /**
    * A Buffer NDJSON's records are written into over and over, for a caller that is done with each
    * chunk before it asks for the next (it copies or writes it out): instead of a new Buffer per
-   * chunk, whose fresh pages cost more than the records written into them. Other formats, whose
-   * encoders make their own chunks, and `arena` ignore it.
+   * chunk, whose fresh pages cost more than the records written into them. Other formats (their
+   * encoders make their own chunks) ignore it, as does a render given an `arena`.
    */
   readonly ring?: Buffer;
 }

@@ -114,7 +114,11 @@ export async function presentKeys(sink: FileSink, keys: readonly string[]): Prom
  */
 export const RING_BYTES = 1024 * 1024;
 
-/** Writes all of `chunk` at the handle's position: a write may take less than it was given. */
+/** Writes all of `chunk` at the handle's position: a write may take less than it was given (none at all is an error, not a retry). */
 export async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
+  for (let at = 0; at < chunk.length; ) {
+    const { bytesWritten } = await handle.write(chunk, at, chunk.length - at);
+    if (bytesWritten === 0) throw new Error(`a write took none of ${chunk.length - at} bytes`);
+    at += bytesWritten;
+  }
 }
