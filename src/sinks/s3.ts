@@ -65,6 +65,16 @@ const WHOLE_BYTES = 2 * PART_SIZE;
 /** The thread's arenas not in use: a whole file's, or a multipart upload's part being sent (never both at once, see threadUploads). */
 const idleArenas: Buffer[] = [];
 
+/** Runs `use` with one of the thread's arenas, given back to the thread when it is done. */
+async function withArena<T>(use: (arena: Buffer) => Promise<T>): Promise<T> {
+  const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
+  try {
+    return await use(arena);
+  } finally {
+    idleArenas.push(arena);
+  }
+}
+
 /** Attempts per S3 request, the first included: at a 20% SlowDown rate, 0.2^10 ≈ 1e-7 of requests fail. */
 export const S3_MAX_ATTEMPTS = 10;
 
@@ -130,13 +140,8 @@ export class S3Sink implements FileSink {
    * object's `x-amz-checksum-sha256`, so S3 checks the bytes it stored against it and the SDK
    * neither hashes the body again to sign it nor adds a CRC32 of its own.
    */
-  private async putWhole(file: PlannedFile): Promise<RenderStats | undefined> {
-    const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
-    try {
-      return await this.putRendered(file, arena);
-    } finally {
-      idleArenas.push(arena);
-    }
+  private putWhole(file: PlannedFile): Promise<RenderStats | undefined> {
+    return withArena((arena) => this.putRendered(file, arena));
   }
 
   /** Undefined, with nothing sent, when the file turns out larger than WHOLE_BYTES. */
@@ -179,7 +184,7 @@ export class S3Sink implements FileSink {
     try {
       await this.client.send(command);
     } catch (err) {
-      throw new Error(`upload of s3://${this.spec.bucket}/${file.key} failed: ${describeError(err)}`, { cause: err });
+      throw uploadFailed(this.spec.bucket, file.key, err);
     }
     return stats;
   }
@@ -218,18 +223,15 @@ export class S3Sink implements FileSink {
   private async sendParts(file: PlannedFile, stats: RenderStats, fill: PartFill): Promise<RenderStats> {
     if (stats.bytes <= PART_SIZE) {
       // Smaller than planned (a scenario's file): one part is the whole file, sent as one PutObject.
-      const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
-      try {
+      return withArena(async (arena) => {
         const body = arena.subarray(0, stats.bytes);
         await fill(body, 0, true);
-        return await this.putBody(file, stats, body);
-      } finally {
-        idleArenas.push(arena);
-      }
+        return this.putBody(file, stats, body);
+      });
     }
     const Bucket = this.spec.bucket;
     const Key = file.key;
-    const failed = (err: unknown) => new Error(`upload of s3://${Bucket}/${Key} failed: ${describeError(err)}`, { cause: err });
+    const failed = (err: unknown) => uploadFailed(Bucket, Key, err);
     let UploadId: string | undefined;
     try {
       // CRC32 for each part and for the whole, as the SDK's own multipart upload asks by default.
@@ -241,23 +243,21 @@ export class S3Sink implements FileSink {
     const parts: CompletedPart[] = [];
     let next = 0;
     let failure: unknown;
-    const sender = async (): Promise<void> => {
-      const arena = idleArenas.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
-      try {
-        while (failure === undefined && next < count) {
-          const index = next++;
-          const body = arena.subarray(0, Math.min(PART_SIZE, stats.bytes - index * PART_SIZE));
-          await fill(body, index, index === count - 1);
-          if (failure !== undefined) return;
-          const out = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ChecksumAlgorithm: "CRC32" }));
-          parts[index] = { PartNumber: index + 1, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
+    const sender = () =>
+      withArena(async (arena) => {
+        try {
+          while (failure === undefined && next < count) {
+            const index = next++;
+            const body = arena.subarray(0, Math.min(PART_SIZE, stats.bytes - index * PART_SIZE));
+            await fill(body, index, index === count - 1);
+            if (failure !== undefined) return;
+            const out = await this.client.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: index + 1, Body: body, ContentLength: body.length, ChecksumAlgorithm: "CRC32" }));
+            parts[index] = { PartNumber: index + 1, ETag: out.ETag, ...(out.ChecksumCRC32 ? { ChecksumCRC32: out.ChecksumCRC32 } : {}) };
+          }
+        } catch (err) {
+          failure ??= err;
         }
-      } catch (err) {
-        failure ??= err;
-      } finally {
-        idleArenas.push(arena);
-      }
-    };
+      });
     await Promise.all(Array.from({ length: Math.min(UPLOAD_QUEUE_SIZE, count) }, sender));
     try {
       if (failure !== undefined) throw failure;
@@ -543,6 +543,11 @@ function inOrder(file: PlannedFile, expectedSha256: string): PartFill {
     }
     if (again.stats.sha256 !== expectedSha256) throw differs("differently");
   };
+}
+
+/** The error of a failed upload: the object it was for, and what S3 (or the network) said. */
+function uploadFailed(bucket: string, key: string, err: unknown): Error {
+  return new Error(`upload of s3://${bucket}/${key} failed: ${describeError(err)}`, { cause: err });
 }
 
 function describeError(err: unknown): string {
